@@ -1,0 +1,1 @@
+"""Read models: idempotent consumers of the TIMEBANK stream that keep query tables current."""

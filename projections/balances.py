@@ -1,0 +1,90 @@
+"""Account balances: one row per time account, its balance, limits and status."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from projections.readstore import ReadDb, Row
+from services.envelope import (
+    AccountClosed,
+    AccountOpened,
+    Envelope,
+    EntryPosted,
+    LimitsChanged,
+)
+
+
+class Balances:
+    name = "balances"
+    tables = {  # noqa: RUF012 - read by the store, never mutated
+        "balances": (
+            "CREATE TABLE IF NOT EXISTS balances ("
+            " account_id TEXT PRIMARY KEY,"
+            " owner TEXT NOT NULL,"
+            " kind TEXT NOT NULL,"
+            " balance BIGINT NOT NULL,"
+            " floor BIGINT,"
+            " cap BIGINT,"
+            " is_closed SMALLINT NOT NULL,"
+            " entries BIGINT NOT NULL,"
+            " opened_at TEXT NOT NULL,"
+            " position BIGINT NOT NULL)"
+        ),
+    }
+
+    def apply(self, db: ReadDb, envelope: Envelope) -> None:
+        self._on(envelope.payload(), db, envelope)
+
+    @singledispatchmethod
+    def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
+        """Events this read model does not show are skipped (but still tracked)."""
+
+    @_on.register
+    def _opened(self, payload: AccountOpened, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "INSERT INTO balances VALUES (%(id)s, %(owner)s, %(kind)s, 0, %(floor)s, %(cap)s,"
+            " 0, 0, %(at)s, %(position)s)",
+            {
+                "id": str(envelope.stream_id),
+                "owner": payload.owner,
+                "kind": payload.kind,
+                "floor": payload.limits.floor,
+                "cap": payload.limits.cap,
+                "at": envelope.recorded_at.isoformat(),
+                "position": envelope.position,
+            },
+        )
+
+    @_on.register
+    def _posted(self, payload: EntryPosted, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "UPDATE balances SET balance = %(balance)s, entries = entries + 1,"
+            " position = %(position)s WHERE account_id = %(id)s",
+            {"balance": payload.balance, "position": envelope.position, "id": str(envelope.stream_id)},
+        )
+
+    @_on.register
+    def _limits(self, payload: LimitsChanged, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "UPDATE balances SET floor = %(floor)s, cap = %(cap)s, position = %(position)s"
+            " WHERE account_id = %(id)s",
+            {
+                "floor": payload.limits.floor,
+                "cap": payload.limits.cap,
+                "position": envelope.position,
+                "id": str(envelope.stream_id),
+            },
+        )
+
+    @_on.register
+    def _closed(self, payload: AccountClosed, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "UPDATE balances SET is_closed = 1, position = %(position)s WHERE account_id = %(id)s",
+            {"position": envelope.position, "id": str(envelope.stream_id)},
+        )
+
+
+def account(db: ReadDb, account_id: UUID) -> Row | None:
+    return db.one("SELECT * FROM balances WHERE account_id = %(id)s", {"id": str(account_id)})

@@ -1,0 +1,6 @@
+"""Every read model, by name: what `timebank project` runs and `timebank rebuild` rebuilds."""
+
+from projections.balances import Balances
+from projections.statements import Statements
+
+READ_MODELS = {model.name: model for model in (Balances(), Statements())}

@@ -1,0 +1,145 @@
+"""The read-model database: query tables plus eventsourcing's tracking table, on SQLite or
+PostgreSQL, written only by projections.
+
+A projection applies a batch of events and records the position it reached in the same
+transaction (eventsourcing's TrackingRecorder), so a crash can never leave a read model
+ahead of or behind its recorded position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg import sql
+
+from services.envelope import Envelope
+from services.persistence import is_postgres, prepare_store
+
+Row = dict[str, Any]
+_NAMED_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+class ReadDb:
+    """One transaction on the read store; SQL is written once, with ``%(name)s`` parameters."""
+
+    def __init__(self, cursor: Any, *, sqlite: bool) -> None:
+        self._cursor = cursor
+        self._sqlite = sqlite
+
+    def execute(self, statement: str, params: dict[str, Any] | None = None) -> None:
+        if self._sqlite:
+            statement = _NAMED_PARAM.sub(r":\1", statement)
+        self._cursor.execute(statement, params or {})
+
+    def one(self, statement: str, params: dict[str, Any] | None = None) -> Row | None:
+        self.execute(statement, params)
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+    def all(self, statement: str, params: dict[str, Any] | None = None) -> list[Row]:
+        self.execute(statement, params)
+        return [dict(row) for row in self._cursor.fetchall()]
+
+
+class ReadModel(Protocol):
+    """What the store needs of a projection."""
+
+    name: str
+    tables: dict[str, str]  # table name -> CREATE TABLE statement
+
+    def apply(self, db: ReadDb, envelope: Envelope) -> None: ...
+
+
+class ReadStore:
+    """The read store's interface, shared by the SQLite and PostgreSQL variants (each of which
+    is also an eventsourcing TrackingRecorder).
+    """
+
+    datastore: Any
+    tracking_table: str
+    # Provided by the eventsourcing tracking recorder each concrete store also derives from.
+    _insert_tracking: Any
+    _max_tracking_id: Any
+    max_tracking_id: Any
+    wait: Any
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[ReadDb]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield self._read_db(cursor)
+
+    def _read_db(self, cursor: Any) -> ReadDb:
+        return ReadDb(cursor, sqlite=True)
+
+    def create(self, model: ReadModel) -> None:
+        with self.transaction(commit=True) as db:
+            for statement in model.tables.values():
+                db.execute(statement)
+
+    def drop(self, model: ReadModel) -> None:
+        """Forget a read model entirely, so it can be rebuilt from the start of the stream."""
+        with self.transaction(commit=True) as db:
+            for table in model.tables:
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute(
+                f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s",
+                {"name": model.name},
+            )
+
+    def position(self, model_name: str) -> int:
+        return self.max_tracking_id(model_name) or 0
+
+    def apply(self, model: ReadModel, envelopes: Sequence[Envelope]) -> int:
+        """Apply what is new in ``envelopes`` and track it, all in one transaction."""
+        with self.datastore.transaction(commit=True) as cursor:
+            reached = self._max_tracking_id(model.name, cursor) or 0
+            fresh = [envelope for envelope in envelopes if envelope.position > reached]
+            if not fresh:
+                return reached
+            db = self._read_db(cursor)
+            for envelope in fresh:
+                model.apply(db, envelope)
+            self._insert_tracking(cursor, Tracking(model.name, fresh[-1].position))
+            return fresh[-1].position
+
+    def dump(self, model: ReadModel) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table in a canonical order, to compare a rebuild with the live one."""
+        with self.transaction(commit=False) as db:
+            return {
+                table: sorted(
+                    (tuple(row.values()) for row in db.all(f"SELECT * FROM {table}")), key=repr
+                )
+                for table in sorted(model.tables)
+            }
+
+
+class SQLiteReadStore(ReadStore, SQLiteTrackingRecorder):
+    tracking_table = "tracking"
+
+
+class PostgresReadStore(ReadStore, PostgresTrackingRecorder):
+    tracking_table = "notification_tracking"
+
+    def _read_db(self, cursor: Any) -> ReadDb:
+        # Read-model tables live beside the tracking table, in the store's schema.
+        cursor.execute(
+            sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.datastore.schema))
+        )
+        return ReadDb(cursor, sqlite=False)
+
+
+def open_read_store(url: str, models: Sequence[ReadModel]) -> ReadStore:
+    env = prepare_store(url)
+    factory = InfrastructureFactory[TrackingRecorder].construct(env)
+    store_class = PostgresReadStore if is_postgres(url) else SQLiteReadStore
+    store = factory.tracking_recorder(store_class)
+    assert isinstance(store, ReadStore)
+    for model in models:
+        store.create(model)
+    return store

@@ -1,0 +1,112 @@
+"""Account statements: every entry with its counterpart, memo and running balance."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from projections.readstore import ReadDb, Row
+from services.envelope import Envelope, EntryPosted, LegData, TransferPosted
+
+
+class Statements:
+    name = "statements"
+    tables = {  # noqa: RUF012 - read by the store, never mutated
+        "statement_transfers": (
+            "CREATE TABLE IF NOT EXISTS statement_transfers ("
+            " transfer_id TEXT PRIMARY KEY,"
+            " kind TEXT NOT NULL,"
+            " memo TEXT NOT NULL,"
+            " occurred_at TEXT NOT NULL,"
+            " corrects TEXT,"
+            " legs TEXT NOT NULL)"
+        ),
+        "statement_entries": (
+            "CREATE TABLE IF NOT EXISTS statement_entries ("
+            " account_id TEXT NOT NULL,"
+            " version BIGINT NOT NULL,"
+            " position BIGINT NOT NULL,"
+            " transfer_id TEXT NOT NULL,"
+            " kind TEXT NOT NULL,"
+            " counterpart TEXT,"
+            " minutes BIGINT NOT NULL,"
+            " balance BIGINT NOT NULL,"
+            " memo TEXT NOT NULL,"
+            " corrects TEXT,"
+            " occurred_at TEXT NOT NULL,"
+            " recorded_at TEXT NOT NULL,"
+            " actor TEXT NOT NULL,"
+            " channel TEXT NOT NULL,"
+            " PRIMARY KEY (account_id, version))"
+        ),
+    }
+
+    def apply(self, db: ReadDb, envelope: Envelope) -> None:
+        self._on(envelope.payload(), db, envelope)
+
+    @singledispatchmethod
+    def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
+        """Events this read model does not show are skipped (but still tracked)."""
+
+    @_on.register
+    def _transfer(self, payload: TransferPosted, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "INSERT INTO statement_transfers VALUES"
+            " (%(id)s, %(kind)s, %(memo)s, %(occurred_at)s, %(corrects)s, %(legs)s)",
+            {
+                "id": str(envelope.stream_id),
+                "kind": payload.kind,
+                "memo": payload.memo,
+                "occurred_at": payload.occurred_at.isoformat(),
+                "corrects": str(payload.corrects) if payload.corrects else None,
+                "legs": msgspec.json.encode(payload.legs).decode(),
+            },
+        )
+
+    @_on.register
+    def _entry(self, payload: EntryPosted, db: ReadDb, envelope: Envelope) -> None:
+        transfer = db.one(
+            "SELECT * FROM statement_transfers WHERE transfer_id = %(id)s",
+            {"id": str(payload.transfer_id)},
+        )
+        assert transfer is not None, "TransferPosted precedes its entries in the same commit"
+        legs = msgspec.json.decode(transfer["legs"], type=list[LegData])
+        db.execute(
+            "INSERT INTO statement_entries VALUES (%(account)s, %(version)s, %(position)s,"
+            " %(transfer)s, %(kind)s, %(counterpart)s, %(minutes)s, %(balance)s, %(memo)s,"
+            " %(corrects)s, %(occurred_at)s, %(recorded_at)s, %(actor)s, %(channel)s)",
+            {
+                "account": str(envelope.stream_id),
+                "version": envelope.version,
+                "position": envelope.position,
+                "transfer": str(payload.transfer_id),
+                "kind": transfer["kind"],
+                "counterpart": _counterpart(legs, payload.minutes),
+                "minutes": payload.minutes,
+                "balance": payload.balance,
+                "memo": transfer["memo"],
+                "corrects": transfer["corrects"],
+                "occurred_at": transfer["occurred_at"],
+                "recorded_at": envelope.recorded_at.isoformat(),
+                "actor": envelope.actor,
+                "channel": envelope.channel,
+            },
+        )
+
+
+def _counterpart(legs: list[LegData], minutes: int) -> str | None:
+    """The account on the other side, when there is exactly one (group transfers have many)."""
+    others = [leg.account_id for leg in legs if (leg.minutes > 0) != (minutes > 0)]
+    return str(others[0]) if len(others) == 1 else None
+
+
+def entries(db: ReadDb, account_id: UUID, *, before: int | None, limit: int) -> list[Row]:
+    """Newest first; ``before`` is the ``version`` of the last entry of the previous page."""
+    return db.all(
+        "SELECT * FROM statement_entries WHERE account_id = %(id)s AND version < %(before)s"
+        " ORDER BY version DESC LIMIT %(limit)s",
+        {"id": str(account_id), "before": before if before is not None else 2**62, "limit": limit},
+    )

@@ -1,0 +1,1 @@
+"""The running parts: command side, outbox relay, API, CLI and the embedded broker."""

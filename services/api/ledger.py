@@ -1,0 +1,123 @@
+"""Accounts, transfers and corrections over HTTP. Thin: parse, call a handler, answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.params import Parameter
+
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import balances, statements
+from services import ledger
+from services.api import schemas
+from services.api.context import account_id, read
+from services.runtime import Backbone
+
+After = Annotated[
+    int | None,
+    Parameter(
+        ge=0,
+        description="Wait (briefly) until the read model has applied this position, which a "
+        "command response returned, so the answer includes that command's effect.",
+    ),
+]
+
+
+def _receipt(receipt: ledger.Receipt) -> Response[schemas.Receipt]:
+    body = schemas.Receipt(id=str(receipt.id), position=receipt.position, replayed=receipt.replayed)
+    return Response(body, status_code=200 if receipt.replayed else 201)
+
+
+class AccountController(Controller):
+    path = "/api/v1/accounts"
+    tags = ["ledger"]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, summary="Open a member's time account")
+    def open_account(
+        self, data: schemas.OpenAccount, bone: Backbone, by: Provenance
+    ) -> Response[schemas.Receipt]:
+        return _receipt(ledger.open_account(bone.timebank, data.owner, by))
+
+    @get("/{ref:str}", sync_to_thread=True, summary="An account's balance, limits and status")
+    def show(self, ref: str, bone: Backbone, after: After = None) -> schemas.Account:
+        row = read(bone, ("balances",), after, lambda db: balances.account(db, account_id(ref)))
+        if row is None:
+            raise NotFound("account-not-found", f"There is no time account {ref!r}.")
+        return schemas.Account(
+            id=row.pop("account_id"), is_closed=bool(row.pop("is_closed")), **row
+        )
+
+    @get("/{ref:str}/statement", sync_to_thread=True, summary="Entries, newest first")
+    def statement(
+        self,
+        ref: str,
+        bone: Backbone,
+        after: After = None,
+        before: Annotated[int | None, Parameter(ge=1, description="`next_before` of the previous page")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    ) -> schemas.Statement:
+        account = account_id(ref)
+        rows = read(
+            bone,
+            ("statements",),
+            after,
+            lambda db: statements.entries(db, account, before=before, limit=limit),
+        )
+        entries = [msgspec.convert(row, schemas.Entry, from_attributes=False, strict=False) for row in rows]
+        return schemas.Statement(
+            account_id=str(account),
+            entries=entries,
+            next_before=entries[-1].version if len(entries) == limit else None,
+        )
+
+    @post("/{ref:str}/closure", sync_to_thread=True, summary="Close; the balance moves to the pool")
+    def close(
+        self, ref: str, data: schemas.Closure, bone: Backbone, by: Provenance
+    ) -> Response[schemas.Receipt]:
+        receipt = ledger.close_account(
+            bone.timebank, account_id=account_id(ref), reason=data.reason, occurred_at=bone.clock(), by=by
+        )
+        return _receipt(receipt)
+
+
+class TransferController(Controller):
+    path = "/api/v1/transfers"
+    tags = ["ledger"]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, summary="Move minutes from one account to another")
+    def create(
+        self, data: schemas.NewTransfer, bone: Backbone, by: Provenance
+    ) -> Response[schemas.Receipt]:
+        now = bone.clock()
+        receipt = ledger.transfer(
+            bone.timebank,
+            idempotency_key=data.idempotency_key,
+            source=account_id(data.from_account),
+            target=account_id(data.to_account),
+            minutes=data.minutes,
+            memo=data.memo,
+            occurred_at=data.occurred_at or now,
+            now=now,
+            by=by,
+        )
+        return _receipt(receipt)
+
+    @post("/{transfer_id:uuid}/corrections", sync_to_thread=True, summary="Post a compensating transfer")
+    def correct(
+        self, transfer_id: UUID, data: schemas.NewCorrection, bone: Backbone, by: Provenance
+    ) -> Response[schemas.Receipt]:
+        receipt = ledger.correct(
+            bone.timebank,
+            idempotency_key=data.idempotency_key,
+            transfer_id=transfer_id,
+            minutes=data.minutes,
+            reason=data.reason,
+            occurred_at=bone.clock(),
+            by=by,
+        )
+        return _receipt(receipt)
+

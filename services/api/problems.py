@@ -1,0 +1,123 @@
+"""Every error answers as RFC 9457 problem+json with a stable machine-readable ``code``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import PersistenceError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from domain.rules import NotFound, RuleViolated
+from services.ledger import ConcurrentUpdate
+
+log = structlog.get_logger(__name__)
+
+_CODES_BY_STATUS = {
+    400: "invalid-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+}
+
+
+class ReadModelBehind(Exception):
+    """The read model had not reached the requested position within the wait."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__(position)
+        self.position = position
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=status,
+        type_=f"https://timebank.example/problems/{code}",
+        title=title,
+        detail=detail,
+        extra={"code": code, **extra},
+    )
+
+
+def _rule_violated(error: RuleViolated) -> ProblemDetailsException:
+    return problem(422, error.code, "A rule was not met; nothing was recorded.", error.message)
+
+
+def _not_found(error: NotFound) -> ProblemDetailsException:
+    return problem(404, error.code, "Not found.", error.message)
+
+
+def _conflict(_: ConcurrentUpdate) -> ProblemDetailsException:
+    return problem(
+        409,
+        "concurrent-update",
+        "Others changed the same accounts at the same moment.",
+        "Nothing was recorded. Please try again.",
+    )
+
+
+def _behind(error: ReadModelBehind) -> ProblemDetailsException:
+    failure = problem(
+        503,
+        "read-model-behind",
+        "The latest changes are not visible yet.",
+        f"Position {error.position} has not reached the read models yet; retry shortly.",
+    )
+    failure.headers = {"Retry-After": "1"}
+    return failure
+
+
+def _store_down(error: PersistenceError) -> ProblemDetailsException:
+    log.error("store.unavailable", error=str(error))
+    return problem(503, "store-unavailable", "The event store is unavailable.", "Retry shortly.")
+
+
+def _invalid(error: ValidationException) -> ProblemDetailsException:
+    return problem(
+        400,
+        "invalid-request",
+        "The request is not valid; nothing was recorded.",
+        str(error.detail),
+        errors=error.extra if isinstance(error.extra, list) else [],
+    )
+
+
+def _http(error: HTTPException) -> ProblemDetailsException:
+    code = _CODES_BY_STATUS.get(error.status_code, "http-error")
+    return problem(error.status_code, code, str(error.detail), str(error.detail))
+
+
+_MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+    RuleViolated: _rule_violated,
+    NotFound: _not_found,
+    ConcurrentUpdate: _conflict,
+    ReadModelBehind: _behind,
+    PersistenceError: _store_down,
+    ValidationException: _invalid,
+    HTTPException: _http,
+}
+
+
+def _internal(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("request.failed", path=request.url.path)
+    return problem(
+        500, "internal-error", "Something went wrong on our side.", "Please try again."
+    ).to_response(request)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(ProblemDetailsConfig(exception_to_problem_detail_map=_MAP))
+
+
+INTERNAL_ERROR_HANDLERS = {Exception: _internal}

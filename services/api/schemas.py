@@ -1,0 +1,120 @@
+"""Request and response bodies (msgspec Structs). Unknown fields are refused, not ignored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+IdempotencyKey = Annotated[
+    str,
+    Meta(
+        min_length=8,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Client-chosen, unique per intended action (a UUID is ideal); a retry "
+        "with the same key returns the first result and records nothing new.",
+    ),
+]
+AccountRef = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=64,
+        description="An account id (UUID), or `community` / `pool` for the system accounts.",
+    ),
+]
+Minutes = Annotated[int, Meta(gt=0, le=90_000, description="Whole minutes, more than zero.")]
+Reason = Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class OpenAccount(Strict):
+    owner: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="The member's pseudonymous id; never a name or phone number.",
+        ),
+    ]
+
+
+class NewTransfer(Strict):
+    idempotency_key: IdempotencyKey
+    from_account: AccountRef
+    to_account: AccountRef
+    minutes: Minutes
+    memo: Annotated[str, Meta(max_length=500)] = ""
+    occurred_at: Annotated[datetime, Meta(tz=True)] | None = None  # when the help was given
+
+
+class NewCorrection(Strict):
+    idempotency_key: IdempotencyKey
+    reason: Reason
+    minutes: Minutes | None = None  # None: undo all that is still uncorrected
+
+
+class Closure(Strict):
+    reason: Reason
+
+
+class Receipt(msgspec.Struct, kw_only=True):
+    id: str
+    position: int
+    replayed: bool = False
+
+
+class Account(msgspec.Struct, kw_only=True):
+    id: str
+    owner: str
+    kind: str
+    balance: int
+    floor: int | None
+    cap: int | None
+    is_closed: bool
+    entries: int
+    opened_at: str
+    position: int
+
+
+class Entry(msgspec.Struct, kw_only=True):
+    version: int
+    position: int
+    transfer_id: str
+    kind: str
+    counterpart: str | None
+    minutes: int
+    balance: int
+    memo: str
+    corrects: str | None
+    occurred_at: str
+    recorded_at: str
+    actor: str
+    channel: str
+
+
+class Statement(msgspec.Struct, kw_only=True):
+    account_id: str
+    entries: list[Entry]
+    next_before: int | None
+
+
+class ProjectionHealth(msgspec.Struct, kw_only=True):
+    position: int
+    lag: int
+
+
+class Health(msgspec.Struct, kw_only=True):
+    status: str
+    store_position: int | None
+    broker_connected: bool
+    stream_position: int | None
+    relay_lag: int | None
+    projections: dict[str, ProjectionHealth]

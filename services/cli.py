@@ -1,0 +1,149 @@
+"""`timebank`: run everything embedded (`up`), or each part on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import FrameType
+
+import click
+import uvicorn
+from litestar import Litestar
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from projections.catalog import READ_MODELS
+from projections.runner import ProjectionRunner
+from services.api.app import Lifespan, create_app
+from services.broker import EmbeddedBroker
+from services.config import Settings
+from services.logs import configure_logging
+from services.runtime import Backbone, build_backbone
+from services.workers import Workers
+
+
+def _exit_on_sigterm() -> None:
+    def leave(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+
+
+def _nats_url(settings: Settings) -> str:
+    if not settings.nats_url:
+        raise click.UsageError("Set TIMEBANK_NATS_URL (or use `timebank up`, which runs its own).")
+    return settings.nats_url
+
+
+def _serve(bone: Backbone, workers: Workers | None) -> None:
+    app = create_app(bone, lifespan=[_lifespan_of(workers, bone)] if workers else [])
+    uvicorn.run(
+        app, host=bone.settings.host, port=bone.settings.port, log_level="warning", access_log=False
+    )
+
+
+def _lifespan_of(workers: Workers, bone: Backbone) -> Lifespan:
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with workers.running():
+            url = f"http://{bone.settings.host}:{bone.settings.port}/"
+            click.echo(f"Timebank is running at {url}  (API docs: {url}schema; Ctrl-C stops)")
+            yield
+
+    return lifespan
+
+
+def _run_until_signal(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await work(stop)
+
+    asyncio.run(main())
+
+
+@click.group()
+def main() -> None:
+    """Timebank: time bank, volunteer hours and resident council for a social-work station."""
+
+
+@main.command()
+@click.option("--data", type=click.Path(path_type=Path), envvar="TIMEBANK_DATA", default=".timebank",
+              show_default=True, help="Directory for the event store, read models and broker.")
+@click.option("--host", envvar="TIMEBANK_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="TIMEBANK_PORT", type=int, default=8000, show_default=True)
+def up(data: Path, host: str, port: int) -> None:
+    """Run everything on this machine: broker, event store, relay, read models and the API."""
+    _exit_on_sigterm()
+    configure_logging()
+    settings = Settings.from_env(data_dir=data, host=host, port=port)
+    broker = EmbeddedBroker(settings.data_dir / "nats")
+    try:
+        nats_url = settings.nats_url or broker.start()
+        bone = build_backbone(settings, nats_url)
+        workers = Workers(
+            bone,
+            relay=True,
+            models=tuple(READ_MODELS),
+            broker=None if settings.nats_url else broker,
+        )
+        _serve(bone, workers)
+    finally:
+        broker.stop()
+
+
+@main.command()
+@click.option("--host", envvar="TIMEBANK_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="TIMEBANK_PORT", type=int, default=8000, show_default=True)
+def api(host: str, port: int) -> None:
+    """Run only the HTTP API (any number of replicas) against TIMEBANK_* stores and broker."""
+    settings = Settings.from_env(host=host, port=port)
+    _serve(build_backbone(settings, _nats_url(settings)), workers=None)
+
+
+@main.command()
+def relay() -> None:
+    """Run only the outbox relay: event store → JetStream."""
+    configure_logging()
+    settings = Settings.from_env()
+    workers = Workers(build_backbone(settings, _nats_url(settings)), relay=True)
+    _run_until_signal(workers.run)
+
+
+@main.command()
+@click.argument("names", nargs=-1, type=click.Choice(sorted(READ_MODELS)))
+def project(names: tuple[str, ...]) -> None:
+    """Run read-model projections (all of them when no NAME is given)."""
+    configure_logging()
+    settings = Settings.from_env()
+    workers = Workers(
+        build_backbone(settings, _nats_url(settings)), relay=False, models=names or tuple(READ_MODELS)
+    )
+    _run_until_signal(workers.run)
+
+
+@main.command()
+@click.argument("name", type=click.Choice(sorted(READ_MODELS)))
+def rebuild(name: str) -> None:
+    """Drop a read model and rebuild it from the start of the stream (stop its projector first)."""
+    configure_logging()
+    settings = Settings.from_env()
+    bone = build_backbone(settings, _nats_url(settings))
+    model = READ_MODELS[name]
+    bone.reads.drop(model)
+    bone.reads.create(model)
+    runner = ProjectionRunner(model, bone.reads, bone.nats_url)
+    columns = (TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=not sys.stderr.isatty()) as progress:
+        task = progress.add_task(name, total=None)
+
+        def report(position: int, head: int) -> None:
+            progress.update(task, completed=position, total=head)
+
+        _run_until_signal(lambda stop: runner.run(stop, on_progress=report))
+    click.echo(f"{name} rebuilt up to position {runner.position}")

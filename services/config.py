@@ -1,0 +1,42 @@
+"""All configuration, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    nats_url: str | None = None  # None: `timebank up` starts its own broker
+    event_store: str = ""  # SQLite path or postgresql:// URL; default: a file in data_dir
+    read_store: str = ""
+    stream_replicas: int = 1
+    read_wait_seconds: float = 2.0
+
+    @property
+    def event_store_url(self) -> str:
+        return self.event_store or str(self.data_dir / "events.sqlite")
+
+    @property
+    def read_store_url(self) -> str:
+        return self.read_store or str(self.data_dir / "read.sqlite")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {
+            "data_dir": Path(env.get("TIMEBANK_DATA", ".timebank")),
+            "host": env.get("TIMEBANK_HOST", "127.0.0.1"),
+            "port": int(env.get("TIMEBANK_PORT", "8000")),
+            "nats_url": env.get("TIMEBANK_NATS_URL") or None,
+            "event_store": env.get("TIMEBANK_EVENT_STORE", ""),
+            "read_store": env.get("TIMEBANK_READ_STORE", ""),
+            "stream_replicas": int(env.get("TIMEBANK_STREAM_REPLICAS", "1")),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return msgspec.convert(values, cls, strict=False)

@@ -1,0 +1,150 @@
+"""The published language: the envelope every event travels in on NATS, and its payloads.
+
+Consumers decode these Structs, never the domain's classes, so the domain can be refactored
+without breaking a read model; a payload change bumps the event's ``schema``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from domain.provenance import Provenance
+
+STREAM = "TIMEBANK"
+SUBJECT_PREFIX = "timebank"
+
+
+class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    stream_id: UUID
+    version: int
+    type: str
+    schema: int
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str
+    channel: str
+    correlation_id: str
+    causation_id: str | None = None
+    data: msgspec.Raw
+
+    @property
+    def subject(self) -> str:
+        return f"{SUBJECT_PREFIX}.{CONTEXTS[self.type]}.{self.type}"
+
+    def payload(self) -> Any:
+        return msgspec.json.decode(self.data, type=PAYLOADS[self.type])
+
+
+class Payload(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+class LimitsData(msgspec.Struct, frozen=True):
+    floor: int | None
+    cap: int | None
+
+
+class LegData(msgspec.Struct, frozen=True):
+    account_id: UUID
+    minutes: int
+
+
+class AccountOpened(Payload):
+    owner: str
+    kind: str
+    limits: LimitsData
+
+
+class EntryPosted(Payload):
+    transfer_id: UUID
+    minutes: int
+    balance: int
+
+
+class LimitsChanged(Payload):
+    limits: LimitsData
+    reason: str
+
+
+class AccountClosed(Payload):
+    reason: str
+
+
+class TransferPosted(Payload):
+    idempotency_key: str
+    kind: str
+    legs: list[LegData]
+    memo: str
+    occurred_at: datetime
+    corrects: UUID | None
+
+
+class TransferCorrected(Payload):
+    correction_id: UUID
+    legs: list[LegData]
+
+
+_CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
+    "ledger": (
+        AccountOpened,
+        EntryPosted,
+        LimitsChanged,
+        AccountClosed,
+        TransferPosted,
+        TransferCorrected,
+    ),
+}
+PAYLOADS: dict[str, type[Payload]] = {
+    payload.__name__: payload for payloads in _CONTEXT_PAYLOADS.values() for payload in payloads
+}
+CONTEXTS: dict[str, str] = {
+    payload.__name__: context
+    for context, payloads in _CONTEXT_PAYLOADS.items()
+    for payload in payloads
+}
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Envelope)
+
+
+def seal(domain_event: Any, position: int) -> Envelope:
+    """Wrap a stored domain event for publication, validating it against its published schema."""
+    event_type = type(domain_event).__name__
+    payload = msgspec.convert(domain_event, PAYLOADS[event_type], from_attributes=True)
+    by: Provenance = domain_event.by
+    return Envelope(
+        position=position,
+        stream_id=domain_event.originator_id,
+        version=domain_event.originator_version,
+        type=event_type,
+        schema=getattr(type(domain_event), "class_version", 1),
+        occurred_at=getattr(domain_event, "occurred_at", domain_event.timestamp),
+        recorded_at=domain_event.timestamp,
+        actor=by.actor,
+        channel=by.channel,
+        correlation_id=by.correlation_id,
+        causation_id=by.causation_id,
+        data=msgspec.Raw(_encoder.encode(payload)),
+    )
+
+
+def encode(envelope: Envelope) -> bytes:
+    return _encoder.encode(envelope)
+
+
+def decode(raw: bytes) -> Envelope:
+    return _decoder.decode(raw)
+
+
+def message_id(position: int) -> str:
+    """JetStream's dedup key for the event at ``position`` (DESIGN.md, relay)."""
+    return f"timebank:{position}"
+
+
+def position_of(message_id_header: str) -> int:
+    return int(message_id_header.rsplit(":", 1)[1])

@@ -1,0 +1,91 @@
+"""The command side's event store: one eventsourcing Application for every context.
+
+One application (not one per context) so that a command touching several contexts, such as an
+approved hour crediting a time account, saves all its aggregates in one atomic transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
+
+from domain.ledger import Leg, Limits, TimeAccount
+from domain.provenance import Provenance
+from services.persistence import prepare_store
+
+APPLICATION_NAME = "timebank"
+
+
+class _ProvenanceAsDict(Transcoding):
+    type = Provenance
+    name = "provenance"
+
+    def encode(self, obj: Provenance) -> dict[str, str | None]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> Provenance:
+        return Provenance(**data)
+
+
+class _LegAsList(Transcoding):
+    type = Leg
+    name = "leg"
+
+    def encode(self, obj: Leg) -> list[Any]:
+        return [obj.account_id, obj.minutes]
+
+    def decode(self, data: list[Any]) -> Leg:
+        return Leg(account_id=data[0], minutes=data[1])
+
+
+class _LimitsAsList(Transcoding):
+    type = Limits
+    name = "limits"
+
+    def encode(self, obj: Limits) -> list[int | None]:
+        return [obj.floor, obj.cap]
+
+    def decode(self, data: list[int | None]) -> Limits:
+        return Limits(floor=data[0], cap=data[1])
+
+
+class Timebank(Application[UUID]):
+    name = APPLICATION_NAME
+    # Hot accounts (community, pool, busy members) collect many entries; snapshots keep their
+    # reconstruction short when a process starts with a cold cache.
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
+        TimeAccount: 200
+    }
+
+    def __init__(self, store_url: str) -> None:
+        # Set by whoever runs a relay in this process, to wake it at once after a save.
+        self.on_recorded: Callable[[int], None] | None = None
+        super().__init__(
+            {
+                **prepare_store(store_url),
+                "IS_SNAPSHOTTING_ENABLED": "y",
+                "AGGREGATE_CACHE_MAXSIZE": "10000",
+            }
+        )
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in (
+            _ProvenanceAsDict(),
+            _LegAsList(),
+            _LimitsAsList(),
+        ):
+            transcoder.register(transcoding)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        # Wakes the relay in this process at once instead of at its next poll.
+        if recordings and self.on_recorded is not None:
+            self.on_recorded(recordings[-1].notification.id)
+
+    def last_position(self) -> int:
+        return self.recorder.max_notification_id() or 0

@@ -1,0 +1,220 @@
+"""Ledger command handlers: plain functions over the Timebank application.
+
+Each loads what it touches, lets the domain decide, and saves every changed aggregate in one
+``save()``. A version conflict means another command changed an account meanwhile: the whole
+command is retried from a fresh load, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from domain.ledger import (
+    MEMBER_LIMITS,
+    SYSTEM_LIMITS,
+    AccountKind,
+    Limits,
+    TimeAccount,
+    Transfer,
+    TransferKind,
+    account_id_for,
+    post_transfer,
+    settle_for_closure,
+    system_account_id,
+    transfer_id_for,
+    two_party_legs,
+)
+from domain.provenance import Provenance
+from domain.rules import NotFound, RuleViolated
+from services.eventstore import Timebank
+
+MAX_ATTEMPTS = 12
+# Kiosk and server clocks disagree a little; a transfer "a minute from now" is not fraud.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class ConcurrentUpdate(Exception):
+    """Other commands kept changing the same accounts; the client should try again."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: UUID
+    position: int
+    replayed: bool = False
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
+    @wraps(command)
+    def attempt(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt_number in range(MAX_ATTEMPTS):
+            try:
+                return command(*args, **kwargs)
+            except RecordConflictError:
+                # Jitter keeps a crowd of retries from colliding again in lockstep.
+                time.sleep(random.uniform(0, 0.002 * 2**min(attempt_number, 6)))  # noqa: S311
+        raise ConcurrentUpdate
+
+    return attempt
+
+
+def _account(app: Timebank, account_id: UUID) -> TimeAccount:
+    try:
+        account = app.repository.get(account_id)
+    except AggregateNotFoundError:
+        account = None
+    if not isinstance(account, TimeAccount):
+        raise NotFound("account-not-found", f"There is no time account {account_id}.")
+    return account
+
+
+def _transfer(app: Timebank, transfer_id: UUID) -> Transfer | None:
+    try:
+        transfer = app.repository.get(transfer_id)
+    except AggregateNotFoundError:
+        return None
+    return transfer if isinstance(transfer, Transfer) else None
+
+
+def _saved(app: Timebank, *aggregates: TimeAccount | Transfer | None) -> int:
+    recordings = app.save(*aggregates)
+    return recordings[-1].notification.id if recordings else app.last_position()
+
+
+def _check_not_future(occurred_at: datetime, now: datetime) -> None:
+    if occurred_at > now + CLOCK_SKEW:
+        raise RuleViolated("occurred-in-future", "Help cannot be recorded before it happened.")
+
+
+@retried_on_conflict
+def open_system_accounts(app: Timebank, by: Provenance) -> int:
+    """Open the community and pool accounts if this store has not got them yet."""
+    missing = [kind for kind in SYSTEM_LIMITS if system_account_id(kind) not in app.repository]
+    accounts = [
+        TimeAccount(owner=kind.value, kind=kind, limits=SYSTEM_LIMITS[kind], by=by) for kind in missing
+    ]
+    return _saved(app, *accounts)
+
+
+@retried_on_conflict
+def open_account(app: Timebank, owner: str, by: Provenance, limits: Limits = MEMBER_LIMITS) -> Receipt:
+    """Open a member's account; opening it again answers with the existing one."""
+    account_id = account_id_for(owner, AccountKind.MEMBER)
+    if account_id in app.repository:
+        return Receipt(account_id, app.last_position(), replayed=True)
+    account = TimeAccount(owner=owner, kind=AccountKind.MEMBER, limits=limits, by=by)
+    return Receipt(account.id, _saved(app, account))
+
+
+@retried_on_conflict
+def transfer(
+    app: Timebank,
+    *,
+    idempotency_key: str,
+    source: UUID,
+    target: UUID,
+    minutes: int,
+    memo: str,
+    occurred_at: datetime,
+    now: datetime,
+    by: Provenance,
+) -> Receipt:
+    legs = two_party_legs(source, target, minutes)
+    existing = _transfer(app, transfer_id_for(idempotency_key))
+    if existing is not None:
+        return _replay(app, existing, TransferKind.TRANSFER, legs, memo)
+    _check_not_future(occurred_at, now)
+    accounts = {account_id: _account(app, account_id) for account_id in (source, target)}
+    posted = post_transfer(
+        idempotency_key=idempotency_key,
+        kind=TransferKind.TRANSFER,
+        legs=legs,
+        memo=memo,
+        occurred_at=occurred_at,
+        corrects=None,
+        accounts=accounts,
+        by=by,
+    )
+    return Receipt(posted.id, _saved(app, posted, *accounts.values()))
+
+
+@retried_on_conflict
+def correct(
+    app: Timebank,
+    *,
+    idempotency_key: str,
+    transfer_id: UUID,
+    minutes: int | None,
+    reason: str,
+    occurred_at: datetime,
+    by: Provenance,
+) -> Receipt:
+    """Post the compensating transfer for (part of) ``transfer_id``; the original stays."""
+    if not reason.strip():
+        raise RuleViolated("reason-required", "A correction needs a reason.")
+    original = _transfer(app, transfer_id)
+    if original is None:
+        raise NotFound("transfer-not-found", f"There is no transfer {transfer_id}.")
+    legs = original.reversal_legs(minutes)
+    existing = _transfer(app, transfer_id_for(idempotency_key))
+    if existing is not None:
+        return _replay(app, existing, TransferKind.CORRECTION, legs, reason)
+    if not legs:
+        raise RuleViolated("already-corrected", f"Transfer {transfer_id} is already fully corrected.")
+    accounts = {leg.account_id: _account(app, leg.account_id) for leg in legs}
+    correction = post_transfer(
+        idempotency_key=idempotency_key,
+        kind=TransferKind.CORRECTION,
+        legs=legs,
+        memo=reason,
+        occurred_at=occurred_at,
+        corrects=original.id,
+        accounts=accounts,
+        by=by,
+    )
+    original.record_correction(correction)
+    return Receipt(correction.id, _saved(app, correction, original, *accounts.values()))
+
+
+@retried_on_conflict
+def close_account(
+    app: Timebank, *, account_id: UUID, reason: str, occurred_at: datetime, by: Provenance
+) -> Receipt:
+    """Move the balance to the pool (or write a debt off) and close, in one save."""
+    if not reason.strip():
+        raise RuleViolated("reason-required", "Closing an account needs a reason.")
+    account = _account(app, account_id)
+    pool = _account(app, system_account_id(AccountKind.POOL))
+    community = _account(app, system_account_id(AccountKind.COMMUNITY))
+    settlement = settle_for_closure(
+        account, pool=pool, community=community, occurred_at=occurred_at, reason=reason, by=by
+    )
+    account.close(reason, by)
+    return Receipt(account.id, _saved(app, settlement, account, pool, community))
+
+
+def _replay(
+    app: Timebank, existing: Transfer, kind: TransferKind, legs: tuple, memo: str
+) -> Receipt:
+    if not existing.same_request(kind, legs, memo):
+        raise RuleViolated(
+            "idempotency-key-reused",
+            "This idempotency key was already used for a different request; use a new key.",
+        )
+    # The original position is not kept on the aggregate; the current one is a safe lower
+    # bound for read-your-writes, since the original is at or before it.
+    return Receipt(existing.id, app.last_position(), replayed=True)

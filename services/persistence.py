@@ -1,0 +1,54 @@
+"""Turn a store URL (a SQLite path or a postgresql:// URL) into eventsourcing's environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def persistence_env(url: str) -> dict[str, str]:
+    """eventsourcing settings for ``url``.
+
+    A PostgreSQL URL may name a schema with ``?schema=NAME``; tests use that to stay apart.
+    """
+    if not is_postgres(url):
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": url}
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+    }
+
+
+def prepare_store(url: str) -> dict[str, str]:
+    """The environment for ``url``, with its PostgreSQL schema created if it names one."""
+    env = persistence_env(url)
+    schema = env.get("POSTGRES_SCHEMA")
+    if schema:
+        import psycopg  # noqa: PLC0415 - only PostgreSQL installations need it loaded
+        from psycopg import sql  # noqa: PLC0415
+
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            autocommit=True,
+        ) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    return env

@@ -1,0 +1,45 @@
+"""The composition root: builds the command side, the read store and the background workers
+from Settings, for `timebank up` and for each separately run part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from domain.provenance import SYSTEM_ACTOR, Provenance
+from projections.catalog import READ_MODELS
+from projections.readstore import ReadStore, open_read_store
+from services import ledger
+from services.config import Settings
+from services.eventstore import Timebank
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Backbone:
+    """What the API and the workers share in one process."""
+
+    settings: Settings
+    timebank: Timebank
+    reads: ReadStore
+    nats_url: str
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def close(self) -> None:
+        self.timebank.close()
+        self.reads.datastore.close()
+
+
+def build_backbone(settings: Settings, nats_url: str) -> Backbone:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    timebank = Timebank(settings.event_store_url)
+    ledger.open_system_accounts(
+        timebank, Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="startup")
+    )
+    reads = open_read_store(settings.read_store_url, list(READ_MODELS.values()))
+    return Backbone(settings=settings, timebank=timebank, reads=reads, nats_url=nats_url)
