@@ -81,15 +81,21 @@ def two_party_legs(source: UUID, target: UUID, minutes: int) -> tuple[Leg, ...]:
 
 def check_legs(legs: tuple[Leg, ...]) -> None:
     if len(legs) < 2:
-        raise RuleViolated("too-few-legs", "A transfer moves minutes between at least two accounts.")
+        raise RuleViolated(
+            "too-few-legs", "A transfer moves minutes between at least two accounts."
+        )
     if any(type(leg.minutes) is not int or leg.minutes == 0 for leg in legs):
-        raise RuleViolated("invalid-minutes", "Every leg must move a whole, non-zero number of minutes.")
+        raise RuleViolated(
+            "invalid-minutes", "Every leg must move a whole, non-zero number of minutes."
+        )
     if len({leg.account_id for leg in legs}) != len(legs):
         raise RuleViolated(
             "same-account", "An account can appear only once in a transfer, and not on both sides."
         )
     if sum(leg.minutes for leg in legs) != 0:
-        raise RuleViolated("unbalanced-transfer", "The legs of a transfer must sum to zero minutes.")
+        raise RuleViolated(
+            "unbalanced-transfer", "The legs of a transfer must sum to zero minutes."
+        )
 
 
 class TimeAccount(Aggregate):
@@ -110,7 +116,9 @@ class TimeAccount(Aggregate):
 
     def check_posting(self, minutes: int) -> None:
         if self.is_closed:
-            raise RuleViolated("account-closed", f"Account {self.id} is closed and takes no postings.")
+            raise RuleViolated(
+                "account-closed", f"Account {self.id} is closed and takes no postings."
+            )
         after = self.balance + minutes
         floor, cap = self.limits.floor, self.limits.cap
         if minutes < 0 and floor is not None and after < floor:
@@ -145,11 +153,15 @@ class TimeAccount(Aggregate):
 
     def close(self, reason: str, by: Provenance) -> None:
         if self.kind is not AccountKind.MEMBER:
-            raise RuleViolated("system-account", "The community and pool accounts cannot be closed.")
+            raise RuleViolated(
+                "system-account", "The community and pool accounts cannot be closed."
+            )
         if self.is_closed:
             raise RuleViolated("account-closed", f"Account {self.id} is already closed.")
         if self.balance != 0:
-            raise RuleViolated("balance-not-settled", "Move the balance to the pool before closing.")
+            raise RuleViolated(
+                "balance-not-settled", "Move the balance to the pool before closing."
+            )
         self._close(reason=reason, by=by)
 
     @event("AccountClosed")
@@ -192,7 +204,7 @@ class Transfer(Aggregate):
         return (self.kind, self.legs, self.memo) == (kind, legs, memo)
 
     def reversal_legs(self, minutes: int | None) -> tuple[Leg, ...]:
-        """Legs that undo what is still uncorrected: all of it, or ``minutes`` of a two-party one."""
+        """Legs undoing what is still uncorrected: all of it, or ``minutes`` of a two-party one."""
         if minutes is None:
             remaining = tuple(
                 Leg(leg.account_id, -(leg.minutes + self.reversed.get(leg.account_id, 0)))
@@ -235,7 +247,9 @@ class Transfer(Aggregate):
         )
 
     @event("TransferCorrected")
-    def _record_correction(self, correction_id: UUID, legs: tuple[Leg, ...], by: Provenance) -> None:
+    def _record_correction(
+        self, correction_id: UUID, legs: tuple[Leg, ...], by: Provenance
+    ) -> None:
         for leg in legs:
             self.reversed[leg.account_id] = self.reversed.get(leg.account_id, 0) + leg.minutes
 

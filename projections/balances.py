@@ -10,8 +10,8 @@ from projections.readstore import ReadDb, Row
 from services.envelope import (
     AccountClosed,
     AccountOpened,
-    Envelope,
     EntryPosted,
+    Envelope,
     LimitsChanged,
 )
 
@@ -62,7 +62,11 @@ class Balances:
         db.execute(
             "UPDATE balances SET balance = %(balance)s, entries = entries + 1,"
             " position = %(position)s WHERE account_id = %(id)s",
-            {"balance": payload.balance, "position": envelope.position, "id": str(envelope.stream_id)},
+            {
+                "balance": payload.balance,
+                "position": envelope.position,
+                "id": str(envelope.stream_id),
+            },
         )
 
     @_on.register

@@ -60,7 +60,9 @@ class ProjectionRunner:
             try:
                 nc = await connect(self.nats_url, name=f"timebank-{self.durable_name}")
             except (NatsError, OSError, TimeoutError) as error:
-                log.warning("projection.broker_unreachable", model=self.model.name, error=str(error))
+                log.warning(
+                    "projection.broker_unreachable", model=self.model.name, error=str(error)
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 from projections.readstore import ReadDb, Row
-from services.envelope import Envelope, EntryPosted, LegData, TransferPosted
+from services.envelope import EntryPosted, Envelope, LegData, TransferPosted
 
 
 class Statements:

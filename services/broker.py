@@ -66,14 +66,18 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 15.0) -> str:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self._process = subprocess.Popen(  # noqa: S603
+        self._process = subprocess.Popen(
             [
                 nats_server_binary(),
-                "--addr", "127.0.0.1",
-                "--port", str(self.port),
+                "--addr",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
                 "--jetstream",
-                "--store_dir", str(self.store_dir),
-                "--log", str(self.store_dir / "nats-server.log"),
+                "--store_dir",
+                str(self.store_dir),
+                "--log",
+                str(self.store_dir / "nats-server.log"),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -83,7 +87,9 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"nats-server exited early; see {self.store_dir}/nats-server.log")
+                raise RuntimeError(
+                    f"nats-server exited early; see {self.store_dir}/nats-server.log"
+                )
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
             except OSError:
@@ -111,6 +117,11 @@ class EmbeddedBroker:
         self._process = None
 
 
+def servers(url: str) -> list[str]:
+    """A cluster is configured as a comma-separated list of URLs."""
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
 async def connect(url: str, name: str) -> Client:
     """A connection that keeps reconnecting for as long as the process runs."""
 
@@ -118,7 +129,7 @@ async def connect(url: str, name: str) -> Client:
         log.warning("broker.connection_error", connection=name, error=str(error) or repr(error))
 
     return await nats.connect(
-        url,
+        servers(url),
         name=name,
         error_cb=on_error,
         max_reconnect_attempts=-1,

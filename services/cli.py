@@ -73,8 +73,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--data", type=click.Path(path_type=Path), envvar="TIMEBANK_DATA", default=".timebank",
-              show_default=True, help="Directory for the event store, read models and broker.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    envvar="TIMEBANK_DATA",
+    default=".timebank",
+    show_default=True,
+    help="Directory for the event store, read models and broker.",
+)
 @click.option("--host", envvar="TIMEBANK_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="TIMEBANK_PORT", type=int, default=8000, show_default=True)
 def up(data: Path, host: str, port: int) -> None:
@@ -122,7 +128,9 @@ def project(names: tuple[str, ...]) -> None:
     configure_logging()
     settings = Settings.from_env()
     workers = Workers(
-        build_backbone(settings, _nats_url(settings)), relay=False, models=names or tuple(READ_MODELS)
+        build_backbone(settings, _nats_url(settings)),
+        relay=False,
+        models=names or tuple(READ_MODELS),
     )
     _run_until_signal(workers.run)
 
@@ -138,7 +146,12 @@ def rebuild(name: str) -> None:
     bone.reads.drop(model)
     bone.reads.create(model)
     runner = ProjectionRunner(model, bone.reads, bone.nats_url)
-    columns = (TextColumn(f"rebuilding {name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn(f"rebuilding {name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=not sys.stderr.isatty()) as progress:
         task = progress.add_task(name, total=None)
 

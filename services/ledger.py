@@ -66,7 +66,7 @@ def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
                 return command(*args, **kwargs)
             except RecordConflictError:
                 # Jitter keeps a crowd of retries from colliding again in lockstep.
-                time.sleep(random.uniform(0, 0.002 * 2**min(attempt_number, 6)))  # noqa: S311
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt_number, 6)))
         raise ConcurrentUpdate
 
     return attempt
@@ -105,13 +105,16 @@ def open_system_accounts(app: Timebank, by: Provenance) -> int:
     """Open the community and pool accounts if this store has not got them yet."""
     missing = [kind for kind in SYSTEM_LIMITS if system_account_id(kind) not in app.repository]
     accounts = [
-        TimeAccount(owner=kind.value, kind=kind, limits=SYSTEM_LIMITS[kind], by=by) for kind in missing
+        TimeAccount(owner=kind.value, kind=kind, limits=SYSTEM_LIMITS[kind], by=by)
+        for kind in missing
     ]
     return _saved(app, *accounts)
 
 
 @retried_on_conflict
-def open_account(app: Timebank, owner: str, by: Provenance, limits: Limits = MEMBER_LIMITS) -> Receipt:
+def open_account(
+    app: Timebank, owner: str, by: Provenance, limits: Limits = MEMBER_LIMITS
+) -> Receipt:
     """Open a member's account; opening it again answers with the existing one."""
     account_id = account_id_for(owner, AccountKind.MEMBER)
     if account_id in app.repository:
@@ -174,7 +177,9 @@ def correct(
     if existing is not None:
         return _replay(app, existing, TransferKind.CORRECTION, legs, reason)
     if not legs:
-        raise RuleViolated("already-corrected", f"Transfer {transfer_id} is already fully corrected.")
+        raise RuleViolated(
+            "already-corrected", f"Transfer {transfer_id} is already fully corrected."
+        )
     accounts = {leg.account_id: _account(app, leg.account_id) for leg in legs}
     correction = post_transfer(
         idempotency_key=idempotency_key,

@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from services.broker import EmbeddedBroker
 
@@ -30,9 +32,6 @@ def _postgres_schema_url(schema: str) -> str:
 
 
 def _drop_schema(schema: str) -> None:
-    import psycopg
-    from psycopg import sql
-
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 

@@ -1,4 +1,4 @@
-"""GET /health: is the store up, is the broker reachable, how far behind are relay and read models."""
+"""GET /health: is the store up, is the broker reachable, how far behind are relay and reads."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import contextlib
 
 import nats
 from litestar import Response, get
+from litestar.di import NamedDependency
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
 from projections.catalog import READ_MODELS
 from services.api import schemas
+from services.broker import servers
 from services.relay import stream_head
 from services.runtime import Backbone
 
@@ -19,7 +21,10 @@ from services.runtime import Backbone
 async def _stream_position(nats_url: str) -> int | None:
     try:
         nc = await asyncio.wait_for(
-            nats.connect(nats_url, connect_timeout=1, allow_reconnect=False, error_cb=_quiet), 2
+            nats.connect(
+                servers(nats_url), connect_timeout=1, allow_reconnect=False, error_cb=_quiet
+            ),
+            2,
         )
     except (NatsError, OSError, TimeoutError):
         return None
@@ -40,13 +45,13 @@ def _positions(bone: Backbone) -> tuple[int | None, dict[str, int]]:
     store_position: int | None
     try:
         store_position = bone.timebank.last_position()
-    except Exception:  # noqa: BLE001 - any store failure is what health reports
+    except Exception:
         store_position = None
     return store_position, {name: bone.reads.position(name) for name in READ_MODELS}
 
 
 @get("/health", summary="Store, broker, relay lag and read-model lag")
-async def health(bone: Backbone) -> Response[schemas.Health]:
+async def health(bone: NamedDependency[Backbone]) -> Response[schemas.Health]:
     (store_position, projected), stream_position = await asyncio.gather(
         asyncio.to_thread(_positions, bone), _stream_position(bone.nats_url)
     )

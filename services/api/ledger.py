@@ -7,7 +7,8 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
 
 from domain.provenance import Provenance
 from domain.rules import NotFound
@@ -38,12 +39,17 @@ class AccountController(Controller):
 
     @post("/", sync_to_thread=True, summary="Open a member's time account")
     def open_account(
-        self, data: schemas.OpenAccount, bone: Backbone, by: Provenance
+        self,
+        data: JSONBody[schemas.OpenAccount],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return _receipt(ledger.open_account(bone.timebank, data.owner, by))
 
     @get("/{ref:str}", sync_to_thread=True, summary="An account's balance, limits and status")
-    def show(self, ref: str, bone: Backbone, after: After = None) -> schemas.Account:
+    def show(
+        self, ref: FromPath[str], bone: NamedDependency[Backbone], after: After = None
+    ) -> schemas.Account:
         row = read(bone, ("balances",), after, lambda db: balances.account(db, account_id(ref)))
         if row is None:
             raise NotFound("account-not-found", f"There is no time account {ref!r}.")
@@ -54,10 +60,12 @@ class AccountController(Controller):
     @get("/{ref:str}/statement", sync_to_thread=True, summary="Entries, newest first")
     def statement(
         self,
-        ref: str,
-        bone: Backbone,
+        ref: FromPath[str],
+        bone: NamedDependency[Backbone],
         after: After = None,
-        before: Annotated[int | None, Parameter(ge=1, description="`next_before` of the previous page")] = None,
+        before: Annotated[
+            int | None, Parameter(ge=1, description="`next_before` of the previous page")
+        ] = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> schemas.Statement:
         account = account_id(ref)
@@ -67,7 +75,9 @@ class AccountController(Controller):
             after,
             lambda db: statements.entries(db, account, before=before, limit=limit),
         )
-        entries = [msgspec.convert(row, schemas.Entry, from_attributes=False, strict=False) for row in rows]
+        entries = [
+            msgspec.convert(row, schemas.Entry, from_attributes=False, strict=False) for row in rows
+        ]
         return schemas.Statement(
             account_id=str(account),
             entries=entries,
@@ -76,10 +86,18 @@ class AccountController(Controller):
 
     @post("/{ref:str}/closure", sync_to_thread=True, summary="Close; the balance moves to the pool")
     def close(
-        self, ref: str, data: schemas.Closure, bone: Backbone, by: Provenance
+        self,
+        ref: FromPath[str],
+        data: JSONBody[schemas.Closure],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         receipt = ledger.close_account(
-            bone.timebank, account_id=account_id(ref), reason=data.reason, occurred_at=bone.clock(), by=by
+            bone.timebank,
+            account_id=account_id(ref),
+            reason=data.reason,
+            occurred_at=bone.clock(),
+            by=by,
         )
         return _receipt(receipt)
 
@@ -90,7 +108,10 @@ class TransferController(Controller):
 
     @post("/", sync_to_thread=True, summary="Move minutes from one account to another")
     def create(
-        self, data: schemas.NewTransfer, bone: Backbone, by: Provenance
+        self,
+        data: JSONBody[schemas.NewTransfer],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         now = bone.clock()
         receipt = ledger.transfer(
@@ -106,9 +127,17 @@ class TransferController(Controller):
         )
         return _receipt(receipt)
 
-    @post("/{transfer_id:uuid}/corrections", sync_to_thread=True, summary="Post a compensating transfer")
+    @post(
+        "/{transfer_id:uuid}/corrections",
+        sync_to_thread=True,
+        summary="Post a compensating transfer",
+    )
     def correct(
-        self, transfer_id: UUID, data: schemas.NewCorrection, bone: Backbone, by: Provenance
+        self,
+        transfer_id: FromPath[UUID],
+        data: JSONBody[schemas.NewCorrection],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         receipt = ledger.correct(
             bone.timebank,
@@ -120,4 +149,3 @@ class TransferController(Controller):
             by=by,
         )
         return _receipt(receipt)
-

@@ -40,7 +40,9 @@ class ReadModelBehind(Exception):
         self.position = position
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> ProblemDetailsException:
+def problem(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=status,
         type_=f"https://timebank.example/problems/{code}",

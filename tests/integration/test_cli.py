@@ -1,0 +1,110 @@
+"""`timebank up`: one command runs everything, stops cleanly, and resumes where it stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.broker import free_port
+from tests.integration.support import wait_until
+
+TIMEBANK = str(Path(sys.executable).parent / "timebank")
+
+
+class Up:
+    def __init__(self, data: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")}
+        self.process = subprocess.Popen(
+            [TIMEBANK, "up", "--data", str(data), "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.banner = self.process.stdout.readline() if self.process.stdout else ""
+        wait_until(self._healthy, timeout=60, what="timebank up")
+
+    def _healthy(self) -> bool:
+        assert self.process.poll() is None, "timebank up exited"
+        try:
+            return httpx.get(f"{self.url}/health").json()["status"] == "ok"
+        except httpx.HTTPError:
+            return False
+
+    def broker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        pids = [int(pid) for pid in children.split()]
+        return [pid for pid in pids if "nats-server" in Path(f"/proc/{pid}/cmdline").read_text()]
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
+    data = tmp_path / "data"
+    first = Up(data)
+    try:
+        assert first.url in first.banner
+        (broker,) = first.broker_pids()
+        account = httpx.post(f"{first.url}/api/v1/accounts", json={"owner": "m-1"}).json()["id"]
+        posted = httpx.post(
+            f"{first.url}/api/v1/transfers",
+            json={
+                "idempotency_key": "up-test-1",
+                "from_account": "community",
+                "to_account": account,
+                "minutes": 90,
+            },
+        ).json()
+        shown = httpx.get(
+            f"{first.url}/api/v1/accounts/{account}", params={"after": posted["position"]}
+        )
+        assert shown.json()["balance"] == 90
+    finally:
+        assert first.stop(signal.SIGTERM) == 0
+    assert not _alive(broker), "nats-server outlived `timebank up`"
+
+    second = Up(data)
+    try:
+        assert httpx.get(f"{second.url}/api/v1/accounts/{account}").json()["balance"] == 90
+        posted = httpx.post(
+            f"{second.url}/api/v1/transfers",
+            json={
+                "idempotency_key": "up-test-2",
+                "from_account": account,
+                "to_account": "pool",
+                "minutes": 30,
+            },
+        ).json()
+        shown = httpx.get(
+            f"{second.url}/api/v1/accounts/{account}", params={"after": posted["position"]}
+        )
+        assert shown.json()["balance"] == 60
+        health = httpx.get(f"{second.url}/health").json()
+        assert health["stream_position"] == health["store_position"] == posted["position"]
+    finally:
+        second.stop(signal.SIGINT)
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_up_leaves_no_broker_behind(tmp_path):
+    up = Up(tmp_path / "data")
+    (broker,) = up.broker_pids()
+    up.stop(signal.SIGKILL)
+    wait_until(lambda: not _alive(broker), timeout=20, what="nats-server to exit")
