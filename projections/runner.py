@@ -21,7 +21,7 @@ from nats.js.errors import Error as JetStreamError
 from nats.js.errors import NotFoundError
 
 from projections.readstore import ReadModel, ReadStore
-from services.broker import connect, ensure_stream
+from services.broker import connect
 from services.envelope import STREAM, SUBJECT_PREFIX, decode, position_of
 from services.relay import stream_head
 
@@ -67,8 +67,9 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, 5.0)
                 continue
             try:
+                # Only the relay creates the stream (with its replica count); until then the
+                # stream lookups below fail and this loop retries.
                 js = nc.jetstream()
-                await ensure_stream(js)
                 backoff = 0.2
                 if await self._consume(js, stop, on_progress):
                     return
