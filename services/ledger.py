@@ -16,6 +16,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
@@ -37,6 +38,8 @@ from domain.ledger import (
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from services.eventstore import Timebank
+
+log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 12
 # Kiosk and server clocks disagree a little; a transfer "a minute from now" is not fraud.
@@ -92,7 +95,11 @@ def _transfer(app: Timebank, transfer_id: UUID) -> Transfer | None:
 
 def _saved(app: Timebank, *aggregates: TimeAccount | Transfer | None) -> int:
     recordings = app.save(*aggregates)
-    return recordings[-1].notification.id if recordings else app.last_position()
+    if not recordings:
+        return app.last_position()
+    position = recordings[-1].notification.id
+    log.info("events.recorded", count=len(recordings), position=position)
+    return position
 
 
 def _check_not_future(occurred_at: datetime, now: datetime) -> None:

@@ -11,8 +11,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from projections.catalog import READ_MODELS
 from services.broker import free_port
-from tests.integration.support import wait_until
+from tests.integration.support import (
+    COMMUNITY,
+    caught_up,
+    live_dumps,
+    make_backbone,
+    open_member,
+    run_workers,
+    transfer,
+    wait_until,
+)
 
 TIMEBANK = str(Path(sys.executable).parent / "timebank")
 
@@ -108,3 +118,32 @@ def test_a_killed_up_leaves_no_broker_behind(tmp_path):
     (broker,) = up.broker_pids()
     up.stop(signal.SIGKILL)
     wait_until(lambda: not _alive(broker), timeout=20, what="nats-server to exit")
+
+
+def test_rebuild_command_recreates_a_read_model_equal_to_the_live_one(broker, tmp_path):
+    events, reads = str(tmp_path / "events.sqlite"), str(tmp_path / "reads.sqlite")
+    bone = make_backbone(tmp_path, events, reads, broker.url)
+    giver = open_member(bone, "giver", grant=300)
+    for i in range(30):
+        transfer(bone, f"t-{i}", giver.id, COMMUNITY, 5)
+    with run_workers(bone):
+        wait_until(lambda: caught_up(bone), what="read models")
+    live = live_dumps(bone)
+    with bone.reads.transaction(commit=True) as db:
+        for model in READ_MODELS.values():
+            for table in model.tables:
+                db.execute(f"DELETE FROM {table}")
+    assert live_dumps(bone) != live
+    env = {
+        **os.environ,
+        "TIMEBANK_NATS_URL": broker.url,
+        "TIMEBANK_EVENT_STORE": events,
+        "TIMEBANK_READ_STORE": reads,
+        "TIMEBANK_DATA": str(tmp_path / "data"),
+    }
+    for name in live:
+        done = subprocess.run(
+            [TIMEBANK, "rebuild", name], env=env, capture_output=True, text=True, check=True
+        )
+        assert f"{name} rebuilt up to position {bone.timebank.last_position()}" in done.stdout
+    assert live_dumps(bone) == live
