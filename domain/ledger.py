@@ -44,6 +44,8 @@ class Limits:
     cap: int | None
 
     def __post_init__(self) -> None:
+        if any(bound is not None and type(bound) is not int for bound in (self.floor, self.cap)):
+            raise RuleViolated("invalid-limits", "Limits are whole numbers of minutes.")
         if self.floor is not None and self.floor > 0:
             raise RuleViolated("invalid-limits", "A balance floor cannot be above zero.")
         if self.cap is not None and self.cap < 0:
@@ -143,6 +145,8 @@ class TimeAccount(Aggregate):
         self.balance = balance
 
     def change_limits(self, limits: Limits, reason: str, by: Provenance) -> None:
+        if self.is_closed:
+            raise RuleViolated("account-closed", f"Account {self.id} is closed.")
         if not reason.strip():
             raise RuleViolated("reason-required", "Changing an account's limits needs a reason.")
         self._change_limits(limits=limits, reason=reason, by=by)
@@ -151,13 +155,18 @@ class TimeAccount(Aggregate):
     def _change_limits(self, limits: Limits, reason: str, by: Provenance) -> None:
         self.limits = limits
 
-    def close(self, reason: str, by: Provenance) -> None:
+    def check_closable(self, reason: str) -> None:
         if self.kind is not AccountKind.MEMBER:
             raise RuleViolated(
                 "system-account", "The community and pool accounts cannot be closed."
             )
         if self.is_closed:
             raise RuleViolated("account-closed", f"Account {self.id} is already closed.")
+        if not reason.strip():
+            raise RuleViolated("reason-required", "Closing an account needs a reason.")
+
+    def close(self, reason: str, by: Provenance) -> None:
+        self.check_closable(reason)
         if self.balance != 0:
             raise RuleViolated(
                 "balance-not-settled", "Move the balance to the pool before closing."
@@ -219,8 +228,8 @@ class Transfer(Aggregate):
         source, target = sorted(self.legs, key=lambda leg: leg.minutes)
         return two_party_legs(target.account_id, source.account_id, minutes)
 
-    def record_correction(self, correction: Transfer) -> None:
-        """Check that ``correction`` only undoes what this transfer moved, and note it."""
+    def check_reversal(self, legs: tuple[Leg, ...]) -> None:
+        """``legs`` may only move back what this transfer moved and is not yet corrected."""
         if self.kind is TransferKind.CORRECTION:
             raise RuleViolated(
                 "correcting-a-correction",
@@ -228,7 +237,7 @@ class Transfer(Aggregate):
             )
         original = {leg.account_id: leg.minutes for leg in self.legs}
         reversed_now = dict(self.reversed)
-        for leg in correction.legs:
+        for leg in legs:
             moved = original.get(leg.account_id)
             if moved is None or (moved > 0) == (leg.minutes > 0):
                 raise RuleViolated(
@@ -242,6 +251,12 @@ class Transfer(Aggregate):
                     f"Transfer {self.id} moved {abs(moved)} minutes for account {leg.account_id}; "
                     "a correction cannot undo more than that.",
                 )
+
+    def record_correction(self, correction: Transfer) -> None:
+        """Note ``correction``, a transfer posted to undo (part of) this one."""
+        if correction.kind is not TransferKind.CORRECTION or correction.corrects != self.id:
+            raise RuleViolated("not-a-correction", f"That transfer does not correct {self.id}.")
+        self.check_reversal(correction.legs)
         self._record_correction(
             correction_id=correction.id, legs=correction.legs, by=correction.posted_by
         )
@@ -304,6 +319,7 @@ def settle_for_closure(
     A debt goes to ``community`` rather than the pool, because the pool may not go negative and
     a departing member's debt is what the community as a whole forgave.
     """
+    account.check_closable(reason)
     if account.balance == 0:
         return None
     counterpart = pool if account.balance > 0 else community
@@ -317,3 +333,38 @@ def settle_for_closure(
         accounts={account.id: account, counterpart.id: counterpart},
         by=by,
     )
+
+
+def post_correction(
+    original: Transfer,
+    *,
+    idempotency_key: str,
+    minutes: int | None,
+    reason: str,
+    occurred_at: datetime,
+    accounts: Mapping[UUID, TimeAccount],
+    by: Provenance,
+) -> Transfer:
+    """Post the compensating transfer for (``minutes`` of) ``original``, checking every rule
+    before any account is touched; the original records that it was corrected.
+    """
+    if not reason.strip():
+        raise RuleViolated("reason-required", "A correction needs a reason.")
+    legs = original.reversal_legs(minutes)
+    if not legs:
+        raise RuleViolated(
+            "already-corrected", f"Transfer {original.id} is already fully corrected."
+        )
+    original.check_reversal(legs)
+    correction = post_transfer(
+        idempotency_key=idempotency_key,
+        kind=TransferKind.CORRECTION,
+        legs=legs,
+        memo=reason,
+        occurred_at=occurred_at,
+        corrects=original.id,
+        accounts=accounts,
+        by=by,
+    )
+    original.record_correction(correction)
+    return correction

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Protocol
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
@@ -25,16 +26,25 @@ Row = dict[str, Any]
 _NAMED_PARAM = re.compile(r"%\((\w+)\)s")
 
 
+@lru_cache(maxsize=512)
+def _sqlite_style(statement: str) -> str:
+    """``%(name)s`` → ``:name``; cached, as projections run the same few statements per event."""
+    return _NAMED_PARAM.sub(r":\1", statement)
+
+
 class ReadDb:
     """One transaction on the read store; SQL is written once, with ``%(name)s`` parameters."""
 
     def __init__(self, cursor: Any, *, sqlite: bool) -> None:
         self._cursor = cursor
         self._sqlite = sqlite
+        # Scratch space for read models, living exactly as long as this transaction: what a
+        # model wrote earlier in the same batch, so it need not read it back.
+        self.memo: dict[str, Any] = {}
 
     def execute(self, statement: str, params: dict[str, Any] | None = None) -> None:
         if self._sqlite:
-            statement = _NAMED_PARAM.sub(r":\1", statement)
+            statement = _sqlite_style(statement)
         self._cursor.execute(statement, params or {})
 
     def one(self, statement: str, params: dict[str, Any] | None = None) -> Row | None:

@@ -4,6 +4,12 @@ The read store's tracking position is the truth about what a read model has appl
 start the durable consumer is re-pointed at the first stream message after that position, so a
 crash, a dropped read-model database or a redelivery can never skip or double-apply an event:
 anything at or below the tracked position is skipped inside the applying transaction.
+
+Because of that skip, nothing may be applied past a message that was delivered but never
+arrived (a connection dropped mid-delivery, a second process pulling from the same consumer):
+the consumer would redeliver it only after ``ack_wait``, and then it would count as applied.
+Stream sequences have no holes (the relay sees to that), so a runner applies only the
+contiguous run it expects and otherwise re-points the consumer at its tracked position.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import contextlib
 from collections.abc import Callable
 
 import structlog
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -73,7 +80,7 @@ class ProjectionRunner:
                 backoff = 0.2
                 if await self._consume(js, stop, on_progress):
                     return
-            except (NatsError, JetStreamError, OSError, TimeoutError) as error:
+            except (NatsError, JetStreamError, OSError, TimeoutError, DeliveryGap) as error:
                 log.warning("projection.interrupted", model=self.model.name, error=str(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -88,7 +95,7 @@ class ProjectionRunner:
         on_progress: Callable[[int, int], None] | None,
     ) -> bool:
         self.position = await asyncio.to_thread(self.store.position, self.model.name)
-        subscription = await self._subscribe(js)
+        subscription, expected = await self._subscribe(js)
         log.info("projection.resumed", model=self.model.name, position=self.position)
         head = (await stream_head(js))[1] if on_progress else 0
         while not stop.is_set():
@@ -98,15 +105,23 @@ class ProjectionRunner:
                 messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
             except (TimeoutError, NatsTimeoutError):
                 continue
-            envelopes = [decode(message.data) for message in messages]
-            self.position = await asyncio.to_thread(self.store.apply, self.model, envelopes)
-            for message in messages:
+            run, done, gap = _contiguous(messages, expected)
+            if run:
+                envelopes = [decode(message.data) for message in run]
+                self.position = await asyncio.to_thread(self.store.apply, self.model, envelopes)
+                expected += len(run)
+            for message in done + run:
                 await message.ack()
+            if gap is not None:
+                raise DeliveryGap(expected, gap)
             if on_progress:
                 on_progress(self.position, head)
         return False
 
-    async def _subscribe(self, js: JetStreamContext) -> JetStreamContext.PullSubscription:
+    async def _subscribe(
+        self, js: JetStreamContext
+    ) -> tuple[JetStreamContext.PullSubscription, int]:
+        """The pull subscription, and the stream sequence it delivers first."""
         start = await first_sequence_after(js, self.position)
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(STREAM, self.durable_name)
@@ -122,7 +137,32 @@ class ProjectionRunner:
                 max_ack_pending=20_000,
             ),
         )
-        return await js.pull_subscribe_bind(durable=self.durable_name, stream=STREAM)
+        return await js.pull_subscribe_bind(durable=self.durable_name, stream=STREAM), start
+
+
+class DeliveryGap(Exception):
+    """A message arrived ahead of one that was delivered but lost on the way."""
+
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"expected stream sequence {expected}, got {got}")
+
+
+def _contiguous(messages: list[Msg], expected: int) -> tuple[list[Msg], list[Msg], int | None]:
+    """Split a fetched batch into the unbroken run of sequences from ``expected`` on, the
+    redeliveries (of messages applied already, or twice in this batch), and the first sequence
+    after a gap, if there is one.
+    """
+    run: list[Msg] = []
+    done: list[Msg] = []
+    for message in sorted(messages, key=lambda message: message.metadata.sequence.stream):
+        sequence = message.metadata.sequence.stream
+        if sequence < expected + len(run):
+            done.append(message)
+        elif sequence == expected + len(run):
+            run.append(message)
+        else:
+            return run, done, sequence
+    return run, done, None
 
 
 async def first_sequence_after(js: JetStreamContext, position: int) -> int:

@@ -11,6 +11,8 @@ import msgspec
 from projections.readstore import ReadDb, Row
 from services.envelope import EntryPosted, Envelope, LegData, TransferPosted
 
+_TRANSFERS_MEMO = "statements.transfers"  # transfer rows inserted in this transaction
+
 
 class Statements:
     name = "statements"
@@ -53,24 +55,27 @@ class Statements:
 
     @_on.register
     def _transfer(self, payload: TransferPosted, db: ReadDb, envelope: Envelope) -> None:
+        row = {
+            "transfer_id": str(envelope.stream_id),
+            "kind": payload.kind,
+            "memo": payload.memo,
+            "occurred_at": payload.occurred_at.isoformat(),
+            "corrects": str(payload.corrects) if payload.corrects else None,
+            "legs": msgspec.json.encode(payload.legs).decode(),
+        }
         db.execute(
-            "INSERT INTO statement_transfers VALUES"
-            " (%(id)s, %(kind)s, %(memo)s, %(occurred_at)s, %(corrects)s, %(legs)s)",
-            {
-                "id": str(envelope.stream_id),
-                "kind": payload.kind,
-                "memo": payload.memo,
-                "occurred_at": payload.occurred_at.isoformat(),
-                "corrects": str(payload.corrects) if payload.corrects else None,
-                "legs": msgspec.json.encode(payload.legs).decode(),
-            },
+            "INSERT INTO statement_transfers VALUES (%(transfer_id)s, %(kind)s, %(memo)s,"
+            " %(occurred_at)s, %(corrects)s, %(legs)s)",
+            row,
         )
+        # Its entries follow in the same commit, so usually in the same batch: keep the row.
+        db.memo.setdefault(_TRANSFERS_MEMO, {})[row["transfer_id"]] = row
 
     @_on.register
     def _entry(self, payload: EntryPosted, db: ReadDb, envelope: Envelope) -> None:
-        transfer = db.one(
-            "SELECT * FROM statement_transfers WHERE transfer_id = %(id)s",
-            {"id": str(payload.transfer_id)},
+        transfer_id = str(payload.transfer_id)
+        transfer = db.memo.get(_TRANSFERS_MEMO, {}).get(transfer_id) or db.one(
+            "SELECT * FROM statement_transfers WHERE transfer_id = %(id)s", {"id": transfer_id}
         )
         assert transfer is not None, "TransferPosted precedes its entries in the same commit"
         legs = msgspec.json.decode(transfer["legs"], type=list[LegData])
@@ -82,7 +87,7 @@ class Statements:
                 "account": str(envelope.stream_id),
                 "version": envelope.version,
                 "position": envelope.position,
-                "transfer": str(payload.transfer_id),
+                "transfer": transfer_id,
                 "kind": transfer["kind"],
                 "counterpart": _counterpart(legs, payload.minutes),
                 "minutes": payload.minutes,

@@ -29,6 +29,7 @@ from domain.ledger import (
     Transfer,
     TransferKind,
     account_id_for,
+    post_correction,
     post_transfer,
     settle_for_closure,
     system_account_id,
@@ -86,6 +87,10 @@ def _account(app: Timebank, account_id: UUID) -> TimeAccount:
 
 
 def _transfer(app: Timebank, transfer_id: UUID) -> Transfer | None:
+    # Nearly every idempotency key is new: one indexed query says so, where the repository
+    # would also look for a snapshot first (transfers are never snapshotted).
+    if not app.recorder.select_events(transfer_id, limit=1):
+        return None
     try:
         transfer = app.repository.get(transfer_id)
     except AggregateNotFoundError:
@@ -146,7 +151,7 @@ def transfer(
     legs = two_party_legs(source, target, minutes)
     existing = _transfer(app, transfer_id_for(idempotency_key))
     if existing is not None:
-        return _replay(app, existing, TransferKind.TRANSFER, legs, memo)
+        return _replay(app, existing, same=existing.same_request(TransferKind.TRANSFER, legs, memo))
     _check_not_future(occurred_at, now)
     accounts = {account_id: _account(app, account_id) for account_id in (source, target)}
     posted = post_transfer(
@@ -174,31 +179,25 @@ def correct(
     by: Provenance,
 ) -> Receipt:
     """Post the compensating transfer for (part of) ``transfer_id``; the original stays."""
-    if not reason.strip():
-        raise RuleViolated("reason-required", "A correction needs a reason.")
     original = _transfer(app, transfer_id)
     if original is None:
         raise NotFound("transfer-not-found", f"There is no transfer {transfer_id}.")
-    legs = original.reversal_legs(minutes)
     existing = _transfer(app, transfer_id_for(idempotency_key))
     if existing is not None:
-        return _replay(app, existing, TransferKind.CORRECTION, legs, reason)
-    if not legs:
-        raise RuleViolated(
-            "already-corrected", f"Transfer {transfer_id} is already fully corrected."
-        )
+        # A full correction's legs depend on what was left to undo, so match on intent.
+        same = existing.kind is TransferKind.CORRECTION and existing.corrects == original.id
+        return _replay(app, existing, same=same and existing.memo == reason)
+    legs = original.reversal_legs(minutes)
     accounts = {leg.account_id: _account(app, leg.account_id) for leg in legs}
-    correction = post_transfer(
+    correction = post_correction(
+        original,
         idempotency_key=idempotency_key,
-        kind=TransferKind.CORRECTION,
-        legs=legs,
-        memo=reason,
+        minutes=minutes,
+        reason=reason,
         occurred_at=occurred_at,
-        corrects=original.id,
         accounts=accounts,
         by=by,
     )
-    original.record_correction(correction)
     return Receipt(correction.id, _saved(app, correction, original, *accounts.values()))
 
 
@@ -207,8 +206,6 @@ def close_account(
     app: Timebank, *, account_id: UUID, reason: str, occurred_at: datetime, by: Provenance
 ) -> Receipt:
     """Move the balance to the pool (or write a debt off) and close, in one save."""
-    if not reason.strip():
-        raise RuleViolated("reason-required", "Closing an account needs a reason.")
     account = _account(app, account_id)
     pool = _account(app, system_account_id(AccountKind.POOL))
     community = _account(app, system_account_id(AccountKind.COMMUNITY))
@@ -219,10 +216,8 @@ def close_account(
     return Receipt(account.id, _saved(app, settlement, account, pool, community))
 
 
-def _replay(
-    app: Timebank, existing: Transfer, kind: TransferKind, legs: tuple, memo: str
-) -> Receipt:
-    if not existing.same_request(kind, legs, memo):
+def _replay(app: Timebank, existing: Transfer, *, same: bool) -> Receipt:
+    if not same:
         raise RuleViolated(
             "idempotency-key-reused",
             "This idempotency key was already used for a different request; use a new key.",

@@ -28,7 +28,9 @@ def persistence_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_SCHEMA": query.get("schema", [""])[0],
-        "POSTGRES_POOL_SIZE": "5",
+        # Connections open on demand beyond the first two, so many API replicas, a relay and
+        # the projectors fit within PostgreSQL's default of 100 connections.
+        "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",
     }

@@ -61,3 +61,13 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreUrls
     urls = StoreUrls(request.param, tmp_path)
     yield urls
     urls.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def _close_backbones() -> Iterator[None]:
+    """Return every store connection a test opened (PostgreSQL has a connection limit)."""
+    from tests.integration.support import OPENED  # noqa: PLC0415 - unit tests need no services
+
+    yield
+    while OPENED:
+        OPENED.pop().close()

@@ -1,13 +1,21 @@
-"""Helpers for integration tests: run workers in a thread, post transfers, wait for catch-up."""
+"""Helpers for integration tests: run workers in a thread or `timebank` parts as processes,
+post transfers, read the stream, wait for catch-up."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
+
+import nats
+from nats.js.errors import NotFoundError
 
 from domain.ledger import AccountKind, system_account_id
 from domain.provenance import Provenance
@@ -16,17 +24,25 @@ from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
 from services import ledger
 from services.config import Settings
+from services.envelope import STREAM, SUBJECT_PREFIX, position_of
+from services.relay import stream_head
 from services.runtime import Backbone, build_backbone
 from services.workers import Workers
 
 BY = Provenance(actor="test", channel="test", correlation_id="test")
 COMMUNITY = system_account_id(AccountKind.COMMUNITY)
 POOL = system_account_id(AccountKind.POOL)
+TIMEBANK = Path(sys.executable).parent / "timebank"
+
+
+OPENED: list[Backbone] = []  # closed after each test by the autouse fixture in conftest
 
 
 def make_backbone(tmp_path: Path, event_store: str, read_store: str, nats_url: str) -> Backbone:
     settings = Settings(data_dir=tmp_path / "data", event_store=event_store, read_store=read_store)
-    return build_backbone(settings, nats_url)
+    bone = build_backbone(settings, nats_url)
+    OPENED.append(bone)
+    return bone
 
 
 class Background:
@@ -52,11 +68,15 @@ class Background:
         assert not self._thread.is_alive(), "workers did not stop"
 
 
-def run_workers(bone: Backbone, *, relay: bool = True, models: tuple[str, ...] = tuple(READ_MODELS)) -> Background:
+def run_workers(
+    bone: Backbone, *, relay: bool = True, models: tuple[str, ...] = tuple(READ_MODELS)
+) -> Background:
     return Background(Workers(bone, relay=relay, models=models).run)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
+def wait_until(
+    condition: Callable[[], bool], timeout: float = 60.0, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -76,7 +96,9 @@ def open_member(bone: Backbone, owner: str, grant: int = 0) -> ledger.Receipt:
     return receipt
 
 
-def transfer(bone: Backbone, key: str, source, target, minutes: int, memo: str = "") -> ledger.Receipt:
+def transfer(
+    bone: Backbone, key: str, source, target, minutes: int, memo: str = ""
+) -> ledger.Receipt:
     now = datetime.now(UTC)
     return ledger.transfer(
         bone.timebank,
@@ -105,3 +127,165 @@ def rebuilt_dumps(read_store_url: str, nats_url: str) -> dict[str, dict]:
 
 def live_dumps(bone: Backbone) -> dict[str, dict]:
     return {model.name: bone.reads.dump(model) for model in READ_MODELS.values()}
+
+
+def stream_positions(nats_url: str) -> list[int]:
+    """The event-store position of every message in the stream, in stream order."""
+
+    async def collect() -> list[int]:
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            state = (await js.stream_info(STREAM)).state
+            if state.messages == 0:
+                return []
+            # An ordered consumer streams them in sequence order, far faster than one get each.
+            reader = await js.subscribe(f"{SUBJECT_PREFIX}.>", stream=STREAM, ordered_consumer=True)
+            positions = []
+            for seq in range(state.first_seq, state.last_seq + 1):
+                message = await reader.next_msg(timeout=30)
+                assert message.metadata.sequence.stream == seq
+                positions.append(position_of(message.headers["Nats-Msg-Id"]))
+            return positions
+        finally:
+            await nc.close()
+
+    return asyncio.run(collect())
+
+
+def stream_position(nats_url: str) -> int:
+    """The event-store position of the stream's last message (0 while there is none)."""
+
+    async def head() -> int:
+        nc = await nats.connect(nats_url)
+        try:
+            return (await stream_head(nc.jetstream()))[1]
+        except NotFoundError:  # no stream yet: whoever connects first creates it
+            return 0
+        finally:
+            await nc.close()
+
+    return asyncio.run(head())
+
+
+def store_positions(bone) -> list[int]:
+    notifications = bone.timebank.recorder.select_notifications(start=1, limit=1_000_000)
+    return [notification.id for notification in notifications]
+
+
+class Part:
+    """One `timebank` subcommand (`relay`, `project`, ...) as its own process, as deployed,
+    configured through the TIMEBANK_* environment for ``bone``'s stores and broker.
+
+    Use it as a context manager: whatever is still running on leaving is terminated.
+    """
+
+    def __init__(self, bone: Backbone, *args: str, log_dir: Path) -> None:
+        self.args = args
+        self.log_dir = log_dir
+        self.env = {
+            **os.environ,
+            "TIMEBANK_NATS_URL": bone.nats_url,
+            "TIMEBANK_EVENT_STORE": bone.settings.event_store_url,
+            "TIMEBANK_READ_STORE": bone.settings.read_store_url,
+            "TIMEBANK_DATA": str(bone.settings.data_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.starts = 0
+        self.log_path: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> Part:
+        assert self._process is None, "already running"
+        self.starts += 1
+        self.log_path = self.log_dir / f"timebank-{'-'.join(self.args)}-{self.starts}.log"
+        self._log = self.log_path.open("wb")
+        self._process = subprocess.Popen(
+            [str(TIMEBANK), *self.args],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a power cut or an OOM kill."""
+        assert self.is_running(), f"`timebank {' '.join(self.args)}` had exited: {self.log_path}"
+        assert self._process is not None
+        self._process.kill()
+        self._reap(timeout=30)
+
+    def stop(self) -> None:
+        """SIGTERM, as a service manager would; SIGKILL if it does not leave in time."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._reap(timeout=30)
+
+    def _reap(self, timeout: float) -> None:
+        assert self._process is not None and self._log is not None
+        self._process.wait(timeout)
+        self._log.close()
+        self._process = self._log = None
+
+    def __enter__(self) -> Part:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def ring_transfer(accounts: list, i: int) -> tuple:
+    """The ``i``-th transfer round a ring of accounts: (source, target, minutes). Each account
+    gives and receives the same minutes every round, so balances stay near where they started.
+    """
+    ring = len(accounts)
+    return accounts[i % ring], accounts[(i + 1) % ring], 1 + (i // ring) % 5
+
+
+class Poster(threading.Thread):
+    """Posts ``count`` ring transfers from its own thread; ``join`` re-raises its error. As a
+    context manager it is stopped and joined on leaving, however the test went.
+    """
+
+    def __init__(self, bone: Backbone, accounts: list, count: int, prefix: str = "ring") -> None:
+        super().__init__(daemon=True)
+        self.bone = bone
+        self.accounts = accounts
+        self.count = count
+        self.prefix = prefix
+        self.error: BaseException | None = None
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        try:
+            for i in range(self.count):
+                if self._halt.is_set():
+                    return
+                transfer(self.bone, f"{self.prefix}-{i}", *ring_transfer(self.accounts, i))
+        except BaseException as error:
+            self.error = error
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        assert not self.is_alive(), "poster did not finish"
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self) -> Poster:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._halt.set()
+        if self.is_alive():
+            super().join(30)

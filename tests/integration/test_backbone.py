@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
-import nats
 import pytest
 
 from domain.rules import RuleViolated
 from projections import balances, statements
 from services import ledger
-from services.envelope import STREAM, position_of
 from tests.integration.support import (
     BY,
     COMMUNITY,
@@ -22,29 +19,11 @@ from tests.integration.support import (
     open_member,
     rebuilt_dumps,
     run_workers,
+    store_positions,
+    stream_positions,
     transfer,
     wait_until,
 )
-
-
-def _stream_positions(nats_url: str) -> list[int]:
-    async def collect() -> list[int]:
-        nc = await nats.connect(nats_url)
-        js = nc.jetstream()
-        state = (await js.stream_info(STREAM)).state
-        positions = []
-        for seq in range(state.first_seq, state.last_seq + 1):
-            message = await js.get_msg(STREAM, seq)
-            positions.append(position_of(message.headers["Nats-Msg-Id"]))
-        await nc.close()
-        return positions
-
-    return asyncio.run(collect())
-
-
-def _store_positions(bone) -> list[int]:
-    notifications = bone.timebank.recorder.select_notifications(start=1, limit=1_000_000)
-    return [notification.id for notification in notifications]
 
 
 def test_ledger_story_reaches_read_models_and_a_rebuild_equals_them(broker, stores, tmp_path):
@@ -66,7 +45,11 @@ def test_ledger_story_reaches_read_models_and_a_rebuild_equals_them(broker, stor
             by=BY,
         )
         ledger.close_account(
-            bone.timebank, account_id=li.id, reason="moved away", occurred_at=datetime.now(UTC), by=BY
+            bone.timebank,
+            account_id=li.id,
+            reason="moved away",
+            occurred_at=datetime.now(UTC),
+            by=BY,
         )
         wait_until(lambda: caught_up(bone), what="read models")
 
@@ -104,14 +87,14 @@ def test_every_event_reaches_the_stream_once_and_in_order_across_relay_restarts(
             for i in range(20):
                 transfer(bone, f"r{round_number}-{i}", giver.id, taker.id, 1)
             wait_until(
-                lambda: _stream_positions(broker.url)[-1:] == [bone.timebank.last_position()],
+                lambda: stream_positions(broker.url)[-1:] == [bone.timebank.last_position()],
                 what="relay",
             )
         # Commands keep working while no relay runs; the next relay catches up.
         transfer(bone, f"offline-{round_number}", giver.id, taker.id, 1)
     with run_workers(bone, models=()):
         wait_until(
-            lambda: _stream_positions(broker.url)[-1:] == [bone.timebank.last_position()],
+            lambda: stream_positions(broker.url)[-1:] == [bone.timebank.last_position()],
             what="relay",
         )
-    assert _stream_positions(broker.url) == _store_positions(bone)
+    assert stream_positions(broker.url) == store_positions(bone)

@@ -40,7 +40,7 @@ class Node:
             "NATS_CLUSTER_PORT": str(cluster_port),
             "NATS_STORE": str(store),
         }
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [nats_server_binary(), "--config", str(CONFIG), "--routes", routes],
             env=env,
             stdout=subprocess.DEVNULL,
