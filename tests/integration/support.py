@@ -136,7 +136,10 @@ def stream_positions(nats_url: str) -> list[int]:
         nc = await nats.connect(nats_url)
         try:
             js = nc.jetstream()
-            state = (await js.stream_info(STREAM)).state
+            try:
+                state = (await js.stream_info(STREAM)).state
+            except NotFoundError:  # the relay has not created it yet
+                return []
             if state.messages == 0:
                 return []
             # An ordered consumer streams them in sequence order, far faster than one get each.
