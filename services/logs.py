@@ -4,6 +4,7 @@ logged; personal data never is (request bodies, headers and cookies stay out of 
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import structlog
@@ -22,6 +23,7 @@ def _logging_config() -> StructLoggingConfig:
     return StructLoggingConfig(
         processors=default_structlog_processors(as_json=as_json),
         logger_factory=factory,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
         log_exceptions="never",
     )
 
