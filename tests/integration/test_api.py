@@ -68,6 +68,20 @@ def test_a_retried_transfer_posts_once(running):
     assert balance == 30
 
 
+def test_a_retry_answers_as_the_first_time_even_after_the_balance_moved_on(running):
+    bone, client = running
+    giver, taker = _open(client, "giver"), _open(client, "taker")
+    body = {"idempotency_key": "retry-later-1", "from_account": giver, "to_account": taker}
+    first = client.post("/api/v1/transfers", json={**body, "minutes": 500})
+    assert first.status_code == 201
+    assert _transfer(client, giver, taker, 100).status_code == 201  # now at the floor
+    position = bone.timebank.last_position()
+    again = client.post("/api/v1/transfers", json={**body, "minutes": 500})
+    assert again.status_code == 200, again.text
+    assert again.json() == {**first.json(), "position": position, "replayed": True}
+    assert bone.timebank.last_position() == position
+
+
 def test_statement_pages_newest_first(running):
     _, client = running
     member = _open(client, "busy")
