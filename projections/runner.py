@@ -84,6 +84,11 @@ class ProjectionRunner:
                 log.warning("projection.interrupted", model=self.model.name, error=str(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except Exception:
+                # A failing event must not silently end the projection: it is logged, shows as
+                # lag in /health, and the batch is retried (nothing of it was committed).
+                log.exception("projection.failed", model=self.model.name, position=self.position)
+                await asyncio.sleep(5.0)
             finally:
                 with contextlib.suppress(NatsError, OSError, TimeoutError):
                     await nc.close()

@@ -9,17 +9,23 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import FrameType
+from uuid import uuid4
 
 import click
 import uvicorn
 from litestar import Litestar
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from domain.identity import STAFF_ROLES, Role
+from domain.provenance import SYSTEM_ACTOR, Provenance
+from domain.rules import RuleViolated
 from projections.catalog import READ_MODELS
 from projections.runner import ProjectionRunner
+from services import identity
 from services.api.app import Lifespan, create_app
 from services.broker import EmbeddedBroker
 from services.config import Settings
+from services.eventstore import Timebank
 from services.logs import configure_logging
 from services.runtime import Backbone, build_backbone
 from services.workers import Workers
@@ -67,20 +73,23 @@ def _run_until_signal(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     asyncio.run(main())
 
 
+DATA_OPTION = click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    envvar="TIMEBANK_DATA",
+    default=".timebank",
+    show_default=True,
+    help="Directory for the event store, read models, keys and the embedded broker.",
+)
+
+
 @click.group()
 def main() -> None:
     """Timebank: time bank, volunteer hours and resident council for a social-work station."""
 
 
 @main.command()
-@click.option(
-    "--data",
-    type=click.Path(path_type=Path),
-    envvar="TIMEBANK_DATA",
-    default=".timebank",
-    show_default=True,
-    help="Directory for the event store, read models and broker.",
-)
+@DATA_OPTION
 @click.option("--host", envvar="TIMEBANK_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="TIMEBANK_PORT", type=int, default=8000, show_default=True)
 def up(data: Path, host: str, port: int) -> None:
@@ -133,6 +142,44 @@ def project(names: tuple[str, ...]) -> None:
         models=names or tuple(READ_MODELS),
     )
     _run_until_signal(workers.run)
+
+
+@main.group()
+def admin() -> None:
+    """Administration from the command line."""
+
+
+@admin.command("create-staff")
+@click.option("--username", required=True)
+@click.option(
+    "--role",
+    type=click.Choice(sorted(role.value for role in STAFF_ROLES)),
+    default=Role.ADMIN.value,
+    show_default=True,
+)
+@click.password_option(
+    help="Prompted for (twice) when not given; or set TIMEBANK_STAFF_PASSWORD.",
+    envvar="TIMEBANK_STAFF_PASSWORD",
+)
+@DATA_OPTION
+def create_staff(username: str, role: str, password: str, data: Path) -> None:
+    """Create a staff account (the first admin, typically)."""
+    configure_logging()
+    settings = Settings.from_env(data_dir=data)
+    timebank = Timebank(settings.event_store_url)
+    try:
+        done = identity.register_staff(
+            timebank,
+            username=username,
+            role=Role(role),
+            password=password,
+            by=Provenance(actor=SYSTEM_ACTOR, channel="cli", correlation_id=uuid4().hex),
+        )
+    except RuleViolated as refused:
+        raise click.ClickException(refused.message) from None
+    finally:
+        timebank.close()
+    click.echo(f"staff account {username!r} ({role}) created: {done.id}")
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import msgspec
@@ -15,6 +16,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     nats_url: str | None = None  # None: `timebank up` starts its own broker
     event_store: str = ""  # SQLite path or postgresql:// URL; default: a file in data_dir
     read_store: str = ""
+    key_store: str = ""  # where per-person keys live, apart from events and read models
+    secret: str = ""  # signs sign-in tokens; default: a random one kept in data_dir
     stream_replicas: int = 1
     read_wait_seconds: float = 2.0
 
@@ -26,6 +29,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def read_store_url(self) -> str:
         return self.read_store or str(self.data_dir / "read.sqlite")
 
+    @property
+    def key_store_url(self) -> str:
+        return self.key_store or str(self.data_dir / "keys.sqlite")
+
+    def token_secret(self) -> str:
+        """The configured secret, or one made once and kept (owner-only) in the data dir, so
+        every part started on this machine signs and checks tokens alike."""
+        if self.secret:
+            return self.secret
+        path = self.data_dir / "token-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
@@ -36,6 +55,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "nats_url": env.get("TIMEBANK_NATS_URL") or None,
             "event_store": env.get("TIMEBANK_EVENT_STORE", ""),
             "read_store": env.get("TIMEBANK_READ_STORE", ""),
+            "key_store": env.get("TIMEBANK_KEY_STORE", ""),
+            "secret": env.get("TIMEBANK_SECRET", ""),
             "stream_replicas": int(env.get("TIMEBANK_STREAM_REPLICAS", "1")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -89,7 +89,53 @@ class TransferCorrected(Payload):
     legs: list[LegData]
 
 
+class StaffRegistered(Payload):
+    username: str
+    role: str
+
+
+class StaffPasswordChanged(Payload):
+    pass
+
+
+class StaffDeactivated(Payload):
+    reason: str
+
+
+class MemberRegistered(Payload):
+    """Only the pseudonymous member number: the sealed details and the PIN hash stay in the
+    event store, so no broker, consumer or backup of the stream ever holds them."""
+
+    member_number: str
+
+
+class PinRejected(Payload):
+    at: datetime
+
+
+class PinAccepted(Payload):
+    pass
+
+
+class PinReset(Payload):
+    pass
+
+
+class MemberDeactivated(Payload):
+    reason: str
+
+
 _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
+    "identity": (
+        StaffRegistered,
+        StaffPasswordChanged,
+        StaffDeactivated,
+        MemberRegistered,
+        PinRejected,
+        PinAccepted,
+        PinReset,
+        MemberDeactivated,
+    ),
     "ledger": (
         AccountOpened,
         EntryPosted,

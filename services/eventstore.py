@@ -6,17 +6,28 @@ approved hour crediting a time account, saves all its aggregates in one atomic t
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from functools import wraps
+from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import Application
-from eventsourcing.domain import MutableOrImmutableAggregate
-from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    RecordConflictError,
+    Recording,
+    Transcoding,
+)
 
 from domain.ledger import Leg, Limits, TimeAccount
 from domain.provenance import Provenance
 from services.persistence import prepare_store
+
+log = structlog.get_logger(__name__)
 
 APPLICATION_NAME = "timebank"
 
@@ -89,3 +100,37 @@ class Timebank(Application[UUID]):
 
     def last_position(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    def record(self, *aggregates: Aggregate | None) -> int:
+        """Save every pending event of ``aggregates`` atomically; the position reached."""
+        recordings = self.save(*aggregates)
+        if not recordings:
+            return self.last_position()
+        position = recordings[-1].notification.id
+        log.info("events.recorded", count=len(recordings), position=position)
+        return position
+
+
+class ConcurrentUpdate(Exception):
+    """Other commands kept changing the same aggregates; the client should try again."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+MAX_ATTEMPTS = 12
+
+
+def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
+    """Run a command again from a fresh load when another one changed an aggregate meanwhile."""
+
+    @wraps(command)
+    def attempt(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt_number in range(MAX_ATTEMPTS):
+            try:
+                return command(*args, **kwargs)
+            except RecordConflictError:
+                # Jitter keeps a crowd of retries from colliding again in lockstep.
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt_number, 6)))
+        raise ConcurrentUpdate
+
+    return attempt

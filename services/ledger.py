@@ -7,16 +7,10 @@ command is retried from a fresh load, a bounded number of times.
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import wraps
-from typing import ParamSpec, TypeVar
 from uuid import UUID
 
-import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
@@ -38,17 +32,10 @@ from domain.ledger import (
 )
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
-from services.eventstore import Timebank
+from services.eventstore import Timebank, retried_on_conflict
 
-log = structlog.get_logger(__name__)
-
-MAX_ATTEMPTS = 12
 # Kiosk and server clocks disagree a little; a transfer "a minute from now" is not fraud.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-class ConcurrentUpdate(Exception):
-    """Other commands kept changing the same accounts; the client should try again."""
 
 
 @dataclass(frozen=True)
@@ -56,24 +43,6 @@ class Receipt:
     id: UUID
     position: int
     replayed: bool = False
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
-    @wraps(command)
-    def attempt(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt_number in range(MAX_ATTEMPTS):
-            try:
-                return command(*args, **kwargs)
-            except RecordConflictError:
-                # Jitter keeps a crowd of retries from colliding again in lockstep.
-                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt_number, 6)))
-        raise ConcurrentUpdate
-
-    return attempt
 
 
 def _account(app: Timebank, account_id: UUID) -> TimeAccount:
@@ -94,15 +63,6 @@ def _transfer(app: Timebank, transfer_id: UUID) -> Transfer | None:
     return transfer if isinstance(transfer, Transfer) else None
 
 
-def _saved(app: Timebank, *aggregates: TimeAccount | Transfer | None) -> int:
-    recordings = app.save(*aggregates)
-    if not recordings:
-        return app.last_position()
-    position = recordings[-1].notification.id
-    log.info("events.recorded", count=len(recordings), position=position)
-    return position
-
-
 def _check_not_future(occurred_at: datetime, now: datetime) -> None:
     if occurred_at > now + CLOCK_SKEW:
         raise RuleViolated("occurred-in-future", "Help cannot be recorded before it happened.")
@@ -116,7 +76,7 @@ def open_system_accounts(app: Timebank, by: Provenance) -> int:
         TimeAccount(owner=kind.value, kind=kind, limits=SYSTEM_LIMITS[kind], by=by)
         for kind in missing
     ]
-    return _saved(app, *accounts)
+    return app.record(*accounts)
 
 
 @retried_on_conflict
@@ -128,7 +88,7 @@ def open_account(
     if account_id in app.repository:
         return Receipt(account_id, app.last_position(), replayed=True)
     account = TimeAccount(owner=owner, kind=AccountKind.MEMBER, limits=limits, by=by)
-    return Receipt(account.id, _saved(app, account))
+    return Receipt(account.id, app.record(account))
 
 
 @retried_on_conflict
@@ -158,7 +118,7 @@ def transfer(
             accounts=accounts,
             by=by,
         )
-        return Receipt(posted.id, _saved(app, posted, *accounts.values()))
+        return Receipt(posted.id, app.record(posted, *accounts.values()))
     except (RuleViolated, NotFound, RecordConflictError):
         # Nearly every key is new, so a retry is looked for only when posting failed: a retried
         # request must answer as the first one did, even if the accounts have moved on since.
@@ -199,7 +159,7 @@ def correct(
         accounts=accounts,
         by=by,
     )
-    return Receipt(correction.id, _saved(app, correction, original, *accounts.values()))
+    return Receipt(correction.id, app.record(correction, original, *accounts.values()))
 
 
 @retried_on_conflict
@@ -214,7 +174,7 @@ def close_account(
         account, pool=pool, community=community, occurred_at=occurred_at, reason=reason, by=by
     )
     account.close(reason, by)
-    return Receipt(account.id, _saved(app, settlement, account, pool, community))
+    return Receipt(account.id, app.record(settlement, account, pool, community))
 
 
 def _replay(app: Timebank, existing: Transfer, *, same: bool) -> Receipt:

@@ -72,6 +72,11 @@ class Relay:
                 log.warning("relay.interrupted", error=str(error), position=self.position)
                 await _sleep_unless(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
+            except Exception:
+                # A bug (say, an event with no published schema) must not silently end the
+                # relay: it is logged, shows as relay lag in /health, and is retried.
+                log.exception("relay.failed", position=self.position)
+                await _sleep_unless(stop, 5.0)
             finally:
                 with contextlib.suppress(NatsError, OSError, TimeoutError):
                     await nc.close()

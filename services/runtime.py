@@ -14,6 +14,7 @@ from projections.readstore import ReadStore, open_read_store
 from services import ledger
 from services.config import Settings
 from services.eventstore import Timebank
+from services.vault import Vault
 
 
 def utc_now() -> datetime:
@@ -27,12 +28,14 @@ class Backbone:
     settings: Settings
     timebank: Timebank
     reads: ReadStore
+    vault: Vault
     nats_url: str
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def close(self) -> None:
         self.timebank.close()
         self.reads.datastore.close()
+        self.vault.close()
 
 
 def build_backbone(settings: Settings, nats_url: str) -> Backbone:
@@ -42,4 +45,7 @@ def build_backbone(settings: Settings, nats_url: str) -> Backbone:
         timebank, Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="startup")
     )
     reads = open_read_store(settings.read_store_url, list(READ_MODELS.values()))
-    return Backbone(settings=settings, timebank=timebank, reads=reads, nats_url=nats_url)
+    vault = Vault(settings.key_store_url)
+    return Backbone(
+        settings=settings, timebank=timebank, reads=reads, vault=vault, nats_url=nats_url
+    )

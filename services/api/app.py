@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from services.api.auth import jwt_auth, public
 from services.api.context import backbone, provenance
 from services.api.health import health
+from services.api.identity import AuthController, MemberController, StaffController
 from services.api.ledger import AccountController, TransferController
 from services.api.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 from services.logs import structlog_plugin
@@ -21,15 +23,29 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
 def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
+    auth = jwt_auth(bone.settings.token_secret())
     app = Litestar(
-        route_handlers=[AccountController, TransferController, health],
+        route_handlers=[
+            AccountController,
+            TransferController,
+            AuthController,
+            StaffController,
+            MemberController,
+            health,
+        ],
+        on_app_init=[auth.on_app_init],
         dependencies={
             "bone": Provide(backbone, sync_to_thread=False),
             "by": Provide(provenance, sync_to_thread=False),
+            "auth": Provide(lambda: auth, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), structlog_plugin()],
         exception_handlers=INTERNAL_ERROR_HANDLERS,
-        openapi_config=OpenAPIConfig(title="Timebank", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Timebank",
+            version="1",
+            openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
+        ),
         request_max_body_size=MAX_BODY_BYTES,
         lifespan=list(lifespan),
     )

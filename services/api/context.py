@@ -9,11 +9,13 @@ from uuid import UUID, uuid4
 import structlog
 from litestar import Request
 from litestar.datastructures import State
+from litestar.exceptions import PermissionDeniedException
 
 from domain.ledger import AccountKind, system_account_id
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections.readstore import ReadDb
+from services.api.auth import Principal
 from services.api.problems import ReadModelBehind
 from services.runtime import Backbone
 
@@ -26,10 +28,21 @@ def backbone(state: State) -> Backbone:
 
 
 def provenance(request: Request[Any, Any, Any]) -> Provenance:
-    """Who is acting. Until sign-in exists every caller is anonymous on the `api` channel."""
-    correlation_id = request.headers.get(CORRELATION_HEADER) or uuid4().hex
+    """Who is acting (the signed-in principal, pseudonymously), through which channel, and
+    as part of which request."""
+    correlation_id = (request.headers.get(CORRELATION_HEADER) or uuid4().hex)[:64]
     structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
-    return Provenance(actor="anonymous", channel="api", correlation_id=correlation_id[:64])
+    principal = request.scope.get("user")
+    if isinstance(principal, Principal):
+        return Provenance(principal.subject, principal.channel, correlation_id)
+    return Provenance(actor="anonymous", channel="api", correlation_id=correlation_id)
+
+
+def check_owner(request: Request[Any, Any, Any], account: UUID) -> None:
+    """Residents reach only their own account; staff roles allowed on the route reach any."""
+    principal = request.user
+    if isinstance(principal, Principal) and principal.is_member and not principal.owns(account):
+        raise PermissionDeniedException("You can only see and use your own account.")
 
 
 def account_id(ref: str) -> UUID:

@@ -13,6 +13,7 @@ from nats.js.errors import Error as JetStreamError
 
 from projections.catalog import READ_MODELS
 from services.api import schemas
+from services.api.auth import public
 from services.broker import servers
 from services.relay import stream_head
 from services.runtime import Backbone
@@ -50,7 +51,7 @@ def _positions(bone: Backbone) -> tuple[int | None, dict[str, int]]:
     return store_position, {name: bone.reads.position(name) for name in READ_MODELS}
 
 
-@get("/health", summary="Store, broker, relay lag and read-model lag")
+@get("/health", opt=public(), summary="Store, broker, relay lag and read-model lag")
 async def health(bone: NamedDependency[Backbone]) -> Response[schemas.Health]:
     (store_position, projected), stream_position = await asyncio.gather(
         asyncio.to_thread(_positions, bone), _stream_position(bone.nats_url)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 
+from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import balances, statements
 from services import ledger
 from services.api import schemas
-from services.api.context import account_id, read
+from services.api.auth import allow
+from services.api.context import account_id, check_owner, read
 from services.runtime import Backbone
+
+HOLDERS = (Role.RESIDENT, Role.VOLUNTEER)  # people who hold an account of their own
+STAFF = (Role.COORDINATOR, Role.ADMIN)
 
 After = Annotated[
     int | None,
@@ -37,7 +42,7 @@ class AccountController(Controller):
     path = "/api/v1/accounts"
     tags = ["ledger"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, summary="Open a member's time account")
+    @post("/", sync_to_thread=True, opt=allow(*STAFF), summary="Open a time account")
     def open_account(
         self,
         data: JSONBody[schemas.OpenAccount],
@@ -46,21 +51,38 @@ class AccountController(Controller):
     ) -> Response[schemas.Receipt]:
         return _receipt(ledger.open_account(bone.timebank, data.owner, by))
 
-    @get("/{ref:str}", sync_to_thread=True, summary="An account's balance, limits and status")
+    @get(
+        "/{ref:str}",
+        sync_to_thread=True,
+        opt=allow(*HOLDERS, *STAFF, own_account_only=True),
+        summary="An account's balance, limits and status",
+    )
     def show(
-        self, ref: FromPath[str], bone: NamedDependency[Backbone], after: After = None
+        self,
+        ref: FromPath[str],
+        request: Request[Any, Any, Any],
+        bone: NamedDependency[Backbone],
+        after: After = None,
     ) -> schemas.Account:
-        row = read(bone, ("balances",), after, lambda db: balances.account(db, account_id(ref)))
+        account = account_id(ref)
+        check_owner(request, account)
+        row = read(bone, ("balances",), after, lambda db: balances.account(db, account))
         if row is None:
             raise NotFound("account-not-found", f"There is no time account {ref!r}.")
         return schemas.Account(
             id=row.pop("account_id"), is_closed=bool(row.pop("is_closed")), **row
         )
 
-    @get("/{ref:str}/statement", sync_to_thread=True, summary="Entries, newest first")
+    @get(
+        "/{ref:str}/statement",
+        sync_to_thread=True,
+        opt=allow(*HOLDERS, *STAFF, own_account_only=True),
+        summary="Entries, newest first",
+    )
     def statement(
         self,
         ref: FromPath[str],
+        request: Request[Any, Any, Any],
         bone: NamedDependency[Backbone],
         after: After = None,
         before: Annotated[
@@ -69,6 +91,7 @@ class AccountController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
     ) -> schemas.Statement:
         account = account_id(ref)
+        check_owner(request, account)
         rows = read(
             bone,
             ("statements",),
@@ -84,7 +107,12 @@ class AccountController(Controller):
             next_before=entries[-1].version if len(entries) == limit else None,
         )
 
-    @post("/{ref:str}/closure", sync_to_thread=True, summary="Close; the balance moves to the pool")
+    @post(
+        "/{ref:str}/closure",
+        sync_to_thread=True,
+        opt=allow(Role.COORDINATOR),
+        summary="Close; the balance moves to the pool",
+    )
     def close(
         self,
         ref: FromPath[str],
@@ -106,18 +134,26 @@ class TransferController(Controller):
     path = "/api/v1/transfers"
     tags = ["ledger"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, summary="Move minutes from one account to another")
+    @post(
+        "/",
+        sync_to_thread=True,
+        opt=allow(*HOLDERS, Role.COORDINATOR, own_account_only=True),
+        summary="Move minutes from one account to another (residents: from their own)",
+    )
     def create(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[schemas.NewTransfer],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         now = bone.clock()
+        source = account_id(data.from_account)
+        check_owner(request, source)
         receipt = ledger.transfer(
             bone.timebank,
             idempotency_key=data.idempotency_key,
-            source=account_id(data.from_account),
+            source=source,
             target=account_id(data.to_account),
             minutes=data.minutes,
             memo=data.memo,
@@ -130,6 +166,7 @@ class TransferController(Controller):
     @post(
         "/{transfer_id:uuid}/corrections",
         sync_to_thread=True,
+        opt=allow(Role.COORDINATOR),
         summary="Post a compensating transfer",
     )
     def correct(

@@ -16,7 +16,7 @@ from litestar.plugins.problem_details import (
 )
 
 from domain.rules import NotFound, RuleViolated
-from services.ledger import ConcurrentUpdate
+from services.eventstore import ConcurrentUpdate
 
 log = structlog.get_logger(__name__)
 

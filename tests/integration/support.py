@@ -17,12 +17,14 @@ from typing import IO
 import nats
 from nats.js.errors import NotFoundError
 
+from domain.identity import Role
 from domain.ledger import AccountKind, system_account_id
 from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
 from services import ledger
+from services.api.auth import Principal, issue_token, jwt_auth
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, position_of
 from services.relay import stream_head
@@ -33,6 +35,18 @@ BY = Provenance(actor="test", channel="test", correlation_id="test")
 COMMUNITY = system_account_id(AccountKind.COMMUNITY)
 POOL = system_account_id(AccountKind.POOL)
 TIMEBANK = Path(sys.executable).parent / "timebank"
+
+
+def headers_for(bone: Backbone, principal: Principal) -> dict[str, str]:
+    """A bearer token for ``principal``, signed with this backbone's secret."""
+    token = issue_token(jwt_auth(bone.settings.token_secret()), principal)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def staff_headers(bone: Backbone, role: Role = Role.COORDINATOR) -> dict[str, str]:
+    return headers_for(
+        bone, Principal(subject=f"staff:test-{role}", roles=frozenset({role}), channel="console")
+    )
 
 
 OPENED: list[Backbone] = []  # closed after each test by the autouse fixture in conftest

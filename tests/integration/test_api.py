@@ -8,7 +8,13 @@ import pytest
 from litestar.testing import TestClient
 
 from services.api.app import create_app
-from tests.integration.support import caught_up, make_backbone, run_workers, wait_until
+from tests.integration.support import (
+    caught_up,
+    make_backbone,
+    run_workers,
+    staff_headers,
+    wait_until,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -17,6 +23,7 @@ PROBLEM = "application/problem+json"
 def running(broker, stores, tmp_path):
     bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
     with run_workers(bone), TestClient(create_app(bone)) as client:
+        client.headers.update(staff_headers(bone))
         yield bone, client
 
 

@@ -25,6 +25,7 @@ from tests.integration.support import (
 )
 
 TIMEBANK = str(Path(sys.executable).parent / "timebank")
+PASSWORD = "a long test password"
 
 
 class Up:
@@ -66,15 +67,50 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _create_coordinator(data: Path) -> None:
+    env = {**os.environ, "TIMEBANK_STAFF_PASSWORD": PASSWORD}
+    done = subprocess.run(
+        [
+            TIMEBANK,
+            "admin",
+            "create-staff",
+            "--username",
+            "coord",
+            "--role",
+            "coordinator",
+            "--data",
+            str(data),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "created" in done.stdout
+
+
+def _signed_in(url: str) -> dict[str, str]:
+    answer = httpx.post(
+        f"{url}/api/v1/auth/staff", json={"username": "coord", "password": PASSWORD}
+    )
+    assert answer.status_code == 201, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
 def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
     data = tmp_path / "data"
+    _create_coordinator(data)
     first = Up(data)
     try:
         assert first.url in first.banner
+        auth = _signed_in(first.url)
         (broker,) = first.broker_pids()
-        account = httpx.post(f"{first.url}/api/v1/accounts", json={"owner": "m-1"}).json()["id"]
+        account = httpx.post(
+            f"{first.url}/api/v1/accounts", json={"owner": "m-1"}, headers=auth
+        ).json()["id"]
         posted = httpx.post(
             f"{first.url}/api/v1/transfers",
+            headers=auth,
             json={
                 "idempotency_key": "up-test-1",
                 "from_account": "community",
@@ -83,7 +119,9 @@ def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
             },
         ).json()
         shown = httpx.get(
-            f"{first.url}/api/v1/accounts/{account}", params={"after": posted["position"]}
+            f"{first.url}/api/v1/accounts/{account}",
+            params={"after": posted["position"]},
+            headers=auth,
         )
         assert shown.json()["balance"] == 90
     finally:
@@ -92,9 +130,12 @@ def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
 
     second = Up(data)
     try:
-        assert httpx.get(f"{second.url}/api/v1/accounts/{account}").json()["balance"] == 90
+        auth = _signed_in(second.url)
+        shown = httpx.get(f"{second.url}/api/v1/accounts/{account}", headers=auth)
+        assert shown.json()["balance"] == 90
         posted = httpx.post(
             f"{second.url}/api/v1/transfers",
+            headers=auth,
             json={
                 "idempotency_key": "up-test-2",
                 "from_account": account,
@@ -103,7 +144,9 @@ def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
             },
         ).json()
         shown = httpx.get(
-            f"{second.url}/api/v1/accounts/{account}", params={"after": posted["position"]}
+            f"{second.url}/api/v1/accounts/{account}",
+            params={"after": posted["position"]},
+            headers=auth,
         )
         assert shown.json()["balance"] == 60
         health = httpx.get(f"{second.url}/health").json()

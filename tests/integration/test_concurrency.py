@@ -11,7 +11,7 @@ from domain.ledger import MEMBER_LIMITS
 from domain.rules import RuleViolated
 from projections import statements
 from services import ledger
-from services.eventstore import Timebank
+from services.eventstore import ConcurrentUpdate, Timebank
 from tests.integration.support import (
     BY,
     caught_up,
@@ -53,7 +53,7 @@ def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_pa
             outcomes[i] = f"accepted:{receipt.id}"
         except RuleViolated as refused:
             outcomes[i] = refused.code
-        except ledger.ConcurrentUpdate:
+        except ConcurrentUpdate:
             outcomes[i] = "conflict"
 
     threads = [threading.Thread(target=drain, args=(i,)) for i in range(DRAINERS)]

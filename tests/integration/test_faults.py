@@ -31,6 +31,7 @@ from tests.integration.support import (
     rebuilt_dumps,
     ring_transfer,
     run_workers,
+    staff_headers,
     store_positions,
     stream_position,
     stream_positions,
@@ -176,6 +177,7 @@ def test_commands_keep_working_while_the_broker_is_down(bone, broker, stores):
         return response.json()["position"]
 
     with run_workers(bone), TestClient(create_app(bone)) as client:
+        client.headers.update(staff_headers(bone))
         positions = [post(i) for i in range(200)]
         healthy = client.get("/health").json()
         assert healthy["status"] == "ok" and healthy["broker_connected"] is True

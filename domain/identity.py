@@ -1,0 +1,147 @@
+"""Who people are to the system: staff with roles, and members (residents) who sign in at a
+kiosk with their member number and PIN.
+
+Events hold pseudonymous ids and hashes only. A member's personal details travel as a sealed
+blob, encrypted with that person's own key outside the event store (DESIGN.md, Privacy).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+
+_STAFF_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:staff")
+_MEMBER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:member")
+
+PIN_ATTEMPTS = 5
+PIN_LOCKOUT = timedelta(minutes=15)
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    VOLUNTEER = "volunteer"
+    COORDINATOR = "coordinator"
+    COUNCIL = "council"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.COUNCIL, Role.ADMIN})
+
+
+def staff_id_for(username: str) -> UUID:
+    """Usernames are unique regardless of case, so the id derives from the folded name."""
+    return uuid5(_STAFF_NAMESPACE, username.casefold())
+
+
+def member_id_for(member_number: str) -> UUID:
+    return uuid5(_MEMBER_NAMESPACE, member_number)
+
+
+class Staff(Aggregate):
+    """A social worker, council officer or administrator who signs in with a password."""
+
+    @staticmethod
+    def create_id(username: str) -> UUID:
+        return staff_id_for(username)
+
+    @event("StaffRegistered")
+    def __init__(self, username: str, role: Role, password_hash: str, by: Provenance) -> None:
+        if Role(role) not in STAFF_ROLES:
+            raise RuleViolated("not-a-staff-role", f"{role!r} is not a staff role.")
+        self.username = username
+        self.role = Role(role)
+        self.password_hash = password_hash
+        self.is_active = True
+
+    def change_password(self, password_hash: str, by: Provenance) -> None:
+        self._check_active()
+        self._change_password(password_hash=password_hash, by=by)
+
+    @event("StaffPasswordChanged")
+    def _change_password(self, password_hash: str, by: Provenance) -> None:
+        self.password_hash = password_hash
+
+    def deactivate(self, reason: str, by: Provenance) -> None:
+        self._check_active()
+        if not reason.strip():
+            raise RuleViolated("reason-required", "Deactivating a staff account needs a reason.")
+        self._deactivate(reason=reason, by=by)
+
+    @event("StaffDeactivated")
+    def _deactivate(self, reason: str, by: Provenance) -> None:
+        self.is_active = False
+
+    def _check_active(self) -> None:
+        if not self.is_active:
+            raise RuleViolated("staff-inactive", f"Staff account {self.username!r} is inactive.")
+
+
+class Member(Aggregate):
+    """A resident of the community, known to events only by id and member number."""
+
+    @staticmethod
+    def create_id(member_number: str) -> UUID:
+        return member_id_for(member_number)
+
+    @event("MemberRegistered")
+    def __init__(
+        self, member_number: str, sealed_details: str, pin_hash: str, by: Provenance
+    ) -> None:
+        self.member_number = member_number
+        self.sealed_details = sealed_details
+        self.pin_hash = pin_hash
+        self.is_active = True
+        self.failed_pins: list[datetime] = []
+
+    def check_may_try_pin(self, now: datetime) -> None:
+        """Five wrong PINs within the lockout window lock the member number for its length."""
+        if not self.is_active:
+            raise RuleViolated("member-inactive", "This member number is no longer active.")
+        recent = [at for at in self.failed_pins if now - at < PIN_LOCKOUT]
+        if len(recent) >= PIN_ATTEMPTS:
+            until = recent[-PIN_ATTEMPTS] + PIN_LOCKOUT
+            minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+            raise RuleViolated(
+                "pin-locked",
+                f"Too many wrong PINs. This member number is locked for {minutes} more minutes.",
+            )
+
+    @event("PinRejected")
+    def reject_pin(self, at: datetime, by: Provenance) -> None:
+        self.failed_pins = [*self.failed_pins, at][-PIN_ATTEMPTS:]
+
+    def accept_pin(self, by: Provenance) -> None:
+        # Only a sign-in that follows failures is worth an event: it clears the count.
+        if self.failed_pins:
+            self._accept_pin(by=by)
+
+    @event("PinAccepted")
+    def _accept_pin(self, by: Provenance) -> None:
+        self.failed_pins = []
+
+    def reset_pin(self, pin_hash: str, by: Provenance) -> None:
+        if not self.is_active:
+            raise RuleViolated("member-inactive", "This member number is no longer active.")
+        self._reset_pin(pin_hash=pin_hash, by=by)
+
+    @event("PinReset")
+    def _reset_pin(self, pin_hash: str, by: Provenance) -> None:
+        self.pin_hash = pin_hash
+        self.failed_pins = []
+
+    def deactivate(self, reason: str, by: Provenance) -> None:
+        if not self.is_active:
+            raise RuleViolated("member-inactive", "This member is already deactivated.")
+        if not reason.strip():
+            raise RuleViolated("reason-required", "Deactivating a member needs a reason.")
+        self._deactivate(reason=reason, by=by)
+
+    @event("MemberDeactivated")
+    def _deactivate(self, reason: str, by: Provenance) -> None:
+        self.is_active = False

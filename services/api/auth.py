@@ -1,0 +1,92 @@
+"""Who is calling, and may they: JWT sign-in tokens (Litestar's JWTAuth) and role guards.
+
+Every route declares its role set with ``allow(...)`` or ``public()``; the guard refuses a
+route that declares none, so a new route cannot be forgotten open.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.security.jwt import JWTAuth, Token
+
+from domain.identity import Role
+
+STAFF_TOKEN_LIFETIME = timedelta(hours=8)
+# Kiosks are shared: a resident's session ends after this long without a request.
+KIOSK_IDLE_LIFETIME = timedelta(minutes=3)
+REFRESHED_TOKEN_HEADER = "X-Timebank-Token"
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """The signed-in caller. ``subject`` is pseudonymous and becomes the events' ``actor``."""
+
+    subject: str
+    roles: frozenset[Role]
+    channel: str
+    member_id: UUID | None = None
+    account_id: UUID | None = None
+
+    @property
+    def is_member(self) -> bool:
+        return self.member_id is not None
+
+    def owns(self, account_id: UUID) -> bool:
+        return self.account_id == account_id
+
+
+def allow(*roles: Role, own_account_only: bool = False) -> dict[str, Any]:
+    """Route ``opt`` declaring who may call it. ``own_account_only``: a resident or volunteer
+    may use it only on their own account (the handler checks which account it names)."""
+    return {"roles": frozenset(roles), "own_account_only": own_account_only}
+
+
+def public() -> dict[str, Any]:
+    """Route ``opt`` for what anyone may call, signed in or not."""
+    return {"roles": None, "public": True, "exclude_from_auth": True}
+
+
+def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    if handler.opt.get("public"):
+        return
+    roles = handler.opt.get("roles")
+    if not roles:
+        raise PermissionDeniedException("This route declares no roles, so nobody may call it.")
+    principal = connection.user
+    if not isinstance(principal, Principal):
+        raise NotAuthorizedException("Sign in first.")
+    if not roles & principal.roles:
+        raise PermissionDeniedException("Your role does not allow this.")
+
+
+def _principal_from(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    try:
+        return msgspec.convert(token.extras, Principal)
+    except msgspec.ValidationError:
+        return None
+
+
+def jwt_auth(secret: str) -> JWTAuth[Principal, Token]:
+    return JWTAuth[Principal, Token](
+        token_secret=secret,
+        retrieve_user_handler=_principal_from,
+        default_token_expiration=STAFF_TOKEN_LIFETIME,
+        exclude_opt_key="exclude_from_auth",
+        exclude=["/schema"],
+        guards=[role_guard],
+    )
+
+
+def issue_token(auth: JWTAuth[Principal, Token], principal: Principal) -> str:
+    lifetime = KIOSK_IDLE_LIFETIME if principal.is_member else STAFF_TOKEN_LIFETIME
+    return auth.create_token(
+        identifier=principal.subject,
+        token_expiration=lifetime,
+        token_extras=msgspec.to_builtins(principal),
+    )

@@ -1,0 +1,230 @@
+"""Sign-in, staff and members over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.security.jwt import JWTAuth, Token
+from msgspec import Meta
+
+from domain.identity import Member, Role
+from domain.ledger import AccountKind, account_id_for
+from domain.provenance import Provenance
+from services import identity
+from services.api.auth import (
+    KIOSK_IDLE_LIFETIME,
+    STAFF_TOKEN_LIFETIME,
+    Principal,
+    allow,
+    issue_token,
+    public,
+)
+from services.api.schemas import Reason, Strict
+from services.runtime import Backbone
+from services.vault import PersonalDetails
+
+MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
+Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
+Password = Annotated[str, Meta(min_length=10, max_length=200)]
+Username = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_.-]{2,31}$")]
+Text = Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class StaffSignIn(Strict):
+    username: Annotated[str, Meta(min_length=1, max_length=32)]
+    password: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class KioskSignIn(Strict):
+    member_number: MemberNumber
+    pin: Pin
+
+
+class SignedIn(msgspec.Struct, kw_only=True):
+    token: str
+    expires_in: int
+    subject: str
+    roles: list[str]
+    member_id: str | None = None
+    account_id: str | None = None
+
+
+class NewStaff(Strict):
+    username: Username
+    role: Role
+    password: Password
+
+
+class NewMember(Strict, kw_only=True):
+    display_name: Text
+    building: Text
+    household: Text
+    phone: Annotated[str, Meta(pattern=r"^\+?[0-9 -]{5,20}$")]
+    id_number: Annotated[str, Meta(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
+    birth_date: date | None = None
+    pin: Pin
+
+
+class NewPin(Strict):
+    pin: Pin
+
+
+class Deactivation(Strict):
+    reason: Reason
+
+
+class Registered(msgspec.Struct, kw_only=True):
+    id: str
+    position: int
+    member_number: str | None = None
+    account_id: str | None = None
+
+
+def principal_of(member: Member) -> Principal:
+    return Principal(
+        subject=f"member:{member.id}",
+        roles=frozenset({Role.RESIDENT}),
+        channel="kiosk",
+        member_id=member.id,
+        account_id=account_id_for(str(member.id), AccountKind.MEMBER),
+    )
+
+
+def _signed_in(auth: JWTAuth[Principal, Token], principal: Principal) -> SignedIn:
+    lifetime = KIOSK_IDLE_LIFETIME if principal.is_member else STAFF_TOKEN_LIFETIME
+    return SignedIn(
+        token=issue_token(auth, principal),
+        expires_in=int(lifetime.total_seconds()),
+        subject=principal.subject,
+        roles=sorted(principal.roles),
+        member_id=str(principal.member_id) if principal.member_id else None,
+        account_id=str(principal.account_id) if principal.account_id else None,
+    )
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["identity"]  # noqa: RUF012
+
+    @post("/staff", sync_to_thread=True, opt=public(), summary="Staff sign-in")
+    def staff(
+        self,
+        data: JSONBody[StaffSignIn],
+        bone: NamedDependency[Backbone],
+        auth: NamedDependency[Any],
+    ) -> SignedIn:
+        staff = identity.staff_sign_in(bone.timebank, data.username, data.password)
+        principal = Principal(
+            subject=f"staff:{staff.id}", roles=frozenset({staff.role}), channel="console"
+        )
+        return _signed_in(auth, principal)
+
+    @post("/kiosk", sync_to_thread=True, opt=public(), summary="Resident sign-in at a kiosk")
+    def kiosk(
+        self,
+        data: JSONBody[KioskSignIn],
+        bone: NamedDependency[Backbone],
+        auth: NamedDependency[Any],
+        by: NamedDependency[Provenance],
+    ) -> SignedIn:
+        member = identity.kiosk_sign_in(
+            bone.timebank, member_number=data.member_number, pin=data.pin, now=bone.clock(), by=by
+        )
+        return _signed_in(auth, principal_of(member))
+
+    @post(
+        "/refresh",
+        opt=allow(*Role),
+        summary="A fresh token for the signed-in caller (kiosks call it on every touch)",
+    )
+    async def refresh(
+        self, request: Request[Principal, Token, Any], auth: NamedDependency[Any]
+    ) -> SignedIn:
+        return _signed_in(auth, request.user)
+
+
+class StaffController(Controller):
+    path = "/api/v1/staff"
+    tags = ["identity"]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Create a staff account")
+    def create(
+        self,
+        data: JSONBody[NewStaff],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Registered:
+        done = identity.register_staff(
+            bone.timebank, username=data.username, role=data.role, password=data.password, by=by
+        )
+        return Registered(id=str(done.id), position=done.position)
+
+
+class MemberController(Controller):
+    path = "/api/v1/members"
+    tags = ["identity"]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, opt=allow(Role.COORDINATOR), summary="Register a resident")
+    def register(
+        self,
+        data: JSONBody[NewMember],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Registered:
+        details = PersonalDetails(
+            display_name=data.display_name,
+            building=data.building,
+            household=data.household,
+            phone=data.phone,
+            id_number=data.id_number,
+            birth_date=data.birth_date,
+        )
+        done = identity.register_member(
+            bone.timebank, bone.vault, details=details, pin=data.pin, by=by
+        )
+        return Registered(
+            id=str(done.id),
+            position=done.position,
+            member_number=done.member_number,
+            account_id=str(done.account_id),
+        )
+
+    @post(
+        "/{member_id:uuid}/pin",
+        sync_to_thread=True,
+        opt=allow(Role.COORDINATOR),
+        summary="Reset a PIN",
+    )
+    def reset_pin(
+        self,
+        member_id: FromPath[UUID],
+        data: JSONBody[NewPin],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Registered]:
+        done = identity.reset_pin(bone.timebank, member_id=member_id, pin=data.pin, by=by)
+        return Response(Registered(id=str(done.id), position=done.position), status_code=200)
+
+    @post(
+        "/{member_id:uuid}/deactivation",
+        sync_to_thread=True,
+        opt=allow(Role.COORDINATOR),
+        summary="Deactivate a member; their balance moves to the pool",
+    )
+    def deactivate(
+        self,
+        member_id: FromPath[UUID],
+        data: JSONBody[Deactivation],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Registered]:
+        done = identity.deactivate_member(
+            bone.timebank, member_id=member_id, reason=data.reason, now=bone.clock(), by=by
+        )
+        return Response(Registered(id=str(done.id), position=done.position), status_code=200)

@@ -1,0 +1,168 @@
+"""Identity command handlers: staff and members, sign-in checks, PIN resets, deactivation."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from domain.identity import Member, Role, Staff, member_id_for, staff_id_for
+from domain.ledger import (
+    MEMBER_LIMITS,
+    AccountKind,
+    TimeAccount,
+    account_id_for,
+    settle_for_closure,
+    system_account_id,
+)
+from domain.provenance import Provenance
+from domain.rules import NotFound, RuleViolated
+from services.eventstore import Timebank, retried_on_conflict
+from services.vault import PersonalDetails, Vault
+
+_hasher = PasswordHasher()
+_NUMBER_ATTEMPTS = 20
+MIN_PASSWORD_LENGTH = 10
+
+
+class SignInRefused(Exception):
+    """Wrong credentials, or a locked member number; ``status`` is the HTTP answer."""
+
+    def __init__(self, code: str, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Registered:
+    id: UUID
+    position: int
+    member_number: str = ""
+    account_id: UUID | None = None
+
+
+def _verified(password_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _get(
+    app: Timebank, aggregate_id: UUID, kind: type[Staff] | type[Member]
+) -> Staff | Member | None:
+    try:
+        found = app.repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        return None
+    return found if isinstance(found, kind) else None
+
+
+def member_of(app: Timebank, member_id: UUID) -> Member:
+    member = _get(app, member_id, Member)
+    if not isinstance(member, Member):
+        raise NotFound("member-not-found", f"There is no member {member_id}.")
+    return member
+
+
+def register_staff(
+    app: Timebank, *, username: str, role: Role, password: str, by: Provenance
+) -> Registered:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise RuleViolated(
+            "weak-password", f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+        )
+    staff = Staff(username=username, role=role, password_hash=_hasher.hash(password), by=by)
+    try:
+        return Registered(staff.id, app.record(staff))
+    except RecordConflictError:
+        raise RuleViolated("username-taken", f"The username {username!r} is taken.") from None
+
+
+def staff_sign_in(app: Timebank, username: str, password: str) -> Staff:
+    staff = _get(app, staff_id_for(username), Staff)
+    known = isinstance(staff, Staff) and staff.is_active
+    if not known or not _verified(staff.password_hash, password):  # type: ignore[union-attr]
+        raise SignInRefused("wrong-credentials", "The username or password is wrong.")
+    return staff
+
+
+def register_member(
+    app: Timebank, vault: Vault, *, details: PersonalDetails, pin: str, by: Provenance
+) -> Registered:
+    """A member with a fresh printable number, their sealed details and their time account,
+    saved together."""
+    pin_hash = _hasher.hash(pin)
+    for _ in range(_NUMBER_ATTEMPTS):
+        number = f"{secrets.randbelow(900_000) + 100_000}"
+        member_id = member_id_for(number)
+        if member_id in app.repository:
+            continue
+        member = Member(
+            member_number=number,
+            sealed_details=vault.seal(member_id, details),
+            pin_hash=pin_hash,
+            by=by,
+        )
+        account = TimeAccount(
+            owner=str(member.id), kind=AccountKind.MEMBER, limits=MEMBER_LIMITS, by=by
+        )
+        try:
+            position = app.record(member, account)
+        except RecordConflictError:
+            vault.erase(member_id)
+            continue
+        return Registered(member.id, position, member_number=number, account_id=account.id)
+    raise RuleViolated("no-member-number", "No free member number was found; try again.")
+
+
+@retried_on_conflict
+def kiosk_sign_in(
+    app: Timebank, *, member_number: str, pin: str, now: datetime, by: Provenance
+) -> Member:
+    member = _get(app, member_id_for(member_number), Member)
+    if not isinstance(member, Member):
+        raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
+    try:
+        member.check_may_try_pin(now)
+    except RuleViolated as refused:
+        raise SignInRefused(refused.code, refused.message, status=423) from None
+    if not _verified(member.pin_hash, pin):
+        member.reject_pin(at=now, by=by)
+        app.record(member)
+        raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
+    member.accept_pin(by=by)
+    app.record(member)
+    return member
+
+
+@retried_on_conflict
+def reset_pin(app: Timebank, *, member_id: UUID, pin: str, by: Provenance) -> Registered:
+    member = member_of(app, member_id)
+    member.reset_pin(_hasher.hash(pin), by)
+    return Registered(member.id, app.record(member))
+
+
+@retried_on_conflict
+def deactivate_member(
+    app: Timebank, *, member_id: UUID, reason: str, now: datetime, by: Provenance
+) -> Registered:
+    """Deactivate, and close the member's account into the pool, in one save."""
+    member = member_of(app, member_id)
+    member.deactivate(reason, by)
+    account = app.repository.get(account_id_for(str(member_id), AccountKind.MEMBER))
+    pool = app.repository.get(system_account_id(AccountKind.POOL))
+    community = app.repository.get(system_account_id(AccountKind.COMMUNITY))
+    settlement = settle_for_closure(
+        account, pool=pool, community=community, occurred_at=now, reason=reason, by=by
+    )
+    account.close(reason, by)
+    return Registered(member.id, app.record(member, settlement, account, pool, community))

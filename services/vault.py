@@ -1,0 +1,83 @@
+"""Personal details, sealed with a key of each person's own, kept outside the event store.
+
+Events carry only the sealed blob; deleting a person's key (erasure, PIPL Art. 47) makes their
+details unreadable everywhere the blob went — event store, NATS, backups — while everything
+else about them (balances, transfers, hours) stays intact.
+"""
+
+from __future__ import annotations
+
+from base64 import b64decode, b64encode
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+import msgspec
+from eventsourcing.cipher import AESCipher
+from eventsourcing.utils import Environment
+
+from projections.readstore import ReadStore, open_read_store
+
+
+class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True):
+    display_name: str
+    building: str
+    household: str
+    phone: str
+    id_number: str | None = None
+    birth_date: date | None = None
+
+
+class _Keys:
+    """The key table, created like a read model's tables but never fed by a projection."""
+
+    name = "person-keys"
+    tables: ClassVar[dict[str, str]] = {
+        "person_keys": (
+            "CREATE TABLE IF NOT EXISTS person_keys (person_id TEXT PRIMARY KEY, key TEXT NOT NULL)"
+        )
+    }
+
+    def apply(self, *_: object) -> None:
+        raise TypeError("person keys are not projected from events")
+
+
+class Vault:
+    def __init__(self, key_store_url: str) -> None:
+        self.store: ReadStore = open_read_store(key_store_url, [_Keys()])
+
+    def seal(self, person_id: UUID, details: PersonalDetails) -> str:
+        key = AESCipher.create_key(32)
+        with self.store.transaction(commit=True) as db:
+            db.execute(
+                "INSERT INTO person_keys VALUES (%(id)s, %(key)s)",
+                {"id": str(person_id), "key": key},
+            )
+        return b64encode(_cipher(key).encrypt(msgspec.json.encode(details))).decode()
+
+    def open(self, person_id: UUID, sealed: str) -> PersonalDetails | None:
+        """The details, or None once the person's key has been erased."""
+        with self.store.transaction(commit=False) as db:
+            row = db.one(
+                "SELECT key FROM person_keys WHERE person_id = %(id)s", {"id": str(person_id)}
+            )
+        if row is None:
+            return None
+        plaintext = _cipher(row["key"]).decrypt(b64decode(sealed))
+        return msgspec.json.decode(plaintext, type=PersonalDetails)
+
+    def erase(self, person_id: UUID) -> bool:
+        with self.store.transaction(commit=True) as db:
+            existed = db.one(
+                "SELECT 1 AS present FROM person_keys WHERE person_id = %(id)s",
+                {"id": str(person_id)},
+            )
+            db.execute("DELETE FROM person_keys WHERE person_id = %(id)s", {"id": str(person_id)})
+        return existed is not None
+
+    def close(self) -> None:
+        self.store.datastore.close()
+
+
+def _cipher(key: str) -> AESCipher:
+    return AESCipher(Environment(env={AESCipher.CIPHER_KEY: key}))
