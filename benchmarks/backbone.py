@@ -27,6 +27,7 @@ import http.client
 import json
 import logging
 import os
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -43,6 +44,7 @@ from pathlib import Path
 import nats
 import structlog
 
+from domain.identity import Role
 from domain.ledger import (
     AccountKind,
     TimeAccount,
@@ -56,6 +58,7 @@ from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
 from services import ledger
+from services.api.auth import Principal, issue_token, jwt_auth
 from services.broker import EmbeddedBroker, free_port
 from services.config import Settings
 from services.envelope import STREAM
@@ -207,6 +210,14 @@ def api_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[int, int]]
                 process.wait()
 
 
+# The API processes sign with this secret, so the clients can carry a coordinator's token.
+TOKEN_SECRET = secrets.token_urlsafe(32)
+COORDINATOR_TOKEN = issue_token(
+    jwt_auth(TOKEN_SECRET),
+    Principal(subject="staff:benchmark", roles=frozenset({Role.COORDINATOR}), channel="console"),
+)
+
+
 def request(
     port: int, method: str, path: str, body: dict | None = None, conn=None
 ) -> tuple[int, bytes]:
@@ -214,7 +225,9 @@ def request(
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         payload = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if payload is not None else {}
+        headers = {"Authorization": f"Bearer {COORDINATOR_TOKEN}"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
         conn.request(method, path, body=payload, headers=headers)
         response = conn.getresponse()
         return response.status, response.read()
@@ -781,6 +794,7 @@ def main() -> None:
             "TIMEBANK_EVENT_STORE": event_store,
             "TIMEBANK_READ_STORE": read_store,
             "TIMEBANK_DATA": str(root / "api"),
+            "TIMEBANK_SECRET": TOKEN_SECRET,
         }
         with contextlib.ExitStack() as replicas:
             servers = [

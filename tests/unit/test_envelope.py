@@ -1,0 +1,34 @@
+"""Every domain event has a published schema, and the published language keeps secrets out."""
+
+from __future__ import annotations
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from domain import identity, ledger
+from services.envelope import CONTEXTS, PAYLOADS
+
+AGGREGATES = [ledger.TimeAccount, ledger.Transfer, identity.Staff, identity.Member]
+SECRETS = {"password_hash", "pin_hash", "sealed_details"}
+BASE_EVENTS = {"Event", "Created"}  # the bases eventsourcing gives every aggregate class
+
+
+def _event_names(aggregate: type[Aggregate]) -> set[str]:
+    return {
+        name
+        for name, value in vars(aggregate).items()
+        if isinstance(value, type) and issubclass(value, Aggregate.Event)
+    } - BASE_EVENTS
+
+
+def test_every_domain_event_has_a_published_payload_and_a_context():
+    names = set().union(*(_event_names(aggregate) for aggregate in AGGREGATES))
+    assert names, "no events found"
+    assert names <= set(PAYLOADS), f"no published schema for {sorted(names - set(PAYLOADS))}"
+    assert names <= set(CONTEXTS)
+
+
+def test_no_published_payload_carries_a_secret_or_sealed_details():
+    for payload in PAYLOADS.values():
+        fields = {field.name for field in msgspec.structs.fields(payload)}
+        assert not SECRETS & fields, payload.__name__
