@@ -17,6 +17,7 @@ from litestar.plugins.problem_details import (
 
 from domain.rules import NotFound, RuleViolated
 from services.eventstore import ConcurrentUpdate
+from services.identity import SignInRefused
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,10 @@ def _rule_violated(error: RuleViolated) -> ProblemDetailsException:
 
 def _not_found(error: NotFound) -> ProblemDetailsException:
     return problem(404, error.code, "Not found.", error.message)
+
+
+def _refused(error: SignInRefused) -> ProblemDetailsException:
+    return problem(error.status, error.code, "Not signed in.", error.message)
 
 
 def _conflict(_: ConcurrentUpdate) -> ProblemDetailsException:
@@ -103,6 +108,7 @@ def _http(error: HTTPException) -> ProblemDetailsException:
 _MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
     RuleViolated: _rule_violated,
     NotFound: _not_found,
+    SignInRefused: _refused,
     ConcurrentUpdate: _conflict,
     ReadModelBehind: _behind,
     PersistenceError: _store_down,
