@@ -73,6 +73,17 @@ def member_of(app: Timebank, member_id: UUID) -> Member:
     return member
 
 
+def still_active(app: Timebank, subject: str) -> bool:
+    """Whether the staff account or member a token was issued to may still be signed in."""
+    kind, _, raw_id = subject.partition(":")
+    try:
+        aggregate_id = UUID(raw_id)
+    except ValueError:
+        return False
+    found = _get(app, aggregate_id, Staff if kind == "staff" else Member)
+    return found is not None and found.is_active
+
+
 def register_staff(
     app: Timebank, *, username: str, role: Role, password: str, by: Provenance
 ) -> Registered:
@@ -131,6 +142,9 @@ def kiosk_sign_in(
     member = _get(app, member_id_for(member_number), Member)
     if not isinstance(member, Member):
         raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
+    if not member.is_active and not _verified(member.pin_hash, pin):
+        # Without the right PIN, an inactive number looks like any unknown one.
+        raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
     try:
         member.check_may_try_pin(now)
     except RuleViolated as refused:
@@ -161,8 +175,10 @@ def deactivate_member(
     account = app.repository.get(account_id_for(str(member_id), AccountKind.MEMBER))
     pool = app.repository.get(system_account_id(AccountKind.POOL))
     community = app.repository.get(system_account_id(AccountKind.COMMUNITY))
-    settlement = settle_for_closure(
-        account, pool=pool, community=community, occurred_at=now, reason=reason, by=by
-    )
-    account.close(reason, by)
+    settlement = None
+    if not account.is_closed:  # a coordinator may have closed it already
+        settlement = settle_for_closure(
+            account, pool=pool, community=community, occurred_at=now, reason=reason, by=by
+        )
+        account.close(reason, by)
     return Registered(member.id, app.record(member, settlement, account, pool, community))

@@ -78,7 +78,7 @@ def jwt_auth(secret: str) -> JWTAuth[Principal, Token]:
         retrieve_user_handler=_principal_from,
         default_token_expiration=STAFF_TOKEN_LIFETIME,
         exclude_opt_key="exclude_from_auth",
-        exclude=["/schema"],
+        exclude=["^/schema(?:/|$)"],  # anchored: unanchored, it matched /accounts/schema too
         guards=[role_guard],
     )
 

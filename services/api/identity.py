@@ -140,12 +140,18 @@ class AuthController(Controller):
 
     @post(
         "/refresh",
+        sync_to_thread=True,
         opt=allow(*Role),
         summary="A fresh token for the signed-in caller (kiosks call it on every touch)",
     )
-    async def refresh(
-        self, request: Request[Principal, Token, Any], auth: NamedDependency[Any]
+    def refresh(
+        self,
+        request: Request[Principal, Token, Any],
+        bone: NamedDependency[Backbone],
+        auth: NamedDependency[Any],
     ) -> SignedIn:
+        if not identity.still_active(bone.timebank, request.user.subject):
+            raise identity.SignInRefused("inactive", "This account is no longer active.")
         return _signed_in(auth, request.user)
 
 

@@ -1,0 +1,335 @@
+"""Who may call what: an access matrix generated from the app's own routes.
+
+Every (route, method) is called by every kind of caller, and the answer is checked against
+what the route's handler declares in its ``opt`` (``allow(...)`` or ``public()``), so a route
+added later is covered without touching this file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import pytest
+from litestar import Litestar, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.testing import TestClient
+
+from domain.identity import Role
+from services import identity
+from services.api.app import create_app
+from services.api.auth import Principal, allow, jwt_auth
+from services.runtime import Backbone
+from services.vault import PersonalDetails
+from tests.integration.support import (
+    BY,
+    COMMUNITY,
+    caught_up,
+    headers_for,
+    make_backbone,
+    open_member,
+    run_workers,
+    staff_headers,
+    transfer,
+    wait_until,
+)
+
+SKIPPED_METHODS = frozenset({"OPTIONS", "HEAD"})  # Litestar's automatic handlers
+ADMIN_PASSWORD = "matrix admin password"
+PIN = "1234"
+PATH_PARAMETER = re.compile(r"\{(\w+):\w+\}")
+
+
+def _handlers(app: Litestar) -> list[tuple[str, str, HTTPRouteHandler]]:
+    """(path template, method, handler) for every route the app serves, OPTIONS/HEAD aside."""
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            for method in sorted(set(handler.http_methods) - SKIPPED_METHODS):
+                found.append((route.path, method, handler))
+    return found
+
+
+def _offline_app(tmp_path) -> Litestar:
+    """The app on a backbone whose broker is never contacted (for route introspection)."""
+    bone = make_backbone(
+        tmp_path, str(tmp_path / "events.sqlite"), str(tmp_path / "reads.sqlite"), "nats://-:1"
+    )
+    return create_app(bone)
+
+
+def test_every_route_declares_who_may_call_it(tmp_path):
+    undeclared = [
+        f"{method} {path} ({handler.handler_name}): opt={handler.opt}"
+        for path, method, handler in _handlers(_offline_app(tmp_path))
+        if not handler.opt.get("public") and not handler.opt.get("roles")
+    ]
+    assert not undeclared, "routes without allow(...) or public():\n" + "\n".join(undeclared)
+
+
+def test_a_route_that_declares_no_roles_is_refused_to_everyone(tmp_path):
+    """The guard fails closed: forgetting ``allow(...)`` locks a route, never opens it."""
+    secret = "a secret used only by this test, long enough"
+
+    @get("/forgotten", sync_to_thread=False)
+    def forgotten() -> str:
+        return "open"
+
+    @get("/nobody", sync_to_thread=False, opt=allow())
+    def nobody() -> str:
+        return "open"
+
+    auth = jwt_auth(secret)
+    app = Litestar(route_handlers=[forgotten, nobody], on_app_init=[auth.on_app_init])
+    admin = Principal(subject="staff:root", roles=frozenset(Role), channel="console")
+    token = auth.create_token(identifier=admin.subject, token_extras=msgspec.to_builtins(admin))
+    with TestClient(app) as client:
+        for path in ("/forgotten", "/nobody"):
+            assert client.get(path).status_code == 401
+            answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 403, answer.text
+
+
+def test_an_account_named_like_the_schema_still_needs_sign_in(tmp_path):
+    """Only the OpenAPI pages are public: a path merely containing "/schema" is not."""
+    app = _offline_app(tmp_path)
+    bone = app.state.backbone
+    with TestClient(app) as client:
+        for path in ("/api/v1/accounts/schema", "/api/v1/accounts/schema/statement"):
+            anonymous = client.get(path)
+            assert anonymous.status_code == 401, anonymous.text
+            assert anonymous.json()["code"] == "unauthenticated"
+            staff = client.get(path, headers=staff_headers(bone))
+            assert staff.status_code == 404, staff.text
+            assert staff.json()["code"] == "account-not-found"
+        assert client.get("/schema/openapi.json").status_code == 200
+
+
+@dataclass(frozen=True)
+class Person:
+    member_id: UUID
+    member_number: str
+    account_id: UUID
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    principal: Principal | None
+    headers: dict[str, str]
+    own: UUID | None = None  # the account a resident or volunteer holds
+    foreign: UUID | None = None  # someone else's
+
+    @property
+    def is_member(self) -> bool:
+        return self.principal is not None and self.principal.is_member
+
+
+@dataclass
+class World:
+    bone: Backbone
+    alice: Person
+    bob: Person
+    vera: Person
+    grant_id: UUID
+    counter: itertools.count
+
+    def unique(self, prefix: str) -> str:
+        return f"{prefix}{next(self.counter)}"
+
+    def member(self, name: str) -> Person:
+        done = identity.register_member(
+            self.bone.timebank,
+            self.bone.vault,
+            details=PersonalDetails(
+                display_name=name, building="Block 3", household="3-101", phone="13800000000"
+            ),
+            pin=PIN,
+            by=BY,
+        )
+        assert done.account_id is not None
+        return Person(done.id, done.member_number, done.account_id)
+
+
+def _member_caller(bone: Backbone, name: str, person: Person, role: Role, foreign: Person):
+    principal = Principal(
+        subject=f"member:{person.member_id}",
+        roles=frozenset({role}),
+        channel="kiosk",
+        member_id=person.member_id,
+        account_id=person.account_id,
+    )
+    return Caller(
+        name, principal, headers_for(bone, principal), person.account_id, foreign.account_id
+    )
+
+
+def _staff_caller(bone: Backbone, role: Role) -> Caller:
+    """A real staff account of ``role`` (refreshing a token checks that it is still active)."""
+    registered = identity.register_staff(
+        bone.timebank, username=f"caller.{role}", role=role, password=ADMIN_PASSWORD, by=BY
+    )
+    principal = Principal(
+        subject=f"staff:{registered.id}", roles=frozenset({role}), channel="console"
+    )
+    return Caller(str(role), principal, headers_for(bone, principal))
+
+
+def _callers(world: World) -> list[Caller]:
+    bone = world.bone
+    return [
+        Caller("anonymous", None, {}),
+        _member_caller(bone, "resident", world.alice, Role.RESIDENT, foreign=world.bob),
+        _member_caller(bone, "other resident", world.bob, Role.RESIDENT, foreign=world.alice),
+        _member_caller(bone, "volunteer", world.vera, Role.VOLUNTEER, foreign=world.alice),
+        _staff_caller(bone, Role.COORDINATOR),
+        _staff_caller(bone, Role.COUNCIL),
+        _staff_caller(bone, Role.ADMIN),
+    ]
+
+
+Body = Callable[[World, UUID], Any]
+
+# A valid body for each POST route, given the account the call is about. A route missing here
+# is sent ``{}``: still checked for 401/403, but it fails the "someone is let through" check.
+BODIES: dict[str, Body] = {
+    "/api/v1/accounts": lambda w, _: {"owner": w.unique("matrix-owner-")},
+    "/api/v1/accounts/{ref:str}/closure": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/transfers": lambda w, account: {
+        "idempotency_key": uuid.uuid4().hex,
+        "from_account": str(account),
+        "to_account": str(w.bob.account_id if account != w.bob.account_id else w.alice.account_id),
+        "minutes": 1,
+    },
+    "/api/v1/transfers/{transfer_id:uuid}/corrections": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "minutes": 1,
+        "reason": "access matrix",
+    },
+    "/api/v1/auth/staff": lambda w, _: {"username": "matrix.admin", "password": ADMIN_PASSWORD},
+    "/api/v1/auth/kiosk": lambda w, _: {"member_number": w.alice.member_number, "pin": PIN},
+    "/api/v1/auth/refresh": lambda w, _: None,
+    "/api/v1/staff": lambda w, _: {
+        "username": w.unique("matrix.staff"),
+        "role": "coordinator",
+        "password": "a long enough password",
+    },
+    "/api/v1/members": lambda w, _: {
+        "display_name": "Matrix Resident",
+        "building": "Block 3",
+        "household": "3-102",
+        "phone": "13800000001",
+        "pin": PIN,
+    },
+    "/api/v1/members/{member_id:uuid}/pin": lambda w, _: {"pin": "5678"},
+    "/api/v1/members/{member_id:uuid}/deactivation": lambda w, _: {"reason": "access matrix"},
+}
+
+
+def _expected(opt: dict[str, Any], caller: Caller, scenario: str) -> int | None:
+    """401 or 403 when the caller must be turned away, None when they must be let through."""
+    if opt.get("public"):
+        return None
+    if caller.principal is None:
+        return 401
+    if not (opt.get("roles") or frozenset()) & caller.principal.roles:
+        return 403
+    if opt.get("own_account_only") and caller.is_member and scenario == "someone else's":
+        return 403
+    return None
+
+
+def _scenarios(opt: dict[str, Any], caller: Caller, world: World) -> list[tuple[str, UUID]]:
+    """The accounts the call is about: a resident's or volunteer's own, and someone else's
+    where the route is limited to one's own account; the resident's for everyone else."""
+    if caller.is_member and opt.get("own_account_only"):
+        assert caller.own is not None and caller.foreign is not None
+        return [("own", caller.own), ("someone else's", caller.foreign)]
+    return [("own" if caller.is_member else "a resident's", caller.own or world.alice.account_id)]
+
+
+def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_through: bool):
+    """Fill the path parameters with real ids. A caller who will be let through acts on a
+    fresh member or account where the action is one-off (closure, deactivation)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "ref":
+            if opt.get("own_account_only") or not let_through:
+                return str(account)
+            return str(open_member(world.bone, world.unique("matrix-closing-")).id)
+        if name == "member_id":
+            person = world.member("Matrix Leaver") if let_through else world.bob
+            return str(person.member_id)
+        if name == "transfer_id":
+            return str(world.grant_id)
+        if name == "path":
+            return "no-such-page"
+        raise AssertionError(f"the access matrix cannot fill {{{name}}} in {template}")
+
+    return PATH_PARAMETER.sub(value, template)
+
+
+@pytest.fixture
+def world(broker, stores, tmp_path):
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    identity.register_staff(
+        bone.timebank, username="matrix.admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
+    )
+    placeholder = Person(uuid.uuid4(), "", uuid.uuid4())
+    built = World(bone, placeholder, placeholder, placeholder, uuid.uuid4(), itertools.count())
+    built.alice = built.member("Alice Matrix")
+    built.bob = built.member("Bob Matrix")
+    built.vera = built.member("Vera Matrix")
+    built.grant_id = transfer(bone, "matrix-grant", COMMUNITY, built.alice.account_id, 600).id
+    with run_workers(bone):
+        wait_until(lambda: caught_up(bone), what="read models")
+        yield built
+
+
+def test_access_matrix(world):
+    app = create_app(world.bone)
+    routes = _handlers(app)
+    assert any(path.startswith("/schema") for path, _, _ in routes), "OpenAPI routes missing"
+    wrong: list[str] = []
+    let_through: dict[tuple[str, str], set[int]] = {}
+    calls = 0
+    callers = _callers(world)
+    with TestClient(app) as client:
+        for template, method, handler in routes:
+            opt = handler.opt
+            for caller in callers:
+                for scenario, account in _scenarios(opt, caller, world):
+                    expected = _expected(opt, caller, scenario)
+                    path = _path(template, opt, account, world, let_through=expected is None)
+                    body = BODIES.get(template, lambda *_: {})(world, account)
+                    kwargs = {} if method == "GET" or body is None else {"json": body}
+                    answer = client.request(method, path, headers=caller.headers, **kwargs)
+                    calls += 1
+                    status = answer.status_code
+                    where = f"{method} {path} as {caller.name} on {scenario} account"
+                    if expected is None:
+                        if status in (401, 403) or status >= 500:
+                            wrong.append(f"{where}: expected through, got {status} {answer.text}")
+                        let_through.setdefault((method, template), set()).add(status)
+                    elif status != expected:
+                        wrong.append(f"{where}: expected {expected}, got {status} {answer.text}")
+                    elif (
+                        answer.json()["code"] != {401: "unauthenticated", 403: "forbidden"}[status]
+                    ):
+                        wrong.append(f"{where}: problem code {answer.json()['code']!r}")
+    assert not wrong, f"{len(wrong)} of {calls} calls answered wrongly:\n" + "\n".join(wrong)
+    # Each of our routes did its work for someone it lets through (so the bodies and ids the
+    # matrix sends are valid, and a 4xx above is a real refusal, not a malformed request).
+    idle = {
+        f"{method} {template}: {sorted(statuses)}"
+        for (method, template), statuses in let_through.items()
+        if template.startswith("/api/") and not any(200 <= s < 300 for s in statuses)
+    }
+    assert not idle, "no caller got a 2xx from:\n" + "\n".join(sorted(idle))

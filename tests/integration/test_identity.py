@@ -1,0 +1,590 @@
+"""Sign-in, staff, members, PIN lockout and tokens, on the real app, store, broker and reads."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import uuid
+from datetime import timedelta
+
+import jwt
+import msgspec
+import nats
+import psycopg
+import pytest
+from litestar.testing import TestClient
+from nats.js.errors import NotFoundError
+from psycopg import sql
+
+from domain.identity import PIN_ATTEMPTS, PIN_LOCKOUT, Role
+from domain.rules import RuleViolated
+from services import identity
+from services.api.app import create_app
+from services.api.auth import KIOSK_IDLE_LIFETIME, STAFF_TOKEN_LIFETIME, Principal, jwt_auth
+from services.envelope import STREAM, SUBJECT_PREFIX
+from services.persistence import is_postgres, persistence_env
+from services.runtime import utc_now
+from services.vault import PersonalDetails
+from tests.integration.support import (
+    BY,
+    caught_up,
+    live_dumps,
+    make_backbone,
+    run_workers,
+    staff_headers,
+    stream_position,
+    wait_until,
+)
+
+PROBLEM = "application/problem+json"
+ADMIN_PASSWORD = "admin password, long"
+COORDINATOR_PASSWORD = "coordinator password"
+PIN = "2468"
+NAME = "王秀英 Wang Xiuying"
+PHONE = "+86 138-0013-8000"
+
+
+def _member_body(**change) -> dict:
+    body = {
+        "display_name": "Li Ming",
+        "building": "Block 7",
+        "household": "7-302",
+        "phone": "13900000000",
+        "pin": PIN,
+    }
+    body.update(change)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def _refused(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    problem = response.json()
+    assert problem["code"] == code, problem
+    assert problem["status"] == status and problem["detail"]
+    return problem
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _sign_in_staff(client, username: str, password: str) -> dict[str, str]:
+    answer = client.post("/api/v1/auth/staff", json={"username": username, "password": password})
+    assert answer.status_code == 201, answer.text
+    return _bearer(answer.json()["token"])
+
+
+def _kiosk(client, member_number: str, pin: str = PIN):
+    return client.post("/api/v1/auth/kiosk", json={"member_number": member_number, "pin": pin})
+
+
+@pytest.fixture
+def running(broker, stores, tmp_path):
+    """The app with workers, an admin registered the way an installation bootstraps one, and a
+    coordinator the admin created through the API; both signed in through the API."""
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    identity.register_staff(
+        bone.timebank, username="admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
+    )
+    with run_workers(bone), TestClient(create_app(bone)) as client:
+        admin = _sign_in_staff(client, "admin", ADMIN_PASSWORD)
+        created = client.post(
+            "/api/v1/staff",
+            json={"username": "coord.one", "role": "coordinator", "password": COORDINATOR_PASSWORD},
+            headers=admin,
+        )
+        assert created.status_code == 201, created.text
+        coordinator = _sign_in_staff(client, "coord.one", COORDINATOR_PASSWORD)
+        yield bone, client, admin, coordinator
+
+
+def _register(client, coordinator, **change) -> dict:
+    answer = client.post("/api/v1/members", json=_member_body(**change), headers=coordinator)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _grant(client, coordinator, account_id: str, minutes: int) -> int:
+    answer = client.post(
+        "/api/v1/transfers",
+        json={
+            "idempotency_key": uuid.uuid4().hex,
+            "from_account": "community",
+            "to_account": account_id,
+            "minutes": minutes,
+        },
+        headers=coordinator,
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["position"]
+
+
+def test_staff_sign_in(running):
+    bone, client, _, _ = running
+    before = bone.timebank.last_position()
+    answer = client.post(
+        "/api/v1/auth/staff", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert answer.status_code == 201, answer.text
+    signed_in = answer.json()
+    assert signed_in["roles"] == ["admin"]
+    assert signed_in["subject"].startswith("staff:") and "admin" not in signed_in["subject"]
+    assert signed_in["expires_in"] == STAFF_TOKEN_LIFETIME.total_seconds()
+    assert signed_in["member_id"] is None and signed_in["account_id"] is None
+    # Usernames are unique regardless of case, so signing in ignores case too.
+    assert _sign_in_staff(client, "ADMIN", ADMIN_PASSWORD)
+
+    for username, password in [
+        ("admin", "wrong password!"),
+        ("admin", ADMIN_PASSWORD.upper()),
+        ("nobody", ADMIN_PASSWORD),  # an unknown name answers exactly as a wrong password
+    ]:
+        refused = client.post(
+            "/api/v1/auth/staff", json={"username": username, "password": password}
+        )
+        _refused(refused, 401, "wrong-credentials")
+    assert bone.timebank.last_position() == before  # staff sign-ins record nothing
+
+
+def test_an_admin_creates_a_coordinator_once(running):
+    bone, client, admin, coordinator = running
+    assert client.post("/api/v1/auth/refresh", headers=coordinator).json()["roles"] == [
+        "coordinator"
+    ]
+    before = bone.timebank.last_position()
+
+    again = {"username": "coord.one", "role": "coordinator", "password": "another password"}
+    _refused(client.post("/api/v1/staff", json=again, headers=admin), 422, "username-taken")
+    # The API takes lowercase usernames only, so a case variant is refused as malformed...
+    shouted = {**again, "username": "Coord.One"}
+    _refused(client.post("/api/v1/staff", json=shouted, headers=admin), 400, "invalid-request")
+    assert bone.timebank.last_position() == before
+    # ...and the command itself treats it as the same name.
+    for variant in ("COORD.ONE", "Coord.One"):
+        with pytest.raises(RuleViolated) as taken:
+            identity.register_staff(
+                bone.timebank,
+                username=variant,
+                role=Role.COUNCIL,
+                password="a long enough password",
+                by=BY,
+            )
+        assert taken.value.code == "username-taken"
+    assert bone.timebank.last_position() == before
+    # The first coordinator's password still works; the refused one never did.
+    assert _sign_in_staff(client, "coord.one", COORDINATOR_PASSWORD)
+    wrong = {"username": "coord.one", "password": "another password"}
+    _refused(client.post("/api/v1/auth/staff", json=wrong), 401, "wrong-credentials")
+
+    # Only an admin creates staff.
+    other = {"username": "coord.two", "role": "coordinator", "password": "a long enough password"}
+    _refused(client.post("/api/v1/staff", json=other, headers=coordinator), 403, "forbidden")
+    assert bone.timebank.last_position() == before
+
+
+def test_a_resident_signs_in_at_a_kiosk_and_reaches_only_their_own_account(running):
+    bone, client, _, coordinator = running
+    registered = _register(client, coordinator)
+    assert re.fullmatch(r"[1-9][0-9]{5}", registered["member_number"])
+    neighbour = _register(client, coordinator, display_name="Zhang Wei")
+    position = _grant(client, coordinator, registered["account_id"], 120)
+
+    signed_in = _kiosk(client, registered["member_number"])
+    assert signed_in.status_code == 201, signed_in.text
+    session = signed_in.json()
+    assert session["roles"] == ["resident"]
+    assert session["expires_in"] == KIOSK_IDLE_LIFETIME.total_seconds()
+    assert (session["member_id"], session["account_id"]) == (
+        registered["id"],
+        registered["account_id"],
+    )
+    resident = _bearer(session["token"])
+
+    own = client.get(
+        f"/api/v1/accounts/{registered['account_id']}",
+        params={"after": position},
+        headers=resident,
+    )
+    assert own.status_code == 200, own.text
+    assert own.json()["balance"] == 120
+    for path in (
+        f"/api/v1/accounts/{neighbour['account_id']}",
+        f"/api/v1/accounts/{neighbour['account_id']}/statement",
+        "/api/v1/accounts/community",
+    ):
+        _refused(client.get(path, headers=resident), 403, "forbidden")
+
+    before = bone.timebank.last_position()
+    theft = {
+        "idempotency_key": uuid.uuid4().hex,
+        "from_account": neighbour["account_id"],
+        "to_account": registered["account_id"],
+        "minutes": 30,
+    }
+    _refused(client.post("/api/v1/transfers", json=theft, headers=resident), 403, "forbidden")
+    assert bone.timebank.last_position() == before
+    gift = {
+        **theft,
+        "from_account": registered["account_id"],
+        "to_account": neighbour["account_id"],
+    }
+    assert client.post("/api/v1/transfers", json=gift, headers=resident).status_code == 201
+
+
+def test_five_wrong_pins_lock_the_number_until_a_coordinator_resets_the_pin(running):
+    bone, client, _, coordinator = running
+    member = _register(client, coordinator)
+    number = member["member_number"]
+
+    for _ in range(PIN_ATTEMPTS):
+        _refused(_kiosk(client, number, "9999"), 401, "wrong-credentials")
+    before = bone.timebank.last_position()
+    locked = _refused(_kiosk(client, number, PIN), 423, "pin-locked")  # even the right PIN
+    assert "15 more minutes" in locked["detail"]
+    _refused(_kiosk(client, number, "9999"), 423, "pin-locked")
+    assert bone.timebank.last_position() == before  # locked attempts are not even counted
+
+    reset = client.post(
+        f"/api/v1/members/{member['id']}/pin", json={"pin": "135790"}, headers=coordinator
+    )
+    assert reset.status_code == 200, reset.text
+    _refused(_kiosk(client, number, PIN), 401, "wrong-credentials")  # the old PIN is gone
+    assert _kiosk(client, number, "135790").status_code == 201
+
+
+def test_the_lock_lifts_once_the_lockout_window_has_passed(running):
+    bone, client, _, coordinator = running
+    number = _register(client, coordinator)["member_number"]
+    for _ in range(PIN_ATTEMPTS):
+        _refused(_kiosk(client, number, "0000"), 401, "wrong-credentials")
+    _refused(_kiosk(client, number, PIN), 423, "pin-locked")
+
+    bone.clock = lambda: utc_now() + PIN_LOCKOUT
+    assert _kiosk(client, number, PIN).status_code == 201
+    # A successful sign-in cleared the count: one wrong PIN does not lock again.
+    _refused(_kiosk(client, number, "0000"), 401, "wrong-credentials")
+    assert _kiosk(client, number, PIN).status_code == 201
+
+
+def test_an_idle_kiosk_token_expires_and_refresh_renews_it(running):
+    bone, client, _, coordinator = running
+    member = _register(client, coordinator)
+    principal = Principal(
+        subject=f"member:{member['id']}",
+        roles=frozenset({Role.RESIDENT}),
+        channel="kiosk",
+        member_id=uuid.UUID(member["id"]),
+        account_id=uuid.UUID(member["account_id"]),
+    )
+    wait_until(lambda: caught_up(bone), what="read models")  # before the clock starts
+    # Two seconds, not one: tokens carry whole seconds, so one could be over at once.
+    short = _bearer(
+        jwt_auth(bone.settings.token_secret()).create_token(
+            identifier=principal.subject,
+            token_expiration=timedelta(seconds=2),
+            token_extras=msgspec.to_builtins(principal),
+        )
+    )
+    own = f"/api/v1/accounts/{member['account_id']}"
+    assert client.get(own, headers=short).status_code == 200
+
+    refreshed = client.post("/api/v1/auth/refresh", headers=short)
+    assert refreshed.status_code == 201, refreshed.text
+    fresh = refreshed.json()
+    assert fresh["expires_in"] == KIOSK_IDLE_LIFETIME.total_seconds()
+    assert (fresh["subject"], fresh["roles"], fresh["account_id"]) == (
+        principal.subject,
+        ["resident"],
+        member["account_id"],
+    )
+    claims = jwt.decode(fresh["token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == KIOSK_IDLE_LIFETIME.total_seconds()
+
+    wait_until(
+        lambda: client.get(own, headers=short).status_code == 401,
+        timeout=10,
+        what="the idle kiosk token to expire",
+    )
+    _refused(client.get(own, headers=short), 401, "unauthenticated")
+    _refused(client.post("/api/v1/auth/refresh", headers=short), 401, "unauthenticated")
+    assert client.get(own, headers=_bearer(fresh["token"])).status_code == 200
+
+
+def _flip(token: str) -> str:
+    """The token with one character of its signature changed (a middle one: the last
+    character's low bits are padding, so changing it may leave the signature as it was)."""
+    head, payload, signature = token.split(".")
+    middle = len(signature) // 2
+    swapped = "A" if signature[middle] != "A" else "B"
+    return f"{head}.{payload}.{signature[:middle]}{swapped}{signature[middle + 1 :]}"
+
+
+def test_forged_tokens_are_refused(running):
+    bone, client, admin, _ = running
+    token = admin["Authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    elsewhere = jwt_auth("the secret of some other installation, 48+ chars long")
+    unsigned = jwt.encode(claims, key=None, algorithm="none")
+    not_a_principal = jwt_auth(bone.settings.token_secret()).create_token(
+        identifier="staff:x", token_extras={"subject": "staff:x", "roles": ["root"]}
+    )
+    forged = {
+        "tampered signature": _flip(token),
+        "another secret": elsewhere.create_token(
+            identifier=claims["sub"], token_extras=claims["extras"]
+        ),
+        "unsigned": unsigned,
+        "not a principal": not_a_principal,
+        "garbage": "not.a.token",
+    }
+    body = {"username": "forger", "role": "admin", "password": "a long enough password"}
+    before = bone.timebank.last_position()
+    for name, forgery in forged.items():
+        answer = client.post("/api/v1/staff", json=body, headers=_bearer(forgery))
+        assert answer.status_code == 401, (name, answer.text)
+        assert answer.json()["code"] == "unauthenticated", name
+    assert bone.timebank.last_position() == before
+    assert client.post("/api/v1/auth/refresh", headers=admin).status_code == 201
+
+
+@pytest.fixture
+def quiet(stores, tmp_path):
+    """The app on real stores, without broker or workers: enough for refused input."""
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), "nats://-:1")
+    member = identity.register_member(
+        bone.timebank,
+        bone.vault,
+        details=msgspec.convert(_member_body(pin=None), PersonalDetails),
+        pin=PIN,
+        by=BY,
+    )
+    with TestClient(create_app(bone)) as client:
+        yield bone, client, member.member_number
+
+
+BAD_INPUT = [
+    ("kiosk", {"member_number": "12345", "pin": PIN}),
+    ("kiosk", {"member_number": "abcdef", "pin": PIN}),
+    ("kiosk", {"member_number": "0123456", "pin": PIN}),
+    ("kiosk", {"member_number": "012345", "pin": PIN}),
+    ("kiosk", {"member_number": 123456, "pin": PIN}),
+    ("kiosk", {"member_number": "MEMBER", "pin": "123"}),
+    ("kiosk", {"member_number": "MEMBER", "pin": "1234567"}),
+    ("kiosk", {"member_number": "MEMBER", "pin": "12a4"}),
+    ("kiosk", {"member_number": "MEMBER"}),
+    ("kiosk", {"member_number": "MEMBER", "pin": PIN, "remember_me": True}),
+    ("staff sign-in", {"username": "admin"}),
+    ("staff sign-in", {"username": "", "password": "x"}),
+    ("members", _member_body(display_name=None)),
+    ("members", _member_body(phone=None)),
+    ("members", _member_body(pin=None)),
+    ("members", _member_body(building="")),
+    ("members", _member_body(pin="123")),
+    ("members", _member_body(pin="12a4")),
+    ("members", _member_body(phone="call me")),
+    ("members", _member_body(id_number="12345")),
+    ("members", _member_body(birth_date="yesterday")),
+    ("members", {**_member_body(), "name": "Li Ming"}),
+    ("staff", {"username": "coord.two", "role": "coordinator", "password": "too-short"}),
+    ("staff", {"username": "coord.two", "role": "coordinator"}),
+    ("staff", {"username": "x", "role": "coordinator", "password": "a long enough password"}),
+    ("staff", {"username": "coord.two", "role": "root", "password": "a long enough password"}),
+]
+ROUTES = {
+    "kiosk": ("/api/v1/auth/kiosk", None),
+    "staff sign-in": ("/api/v1/auth/staff", None),
+    "members": ("/api/v1/members", Role.COORDINATOR),
+    "staff": ("/api/v1/staff", Role.ADMIN),
+}
+
+
+@pytest.mark.parametrize(("route", "body"), BAD_INPUT)
+def test_bad_input_is_refused_and_records_nothing(quiet, route, body):
+    bone, client, member_number = quiet
+    path, role = ROUTES[route]
+    body = {key: member_number if value == "MEMBER" else value for key, value in body.items()}
+    headers = staff_headers(bone, role) if role else {}
+    before = bone.timebank.last_position()
+    _refused(client.post(path, json=body, headers=headers), 400, "invalid-request")
+    assert bone.timebank.last_position() == before
+
+
+def test_rules_the_commands_keep_themselves(quiet):
+    """What the request schema cannot express answers 422 with the rule's code."""
+    bone, client, _ = quiet
+    before = bone.timebank.last_position()
+    resident = {"username": "coord.two", "role": "resident", "password": "a long enough password"}
+    answer = client.post("/api/v1/staff", json=resident, headers=staff_headers(bone, Role.ADMIN))
+    _refused(answer, 422, "not-a-staff-role")
+    with pytest.raises(RuleViolated) as weak:
+        identity.register_staff(
+            bone.timebank, username="coord.two", role=Role.COORDINATOR, password="short", by=BY
+        )
+    assert weak.value.code == "weak-password"
+    coordinator = staff_headers(bone)
+    unknown = uuid.uuid4()
+    for action, body in (("pin", {"pin": PIN}), ("deactivation", {"reason": "moved"})):
+        answer = client.post(f"/api/v1/members/{unknown}/{action}", json=body, headers=coordinator)
+        _refused(answer, 404, "member-not-found")
+    _refused(_kiosk(client, "999999"), 401, "wrong-credentials")  # no such member
+    assert bone.timebank.last_position() == before
+
+
+def _raw_event_store(url: str) -> list[bytes]:
+    """Every stored event's and snapshot's ``state``, as the bytes on disk."""
+    if not is_postgres(url):
+        with sqlite3.connect(url) as db:
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
+            assert "stored_events" in tables
+            found = [row[0] for row in db.execute("SELECT state FROM stored_events")]
+            found += [row[0] for row in db.execute("SELECT state FROM stored_snapshots")]
+        return [bytes(state) for state in found]
+    env = persistence_env(url)
+    schema = env["POSTGRES_SCHEMA"]
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+    ) as db:
+        tables = [
+            row[0]
+            for row in db.execute(
+                "SELECT table_name FROM information_schema.columns"
+                " WHERE table_schema = %s AND column_name = 'state'",
+                (schema,),
+            )
+        ]
+        assert any(table.endswith("_events") for table in tables), tables
+        found = []
+        for table in tables:
+            query = sql.SQL("SELECT state FROM {}").format(sql.Identifier(schema, table))
+            found += [row[0] for row in db.execute(query)]
+    return [bytes(state) for state in found]
+
+
+def _raw_stream(nats_url: str) -> list[bytes]:
+    """Every message in the stream, headers and data, as published."""
+
+    async def collect() -> list[bytes]:
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            try:
+                state = (await js.stream_info(STREAM)).state
+            except NotFoundError:
+                return []
+            reader = await js.subscribe(f"{SUBJECT_PREFIX}.>", stream=STREAM, ordered_consumer=True)
+            found = []
+            for _ in range(state.messages):
+                message = await reader.next_msg(timeout=30)
+                found.append(repr(message.headers).encode() + message.data)
+            return found
+        finally:
+            await nc.close()
+
+    return asyncio.run(collect())
+
+
+def test_personal_details_reach_neither_the_event_store_nor_the_stream(running):
+    bone, client, _, coordinator = running
+    member = _register(client, coordinator, display_name=NAME, phone=PHONE)
+    _refused(_kiosk(client, member["member_number"], "0000"), 401, "wrong-credentials")
+    _grant(client, coordinator, member["account_id"], 60)
+    answer = client.post(
+        f"/api/v1/members/{member['id']}/deactivation",
+        json={"reason": "moved away"},
+        headers=coordinator,
+    )
+    assert answer.status_code == 200, answer.text
+    head = bone.timebank.last_position()
+    wait_until(lambda: stream_position(bone.nats_url) >= head, what="the relay")
+    wait_until(lambda: caught_up(bone), what="read models")
+
+    # The details are kept, sealed: the vault opens them with the member's own key.
+    sealed = bone.timebank.repository.get(uuid.UUID(member["id"])).sealed_details
+    opened = bone.vault.open(uuid.UUID(member["id"]), sealed)
+    assert opened is not None and (opened.display_name, opened.phone) == (NAME, PHONE)
+
+    secrets = [NAME, "王秀英", "Wang Xiuying", PHONE, "138-0013-8000", "13800138000"]
+    number = member["member_number"].encode()
+    places = {
+        "event store": _raw_event_store(bone.settings.event_store_url),
+        "stream": _raw_stream(bone.nats_url),
+        "read models": [repr(live_dumps(bone)).encode()],
+    }
+    for place, blobs in places.items():
+        everything = b"\n".join(blobs)
+        if place != "read models":  # the search would find plain text, were it there
+            assert number in everything, place
+        for secret in secrets:
+            assert secret.encode() not in everything, (place, secret)
+            assert secret.encode("unicode_escape") not in everything, (place, secret)
+
+
+def test_deactivation_closes_the_account_into_the_pool_and_ends_kiosk_sign_in(running):
+    bone, client, _, coordinator = running
+    member = _register(client, coordinator)
+    position = _grant(client, coordinator, member["account_id"], 90)
+    assert _kiosk(client, member["member_number"]).status_code == 201
+    pool = client.get("/api/v1/accounts/pool", params={"after": position}, headers=coordinator)
+    pool_before = pool.json()["balance"]
+
+    answer = client.post(
+        f"/api/v1/members/{member['id']}/deactivation",
+        json={"reason": "moved away"},
+        headers=coordinator,
+    )
+    assert answer.status_code == 200, answer.text
+    position = answer.json()["position"]
+    pool = client.get("/api/v1/accounts/pool", params={"after": position}, headers=coordinator)
+    assert pool.json()["balance"] == pool_before + 90
+    account = client.get(
+        f"/api/v1/accounts/{member['account_id']}", params={"after": position}, headers=coordinator
+    ).json()
+    assert (account["balance"], account["is_closed"]) == (0, True)
+
+    before = bone.timebank.last_position()
+    _refused(_kiosk(client, member["member_number"]), 423, "member-inactive")
+    _refused(_kiosk(client, member["member_number"], "0000"), 401, "wrong-credentials")
+    for action, body in (("pin", {"pin": PIN}), ("deactivation", {"reason": "again"})):
+        answer = client.post(
+            f"/api/v1/members/{member['id']}/{action}", json=body, headers=coordinator
+        )
+        _refused(answer, 422, "member-inactive")
+    assert bone.timebank.last_position() == before
+
+
+def test_a_member_whose_account_was_closed_can_still_be_deactivated(running):
+    _, client, _, coordinator = running
+    member = _register(client, coordinator)
+    closed = client.post(
+        f"/api/v1/accounts/{member['account_id']}/closure",
+        json={"reason": "closed first"},
+        headers=coordinator,
+    )
+    assert closed.status_code == 201, closed.text
+    answer = client.post(
+        f"/api/v1/members/{member['id']}/deactivation",
+        json={"reason": "moved away"},
+        headers=coordinator,
+    )
+    assert answer.status_code == 200, answer.text
+    _refused(_kiosk(client, member["member_number"]), 423, "member-inactive")
+
+
+def test_a_deactivated_member_cannot_keep_a_kiosk_session_alive(running):
+    _, client, _, coordinator = running
+    member = _register(client, coordinator)
+    signed_in = _kiosk(client, member["member_number"])
+    assert signed_in.status_code == 201
+    session = _bearer(signed_in.json()["token"])
+    assert client.post("/api/v1/auth/refresh", headers=session).status_code == 201
+    answer = client.post(
+        f"/api/v1/members/{member['id']}/deactivation", json={"reason": "left"}, headers=coordinator
+    )
+    assert answer.status_code == 200, answer.text
+    _refused(client.post("/api/v1/auth/refresh", headers=session), 401, "inactive")
