@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def is_postgres(url: str) -> bool:
@@ -41,16 +45,22 @@ def prepare_store(url: str) -> dict[str, str]:
     env = persistence_env(url)
     schema = env.get("POSTGRES_SCHEMA")
     if schema:
-        import psycopg  # noqa: PLC0415 - only PostgreSQL installations need it loaded
-        from psycopg import sql  # noqa: PLC0415
+        from psycopg import sql  # noqa: PLC0415 - only PostgreSQL installations need it loaded
 
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            autocommit=True,
-        ) as conn:
+        with postgres_connection(env) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     return env
+
+
+def postgres_connection(env: dict[str, str]) -> psycopg.Connection[Any]:
+    """A plain autocommit connection to the server ``env`` (from ``persistence_env``) names."""
+    import psycopg  # noqa: PLC0415 - only PostgreSQL installations need it loaded
+
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        autocommit=True,
+    )

@@ -11,7 +11,6 @@ from datetime import timedelta
 import jwt
 import msgspec
 import nats
-import psycopg
 import pytest
 from litestar.testing import TestClient
 from nats.js.errors import NotFoundError
@@ -23,7 +22,7 @@ from services import identity
 from services.api.app import create_app
 from services.api.auth import KIOSK_IDLE_LIFETIME, STAFF_TOKEN_LIFETIME, Principal, jwt_auth
 from services.envelope import STREAM, SUBJECT_PREFIX
-from services.persistence import is_postgres, persistence_env
+from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.runtime import utc_now
 from services.vault import PersonalDetails
 from tests.integration.support import (
@@ -443,13 +442,7 @@ def _raw_event_store(url: str) -> list[bytes]:
         return [bytes(state) for state in found]
     env = persistence_env(url)
     schema = env["POSTGRES_SCHEMA"]
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-    ) as db:
+    with postgres_connection(env) as db:
         tables = [
             row[0]
             for row in db.execute(
