@@ -18,6 +18,7 @@ from domain.rules import RuleViolated
 
 _STAFF_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:staff")
 _MEMBER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:member")
+_KIOSK_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:kiosk")
 
 PIN_ATTEMPTS = 5
 PIN_LOCKOUT = timedelta(minutes=15)
@@ -97,7 +98,50 @@ class Member(Aggregate):
         self.sealed_details = sealed_details
         self.pin_hash = pin_hash
         self.is_active = True
+        self.is_erased = False
+        self.consent: str | None = None  # the notice version consented to, while consented
         self.failed_pins: list[datetime] = []
+
+    def give_consent(self, notice_version: str, by: Provenance) -> None:
+        """The person agreed to the privacy notice of ``notice_version`` (PIPL Art. 14)."""
+        self._check_not_erased()
+        if not notice_version.strip():
+            raise RuleViolated("notice-version-required", "Name the notice version consented to.")
+        self._give_consent(notice_version=notice_version, by=by)
+
+    @event("ConsentGiven")
+    def _give_consent(self, notice_version: str, by: Provenance) -> None:
+        self.consent = notice_version
+
+    def withdraw_consent(self, notice_version: str, by: Provenance) -> None:
+        self._check_not_erased()
+        if self.consent is None:
+            raise RuleViolated("no-consent", "There is no consent to withdraw.")
+        self._withdraw_consent(notice_version=notice_version, by=by)
+
+    @event("ConsentWithdrawn")
+    def _withdraw_consent(self, notice_version: str, by: Provenance) -> None:
+        self.consent = None
+
+    def erase(self, reason: str, by: Provenance) -> None:
+        """Record that the person's key was deleted: their details are unreadable from now on."""
+        self._check_not_erased()
+        if self.is_active:
+            raise RuleViolated(
+                "still-active", "Deactivate the member (closing their account) before erasing."
+            )
+        if not reason.strip():
+            raise RuleViolated("reason-required", "An erasure needs a reason.")
+        self._erase(reason=reason, by=by)
+
+    @event("MemberErased")
+    def _erase(self, reason: str, by: Provenance) -> None:
+        self.is_erased = True
+        self.consent = None
+
+    def _check_not_erased(self) -> None:
+        if self.is_erased:
+            raise RuleViolated("member-erased", "This member's personal data has been erased.")
 
     def check_may_try_pin(self, now: datetime) -> None:
         """Five wrong PINs within the lockout window lock the member number for its length."""
@@ -145,3 +189,42 @@ class Member(Aggregate):
     @event("MemberDeactivated")
     def _deactivate(self, reason: str, by: Provenance) -> None:
         self.is_active = False
+
+
+class PersonalDataAccess(Aggregate):
+    """One opening of a person's personal data by staff: who, whose, when (the event's
+    timestamp) and why. Kept as its own record so the access log can never be edited."""
+
+    @event("PersonalDataOpened")
+    def __init__(self, member_id: UUID, purpose: str, by: Provenance) -> None:
+        if not purpose.strip():
+            raise RuleViolated("purpose-required", "Say why you are opening this person's data.")
+        self.member_id = member_id
+        self.purpose = purpose
+
+
+class Kiosk(Aggregate):
+    """A shared touch-screen device. Its id derives from a digest of its device token, so a
+    request's token names its kiosk without a lookup."""
+
+    @staticmethod
+    def create_id(token_digest: str) -> UUID:
+        return kiosk_id_for(token_digest)
+
+    @event("KioskRegistered")
+    def __init__(self, token_digest: str, name: str, by: Provenance) -> None:
+        self.name = name
+        self.is_active = True
+
+    def retire(self, reason: str, by: Provenance) -> None:
+        if not self.is_active:
+            raise RuleViolated("kiosk-retired", "This kiosk is already retired.")
+        self._retire(reason=reason, by=by)
+
+    @event("KioskRetired")
+    def _retire(self, reason: str, by: Provenance) -> None:
+        self.is_active = False
+
+
+def kiosk_id_for(token_digest: str) -> UUID:
+    return uuid5(_KIOSK_NAMESPACE, token_digest)

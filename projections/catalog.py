@@ -1,6 +1,7 @@
 """Every read model, by name: what `timebank project` runs and `timebank rebuild` rebuilds."""
 
+from projections.access_log import AccessLog
 from projections.balances import Balances
 from projections.statements import Statements
 
-READ_MODELS = {model.name: model for model in (Balances(), Statements())}
+READ_MODELS = {model.name: model for model in (Balances(), Statements(), AccessLog())}

@@ -20,6 +20,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret: str = ""  # signs sign-in tokens; default: a random one kept in data_dir
     stream_replicas: int = 1
     read_wait_seconds: float = 2.0
+    sign_ins_per_minute: int = 30  # per client address, on the sign-in endpoints
 
     @property
     def event_store_url(self) -> str:

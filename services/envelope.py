@@ -125,6 +125,33 @@ class MemberDeactivated(Payload):
     reason: str
 
 
+class ConsentGiven(Payload):
+    notice_version: str
+
+
+class ConsentWithdrawn(Payload):
+    notice_version: str
+
+
+class MemberErased(Payload):
+    reason: str
+
+
+class PersonalDataOpened(Payload):
+    member_id: UUID
+    purpose: str
+
+
+class KioskRegistered(Payload):
+    """The digest of the device token stays in the event store."""
+
+    name: str
+
+
+class KioskRetired(Payload):
+    reason: str
+
+
 _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
     "identity": (
         StaffRegistered,
@@ -135,6 +162,12 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         PinAccepted,
         PinReset,
         MemberDeactivated,
+        ConsentGiven,
+        ConsentWithdrawn,
+        MemberErased,
+        PersonalDataOpened,
+        KioskRegistered,
+        KioskRetired,
     ),
     "ledger": (
         AccountOpened,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -12,7 +13,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
-from domain.identity import Member, Role, Staff, member_id_for, staff_id_for
+from domain.identity import (
+    Kiosk,
+    Member,
+    PersonalDataAccess,
+    Role,
+    Staff,
+    kiosk_id_for,
+    member_id_for,
+    staff_id_for,
+)
 from domain.ledger import (
     MEMBER_LIMITS,
     AccountKind,
@@ -57,8 +67,8 @@ def _verified(password_hash: str, secret: str) -> bool:
 
 
 def _get(
-    app: Timebank, aggregate_id: UUID, kind: type[Staff] | type[Member]
-) -> Staff | Member | None:
+    app: Timebank, aggregate_id: UUID, kind: type[Staff] | type[Member] | type[Kiosk]
+) -> Staff | Member | Kiosk | None:
     try:
         found = app.repository.get(aggregate_id)
     except AggregateNotFoundError:
@@ -84,6 +94,12 @@ def still_active(app: Timebank, subject: str) -> bool:
     return found is not None and found.is_active
 
 
+def kiosk_active(app: Timebank, kiosk_id: UUID) -> bool:
+    """Whether residents may still be signed in at this kiosk (it is registered, not retired)."""
+    kiosk = _get(app, kiosk_id, Kiosk)
+    return kiosk is not None and kiosk.is_active
+
+
 def register_staff(
     app: Timebank, *, username: str, role: Role, password: str, by: Provenance
 ) -> Registered:
@@ -107,7 +123,13 @@ def staff_sign_in(app: Timebank, username: str, password: str) -> Staff:
 
 
 def register_member(
-    app: Timebank, vault: Vault, *, details: PersonalDetails, pin: str, by: Provenance
+    app: Timebank,
+    vault: Vault,
+    *,
+    details: PersonalDetails,
+    pin: str,
+    notice_version: str,
+    by: Provenance,
 ) -> Registered:
     """A member with a fresh printable number, their sealed details and their time account,
     saved together."""
@@ -123,6 +145,7 @@ def register_member(
             pin_hash=pin_hash,
             by=by,
         )
+        member.give_consent(notice_version, by)
         account = TimeAccount(
             owner=str(member.id), kind=AccountKind.MEMBER, limits=MEMBER_LIMITS, by=by
         )
@@ -137,8 +160,12 @@ def register_member(
 
 @retried_on_conflict
 def kiosk_sign_in(
-    app: Timebank, *, member_number: str, pin: str, now: datetime, by: Provenance
-) -> Member:
+    app: Timebank, *, kiosk_token: str, member_number: str, pin: str, now: datetime, by: Provenance
+) -> tuple[Member, Kiosk]:
+    kiosk = _get(app, kiosk_id_for(token_digest(kiosk_token)), Kiosk)
+    if not isinstance(kiosk, Kiosk) or not kiosk.is_active:
+        raise SignInRefused("unknown-kiosk", "Residents sign in at a registered kiosk.")
+    by = replace(by, channel=f"kiosk:{kiosk.id}")  # PIN tries are recorded as from this kiosk
     member = _get(app, member_id_for(member_number), Member)
     if not isinstance(member, Member):
         raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
@@ -155,7 +182,7 @@ def kiosk_sign_in(
         raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
     member.accept_pin(by=by)
     app.record(member)
-    return member
+    return member, kiosk
 
 
 @retried_on_conflict
@@ -182,3 +209,60 @@ def deactivate_member(
         )
         account.close(reason, by)
     return Registered(member.id, app.record(member, settlement, account, pool, community))
+
+
+def token_digest(token: str) -> str:
+    """Device tokens are long random strings: a plain digest is enough to keep them out of
+    the store (a slow hash protects guessable secrets such as PINs, not these)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register_kiosk(app: Timebank, *, name: str, by: Provenance) -> tuple[Registered, str]:
+    """A kiosk and its device token, which is shown this once and never stored."""
+    token = secrets.token_urlsafe(32)
+    kiosk = Kiosk(token_digest=token_digest(token), name=name, by=by)
+    return Registered(kiosk.id, app.record(kiosk)), token
+
+
+@retried_on_conflict
+def retire_kiosk(app: Timebank, *, kiosk_id: UUID, reason: str, by: Provenance) -> Registered:
+    kiosk = _get(app, kiosk_id, Kiosk)
+    if not isinstance(kiosk, Kiosk):
+        raise NotFound("kiosk-not-found", f"There is no kiosk {kiosk_id}.")
+    kiosk.retire(reason, by)
+    return Registered(kiosk.id, app.record(kiosk))
+
+
+@retried_on_conflict
+def record_consent(
+    app: Timebank, *, member_id: UUID, notice_version: str, withdrawn: bool, by: Provenance
+) -> Registered:
+    member = member_of(app, member_id)
+    if withdrawn:
+        member.withdraw_consent(notice_version, by)
+    else:
+        member.give_consent(notice_version, by)
+    return Registered(member.id, app.record(member))
+
+
+@retried_on_conflict
+def erase_member(
+    app: Timebank, vault: Vault, *, member_id: UUID, reason: str, by: Provenance
+) -> Registered:
+    """Delete the person's key, then record the erasure: a failure between the two leaves the
+    data erased and the request retryable, never an erasure on record with the key still there.
+    """
+    member = member_of(app, member_id)
+    member.erase(reason, by)
+    vault.erase(member_id)
+    return Registered(member.id, app.record(member))
+
+
+def open_personal_data(
+    app: Timebank, vault: Vault, *, member_id: UUID, purpose: str, by: Provenance
+) -> tuple[Member, PersonalDetails | None, int]:
+    """The member's details (None once erased), after recording who opened them and why."""
+    member = member_of(app, member_id)
+    access = PersonalDataAccess(member_id=member_id, purpose=purpose, by=by)
+    position = app.record(access)
+    return member, vault.open(member_id, member.sealed_details), position

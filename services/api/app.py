@@ -7,13 +7,20 @@ from contextlib import AbstractAsyncContextManager
 
 from litestar import Litestar, Router
 from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 
 from services.api.auth import jwt_auth, public
 from services.api.context import backbone, provenance
 from services.api.health import health
-from services.api.identity import AuthController, MemberController, StaffController
+from services.api.identity import (
+    NOT_A_SIGN_IN,
+    AuthController,
+    MemberController,
+    StaffController,
+)
 from services.api.ledger import AccountController, TransferController
+from services.api.privacy import KioskController, PrivacyController
 from services.api.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 from services.logs import structlog_plugin
 from services.runtime import Backbone
@@ -28,9 +35,20 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
         route_handlers=[
             AccountController,
             TransferController,
-            AuthController,
+            Router(
+                path="/",
+                route_handlers=[AuthController],
+                middleware=[
+                    RateLimitConfig(
+                        rate_limit=("minute", bone.settings.sign_ins_per_minute),
+                        exclude_opt_key=NOT_A_SIGN_IN,
+                    ).middleware
+                ],
+            ),
             StaffController,
             MemberController,
+            KioskController,
+            PrivacyController,
             health,
         ],
         on_app_init=[auth.on_app_init],

@@ -16,12 +16,13 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
-from domain.identity import Role
+from domain.identity import Role, kiosk_id_for
+from services.identity import token_digest
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=8)
 # Kiosks are shared: a resident's session ends after this long without a request.
 KIOSK_IDLE_LIFETIME = timedelta(minutes=3)
-REFRESHED_TOKEN_HEADER = "X-Timebank-Token"
+KIOSK_TOKEN_HEADER = "X-Kiosk-Token"  # the device token every request from a kiosk carries
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
@@ -32,6 +33,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     channel: str
     member_id: UUID | None = None
     account_id: UUID | None = None
+    kiosk_id: UUID | None = None  # the kiosk a resident signed in at
 
     @property
     def is_member(self) -> bool:
@@ -65,11 +67,22 @@ def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
         raise PermissionDeniedException("Your role does not allow this.")
 
 
-def _principal_from(token: Token, _: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+def _principal_from(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | None:
+    """The token's principal; a resident's only from the kiosk they signed in at."""
     try:
-        return msgspec.convert(token.extras, Principal)
+        principal = msgspec.convert(token.extras, Principal)
     except msgspec.ValidationError:
         return None
+    if principal.is_member:
+        device_token = connection.headers.get(KIOSK_TOKEN_HEADER, "")
+        if (
+            principal.kiosk_id is None
+            or kiosk_id_for(token_digest(device_token)) != principal.kiosk_id
+        ):
+            return None
+    return principal
 
 
 def jwt_auth(secret: str) -> JWTAuth[Principal, Token]:

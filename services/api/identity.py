@@ -9,16 +9,17 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
-from domain.identity import Member, Role
+from domain.identity import Kiosk, Member, Role
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from services import identity
 from services.api.auth import (
     KIOSK_IDLE_LIFETIME,
+    KIOSK_TOKEN_HEADER,
     STAFF_TOKEN_LIFETIME,
     Principal,
     allow,
@@ -34,6 +35,9 @@ Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
 Password = Annotated[str, Meta(min_length=10, max_length=200)]
 Username = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_.-]{2,31}$")]
 Text = Annotated[str, Meta(min_length=1, max_length=100)]
+# Route ``opt`` key: exempt from the sign-in rate limit (refresh needs a valid token already,
+# and a kiosk calls it on every touch).
+NOT_A_SIGN_IN = "not_a_sign_in"
 
 
 class StaffSignIn(Strict):
@@ -69,6 +73,13 @@ class NewMember(Strict, kw_only=True):
     id_number: Annotated[str, Meta(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
     birth_date: date | None = None
     pin: Pin
+    notice_version: Annotated[
+        str,
+        Meta(
+            pattern=r"^[A-Za-z0-9._-]{1,32}$",
+            description="The privacy notice the resident was shown and agreed to",
+        ),
+    ]
 
 
 class NewPin(Strict):
@@ -86,13 +97,14 @@ class Registered(msgspec.Struct, kw_only=True):
     account_id: str | None = None
 
 
-def principal_of(member: Member) -> Principal:
+def principal_of(member: Member, kiosk: Kiosk) -> Principal:
     return Principal(
         subject=f"member:{member.id}",
         roles=frozenset({Role.RESIDENT}),
-        channel="kiosk",
+        channel=f"kiosk:{kiosk.id}",
         member_id=member.id,
         account_id=account_id_for(str(member.id), AccountKind.MEMBER),
+        kiosk_id=kiosk.id,
     )
 
 
@@ -132,16 +144,22 @@ class AuthController(Controller):
         bone: NamedDependency[Backbone],
         auth: NamedDependency[Any],
         by: NamedDependency[Provenance],
+        kiosk_token: Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)],
     ) -> SignedIn:
-        member = identity.kiosk_sign_in(
-            bone.timebank, member_number=data.member_number, pin=data.pin, now=bone.clock(), by=by
+        member, kiosk = identity.kiosk_sign_in(
+            bone.timebank,
+            kiosk_token=kiosk_token,
+            member_number=data.member_number,
+            pin=data.pin,
+            now=bone.clock(),
+            by=by,
         )
-        return _signed_in(auth, principal_of(member))
+        return _signed_in(auth, principal_of(member, kiosk))
 
     @post(
         "/refresh",
         sync_to_thread=True,
-        opt=allow(*Role),
+        opt={**allow(*Role), NOT_A_SIGN_IN: True},
         summary="A fresh token for the signed-in caller (kiosks call it on every touch)",
     )
     def refresh(
@@ -152,6 +170,9 @@ class AuthController(Controller):
     ) -> SignedIn:
         if not identity.still_active(bone.timebank, request.user.subject):
             raise identity.SignInRefused("inactive", "This account is no longer active.")
+        kiosk_id = request.user.kiosk_id
+        if kiosk_id is not None and not identity.kiosk_active(bone.timebank, kiosk_id):
+            raise identity.SignInRefused("unknown-kiosk", "This kiosk has been retired.")
         return _signed_in(auth, request.user)
 
 
@@ -192,7 +213,12 @@ class MemberController(Controller):
             birth_date=data.birth_date,
         )
         done = identity.register_member(
-            bone.timebank, bone.vault, details=details, pin=data.pin, by=by
+            bone.timebank,
+            bone.vault,
+            details=details,
+            pin=data.pin,
+            notice_version=data.notice_version,
+            by=by,
         )
         return Registered(
             id=str(done.id),

@@ -1,21 +1,29 @@
 """Helpers for integration tests: run workers in a thread or `timebank` parts as processes,
-post transfers, read the stream, wait for catch-up."""
+post transfers, read the stream, wait for catch-up; sign in and call the API as staff or from
+a kiosk; read the stores' raw bytes."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NamedTuple
+from uuid import UUID
 
 import nats
+from litestar.testing import TestClient
 from nats.js.errors import NotFoundError
+from psycopg import sql
 
 from domain.identity import Role
 from domain.ledger import AccountKind, system_account_id
@@ -23,10 +31,12 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import ledger
-from services.api.auth import Principal, issue_token, jwt_auth
+from services import identity, ledger
+from services.api.app import create_app
+from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, position_of
+from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.relay import stream_head
 from services.runtime import Backbone, build_backbone
 from services.workers import Workers
@@ -35,18 +45,11 @@ BY = Provenance(actor="test", channel="test", correlation_id="test")
 COMMUNITY = system_account_id(AccountKind.COMMUNITY)
 POOL = system_account_id(AccountKind.POOL)
 TIMEBANK = Path(sys.executable).parent / "timebank"
-
-
-def headers_for(bone: Backbone, principal: Principal) -> dict[str, str]:
-    """A bearer token for ``principal``, signed with this backbone's secret."""
-    token = issue_token(jwt_auth(bone.settings.token_secret()), principal)
-    return {"Authorization": f"Bearer {token}"}
-
-
-def staff_headers(bone: Backbone, role: Role = Role.COORDINATOR) -> dict[str, str]:
-    return headers_for(
-        bone, Principal(subject=f"staff:test-{role}", roles=frozenset({role}), channel="console")
-    )
+PROBLEM = "application/problem+json"
+PIN = "2468"
+NOTICE = "2024-06"  # the privacy notice version residents consent to in tests
+ADMIN_PASSWORD = "admin password, long"
+COORDINATOR_PASSWORD = "coordinator password"
 
 
 OPENED: list[Backbone] = []  # closed after each test by the autouse fixture in conftest
@@ -127,6 +130,152 @@ def transfer(
     )
 
 
+# Calling the API: as staff, or as a resident at a kiosk.
+
+
+@dataclass(frozen=True)
+class KioskDevice:
+    """A registered kiosk: its id and the device token it sends with every request."""
+
+    id: UUID
+    token: str
+
+    @property
+    def channel(self) -> str:
+        return f"kiosk:{self.id}"
+
+
+def register_kiosk(bone: Backbone, name: str = "Test kiosk") -> KioskDevice:
+    done, token = identity.register_kiosk(bone.timebank, name=name, by=BY)
+    return KioskDevice(done.id, token)
+
+
+def bearer(token: str, kiosk: KioskDevice | None = None) -> dict[str, str]:
+    """The headers of a request with sign-in ``token``; from a kiosk, its device token too."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if kiosk is not None:
+        headers[KIOSK_TOKEN_HEADER] = kiosk.token
+    return headers
+
+
+def headers_for(
+    bone: Backbone, principal: Principal, kiosk: KioskDevice | None = None
+) -> dict[str, str]:
+    """A bearer token for ``principal``, signed with this backbone's secret (and, for a
+    resident, the device token of the kiosk the principal names)."""
+    return bearer(issue_token(jwt_auth(bone.settings.token_secret()), principal), kiosk)
+
+
+def staff_headers(bone: Backbone, role: Role = Role.COORDINATOR) -> dict[str, str]:
+    return headers_for(
+        bone, Principal(subject=f"staff:test-{role}", roles=frozenset({role}), channel="console")
+    )
+
+
+def member_principal(
+    member_id: UUID, account_id: UUID, kiosk: KioskDevice, role: Role = Role.RESIDENT
+) -> Principal:
+    """What a resident's kiosk sign-in token carries (services.api.identity.principal_of)."""
+    return Principal(
+        subject=f"member:{member_id}",
+        roles=frozenset({role}),
+        channel=kiosk.channel,
+        member_id=member_id,
+        account_id=account_id,
+        kiosk_id=kiosk.id,
+    )
+
+
+def refused(response: Any, status: int, code: str) -> dict:
+    """Assert ``response`` is a problem+json refusal with ``status`` and ``code``; return it."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    problem = response.json()
+    assert problem["code"] == code, problem
+    assert problem["status"] == status and problem["detail"]
+    return problem
+
+
+def sign_in_staff(client: TestClient, username: str, password: str) -> dict[str, str]:
+    answer = client.post("/api/v1/auth/staff", json={"username": username, "password": password})
+    assert answer.status_code == 201, answer.text
+    return bearer(answer.json()["token"])
+
+
+def kiosk_sign_in(client: TestClient, kiosk: KioskDevice, member_number: str, pin: str = PIN):
+    """The answer to a resident's sign-in at ``kiosk``."""
+    return client.post(
+        "/api/v1/auth/kiosk",
+        json={"member_number": member_number, "pin": pin},
+        headers={KIOSK_TOKEN_HEADER: kiosk.token},
+    )
+
+
+def member_body(**change: Any) -> dict:
+    """A valid registration body; a change to None leaves that field out."""
+    body = {
+        "display_name": "Li Ming",
+        "building": "Block 7",
+        "household": "7-302",
+        "phone": "13900000000",
+        "pin": PIN,
+        "notice_version": NOTICE,
+    }
+    body.update(change)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def register(client: TestClient, coordinator: dict[str, str], **change: Any) -> dict:
+    """A resident registered through the API: id, position, member_number, account_id."""
+    answer = client.post("/api/v1/members", json=member_body(**change), headers=coordinator)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def grant_minutes(
+    client: TestClient, coordinator: dict[str, str], account_id: str, minutes: int
+) -> int:
+    """Minutes from the community account over the API; the transfer's position."""
+    answer = client.post(
+        "/api/v1/transfers",
+        json={
+            "idempotency_key": uuid.uuid4().hex,
+            "from_account": "community",
+            "to_account": account_id,
+            "minutes": minutes,
+        },
+        headers=coordinator,
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()["position"]
+
+
+class Serving(NamedTuple):
+    bone: Backbone
+    client: TestClient
+    admin: dict[str, str]
+    coordinator: dict[str, str]
+
+
+@contextmanager
+def serving(bone: Backbone) -> Iterator[Serving]:
+    """The app with workers, an admin registered the way an installation bootstraps one, and a
+    coordinator the admin created through the API; both signed in through the API."""
+    identity.register_staff(
+        bone.timebank, username="admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
+    )
+    with run_workers(bone), TestClient(create_app(bone)) as client:
+        admin = sign_in_staff(client, "admin", ADMIN_PASSWORD)
+        created = client.post(
+            "/api/v1/staff",
+            json={"username": "coord.one", "role": "coordinator", "password": COORDINATOR_PASSWORD},
+            headers=admin,
+        )
+        assert created.status_code == 201, created.text
+        coordinator = sign_in_staff(client, "coord.one", COORDINATOR_PASSWORD)
+        yield Serving(bone, client, admin, coordinator)
+
+
 def rebuilt_dumps(read_store_url: str, nats_url: str) -> dict[str, dict]:
     """Every read model rebuilt from the start of the stream into a fresh store, dumped."""
     fresh = open_read_store(read_store_url, list(READ_MODELS.values()))
@@ -183,6 +332,57 @@ def stream_position(nats_url: str) -> int:
             await nc.close()
 
     return asyncio.run(head())
+
+
+def raw_event_store(url: str) -> list[bytes]:
+    """Every stored event's and snapshot's ``state``, as the bytes on disk."""
+    if not is_postgres(url):
+        with sqlite3.connect(url) as db:
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
+            assert "stored_events" in tables
+            found = [row[0] for row in db.execute("SELECT state FROM stored_events")]
+            found += [row[0] for row in db.execute("SELECT state FROM stored_snapshots")]
+        return [bytes(state) for state in found]
+    env = persistence_env(url)
+    schema = env["POSTGRES_SCHEMA"]
+    with postgres_connection(env) as db:
+        tables = [
+            row[0]
+            for row in db.execute(
+                "SELECT table_name FROM information_schema.columns"
+                " WHERE table_schema = %s AND column_name = 'state'",
+                (schema,),
+            )
+        ]
+        assert any(table.endswith("_events") for table in tables), tables
+        found = []
+        for table in tables:
+            query = sql.SQL("SELECT state FROM {}").format(sql.Identifier(schema, table))
+            found += [row[0] for row in db.execute(query)]
+    return [bytes(state) for state in found]
+
+
+def raw_stream(nats_url: str) -> list[bytes]:
+    """Every message in the stream, headers and data, as published."""
+
+    async def collect() -> list[bytes]:
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            try:
+                state = (await js.stream_info(STREAM)).state
+            except NotFoundError:
+                return []
+            reader = await js.subscribe(f"{SUBJECT_PREFIX}.>", stream=STREAM, ordered_consumer=True)
+            found = []
+            for _ in range(state.messages):
+                message = await reader.next_msg(timeout=30)
+                found.append(repr(message.headers).encode() + message.data)
+            return found
+        finally:
+            await nc.close()
+
+    return asyncio.run(collect())
 
 
 def store_positions(bone) -> list[int]:

@@ -24,16 +24,20 @@ from litestar.testing import TestClient
 from domain.identity import Role
 from services import identity
 from services.api.app import create_app
-from services.api.auth import Principal, allow, jwt_auth
+from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from services.runtime import Backbone
 from services.vault import PersonalDetails
 from tests.integration.support import (
     BY,
     COMMUNITY,
+    NOTICE,
+    KioskDevice,
     caught_up,
     headers_for,
     make_backbone,
+    member_principal,
     open_member,
+    register_kiosk,
     run_workers,
     staff_headers,
     transfer,
@@ -138,6 +142,7 @@ class World:
     bob: Person
     vera: Person
     grant_id: UUID
+    kiosk: KioskDevice  # where the residents and the volunteer signed in
     counter: itertools.count
 
     def unique(self, prefix: str) -> str:
@@ -151,23 +156,29 @@ class World:
                 display_name=name, building="Block 3", household="3-101", phone="13800000000"
             ),
             pin=PIN,
+            notice_version=NOTICE,
             by=BY,
         )
         assert done.account_id is not None
         return Person(done.id, done.member_number, done.account_id)
 
+    def leaver(self) -> Person:
+        """A fresh member, deactivated (as erasure requires)."""
+        person = self.member("Matrix Leaver")
+        identity.deactivate_member(
+            self.bone.timebank,
+            member_id=person.member_id,
+            reason="access matrix",
+            now=self.bone.clock(),
+            by=BY,
+        )
+        return person
 
-def _member_caller(bone: Backbone, name: str, person: Person, role: Role, foreign: Person):
-    principal = Principal(
-        subject=f"member:{person.member_id}",
-        roles=frozenset({role}),
-        channel="kiosk",
-        member_id=person.member_id,
-        account_id=person.account_id,
-    )
-    return Caller(
-        name, principal, headers_for(bone, principal), person.account_id, foreign.account_id
-    )
+
+def _member_caller(world: World, name: str, person: Person, role: Role, foreign: Person):
+    principal = member_principal(person.member_id, person.account_id, world.kiosk, role)
+    headers = headers_for(world.bone, principal, world.kiosk)
+    return Caller(name, principal, headers, person.account_id, foreign.account_id)
 
 
 def _staff_caller(bone: Backbone, role: Role) -> Caller:
@@ -185,9 +196,9 @@ def _callers(world: World) -> list[Caller]:
     bone = world.bone
     return [
         Caller("anonymous", None, {}),
-        _member_caller(bone, "resident", world.alice, Role.RESIDENT, foreign=world.bob),
-        _member_caller(bone, "other resident", world.bob, Role.RESIDENT, foreign=world.alice),
-        _member_caller(bone, "volunteer", world.vera, Role.VOLUNTEER, foreign=world.alice),
+        _member_caller(world, "resident", world.alice, Role.RESIDENT, foreign=world.bob),
+        _member_caller(world, "other resident", world.bob, Role.RESIDENT, foreign=world.alice),
+        _member_caller(world, "volunteer", world.vera, Role.VOLUNTEER, foreign=world.alice),
         _staff_caller(bone, Role.COORDINATOR),
         _staff_caller(bone, Role.COUNCIL),
         _staff_caller(bone, Role.ADMIN),
@@ -196,8 +207,9 @@ def _callers(world: World) -> list[Caller]:
 
 Body = Callable[[World, UUID], Any]
 
-# A valid body for each POST route, given the account the call is about. A route missing here
-# is sent ``{}``: still checked for 401/403, but it fails the "someone is let through" check.
+# A valid body for each POST route (query parameters for a GET route), given the account the
+# call is about. A route missing here is sent ``{}``: still checked for 401/403, but it fails
+# the "someone is let through" check.
 BODIES: dict[str, Body] = {
     "/api/v1/accounts": lambda w, _: {"owner": w.unique("matrix-owner-")},
     "/api/v1/accounts/{ref:str}/closure": lambda w, _: {"reason": "access matrix"},
@@ -226,9 +238,23 @@ BODIES: dict[str, Body] = {
         "household": "3-102",
         "phone": "13800000001",
         "pin": PIN,
+        "notice_version": NOTICE,
     },
     "/api/v1/members/{member_id:uuid}/pin": lambda w, _: {"pin": "5678"},
     "/api/v1/members/{member_id:uuid}/deactivation": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/members/{member_id:uuid}": lambda w, _: {"purpose": "access matrix check"},
+    "/api/v1/access-log": lambda w, _: {"member_id": str(w.alice.member_id)},
+    "/api/v1/consents": lambda w, _: {"member_id": str(w.bob.member_id), "notice_version": "m-2"},
+    "/api/v1/erasures": lambda w, _: {
+        "member_id": str(w.leaver().member_id),
+        "reason": "access matrix",
+    },
+    "/api/v1/kiosks": lambda w, _: {"name": w.unique("Matrix kiosk ")},
+    "/api/v1/kiosks/{kiosk_id:uuid}/retirement": lambda w, _: {"reason": "access matrix"},
+}
+# Headers a route needs from every caller: a sign-in at a kiosk carries the device's token.
+ROUTE_HEADERS: dict[str, Callable[[World], dict[str, str]]] = {
+    "/api/v1/auth/kiosk": lambda w: {KIOSK_TOKEN_HEADER: w.kiosk.token},
 }
 
 
@@ -269,6 +295,8 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
             return str(person.member_id)
         if name == "transfer_id":
             return str(world.grant_id)
+        if name == "kiosk_id":
+            return str(register_kiosk(world.bone).id if let_through else world.kiosk.id)
         if name == "path":
             return "no-such-page"
         raise AssertionError(f"the access matrix cannot fill {{{name}}} in {template}")
@@ -283,7 +311,15 @@ def world(broker, stores, tmp_path):
         bone.timebank, username="matrix.admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
     )
     placeholder = Person(uuid.uuid4(), "", uuid.uuid4())
-    built = World(bone, placeholder, placeholder, placeholder, uuid.uuid4(), itertools.count())
+    built = World(
+        bone,
+        placeholder,
+        placeholder,
+        placeholder,
+        uuid.uuid4(),
+        register_kiosk(bone),
+        itertools.count(),
+    )
     built.alice = built.member("Alice Matrix")
     built.bob = built.member("Bob Matrix")
     built.vera = built.member("Vera Matrix")
@@ -309,8 +345,11 @@ def test_access_matrix(world):
                     expected = _expected(opt, caller, scenario)
                     path = _path(template, opt, account, world, let_through=expected is None)
                     body = BODIES.get(template, lambda *_: {})(world, account)
-                    kwargs = {} if method == "GET" or body is None else {"json": body}
-                    answer = client.request(method, path, headers=caller.headers, **kwargs)
+                    where_to = "params" if method == "GET" else "json"
+                    kwargs = {} if body is None else {where_to: body}
+                    extra = ROUTE_HEADERS.get(template, lambda _: {})(world)
+                    headers = {**caller.headers, **extra}
+                    answer = client.request(method, path, headers=headers, **kwargs)
                     calls += 1
                     status = answer.status_code
                     where = f"{method} {path} as {caller.name} on {scenario} account"

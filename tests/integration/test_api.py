@@ -199,6 +199,7 @@ def test_health_reports_positions_and_lag(running):
     assert health["status"] == "ok" and health["broker_connected"] is True
     assert health["stream_position"] == health["store_position"] == bone.timebank.last_position()
     assert {name: p["lag"] for name, p in health["projections"].items()} == {
+        "access_log": 0,
         "balances": 0,
         "statements": 0,
     }

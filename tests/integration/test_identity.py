@@ -2,122 +2,69 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import sqlite3
 import uuid
 from datetime import timedelta
 
 import jwt
 import msgspec
-import nats
 import pytest
 from litestar.testing import TestClient
-from nats.js.errors import NotFoundError
-from psycopg import sql
 
 from domain.identity import PIN_ATTEMPTS, PIN_LOCKOUT, Role
 from domain.rules import RuleViolated
 from services import identity
 from services.api.app import create_app
-from services.api.auth import KIOSK_IDLE_LIFETIME, STAFF_TOKEN_LIFETIME, Principal, jwt_auth
-from services.envelope import STREAM, SUBJECT_PREFIX
-from services.persistence import is_postgres, persistence_env, postgres_connection
+from services.api.auth import (
+    KIOSK_IDLE_LIFETIME,
+    KIOSK_TOKEN_HEADER,
+    STAFF_TOKEN_LIFETIME,
+    jwt_auth,
+)
 from services.runtime import utc_now
 from services.vault import PersonalDetails
 from tests.integration.support import (
+    ADMIN_PASSWORD,
     BY,
+    COORDINATOR_PASSWORD,
+    NOTICE,
+    PIN,
+    bearer,
     caught_up,
+    grant_minutes,
+    kiosk_sign_in,
     live_dumps,
     make_backbone,
-    run_workers,
+    member_body,
+    member_principal,
+    raw_event_store,
+    raw_stream,
+    refused,
+    register,
+    register_kiosk,
+    serving,
+    sign_in_staff,
     staff_headers,
     stream_position,
     wait_until,
 )
 
-PROBLEM = "application/problem+json"
-ADMIN_PASSWORD = "admin password, long"
-COORDINATOR_PASSWORD = "coordinator password"
-PIN = "2468"
 NAME = "王秀英 Wang Xiuying"
 PHONE = "+86 138-0013-8000"
 
 
-def _member_body(**change) -> dict:
-    body = {
-        "display_name": "Li Ming",
-        "building": "Block 7",
-        "household": "7-302",
-        "phone": "13900000000",
-        "pin": PIN,
-    }
-    body.update(change)
-    return {key: value for key, value in body.items() if value is not None}
-
-
-def _refused(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    problem = response.json()
-    assert problem["code"] == code, problem
-    assert problem["status"] == status and problem["detail"]
-    return problem
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _sign_in_staff(client, username: str, password: str) -> dict[str, str]:
-    answer = client.post("/api/v1/auth/staff", json={"username": username, "password": password})
-    assert answer.status_code == 201, answer.text
-    return _bearer(answer.json()["token"])
-
-
-def _kiosk(client, member_number: str, pin: str = PIN):
-    return client.post("/api/v1/auth/kiosk", json={"member_number": member_number, "pin": pin})
+@pytest.fixture
+def running(broker, stores, tmp_path):
+    """The app with workers and a signed-in admin and coordinator (support.serving)."""
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    with serving(bone) as served:
+        yield served
 
 
 @pytest.fixture
-def running(broker, stores, tmp_path):
-    """The app with workers, an admin registered the way an installation bootstraps one, and a
-    coordinator the admin created through the API; both signed in through the API."""
-    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
-    identity.register_staff(
-        bone.timebank, username="admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
-    )
-    with run_workers(bone), TestClient(create_app(bone)) as client:
-        admin = _sign_in_staff(client, "admin", ADMIN_PASSWORD)
-        created = client.post(
-            "/api/v1/staff",
-            json={"username": "coord.one", "role": "coordinator", "password": COORDINATOR_PASSWORD},
-            headers=admin,
-        )
-        assert created.status_code == 201, created.text
-        coordinator = _sign_in_staff(client, "coord.one", COORDINATOR_PASSWORD)
-        yield bone, client, admin, coordinator
-
-
-def _register(client, coordinator, **change) -> dict:
-    answer = client.post("/api/v1/members", json=_member_body(**change), headers=coordinator)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def _grant(client, coordinator, account_id: str, minutes: int) -> int:
-    answer = client.post(
-        "/api/v1/transfers",
-        json={
-            "idempotency_key": uuid.uuid4().hex,
-            "from_account": "community",
-            "to_account": account_id,
-            "minutes": minutes,
-        },
-        headers=coordinator,
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()["position"]
+def kiosk(running):
+    """A registered kiosk, where residents sign in."""
+    return register_kiosk(running[0])
 
 
 def test_staff_sign_in(running):
@@ -133,17 +80,17 @@ def test_staff_sign_in(running):
     assert signed_in["expires_in"] == STAFF_TOKEN_LIFETIME.total_seconds()
     assert signed_in["member_id"] is None and signed_in["account_id"] is None
     # Usernames are unique regardless of case, so signing in ignores case too.
-    assert _sign_in_staff(client, "ADMIN", ADMIN_PASSWORD)
+    assert sign_in_staff(client, "ADMIN", ADMIN_PASSWORD)
 
     for username, password in [
         ("admin", "wrong password!"),
         ("admin", ADMIN_PASSWORD.upper()),
         ("nobody", ADMIN_PASSWORD),  # an unknown name answers exactly as a wrong password
     ]:
-        refused = client.post(
+        answer = client.post(
             "/api/v1/auth/staff", json={"username": username, "password": password}
         )
-        _refused(refused, 401, "wrong-credentials")
+        refused(answer, 401, "wrong-credentials")
     assert bone.timebank.last_position() == before  # staff sign-ins record nothing
 
 
@@ -155,10 +102,10 @@ def test_an_admin_creates_a_coordinator_once(running):
     before = bone.timebank.last_position()
 
     again = {"username": "coord.one", "role": "coordinator", "password": "another password"}
-    _refused(client.post("/api/v1/staff", json=again, headers=admin), 422, "username-taken")
+    refused(client.post("/api/v1/staff", json=again, headers=admin), 422, "username-taken")
     # The API takes lowercase usernames only, so a case variant is refused as malformed...
     shouted = {**again, "username": "Coord.One"}
-    _refused(client.post("/api/v1/staff", json=shouted, headers=admin), 400, "invalid-request")
+    refused(client.post("/api/v1/staff", json=shouted, headers=admin), 400, "invalid-request")
     assert bone.timebank.last_position() == before
     # ...and the command itself treats it as the same name.
     for variant in ("COORD.ONE", "Coord.One"):
@@ -173,24 +120,24 @@ def test_an_admin_creates_a_coordinator_once(running):
         assert taken.value.code == "username-taken"
     assert bone.timebank.last_position() == before
     # The first coordinator's password still works; the refused one never did.
-    assert _sign_in_staff(client, "coord.one", COORDINATOR_PASSWORD)
+    assert sign_in_staff(client, "coord.one", COORDINATOR_PASSWORD)
     wrong = {"username": "coord.one", "password": "another password"}
-    _refused(client.post("/api/v1/auth/staff", json=wrong), 401, "wrong-credentials")
+    refused(client.post("/api/v1/auth/staff", json=wrong), 401, "wrong-credentials")
 
     # Only an admin creates staff.
     other = {"username": "coord.two", "role": "coordinator", "password": "a long enough password"}
-    _refused(client.post("/api/v1/staff", json=other, headers=coordinator), 403, "forbidden")
+    refused(client.post("/api/v1/staff", json=other, headers=coordinator), 403, "forbidden")
     assert bone.timebank.last_position() == before
 
 
-def test_a_resident_signs_in_at_a_kiosk_and_reaches_only_their_own_account(running):
+def test_a_resident_signs_in_at_a_kiosk_and_reaches_only_their_own_account(running, kiosk):
     bone, client, _, coordinator = running
-    registered = _register(client, coordinator)
+    registered = register(client, coordinator)
     assert re.fullmatch(r"[1-9][0-9]{5}", registered["member_number"])
-    neighbour = _register(client, coordinator, display_name="Zhang Wei")
-    position = _grant(client, coordinator, registered["account_id"], 120)
+    neighbour = register(client, coordinator, display_name="Zhang Wei")
+    position = grant_minutes(client, coordinator, registered["account_id"], 120)
 
-    signed_in = _kiosk(client, registered["member_number"])
+    signed_in = kiosk_sign_in(client, kiosk, registered["member_number"])
     assert signed_in.status_code == 201, signed_in.text
     session = signed_in.json()
     assert session["roles"] == ["resident"]
@@ -199,21 +146,20 @@ def test_a_resident_signs_in_at_a_kiosk_and_reaches_only_their_own_account(runni
         registered["id"],
         registered["account_id"],
     )
-    resident = _bearer(session["token"])
+    resident = bearer(session["token"], kiosk)
+    # The resident's token works only together with the device token of its kiosk.
+    own = f"/api/v1/accounts/{registered['account_id']}"
+    refused(client.get(own, headers=bearer(session["token"])), 401, "unauthenticated")
 
-    own = client.get(
-        f"/api/v1/accounts/{registered['account_id']}",
-        params={"after": position},
-        headers=resident,
-    )
-    assert own.status_code == 200, own.text
-    assert own.json()["balance"] == 120
+    answer = client.get(own, params={"after": position}, headers=resident)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["balance"] == 120
     for path in (
         f"/api/v1/accounts/{neighbour['account_id']}",
         f"/api/v1/accounts/{neighbour['account_id']}/statement",
         "/api/v1/accounts/community",
     ):
-        _refused(client.get(path, headers=resident), 403, "forbidden")
+        refused(client.get(path, headers=resident), 403, "forbidden")
 
     before = bone.timebank.last_position()
     theft = {
@@ -222,7 +168,7 @@ def test_a_resident_signs_in_at_a_kiosk_and_reaches_only_their_own_account(runni
         "to_account": registered["account_id"],
         "minutes": 30,
     }
-    _refused(client.post("/api/v1/transfers", json=theft, headers=resident), 403, "forbidden")
+    refused(client.post("/api/v1/transfers", json=theft, headers=resident), 403, "forbidden")
     assert bone.timebank.last_position() == before
     gift = {
         **theft,
@@ -232,59 +178,56 @@ def test_a_resident_signs_in_at_a_kiosk_and_reaches_only_their_own_account(runni
     assert client.post("/api/v1/transfers", json=gift, headers=resident).status_code == 201
 
 
-def test_five_wrong_pins_lock_the_number_until_a_coordinator_resets_the_pin(running):
+def test_five_wrong_pins_lock_the_number_until_a_coordinator_resets_the_pin(running, kiosk):
     bone, client, _, coordinator = running
-    member = _register(client, coordinator)
+    member = register(client, coordinator)
     number = member["member_number"]
 
     for _ in range(PIN_ATTEMPTS):
-        _refused(_kiosk(client, number, "9999"), 401, "wrong-credentials")
+        refused(kiosk_sign_in(client, kiosk, number, "9999"), 401, "wrong-credentials")
     before = bone.timebank.last_position()
-    locked = _refused(_kiosk(client, number, PIN), 423, "pin-locked")  # even the right PIN
+    # Even the right PIN:
+    locked = refused(kiosk_sign_in(client, kiosk, number, PIN), 423, "pin-locked")
     assert "15 more minutes" in locked["detail"]
-    _refused(_kiosk(client, number, "9999"), 423, "pin-locked")
+    refused(kiosk_sign_in(client, kiosk, number, "9999"), 423, "pin-locked")
     assert bone.timebank.last_position() == before  # locked attempts are not even counted
 
     reset = client.post(
         f"/api/v1/members/{member['id']}/pin", json={"pin": "135790"}, headers=coordinator
     )
     assert reset.status_code == 200, reset.text
-    _refused(_kiosk(client, number, PIN), 401, "wrong-credentials")  # the old PIN is gone
-    assert _kiosk(client, number, "135790").status_code == 201
+    # The old PIN is gone.
+    refused(kiosk_sign_in(client, kiosk, number, PIN), 401, "wrong-credentials")
+    assert kiosk_sign_in(client, kiosk, number, "135790").status_code == 201
 
 
-def test_the_lock_lifts_once_the_lockout_window_has_passed(running):
+def test_the_lock_lifts_once_the_lockout_window_has_passed(running, kiosk):
     bone, client, _, coordinator = running
-    number = _register(client, coordinator)["member_number"]
+    number = register(client, coordinator)["member_number"]
     for _ in range(PIN_ATTEMPTS):
-        _refused(_kiosk(client, number, "0000"), 401, "wrong-credentials")
-    _refused(_kiosk(client, number, PIN), 423, "pin-locked")
+        refused(kiosk_sign_in(client, kiosk, number, "0000"), 401, "wrong-credentials")
+    refused(kiosk_sign_in(client, kiosk, number, PIN), 423, "pin-locked")
 
     bone.clock = lambda: utc_now() + PIN_LOCKOUT
-    assert _kiosk(client, number, PIN).status_code == 201
+    assert kiosk_sign_in(client, kiosk, number, PIN).status_code == 201
     # A successful sign-in cleared the count: one wrong PIN does not lock again.
-    _refused(_kiosk(client, number, "0000"), 401, "wrong-credentials")
-    assert _kiosk(client, number, PIN).status_code == 201
+    refused(kiosk_sign_in(client, kiosk, number, "0000"), 401, "wrong-credentials")
+    assert kiosk_sign_in(client, kiosk, number, PIN).status_code == 201
 
 
-def test_an_idle_kiosk_token_expires_and_refresh_renews_it(running):
+def test_an_idle_kiosk_token_expires_and_refresh_renews_it(running, kiosk):
     bone, client, _, coordinator = running
-    member = _register(client, coordinator)
-    principal = Principal(
-        subject=f"member:{member['id']}",
-        roles=frozenset({Role.RESIDENT}),
-        channel="kiosk",
-        member_id=uuid.UUID(member["id"]),
-        account_id=uuid.UUID(member["account_id"]),
-    )
+    member = register(client, coordinator)
+    principal = member_principal(uuid.UUID(member["id"]), uuid.UUID(member["account_id"]), kiosk)
     wait_until(lambda: caught_up(bone), what="read models")  # before the clock starts
     # Two seconds, not one: tokens carry whole seconds, so one could be over at once.
-    short = _bearer(
+    short = bearer(
         jwt_auth(bone.settings.token_secret()).create_token(
             identifier=principal.subject,
             token_expiration=timedelta(seconds=2),
             token_extras=msgspec.to_builtins(principal),
-        )
+        ),
+        kiosk,
     )
     own = f"/api/v1/accounts/{member['account_id']}"
     assert client.get(own, headers=short).status_code == 200
@@ -306,9 +249,9 @@ def test_an_idle_kiosk_token_expires_and_refresh_renews_it(running):
         timeout=10,
         what="the idle kiosk token to expire",
     )
-    _refused(client.get(own, headers=short), 401, "unauthenticated")
-    _refused(client.post("/api/v1/auth/refresh", headers=short), 401, "unauthenticated")
-    assert client.get(own, headers=_bearer(fresh["token"])).status_code == 200
+    refused(client.get(own, headers=short), 401, "unauthenticated")
+    refused(client.post("/api/v1/auth/refresh", headers=short), 401, "unauthenticated")
+    assert client.get(own, headers=bearer(fresh["token"], kiosk)).status_code == 200
 
 
 def _flip(token: str) -> str:
@@ -341,7 +284,7 @@ def test_forged_tokens_are_refused(running):
     body = {"username": "forger", "role": "admin", "password": "a long enough password"}
     before = bone.timebank.last_position()
     for name, forgery in forged.items():
-        answer = client.post("/api/v1/staff", json=body, headers=_bearer(forgery))
+        answer = client.post("/api/v1/staff", json=body, headers=bearer(forgery))
         assert answer.status_code == 401, (name, answer.text)
         assert answer.json()["code"] == "unauthenticated", name
     assert bone.timebank.last_position() == before
@@ -355,12 +298,14 @@ def quiet(stores, tmp_path):
     member = identity.register_member(
         bone.timebank,
         bone.vault,
-        details=msgspec.convert(_member_body(pin=None), PersonalDetails),
+        details=msgspec.convert(member_body(pin=None, notice_version=None), PersonalDetails),
         pin=PIN,
+        notice_version=NOTICE,
         by=BY,
     )
+    kiosk = register_kiosk(bone)
     with TestClient(create_app(bone)) as client:
-        yield bone, client, member.member_number
+        yield bone, client, member.member_number, kiosk
 
 
 BAD_INPUT = [
@@ -376,16 +321,20 @@ BAD_INPUT = [
     ("kiosk", {"member_number": "MEMBER", "pin": PIN, "remember_me": True}),
     ("staff sign-in", {"username": "admin"}),
     ("staff sign-in", {"username": "", "password": "x"}),
-    ("members", _member_body(display_name=None)),
-    ("members", _member_body(phone=None)),
-    ("members", _member_body(pin=None)),
-    ("members", _member_body(building="")),
-    ("members", _member_body(pin="123")),
-    ("members", _member_body(pin="12a4")),
-    ("members", _member_body(phone="call me")),
-    ("members", _member_body(id_number="12345")),
-    ("members", _member_body(birth_date="yesterday")),
-    ("members", {**_member_body(), "name": "Li Ming"}),
+    ("members", member_body(display_name=None)),
+    ("members", member_body(phone=None)),
+    ("members", member_body(pin=None)),
+    ("members", member_body(building="")),
+    ("members", member_body(pin="123")),
+    ("members", member_body(pin="12a4")),
+    ("members", member_body(phone="call me")),
+    ("members", member_body(id_number="12345")),
+    ("members", member_body(birth_date="yesterday")),
+    ("members", {**member_body(), "name": "Li Ming"}),
+    ("members", member_body(notice_version=None)),
+    ("members", member_body(notice_version="")),
+    ("members", member_body(notice_version="June 2024")),
+    ("members", member_body(notice_version="v" * 33)),
     ("staff", {"username": "coord.two", "role": "coordinator", "password": "too-short"}),
     ("staff", {"username": "coord.two", "role": "coordinator"}),
     ("staff", {"username": "x", "role": "coordinator", "password": "a long enough password"}),
@@ -401,22 +350,27 @@ ROUTES = {
 
 @pytest.mark.parametrize(("route", "body"), BAD_INPUT)
 def test_bad_input_is_refused_and_records_nothing(quiet, route, body):
-    bone, client, member_number = quiet
+    bone, client, member_number, kiosk = quiet
     path, role = ROUTES[route]
     body = {key: member_number if value == "MEMBER" else value for key, value in body.items()}
-    headers = staff_headers(bone, role) if role else {}
+    if role:
+        headers = staff_headers(bone, role)
+    else:  # at a kiosk, its device token comes along: only the body is wrong
+        headers = {KIOSK_TOKEN_HEADER: kiosk.token} if route == "kiosk" else {}
     before = bone.timebank.last_position()
-    _refused(client.post(path, json=body, headers=headers), 400, "invalid-request")
+    problem = refused(client.post(path, json=body, headers=headers), 400, "invalid-request")
+    assert problem["errors"], problem
+    assert all(error["source"] == "body" for error in problem["errors"]), problem
     assert bone.timebank.last_position() == before
 
 
 def test_rules_the_commands_keep_themselves(quiet):
     """What the request schema cannot express answers 422 with the rule's code."""
-    bone, client, _ = quiet
+    bone, client, _, kiosk = quiet
     before = bone.timebank.last_position()
     resident = {"username": "coord.two", "role": "resident", "password": "a long enough password"}
     answer = client.post("/api/v1/staff", json=resident, headers=staff_headers(bone, Role.ADMIN))
-    _refused(answer, 422, "not-a-staff-role")
+    refused(answer, 422, "not-a-staff-role")
     with pytest.raises(RuleViolated) as weak:
         identity.register_staff(
             bone.timebank, username="coord.two", role=Role.COORDINATOR, password="short", by=BY
@@ -426,67 +380,16 @@ def test_rules_the_commands_keep_themselves(quiet):
     unknown = uuid.uuid4()
     for action, body in (("pin", {"pin": PIN}), ("deactivation", {"reason": "moved"})):
         answer = client.post(f"/api/v1/members/{unknown}/{action}", json=body, headers=coordinator)
-        _refused(answer, 404, "member-not-found")
-    _refused(_kiosk(client, "999999"), 401, "wrong-credentials")  # no such member
+        refused(answer, 404, "member-not-found")
+    refused(kiosk_sign_in(client, kiosk, "999999"), 401, "wrong-credentials")  # no such member
     assert bone.timebank.last_position() == before
 
 
-def _raw_event_store(url: str) -> list[bytes]:
-    """Every stored event's and snapshot's ``state``, as the bytes on disk."""
-    if not is_postgres(url):
-        with sqlite3.connect(url) as db:
-            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
-            assert "stored_events" in tables
-            found = [row[0] for row in db.execute("SELECT state FROM stored_events")]
-            found += [row[0] for row in db.execute("SELECT state FROM stored_snapshots")]
-        return [bytes(state) for state in found]
-    env = persistence_env(url)
-    schema = env["POSTGRES_SCHEMA"]
-    with postgres_connection(env) as db:
-        tables = [
-            row[0]
-            for row in db.execute(
-                "SELECT table_name FROM information_schema.columns"
-                " WHERE table_schema = %s AND column_name = 'state'",
-                (schema,),
-            )
-        ]
-        assert any(table.endswith("_events") for table in tables), tables
-        found = []
-        for table in tables:
-            query = sql.SQL("SELECT state FROM {}").format(sql.Identifier(schema, table))
-            found += [row[0] for row in db.execute(query)]
-    return [bytes(state) for state in found]
-
-
-def _raw_stream(nats_url: str) -> list[bytes]:
-    """Every message in the stream, headers and data, as published."""
-
-    async def collect() -> list[bytes]:
-        nc = await nats.connect(nats_url)
-        try:
-            js = nc.jetstream()
-            try:
-                state = (await js.stream_info(STREAM)).state
-            except NotFoundError:
-                return []
-            reader = await js.subscribe(f"{SUBJECT_PREFIX}.>", stream=STREAM, ordered_consumer=True)
-            found = []
-            for _ in range(state.messages):
-                message = await reader.next_msg(timeout=30)
-                found.append(repr(message.headers).encode() + message.data)
-            return found
-        finally:
-            await nc.close()
-
-    return asyncio.run(collect())
-
-
-def test_personal_details_reach_neither_the_event_store_nor_the_stream(running):
+def test_personal_details_reach_neither_the_event_store_nor_the_stream(running, kiosk):
     bone, client, _, coordinator = running
-    member = _register(client, coordinator, display_name=NAME, phone=PHONE)
-    _refused(_kiosk(client, member["member_number"], "0000"), 401, "wrong-credentials")
-    _grant(client, coordinator, member["account_id"], 60)
+    member = register(client, coordinator, display_name=NAME, phone=PHONE)
+    refused(kiosk_sign_in(client, kiosk, member["member_number"], "0000"), 401, "wrong-credentials")
+    grant_minutes(client, coordinator, member["account_id"], 60)
     answer = client.post(
         f"/api/v1/members/{member['id']}/deactivation",
         json={"reason": "moved away"},
@@ -505,8 +408,8 @@ def test_personal_details_reach_neither_the_event_store_nor_the_stream(running):
     secrets = [NAME, "王秀英", "Wang Xiuying", PHONE, "138-0013-8000", "13800138000"]
     number = member["member_number"].encode()
     places = {
-        "event store": _raw_event_store(bone.settings.event_store_url),
-        "stream": _raw_stream(bone.nats_url),
+        "event store": raw_event_store(bone.settings.event_store_url),
+        "stream": raw_stream(bone.nats_url),
         "read models": [repr(live_dumps(bone)).encode()],
     }
     for place, blobs in places.items():
@@ -518,11 +421,11 @@ def test_personal_details_reach_neither_the_event_store_nor_the_stream(running):
             assert secret.encode("unicode_escape") not in everything, (place, secret)
 
 
-def test_deactivation_closes_the_account_into_the_pool_and_ends_kiosk_sign_in(running):
+def test_deactivation_closes_the_account_into_the_pool_and_ends_kiosk_sign_in(running, kiosk):
     bone, client, _, coordinator = running
-    member = _register(client, coordinator)
-    position = _grant(client, coordinator, member["account_id"], 90)
-    assert _kiosk(client, member["member_number"]).status_code == 201
+    member = register(client, coordinator)
+    position = grant_minutes(client, coordinator, member["account_id"], 90)
+    assert kiosk_sign_in(client, kiosk, member["member_number"]).status_code == 201
     pool = client.get("/api/v1/accounts/pool", params={"after": position}, headers=coordinator)
     pool_before = pool.json()["balance"]
 
@@ -541,19 +444,19 @@ def test_deactivation_closes_the_account_into_the_pool_and_ends_kiosk_sign_in(ru
     assert (account["balance"], account["is_closed"]) == (0, True)
 
     before = bone.timebank.last_position()
-    _refused(_kiosk(client, member["member_number"]), 423, "member-inactive")
-    _refused(_kiosk(client, member["member_number"], "0000"), 401, "wrong-credentials")
+    refused(kiosk_sign_in(client, kiosk, member["member_number"]), 423, "member-inactive")
+    refused(kiosk_sign_in(client, kiosk, member["member_number"], "0000"), 401, "wrong-credentials")
     for action, body in (("pin", {"pin": PIN}), ("deactivation", {"reason": "again"})):
         answer = client.post(
             f"/api/v1/members/{member['id']}/{action}", json=body, headers=coordinator
         )
-        _refused(answer, 422, "member-inactive")
+        refused(answer, 422, "member-inactive")
     assert bone.timebank.last_position() == before
 
 
-def test_a_member_whose_account_was_closed_can_still_be_deactivated(running):
+def test_a_member_whose_account_was_closed_can_still_be_deactivated(running, kiosk):
     _, client, _, coordinator = running
-    member = _register(client, coordinator)
+    member = register(client, coordinator)
     closed = client.post(
         f"/api/v1/accounts/{member['account_id']}/closure",
         json={"reason": "closed first"},
@@ -566,18 +469,18 @@ def test_a_member_whose_account_was_closed_can_still_be_deactivated(running):
         headers=coordinator,
     )
     assert answer.status_code == 200, answer.text
-    _refused(_kiosk(client, member["member_number"]), 423, "member-inactive")
+    refused(kiosk_sign_in(client, kiosk, member["member_number"]), 423, "member-inactive")
 
 
-def test_a_deactivated_member_cannot_keep_a_kiosk_session_alive(running):
+def test_a_deactivated_member_cannot_keep_a_kiosk_session_alive(running, kiosk):
     _, client, _, coordinator = running
-    member = _register(client, coordinator)
-    signed_in = _kiosk(client, member["member_number"])
+    member = register(client, coordinator)
+    signed_in = kiosk_sign_in(client, kiosk, member["member_number"])
     assert signed_in.status_code == 201
-    session = _bearer(signed_in.json()["token"])
+    session = bearer(signed_in.json()["token"], kiosk)
     assert client.post("/api/v1/auth/refresh", headers=session).status_code == 201
     answer = client.post(
         f"/api/v1/members/{member['id']}/deactivation", json={"reason": "left"}, headers=coordinator
     )
     assert answer.status_code == 200, answer.text
-    _refused(client.post("/api/v1/auth/refresh", headers=session), 401, "inactive")
+    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "inactive")

@@ -8,8 +8,15 @@ from eventsourcing.domain import Aggregate
 from domain import identity, ledger
 from services.envelope import CONTEXTS, PAYLOADS
 
-AGGREGATES = [ledger.TimeAccount, ledger.Transfer, identity.Staff, identity.Member]
-SECRETS = {"password_hash", "pin_hash", "sealed_details"}
+AGGREGATES = [
+    ledger.TimeAccount,
+    ledger.Transfer,
+    identity.Staff,
+    identity.Member,
+    identity.PersonalDataAccess,
+    identity.Kiosk,
+]
+SECRETS = {"password_hash", "pin_hash", "sealed_details", "token_digest"}
 BASE_EVENTS = {"Event", "Created"}  # the bases eventsourcing gives every aggregate class
 
 
