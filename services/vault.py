@@ -67,13 +67,8 @@ class Vault:
         return msgspec.json.decode(plaintext, type=PersonalDetails)
 
     def erase(self, person_id: UUID) -> bool:
-        with self.store.transaction(commit=True) as db:
-            existed = db.one(
-                "SELECT 1 AS present FROM person_keys WHERE person_id = %(id)s",
-                {"id": str(person_id)},
-            )
-            db.execute("DELETE FROM person_keys WHERE person_id = %(id)s", {"id": str(person_id)})
-        return existed is not None
+        """Delete the person's key, from the key store's files as well as its table."""
+        return self.store.erase_row("person_keys", "person_id", str(person_id))
 
     def close(self) -> None:
         self.store.datastore.close()

@@ -102,7 +102,9 @@ def _invalid(error: ValidationException) -> ProblemDetailsException:
 
 def _http(error: HTTPException) -> ProblemDetailsException:
     code = _CODES_BY_STATUS.get(error.status_code, "http-error")
-    return problem(error.status_code, code, str(error.detail), str(error.detail))
+    failure = problem(error.status_code, code, str(error.detail), str(error.detail))
+    failure.headers = error.headers  # e.g. Retry-After and RateLimit-* on a 429
+    return failure
 
 
 _MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {

@@ -514,10 +514,11 @@ def test_sign_ins_are_rate_limited_per_client_address(broker, stores, tmp_path):
             assert answer.status_code == 201, answer.text
 
         before = bone.timebank.last_position()
-        fourth = refused(
-            kiosk_sign_in(client, kiosk, member.member_number), 429, "too-many-requests"
-        )
+        throttled = kiosk_sign_in(client, kiosk, member.member_number)
+        fourth = refused(throttled, 429, "too-many-requests")
         assert fourth["title"]
+        assert throttled.headers["RateLimit-Remaining"] == "0", "a client learns it is throttled"
+        assert "RateLimit-Reset" in throttled.headers, "and when it may try again"
         refused(
             kiosk_sign_in(client, kiosk, member.member_number, "0000"), 429, "too-many-requests"
         )
