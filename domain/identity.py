@@ -35,6 +35,11 @@ class Role(StrEnum):
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.COUNCIL, Role.ADMIN})
 
 
+class CouncilTitle(StrEnum):
+    CHAIR = "chair"
+    SECRETARY = "secretary"
+
+
 def staff_id_for(username: str) -> UUID:
     """Usernames are unique regardless of case, so the id derives from the folded name."""
     return uuid5(_STAFF_NAMESPACE, username.casefold())
@@ -52,11 +57,23 @@ class Staff(Aggregate):
         return staff_id_for(username)
 
     @event("StaffRegistered")
-    def __init__(self, username: str, role: Role, password_hash: str, by: Provenance) -> None:
+    def __init__(
+        self,
+        username: str,
+        role: Role,
+        password_hash: str,
+        by: Provenance,
+        title: CouncilTitle | None = None,
+    ) -> None:
         if Role(role) not in STAFF_ROLES:
             raise RuleViolated("not-a-staff-role", f"{role!r} is not a staff role.")
+        if (title is not None) != (Role(role) is Role.COUNCIL):
+            raise RuleViolated(
+                "council-title", "Council officers, and only they, are chair or secretary."
+            )
         self.username = username
         self.role = Role(role)
+        self.title = None if title is None else CouncilTitle(title)
         self.password_hash = password_hash
         self.is_active = True
 

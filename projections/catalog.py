@@ -2,6 +2,9 @@
 
 from projections.access_log import AccessLog
 from projections.balances import Balances
+from projections.staff_directory import StaffDirectory
 from projections.statements import Statements
 
-READ_MODELS = {model.name: model for model in (Balances(), Statements(), AccessLog())}
+READ_MODELS = {
+    model.name: model for model in (Balances(), Statements(), AccessLog(), StaffDirectory())
+}

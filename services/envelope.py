@@ -92,6 +92,7 @@ class TransferCorrected(Payload):
 class StaffRegistered(Payload):
     username: str
     role: str
+    title: str | None = None
 
 
 class StaffPasswordChanged(Payload):

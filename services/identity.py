@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from domain.identity import (
+    CouncilTitle,
     Kiosk,
     Member,
     PersonalDataAccess,
@@ -100,18 +101,54 @@ def kiosk_active(app: Timebank, kiosk_id: UUID) -> bool:
     return kiosk is not None and kiosk.is_active
 
 
-def register_staff(
-    app: Timebank, *, username: str, role: Role, password: str, by: Provenance
-) -> Registered:
+def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise RuleViolated(
             "weak-password", f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
         )
-    staff = Staff(username=username, role=role, password_hash=_hasher.hash(password), by=by)
+
+
+def register_staff(
+    app: Timebank,
+    *,
+    username: str,
+    role: Role,
+    password: str,
+    by: Provenance,
+    title: CouncilTitle | None = None,
+) -> Registered:
+    _check_password(password)
+    staff = Staff(
+        username=username, role=role, password_hash=_hasher.hash(password), by=by, title=title
+    )
     try:
         return Registered(staff.id, app.record(staff))
     except RecordConflictError:
         raise RuleViolated("username-taken", f"The username {username!r} is taken.") from None
+
+
+def staff_of(app: Timebank, staff_id: UUID) -> Staff:
+    staff = _get(app, staff_id, Staff)
+    if not isinstance(staff, Staff):
+        raise NotFound("staff-not-found", f"There is no staff account {staff_id}.")
+    return staff
+
+
+@retried_on_conflict
+def change_staff_password(
+    app: Timebank, *, staff_id: UUID, password: str, by: Provenance
+) -> Registered:
+    _check_password(password)
+    staff = staff_of(app, staff_id)
+    staff.change_password(_hasher.hash(password), by)
+    return Registered(staff.id, app.record(staff))
+
+
+@retried_on_conflict
+def deactivate_staff(app: Timebank, *, staff_id: UUID, reason: str, by: Provenance) -> Registered:
+    staff = staff_of(app, staff_id)
+    staff.deactivate(reason, by)
+    return Registered(staff.id, app.record(staff))
 
 
 def staff_sign_in(app: Timebank, username: str, password: str) -> Staff:

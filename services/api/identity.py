@@ -7,15 +7,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
-from domain.identity import Kiosk, Member, Role
+from domain.identity import CouncilTitle, Kiosk, Member, Role
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
+from projections import staff_directory
 from services import identity
 from services.api.auth import (
     KIOSK_IDLE_LIFETIME,
@@ -26,6 +27,7 @@ from services.api.auth import (
     issue_token,
     public,
 )
+from services.api.context import read
 from services.api.schemas import Reason, Strict
 from services.runtime import Backbone
 from services.vault import PersonalDetails
@@ -63,6 +65,20 @@ class NewStaff(Strict):
     username: Username
     role: Role
     password: Password
+    title: CouncilTitle | None = None  # council officers: chair or secretary
+
+
+class NewPassword(Strict):
+    password: Password
+
+
+class StaffMember(msgspec.Struct, kw_only=True):
+    staff_id: str
+    username: str
+    role: str
+    title: str | None
+    is_active: bool
+    registered_at: str
 
 
 class NewMember(Strict, kw_only=True):
@@ -188,9 +204,59 @@ class StaffController(Controller):
         by: NamedDependency[Provenance],
     ) -> Registered:
         done = identity.register_staff(
-            bone.timebank, username=data.username, role=data.role, password=data.password, by=by
+            bone.timebank,
+            username=data.username,
+            role=data.role,
+            password=data.password,
+            title=data.title,
+            by=by,
         )
         return Registered(id=str(done.id), position=done.position)
+
+    @get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
+    def directory(
+        self,
+        bone: NamedDependency[Backbone],
+        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+    ) -> list[StaffMember]:
+        rows = read(bone, ("staff_directory",), after, staff_directory.everyone)
+        return [msgspec.convert(row, StaffMember, strict=False) for row in rows]
+
+    @post(
+        "/{staff_id:uuid}/password",
+        sync_to_thread=True,
+        opt=allow(Role.ADMIN),
+        summary="Set a staff member's password",
+    )
+    def set_password(
+        self,
+        staff_id: FromPath[UUID],
+        data: JSONBody[NewPassword],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Registered]:
+        done = identity.change_staff_password(
+            bone.timebank, staff_id=staff_id, password=data.password, by=by
+        )
+        return Response(Registered(id=str(done.id), position=done.position), status_code=200)
+
+    @post(
+        "/{staff_id:uuid}/deactivation",
+        sync_to_thread=True,
+        opt=allow(Role.ADMIN),
+        summary="Deactivate a staff account; it can no longer sign in or refresh",
+    )
+    def deactivate(
+        self,
+        staff_id: FromPath[UUID],
+        data: JSONBody[Deactivation],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Registered]:
+        done = identity.deactivate_staff(
+            bone.timebank, staff_id=staff_id, reason=data.reason, by=by
+        )
+        return Response(Registered(id=str(done.id), position=done.position), status_code=200)
 
 
 class MemberController(Controller):

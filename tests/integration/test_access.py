@@ -21,7 +21,7 @@ from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
-from domain.identity import Role
+from domain.identity import CouncilTitle, Role
 from services import identity
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
@@ -184,7 +184,12 @@ def _member_caller(world: World, name: str, person: Person, role: Role, foreign:
 def _staff_caller(bone: Backbone, role: Role) -> Caller:
     """A real staff account of ``role`` (refreshing a token checks that it is still active)."""
     registered = identity.register_staff(
-        bone.timebank, username=f"caller.{role}", role=role, password=ADMIN_PASSWORD, by=BY
+        bone.timebank,
+        username=f"caller.{role}",
+        role=role,
+        password=ADMIN_PASSWORD,
+        title=CouncilTitle.CHAIR if role is Role.COUNCIL else None,
+        by=BY,
     )
     principal = Principal(
         subject=f"staff:{registered.id}", roles=frozenset({role}), channel="console"
@@ -240,6 +245,8 @@ BODIES: dict[str, Body] = {
         "pin": PIN,
         "notice_version": NOTICE,
     },
+    "/api/v1/staff/{staff_id:uuid}/password": lambda w, _: {"password": "another long password"},
+    "/api/v1/staff/{staff_id:uuid}/deactivation": lambda w, _: {"reason": "access matrix"},
     "/api/v1/members/{member_id:uuid}/pin": lambda w, _: {"pin": "5678"},
     "/api/v1/members/{member_id:uuid}/deactivation": lambda w, _: {"reason": "access matrix"},
     "/api/v1/members/{member_id:uuid}": lambda w, _: {"purpose": "access matrix check"},
@@ -284,22 +291,37 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
     """Fill the path parameters with real ids. A caller who will be let through acts on a
     fresh member or account where the action is one-off (closure, deactivation)."""
 
+    def account_ref() -> UUID:
+        if opt.get("own_account_only") or not let_through:
+            return account
+        return open_member(world.bone, world.unique("matrix-closing-")).id
+
+    def staff_id() -> UUID:
+        # A fresh account: deactivating the callers' own would end their sessions.
+        return identity.register_staff(
+            world.bone.timebank,
+            username=world.unique("matrix.extra"),
+            role=Role.COORDINATOR,
+            password=ADMIN_PASSWORD,
+            by=BY,
+        ).id
+
+    fillers: dict[str, Callable[[], object]] = {
+        "ref": account_ref,
+        "member_id": lambda: (
+            (world.member("Matrix Leaver") if let_through else world.bob).member_id
+        ),
+        "transfer_id": lambda: world.grant_id,
+        "staff_id": staff_id,
+        "kiosk_id": lambda: register_kiosk(world.bone).id if let_through else world.kiosk.id,
+        "path": lambda: "no-such-page",
+    }
+
     def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "ref":
-            if opt.get("own_account_only") or not let_through:
-                return str(account)
-            return str(open_member(world.bone, world.unique("matrix-closing-")).id)
-        if name == "member_id":
-            person = world.member("Matrix Leaver") if let_through else world.bob
-            return str(person.member_id)
-        if name == "transfer_id":
-            return str(world.grant_id)
-        if name == "kiosk_id":
-            return str(register_kiosk(world.bone).id if let_through else world.kiosk.id)
-        if name == "path":
-            return "no-such-page"
-        raise AssertionError(f"the access matrix cannot fill {{{name}}} in {template}")
+        filler = fillers.get(match.group(1))
+        if filler is None:
+            raise AssertionError(f"the access matrix cannot fill {match.group(0)} in {template}")
+        return str(filler())
 
     return PATH_PARAMETER.sub(value, template)
 

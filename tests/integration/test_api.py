@@ -201,6 +201,7 @@ def test_health_reports_positions_and_lag(running):
     assert {name: p["lag"] for name, p in health["projections"].items()} == {
         "access_log": 0,
         "balances": 0,
+        "staff_directory": 0,
         "statements": 0,
     }
 

@@ -113,7 +113,7 @@ def test_an_admin_creates_a_coordinator_once(running):
             identity.register_staff(
                 bone.timebank,
                 username=variant,
-                role=Role.COUNCIL,
+                role=Role.COORDINATOR,
                 password="a long enough password",
                 by=BY,
             )
@@ -484,3 +484,64 @@ def test_a_deactivated_member_cannot_keep_a_kiosk_session_alive(running, kiosk):
     )
     assert answer.status_code == 200, answer.text
     refused(client.post("/api/v1/auth/refresh", headers=session), 401, "inactive")
+
+
+def test_an_admin_manages_staff_through_the_api(running):
+    bone, client, admin, coordinator = running
+    chair = {
+        "username": "chair.li",
+        "role": "council",
+        "title": "chair",
+        "password": "a chair's password",
+    }
+    created = client.post("/api/v1/staff", json=chair, headers=admin)
+    assert created.status_code == 201, created.text
+    staff_id, position = created.json()["id"], created.json()["position"]
+    before = bone.timebank.last_position()
+    untitled = {**chair, "username": "council.wu", "title": None}
+    refused(client.post("/api/v1/staff", json=untitled, headers=admin), 422, "council-title")
+    titled = {**chair, "username": "coord.wu", "role": "coordinator"}
+    refused(client.post("/api/v1/staff", json=titled, headers=admin), 422, "council-title")
+    assert bone.timebank.last_position() == before
+
+    listed = client.get("/api/v1/staff", params={"after": position}, headers=admin)
+    assert listed.status_code == 200, listed.text
+    by_name = {row["username"]: row for row in listed.json()}
+    assert by_name["chair.li"] == {
+        "staff_id": staff_id,
+        "username": "chair.li",
+        "role": "council",
+        "title": "chair",
+        "is_active": True,
+        "registered_at": by_name["chair.li"]["registered_at"],
+    }
+    assert {"admin", "chair.li"} <= set(by_name)
+    refused(client.get("/api/v1/staff", headers=coordinator), 403, "forbidden")
+
+    session = sign_in_staff(client, "chair.li", chair["password"])
+    new_password = {"password": "the chair's new password"}
+    answer = client.post(f"/api/v1/staff/{staff_id}/password", json=new_password, headers=admin)
+    assert answer.status_code == 200, answer.text
+    old = {"username": "chair.li", "password": chair["password"]}
+    refused(client.post("/api/v1/auth/staff", json=old), 401, "wrong-credentials")
+    sign_in_staff(client, "chair.li", new_password["password"])
+
+    answer = client.post(
+        f"/api/v1/staff/{staff_id}/deactivation", json={"reason": "term ended"}, headers=admin
+    )
+    assert answer.status_code == 200, answer.text
+    new = {"username": "chair.li", "password": new_password["password"]}
+    refused(client.post("/api/v1/auth/staff", json=new), 401, "wrong-credentials")
+    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "inactive")
+    listed = client.get(
+        "/api/v1/staff", params={"after": answer.json()["position"]}, headers=admin
+    ).json()
+    assert {row["username"]: row["is_active"] for row in listed}["chair.li"] is False
+    again = client.post(
+        f"/api/v1/staff/{staff_id}/deactivation", json={"reason": "again"}, headers=admin
+    )
+    refused(again, 422, "staff-inactive")
+    unknown = client.post(
+        f"/api/v1/staff/{uuid.uuid4()}/password", json=new_password, headers=admin
+    )
+    refused(unknown, 404, "staff-not-found")
