@@ -91,6 +91,9 @@ def run_workers(
     return Background(Workers(bone, relay=relay, models=models).run)
 
 
+POLL_INTERVAL = 0.02  # between checks of a condition; tests wait for conditions, not for time
+
+
 def wait_until(
     condition: Callable[[], bool], timeout: float = 60.0, what: str = "condition"
 ) -> None:
@@ -98,7 +101,7 @@ def wait_until(
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(POLL_INTERVAL)
 
 
 def caught_up(bone: Backbone) -> bool:
