@@ -14,7 +14,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
@@ -28,6 +28,7 @@ from domain.provenance import Provenance
 from services.persistence import prepare_store
 
 log = structlog.get_logger(__name__)
+A = TypeVar("A", bound=Aggregate)
 
 APPLICATION_NAME = "timebank"
 
@@ -97,6 +98,14 @@ class Timebank(Application[UUID]):
         # Wakes the relay in this process at once instead of at its next poll.
         if recordings and self.on_recorded is not None:
             self.on_recorded(recordings[-1].notification.id)
+
+    def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The aggregate of ``kind`` with this id, or None when there is none of that kind."""
+        try:
+            found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, kind) else None
 
     def last_position(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from domain.identity import (
@@ -67,19 +66,9 @@ def _verified(password_hash: str, secret: str) -> bool:
         return False
 
 
-def _get(
-    app: Timebank, aggregate_id: UUID, kind: type[Staff] | type[Member] | type[Kiosk]
-) -> Staff | Member | Kiosk | None:
-    try:
-        found = app.repository.get(aggregate_id)
-    except AggregateNotFoundError:
-        return None
-    return found if isinstance(found, kind) else None
-
-
 def member_of(app: Timebank, member_id: UUID) -> Member:
-    member = _get(app, member_id, Member)
-    if not isinstance(member, Member):
+    member = app.find(member_id, Member)
+    if member is None:
         raise NotFound("member-not-found", f"There is no member {member_id}.")
     return member
 
@@ -91,13 +80,13 @@ def still_active(app: Timebank, subject: str) -> bool:
         aggregate_id = UUID(raw_id)
     except ValueError:
         return False
-    found = _get(app, aggregate_id, Staff if kind == "staff" else Member)
+    found = app.find(aggregate_id, Staff if kind == "staff" else Member)
     return found is not None and found.is_active
 
 
 def kiosk_active(app: Timebank, kiosk_id: UUID) -> bool:
     """Whether residents may still be signed in at this kiosk (it is registered, not retired)."""
-    kiosk = _get(app, kiosk_id, Kiosk)
+    kiosk = app.find(kiosk_id, Kiosk)
     return kiosk is not None and kiosk.is_active
 
 
@@ -128,8 +117,8 @@ def register_staff(
 
 
 def staff_of(app: Timebank, staff_id: UUID) -> Staff:
-    staff = _get(app, staff_id, Staff)
-    if not isinstance(staff, Staff):
+    staff = app.find(staff_id, Staff)
+    if staff is None:
         raise NotFound("staff-not-found", f"There is no staff account {staff_id}.")
     return staff
 
@@ -152,7 +141,7 @@ def deactivate_staff(app: Timebank, *, staff_id: UUID, reason: str, by: Provenan
 
 
 def staff_sign_in(app: Timebank, username: str, password: str) -> Staff:
-    staff = _get(app, staff_id_for(username), Staff)
+    staff = app.find(staff_id_for(username), Staff)
     known = isinstance(staff, Staff) and staff.is_active
     if not known or not _verified(staff.password_hash, password):  # type: ignore[union-attr]
         raise SignInRefused("wrong-credentials", "The username or password is wrong.")
@@ -199,12 +188,12 @@ def register_member(
 def kiosk_sign_in(
     app: Timebank, *, kiosk_token: str, member_number: str, pin: str, now: datetime, by: Provenance
 ) -> tuple[Member, Kiosk]:
-    kiosk = _get(app, kiosk_id_for(token_digest(kiosk_token)), Kiosk)
-    if not isinstance(kiosk, Kiosk) or not kiosk.is_active:
+    kiosk = app.find(kiosk_id_for(token_digest(kiosk_token)), Kiosk)
+    if kiosk is None or not kiosk.is_active:
         raise SignInRefused("unknown-kiosk", "Residents sign in at a registered kiosk.")
     by = replace(by, channel=f"kiosk:{kiosk.id}")  # PIN tries are recorded as from this kiosk
-    member = _get(app, member_id_for(member_number), Member)
-    if not isinstance(member, Member):
+    member = app.find(member_id_for(member_number), Member)
+    if member is None:
         raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
     if not member.is_active and not _verified(member.pin_hash, pin):
         # Without the right PIN, an inactive number looks like any unknown one.
@@ -263,8 +252,8 @@ def register_kiosk(app: Timebank, *, name: str, by: Provenance) -> tuple[Registe
 
 @retried_on_conflict
 def retire_kiosk(app: Timebank, *, kiosk_id: UUID, reason: str, by: Provenance) -> Registered:
-    kiosk = _get(app, kiosk_id, Kiosk)
-    if not isinstance(kiosk, Kiosk):
+    kiosk = app.find(kiosk_id, Kiosk)
+    if kiosk is None:
         raise NotFound("kiosk-not-found", f"There is no kiosk {kiosk_id}.")
     kiosk.retire(reason, by)
     return Registered(kiosk.id, app.record(kiosk))

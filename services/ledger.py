@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 
 from domain.ledger import (
@@ -46,21 +45,10 @@ class Receipt:
 
 
 def _account(app: Timebank, account_id: UUID) -> TimeAccount:
-    try:
-        account = app.repository.get(account_id)
-    except AggregateNotFoundError:
-        account = None
-    if not isinstance(account, TimeAccount):
+    account = app.find(account_id, TimeAccount)
+    if account is None:
         raise NotFound("account-not-found", f"There is no time account {account_id}.")
     return account
-
-
-def _transfer(app: Timebank, transfer_id: UUID) -> Transfer | None:
-    try:
-        transfer = app.repository.get(transfer_id)
-    except AggregateNotFoundError:
-        return None
-    return transfer if isinstance(transfer, Transfer) else None
 
 
 def _check_not_future(occurred_at: datetime, now: datetime) -> None:
@@ -122,7 +110,7 @@ def transfer(
     except (RuleViolated, NotFound, RecordConflictError):
         # Nearly every key is new, so a retry is looked for only when posting failed: a retried
         # request must answer as the first one did, even if the accounts have moved on since.
-        existing = _transfer(app, transfer_id_for(idempotency_key))
+        existing = app.find(transfer_id_for(idempotency_key), Transfer)
         if existing is None:
             raise
         return _replay(app, existing, same=existing.same_request(TransferKind.TRANSFER, legs, memo))
@@ -140,10 +128,10 @@ def correct(
     by: Provenance,
 ) -> Receipt:
     """Post the compensating transfer for (part of) ``transfer_id``; the original stays."""
-    original = _transfer(app, transfer_id)
+    original = app.find(transfer_id, Transfer)
     if original is None:
         raise NotFound("transfer-not-found", f"There is no transfer {transfer_id}.")
-    existing = _transfer(app, transfer_id_for(idempotency_key))
+    existing = app.find(transfer_id_for(idempotency_key), Transfer)
     if existing is not None:
         # A full correction's legs depend on what was left to undo, so match on intent.
         same = existing.kind is TransferKind.CORRECTION and existing.corrects == original.id

@@ -96,10 +96,13 @@ def jwt_auth(secret: str) -> JWTAuth[Principal, Token]:
     )
 
 
+def token_lifetime(principal: Principal) -> timedelta:
+    return KIOSK_IDLE_LIFETIME if principal.is_member else STAFF_TOKEN_LIFETIME
+
+
 def issue_token(auth: JWTAuth[Principal, Token], principal: Principal) -> str:
-    lifetime = KIOSK_IDLE_LIFETIME if principal.is_member else STAFF_TOKEN_LIFETIME
     return auth.create_token(
         identifier=principal.subject,
-        token_expiration=lifetime,
+        token_expiration=token_lifetime(principal),
         token_extras=msgspec.to_builtins(principal),
     )

@@ -19,13 +19,12 @@ from domain.provenance import Provenance
 from projections import staff_directory
 from services import identity
 from services.api.auth import (
-    KIOSK_IDLE_LIFETIME,
     KIOSK_TOKEN_HEADER,
-    STAFF_TOKEN_LIFETIME,
     Principal,
     allow,
     issue_token,
     public,
+    token_lifetime,
 )
 from services.api.context import read
 from services.api.schemas import Reason, Strict
@@ -113,6 +112,11 @@ class Registered(msgspec.Struct, kw_only=True):
     account_id: str | None = None
 
 
+def recorded(done: identity.Registered, status: int = 201) -> Response[Registered]:
+    """The answer to a command that changed one aggregate: its id and the position reached."""
+    return Response(Registered(id=str(done.id), position=done.position), status_code=status)
+
+
 def principal_of(member: Member, kiosk: Kiosk) -> Principal:
     return Principal(
         subject=f"member:{member.id}",
@@ -125,10 +129,9 @@ def principal_of(member: Member, kiosk: Kiosk) -> Principal:
 
 
 def _signed_in(auth: JWTAuth[Principal, Token], principal: Principal) -> SignedIn:
-    lifetime = KIOSK_IDLE_LIFETIME if principal.is_member else STAFF_TOKEN_LIFETIME
     return SignedIn(
         token=issue_token(auth, principal),
-        expires_in=int(lifetime.total_seconds()),
+        expires_in=int(token_lifetime(principal).total_seconds()),
         subject=principal.subject,
         roles=sorted(principal.roles),
         member_id=str(principal.member_id) if principal.member_id else None,
@@ -202,7 +205,7 @@ class StaffController(Controller):
         data: JSONBody[NewStaff],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
-    ) -> Registered:
+    ) -> Response[Registered]:
         done = identity.register_staff(
             bone.timebank,
             username=data.username,
@@ -211,7 +214,7 @@ class StaffController(Controller):
             title=data.title,
             by=by,
         )
-        return Registered(id=str(done.id), position=done.position)
+        return recorded(done)
 
     @get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
     def directory(
@@ -238,7 +241,7 @@ class StaffController(Controller):
         done = identity.change_staff_password(
             bone.timebank, staff_id=staff_id, password=data.password, by=by
         )
-        return Response(Registered(id=str(done.id), position=done.position), status_code=200)
+        return recorded(done, 200)
 
     @post(
         "/{staff_id:uuid}/deactivation",
@@ -256,7 +259,7 @@ class StaffController(Controller):
         done = identity.deactivate_staff(
             bone.timebank, staff_id=staff_id, reason=data.reason, by=by
         )
-        return Response(Registered(id=str(done.id), position=done.position), status_code=200)
+        return recorded(done, 200)
 
 
 class MemberController(Controller):
@@ -307,7 +310,7 @@ class MemberController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[Registered]:
         done = identity.reset_pin(bone.timebank, member_id=member_id, pin=data.pin, by=by)
-        return Response(Registered(id=str(done.id), position=done.position), status_code=200)
+        return recorded(done, 200)
 
     @post(
         "/{member_id:uuid}/deactivation",
@@ -325,4 +328,4 @@ class MemberController(Controller):
         done = identity.deactivate_member(
             bone.timebank, member_id=member_id, reason=data.reason, now=bone.clock(), by=by
         )
-        return Response(Registered(id=str(done.id), position=done.position), status_code=200)
+        return recorded(done, 200)

@@ -17,6 +17,7 @@ from projections import access_log
 from services import identity
 from services.api.auth import allow
 from services.api.context import read
+from services.api.identity import Registered, recorded
 from services.api.schemas import Reason, Strict
 from services.runtime import Backbone
 from services.vault import PersonalDetails
@@ -36,11 +37,6 @@ class KioskIssued(msgspec.Struct, kw_only=True):
     id: str
     position: int
     token: str  # shown once: configure the device with it
-
-
-class Recorded(msgspec.Struct, kw_only=True):
-    id: str
-    position: int
 
 
 class Consent(Strict):
@@ -77,10 +73,6 @@ class Access(msgspec.Struct, kw_only=True):
     opened_at: str
 
 
-def _recorded(done: identity.Registered, status: int = 201) -> Response[Recorded]:
-    return Response(Recorded(id=str(done.id), position=done.position), status_code=status)
-
-
 class KioskController(Controller):
     path = "/api/v1/kiosks"
     tags = ["identity"]  # noqa: RUF012
@@ -107,9 +99,9 @@ class KioskController(Controller):
         data: JSONBody[Retirement],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
-    ) -> Response[Recorded]:
+    ) -> Response[Registered]:
         done = identity.retire_kiosk(bone.timebank, kiosk_id=kiosk_id, reason=data.reason, by=by)
-        return _recorded(done, 200)
+        return recorded(done, 200)
 
 
 class PrivacyController(Controller):
@@ -127,7 +119,7 @@ class PrivacyController(Controller):
         data: JSONBody[Consent],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
-    ) -> Response[Recorded]:
+    ) -> Response[Registered]:
         done = identity.record_consent(
             bone.timebank,
             member_id=data.member_id,
@@ -135,7 +127,7 @@ class PrivacyController(Controller):
             withdrawn=data.withdrawn,
             by=by,
         )
-        return _recorded(done)
+        return recorded(done)
 
     @post(
         "/erasures",
@@ -148,11 +140,11 @@ class PrivacyController(Controller):
         data: JSONBody[Erasure],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
-    ) -> Response[Recorded]:
+    ) -> Response[Registered]:
         done = identity.erase_member(
             bone.timebank, bone.vault, member_id=data.member_id, reason=data.reason, by=by
         )
-        return _recorded(done)
+        return recorded(done)
 
     @get(
         "/members/{member_id:uuid}",
