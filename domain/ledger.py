@@ -31,7 +31,12 @@ class AccountKind(StrEnum):
 
 
 class TransferKind(StrEnum):
-    TRANSFER = "transfer"
+    """Why minutes moved: every minute in an account traces back to one of these."""
+
+    TRANSFER = "transfer"  # a member gave minutes from their own account
+    EXCHANGE = "exchange"  # settles a confirmed (or resolved) help exchange
+    DONATION = "donation"  # a member gave minutes to the pool
+    GRANT = "grant"  # a coordinator gave pool minutes to a resident in need
     CORRECTION = "correction"
     CLOSURE = "closure"
 
@@ -145,6 +150,11 @@ class TimeAccount(Aggregate):
         self.balance = balance
 
     def change_limits(self, limits: Limits, reason: str, by: Provenance) -> None:
+        if self.kind is not AccountKind.MEMBER:
+            # The pool never goes negative and the community account is unbounded, by design.
+            raise RuleViolated(
+                "system-account", "The community and pool accounts' limits are fixed."
+            )
         if self.is_closed:
             raise RuleViolated("account-closed", f"Account {self.id} is closed.")
         if not reason.strip():
@@ -273,6 +283,20 @@ def transfer_id_for(idempotency_key: str) -> UUID:
     return uuid5(_TRANSFER_NAMESPACE, idempotency_key)
 
 
+def internal_key(purpose: str, subject: UUID) -> str:
+    """The idempotency key of a transfer the system posts for ``subject`` (a closure, an
+    exchange's settlement). ``#`` and ``/`` are refused in client keys, so no client can
+    claim the id of a transfer the system will post later."""
+    return f"#{purpose}/{subject}"
+
+
+def check_transfer(legs: tuple[Leg, ...], accounts: Mapping[UUID, TimeAccount]) -> None:
+    """Every rule a transfer of ``legs`` must meet, checked without changing anything."""
+    check_legs(legs)
+    for leg in legs:
+        accounts[leg.account_id].check_posting(leg.minutes)
+
+
 def post_transfer(
     *,
     idempotency_key: str,
@@ -288,9 +312,7 @@ def post_transfer(
 
     The caller saves the transfer and all of ``accounts`` together, so the legs land atomically.
     """
-    check_legs(legs)
-    for leg in legs:
-        accounts[leg.account_id].check_posting(leg.minutes)
+    check_transfer(legs, accounts)
     transfer = Transfer(
         idempotency_key=idempotency_key,
         kind=kind,
@@ -324,7 +346,7 @@ def settle_for_closure(
         return None
     counterpart = pool if account.balance > 0 else community
     return post_transfer(
-        idempotency_key=f"closure:{account.id}",
+        idempotency_key=internal_key("closure", account.id),
         kind=TransferKind.CLOSURE,
         legs=two_party_legs(account.id, counterpart.id, account.balance),
         memo=reason,

@@ -8,6 +8,18 @@ from pathlib import Path
 
 import msgspec
 
+from domain.exchange import ExchangeRules
+from domain.ledger import Limits
+
+_STATION_DEFAULTS = (
+    "member_floor",
+    "member_cap",
+    "max_exchange_minutes",
+    "confirm_within_hours",
+    "dispute_within_hours",
+    "expiry_sweep_seconds",
+)
+
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
@@ -21,6 +33,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stream_replicas: int = 1
     read_wait_seconds: float = 2.0
     sign_ins_per_minute: int = 30  # per client address, on the sign-in endpoints
+    # Defaults a new station starts with; once recorded, changed only by events (who, why).
+    member_floor: int = -600
+    member_cap: int = 90_000
+    max_exchange_minutes: int = 480
+    confirm_within_hours: int = 7 * 24
+    dispute_within_hours: int = 14 * 24
+    expiry_sweep_seconds: float = 60.0  # how often unconfirmed exchanges are checked
 
     @property
     def event_store_url(self) -> str:
@@ -46,6 +65,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
 
+    @property
+    def member_limits(self) -> Limits:
+        return Limits(floor=self.member_floor, cap=self.member_cap)
+
+    @property
+    def exchange_rules(self) -> ExchangeRules:
+        return ExchangeRules(
+            self.max_exchange_minutes, self.confirm_within_hours, self.dispute_within_hours
+        )
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
@@ -60,5 +89,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "secret": env.get("TIMEBANK_SECRET", ""),
             "stream_replicas": int(env.get("TIMEBANK_STREAM_REPLICAS", "1")),
         }
+        values.update(
+            {
+                name: env[f"TIMEBANK_{name.upper()}"]
+                for name in _STATION_DEFAULTS
+                if f"TIMEBANK_{name.upper()}" in env
+            }
+        )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return msgspec.convert(values, cls, strict=False)

@@ -153,6 +153,96 @@ class KioskRetired(Payload):
     reason: str
 
 
+class PairData(msgspec.Struct, frozen=True):
+    provider: UUID
+    receiver: UUID
+    minutes: int
+
+
+class ExchangeRulesSet(Payload):
+    max_minutes: int
+    confirm_within_hours: int
+    dispute_within_hours: int
+
+
+class ExchangeRulesChanged(ExchangeRulesSet):
+    reason: str
+
+
+class HelpRecorded(Payload):
+    pairs: list[PairData]
+    listing_id: UUID | None
+    description: str
+    occurred_at: datetime
+    expires_at: datetime
+    dispute_within_hours: int
+    max_minutes: int
+
+
+class ExchangeConfirmed(Payload):
+    receiver: UUID
+    on_behalf: bool  # a coordinator confirmed for the receiver
+
+
+class ExchangeSettled(Payload):
+    transfer_id: UUID
+    at: datetime
+
+
+class ExchangeDisputed(Payload):
+    party: UUID | None  # None: a coordinator disputed it for the parties
+    reason: str
+    hold: UUID | None  # the correction that moved a settlement back, if it had settled
+
+
+class DisputeResolved(Payload):
+    outcome: str
+    pairs: list[PairData]
+    reason: str
+    transfer_id: UUID | None
+    at: datetime
+
+
+class ExchangeWithdrawn(Payload):
+    reason: str
+
+
+class ExchangeExpired(Payload):
+    at: datetime
+
+
+class CategoriesStarted(Payload):
+    pass
+
+
+class CategoryAdded(Payload):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class CategoryRetired(Payload):
+    code: str
+    reason: str
+
+
+class ListingPosted(Payload):
+    """Board text, checked free of phone and ID numbers before it is recorded."""
+
+    owner: UUID
+    kind: str
+    category: str
+    title: str
+    description: str
+    building: str
+    place: str
+    availability: str
+
+
+class ListingClosed(Payload):
+    reason: str
+
+
 _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
     "identity": (
         StaffRegistered,
@@ -177,6 +267,22 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         AccountClosed,
         TransferPosted,
         TransferCorrected,
+    ),
+    "exchange": (
+        ExchangeRulesSet,
+        ExchangeRulesChanged,
+        HelpRecorded,
+        ExchangeConfirmed,
+        ExchangeSettled,
+        ExchangeDisputed,
+        DisputeResolved,
+        ExchangeWithdrawn,
+        ExchangeExpired,
+        CategoriesStarted,
+        CategoryAdded,
+        CategoryRetired,
+        ListingPosted,
+        ListingClosed,
     ),
 }
 PAYLOADS: dict[str, type[Payload]] = {

@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from domain.exchange import Pair
 from domain.ledger import Leg, Limits, TimeAccount
 from domain.provenance import Provenance
 from services.persistence import prepare_store
@@ -53,6 +54,17 @@ class _LegAsList(Transcoding):
 
     def decode(self, data: list[Any]) -> Leg:
         return Leg(account_id=data[0], minutes=data[1])
+
+
+class _PairAsList(Transcoding):
+    type = Pair
+    name = "pair"
+
+    def encode(self, obj: Pair) -> list[Any]:
+        return [obj.provider, obj.receiver, obj.minutes]
+
+    def decode(self, data: list[Any]) -> Pair:
+        return Pair(provider=data[0], receiver=data[1], minutes=data[2])
 
 
 class _LimitsAsList(Transcoding):
@@ -91,6 +103,7 @@ class Timebank(Application[UUID]):
             _ProvenanceAsDict(),
             _LegAsList(),
             _LimitsAsList(),
+            _PairAsList(),
         ):
             transcoder.register(transcoding)
 

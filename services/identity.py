@@ -26,6 +26,7 @@ from domain.identity import (
 from domain.ledger import (
     MEMBER_LIMITS,
     AccountKind,
+    Limits,
     TimeAccount,
     account_id_for,
     settle_for_closure,
@@ -156,6 +157,7 @@ def register_member(
     pin: str,
     notice_version: str,
     by: Provenance,
+    limits: Limits = MEMBER_LIMITS,
 ) -> Registered:
     """A member with a fresh printable number, their sealed details and their time account,
     saved together."""
@@ -172,9 +174,7 @@ def register_member(
             by=by,
         )
         member.give_consent(notice_version, by)
-        account = TimeAccount(
-            owner=str(member.id), kind=AccountKind.MEMBER, limits=MEMBER_LIMITS, by=by
-        )
+        account = TimeAccount(owner=str(member.id), kind=AccountKind.MEMBER, limits=limits, by=by)
         try:
             position = app.record(member, account)
         except RecordConflictError:

@@ -44,14 +44,14 @@ class Receipt:
     replayed: bool = False
 
 
-def _account(app: Timebank, account_id: UUID) -> TimeAccount:
+def account_of(app: Timebank, account_id: UUID) -> TimeAccount:
     account = app.find(account_id, TimeAccount)
     if account is None:
         raise NotFound("account-not-found", f"There is no time account {account_id}.")
     return account
 
 
-def _check_not_future(occurred_at: datetime, now: datetime) -> None:
+def check_not_future(occurred_at: datetime, now: datetime) -> None:
     if occurred_at > now + CLOCK_SKEW:
         raise RuleViolated("occurred-in-future", "Help cannot be recorded before it happened.")
 
@@ -94,8 +94,8 @@ def transfer(
 ) -> Receipt:
     legs = two_party_legs(source, target, minutes)
     try:
-        _check_not_future(occurred_at, now)
-        accounts = {account_id: _account(app, account_id) for account_id in (source, target)}
+        check_not_future(occurred_at, now)
+        accounts = {account_id: account_of(app, account_id) for account_id in (source, target)}
         posted = post_transfer(
             idempotency_key=idempotency_key,
             kind=TransferKind.TRANSFER,
@@ -137,7 +137,7 @@ def correct(
         same = existing.kind is TransferKind.CORRECTION and existing.corrects == original.id
         return _replay(app, existing, same=same and existing.memo == reason)
     legs = original.reversal_legs(minutes)
-    accounts = {leg.account_id: _account(app, leg.account_id) for leg in legs}
+    accounts = {leg.account_id: account_of(app, leg.account_id) for leg in legs}
     correction = post_correction(
         original,
         idempotency_key=idempotency_key,
@@ -155,9 +155,9 @@ def close_account(
     app: Timebank, *, account_id: UUID, reason: str, occurred_at: datetime, by: Provenance
 ) -> Receipt:
     """Move the balance to the pool (or write a debt off) and close, in one save."""
-    account = _account(app, account_id)
-    pool = _account(app, system_account_id(AccountKind.POOL))
-    community = _account(app, system_account_id(AccountKind.COMMUNITY))
+    account = account_of(app, account_id)
+    pool = account_of(app, system_account_id(AccountKind.POOL))
+    community = account_of(app, system_account_id(AccountKind.COMMUNITY))
     settlement = settle_for_closure(
         account, pool=pool, community=community, occurred_at=occurred_at, reason=reason, by=by
     )
@@ -174,3 +174,13 @@ def _replay(app: Timebank, existing: Transfer, *, same: bool) -> Receipt:
     # The original position is not kept on the aggregate; the current one is a safe lower
     # bound for read-your-writes, since the original is at or before it.
     return Receipt(existing.id, app.last_position(), replayed=True)
+
+
+@retried_on_conflict
+def change_limits(
+    app: Timebank, *, account_id: UUID, limits: Limits, reason: str, by: Provenance
+) -> Receipt:
+    """Set an account's floor and cap; the event keeps who changed them and why."""
+    account = account_of(app, account_id)
+    account.change_limits(limits, reason, by)
+    return Receipt(account.id, app.record(account))

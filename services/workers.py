@@ -8,16 +8,29 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
+from uuid import UUID
 
 import structlog
 
+from domain.provenance import SYSTEM_ACTOR, Provenance
+from projections import exchanges
 from projections.catalog import READ_MODELS
 from projections.runner import ProjectionRunner
+from services import exchange
 from services.broker import EmbeddedBroker
 from services.relay import Relay
 from services.runtime import Backbone
 
 log = structlog.get_logger(__name__)
+EXPIRY = Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="exchange-expiry")
+
+
+def expire_due_exchanges(bone: Backbone) -> int:
+    """Expire the exchanges the read model lists as unconfirmed past their time."""
+    now = bone.clock()
+    with bone.reads.transaction(commit=False) as db:
+        due = [UUID(exchange_id) for exchange_id in exchanges.due_for_expiry(db, now)]
+    return exchange.expire_due(bone.timebank, due, now, EXPIRY)
 
 
 class Workers:
@@ -29,6 +42,7 @@ class Workers:
         models: tuple[str, ...] = (),
         broker: EmbeddedBroker | None = None,
     ) -> None:
+        self.bone = bone
         self.broker = broker
         self.relay: Relay | None = None
         if relay:
@@ -43,7 +57,8 @@ class Workers:
     async def run(self, stop: asyncio.Event) -> None:
         jobs: list[Coroutine[Any, Any, None]] = [runner.run(stop) for runner in self.runners]
         if self.relay is not None:
-            jobs.append(self.relay.run(stop))
+            # The process that relays holds the command side, so it also expires exchanges.
+            jobs += [self.relay.run(stop), self._expire_exchanges(stop)]
         if self.broker is not None:
             jobs.append(self._watch_broker(stop))
         await asyncio.gather(*jobs)
@@ -60,6 +75,16 @@ class Workers:
                 await asyncio.wait_for(task, 15)
             except TimeoutError:
                 log.warning("workers.stop_timed_out")
+
+    async def _expire_exchanges(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.bone.settings.expiry_sweep_seconds)
+            if not stop.is_set():
+                try:
+                    await asyncio.to_thread(expire_due_exchanges, self.bone)
+                except Exception:
+                    log.exception("exchanges.expiry_failed")  # tried again next round
 
     async def _watch_broker(self, stop: asyncio.Event) -> None:
         """Restart the embedded broker if it dies; the relay and projections reconnect."""

@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 
 from services.api.auth import jwt_auth, public
 from services.api.context import backbone, provenance
+from services.api.exchanges import ExchangeController
 from services.api.health import health
 from services.api.identity import (
     NOT_A_SIGN_IN,
@@ -20,6 +21,8 @@ from services.api.identity import (
     StaffController,
 )
 from services.api.ledger import AccountController, TransferController
+from services.api.marketplace import CategoryController, ListingController
+from services.api.pool import PoolController
 from services.api.privacy import KioskController, PrivacyController
 from services.api.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 from services.logs import structlog_plugin
@@ -47,6 +50,10 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             ),
             StaffController,
             MemberController,
+            CategoryController,
+            ListingController,
+            ExchangeController,
+            PoolController,
             KioskController,
             PrivacyController,
             health,

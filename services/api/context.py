@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 import structlog
-from litestar import Request
+from litestar import Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
+from litestar.params import Parameter
 
 from domain.ledger import AccountKind, system_account_id
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections.readstore import ReadDb
+from services.api import schemas
 from services.api.auth import Principal
 from services.api.problems import ReadModelBehind
+from services.ledger import Receipt
 from services.runtime import Backbone
 
 T = TypeVar("T")
 CORRELATION_HEADER = "X-Correlation-ID"
+
+After = Annotated[
+    int | None,
+    Parameter(
+        ge=0,
+        description="Wait (briefly) until the read model has applied this position, which a "
+        "command response returned, so the answer includes that command's effect.",
+    ),
+]
+Before = Annotated[int | None, Parameter(ge=1, description="`next_before` of the previous page")]
+Limit = Annotated[int, Parameter(ge=1, le=200)]
+
+
+def answer(receipt: Receipt) -> Response[schemas.Receipt]:
+    """A command's answer: what it recorded (or, for a retry, had recorded) and where."""
+    body = schemas.Receipt(id=str(receipt.id), position=receipt.position, replayed=receipt.replayed)
+    return Response(body, status_code=200 if receipt.replayed else 201)
+
+
+def next_before(rows: list[Any], limit: int, key: str = "position") -> int | None:
+    """Where the next page starts, when this one was full."""
+    return rows[-1][key] if len(rows) == limit else None
 
 
 def backbone(state: State) -> Backbone:

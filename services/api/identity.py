@@ -288,6 +288,7 @@ class MemberController(Controller):
             pin=data.pin,
             notice_version=data.notice_version,
             by=by,
+            limits=bone.settings.member_limits,
         )
         return Registered(
             id=str(done.id),

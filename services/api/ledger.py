@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody
 
 from domain.identity import Role
+from domain.ledger import Limits
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import balances, statements
 from services import ledger
 from services.api import schemas
 from services.api.auth import allow
-from services.api.context import account_id, check_owner, read
+from services.api.context import After, Before, Limit, account_id, answer, check_owner, read
 from services.runtime import Backbone
 
 HOLDERS = (Role.RESIDENT, Role.VOLUNTEER)  # people who hold an account of their own
 STAFF = (Role.COORDINATOR, Role.ADMIN)
-
-After = Annotated[
-    int | None,
-    Parameter(
-        ge=0,
-        description="Wait (briefly) until the read model has applied this position, which a "
-        "command response returned, so the answer includes that command's effect.",
-    ),
-]
-
-
-def _receipt(receipt: ledger.Receipt) -> Response[schemas.Receipt]:
-    body = schemas.Receipt(id=str(receipt.id), position=receipt.position, replayed=receipt.replayed)
-    return Response(body, status_code=200 if receipt.replayed else 201)
 
 
 class AccountController(Controller):
@@ -49,7 +36,9 @@ class AccountController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return _receipt(ledger.open_account(bone.timebank, data.owner, by))
+        return answer(
+            ledger.open_account(bone.timebank, data.owner, by, bone.settings.member_limits)
+        )
 
     @get(
         "/{ref:str}",
@@ -85,10 +74,8 @@ class AccountController(Controller):
         request: Request[Any, Any, Any],
         bone: NamedDependency[Backbone],
         after: After = None,
-        before: Annotated[
-            int | None, Parameter(ge=1, description="`next_before` of the previous page")
-        ] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        before: Before = None,
+        limit: Limit = 50,
     ) -> schemas.Statement:
         account = account_id(ref)
         check_owner(request, account)
@@ -106,6 +93,28 @@ class AccountController(Controller):
             entries=entries,
             next_before=entries[-1].version if len(entries) == limit else None,
         )
+
+    @put(
+        "/{ref:str}/limits",
+        sync_to_thread=True,
+        opt=allow(Role.COORDINATOR),
+        summary="Set an account's floor and cap, saying why",
+    )
+    def change_limits(
+        self,
+        ref: FromPath[str],
+        data: JSONBody[schemas.NewLimits],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        receipt = ledger.change_limits(
+            bone.timebank,
+            account_id=account_id(ref),
+            limits=Limits(floor=data.floor, cap=data.cap),
+            reason=data.reason,
+            by=by,
+        )
+        return answer(receipt)
 
     @post(
         "/{ref:str}/closure",
@@ -127,7 +136,7 @@ class AccountController(Controller):
             occurred_at=bone.clock(),
             by=by,
         )
-        return _receipt(receipt)
+        return answer(receipt)
 
 
 class TransferController(Controller):
@@ -161,7 +170,7 @@ class TransferController(Controller):
             now=now,
             by=by,
         )
-        return _receipt(receipt)
+        return answer(receipt)
 
     @post(
         "/{transfer_id:uuid}/corrections",
@@ -185,4 +194,4 @@ class TransferController(Controller):
             occurred_at=bone.clock(),
             by=by,
         )
-        return _receipt(receipt)
+        return answer(receipt)

@@ -65,6 +65,18 @@ class Closure(Strict):
     reason: Reason
 
 
+class NewLimits(Strict):
+    floor: Annotated[
+        int | None,
+        Meta(description="The lowest the balance may go, in minutes (≤ 0); null: no floor."),
+    ]
+    cap: Annotated[
+        int | None,
+        Meta(description="The highest the balance may go, in minutes (≥ 0); null: no cap."),
+    ]
+    reason: Reason
+
+
 class Receipt(msgspec.Struct, kw_only=True):
     id: str
     position: int

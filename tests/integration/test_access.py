@@ -21,8 +21,10 @@ from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
+from domain.exchange import Pair
 from domain.identity import CouncilTitle, Role
-from services import identity
+from domain.listing import ListingKind
+from services import exchange, identity, listings, pool
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from services.runtime import Backbone
@@ -258,11 +260,73 @@ BODIES: dict[str, Body] = {
     },
     "/api/v1/kiosks": lambda w, _: {"name": w.unique("Matrix kiosk ")},
     "/api/v1/kiosks/{kiosk_id:uuid}/retirement": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/accounts/{ref:str}/limits": lambda w, _: {
+        "floor": -600,
+        "cap": 90_000,
+        "reason": "access matrix",
+    },
+    "/api/v1/categories": lambda w, _: {
+        "code": w.unique("matrix-category-"),
+        "name_zh": "矩阵",
+        "name_en": "Matrix",
+    },
+    "/api/v1/categories/{code:str}/retirement": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/listings": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "kind": "offer",
+        "category": "errands",
+        "title": "access matrix",
+    },
+    "/api/v1/listings/{listing_id:uuid}/closure": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/exchanges": lambda w, account: {
+        "idempotency_key": uuid.uuid4().hex,
+        "pairs": [{"provider": str(account), "receiver": str(_other(w, account)), "minutes": 1}],
+    },
+    "/api/v1/exchanges/rules": lambda w, _: {
+        "max_minutes": 480,
+        "confirm_within_hours": 168,
+        "dispute_within_hours": 336,
+        "reason": "access matrix",
+    },
+    # The receiver is the account the call is about: the caller's own, or alice's for staff.
+    "/api/v1/exchanges/{exchange_id:uuid}/confirmation": lambda w, account: {
+        "idempotency_key": uuid.uuid4().hex,
+        "receiver": str(account),
+    },
+    "/api/v1/exchanges/{exchange_id:uuid}/disputes": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "reason": "access matrix",
+    },
+    "/api/v1/exchanges/{exchange_id:uuid}/resolution": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "outcome": "cancel",
+        "reason": "access matrix",
+    },
+    "/api/v1/exchanges/{exchange_id:uuid}/withdrawal": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "reason": "access matrix",
+    },
+    "/api/v1/pool/donations": lambda w, account: {
+        "idempotency_key": uuid.uuid4().hex,
+        "from_account": str(account),
+        "minutes": 1,
+    },
+    "/api/v1/pool/grants": lambda w, account: {
+        "idempotency_key": uuid.uuid4().hex,
+        "to_account": str(account),
+        "minutes": 1,
+        "reason": "access matrix",
+    },
 }
 # Headers a route needs from every caller: a sign-in at a kiosk carries the device's token.
 ROUTE_HEADERS: dict[str, Callable[[World], dict[str, str]]] = {
     "/api/v1/auth/kiosk": lambda w: {KIOSK_TOKEN_HEADER: w.kiosk.token},
 }
+
+
+def _other(world: World, account: UUID) -> UUID:
+    """Someone to exchange help with: bob, or alice when the account is bob's."""
+    return world.bob.account_id if account != world.bob.account_id else world.alice.account_id
 
 
 def _expected(opt: dict[str, Any], caller: Caller, scenario: str) -> int | None:
@@ -306,6 +370,73 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
             by=BY,
         ).id
 
+    def let_reads_catch_up() -> None:
+        """A GET of one object reads the read models: let them catch up first."""
+        wait_until(lambda: caught_up(world.bone), what="read models")
+
+    def code() -> str:
+        if not let_through:
+            return "errands"
+        fresh = world.unique("matrix-")
+        listings.add_category(
+            world.bone.timebank, code=fresh, name_zh="矩阵", name_en="Matrix", by=BY
+        )
+        return fresh
+
+    def listing_id() -> UUID:
+        """A fresh listing of the account the call is about (so its owner may close it)."""
+        if not let_through:
+            return uuid.uuid4()
+        posted = listings.post(
+            world.bone.timebank,
+            idempotency_key=uuid.uuid4().hex,
+            owner=account,
+            kind=ListingKind.OFFER,
+            category="errands",
+            title="access matrix",
+            description="",
+            building="",
+            place="",
+            availability="",
+            by=BY,
+        )
+        if template.endswith("}"):
+            let_reads_catch_up()
+        return posted.id
+
+    def exchange_id() -> UUID:
+        """A fresh exchange the account the call is about can act on: as its provider to
+        withdraw it, as its receiver otherwise; disputed already, for a resolution."""
+        if not let_through:
+            return uuid.uuid4()
+        bone = world.bone
+        provider, receiver = _other(world, account), account
+        if template.endswith("/withdrawal"):
+            provider, receiver = receiver, provider
+        recorded = exchange.record(
+            bone.timebank,
+            idempotency_key=uuid.uuid4().hex,
+            pairs=(Pair(provider, receiver, 1),),
+            listing_id=None,
+            description="access matrix",
+            occurred_at=bone.clock(),
+            now=bone.clock(),
+            by=BY,
+        )
+        if template.endswith("/resolution"):
+            exchange.dispute(
+                bone.timebank,
+                exchange_id=recorded.id,
+                party=None,
+                reason="access matrix",
+                idempotency_key=uuid.uuid4().hex,
+                now=bone.clock(),
+                by=BY,
+            )
+        if template.endswith("}"):
+            let_reads_catch_up()
+        return recorded.id
+
     fillers: dict[str, Callable[[], object]] = {
         "ref": account_ref,
         "member_id": lambda: (
@@ -315,6 +446,9 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         "staff_id": staff_id,
         "kiosk_id": lambda: register_kiosk(world.bone).id if let_through else world.kiosk.id,
         "path": lambda: "no-such-page",
+        "code": code,
+        "listing_id": listing_id,
+        "exchange_id": exchange_id,
     }
 
     def value(match: re.Match[str]) -> str:
@@ -346,6 +480,17 @@ def world(broker, stores, tmp_path):
     built.bob = built.member("Bob Matrix")
     built.vera = built.member("Vera Matrix")
     built.grant_id = transfer(bone, "matrix-grant", COMMUNITY, built.alice.account_id, 600).id
+    # Alice gives some of it to the pool, so there is something to grant; she keeps 480
+    # minutes to pay for the help the matrix has her confirm.
+    pool.donation(
+        bone.timebank,
+        idempotency_key="matrix-donation",
+        donor=built.alice.account_id,
+        minutes=120,
+        memo="access matrix",
+        now=bone.clock(),
+        by=BY,
+    )
     with run_workers(bone):
         wait_until(lambda: caught_up(bone), what="read models")
         yield built

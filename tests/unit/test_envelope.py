@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from domain import identity, ledger
+import domain
 from services.envelope import CONTEXTS, PAYLOADS
 
-AGGREGATES = [
-    ledger.TimeAccount,
-    ledger.Transfer,
-    identity.Staff,
-    identity.Member,
-    identity.PersonalDataAccess,
-    identity.Kiosk,
-]
+
+def _aggregates() -> list[type[Aggregate]]:
+    """Every aggregate class the domain package defines, so a new one cannot be missed."""
+    found = []
+    for module_info in pkgutil.iter_modules(domain.__path__):
+        module = importlib.import_module(f"domain.{module_info.name}")
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Aggregate)
+            and value.__module__ == module.__name__
+        ]
+    return found
+
+
+AGGREGATES = _aggregates()
 SECRETS = {"password_hash", "pin_hash", "sealed_details", "token_digest"}
 BASE_EVENTS = {"Event", "Created"}  # the bases eventsourcing gives every aggregate class
 

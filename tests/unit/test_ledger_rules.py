@@ -16,6 +16,7 @@ from domain.ledger import (
     TransferKind,
     account_id_for,
     check_legs,
+    internal_key,
     post_correction,
     post_transfer,
     settle_for_closure,
@@ -388,7 +389,7 @@ def test_settling_a_credit_moves_it_to_the_pool(bank):
     assert transfer.kind is TransferKind.CLOSURE
     assert transfer.legs == (Leg(a.id, -300), Leg(bank.pool.id, 300))
     assert transfer.memo == "leaving"
-    assert transfer.id == transfer_id_for(f"closure:{a.id}")
+    assert transfer.id == transfer_id_for(internal_key("closure", a.id))
     assert (a.balance, bank.pool.balance, bank.community.balance) == (0, 300, -300)
     assert entry_minutes(a) == [-300]
     assert entry_minutes(bank.pool) == [300]

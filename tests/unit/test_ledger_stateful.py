@@ -408,6 +408,8 @@ class LedgerMachine(RuleBasedStateMachine):
         account_id = self.pick(data, "account")
         if (floor is not None and floor > 0) or (cap is not None and cap < 0):
             expected = "invalid-limits"
+        elif self.accounts[account_id].kind is not AccountKind.MEMBER:
+            expected = "system-account"
         elif self.closed[account_id]:
             expected = "account-closed"
         elif not reason.strip():

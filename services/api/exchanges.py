@@ -1,0 +1,364 @@
+"""Help exchanges over HTTP: record, confirm, dispute, resolve, withdraw; and their rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Meta
+
+from domain.exchange import ExchangeRules, ExchangeStatus, Outcome, Pair
+from domain.identity import Role
+from domain.provenance import Provenance
+from domain.rules import NotFound, RuleViolated
+from projections import exchanges
+from services import exchange
+from services.api import schemas
+from services.api.auth import Principal, allow
+from services.api.context import After, Before, Limit, answer, next_before, read
+from services.runtime import Backbone
+
+PARTIES = (Role.RESIDENT, Role.VOLUNTEER)
+Minutes = Annotated[int, Meta(gt=0, le=24 * 60)]
+
+
+class PairIn(schemas.Strict):
+    provider: UUID
+    receiver: UUID
+    minutes: Minutes
+
+
+class NewExchange(schemas.Strict):
+    idempotency_key: schemas.IdempotencyKey
+    pairs: Annotated[
+        list[PairIn],
+        Meta(
+            min_length=1,
+            max_length=50,
+            description="Who helped whom for how long: one pair for two residents; a group "
+            "shares its provider (or its receiver) across pairs.",
+        ),
+    ]
+    listing_id: UUID | None = None
+    description: Annotated[str, Meta(max_length=500)] = ""
+    occurred_at: Annotated[datetime, Meta(tz=True)] | None = None
+
+
+class Confirmation(schemas.Strict):
+    idempotency_key: schemas.IdempotencyKey
+    receiver: UUID | None = None  # a coordinator names whom they confirm for
+
+
+class Dispute(schemas.Strict):
+    idempotency_key: schemas.IdempotencyKey
+    reason: schemas.Reason
+
+
+class Resolution(schemas.Strict):
+    idempotency_key: schemas.IdempotencyKey
+    outcome: Outcome
+    reason: schemas.Reason
+    minutes: Annotated[
+        list[Minutes] | None,
+        Meta(description="To adjust: the minutes that stand, one per pair in order."),
+    ] = None
+
+
+class Withdrawal(schemas.Strict):
+    idempotency_key: schemas.IdempotencyKey
+    reason: schemas.Reason
+
+
+class Rules(msgspec.Struct, kw_only=True):
+    max_minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
+    confirm_within_hours: Annotated[int, Meta(gt=0, le=24 * 90)]
+    dispute_within_hours: Annotated[int, Meta(gt=0, le=24 * 365)]
+
+
+class RulesChange(Rules, schemas.Strict):
+    reason: schemas.Reason
+
+
+class Party(msgspec.Struct, kw_only=True):
+    account_id: str
+    role: str
+    minutes: int
+    confirmed: bool
+
+
+class Step(msgspec.Struct, kw_only=True):
+    position: int
+    type: str
+    actor: str
+    channel: str
+    at: str
+    detail: dict[str, Any]
+
+
+class ExchangeSummary(msgspec.Struct, kw_only=True):
+    exchange_id: str
+    status: str
+    listing_id: str | None
+    description: str
+    minutes: int
+    occurred_at: str
+    recorded_at: str
+    recorded_by: str
+    expires_at: str
+    settled_at: str | None
+    dispute_until: str | None
+    settlement: str | None
+    dispute_reason: str | None
+    hold: str | None
+    outcome: str | None
+    resolution_reason: str | None
+    position: int
+
+
+class ExchangeDetail(ExchangeSummary, kw_only=True):
+    parties: list[Party]
+    steps: list[Step]
+
+
+class ExchangeList(msgspec.Struct, kw_only=True):
+    exchanges: list[ExchangeSummary]
+    next_before: int | None
+
+
+def _member_account(principal: Principal) -> UUID | None:
+    """The caller's own account when a resident or volunteer acts; None for staff."""
+    return principal.account_id if principal.is_member else None
+
+
+class ExchangeController(Controller):
+    path = "/api/v1/exchanges"
+    tags = ["exchanges"]  # noqa: RUF012
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        opt=allow(*PARTIES, Role.COORDINATOR),
+        summary="Record help given; nothing moves until the receiver confirms",
+    )
+    def record(
+        self,
+        request: Request[Principal, Any, Any],
+        data: JSONBody[NewExchange],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        pairs = tuple(Pair(pair.provider, pair.receiver, pair.minutes) for pair in data.pairs)
+        me = _member_account(request.user)
+        if me is not None and any(pair.provider != me for pair in pairs):
+            raise RuleViolated("not-the-provider", "You can record only help you gave yourself.")
+        now = bone.clock()
+        receipt = exchange.record(
+            bone.timebank,
+            idempotency_key=data.idempotency_key,
+            pairs=pairs,
+            listing_id=data.listing_id,
+            description=data.description,
+            occurred_at=data.occurred_at or now,
+            now=now,
+            by=by,
+        )
+        return answer(receipt)
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        opt=allow(*PARTIES, Role.COORDINATOR),
+        summary="Exchanges, newest first (residents: their own)",
+    )
+    def list_exchanges(
+        self,
+        request: Request[Principal, Any, Any],
+        bone: NamedDependency[Backbone],
+        after: After = None,
+        status: Annotated[ExchangeStatus | None, QueryParameter()] = None,
+        account: Annotated[UUID | None, QueryParameter(description="Staff: one account's")] = None,
+        before: Before = None,
+        limit: Limit = 50,
+    ) -> ExchangeList:
+        me = _member_account(request.user)
+        if me is not None and account not in (None, me):
+            raise PermissionDeniedException("You can only see your own exchanges.")
+        whose = me or account
+        rows = read(
+            bone,
+            ("exchanges",),
+            after,
+            lambda db: exchanges.listed(
+                db,
+                account=str(whose) if whose else None,
+                status=status,
+                before=before,
+                limit=limit,
+            ),
+        )
+        return ExchangeList(
+            exchanges=[msgspec.convert(row, ExchangeSummary, strict=False) for row in rows],
+            next_before=next_before(rows, limit),
+        )
+
+    @get("/rules", sync_to_thread=True, opt=allow(*tuple(Role)), summary="The rules in force")
+    def rules(self, bone: NamedDependency[Backbone]) -> Rules:
+        rules = exchange.rules_in_force(bone.timebank)
+        return Rules(
+            max_minutes=rules.max_minutes,
+            confirm_within_hours=rules.confirm_within_hours,
+            dispute_within_hours=rules.dispute_within_hours,
+        )
+
+    @put(
+        "/rules",
+        sync_to_thread=True,
+        opt=allow(Role.COORDINATOR, Role.ADMIN),
+        summary="Change the rules, saying why (exchanges already recorded keep theirs)",
+    )
+    def change_rules(
+        self,
+        data: JSONBody[RulesChange],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        rules = ExchangeRules(
+            data.max_minutes, data.confirm_within_hours, data.dispute_within_hours
+        )
+        return answer(exchange.change_rules(bone.timebank, rules=rules, reason=data.reason, by=by))
+
+    @get(
+        "/{exchange_id:uuid}",
+        sync_to_thread=True,
+        opt=allow(*PARTIES, Role.COORDINATOR),
+        summary="One exchange: its parties and every step (who, when, through which channel)",
+    )
+    def show(
+        self,
+        exchange_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        bone: NamedDependency[Backbone],
+        after: After = None,
+    ) -> ExchangeDetail:
+        row = read(bone, ("exchanges",), after, lambda db: exchanges.exchange(db, str(exchange_id)))
+        me = _member_account(request.user)
+        if row is None or (
+            me is not None and str(me) not in {party["account_id"] for party in row["parties"]}
+        ):
+            # Residents learn nothing about exchanges they are not part of, not even that
+            # they exist.
+            raise NotFound("exchange-not-found", f"There is no exchange {exchange_id}.")
+        for step in row["steps"]:
+            step["detail"] = msgspec.json.decode(step["detail"])
+        return msgspec.convert(row, ExchangeDetail, strict=False)
+
+    @post(
+        "/{exchange_id:uuid}/confirmation",
+        sync_to_thread=True,
+        opt=allow(*PARTIES, Role.COORDINATOR),
+        summary="Confirm help received (a coordinator: for the receiver named)",
+    )
+    def confirm(
+        self,
+        exchange_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        data: JSONBody[Confirmation],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        me = _member_account(request.user)
+        if me is not None and data.receiver not in (None, me):
+            raise RuleViolated("not-a-receiver", "You can confirm only help you received.")
+        receiver = me or data.receiver
+        if receiver is None:
+            raise RuleViolated("receiver-required", "Name the receiver you confirm for.")
+        receipt = exchange.confirm(
+            bone.timebank,
+            exchange_id=exchange_id,
+            receiver=receiver,
+            on_behalf=me is None,
+            idempotency_key=data.idempotency_key,
+            now=bone.clock(),
+            by=by,
+        )
+        return answer(receipt)
+
+    @post(
+        "/{exchange_id:uuid}/disputes",
+        sync_to_thread=True,
+        opt=allow(*PARTIES, Role.COORDINATOR),
+        summary="Dispute help: it is held out of balances until a coordinator resolves it",
+    )
+    def dispute(
+        self,
+        exchange_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        data: JSONBody[Dispute],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        receipt = exchange.dispute(
+            bone.timebank,
+            exchange_id=exchange_id,
+            party=_member_account(request.user),
+            reason=data.reason,
+            idempotency_key=data.idempotency_key,
+            now=bone.clock(),
+            by=by,
+        )
+        return answer(receipt)
+
+    @post(
+        "/{exchange_id:uuid}/resolution",
+        sync_to_thread=True,
+        opt=allow(Role.COORDINATOR),
+        summary="Resolve a dispute: uphold, adjust the minutes, or cancel",
+    )
+    def resolve(
+        self,
+        exchange_id: FromPath[UUID],
+        data: JSONBody[Resolution],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        receipt = exchange.resolve(
+            bone.timebank,
+            exchange_id=exchange_id,
+            outcome=data.outcome,
+            minutes=tuple(data.minutes) if data.minutes is not None else None,
+            reason=data.reason,
+            idempotency_key=data.idempotency_key,
+            now=bone.clock(),
+            by=by,
+        )
+        return answer(receipt)
+
+    @post(
+        "/{exchange_id:uuid}/withdrawal",
+        sync_to_thread=True,
+        opt=allow(*PARTIES, Role.COORDINATOR),
+        summary="Withdraw help recorded by mistake, before anyone confirmed it",
+    )
+    def withdraw(
+        self,
+        exchange_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        data: JSONBody[Withdrawal],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        receipt = exchange.withdraw(
+            bone.timebank,
+            exchange_id=exchange_id,
+            provider=_member_account(request.user),
+            reason=data.reason,
+            idempotency_key=data.idempotency_key,
+            by=by,
+        )
+        return answer(receipt)
