@@ -35,6 +35,7 @@ class TransferKind(StrEnum):
 
     TRANSFER = "transfer"  # a member gave minutes from their own account
     EXCHANGE = "exchange"  # settles a confirmed (or resolved) help exchange
+    HOURS = "hours"  # credits approved volunteer service, from the community account
     DONATION = "donation"  # a member gave minutes to the pool
     GRANT = "grant"  # a coordinator gave pool minutes to a resident in need
     CORRECTION = "correction"

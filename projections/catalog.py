@@ -2,11 +2,16 @@
 
 from projections.access_log import AccessLog
 from projections.balances import Balances
+from projections.certificates import Certificates
+from projections.council import Council
 from projections.exchanges import Exchanges
+from projections.hours import Hours
 from projections.marketplace import Marketplace
+from projections.monitoring import Monitoring
 from projections.pool import Pool
 from projections.staff_directory import StaffDirectory
 from projections.statements import Statements
+from projections.volunteers import Volunteers
 
 READ_MODELS = {
     model.name: model
@@ -18,5 +23,10 @@ READ_MODELS = {
         Marketplace(),
         Exchanges(),
         Pool(),
+        Volunteers(),
+        Hours(),
+        Certificates(),
+        Monitoring(),
+        Council(),
     )
 }

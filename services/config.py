@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -18,6 +19,7 @@ _STATION_DEFAULTS = (
     "confirm_within_hours",
     "dispute_within_hours",
     "expiry_sweep_seconds",
+    "timezone",
 )
 
 
@@ -40,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     confirm_within_hours: int = 7 * 24
     dispute_within_hours: int = 14 * 24
     expiry_sweep_seconds: float = 60.0  # how often unconfirmed exchanges are checked
+    timezone: str = "Asia/Shanghai"  # the station's: dates people write, months reports count
 
     @property
     def event_store_url(self) -> str:
@@ -68,6 +71,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def member_limits(self) -> Limits:
         return Limits(floor=self.member_floor, cap=self.member_cap)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def exchange_rules(self) -> ExchangeRules:

@@ -6,7 +6,7 @@ without breaking a read model; a payload change bumps the event's ``schema``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -243,6 +243,246 @@ class ListingClosed(Payload):
     reason: str
 
 
+class VolunteerRegistered(Payload):
+    """The sealed Art. 5 details stay in the event store."""
+
+    member_id: UUID
+    account_id: UUID
+    consent_version: str
+    skills: list[str]
+    categories: list[str]
+    building: str
+    registered_on: date
+
+
+class VolunteerStatusChanged(Payload):
+    status: str
+    reason: str
+
+
+class VolunteerProfileUpdated(Payload):
+    skills: list[str]
+    categories: list[str]
+    building: str
+
+
+class AwardGiven(Payload):
+    name: str
+    awarded_on: date
+    awarded_by: str
+
+
+class VolunteerEvaluated(Payload):
+    rating: str
+    stars: int | None
+    evaluated_on: date
+    note: str
+
+
+class ServiceSpanKept(Payload):
+    entry_id: UUID
+    started_at: datetime
+    minutes: int
+
+
+class ServiceSpanDropped(Payload):
+    entry_id: UUID
+
+
+class TrainingHeld(Payload):
+    name: str
+    content: str
+    minutes: int
+    organiser: str
+    held_on: date
+    attendees: list[UUID]
+
+
+class ServiceData(msgspec.Struct, frozen=True):
+    activity: str
+    started_at: datetime
+    minutes: int
+    place: str
+    content: str
+    organiser: str
+    responsible: str
+    category: str
+    building: str
+    beneficiary: UUID | None
+
+
+class HoursSubmitted(Payload):
+    volunteer_id: UUID
+    account_id: UUID
+    service: ServiceData
+    flags: list[str]
+    recorded_on: date
+
+
+class HoursApproved(Payload):
+    transfer_id: UUID
+    minutes: int
+
+
+class HoursRejected(Payload):
+    reason: str
+
+
+class HoursAmended(Payload):
+    service: ServiceData
+    flags: list[str]
+    reason: str
+    requested_by: str
+    transfers: list[UUID]
+
+
+class HoursVoided(Payload):
+    reason: str
+    requested_by: str
+    transfers: list[UUID]
+
+
+class CoveredEntryData(msgspec.Struct, frozen=True):
+    entry_id: UUID
+    minutes: int
+
+
+class CertificateIssued(Payload):
+    code: str
+    volunteer_id: UUID
+    period_from: date
+    period_to: date
+    entries: list[CoveredEntryData]
+    minutes: int
+    recording_body: str
+    as_of: int
+
+
+class VotingRulesData(msgspec.Struct, frozen=True):
+    quorum_count: int
+    quorum_share: float
+    threshold: str
+    base: str
+    abstentions_count: bool
+    votes_may_change: bool
+    secret: bool
+    seconding_threshold: int
+    seconding_days: int
+
+
+class CouncilRulesSet(Payload):
+    rules: VotingRulesData
+
+
+class CouncilRulesChanged(CouncilRulesSet):
+    reason: str
+
+
+class MotionSubmitted(Payload):
+    mover: UUID
+    title: str
+    text: str
+    amends: UUID | None
+    reconsiders: UUID | None
+    second_by: datetime
+    seconding_threshold: int
+
+
+class MotionSupported(Payload):
+    supporter: UUID
+
+
+class MotionSeconded(Payload):
+    pass
+
+
+class MotionLapsed(Payload):
+    at: datetime
+
+
+class MotionAdmitted(Payload):
+    pass
+
+
+class MotionDeclined(Payload):
+    reason: str
+
+
+class MotionScheduled(Payload):
+    meeting: UUID
+
+
+class AmendmentProposed(Payload):
+    amendment: UUID
+
+
+class VotingOpened(Payload):
+    rules: VotingRulesData
+    entitled: list[UUID]
+    present: list[UUID]
+
+
+class BallotCast(Payload):
+    voter: UUID
+    choice: str
+    replaces: str | None  # the voter's earlier choice, when the rules let them change it
+
+
+class VotingClosed(Payload):
+    result: str
+
+
+class MotionWithdrawn(Payload):
+    reason: str
+
+
+class OwnerAssigned(Payload):
+    owner: str
+    due: date | None
+
+
+class ProgressReported(Payload):
+    percent: int
+    note: str
+
+
+class MilestoneAdded(Payload):
+    name: str
+    due: date
+
+
+class MilestoneReached(Payload):
+    name: str
+
+
+class ImplementationUpdated(Payload):
+    status: str
+    reason: str
+
+
+class MeetingCalled(Payload):
+    title: str
+    starts_at: datetime
+    place: str
+    entitled: list[UUID]
+
+
+class AgendaItemAdded(Payload):
+    motion: UUID
+
+
+class AgendaReordered(Payload):
+    agenda: list[UUID]
+
+
+class AttendanceRecorded(Payload):
+    present: list[UUID]
+
+
+class MeetingClosed(Payload):
+    pass
+
+
 _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
     "identity": (
         StaffRegistered,
@@ -283,6 +523,50 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         CategoryRetired,
         ListingPosted,
         ListingClosed,
+    ),
+    "volunteer": (
+        VolunteerRegistered,
+        VolunteerStatusChanged,
+        VolunteerProfileUpdated,
+        AwardGiven,
+        VolunteerEvaluated,
+        ServiceSpanKept,
+        ServiceSpanDropped,
+        TrainingHeld,
+    ),
+    "hours": (
+        HoursSubmitted,
+        HoursApproved,
+        HoursRejected,
+        HoursAmended,
+        HoursVoided,
+        CertificateIssued,
+    ),
+    "council": (
+        CouncilRulesSet,
+        CouncilRulesChanged,
+        MotionSubmitted,
+        MotionSupported,
+        MotionSeconded,
+        MotionLapsed,
+        MotionAdmitted,
+        MotionDeclined,
+        MotionScheduled,
+        AmendmentProposed,
+        VotingOpened,
+        BallotCast,
+        VotingClosed,
+        MotionWithdrawn,
+        OwnerAssigned,
+        ProgressReported,
+        MilestoneAdded,
+        MilestoneReached,
+        ImplementationUpdated,
+        MeetingCalled,
+        AgendaItemAdded,
+        AgendaReordered,
+        AttendanceRecorded,
+        MeetingClosed,
     ),
 }
 PAYLOADS: dict[str, type[Payload]] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
@@ -23,7 +24,10 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from domain.certificate import CoveredEntry
+from domain.council import VotingRules
 from domain.exchange import Pair
+from domain.hours import Service
 from domain.ledger import Leg, Limits, TimeAccount
 from domain.provenance import Provenance
 from services.persistence import prepare_store
@@ -67,6 +71,52 @@ class _PairAsList(Transcoding):
         return Pair(provider=data[0], receiver=data[1], minutes=data[2])
 
 
+class _VotingRulesAsDict(Transcoding):
+    type = VotingRules
+    name = "voting_rules"
+
+    def encode(self, obj: VotingRules) -> dict[str, Any]:
+        return dict(vars(obj))
+
+    def decode(self, data: dict[str, Any]) -> VotingRules:
+        return VotingRules(**data)
+
+
+class _DateAsISO(Transcoding):
+    """Calendar days (a training's, a birthday's), which eventsourcing does not transcode."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class _ServiceAsDict(Transcoding):
+    type = Service
+    name = "service"
+
+    def encode(self, obj: Service) -> dict[str, Any]:
+        return dict(vars(obj))
+
+    def decode(self, data: dict[str, Any]) -> Service:
+        return Service(**data)
+
+
+class _CoveredEntryAsList(Transcoding):
+    type = CoveredEntry
+    name = "covered_entry"
+
+    def encode(self, obj: CoveredEntry) -> list[Any]:
+        return [obj.entry_id, obj.minutes]
+
+    def decode(self, data: list[Any]) -> CoveredEntry:
+        return CoveredEntry(entry_id=data[0], minutes=data[1])
+
+
 class _LimitsAsList(Transcoding):
     type = Limits
     name = "limits"
@@ -104,6 +154,10 @@ class Timebank(Application[UUID]):
             _LegAsList(),
             _LimitsAsList(),
             _PairAsList(),
+            _DateAsISO(),
+            _VotingRulesAsDict(),
+            _ServiceAsDict(),
+            _CoveredEntryAsList(),
         ):
             transcoder.register(transcoding)
 

@@ -291,4 +291,4 @@ def open_personal_data(
     member = member_of(app, member_id)
     access = PersonalDataAccess(member_id=member_id, purpose=purpose, by=by)
     position = app.record(access)
-    return member, vault.open(member_id, member.sealed_details), position
+    return member, vault.open(member_id, member.sealed_details, PersonalDetails), position

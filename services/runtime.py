@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import exchange, ledger, listings
+from services import council, exchange, ledger, listings
 from services.config import Settings
 from services.eventstore import Timebank
 from services.vault import Vault
@@ -45,6 +45,7 @@ def build_backbone(settings: Settings, nats_url: str) -> Backbone:
     ledger.open_system_accounts(timebank, startup)
     exchange.start_rulebook(timebank, settings.exchange_rules, startup)
     listings.start_categories(timebank, startup)
+    council.start_council(timebank, startup)
     reads = open_read_store(settings.read_store_url, list(READ_MODELS.values()))
     vault = Vault(settings.key_store_url)
     return Backbone(

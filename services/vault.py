@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from base64 import b64decode, b64encode
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -17,6 +17,8 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.utils import Environment
 
 from projections.readstore import ReadStore, open_read_store
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,25 +48,32 @@ class Vault:
     def __init__(self, key_store_url: str) -> None:
         self.store: ReadStore = open_read_store(key_store_url, [_Keys()])
 
-    def seal(self, person_id: UUID, details: PersonalDetails) -> str:
-        key = AESCipher.create_key(32)
-        with self.store.transaction(commit=True) as db:
-            db.execute(
-                "INSERT INTO person_keys VALUES (%(id)s, %(key)s)",
-                {"id": str(person_id), "key": key},
-            )
+    def seal(self, person_id: UUID, details: msgspec.Struct) -> str:
+        """Encrypt ``details`` with the person's key, made on first use: everything sealed for
+        one person goes with the one key when they are erased."""
+        key = self._key(person_id)
+        if key is None:
+            key = AESCipher.create_key(32)
+            with self.store.transaction(commit=True) as db:
+                db.execute(
+                    "INSERT INTO person_keys VALUES (%(id)s, %(key)s)",
+                    {"id": str(person_id), "key": key},
+                )
         return b64encode(_cipher(key).encrypt(msgspec.json.encode(details))).decode()
 
-    def open(self, person_id: UUID, sealed: str) -> PersonalDetails | None:
+    def open(self, person_id: UUID, sealed: str, kind: type[S]) -> S | None:
         """The details, or None once the person's key has been erased."""
+        key = self._key(person_id)
+        if key is None:
+            return None
+        return msgspec.json.decode(_cipher(key).decrypt(b64decode(sealed)), type=kind)
+
+    def _key(self, person_id: UUID) -> str | None:
         with self.store.transaction(commit=False) as db:
             row = db.one(
                 "SELECT key FROM person_keys WHERE person_id = %(id)s", {"id": str(person_id)}
             )
-        if row is None:
-            return None
-        plaintext = _cipher(row["key"]).decrypt(b64decode(sealed))
-        return msgspec.json.decode(plaintext, type=PersonalDetails)
+        return None if row is None else str(row["key"])
 
     def erase(self, person_id: UUID) -> bool:
         """Delete the person's key, from the key store's files as well as its table."""

@@ -11,9 +11,12 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 
 from services.api.auth import jwt_auth, public
+from services.api.certificates import CertificateController, ReportController
 from services.api.context import backbone, provenance
+from services.api.council import CouncilRulesController, MeetingController, MotionController
 from services.api.exchanges import ExchangeController
 from services.api.health import health
+from services.api.hours import HoursController, VolunteerHoursController
 from services.api.identity import (
     NOT_A_SIGN_IN,
     AuthController,
@@ -25,6 +28,7 @@ from services.api.marketplace import CategoryController, ListingController
 from services.api.pool import PoolController
 from services.api.privacy import KioskController, PrivacyController
 from services.api.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
+from services.api.volunteers import TrainingController, VolunteerController
 from services.logs import structlog_plugin
 from services.runtime import Backbone
 
@@ -54,6 +58,15 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             ListingController,
             ExchangeController,
             PoolController,
+            VolunteerController,
+            TrainingController,
+            HoursController,
+            VolunteerHoursController,
+            CertificateController,
+            ReportController,
+            MotionController,
+            MeetingController,
+            CouncilRulesController,
             KioskController,
             PrivacyController,
             health,

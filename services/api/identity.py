@@ -17,7 +17,7 @@ from domain.identity import CouncilTitle, Kiosk, Member, Role
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import staff_directory
-from services import identity
+from services import identity, volunteers
 from services.api.auth import (
     KIOSK_TOKEN_HEADER,
     Principal,
@@ -28,6 +28,7 @@ from services.api.auth import (
 )
 from services.api.context import read
 from services.api.schemas import Reason, Strict
+from services.eventstore import Timebank
 from services.runtime import Backbone
 from services.vault import PersonalDetails
 
@@ -117,10 +118,18 @@ def recorded(done: identity.Registered, status: int = 201) -> Response[Registere
     return Response(Registered(id=str(done.id), position=done.position), status_code=status)
 
 
-def principal_of(member: Member, kiosk: Kiosk) -> Principal:
+def member_roles(app: Timebank, member_id: UUID) -> frozenset[Role]:
+    """A resident; a volunteer too while registered as one (so the role follows the registry
+    at every refresh, not only at sign-in)."""
+    if volunteers.is_volunteer(app, member_id):
+        return frozenset({Role.RESIDENT, Role.VOLUNTEER})
+    return frozenset({Role.RESIDENT})
+
+
+def principal_of(app: Timebank, member: Member, kiosk: Kiosk) -> Principal:
     return Principal(
         subject=f"member:{member.id}",
-        roles=frozenset({Role.RESIDENT}),
+        roles=member_roles(app, member.id),
         channel=f"kiosk:{kiosk.id}",
         member_id=member.id,
         account_id=account_id_for(str(member.id), AccountKind.MEMBER),
@@ -173,7 +182,7 @@ class AuthController(Controller):
             now=bone.clock(),
             by=by,
         )
-        return _signed_in(auth, principal_of(member, kiosk))
+        return _signed_in(auth, principal_of(bone.timebank, member, kiosk))
 
     @post(
         "/refresh",
@@ -192,7 +201,11 @@ class AuthController(Controller):
         kiosk_id = request.user.kiosk_id
         if kiosk_id is not None and not identity.kiosk_active(bone.timebank, kiosk_id):
             raise identity.SignInRefused("unknown-kiosk", "This kiosk has been retired.")
-        return _signed_in(auth, request.user)
+        principal = request.user
+        if principal.member_id is not None:
+            roles = member_roles(bone.timebank, principal.member_id)
+            principal = msgspec.structs.replace(principal, roles=roles)
+        return _signed_in(auth, principal)
 
 
 class StaffController(Controller):

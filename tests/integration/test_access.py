@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,14 +22,17 @@ from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
+from domain.council import Choice
 from domain.exchange import Pair
+from domain.hours import Service
 from domain.identity import CouncilTitle, Role
 from domain.listing import ListingKind
-from services import exchange, identity, listings, pool
+from services import certificates, council, exchange, hours, identity, listings, pool, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from services.runtime import Backbone
 from services.vault import PersonalDetails
+from services.volunteers import VolunteerDetails
 from tests.integration.support import (
     BY,
     COMMUNITY,
@@ -146,9 +150,113 @@ class World:
     grant_id: UUID
     kiosk: KioskDevice  # where the residents and the volunteer signed in
     counter: itertools.count
+    volunteer_id: UUID | None = None  # vera's: she is registered as a volunteer
+    entry_id: UUID | None = None  # an approved service entry of vera's
+    certificate: str = ""  # the code of a certificate issued to vera
+    meeting_id: UUID | None = None  # a council meeting alice, bob and vera may vote at, present
+
+    # How far a fresh motion goes along its lifecycle (``motion``), in order.
+    STAGES = ("submitted", "seconded", "admitted", "scheduled", "voting", "adopted", "implementing")
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}{next(self.counter)}"
+
+    def today(self) -> str:
+        return self.bone.clock().astimezone(self.bone.settings.zone).date().isoformat()
+
+    def volunteer(self, person: Person) -> UUID:
+        """Register ``person`` as a volunteer; their volunteer id."""
+        return volunteers.register(
+            self.bone.timebank,
+            self.bone.vault,
+            member_id=person.member_id,
+            details=VolunteerDetails(
+                name="Matrix Volunteer",
+                gender="女",
+                birth_date=date(1960, 3, 8),
+                id_number="110101196003080028",
+                area="Block 3",
+                contact="13800000002",
+            ),
+            consent_version="volunteer-1",
+            skills=("reading",),
+            categories=("companionship",),
+            building="Block 3",
+            today=date.fromisoformat(self.today()),
+            by=BY,
+        ).id
+
+    def entry(self, *, approved: bool = False) -> UUID:
+        """A fresh entry of vera's, yesterday, awaiting approval (or approved)."""
+        receipt = hours.submit(
+            self.bone.timebank,
+            idempotency_key=uuid.uuid4().hex,
+            volunteer_id=self.volunteer_id,
+            service=Service(**_service(self)),
+            now=self.bone.clock(),
+            by=BY,
+        )
+        if approved:
+            hours.approve(self.bone.timebank, entry_id=receipt.id, by=BY)
+        return receipt.id
+
+    def meeting(self, *, present: bool = False) -> UUID:
+        """A fresh council meeting where alice, bob and vera are entitled (and present)."""
+        timebank = self.bone.timebank
+        entitled = (self.alice.member_id, self.bob.member_id, self.vera.member_id)
+        meeting_id = council.call(
+            timebank,
+            idempotency_key=uuid.uuid4().hex,
+            title="Matrix meeting",
+            starts_at=self.bone.clock(),
+            place="Block 3",
+            entitled=entitled,
+            by=BY,
+        ).id
+        if present:
+            council.meeting_act(timebank, meeting_id, lambda m: m.record_attendance(entitled, BY))
+        return meeting_id
+
+    def motion(
+        self, stage: str, *, mover: UUID | None = None, late: bool = False, milestone: bool = False
+    ) -> UUID:
+        """A fresh motion taken to ``stage`` through the service layer (``late``: submitted so
+        long ago that its time to gather support is over)."""
+        timebank, now = self.bone.timebank, self.bone.clock()
+        motion_id = council.submit(
+            timebank,
+            idempotency_key=uuid.uuid4().hex,
+            mover=mover or uuid.uuid4(),
+            title="Matrix motion",
+            text="access matrix",
+            amends=None,
+            reconsiders=None,
+            now=now - timedelta(days=400) if late else now,
+            by=BY,
+        ).id
+        reached = self.STAGES.index(stage)
+        if reached >= self.STAGES.index("seconded"):
+            for _ in range(council.rules_in_force(timebank).seconding_threshold):
+                supporter = uuid.uuid4()
+                council.act(timebank, motion_id, lambda m, s=supporter: m.support(s, now, BY))
+        if reached >= self.STAGES.index("admitted"):
+            council.act(timebank, motion_id, lambda m: m.admit(BY))
+        if reached >= self.STAGES.index("scheduled"):
+            assert self.meeting_id is not None
+            council.schedule(timebank, motion_id=motion_id, meeting_id=self.meeting_id, by=BY)
+        if reached >= self.STAGES.index("voting"):
+            council.open_vote(timebank, motion_id=motion_id, by=BY)
+        if reached >= self.STAGES.index("adopted"):
+            council.vote(
+                timebank, motion_id=motion_id, voter=self.alice.member_id, choice=Choice.YES, by=BY
+            )
+            council.act(timebank, motion_id, lambda m: m.close_vote(BY))
+        if reached >= self.STAGES.index("implementing"):
+            council.assign(timebank, motion_id=motion_id, owner="staff:works", due=None, by=BY)
+        if milestone:
+            due = date.fromisoformat(self.today()) + timedelta(days=30)
+            council.act(timebank, motion_id, lambda m: m.add_milestone("matrix", due, BY))
+        return motion_id
 
     def member(self, name: str) -> Person:
         done = identity.register_member(
@@ -317,11 +425,161 @@ BODIES: dict[str, Body] = {
         "minutes": 1,
         "reason": "access matrix",
     },
+    "/api/v1/volunteers": lambda w, _: {
+        "member_id": str(w.member("Matrix Recruit").member_id),
+        "name": "Matrix Recruit",
+        "gender": "男",
+        "birth_date": "1958-05-01",
+        "id_number": "110101195805010011",
+        "area": "Block 3",
+        "contact": "13800000003",
+        "consent_version": "volunteer-1",
+    },
+    "/api/v1/volunteers/{volunteer_id:uuid}/status": lambda w, _: {
+        "status": "paused",
+        "reason": "access matrix",
+    },
+    "/api/v1/volunteers/{volunteer_id:uuid}/profile": lambda w, _: {
+        "skills": ["reading"],
+        "categories": ["meals"],
+        "building": "Block 4",
+    },
+    "/api/v1/volunteers/{volunteer_id:uuid}/awards": lambda w, _: {
+        "name": "Matrix award",
+        "awarded_on": w.today(),
+        "awarded_by": "Street office",
+    },
+    "/api/v1/volunteers/{volunteer_id:uuid}/evaluations": lambda w, _: {
+        "rating": "good",
+        "evaluated_on": w.today(),
+    },
+    "/api/v1/volunteers/{volunteer_id:uuid}/hours": lambda w, _: _period(w),
+    "/api/v1/volunteers/{volunteer_id:uuid}/hours/export": lambda w, _: _period(w),
+    "/api/v1/trainings": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "name": "Matrix training",
+        "minutes": 60,
+        "organiser": "Station",
+        "held_on": w.today(),
+        "attendees": [str(w.volunteer_id)],
+    },
+    # Vera's own, for a volunteer; a coordinator names her.
+    "/api/v1/hours": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "volunteer_id": str(w.volunteer_id),
+        **_service(w, json=True),
+    },
+    "/api/v1/hours/approvals": lambda w, _: {"entry_ids": [str(w.entry())]},
+    "/api/v1/hours/rejections": lambda w, _: {
+        "entry_ids": [str(w.entry())],
+        "reason": "access matrix",
+    },
+    "/api/v1/hours/{entry_id:uuid}/approval": lambda w, _: None,
+    "/api/v1/hours/{entry_id:uuid}/rejection": lambda w, _: {"reason": "access matrix"},
+    # The entry the path names is of 30 minutes: 40 is a change.
+    "/api/v1/hours/{entry_id:uuid}/amendments": lambda w, _: {
+        **_service(w, json=True),
+        "minutes": 40,
+        "reason": "access matrix",
+        "requested_by": "Vera",
+    },
+    "/api/v1/hours/{entry_id:uuid}/voiding": lambda w, _: {
+        "reason": "access matrix",
+        "requested_by": "Vera",
+    },
+    "/api/v1/certificates": lambda w, _: {
+        "volunteer_id": str(w.volunteer_id),
+        **_period(w, names=("period_from", "period_to")),
+        "recording_body": "Station",
+    },
+    "/api/v1/reports/monitoring": lambda w, _: _months(w),
+    "/api/v1/motions": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "title": "Matrix motion",
+        "text": "access matrix",
+    },
+    "/api/v1/motions/{motion_id:uuid}/declining": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/motions/{motion_id:uuid}/scheduling": lambda w, _: {"meeting_id": str(w.meeting_id)},
+    "/api/v1/motions/{motion_id:uuid}/ballots": lambda w, _: {"choice": "yes"},
+    "/api/v1/motions/{motion_id:uuid}/withdrawal": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/motions/{motion_id:uuid}/owner": lambda w, _: {"owner": "staff:works"},
+    "/api/v1/motions/{motion_id:uuid}/progress": lambda w, _: {"percent": 50, "note": "half"},
+    "/api/v1/motions/{motion_id:uuid}/milestones": lambda w, _: {
+        "name": "Matrix milestone",
+        "due": w.today(),
+    },
+    "/api/v1/motions/{motion_id:uuid}/milestones/reached": lambda w, _: {"name": "matrix"},
+    "/api/v1/motions/{motion_id:uuid}/outcome": lambda w, _: {"status": "done"},
+    "/api/v1/meetings": lambda w, _: {
+        "idempotency_key": uuid.uuid4().hex,
+        "title": "Matrix meeting",
+        "starts_at": "2026-09-05T19:00:00+08:00",
+        "place": "Block 3",
+        "entitled": [str(w.alice.member_id), str(w.bob.member_id)],
+    },
+    # The path names a fresh meeting with nothing on its agenda.
+    "/api/v1/meetings/{meeting_id:uuid}/agenda": lambda w, _: {"motions": []},
+    "/api/v1/meetings/{meeting_id:uuid}/attendance": lambda w, _: {
+        "present": [str(w.alice.member_id)]
+    },
+    # A change each time (the same rules again are refused): a longer time to gather support.
+    "/api/v1/council/rules": lambda w, _: {
+        **msgspec.to_builtins(vars(council.rules_in_force(w.bone.timebank))),
+        "seconding_days": 40 + next(w.counter) % 300,
+        "reason": "access matrix",
+    },
+    "/api/v1/reports/monitoring/export": lambda w, _: _months(w),
+}
+# Requests that are not JSON: their keyword arguments to ``client.request`` in full.
+REQUESTS: dict[str, Body] = {
+    "/api/v1/hours/imports": lambda w, _: {
+        "params": {"key": w.unique("matrix-import-")},
+        "files": {"data": ("attendance.csv", _attendance(w), "text/csv")},
+    },
 }
 # Headers a route needs from every caller: a sign-in at a kiosk carries the device's token.
 ROUTE_HEADERS: dict[str, Callable[[World], dict[str, str]]] = {
     "/api/v1/auth/kiosk": lambda w: {KIOSK_TOKEN_HEADER: w.kiosk.token},
 }
+
+
+def _service(world: World, *, json: bool = False) -> dict[str, Any]:
+    """Half an hour of service yesterday, at the station's time."""
+    zone = world.bone.settings.zone
+    started_at = (world.bone.clock() - timedelta(days=1)).astimezone(zone).replace(microsecond=0)
+    return {
+        "activity": "access matrix",
+        "started_at": started_at.isoformat() if json else started_at,
+        "minutes": 30,
+        "place": "Block 3",
+        "content": "",
+        "organiser": "Station",
+        "responsible": "coord.one",
+        "category": "companionship",
+        "building": "Block 3",
+    }
+
+
+def _attendance(world: World) -> bytes:
+    """An attendance list of one row: vera's half hour yesterday."""
+    started_at = _service(world)["started_at"]
+    return (
+        "member_number,activity,date,start,minutes,place,content,organiser,responsible,"
+        "category,building\n"
+        f"{world.vera.member_number},access matrix,{started_at.date()},"
+        f"{started_at:%H:%M},30,Block 3,reading,Station,coord.one,companionship,Block 3\n"
+    ).encode()
+
+
+def _period(world: World, names: tuple[str, str] = ("first", "last")) -> dict[str, str]:
+    """The week up to today (vera's service of yesterday in it)."""
+    today = world.bone.clock().astimezone(world.bone.settings.zone).date()
+    return {names[0]: (today - timedelta(days=7)).isoformat(), names[1]: today.isoformat()}
+
+
+def _months(world: World) -> dict[str, str]:
+    year = world.bone.clock().astimezone(world.bone.settings.zone).year
+    return {"first": f"{year}-01", "last": f"{year}-12"}
 
 
 def _other(world: World, account: UUID) -> UUID:
@@ -375,6 +633,8 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         wait_until(lambda: caught_up(world.bone), what="read models")
 
     def code() -> str:
+        if template.startswith("/api/v1/certificates"):
+            return world.certificate  # issued to vera when the world was built
         if not let_through:
             return "errands"
         fresh = world.unique("matrix-")
@@ -437,6 +697,69 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
             let_reads_catch_up()
         return recorded.id
 
+    def volunteer_id() -> UUID:
+        """Vera, whom a volunteer caller may read as herself; a fresh volunteer for the
+        changes a coordinator makes (pausing vera would stop her recording service)."""
+        if not let_through:
+            return uuid.uuid4()
+        if template.endswith(("/status", "/profile", "/awards", "/evaluations")):
+            return world.volunteer(world.member("Matrix Volunteer"))
+        assert world.volunteer_id is not None
+        return world.volunteer_id
+
+    def entry_id() -> UUID:
+        """Vera's approved entry to read; a fresh one of hers to decide on or change."""
+        if not let_through:
+            return uuid.uuid4()
+        if template.endswith("}") or template.endswith(("/history", "/history.csv")):
+            assert world.entry_id is not None
+            return world.entry_id
+        return world.entry(approved=template.endswith("/voiding"))
+
+    def motion_id() -> UUID:
+        """A fresh motion in the state the route acts on."""
+        if not let_through:
+            return uuid.uuid4()
+        tail = template.split("}", 1)[1]
+        stage = {
+            "/support": "submitted",
+            "/admission": "seconded",
+            "/declining": "seconded",
+            "/scheduling": "admitted",
+            "/voting": "scheduled",
+            "/voting/close": "voting",
+            "/ballots": "voting",
+            "/tally": "voting",
+            "/withdrawal": "submitted",
+            "/lapse": "submitted",
+            "/owner": "adopted",
+        }.get(tail, "implementing")
+        if tail == "":
+            stage = "submitted"
+        mover = None
+        if tail == "/withdrawal":
+            mover = next(
+                p.member_id for p in (world.alice, world.bob, world.vera) if p.account_id == account
+            )
+        made = world.motion(
+            stage,
+            mover=mover,
+            late=tail == "/lapse",
+            milestone=tail == "/milestones/reached",
+        )
+        if tail in ("", "/tally"):
+            let_reads_catch_up()
+        return made
+
+    def meeting_id() -> UUID:
+        """The world's meeting to read; a fresh one to change or close."""
+        if not let_through:
+            return uuid.uuid4()
+        if template.endswith("/minutes"):
+            assert world.meeting_id is not None
+            return world.meeting_id
+        return world.meeting()
+
     fillers: dict[str, Callable[[], object]] = {
         "ref": account_ref,
         "member_id": lambda: (
@@ -449,6 +772,10 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         "code": code,
         "listing_id": listing_id,
         "exchange_id": exchange_id,
+        "volunteer_id": volunteer_id,
+        "entry_id": entry_id,
+        "motion_id": motion_id,
+        "meeting_id": meeting_id,
     }
 
     def value(match: re.Match[str]) -> str:
@@ -491,6 +818,20 @@ def world(broker, stores, tmp_path):
         now=bone.clock(),
         by=BY,
     )
+    # Vera volunteers: an approved half hour of hers, certified.
+    built.volunteer_id = built.volunteer(built.vera)
+    built.entry_id = built.entry(approved=True)
+    today = bone.clock().astimezone(bone.settings.zone).date()
+    _, built.certificate = certificates.issue(
+        bone.timebank,
+        volunteer_id=built.volunteer_id,
+        period_from=today - timedelta(days=7),
+        period_to=today,
+        recording_body="Station",
+        today=today,
+        by=BY,
+    )
+    built.meeting_id = built.meeting(present=True)
     with run_workers(bone):
         wait_until(lambda: caught_up(bone), what="read models")
         yield built
@@ -514,6 +855,8 @@ def test_access_matrix(world):
                     body = BODIES.get(template, lambda *_: {})(world, account)
                     where_to = "params" if method == "GET" else "json"
                     kwargs = {} if body is None else {where_to: body}
+                    if template in REQUESTS:
+                        kwargs = REQUESTS[template](world, account)
                     extra = ROUTE_HEADERS.get(template, lambda _: {})(world)
                     headers = {**caller.headers, **extra}
                     answer = client.request(method, path, headers=headers, **kwargs)

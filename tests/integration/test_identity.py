@@ -402,7 +402,7 @@ def test_personal_details_reach_neither_the_event_store_nor_the_stream(running, 
 
     # The details are kept, sealed: the vault opens them with the member's own key.
     sealed = bone.timebank.repository.get(uuid.UUID(member["id"])).sealed_details
-    opened = bone.vault.open(uuid.UUID(member["id"]), sealed)
+    opened = bone.vault.open(uuid.UUID(member["id"]), sealed, PersonalDetails)
     assert opened is not None and (opened.display_name, opened.phone) == (NAME, PHONE)
 
     secrets = [NAME, "王秀英", "Wang Xiuying", PHONE, "138-0013-8000", "13800138000"]

@@ -25,11 +25,13 @@ def test_an_erased_key_is_gone_and_its_details_unreadable(stores):
         sealed = vault.seal(person, DETAILS)
         kept = vault.seal(neighbour, DETAILS)
         key = _key_of(vault, person)
-        assert vault.open(person, sealed) == DETAILS
+        assert vault.open(person, sealed, PersonalDetails) == DETAILS
 
         assert vault.erase(person) is True
-        assert vault.open(person, sealed) is None
-        assert vault.open(neighbour, kept) == DETAILS, "only that person's key goes"
+        assert vault.open(person, sealed, PersonalDetails) is None
+        assert vault.open(neighbour, kept, PersonalDetails) == DETAILS, (
+            "only that person's key goes"
+        )
         assert vault.erase(person) is False
         if stores.backend == "sqlite":
             files = Path(url).parent.glob(f"{Path(url).name}*")

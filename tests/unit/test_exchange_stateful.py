@@ -991,6 +991,13 @@ def test_exchanges_keep_their_invariants_under_random_commands():
     REACHED.clear()
     run_state_machine_as_test(
         ExchangeMachine,
-        settings=settings(max_examples=300, stateful_step_count=80, deadline=None, database=None),
+        settings=settings(
+            max_examples=300,
+            stateful_step_count=80,
+            deadline=None,
+            database=None,
+            # Reproducible, so the check that every rule was reached is stable in CI.
+            derandomize=True,
+        ),
     )
     assert set(REACHED) >= MUST_REACH, sorted(map(str, MUST_REACH - set(REACHED)))

@@ -1,0 +1,164 @@
+"""The resident council's voting rules, and how a vote is counted under them.
+
+Rules (DESIGN.md, Domain, Motion; DOMAIN-NOTES, council procedure):
+- the rules are council settings, changed only by events saying who changed them and why;
+- a motion records the rules in force when its vote opened, and its result is always the
+  tally of its ballots under those rules, so a past decision reads the same after the rules
+  change and the history is replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+
+_COUNCIL_RULES_ID = uuid5(NAMESPACE_URL, "urn:timebank:council-rules")
+
+
+class Threshold(StrEnum):
+    SIMPLE_MAJORITY = "simple_majority"  # more than half of the base
+    TWO_THIRDS = "two_thirds"  # at least two thirds of the base
+    MAJORITY_OF_MEMBERS = "majority_of_members"  # more than half of those entitled
+
+
+class Base(StrEnum):
+    """What a threshold is a share of."""
+
+    CAST = "cast"  # the votes cast (abstentions only if they count)
+    PRESENT = "present"  # the entitled members present when voting opened
+    ENTITLED = "entitled"  # every member entitled to vote
+
+
+class Choice(StrEnum):
+    YES = "yes"
+    NO = "no"
+    ABSTAIN = "abstain"
+
+
+class Result(StrEnum):
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    NO_QUORUM = "no_quorum"  # void: too few present
+
+
+@dataclass(frozen=True)
+class VotingRules:
+    quorum_count: int  # at least this many entitled members present ...
+    quorum_share: float  # ... and at least this share of them (0 to 1)
+    threshold: Threshold
+    base: Base
+    abstentions_count: bool  # whether abstentions are part of a `cast` base
+    votes_may_change: bool  # before the vote closes
+    secret: bool  # the live tally and minutes show counts only, never who voted how
+    seconding_threshold: int  # supporters a motion needs before the council considers it
+    seconding_days: int  # how long it may gather them before it lapses
+
+    def __post_init__(self) -> None:
+        if self.quorum_count < 0 or not 0 <= self.quorum_share <= 1:
+            raise RuleViolated(
+                "invalid-quorum", "A quorum is a count of zero or more and a share from 0 to 1."
+            )
+        if self.seconding_threshold < 0 or self.seconding_days <= 0:
+            raise RuleViolated(
+                "invalid-seconding",
+                "Seconding needs zero or more supporters and a deadline of at least a day.",
+            )
+        Threshold(self.threshold)
+        Base(self.base)
+
+
+DEFAULT_RULES = VotingRules(
+    quorum_count=0,
+    quorum_share=0.5,
+    threshold=Threshold.SIMPLE_MAJORITY,
+    base=Base.CAST,
+    abstentions_count=False,
+    votes_may_change=True,
+    secret=False,
+    seconding_threshold=3,
+    seconding_days=30,
+)
+
+
+@dataclass(frozen=True)
+class Tally:
+    yes: int
+    no: int
+    abstain: int
+    entitled: int
+    present: int
+
+    @property
+    def cast(self) -> int:
+        return self.yes + self.no + self.abstain
+
+
+def tally(
+    ballots: dict[UUID, Choice], *, entitled: frozenset[UUID], present: frozenset[UUID]
+) -> Tally:
+    """Count the ballots of those entitled and present (anyone else's never counts)."""
+    counted = [choice for voter, choice in ballots.items() if voter in entitled & present]
+    return Tally(
+        yes=counted.count(Choice.YES),
+        no=counted.count(Choice.NO),
+        abstain=counted.count(Choice.ABSTAIN),
+        entitled=len(entitled),
+        present=len(entitled & present),
+    )
+
+
+def decide(counts: Tally, rules: VotingRules) -> Result:
+    """The result of a vote with ``counts`` under ``rules``: whole-number arithmetic only, so
+    two thirds is exactly two thirds."""
+    # The share as the decimal the council wrote (0.56 is 14/25 exactly, not a float's
+    # 0.56000000000000005), so a quorum of exactly that share is met.
+    share = Fraction(str(rules.quorum_share))
+    if counts.present < rules.quorum_count or counts.present < share * counts.entitled:
+        return Result.NO_QUORUM
+    base = {
+        Base.CAST: counts.yes + counts.no + (counts.abstain if rules.abstentions_count else 0),
+        Base.PRESENT: counts.present,
+        Base.ENTITLED: counts.entitled,
+    }[Base(rules.base)]
+    threshold = Threshold(rules.threshold)
+    if threshold is Threshold.SIMPLE_MAJORITY:
+        passed = 2 * counts.yes > base
+    elif threshold is Threshold.TWO_THIRDS:
+        passed = base > 0 and 3 * counts.yes >= 2 * base
+    else:
+        passed = 2 * counts.yes > counts.entitled
+    return Result.ADOPTED if passed else Result.REJECTED
+
+
+def council_rules_id() -> UUID:
+    return _COUNCIL_RULES_ID
+
+
+class CouncilRules(Aggregate):
+    """The voting rules in force; each change an event with who changed them and why."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return _COUNCIL_RULES_ID
+
+    @event("CouncilRulesSet")
+    def __init__(self, rules: VotingRules, by: Provenance) -> None:
+        self.rules = rules
+
+    def change(self, rules: VotingRules, reason: str, by: Provenance) -> None:
+        if not reason.strip():
+            raise RuleViolated("reason-required", "Changing the council's rules needs a reason.")
+        if rules == self.rules:
+            raise RuleViolated("rules-unchanged", "These are the rules already in force.")
+        self._change(rules=rules, reason=reason, by=by)
+
+    @event("CouncilRulesChanged")
+    def _change(self, rules: VotingRules, reason: str, by: Provenance) -> None:
+        self.rules = rules

@@ -1,0 +1,111 @@
+"""Council meetings: when and where, who is entitled to vote, the agenda and who came."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+
+_MEETING_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:meeting")
+
+
+def meeting_id_for(idempotency_key: str) -> UUID:
+    return uuid5(_MEETING_NAMESPACE, idempotency_key)
+
+
+class Meeting(Aggregate):
+    @staticmethod
+    def create_id(idempotency_key: str) -> UUID:
+        return meeting_id_for(idempotency_key)
+
+    @event("MeetingCalled")
+    def __init__(
+        self,
+        idempotency_key: str,
+        title: str,
+        starts_at: datetime,
+        place: str,
+        entitled: tuple[UUID, ...],
+        by: Provenance,
+    ) -> None:
+        self.title = title
+        self.starts_at = starts_at
+        self.entitled = frozenset(entitled)  # the council members who may vote here
+        self.agenda: list[UUID] = []
+        self.present: frozenset[UUID] = frozenset()
+        self.is_closed = False
+
+    def _check_open(self) -> None:
+        if self.is_closed:
+            raise RuleViolated("meeting-closed", "This meeting is closed.")
+
+    def add_to_agenda(self, motion: UUID, by: Provenance) -> None:
+        self._check_open()
+        self._add_to_agenda(motion=motion, by=by)
+
+    @event("AgendaItemAdded")
+    def _add_to_agenda(self, motion: UUID, by: Provenance) -> None:
+        self.agenda.append(motion)
+
+    def reorder(self, agenda: tuple[UUID, ...], by: Provenance) -> None:
+        self._check_open()
+        if sorted(agenda) != sorted(self.agenda):
+            raise RuleViolated(
+                "agenda-mismatch", "Reorder the motions on the agenda: the same ones, once each."
+            )
+        self._reorder(agenda=agenda, by=by)
+
+    @event("AgendaReordered")
+    def _reorder(self, agenda: tuple[UUID, ...], by: Provenance) -> None:
+        self.agenda = list(agenda)
+
+    def record_attendance(self, present: tuple[UUID, ...], by: Provenance) -> None:
+        self._check_open()
+        strangers = set(present) - self.entitled
+        if strangers:
+            raise RuleViolated(
+                "not-a-council-member",
+                f"{len(strangers)} of those named are not members entitled at this meeting.",
+            )
+        self._record_attendance(present=tuple(sorted(set(present))), by=by)
+
+    @event("AttendanceRecorded")
+    def _record_attendance(self, present: tuple[UUID, ...], by: Provenance) -> None:
+        self.present = frozenset(present)
+
+    def close(self, by: Provenance) -> None:
+        self._check_open()
+        self._close(by=by)
+
+    @event("MeetingClosed")
+    def _close(self, by: Provenance) -> None:
+        self.is_closed = True
+
+
+def call_meeting(
+    *,
+    idempotency_key: str,
+    title: str,
+    starts_at: datetime,
+    place: str,
+    entitled: tuple[UUID, ...],
+    by: Provenance,
+) -> Meeting:
+    if not title.strip() or not place.strip():
+        raise RuleViolated("meeting-incomplete", "A meeting needs a title and a place.")
+    if not entitled:
+        raise RuleViolated("nobody-entitled", "Name the council members entitled to vote.")
+    if len(set(entitled)) != len(entitled):
+        raise RuleViolated("duplicate-member", "Each member is entitled once.")
+    return Meeting(
+        idempotency_key=idempotency_key,
+        title=title.strip(),
+        starts_at=starts_at,
+        place=place.strip(),
+        entitled=entitled,
+        by=by,
+    )

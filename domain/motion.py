@@ -1,0 +1,380 @@
+"""Council motions, from a resident's proposal to tracked implementation (议题征集 → 审查 →
+公示 → 表决 → 落实反馈).
+
+Rules (DESIGN.md, Domain, Motion):
+- a motion moves only along ``TRANSITIONS``; anything else is refused and records nothing;
+- it is seconded when enough other residents support it before its deadline, else it lapses;
+- the council admits it or declines it with a reason; an admitted motion is noticed on a
+  meeting's agenda before it is voted; amendments (child motions) are settled first;
+- when voting opens the rules in force, who is entitled and who is present are recorded on the
+  motion; one ballot per entitled resident present, replaced only if those rules allow;
+- the result is the tally of the ballots under the recorded rules;
+- an adopted motion gets an owner, progress and milestones until it is done, stalled or
+  cancelled; the mover may withdraw it before the vote.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.council import Choice, Result, Tally, VotingRules, decide, tally
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+
+_MOTION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:motion")
+
+
+class MotionStatus(StrEnum):
+    SUBMITTED = "submitted"
+    SECONDED = "seconded"
+    LAPSED = "lapsed"
+    ADMITTED = "admitted"
+    DECLINED = "declined"
+    SCHEDULED = "scheduled"
+    VOTING = "voting"
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    NO_QUORUM = "no_quorum"
+    IMPLEMENTING = "implementing"
+    STALLED = "stalled"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"
+
+
+S = MotionStatus
+TRANSITIONS: dict[MotionStatus, frozenset[MotionStatus]] = {
+    S.SUBMITTED: frozenset({S.SECONDED, S.LAPSED, S.WITHDRAWN}),
+    S.SECONDED: frozenset({S.ADMITTED, S.DECLINED, S.WITHDRAWN}),
+    S.ADMITTED: frozenset({S.SCHEDULED, S.WITHDRAWN}),
+    S.SCHEDULED: frozenset({S.VOTING, S.WITHDRAWN}),
+    S.VOTING: frozenset({S.ADOPTED, S.REJECTED, S.NO_QUORUM}),
+    S.ADOPTED: frozenset({S.IMPLEMENTING}),
+    S.IMPLEMENTING: frozenset({S.STALLED, S.DONE, S.CANCELLED}),
+    S.STALLED: frozenset({S.IMPLEMENTING, S.DONE, S.CANCELLED}),
+}
+SETTLED = frozenset(
+    {S.LAPSED, S.DECLINED, S.ADOPTED, S.REJECTED, S.NO_QUORUM, S.WITHDRAWN}
+    | {S.IMPLEMENTING, S.STALLED, S.DONE, S.CANCELLED}
+)
+
+
+def motion_id_for(idempotency_key: str) -> UUID:
+    return uuid5(_MOTION_NAMESPACE, idempotency_key)
+
+
+def _check_reason(reason: str) -> None:
+    if not reason.strip():
+        raise RuleViolated("reason-required", "Say why, so the record can show it.")
+
+
+class Motion(Aggregate):
+    @staticmethod
+    def create_id(idempotency_key: str) -> UUID:
+        return motion_id_for(idempotency_key)
+
+    @event("MotionSubmitted")
+    def __init__(
+        self,
+        idempotency_key: str,
+        mover: UUID,
+        title: str,
+        text: str,
+        amends: UUID | None,
+        reconsiders: UUID | None,
+        second_by: datetime,
+        seconding_threshold: int,
+        by: Provenance,
+    ) -> None:
+        self.mover = mover
+        self.title = title
+        self.amends = amends
+        self.reconsiders = reconsiders
+        self.second_by = second_by
+        self.seconding_threshold = seconding_threshold
+        self.status = MotionStatus.SUBMITTED
+        self.supporters: set[UUID] = set()
+        self.amendments: list[UUID] = []
+        self.meeting: UUID | None = None
+        self.rules: VotingRules | None = None  # as in force when voting opened
+        self.entitled: frozenset[UUID] = frozenset()
+        self.present: frozenset[UUID] = frozenset()
+        self.ballots: dict[UUID, Choice] = {}
+        self.result: Result | None = None
+        self.owner: str | None = None
+        self.progress = 0
+        self.milestones: dict[str, bool] = {}
+
+    def _move(self, to: MotionStatus) -> None:
+        if to not in TRANSITIONS.get(self.status, frozenset()):
+            raise RuleViolated(
+                f"motion-{self.status.value.replace('_', '-')}",
+                f"This motion is {self.status.value.replace('_', ' ')}; it cannot become "
+                f"{to.value.replace('_', ' ')}.",
+            )
+
+    def support(self, supporter: UUID, now: datetime, by: Provenance) -> None:
+        if supporter == self.mover:
+            raise RuleViolated("own-motion", "The mover cannot second their own motion.")
+        if self.status is not MotionStatus.SUBMITTED:
+            raise RuleViolated(
+                f"motion-{self.status.value.replace('_', '-')}",
+                "This motion is no longer gathering support.",
+            )
+        if now > self.second_by:
+            raise RuleViolated("seconding-closed", "This motion's time to gather support is over.")
+        if supporter in self.supporters:
+            raise RuleViolated("already-supported", "You already support this motion.")
+        self._support(supporter=supporter, by=by)
+        if len(self.supporters) >= self.seconding_threshold:
+            self._second(by=by)
+
+    @event("MotionSupported")
+    def _support(self, supporter: UUID, by: Provenance) -> None:
+        self.supporters.add(supporter)
+
+    @event("MotionSeconded")
+    def _second(self, by: Provenance) -> None:
+        self.status = MotionStatus.SECONDED
+
+    def second_if_enough(self, by: Provenance) -> None:
+        """A motion needing no supporters is seconded as soon as it is submitted."""
+        if self.status is MotionStatus.SUBMITTED and self.seconding_threshold == 0:
+            self._second(by=by)
+
+    def lapse(self, now: datetime, by: Provenance) -> None:
+        self._move(MotionStatus.LAPSED)
+        if now <= self.second_by:
+            raise RuleViolated("seconding-open", "This motion still has time to gather support.")
+        self._lapse(at=now, by=by)
+
+    @event("MotionLapsed")
+    def _lapse(self, at: datetime, by: Provenance) -> None:
+        self.status = MotionStatus.LAPSED
+
+    def admit(self, by: Provenance) -> None:
+        self._move(MotionStatus.ADMITTED)
+        self._admit(by=by)
+
+    @event("MotionAdmitted")
+    def _admit(self, by: Provenance) -> None:
+        self.status = MotionStatus.ADMITTED
+
+    def decline(self, reason: str, by: Provenance) -> None:
+        self._move(MotionStatus.DECLINED)
+        _check_reason(reason)
+        self._decline(reason=reason, by=by)
+
+    @event("MotionDeclined")
+    def _decline(self, reason: str, by: Provenance) -> None:
+        self.status = MotionStatus.DECLINED
+
+    def schedule(self, meeting: UUID, by: Provenance) -> None:
+        self._move(MotionStatus.SCHEDULED)
+        self._schedule(meeting=meeting, by=by)
+
+    @event("MotionScheduled")
+    def _schedule(self, meeting: UUID, by: Provenance) -> None:
+        self.status = MotionStatus.SCHEDULED
+        self.meeting = meeting
+
+    @event("AmendmentProposed")
+    def note_amendment(self, amendment: UUID, by: Provenance) -> None:
+        self.amendments.append(amendment)
+
+    def open_vote(
+        self,
+        rules: VotingRules,
+        entitled: frozenset[UUID],
+        present: frozenset[UUID],
+        unsettled_amendments: int,
+        by: Provenance,
+    ) -> None:
+        self._move(MotionStatus.VOTING)
+        if unsettled_amendments:
+            raise RuleViolated(
+                "amendments-pending",
+                "Settle this motion's amendments before voting on it.",
+            )
+        if not entitled:
+            raise RuleViolated("nobody-entitled", "Nobody is entitled to vote at this meeting.")
+        self._open_vote(
+            rules=rules,
+            entitled=tuple(sorted(entitled)),
+            present=tuple(sorted(present & entitled)),
+            by=by,
+        )
+
+    @event("VotingOpened")
+    def _open_vote(
+        self,
+        rules: VotingRules,
+        entitled: tuple[UUID, ...],
+        present: tuple[UUID, ...],
+        by: Provenance,
+    ) -> None:
+        self.status = MotionStatus.VOTING
+        self.rules = rules
+        self.entitled = frozenset(entitled)
+        self.present = frozenset(present)
+
+    def cast(self, voter: UUID, choice: Choice, by: Provenance) -> None:
+        if self.status is not MotionStatus.VOTING:
+            raise RuleViolated("voting-not-open", "Voting on this motion is not open.")
+        if voter not in self.entitled:
+            raise RuleViolated("not-entitled", "You are not entitled to vote on this motion.")
+        if voter not in self.present:
+            raise RuleViolated("not-present", "Only members present at the meeting vote.")
+        assert self.rules is not None
+        if voter in self.ballots and not self.rules.votes_may_change:
+            raise RuleViolated(
+                "vote-already-cast", "You have voted, and this vote's rules allow no changes."
+            )
+        if self.ballots.get(voter) is Choice(choice):
+            raise RuleViolated("same-vote", "That is already your vote.")
+        self._cast(voter=voter, choice=Choice(choice), replaces=self.ballots.get(voter), by=by)
+
+    @event("BallotCast")
+    def _cast(self, voter: UUID, choice: Choice, replaces: Choice | None, by: Provenance) -> None:
+        """``replaces``: the voter's earlier choice, so a tally can be kept without names."""
+        self.ballots[voter] = Choice(choice)
+
+    def counts(self) -> Tally:
+        return tally(self.ballots, entitled=self.entitled, present=self.present)
+
+    def close_vote(self, by: Provenance) -> Result:
+        if self.status is not MotionStatus.VOTING:
+            raise RuleViolated("voting-not-open", "Voting on this motion is not open.")
+        assert self.rules is not None
+        result = decide(self.counts(), self.rules)
+        self._close_vote(result=result, by=by)
+        return result
+
+    @event("VotingClosed")
+    def _close_vote(self, result: Result, by: Provenance) -> None:
+        # The result is kept as decided, and is always the tally of the ballots under the
+        # recorded rules (a replay recomputes it and the stateful test checks it).
+        self.result = Result(result)
+        self.status = MotionStatus(self.result.value)
+
+    def withdraw(self, mover: UUID, reason: str, by: Provenance) -> None:
+        if mover != self.mover:
+            raise RuleViolated("not-the-mover", "Only the mover can withdraw a motion.")
+        self._move(MotionStatus.WITHDRAWN)
+        _check_reason(reason)
+        self._withdraw(reason=reason, by=by)
+
+    @event("MotionWithdrawn")
+    def _withdraw(self, reason: str, by: Provenance) -> None:
+        self.status = MotionStatus.WITHDRAWN
+
+    def assign(self, owner: str, due: date | None, by: Provenance) -> None:
+        if self.status is not MotionStatus.ADOPTED:
+            self._move(MotionStatus.IMPLEMENTING)
+        if not owner.strip():
+            raise RuleViolated("owner-required", "Name who carries the motion out.")
+        self._assign(owner=owner, due=due, by=by)
+
+    @event("OwnerAssigned")
+    def _assign(self, owner: str, due: date | None, by: Provenance) -> None:
+        self.status = MotionStatus.IMPLEMENTING
+        self.owner = owner
+
+    def _check_implementing(self) -> None:
+        if self.status not in (MotionStatus.IMPLEMENTING, MotionStatus.STALLED):
+            raise RuleViolated(
+                "not-in-implementation", "Only an adopted motion with an owner has progress."
+            )
+
+    def report_progress(self, percent: int, note: str, by: Provenance) -> None:
+        self._check_implementing()
+        if type(percent) is not int or not 0 <= percent <= 100:
+            raise RuleViolated("invalid-progress", "Progress is a whole percent from 0 to 100.")
+        self._report_progress(percent=percent, note=note, by=by)
+
+    @event("ProgressReported")
+    def _report_progress(self, percent: int, note: str, by: Provenance) -> None:
+        self.progress = percent
+        self.status = MotionStatus.IMPLEMENTING
+
+    def add_milestone(self, name: str, due: date, by: Provenance) -> None:
+        self._check_implementing()
+        if not name.strip():
+            raise RuleViolated("milestone-name-required", "Name the milestone.")
+        if name in self.milestones:
+            raise RuleViolated("milestone-exists", f"There is already a milestone {name!r}.")
+        self._add_milestone(name=name, due=due, by=by)
+
+    @event("MilestoneAdded")
+    def _add_milestone(self, name: str, due: date, by: Provenance) -> None:
+        self.milestones[name] = False
+
+    def reach_milestone(self, name: str, by: Provenance) -> None:
+        self._check_implementing()
+        if name not in self.milestones:
+            raise RuleViolated("unknown-milestone", f"There is no milestone {name!r}.")
+        if self.milestones[name]:
+            raise RuleViolated("milestone-reached", f"Milestone {name!r} is already reached.")
+        self._reach_milestone(name=name, by=by)
+
+    @event("MilestoneReached")
+    def _reach_milestone(self, name: str, by: Provenance) -> None:
+        self.milestones[name] = True
+
+    def finish(self, to: MotionStatus, reason: str, by: Provenance) -> None:
+        """Done, stalled or cancelled; a stall or a cancellation says why."""
+        if to not in (MotionStatus.DONE, MotionStatus.STALLED, MotionStatus.CANCELLED):
+            raise RuleViolated(
+                "invalid-outcome", "An implementation ends done, stalled or cancelled."
+            )
+        self._move(to)
+        if to is not MotionStatus.DONE:
+            _check_reason(reason)
+        self._finish(status=to, reason=reason, by=by)
+
+    @event("ImplementationUpdated")
+    def _finish(self, status: MotionStatus, reason: str, by: Provenance) -> None:
+        self.status = MotionStatus(status)
+
+
+def submit_motion(
+    *,
+    idempotency_key: str,
+    mover: UUID,
+    title: str,
+    text: str,
+    amends: Motion | None,
+    reconsiders: Motion | None,
+    rules: VotingRules,
+    now: datetime,
+    by: Provenance,
+) -> Motion:
+    if not title.strip() or not text.strip():
+        raise RuleViolated("motion-incomplete", "A motion needs a title and what it proposes.")
+    if amends is not None and amends.status in SETTLED:
+        raise RuleViolated(
+            "amending-a-settled-motion", "A motion already decided cannot be amended."
+        )
+    if reconsiders is not None and reconsiders.status not in SETTLED:
+        raise RuleViolated(
+            "not-yet-decided", "Only a motion already decided can be reconsidered or rescinded."
+        )
+    motion = Motion(
+        idempotency_key=idempotency_key,
+        mover=mover,
+        title=title.strip(),
+        text=text,
+        amends=amends.id if amends else None,
+        reconsiders=reconsiders.id if reconsiders else None,
+        second_by=now + timedelta(days=rules.seconding_days),
+        seconding_threshold=rules.seconding_threshold,
+        by=by,
+    )
+    motion.second_if_enough(by)
+    if amends is not None:
+        amends.note_amendment(motion.id, by)
+    return motion

@@ -1,0 +1,217 @@
+"""The volunteer registry as coordinators search it (skills, categories, building, status),
+with each volunteer's awards, evaluations and trainings. Names stay sealed in the event store;
+the registry holds pseudonymous ids only."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any, ClassVar
+
+from projections.readstore import ReadDb, Row
+from services.envelope import (
+    AwardGiven,
+    Envelope,
+    TrainingHeld,
+    VolunteerEvaluated,
+    VolunteerProfileUpdated,
+    VolunteerRegistered,
+    VolunteerStatusChanged,
+)
+
+
+def _labels(values: list[str]) -> str:
+    """Stored between separators, so one label is found with LIKE '%|label|%'."""
+    return "|" + "|".join(values) + "|"
+
+
+class Volunteers:
+    name = "volunteers"
+    tables: ClassVar[dict[str, str]] = {
+        "volunteers": (
+            "CREATE TABLE IF NOT EXISTS volunteers ("
+            " volunteer_id TEXT PRIMARY KEY,"
+            " member_id TEXT NOT NULL,"
+            " account_id TEXT NOT NULL,"
+            " skills TEXT NOT NULL,"
+            " categories TEXT NOT NULL,"
+            " building TEXT NOT NULL,"
+            " status TEXT NOT NULL,"
+            " consent_version TEXT NOT NULL,"
+            " registered_at TEXT NOT NULL,"
+            " position BIGINT NOT NULL)"
+        ),
+        "volunteer_records": (
+            "CREATE TABLE IF NOT EXISTS volunteer_records ("
+            " volunteer_id TEXT NOT NULL,"
+            " position BIGINT NOT NULL,"
+            " kind TEXT NOT NULL,"  # award, evaluation, training, status
+            " title TEXT NOT NULL,"
+            " detail TEXT NOT NULL,"
+            " on_date TEXT NOT NULL,"
+            " minutes BIGINT,"
+            " actor TEXT NOT NULL,"
+            " PRIMARY KEY (volunteer_id, position))"
+        ),
+    }
+
+    def apply(self, db: ReadDb, envelope: Envelope) -> None:
+        self._on(envelope.payload(), db, envelope)
+
+    @singledispatchmethod
+    def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
+        """Events this read model does not show are skipped (but still tracked)."""
+
+    def _record(
+        self,
+        db: ReadDb,
+        envelope: Envelope,
+        volunteer_id: str,
+        kind: str,
+        title: str,
+        detail: str,
+        on_date: str,
+        minutes: int | None = None,
+    ) -> None:
+        db.execute(
+            "INSERT INTO volunteer_records VALUES (%(id)s, %(position)s, %(kind)s, %(title)s,"
+            " %(detail)s, %(on_date)s, %(minutes)s, %(actor)s)",
+            {
+                "id": volunteer_id,
+                "position": envelope.position,
+                "kind": kind,
+                "title": title,
+                "detail": detail,
+                "on_date": on_date,
+                "minutes": minutes,
+                "actor": envelope.actor,
+            },
+        )
+
+    @_on.register
+    def _registered(self, payload: VolunteerRegistered, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "INSERT INTO volunteers VALUES (%(id)s, %(member)s, %(account)s, %(skills)s,"
+            " %(categories)s, %(building)s, 'active', %(consent)s, %(at)s, %(position)s)",
+            {
+                "id": str(envelope.stream_id),
+                "member": str(payload.member_id),
+                "account": str(payload.account_id),
+                "skills": _labels(payload.skills),
+                "categories": _labels(payload.categories),
+                "building": payload.building,
+                "consent": payload.consent_version,
+                "at": envelope.recorded_at.isoformat(),
+                "position": envelope.position,
+            },
+        )
+
+    @_on.register
+    def _status(self, payload: VolunteerStatusChanged, db: ReadDb, envelope: Envelope) -> None:
+        volunteer_id = str(envelope.stream_id)
+        db.execute(
+            "UPDATE volunteers SET status = %(status)s WHERE volunteer_id = %(id)s",
+            {"status": payload.status, "id": volunteer_id},
+        )
+        at = envelope.recorded_at.date().isoformat()
+        self._record(db, envelope, volunteer_id, "status", payload.status, payload.reason, at)
+
+    @_on.register
+    def _profile(self, payload: VolunteerProfileUpdated, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "UPDATE volunteers SET skills = %(skills)s, categories = %(categories)s,"
+            " building = %(building)s WHERE volunteer_id = %(id)s",
+            {
+                "skills": _labels(payload.skills),
+                "categories": _labels(payload.categories),
+                "building": payload.building,
+                "id": str(envelope.stream_id),
+            },
+        )
+
+    @_on.register
+    def _award(self, payload: AwardGiven, db: ReadDb, envelope: Envelope) -> None:
+        self._record(
+            db,
+            envelope,
+            str(envelope.stream_id),
+            "award",
+            payload.name,
+            payload.awarded_by,
+            payload.awarded_on.isoformat(),
+        )
+
+    @_on.register
+    def _evaluated(self, payload: VolunteerEvaluated, db: ReadDb, envelope: Envelope) -> None:
+        stars = f" ({payload.stars}★)" if payload.stars else ""
+        self._record(
+            db,
+            envelope,
+            str(envelope.stream_id),
+            "evaluation",
+            f"{payload.rating}{stars}",
+            payload.note,
+            payload.evaluated_on.isoformat(),
+        )
+
+    @_on.register
+    def _training(self, payload: TrainingHeld, db: ReadDb, envelope: Envelope) -> None:
+        for attendee in payload.attendees:
+            self._record(
+                db,
+                envelope,
+                str(attendee),
+                "training",
+                payload.name,
+                f"{payload.organiser}: {payload.content}",
+                payload.held_on.isoformat(),
+                payload.minutes,
+            )
+
+
+def volunteer(db: ReadDb, volunteer_id: str) -> Row | None:
+    row = db.one("SELECT * FROM volunteers WHERE volunteer_id = %(id)s", {"id": volunteer_id})
+    if row is not None:
+        row["records"] = db.all(
+            "SELECT * FROM volunteer_records WHERE volunteer_id = %(id)s ORDER BY position",
+            {"id": volunteer_id},
+        )
+    return row
+
+
+def search(
+    db: ReadDb,
+    *,
+    skill: str | None,
+    category: str | None,
+    building: str | None,
+    status: str | None,
+    before: int | None,
+    limit: int,
+) -> list[Row]:
+    """Newest first; ``before``: the previous page's last ``position``."""
+    clauses = ["position < %(before)s"]
+    params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
+    if skill is not None:
+        clauses.append("skills LIKE %(skill)s")
+        params["skill"] = f"%|{skill}|%"
+    if category is not None:
+        clauses.append("categories LIKE %(category)s")
+        params["category"] = f"%|{category}|%"
+    for column, value in (("building", building), ("status", status)):
+        if value is not None:
+            clauses.append(f"{column} = %({column})s")
+            params[column] = value
+    return db.all(
+        f"SELECT * FROM volunteers WHERE {' AND '.join(clauses)}"
+        " ORDER BY position DESC LIMIT %(limit)s",
+        params,
+    )
+
+
+def labels(row: Row) -> Row:
+    """The row with its skills and categories as lists again."""
+    return {
+        **row,
+        "skills": [label for label in row["skills"].split("|") if label],
+        "categories": [label for label in row["categories"].split("|") if label],
+    }

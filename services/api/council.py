@@ -1,0 +1,538 @@
+"""The resident council over HTTP: motions, meetings, votes, implementation, and its rules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from msgspec import Meta
+
+from domain.council import Base, Choice, Tally, Threshold, VotingRules, decide
+from domain.identity import Role
+from domain.motion import MotionStatus
+from domain.provenance import Provenance
+from domain.rules import NotFound, RuleViolated
+from projections import council
+from services import council as commands
+from services.api import schemas
+from services.api.auth import Principal, allow, public
+from services.api.context import After, Before, Limit, answer, next_before, read
+from services.runtime import Backbone
+
+RESIDENTS = (Role.RESIDENT, Role.VOLUNTEER)
+Title = Annotated[str, Meta(min_length=1, max_length=120)]
+
+
+class NewMotion(schemas.Strict, kw_only=True):
+    idempotency_key: schemas.IdempotencyKey
+    title: Title
+    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+    amends: UUID | None = None
+    reconsiders: UUID | None = None
+
+
+class Reasoned(schemas.Strict, kw_only=True):
+    reason: schemas.Reason
+
+
+class Scheduling(schemas.Strict, kw_only=True):
+    meeting_id: UUID
+
+
+class Ballot(schemas.Strict, kw_only=True):
+    choice: Choice
+
+
+class Owner(schemas.Strict, kw_only=True):
+    owner: Annotated[
+        str, Meta(min_length=1, max_length=80, description="Who carries it out (a staff id)")
+    ]
+    due: date | None = None
+
+
+class Progress(schemas.Strict, kw_only=True):
+    percent: int
+    note: Annotated[str, Meta(max_length=500)] = ""
+
+
+class NewMilestone(schemas.Strict, kw_only=True):
+    name: Title
+    due: date
+
+
+class MilestoneName(schemas.Strict, kw_only=True):
+    name: Title
+
+
+class Outcome(schemas.Strict, kw_only=True):
+    status: Annotated[MotionStatus, Meta(description="done, stalled or cancelled")]
+    reason: Annotated[str, Meta(max_length=500)] = ""
+
+
+class NewMeeting(schemas.Strict, kw_only=True):
+    idempotency_key: schemas.IdempotencyKey
+    title: Title
+    starts_at: Annotated[datetime, Meta(tz=True)]
+    place: Title
+    entitled: Annotated[
+        list[UUID], Meta(min_length=1, max_length=500, description="Member ids who may vote")
+    ]
+
+
+class Agenda(schemas.Strict, kw_only=True):
+    motions: Annotated[list[UUID], Meta(max_length=100)]
+
+
+class Attendance(schemas.Strict, kw_only=True):
+    present: Annotated[list[UUID], Meta(max_length=500)]
+
+
+class Rules(msgspec.Struct, kw_only=True):
+    quorum_count: Annotated[int, Meta(ge=0, le=10_000)]
+    quorum_share: Annotated[float, Meta(ge=0, le=1)]
+    threshold: Threshold
+    base: Base
+    abstentions_count: bool
+    votes_may_change: bool
+    secret: bool
+    seconding_threshold: Annotated[int, Meta(ge=0, le=1000)]
+    seconding_days: Annotated[int, Meta(ge=1, le=365)]
+
+
+class RulesChange(Rules, schemas.Strict, kw_only=True):
+    reason: schemas.Reason
+
+
+class TallyView(msgspec.Struct, kw_only=True):
+    status: str
+    yes: int
+    no: int
+    abstain: int
+    entitled: int
+    present: int
+    result: str | None  # as decided at close; while open, what the ballots would decide now
+    ballots: list[dict[str, str]] | None  # who voted how; None for a secret ballot
+
+
+def _member(principal: Principal) -> UUID:
+    assert principal.member_id is not None, "residents and volunteers sign in as members"
+    return principal.member_id
+
+
+def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
+
+
+class MotionController(Controller):
+    path = "/api/v1/motions"
+    tags = ["council"]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, opt=allow(*RESIDENTS), summary="Submit a motion")
+    def submit(
+        self,
+        request: Request[Principal, Any, Any],
+        data: JSONBody[NewMotion],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        receipt = commands.submit(
+            bone.timebank,
+            idempotency_key=data.idempotency_key,
+            mover=_member(request.user),
+            title=data.title,
+            text=data.text,
+            amends=data.amends,
+            reconsiders=data.reconsiders,
+            now=bone.clock(),
+            by=by,
+        )
+        return answer(receipt)
+
+    @get("/", sync_to_thread=True, opt=public(), summary="The public motion board")
+    def board(
+        self,
+        bone: NamedDependency[Backbone],
+        after: After = None,
+        status: Annotated[MotionStatus | None, QueryParameter()] = None,
+        before: Before = None,
+        limit: Limit = 50,
+    ) -> dict[str, Any]:
+        rows = read(
+            bone,
+            ("council",),
+            after,
+            lambda db: council.board(db, status=status, before=before, limit=limit),
+        )
+        return {"motions": _rows(rows), "next_before": next_before(rows, limit)}
+
+    @get("/tracker", sync_to_thread=True, opt=public(), summary="Adopted motions being done")
+    def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> list[dict[str, Any]]:
+        today = bone.clock().astimezone(bone.settings.zone).date().isoformat()
+        return _rows(read(bone, ("council",), after, lambda db: council.tracker(db, today)))
+
+    @get(
+        "/{motion_id:uuid}",
+        sync_to_thread=True,
+        opt=public(),
+        summary="A motion and its full timeline: every step, who, when",
+    )
+    def show(
+        self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+    ) -> dict[str, Any]:
+        row = read(bone, ("council",), after, lambda db: council.motion(db, str(motion_id)))
+        if row is None:
+            raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
+        for step in row["steps"]:
+            step["detail"] = msgspec.json.decode(step["detail"])
+        return row
+
+    @get(
+        "/{motion_id:uuid}/tally",
+        sync_to_thread=True,
+        opt=public(),
+        summary="The tally: live while voting is open (counts only for a secret ballot)",
+    )
+    def tally(
+        self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+    ) -> TallyView:
+        def query(db: Any) -> tuple[dict[str, Any] | None, dict[str, int], list[dict[str, Any]]]:
+            found = str(motion_id)
+            return council.motion(db, found), council.counts(db, found), council.ballots(db, found)
+
+        row, votes, ballots = read(bone, ("council",), after, query)
+        if row is None:
+            raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
+        if row["rules"] is None:
+            raise RuleViolated("voting-not-open", "Voting on this motion has not opened.")
+        opened = msgspec.json.decode(row["rules"])
+        rules = msgspec.convert(opened["rules"], VotingRules)
+        # The domain accepts ballots only from those entitled and present: all of them count.
+        counts = Tally(
+            yes=votes.get(Choice.YES, 0),
+            no=votes.get(Choice.NO, 0),
+            abstain=votes.get(Choice.ABSTAIN, 0),
+            entitled=len(opened["entitled"]),
+            present=len(opened["present"]),
+        )
+        return TallyView(
+            status=row["status"],
+            yes=counts.yes,
+            no=counts.no,
+            abstain=counts.abstain,
+            entitled=counts.entitled,
+            present=counts.present,
+            result=row["result"] or decide(counts, rules).value,
+            ballots=None if rules.secret else _rows(ballots),
+        )
+
+    @post("/{motion_id:uuid}/support", sync_to_thread=True, opt=allow(*RESIDENTS))
+    def support(
+        self,
+        motion_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        supporter, now = _member(request.user), bone.clock()
+        return answer(
+            commands.act(bone.timebank, motion_id, lambda m: m.support(supporter, now, by))
+        )
+
+    @post("/{motion_id:uuid}/lapse", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def lapse(
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        now = bone.clock()
+        return answer(commands.act(bone.timebank, motion_id, lambda m: m.lapse(now, by)))
+
+    @post("/{motion_id:uuid}/admission", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def admit(
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(commands.act(bone.timebank, motion_id, lambda m: m.admit(by)))
+
+    @post("/{motion_id:uuid}/declining", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def decline(
+        self,
+        motion_id: FromPath[UUID],
+        data: JSONBody[Reasoned],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(commands.act(bone.timebank, motion_id, lambda m: m.decline(data.reason, by)))
+
+    @post("/{motion_id:uuid}/scheduling", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def schedule(
+        self,
+        motion_id: FromPath[UUID],
+        data: JSONBody[Scheduling],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(
+            commands.schedule(bone.timebank, motion_id=motion_id, meeting_id=data.meeting_id, by=by)
+        )
+
+    @post("/{motion_id:uuid}/voting", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def open_vote(
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(commands.open_vote(bone.timebank, motion_id=motion_id, by=by))
+
+    @post("/{motion_id:uuid}/voting/close", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def close_vote(
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(commands.act(bone.timebank, motion_id, lambda m: m.close_vote(by)))
+
+    @post("/{motion_id:uuid}/ballots", sync_to_thread=True, opt=allow(*RESIDENTS))
+    def vote(
+        self,
+        motion_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        data: JSONBody[Ballot],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        voter = _member(request.user)
+        return answer(
+            commands.vote(
+                bone.timebank, motion_id=motion_id, voter=voter, choice=data.choice, by=by
+            )
+        )
+
+    @post("/{motion_id:uuid}/withdrawal", sync_to_thread=True, opt=allow(*RESIDENTS))
+    def withdraw(
+        self,
+        motion_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        data: JSONBody[Reasoned],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        mover = _member(request.user)
+        return answer(
+            commands.act(bone.timebank, motion_id, lambda m: m.withdraw(mover, data.reason, by))
+        )
+
+    @post("/{motion_id:uuid}/owner", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def assign(
+        self,
+        motion_id: FromPath[UUID],
+        data: JSONBody[Owner],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(
+            commands.assign(
+                bone.timebank, motion_id=motion_id, owner=data.owner, due=data.due, by=by
+            )
+        )
+
+    @post(
+        "/{motion_id:uuid}/progress",
+        sync_to_thread=True,
+        opt=allow(Role.COUNCIL, Role.COORDINATOR),
+        summary="Report progress (its owner, or a council officer)",
+    )
+    def progress(
+        self,
+        motion_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
+        data: JSONBody[Progress],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        caller = request.user
+
+        def report(motion: Any) -> None:
+            if Role.COUNCIL not in caller.roles and motion.owner != caller.subject:
+                raise RuleViolated("not-the-owner", "Only the motion's owner reports progress.")
+            motion.report_progress(data.percent, data.note, by)
+
+        return answer(commands.act(bone.timebank, motion_id, report))
+
+    @post("/{motion_id:uuid}/milestones", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def add_milestone(
+        self,
+        motion_id: FromPath[UUID],
+        data: JSONBody[NewMilestone],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(
+            commands.act(
+                bone.timebank, motion_id, lambda m: m.add_milestone(data.name, data.due, by)
+            )
+        )
+
+    @post(
+        "/{motion_id:uuid}/milestones/reached",
+        sync_to_thread=True,
+        opt=allow(Role.COUNCIL, Role.COORDINATOR),
+    )
+    def reach_milestone(
+        self,
+        motion_id: FromPath[UUID],
+        data: JSONBody[MilestoneName],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(
+            commands.act(bone.timebank, motion_id, lambda m: m.reach_milestone(data.name, by))
+        )
+
+    @post("/{motion_id:uuid}/outcome", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def finish(
+        self,
+        motion_id: FromPath[UUID],
+        data: JSONBody[Outcome],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(
+            commands.finish(
+                bone.timebank, motion_id=motion_id, status=data.status, reason=data.reason, by=by
+            )
+        )
+
+
+class MeetingController(Controller):
+    path = "/api/v1/meetings"
+    tags = ["council"]  # noqa: RUF012
+
+    @post("/", sync_to_thread=True, opt=allow(Role.COUNCIL), summary="Call a meeting")
+    def call(
+        self,
+        data: JSONBody[NewMeeting],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        receipt = commands.call(
+            bone.timebank,
+            idempotency_key=data.idempotency_key,
+            title=data.title,
+            starts_at=data.starts_at,
+            place=data.place,
+            entitled=tuple(data.entitled),
+            by=by,
+        )
+        return answer(receipt)
+
+    @get("/", sync_to_thread=True, opt=public(), summary="Meetings, latest first")
+    def list_meetings(
+        self, bone: NamedDependency[Backbone], after: After = None
+    ) -> list[dict[str, Any]]:
+        return _rows(read(bone, ("council",), after, council.meetings))
+
+    @get(
+        "/{meeting_id:uuid}/minutes",
+        sync_to_thread=True,
+        opt=public(),
+        summary="Minutes generated from the record: who came, each motion taken, votes, results",
+    )
+    def minutes(
+        self, meeting_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+    ) -> dict[str, Any]:
+        def query(db: Any) -> dict[str, Any] | None:
+            found = council.meeting(db, str(meeting_id))
+            if found is None:
+                return None
+            agenda = msgspec.json.decode(found["agenda"])
+            return {
+                **found,
+                "present": msgspec.json.decode(found["present"]),
+                "agenda": [council.motion(db, motion_id) for motion_id in agenda],
+            }
+
+        found = read(bone, ("council",), after, query)
+        if found is None:
+            raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
+        for item in found["agenda"]:
+            item["steps"] = [
+                {**step, "detail": msgspec.json.decode(step["detail"])}
+                for step in item["steps"]
+                if step["type"] in ("MotionScheduled", "VotingOpened", "VotingClosed")
+            ]
+        return found
+
+    @put("/{meeting_id:uuid}/agenda", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def reorder(
+        self,
+        meeting_id: FromPath[UUID],
+        data: JSONBody[Agenda],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        order = tuple(data.motions)
+        return answer(
+            commands.meeting_act(bone.timebank, meeting_id, lambda m: m.reorder(order, by))
+        )
+
+    @put("/{meeting_id:uuid}/attendance", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def attendance(
+        self,
+        meeting_id: FromPath[UUID],
+        data: JSONBody[Attendance],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        present = tuple(data.present)
+        return answer(
+            commands.meeting_act(
+                bone.timebank, meeting_id, lambda m: m.record_attendance(present, by)
+            )
+        )
+
+    @post("/{meeting_id:uuid}/closure", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    def close(
+        self,
+        meeting_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(commands.meeting_act(bone.timebank, meeting_id, lambda m: m.close(by)))
+
+
+class CouncilRulesController(Controller):
+    path = "/api/v1/council/rules"
+    tags = ["council"]  # noqa: RUF012
+
+    @get("/", sync_to_thread=True, opt=public(), summary="The voting rules in force")
+    def rules(self, bone: NamedDependency[Backbone]) -> Rules:
+        return msgspec.convert(vars(commands.rules_in_force(bone.timebank)), Rules)
+
+    @put(
+        "/",
+        sync_to_thread=True,
+        opt=allow(Role.COUNCIL, Role.ADMIN),
+        summary="Change the rules, saying why (votes already opened keep theirs)",
+    )
+    def change(
+        self,
+        data: JSONBody[RulesChange],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        values = msgspec.structs.asdict(data)
+        reason = values.pop("reason")
+        return answer(
+            commands.change_rules(bone.timebank, rules=VotingRules(**values), reason=reason, by=by)
+        )
