@@ -56,7 +56,14 @@ OPENED: list[Backbone] = []  # closed after each test by the autouse fixture in 
 
 
 def make_backbone(tmp_path: Path, event_store: str, read_store: str, nats_url: str) -> Backbone:
-    settings = Settings(data_dir=tmp_path / "data", event_store=event_store, read_store=read_store)
+    # CI machines are shared and noisy: a read with ?after= waits as long as it takes there,
+    # rather than answering 503 read-model-behind as an API under load rightly would.
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        event_store=event_store,
+        read_store=read_store,
+        read_wait_seconds=30.0,
+    )
     bone = build_backbone(settings, nats_url)
     OPENED.append(bone)
     return bone

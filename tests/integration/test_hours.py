@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgspec
 import pytest
 
 from tests.integration.support import (
@@ -126,8 +125,6 @@ def volunteer_body(member_id: str, **change: Any) -> dict:
 def station_running(broker, stores, tmp_path):
     bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
     bone.clock = lambda: NOW
-    # Big scenarios outrun the default wait of ?after= on a busy CI machine.
-    bone.settings = msgspec.structs.replace(bone.settings, read_wait_seconds=30.0)
     with serving(bone) as served:
         yield Station(served)
 
