@@ -713,11 +713,15 @@ def test_a_vote_cannot_change_when_the_rules_say_so(world):
 
 def test_a_changed_vote_replaces_the_earlier_one(world):
     motion = world.voting(rules=rules(votes_may_change=True))
+    world.flush()
     motion.cast(A, YES, BY)
     motion.cast(A, NO, BY)
     motion.cast(A, ABSTAIN, BY)
     assert motion.ballots == {A: ABSTAIN}
     assert motion.counts() == Tally(yes=0, no=0, abstain=1, entitled=5, present=5)
+    # Each ballot names the one it replaces, so a secret tally can follow without names.
+    events = motion.collect_events()
+    assert [(e.choice, e.replaces) for e in events] == [(YES, None), (NO, YES), (ABSTAIN, NO)]
 
 
 def test_casting_the_same_vote_again_is_refused(world):

@@ -440,6 +440,13 @@ class CouncilMachine(RuleBasedStateMachine):
         ok, _ = self.attempt("cast", expected, lambda: motion.cast(voter, choice, BY))
         if not ok:
             return
+        # The event names the choice it replaces, so a secret tally can be kept without names.
+        (event,) = motion.pending_events
+        assert (event.voter, event.choice, event.replaces) == (
+            voter,
+            choice,
+            model.ballots.get(voter),
+        )
         if voter in model.ballots:
             REACHED["cast", "changed"] += 1
         model.ballots[voter] = choice
