@@ -33,7 +33,7 @@ from domain.ledger import (
 )
 from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import KeyReused, RuleViolated
 
 _EXCHANGE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:exchange")
 _RULEBOOK_ID = uuid5(NAMESPACE_URL, "urn:timebank:exchange-rules")
@@ -202,10 +202,7 @@ class Exchange(Aggregate):
         """Whether ``command`` was already made with this key (so answer as before)."""
         done = self.keys.get(idempotency_key)
         if done is not None and done != command:
-            raise RuleViolated(
-                "idempotency-key-reused",
-                "This idempotency key was already used for a different request; use a new key.",
-            )
+            raise KeyReused
         return done is not None
 
     @property

@@ -290,7 +290,12 @@ class Motion(Aggregate):
                 "not-in-implementation", "Only an adopted motion with an owner has progress."
             )
 
-    def report_progress(self, percent: int, note: str, by: Provenance) -> None:
+    def report_progress(
+        self, percent: int, note: str, by: Provenance, reporter: str | None = None
+    ) -> None:
+        """``reporter``: who reports, unless a council officer does (None); only the owner."""
+        if reporter is not None and reporter != self.owner:
+            raise RuleViolated("not-the-owner", "Only the motion's owner reports progress.")
         self._check_implementing()
         if type(percent) is not int or not 0 <= percent <= 100:
             raise RuleViolated("invalid-progress", "Progress is a whole percent from 0 to 100.")

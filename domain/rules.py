@@ -20,3 +20,13 @@ class NotFound(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class KeyReused(RuleViolated):
+    """A client's idempotency key came back with a different request than it first named."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "idempotency-key-reused",
+            "This idempotency key was already used for a different request; use a new key.",
+        )

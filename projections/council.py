@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from projections.exchanges import stamp
-from projections.readstore import ReadDb, Row
+from domain.council import Choice, Tally, VotingRules, decide
+from projections.readstore import ReadDb, Row, stamp
 from services.envelope import (
     AgendaItemAdded,
     AgendaReordered,
@@ -364,6 +364,31 @@ def motion(db: ReadDb, motion_id: str) -> Row | None:
 def counts(db: ReadDb, motion_id: str) -> dict[str, int]:
     rows = db.all("SELECT choice, votes FROM tallies WHERE motion_id = %(id)s", {"id": motion_id})
     return {row["choice"]: row["votes"] for row in rows}
+
+
+def tally_of(db: ReadDb, motion_id: str) -> tuple[bool, Row | None]:
+    """Whether the motion exists, and its tally once voting opened: counts, the result (as
+    decided, or what the ballots would decide now), and who voted how unless secret."""
+    row = db.one("SELECT * FROM motions WHERE motion_id = %(id)s", {"id": motion_id})
+    if row is None or row["rules"] is None:
+        return row is not None, None
+    opened = msgspec.json.decode(row["rules"])
+    rules = msgspec.convert(opened["rules"], VotingRules)
+    votes = counts(db, motion_id)
+    # The domain accepts ballots only from those entitled and present: all of them count.
+    counted = Tally(
+        yes=votes.get(Choice.YES, 0),
+        no=votes.get(Choice.NO, 0),
+        abstain=votes.get(Choice.ABSTAIN, 0),
+        entitled=len(opened["entitled"]),
+        present=len(opened["present"]),
+    )
+    return True, {
+        "status": row["status"],
+        **vars(counted),
+        "result": row["result"] or decide(counted, rules).value,
+        "ballots": None if rules.secret else ballots(db, motion_id),
+    }
 
 
 def ballots(db: ReadDb, motion_id: str) -> list[Row]:

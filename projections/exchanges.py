@@ -3,13 +3,13 @@ confirmed, and every step with who took it, when and through which channel."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import msgspec
 
-from projections.readstore import ReadDb, Row
+from projections.readstore import ReadDb, Row, stamp
 from services.envelope import (
     DisputeResolved,
     Envelope,
@@ -31,11 +31,6 @@ _STEPS = (
     ExchangeWithdrawn,
     ExchangeExpired,
 )
-
-
-def stamp(moment: datetime) -> str:
-    """One fixed-width UTC form, so stored times compare correctly as text."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class Exchanges:

@@ -8,8 +8,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from projections.exchanges import stamp
-from projections.readstore import ReadDb, Row
+from projections.readstore import ReadDb, Row, stamp
 from services.envelope import (
     Envelope,
     HoursAmended,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -30,6 +31,11 @@ _NAMED_PARAM = re.compile(r"%\((\w+)\)s")
 def _sqlite_style(statement: str) -> str:
     """``%(name)s`` → ``:name``; cached, as projections run the same few statements per event."""
     return _NAMED_PARAM.sub(r":\1", statement)
+
+
+def stamp(moment: datetime) -> str:
+    """One fixed-width UTC form, so stored times compare correctly as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class ReadDb:

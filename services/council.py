@@ -16,7 +16,7 @@ from domain.council import (
 from domain.meeting import Meeting, call_meeting, meeting_id_for
 from domain.motion import SETTLED, Motion, MotionStatus, motion_id_for, submit_motion
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, retried_on_conflict
 from services.ledger import Receipt
 
@@ -76,10 +76,7 @@ def submit(
     existing = app.find(motion_id_for(idempotency_key), Motion)
     if existing is not None:
         if (existing.mover, existing.title) != (mover, title.strip()):
-            raise RuleViolated(
-                "idempotency-key-reused",
-                "This idempotency key was already used for a different request; use a new key.",
-            )
+            raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
     parent = motion_of(app, amends) if amends else None
     earlier = motion_of(app, reconsiders) if reconsiders else None
@@ -123,10 +120,7 @@ def call(
             starts_at,
             frozenset(entitled),
         ):
-            raise RuleViolated(
-                "idempotency-key-reused",
-                "This idempotency key was already used for a different request; use a new key.",
-            )
+            raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
     meeting = call_meeting(
         idempotency_key=idempotency_key,

@@ -29,7 +29,7 @@ from domain.exchange import (
 )
 from domain.ledger import TimeAccount, Transfer
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, retried_on_conflict
 from services.ledger import Receipt, account_of, check_not_future
 from services.listings import listing_of
@@ -97,10 +97,7 @@ def record(
     if existing is not None:
         recorded = (existing.recorded_pairs, existing.listing_id, existing.description)
         if recorded != (pairs, listing_id, description):
-            raise RuleViolated(
-                "idempotency-key-reused",
-                "This idempotency key was already used for a different request; use a new key.",
-            )
+            raise KeyReused
         return _replayed(app, existing)
     check_not_future(occurred_at, now)
     if listing_id is not None:

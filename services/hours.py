@@ -28,7 +28,7 @@ from domain.hours import (
 from domain.identity import member_id_for
 from domain.ledger import AccountKind, TimeAccount, Transfer, system_account_id
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import KeyReused, NotFound, RuleViolated
 from domain.volunteer import Volunteer, volunteer_id_for
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity import member_of
@@ -56,10 +56,7 @@ def submit(
     existing = app.find(entry_id_for(idempotency_key), HourEntry)
     if existing is not None:
         if (existing.volunteer_id, existing.service) != (volunteer_id, service):
-            raise RuleViolated(
-                "idempotency-key-reused",
-                "This idempotency key was already used for a different request; use a new key.",
-            )
+            raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
     volunteer = volunteer_of(app, volunteer_id)
     if not member_of(app, volunteer.member_id).is_active:

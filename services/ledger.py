@@ -30,7 +30,7 @@ from domain.ledger import (
     two_party_legs,
 )
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, retried_on_conflict
 
 # Kiosk and server clocks disagree a little; a transfer "a minute from now" is not fraud.
@@ -167,10 +167,7 @@ def close_account(
 
 def _replay(app: Timebank, existing: Transfer, *, same: bool) -> Receipt:
     if not same:
-        raise RuleViolated(
-            "idempotency-key-reused",
-            "This idempotency key was already used for a different request; use a new key.",
-        )
+        raise KeyReused
     # The original position is not kept on the aggregate; the current one is a safe lower
     # bound for read-your-writes, since the original is at or before it.
     return Receipt(existing.id, app.last_position(), replayed=True)

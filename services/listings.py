@@ -14,7 +14,7 @@ from domain.listing import (
     post_listing,
 )
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, retried_on_conflict
 from services.ledger import Receipt
 
@@ -72,10 +72,7 @@ def post(
     existing = app.find(listing_id_for(idempotency_key), Listing)
     if existing is not None:
         if (existing.owner, existing.kind, existing.title) != (owner, kind, title.strip()):
-            raise RuleViolated(
-                "idempotency-key-reused",
-                "This idempotency key was already used for a different request; use a new key.",
-            )
+            raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
     listing = post_listing(
         idempotency_key=idempotency_key,

@@ -16,7 +16,7 @@ from domain.ledger import (
 )
 from domain.pool import donate, grant
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import KeyReused
 from services.eventstore import Timebank, retried_on_conflict
 from services.ledger import Receipt, account_of
 
@@ -28,10 +28,7 @@ def _retried(
     if existing is None:
         return None
     if not existing.same_request(kind, legs, memo):
-        raise RuleViolated(
-            "idempotency-key-reused",
-            "This idempotency key was already used for a different request; use a new key.",
-        )
+        raise KeyReused
     return Receipt(existing.id, app.last_position(), replayed=True)
 
 

@@ -9,7 +9,7 @@ import msgspec
 
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import KeyReused, NotFound, RuleViolated
 from domain.volunteer import (
     Rating,
     Training,
@@ -160,10 +160,7 @@ def record_training(
     if existing is not None:
         same = (existing.name, existing.minutes, existing.held_on, existing.attendees)
         if same != (name, minutes, held_on, attendees):
-            raise RuleViolated(
-                "idempotency-key-reused",
-                "This idempotency key was already used for a different request; use a new key.",
-            )
+            raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
     training = hold_training(
         idempotency_key=idempotency_key,

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import Meta
 
-from domain.council import Base, Choice, Tally, Threshold, VotingRules, decide
+from domain.council import Base, Choice, Threshold, VotingRules
 from domain.identity import Role
 from domain.motion import MotionStatus
 from domain.provenance import Provenance
@@ -200,35 +200,14 @@ class MotionController(Controller):
     def tally(
         self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
     ) -> TallyView:
-        def query(db: Any) -> tuple[dict[str, Any] | None, dict[str, int], list[dict[str, Any]]]:
-            found = str(motion_id)
-            return council.motion(db, found), council.counts(db, found), council.ballots(db, found)
-
-        row, votes, ballots = read(bone, ("council",), after, query)
-        if row is None:
+        found, counted = read(
+            bone, ("council",), after, lambda db: council.tally_of(db, str(motion_id))
+        )
+        if not found:
             raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
-        if row["rules"] is None:
+        if counted is None:
             raise RuleViolated("voting-not-open", "Voting on this motion has not opened.")
-        opened = msgspec.json.decode(row["rules"])
-        rules = msgspec.convert(opened["rules"], VotingRules)
-        # The domain accepts ballots only from those entitled and present: all of them count.
-        counts = Tally(
-            yes=votes.get(Choice.YES, 0),
-            no=votes.get(Choice.NO, 0),
-            abstain=votes.get(Choice.ABSTAIN, 0),
-            entitled=len(opened["entitled"]),
-            present=len(opened["present"]),
-        )
-        return TallyView(
-            status=row["status"],
-            yes=counts.yes,
-            no=counts.no,
-            abstain=counts.abstain,
-            entitled=counts.entitled,
-            present=counts.present,
-            result=row["result"] or decide(counts, rules).value,
-            ballots=None if rules.secret else _rows(ballots),
-        )
+        return msgspec.convert(counted, TallyView)
 
     @post("/{motion_id:uuid}/support", sync_to_thread=True, opt=allow(*RESIDENTS))
     def support(
@@ -361,13 +340,14 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         caller = request.user
-
-        def report(motion: Any) -> None:
-            if Role.COUNCIL not in caller.roles and motion.owner != caller.subject:
-                raise RuleViolated("not-the-owner", "Only the motion's owner reports progress.")
-            motion.report_progress(data.percent, data.note, by)
-
-        return answer(commands.act(bone.timebank, motion_id, report))
+        reporter = None if Role.COUNCIL in caller.roles else caller.subject
+        return answer(
+            commands.act(
+                bone.timebank,
+                motion_id,
+                lambda m: m.report_progress(data.percent, data.note, by, reporter=reporter),
+            )
+        )
 
     @post("/{motion_id:uuid}/milestones", sync_to_thread=True, opt=allow(Role.COUNCIL))
     def add_milestone(
