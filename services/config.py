@@ -20,6 +20,7 @@ _STATION_DEFAULTS = (
     "dispute_within_hours",
     "expiry_sweep_seconds",
     "timezone",
+    "kiosk_idle_seconds",
 )
 
 
@@ -43,6 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     dispute_within_hours: int = 14 * 24
     expiry_sweep_seconds: float = 60.0  # how often unconfirmed exchanges are checked
     timezone: str = "Asia/Shanghai"  # the station's: dates people write, months reports count
+    # A kiosk page signs its resident out after this long untouched, counting down visibly.
+    kiosk_idle_seconds: int = 90
 
     @property
     def event_store_url(self) -> str:

@@ -30,6 +30,9 @@ from services.api.privacy import KioskController, PrivacyController
 from services.api.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 from services.api.volunteers import TrainingController, VolunteerController
 from services.logs import structlog_plugin
+from services.pages import console, council, kiosk, site
+from services.pages.session import page_auth
+from services.pages.staff import StaffSignInPage
 from services.runtime import Backbone
 
 MAX_BODY_BYTES = 64 * 1024
@@ -37,7 +40,9 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
 def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
-    auth = jwt_auth(bone.settings.token_secret())
+    secret = bone.settings.token_secret()
+    auth = jwt_auth(secret, exclude=site.PAGE_PATHS)
+    cookie_auth = page_auth(secret)
     app = Litestar(
         route_handlers=[
             AccountController,
@@ -70,6 +75,13 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             KioskController,
             PrivacyController,
             health,
+            site.pages(
+                cookie_auth,
+                [*kiosk.PAGES, *console.PAGES, *council.PAGES],
+                sign_ins=[StaffSignInPage, *kiosk.SIGN_IN_PAGES],
+                sign_ins_per_minute=bone.settings.sign_ins_per_minute,
+            ),
+            site.assets(),
         ],
         on_app_init=[auth.on_app_init],
         dependencies={
@@ -85,7 +97,10 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        csrf_config=site.csrf_config(secret),
+        template_config=site.template_config(),
         lifespan=list(lifespan),
     )
     app.state.backbone = bone
+    app.state.page_auth = cookie_auth
     return app

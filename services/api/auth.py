@@ -14,7 +14,7 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.security.jwt import JWTAuth, Token
+from litestar.security.jwt import JWTAuth, JWTCookieAuth, Token
 
 from domain.identity import Role, kiosk_id_for
 from services.identity import token_digest
@@ -67,31 +67,35 @@ def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
         raise PermissionDeniedException("Your role does not allow this.")
 
 
-def _principal_from(
-    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
-) -> Principal | None:
-    """The token's principal; a resident's only from the kiosk they signed in at."""
+def principal_from(token: Token, device_token: str) -> Principal | None:
+    """The token's principal; a resident's only from the kiosk they signed in at, which
+    ``device_token`` (sent by the kiosk with every request) identifies."""
     try:
         principal = msgspec.convert(token.extras, Principal)
     except msgspec.ValidationError:
         return None
-    if principal.is_member:
-        device_token = connection.headers.get(KIOSK_TOKEN_HEADER, "")
-        if (
-            principal.kiosk_id is None
-            or kiosk_id_for(token_digest(device_token)) != principal.kiosk_id
-        ):
-            return None
+    if principal.is_member and (
+        principal.kiosk_id is None or kiosk_id_for(token_digest(device_token)) != principal.kiosk_id
+    ):
+        return None
     return principal
 
 
-def jwt_auth(secret: str) -> JWTAuth[Principal, Token]:
+def _api_principal(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | None:
+    return principal_from(token, connection.headers.get(KIOSK_TOKEN_HEADER, ""))
+
+
+def jwt_auth(secret: str, exclude: tuple[str, ...] = ()) -> JWTAuth[Principal, Token]:
+    """The API's bearer tokens. ``exclude``: paths signed in otherwise (the pages)."""
     return JWTAuth[Principal, Token](
         token_secret=secret,
-        retrieve_user_handler=_principal_from,
+        retrieve_user_handler=_api_principal,
         default_token_expiration=STAFF_TOKEN_LIFETIME,
         exclude_opt_key="exclude_from_auth",
-        exclude=["^/schema(?:/|$)"],  # anchored: unanchored, it matched /accounts/schema too
+        # anchored: unanchored, it matched /accounts/schema too
+        exclude=["^/schema(?:/|$)", *exclude],
         guards=[role_guard],
     )
 
@@ -100,7 +104,9 @@ def token_lifetime(principal: Principal) -> timedelta:
     return KIOSK_IDLE_LIFETIME if principal.is_member else STAFF_TOKEN_LIFETIME
 
 
-def issue_token(auth: JWTAuth[Principal, Token], principal: Principal) -> str:
+def issue_token(
+    auth: JWTAuth[Principal, Token] | JWTCookieAuth[Principal, Token], principal: Principal
+) -> str:
     return auth.create_token(
         identifier=principal.subject,
         token_expiration=token_lifetime(principal),

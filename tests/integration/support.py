@@ -55,7 +55,9 @@ COORDINATOR_PASSWORD = "coordinator password"
 OPENED: list[Backbone] = []  # closed after each test by the autouse fixture in conftest
 
 
-def make_backbone(tmp_path: Path, event_store: str, read_store: str, nats_url: str) -> Backbone:
+def make_backbone(
+    tmp_path: Path, event_store: str, read_store: str, nats_url: str, **settings: Any
+) -> Backbone:
     # CI machines are shared and noisy: a read with ?after= waits as long as it takes there,
     # rather than answering 503 read-model-behind as an API under load rightly would.
     settings = Settings(
@@ -63,6 +65,7 @@ def make_backbone(tmp_path: Path, event_store: str, read_store: str, nats_url: s
         event_store=event_store,
         read_store=read_store,
         read_wait_seconds=30.0,
+        **settings,
     )
     bone = build_backbone(settings, nats_url)
     OPENED.append(bone)

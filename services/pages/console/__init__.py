@@ -1,0 +1,7 @@
+"""The console pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PAGES: list[Any] = []
