@@ -4,14 +4,19 @@ Rules (DESIGN.md, Domain, Motion; DOMAIN-NOTES, council procedure):
 - the rules are council settings, changed only by events saying who changed them and why;
 - a motion records the rules in force when its vote opened, and its result is always the
   tally of its ballots under those rules, so a past decision reads the same after the rules
-  change and the history is replayed.
+  change and the history is replayed;
+- rescinding an adopted motion needs a majority with prior notice and two thirds without
+  (Robert's Rules as adapted in Chinese villages; a majority of all members also suffices);
+- a secret ballot's choice is sealed in a ballot box whose key is destroyed once the vote is
+  counted, so no record ever links a voter to a choice after the count.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
+from typing import Protocol
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -135,6 +140,30 @@ def decide(counts: Tally, rules: VotingRules) -> Result:
     else:
         passed = 2 * counts.yes > counts.entitled
     return Result.ADOPTED if passed else Result.REJECTED
+
+
+def rules_for_rescission(rules: VotingRules, *, noticed: bool) -> VotingRules:
+    """The rules a motion to rescind is voted under: a majority (the council's own threshold)
+    when it was on the agenda before the meeting began, else two thirds of the council's base,
+    unless the council already asks two thirds or a majority of all members (which Robert's
+    Rules accept for rescinding without notice too)."""
+    if noticed or Threshold(rules.threshold) is not Threshold.SIMPLE_MAJORITY:
+        return rules
+    return replace(rules, threshold=Threshold.TWO_THIRDS)
+
+
+class BallotBox(Protocol):
+    """Where a secret vote's choices are sealed: only the vote's own key opens them, and that
+    key is destroyed once the vote has been counted (services/council.py keeps it in the key
+    store, apart from the events)."""
+
+    def seal(self, voter: UUID, choice: Choice) -> str:
+        """``choice``, sealed for ``voter``: the same length whatever the choice."""
+        ...
+
+    def open(self, voter: UUID, sealed: str) -> Choice:
+        """What ``voter`` chose; refuses once the key is gone."""
+        ...
 
 
 def council_rules_id() -> UUID:

@@ -39,6 +39,11 @@ class Meeting(Aggregate):
         self.present: frozenset[UUID] = frozenset()
         self.is_closed = False
 
+    def gives_notice(self, now: datetime) -> bool:
+        """Whether a motion put on the agenda ``now`` is noticed in advance: it is on the agenda
+        published before the meeting begins (公示), not added once the meeting has started."""
+        return now < self.starts_at
+
     def _check_open(self) -> None:
         if self.is_closed:
             raise RuleViolated("meeting-closed", "This meeting is closed.")

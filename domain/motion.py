@@ -6,8 +6,13 @@ Rules (DESIGN.md, Domain, Motion):
 - it is seconded when enough other residents support it before its deadline, else it lapses;
 - the council admits it or declines it with a reason; an admitted motion is noticed on a
   meeting's agenda before it is voted; amendments (child motions) are settled first;
+- an amendment is proposed only while the motion it amends is not yet being voted on;
 - when voting opens the rules in force, who is entitled and who is present are recorded on the
   motion; one ballot per entitled resident present, replaced only if those rules allow;
+- a motion to rescind an adopted one is voted under two thirds unless it was on the agenda
+  before the meeting began (prior notice): ``rules_for_rescission``;
+- a secret ballot's choice is recorded only sealed in the vote's ballot box; the counts go on
+  record when the vote closes;
 - the result is the tally of the ballots under the recorded rules;
 - an adopted motion gets an owner, progress and milestones until it is done, stalled or
   cancelled; the mover may withdraw it before the vote.
@@ -21,7 +26,16 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.council import Choice, Result, Tally, VotingRules, decide, tally
+from domain.council import (
+    BallotBox,
+    Choice,
+    Result,
+    Tally,
+    VotingRules,
+    decide,
+    rules_for_rescission,
+    tally,
+)
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 
@@ -61,6 +75,8 @@ SETTLED = frozenset(
     {S.LAPSED, S.DECLINED, S.ADOPTED, S.REJECTED, S.NO_QUORUM, S.WITHDRAWN}
     | {S.IMPLEMENTING, S.STALLED, S.DONE, S.CANCELLED}
 )
+# Adopted and not yet carried out or given up: what a motion to rescind may still undo.
+RESCINDABLE = frozenset({S.ADOPTED, S.IMPLEMENTING, S.STALLED})
 
 
 def motion_id_for(idempotency_key: str) -> UUID:
@@ -70,6 +86,11 @@ def motion_id_for(idempotency_key: str) -> UUID:
 def _check_reason(reason: str) -> None:
     if not reason.strip():
         raise RuleViolated("reason-required", "Say why, so the record can show it.")
+
+
+def _check_changed(earlier: Choice | None, choice: Choice) -> None:
+    if earlier is choice:
+        raise RuleViolated("same-vote", "That is already your vote.")
 
 
 class Motion(Aggregate):
@@ -89,22 +110,27 @@ class Motion(Aggregate):
         second_by: datetime,
         seconding_threshold: int,
         by: Provenance,
+        rescinds: UUID | None = None,
     ) -> None:
         self.mover = mover
         self.title = title
         self.amends = amends
         self.reconsiders = reconsiders
+        self.rescinds = rescinds
         self.second_by = second_by
         self.seconding_threshold = seconding_threshold
         self.status = MotionStatus.SUBMITTED
         self.supporters: set[UUID] = set()
         self.amendments: list[UUID] = []
         self.meeting: UUID | None = None
+        self.noticed = False  # on the meeting's agenda before the meeting began
         self.rules: VotingRules | None = None  # as in force when voting opened
         self.entitled: frozenset[UUID] = frozenset()
         self.present: frozenset[UUID] = frozenset()
-        self.ballots: dict[UUID, Choice] = {}
+        self.ballots: dict[UUID, Choice] = {}  # an open vote's
+        self.sealed_ballots: dict[UUID, str] = {}  # a secret vote's, each sealed in its box
         self.result: Result | None = None
+        self.tally_at_close: Tally | None = None
         self.owner: str | None = None
         self.progress = 0
         self.milestones: dict[str, bool] = {}
@@ -173,14 +199,17 @@ class Motion(Aggregate):
     def _decline(self, reason: str, by: Provenance) -> None:
         self.status = MotionStatus.DECLINED
 
-    def schedule(self, meeting: UUID, by: Provenance) -> None:
+    def schedule(self, meeting: UUID, by: Provenance, noticed: bool = True) -> None:
+        """``noticed``: put on the agenda before the meeting began (公示), which is the prior
+        notice a motion to rescind needs to pass by a majority."""
         self._move(MotionStatus.SCHEDULED)
-        self._schedule(meeting=meeting, by=by)
+        self._schedule(meeting=meeting, noticed=noticed, by=by)
 
     @event("MotionScheduled")
-    def _schedule(self, meeting: UUID, by: Provenance) -> None:
+    def _schedule(self, meeting: UUID, by: Provenance, noticed: bool = True) -> None:
         self.status = MotionStatus.SCHEDULED
         self.meeting = meeting
+        self.noticed = noticed
 
     @event("AmendmentProposed")
     def note_amendment(self, amendment: UUID, by: Provenance) -> None:
@@ -202,6 +231,8 @@ class Motion(Aggregate):
             )
         if not entitled:
             raise RuleViolated("nobody-entitled", "Nobody is entitled to vote at this meeting.")
+        if self.rescinds is not None:
+            rules = rules_for_rescission(rules, noticed=self.noticed)
         self._open_vote(
             rules=rules,
             entitled=tuple(sorted(entitled)),
@@ -222,7 +253,24 @@ class Motion(Aggregate):
         self.entitled = frozenset(entitled)
         self.present = frozenset(present)
 
-    def cast(self, voter: UUID, choice: Choice, by: Provenance) -> None:
+    @property
+    def is_secret(self) -> bool:
+        return self.rules is not None and self.rules.secret
+
+    @property
+    def voters(self) -> frozenset[UUID]:
+        """Who has cast a ballot (not how): one each."""
+        return frozenset(self.ballots) | frozenset(self.sealed_ballots)
+
+    def _box(self, box: BallotBox | None) -> BallotBox:
+        if box is None:
+            raise TypeError("A secret vote's ballots go through its ballot box.")
+        return box
+
+    def cast(
+        self, voter: UUID, choice: Choice, by: Provenance, box: BallotBox | None = None
+    ) -> None:
+        """``box``: where a secret vote's choices are sealed (needed only for a secret vote)."""
         if self.status is not MotionStatus.VOTING:
             raise RuleViolated("voting-not-open", "Voting on this motion is not open.")
         if voter not in self.entitled:
@@ -230,36 +278,82 @@ class Motion(Aggregate):
         if voter not in self.present:
             raise RuleViolated("not-present", "Only members present at the meeting vote.")
         assert self.rules is not None
-        if voter in self.ballots and not self.rules.votes_may_change:
+        if voter in self.voters and not self.rules.votes_may_change:
             raise RuleViolated(
                 "vote-already-cast", "You have voted, and this vote's rules allow no changes."
             )
-        if self.ballots.get(voter) is Choice(choice):
-            raise RuleViolated("same-vote", "That is already your vote.")
-        self._cast(voter=voter, choice=Choice(choice), replaces=self.ballots.get(voter), by=by)
+        choice = Choice(choice)
+        if not self.is_secret:
+            earlier = self.ballots.get(voter)
+            _check_changed(earlier, choice)
+            self._cast(voter=voter, choice=choice, replaces=earlier, by=by)
+            return
+        box = self._box(box)
+        sealed = self.sealed_ballots.get(voter)
+        earlier = None if sealed is None else box.open(voter, sealed)
+        _check_changed(earlier, choice)
+        self._cast_secret(
+            voter=voter, sealed_choice=box.seal(voter, choice), changed=earlier is not None, by=by
+        )
 
     @event("BallotCast")
     def _cast(self, voter: UUID, choice: Choice, replaces: Choice | None, by: Provenance) -> None:
-        """``replaces``: the voter's earlier choice, so a tally can be kept without names."""
+        """An open vote's ballot. ``replaces``: the voter's earlier choice, so a tally can be
+        kept from the ballots as they come."""
         self.ballots[voter] = Choice(choice)
 
-    def counts(self) -> Tally:
-        return tally(self.ballots, entitled=self.entitled, present=self.present)
+    @event("SecretBallotCast")
+    def _cast_secret(self, voter: UUID, sealed_choice: str, changed: bool, by: Provenance) -> None:
+        """A secret vote's ballot: who voted, and their choice sealed in the vote's box (only
+        the voter and whether it replaces their earlier ballot are published)."""
+        self.sealed_ballots[voter] = sealed_choice
 
-    def close_vote(self, by: Provenance) -> Result:
+    def choices(self, box: BallotBox | None = None) -> dict[UUID, Choice]:
+        """Each voter's choice; a secret vote's are opened from ``box`` (while its key lasts)."""
+        if not self.is_secret or not self.sealed_ballots:
+            return dict(self.ballots)
+        box = self._box(box)
+        return {voter: box.open(voter, sealed) for voter, sealed in self.sealed_ballots.items()}
+
+    def counts(self, box: BallotBox | None = None) -> Tally:
+        """The counts as recorded at close, or (while the vote is open) of the ballots cast."""
+        if self.tally_at_close is not None:
+            return self.tally_at_close
+        return tally(self.choices(box), entitled=self.entitled, present=self.present)
+
+    def close_vote(self, by: Provenance, box: BallotBox | None = None) -> Result:
+        """Count the ballots under the recorded rules; the counts and the result go on record
+        (a secret vote's box is opened for the last time)."""
         if self.status is not MotionStatus.VOTING:
             raise RuleViolated("voting-not-open", "Voting on this motion is not open.")
         assert self.rules is not None
-        result = decide(self.counts(), self.rules)
-        self._close_vote(result=result, by=by)
+        counts = self.counts(box)
+        result = decide(counts, self.rules)
+        self._close_vote(result=result, yes=counts.yes, no=counts.no, abstain=counts.abstain, by=by)
         return result
 
     @event("VotingClosed")
-    def _close_vote(self, result: Result, by: Provenance) -> None:
+    def _close_vote(
+        self,
+        result: Result,
+        by: Provenance,
+        yes: int | None = None,
+        no: int | None = None,
+        abstain: int | None = None,
+    ) -> None:
         # The result is kept as decided, and is always the tally of the ballots under the
-        # recorded rules (a replay recomputes it and the stateful test checks it).
+        # recorded rules (a replay recomputes it and the stateful test checks it). The counts
+        # are recorded too: a secret vote's ballots can no longer be opened once it closed.
         self.result = Result(result)
         self.status = MotionStatus(self.result.value)
+        if yes is not None and no is not None and abstain is not None:
+            self.tally_at_close = Tally(
+                yes=yes,
+                no=no,
+                abstain=abstain,
+                entitled=len(self.entitled),
+                present=len(self.present),
+            )
 
     def withdraw(self, mover: UUID, reason: str, by: Provenance) -> None:
         if mover != self.mover:
@@ -357,6 +451,7 @@ def submit_motion(
     rules: VotingRules,
     now: datetime,
     by: Provenance,
+    rescinds: Motion | None = None,
 ) -> Motion:
     if not title.strip() or not text.strip():
         raise RuleViolated("motion-incomplete", "A motion needs a title and what it proposes.")
@@ -364,9 +459,18 @@ def submit_motion(
         raise RuleViolated(
             "amending-a-settled-motion", "A motion already decided cannot be amended."
         )
+    if amends is not None and amends.status is MotionStatus.VOTING:
+        raise RuleViolated(
+            "parent-vote-open", "This motion is being voted on; it can no longer be amended."
+        )
     if reconsiders is not None and reconsiders.status not in SETTLED:
         raise RuleViolated(
             "not-yet-decided", "Only a motion already decided can be reconsidered or rescinded."
+        )
+    if rescinds is not None and rescinds.status not in RESCINDABLE:
+        raise RuleViolated(
+            "not-rescindable",
+            "Only an adopted motion, not yet done or cancelled, can be rescinded.",
         )
     motion = Motion(
         idempotency_key=idempotency_key,
@@ -378,6 +482,7 @@ def submit_motion(
         second_by=now + timedelta(days=rules.seconding_days),
         seconding_threshold=rules.seconding_threshold,
         by=by,
+        rescinds=rescinds.id if rescinds else None,
     )
     motion.second_if_enough(by)
     if amends is not None:

@@ -92,3 +92,12 @@ class Balances:
 
 def account(db: ReadDb, account_id: UUID) -> Row | None:
     return db.one("SELECT * FROM balances WHERE account_id = %(id)s", {"id": str(account_id)})
+
+
+def member_accounts(db: ReadDb, *, limit: int) -> list[Row]:
+    """Members' accounts, the most recently opened first (the console's member registry)."""
+    return db.all(
+        "SELECT * FROM balances WHERE kind = 'member' ORDER BY opened_at DESC, account_id"
+        " LIMIT %(limit)s",
+        {"limit": limit},
+    )

@@ -1,15 +1,20 @@
 """The council's public record: the motion board, each motion's timeline, live tallies, the
-implementation tracker, and meetings with their agendas and attendance (for the minutes)."""
+implementation tracker, and meetings with their agendas and attendance (for the minutes).
+
+A secret vote's ballots reach this model as who voted and nothing else (their choices stay
+sealed in the event store): its counts arrive with ``VotingClosed``, and until then only how
+many have voted; nothing here ever names who voted in one."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import msgspec
 
 from domain.council import Choice, Tally, VotingRules, decide
-from projections.readstore import ReadDb, Row, stamp
+from projections.readstore import ReadDb, Row, overdue, stamp
 from services.envelope import (
     AgendaItemAdded,
     AgendaReordered,
@@ -31,6 +36,7 @@ from services.envelope import (
     MotionWithdrawn,
     OwnerAssigned,
     ProgressReported,
+    SecretBallotCast,
     VotingClosed,
     VotingOpened,
 )
@@ -77,14 +83,17 @@ class Council:
             " status TEXT NOT NULL,"
             " amends TEXT,"
             " reconsiders TEXT,"
+            " rescinds TEXT,"
             " supporters BIGINT NOT NULL,"
             " seconding_threshold BIGINT NOT NULL,"
             " second_by TEXT NOT NULL,"
             " meeting TEXT,"
+            " noticed SMALLINT,"  # on the agenda before the meeting began
             " secret SMALLINT NOT NULL,"
             " rules TEXT,"
             " entitled BIGINT,"
             " present BIGINT,"
+            " voted BIGINT,"  # how many have cast a ballot (not how, nor who if secret)
             " result TEXT,"
             " owner TEXT,"
             " due TEXT,"
@@ -186,9 +195,11 @@ class Council:
     @_on.register
     def _submitted(self, payload: MotionSubmitted, db: ReadDb, envelope: Envelope) -> None:
         db.execute(
-            "INSERT INTO motions VALUES (%(id)s, %(title)s, %(text)s, %(mover)s, 'submitted',"
-            " %(amends)s, %(reconsiders)s, 0, %(threshold)s, %(second_by)s, NULL, 0, NULL,"
-            " NULL, NULL, NULL, NULL, NULL, 0, NULL, %(at)s, %(position)s)",
+            "INSERT INTO motions (motion_id, title, text, mover, status, amends, reconsiders,"
+            " rescinds, supporters, seconding_threshold, second_by, secret, progress,"
+            " submitted_at, position) VALUES (%(id)s, %(title)s, %(text)s, %(mover)s,"
+            " 'submitted', %(amends)s, %(reconsiders)s, %(rescinds)s, 0, %(threshold)s,"
+            " %(second_by)s, 0, 0, %(at)s, %(position)s)",
             {
                 "id": str(envelope.stream_id),
                 "title": payload.title,
@@ -196,6 +207,7 @@ class Council:
                 "mover": str(payload.mover),
                 "amends": str(payload.amends) if payload.amends else None,
                 "reconsiders": str(payload.reconsiders) if payload.reconsiders else None,
+                "rescinds": str(payload.rescinds) if payload.rescinds else None,
                 "threshold": payload.seconding_threshold,
                 "second_by": stamp(payload.second_by),
                 "at": stamp(envelope.recorded_at),
@@ -212,7 +224,7 @@ class Council:
 
     @_on.register
     def _scheduled(self, payload: MotionScheduled, db: ReadDb, envelope: Envelope) -> None:
-        self._motion(db, envelope, meeting=str(payload.meeting))
+        self._motion(db, envelope, meeting=str(payload.meeting), noticed=int(payload.noticed))
 
     @_on.register
     def _opened(self, payload: VotingOpened, db: ReadDb, envelope: Envelope) -> None:
@@ -223,17 +235,30 @@ class Council:
             secret=int(payload.rules.secret),
             entitled=len(payload.entitled),
             present=len(payload.present),
+            voted=0,
         )
+
+    def _turnout(self, db: ReadDb, envelope: Envelope, first: bool) -> None:
+        if first:  # a changed vote is still one ballot
+            db.execute(
+                "UPDATE motions SET voted = voted + 1 WHERE motion_id = %(id)s",
+                {"id": str(envelope.stream_id)},
+            )
+
+    @_on.register
+    def _secret_ballot(self, payload: SecretBallotCast, db: ReadDb, envelope: Envelope) -> None:
+        self._turnout(db, envelope, first=not payload.changed)
 
     @_on.register
     def _ballot(self, payload: BallotCast, db: ReadDb, envelope: Envelope) -> None:
         motion = str(envelope.stream_id)
+        self._turnout(db, envelope, first=payload.replaces is None)
         for choice, change in ((payload.choice, 1), (payload.replaces, -1)):
             if choice is not None:
                 self._count(db, motion, choice, change)
         secret = db.one("SELECT secret FROM motions WHERE motion_id = %(id)s", {"id": motion})
         if secret is None or secret["secret"]:
-            return  # a secret ballot is counted, and who cast it is kept nowhere here
+            return  # (recorded before secret ballots were sealed) counted, and never named
         keys = {"motion": motion, "voter": str(payload.voter)}
         # A changed vote replaces the earlier one: one row per voter.
         db.execute("DELETE FROM ballots WHERE motion_id = %(motion)s AND voter = %(voter)s", keys)
@@ -262,6 +287,17 @@ class Council:
     @_on.register
     def _closed(self, payload: VotingClosed, db: ReadDb, envelope: Envelope) -> None:
         self._motion(db, envelope, status=payload.result, result=payload.result)
+        if payload.yes is None or payload.no is None or payload.abstain is None:
+            return  # recorded before the counts went on record: the ballots gave them
+        # The counts as recorded: a secret vote's first appear here.
+        motion = str(envelope.stream_id)
+        db.execute("DELETE FROM tallies WHERE motion_id = %(id)s", {"id": motion})
+        for choice, votes in (
+            (Choice.YES, payload.yes),
+            (Choice.NO, payload.no),
+            (Choice.ABSTAIN, payload.abstain),
+        ):
+            self._count(db, motion, choice.value, votes)
 
     @_on.register
     def _assigned(self, payload: OwnerAssigned, db: ReadDb, envelope: Envelope) -> None:
@@ -346,6 +382,13 @@ def board(db: ReadDb, *, status: str | None, before: int | None, limit: int) -> 
     )
 
 
+def due_to_lapse(db: ReadDb, now: datetime, limit: int = 500) -> list[str]:
+    """Motions still short of support past their deadline, earliest deadline first."""
+    return overdue(
+        db, "motions", "motion_id", status="submitted", deadline="second_by", now=now, limit=limit
+    )
+
+
 def motion(db: ReadDb, motion_id: str) -> Row | None:
     row = db.one("SELECT * FROM motions WHERE motion_id = %(id)s", {"id": motion_id})
     if row is not None:
@@ -368,7 +411,9 @@ def counts(db: ReadDb, motion_id: str) -> dict[str, int]:
 
 def tally_of(db: ReadDb, motion_id: str) -> tuple[bool, Row | None]:
     """Whether the motion exists, and its tally once voting opened: counts, the result (as
-    decided, or what the ballots would decide now), and who voted how unless secret."""
+    decided, or what the ballots would decide now), and who voted how unless secret. While a
+    secret vote is open its counts are sealed: ``yes``, ``no``, ``abstain`` and ``result`` are
+    None here (services.council.live_counts opens them, counts only)."""
     row = db.one("SELECT * FROM motions WHERE motion_id = %(id)s", {"id": motion_id})
     if row is None or row["rules"] is None:
         return row is not None, None
@@ -383,10 +428,14 @@ def tally_of(db: ReadDb, motion_id: str) -> tuple[bool, Row | None]:
         entitled=len(opened["entitled"]),
         present=len(opened["present"]),
     )
+    sealed = rules.secret and row["result"] is None
     return True, {
         "status": row["status"],
         **vars(counted),
-        "result": row["result"] or decide(counted, rules).value,
+        **(dict.fromkeys(("yes", "no", "abstain")) if sealed else {}),
+        "voted": row["voted"],
+        "secret": rules.secret,
+        "result": None if sealed else row["result"] or decide(counted, rules).value,
         "ballots": None if rules.secret else ballots(db, motion_id),
     }
 

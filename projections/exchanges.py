@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from projections.readstore import ReadDb, Row, stamp
+from projections.readstore import ReadDb, Row, overdue, stamp
 from services.envelope import (
     DisputeResolved,
     Envelope,
@@ -275,9 +275,31 @@ def listed(
 
 
 def due_for_expiry(db: ReadDb, now: datetime, limit: int = 500) -> list[str]:
-    rows = db.all(
-        "SELECT exchange_id FROM exchanges WHERE status = 'awaiting_confirmation'"
-        " AND expires_at < %(now)s ORDER BY expires_at LIMIT %(limit)s",
-        {"now": stamp(now), "limit": limit},
+    return overdue(
+        db,
+        "exchanges",
+        "exchange_id",
+        status="awaiting_confirmation",
+        deadline="expires_at",
+        now=now,
+        limit=limit,
     )
-    return [row["exchange_id"] for row in rows]
+
+
+def status_counts(db: ReadDb) -> dict[str, int]:
+    """How many exchanges stand in each status (the console's "needs attention" figures)."""
+    rows = db.all("SELECT status, COUNT(*) AS exchanges FROM exchanges GROUP BY status")
+    return {row["status"]: row["exchanges"] for row in rows}
+
+
+def awaiting(db: ReadDb, *, account: str, role: str, limit: int) -> list[Row]:
+    """Help awaiting confirmation in which ``account`` takes ``role`` (``provider`` or
+    ``receiver``; a receiver's only while it has not confirmed), newest first, with that
+    party's ``share`` of the minutes."""
+    return db.all(
+        "SELECT e.*, p.minutes AS share FROM exchanges e JOIN exchange_parties p"
+        " ON p.exchange_id = e.exchange_id WHERE e.status = 'awaiting_confirmation'"
+        " AND p.account_id = %(account)s AND p.role = %(role)s AND p.confirmed = 0"
+        " ORDER BY e.position DESC LIMIT %(limit)s",
+        {"account": account, "role": role, "limit": limit},
+    )

@@ -241,3 +241,9 @@ def steps_after(db: ReadDb, entry_ids: list[str], position: int) -> list[Row]:
         " ORDER BY position",
         {**names, "position": position},
     )
+
+
+def status_counts(db: ReadDb) -> dict[str, int]:
+    """How many entries stand in each status (the console's "needs attention" figures)."""
+    rows = db.all("SELECT status, COUNT(*) AS entries FROM hour_entries GROUP BY status")
+    return {row["status"]: row["entries"] for row in rows}

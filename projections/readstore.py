@@ -63,6 +63,19 @@ class ReadDb:
         return [dict(row) for row in self._cursor.fetchall()]
 
 
+def overdue(
+    db: ReadDb, table: str, key: str, *, status: str, deadline: str, now: datetime, limit: int
+) -> list[str]:
+    """The ``key`` of each ``table`` row still in ``status`` whose ``deadline`` (a stamp) has
+    passed at ``now``, earliest first: what a sweep should look at."""
+    rows = db.all(
+        f"SELECT {key} FROM {table} WHERE status = %(status)s AND {deadline} < %(now)s"
+        f" ORDER BY {deadline} LIMIT %(limit)s",
+        {"status": status, "now": stamp(now), "limit": limit},
+    )
+    return [row[key] for row in rows]
+
+
 class ReadModel(Protocol):
     """What the store needs of a projection."""
 

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 from domain.council import (
     DEFAULT_RULES,
     Choice,
     CouncilRules,
+    Result,
+    Tally,
     VotingRules,
     council_rules_id,
+    decide,
 )
 from domain.meeting import Meeting, call_meeting, meeting_id_for
 from domain.motion import SETTLED, Motion, MotionStatus, motion_id_for, submit_motion
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
-from services.eventstore import Timebank, retried_on_conflict
+from services.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.ledger import Receipt
+from services.vault import BallotBox, Vault
 
 
 def _rules(app: Timebank) -> CouncilRules:
@@ -72,6 +77,7 @@ def submit(
     reconsiders: UUID | None,
     now: datetime,
     by: Provenance,
+    rescinds: UUID | None = None,
 ) -> Receipt:
     existing = app.find(motion_id_for(idempotency_key), Motion)
     if existing is not None:
@@ -90,6 +96,7 @@ def submit(
         rules=rules_in_force(app),
         now=now,
         by=by,
+        rescinds=motion_of(app, rescinds) if rescinds else None,
     )
     return Receipt(motion.id, app.record(motion, parent))
 
@@ -134,13 +141,21 @@ def call(
 
 
 @retried_on_conflict
-def schedule(app: Timebank, *, motion_id: UUID, meeting_id: UUID, by: Provenance) -> Receipt:
-    """Notice an admitted motion on a meeting's agenda (公示)."""
+def schedule(
+    app: Timebank,
+    *,
+    motion_id: UUID,
+    meeting_id: UUID,
+    by: Provenance,
+    now: datetime | None = None,
+) -> Receipt:
+    """Notice an admitted motion on a meeting's agenda (公示); before the meeting begins, that
+    is the prior notice a motion to rescind needs to pass by a majority."""
     motion = motion_of(app, motion_id)
     meeting = meeting_of(app, meeting_id)
     if meeting.is_closed:
         raise RuleViolated("meeting-closed", "This meeting is closed.")
-    motion.schedule(meeting.id, by)
+    motion.schedule(meeting.id, by, noticed=meeting.gives_notice(now or datetime.now(UTC)))
     meeting.add_to_agenda(motion.id, by)
     return Receipt(motion.id, app.record(motion, meeting))
 
@@ -170,8 +185,79 @@ def open_vote(app: Timebank, *, motion_id: UUID, by: Provenance) -> Receipt:
     return Receipt(motion.id, app.record(motion))
 
 
-def vote(app: Timebank, *, motion_id: UUID, voter: UUID, choice: Choice, by: Provenance) -> Receipt:
-    return act(app, motion_id, lambda motion: motion.cast(voter, choice, by))
+def _box(vault: Vault | None, motion: Motion) -> BallotBox | None:
+    """A secret vote's ballot box, in ``vault`` (the key store)."""
+    return BallotBox(vault, motion.id) if vault is not None and motion.is_secret else None
+
+
+def vote(
+    app: Timebank,
+    *,
+    motion_id: UUID,
+    voter: UUID,
+    choice: Choice,
+    by: Provenance,
+    vault: Vault | None = None,
+) -> Receipt:
+    """Cast a ballot; a secret vote's choice is sealed in its ballot box in ``vault``."""
+    return act(app, motion_id, lambda motion: motion.cast(voter, choice, by, _box(vault, motion)))
+
+
+@retried_on_conflict
+def _close_vote(
+    app: Timebank, motion_id: UUID, by: Provenance, vault: Vault | None
+) -> tuple[Receipt, BallotBox | None]:
+    motion = motion_of(app, motion_id)
+    box = _box(vault, motion)
+    motion.close_vote(by, box)
+    return Receipt(motion.id, app.record(motion)), box
+
+
+def close_vote(
+    app: Timebank, *, motion_id: UUID, by: Provenance, vault: Vault | None = None
+) -> Receipt:
+    """Count the ballots and record the counts and the result; then a secret vote's ballot box
+    is destroyed, so its sealed ballots can never be opened again."""
+    receipt, box = _close_vote(app, motion_id, by, vault)
+    if box is not None:
+        box.destroy()
+    return receipt
+
+
+def live_counts(app: Timebank, *, motion_id: UUID, vault: Vault) -> tuple[Tally, Result] | None:
+    """A secret vote's counts as its ballots stand (counts only), and what they would decide;
+    None before voting opens. Its read models hold no choices until it closes."""
+    motion = motion_of(app, motion_id)
+    if motion.rules is None:
+        return None
+    counts = motion.counts(_box(vault, motion))
+    return counts, motion.result or decide(counts, motion.rules)
+
+
+def with_live_counts(
+    app: Timebank, vault: Vault, motion_id: UUID, counted: dict[str, Any]
+) -> dict[str, Any]:
+    """``counted`` (projections.council.tally_of) with the counts and the result filled in
+    where they are sealed: a secret vote still open, counted from its ballot box."""
+    if counted["result"] is not None:
+        return counted
+    live = live_counts(app, motion_id=motion_id, vault=vault)
+    assert live is not None, "the read model saw the vote open"
+    counts, result = live
+    sealed = {"yes": counts.yes, "no": counts.no, "abstain": counts.abstain}
+    return {**counted, **sealed, "result": result}
+
+
+def lapse(app: Timebank, *, motion_id: UUID, now: datetime, by: Provenance) -> Receipt:
+    return act(app, motion_id, lambda motion: motion.lapse(now, by))
+
+
+def lapse_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provenance) -> int:
+    """Lapse those of ``candidates`` still short of support past their deadline (not seconded,
+    withdrawn or lapsed since the read model listed them); how many were."""
+    return change_each_due(
+        app, Motion, candidates, lambda motion: motion.lapse(now, by), done="motions.lapsed"
+    )
 
 
 def assign(

@@ -386,6 +386,7 @@ class MotionSubmitted(Payload):
     reconsiders: UUID | None
     second_by: datetime
     seconding_threshold: int
+    rescinds: UUID | None = None  # the adopted motion it would rescind
 
 
 class MotionSupported(Payload):
@@ -410,6 +411,7 @@ class MotionDeclined(Payload):
 
 class MotionScheduled(Payload):
     meeting: UUID
+    noticed: bool = True  # on the agenda before the meeting began (prior notice)
 
 
 class AmendmentProposed(Payload):
@@ -423,13 +425,27 @@ class VotingOpened(Payload):
 
 
 class BallotCast(Payload):
+    """An open vote's ballot."""
+
     voter: UUID
     choice: str
     replaces: str | None  # the voter's earlier choice, when the rules let them change it
 
 
+class SecretBallotCast(Payload):
+    """A secret vote's ballot: who voted, never how (the sealed choice stays in the event
+    store, and its key is destroyed once the vote is counted)."""
+
+    voter: UUID
+    changed: bool  # it replaces the voter's earlier ballot
+
+
 class VotingClosed(Payload):
     result: str
+    # The counts the result was decided on (None only in events recorded before they were).
+    yes: int | None = None
+    no: int | None = None
+    abstain: int | None = None
 
 
 class MotionWithdrawn(Payload):
@@ -555,6 +571,7 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         AmendmentProposed,
         VotingOpened,
         BallotCast,
+        SecretBallotCast,
         VotingClosed,
         MotionWithdrawn,
         OwnerAssigned,

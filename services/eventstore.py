@@ -30,6 +30,7 @@ from domain.exchange import Pair
 from domain.hours import Service
 from domain.ledger import Leg, Limits, TimeAccount
 from domain.provenance import Provenance
+from domain.rules import RuleViolated
 from services.persistence import prepare_store
 
 log = structlog.get_logger(__name__)
@@ -210,3 +211,34 @@ def retried_on_conflict(command: Callable[P, R]) -> Callable[P, R]:
         raise ConcurrentUpdate
 
     return attempt
+
+
+@retried_on_conflict
+def _change_if_allowed(
+    app: Timebank, kind: type[A], aggregate_id: UUID, change: Callable[[A], object]
+) -> bool:
+    aggregate = app.find(aggregate_id, kind)
+    if aggregate is None:
+        return False
+    try:
+        change(aggregate)
+    except RuleViolated:
+        return False  # no longer due: it changed since the read model listed it
+    app.record(aggregate)
+    return True
+
+
+def change_each_due(
+    app: Timebank,
+    kind: type[A],
+    candidates: list[UUID],
+    change: Callable[[A], object],
+    *,
+    done: str,
+) -> int:
+    """Apply ``change`` to each of ``candidates`` (a read model's list of what is due) that
+    its own rules still allow, each saved on its own; how many changed (logged as ``done``)."""
+    changed = sum(_change_if_allowed(app, kind, found, change) for found in candidates)
+    if changed:
+        log.info(done, count=changed)
+    return changed

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
-import structlog
 from eventsourcing.domain import Aggregate
 
 from domain.exchange import (
@@ -30,11 +29,9 @@ from domain.exchange import (
 from domain.ledger import TimeAccount, Transfer
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
-from services.eventstore import Timebank, retried_on_conflict
+from services.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.ledger import Receipt, account_of, check_not_future
 from services.listings import listing_of
-
-log = structlog.get_logger(__name__)
 
 
 def exchange_of(app: Timebank, exchange_id: UUID) -> Exchange:
@@ -243,20 +240,9 @@ def withdraw(
     return Receipt(exchange.id, app.record(exchange))
 
 
-@retried_on_conflict
-def _expire(app: Timebank, exchange_id: UUID, now: datetime, by: Provenance) -> bool:
-    exchange = exchange_of(app, exchange_id)
-    try:
-        exchange.expire(now, by)
-    except RuleViolated:
-        return False  # confirmed, disputed or withdrawn since the read model listed it
-    app.record(exchange)
-    return True
-
-
 def expire_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provenance) -> int:
-    """Expire those of ``candidates`` still unconfirmed past their time; how many were."""
-    expired = sum(_expire(app, exchange_id, now, by) for exchange_id in candidates)
-    if expired:
-        log.info("exchanges.expired", count=expired)
-    return expired
+    """Expire those of ``candidates`` still unconfirmed past their time (not confirmed,
+    disputed or withdrawn since the read model listed them); how many were."""
+    return change_each_due(
+        app, Exchange, candidates, lambda found: found.expire(now, by), done="exchanges.expired"
+    )

@@ -3,6 +3,10 @@
 Events carry only the sealed blob; deleting a person's key (erasure, PIPL Art. 47) makes their
 details unreadable everywhere the blob went — event store, NATS, backups — while everything
 else about them (balances, transfers, hours) stays intact.
+
+A secret vote's ballot box works the same way: each choice is sealed with a key of the vote's
+own, kept beside the person keys (under the motion's id), and the key is erased once the vote
+has been counted, so nothing anywhere can link a voter to a choice any more.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import msgspec
 from eventsourcing.cipher import AESCipher
 from eventsourcing.utils import Environment
 
+from domain.council import Choice
+from domain.rules import RuleViolated
 from projections.readstore import ReadStore, open_read_store
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -53,12 +59,15 @@ class Vault:
         one person goes with the one key when they are erased."""
         key = self._key(person_id)
         if key is None:
-            key = AESCipher.create_key(32)
             with self.store.transaction(commit=True) as db:
+                # Two first ballots of one vote may race to make its key: the first one wins.
                 db.execute(
-                    "INSERT INTO person_keys VALUES (%(id)s, %(key)s)",
-                    {"id": str(person_id), "key": key},
+                    "INSERT INTO person_keys VALUES (%(id)s, %(key)s)"
+                    " ON CONFLICT (person_id) DO NOTHING",
+                    {"id": str(person_id), "key": AESCipher.create_key(32)},
                 )
+            key = self._key(person_id)
+            assert key is not None
         return b64encode(_cipher(key).encrypt(msgspec.json.encode(details))).decode()
 
     def open(self, person_id: UUID, sealed: str, kind: type[S]) -> S | None:
@@ -85,3 +94,38 @@ class Vault:
 
 def _cipher(key: str) -> AESCipher:
     return AESCipher(Environment(env={AESCipher.CIPHER_KEY: key}))
+
+
+class _SealedChoice(msgspec.Struct, frozen=True):
+    voter: UUID  # whose ballot it is, so a sealed choice cannot be passed off as another's
+    choice: str  # padded to one width: a sealed ballot's length tells nothing of the choice
+
+
+_CHOICE_WIDTH = max(len(choice.value) for choice in Choice)
+
+
+class BallotBox:
+    """A secret vote's ballot box (domain.council.BallotBox) in the key store."""
+
+    def __init__(self, vault: Vault, motion_id: UUID) -> None:
+        self.vault = vault
+        self.motion_id = motion_id
+
+    def seal(self, voter: UUID, choice: Choice) -> str:
+        padded = Choice(choice).value.ljust(_CHOICE_WIDTH)
+        return self.vault.seal(self.motion_id, _SealedChoice(voter=voter, choice=padded))
+
+    def open(self, voter: UUID, sealed: str) -> Choice:
+        opened = self.vault.open(self.motion_id, sealed, _SealedChoice)
+        if opened is None:
+            raise RuleViolated(
+                "ballot-box-destroyed",
+                "This vote has been counted and its ballots can no longer be opened.",
+            )
+        if opened.voter != voter:
+            raise ValueError("a sealed ballot was recorded for another voter")
+        return Choice(opened.choice.strip())
+
+    def destroy(self) -> bool:
+        """Erase the vote's key (once its counts are on record): whether there was one."""
+        return self.vault.erase(self.motion_id)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from domain.identity import PersonalDataAccess
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
@@ -42,6 +43,18 @@ def volunteer_of(app: Timebank, volunteer_id: UUID) -> Volunteer:
     if volunteer is None:
         raise NotFound("volunteer-not-found", f"There is no volunteer {volunteer_id}.")
     return volunteer
+
+
+def open_details(
+    app: Timebank, vault: Vault, *, volunteer_id: UUID, purpose: str, by: Provenance
+) -> tuple[Volunteer, VolunteerDetails | None, int]:
+    """The volunteer's Art. 5 details (None once the member was erased), after recording in
+    the personal-data access log who opened them and why, as for a member's details."""
+    volunteer = volunteer_of(app, volunteer_id)
+    access = PersonalDataAccess(member_id=volunteer.member_id, purpose=purpose, by=by)
+    position = app.record(access)
+    details = vault.open(volunteer.member_id, volunteer.sealed_details, VolunteerDetails)
+    return volunteer, details, position
 
 
 def is_volunteer(app: Timebank, member_id: UUID) -> bool:

@@ -1,4 +1,5 @@
-"""Background work in one event loop: the relay, the projections and (embedded) the broker's
+"""Background work in one event loop: the relay, the projections, the sweeps of what is due
+(unconfirmed exchanges expire, motions short of support lapse) and (embedded) the broker's
 watchdog. `timebank up` runs them beside the API; `timebank relay|project` run them alone.
 """
 
@@ -6,16 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import structlog
 
 from domain.provenance import SYSTEM_ACTOR, Provenance
-from projections import exchanges
+from projections import council, exchanges
 from projections.catalog import READ_MODELS
+from projections.readstore import ReadDb
 from projections.runner import ProjectionRunner
+from services import council as council_commands
 from services import exchange
 from services.broker import EmbeddedBroker
 from services.relay import Relay
@@ -23,14 +27,35 @@ from services.runtime import Backbone
 
 log = structlog.get_logger(__name__)
 EXPIRY = Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="exchange-expiry")
+LAPSE = Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="motion-lapse")
+
+
+def _due(
+    bone: Backbone, query: Callable[[ReadDb, datetime], list[str]]
+) -> tuple[datetime, list[UUID]]:
+    """Now, and the ids a read model lists as due now (each is checked again on its aggregate,
+    which refuses what is no longer due)."""
+    now = bone.clock()
+    with bone.reads.transaction(commit=False) as db:
+        return now, [UUID(found) for found in query(db, now)]
 
 
 def expire_due_exchanges(bone: Backbone) -> int:
     """Expire the exchanges the read model lists as unconfirmed past their time."""
-    now = bone.clock()
-    with bone.reads.transaction(commit=False) as db:
-        due = [UUID(exchange_id) for exchange_id in exchanges.due_for_expiry(db, now)]
+    now, due = _due(bone, exchanges.due_for_expiry)
     return exchange.expire_due(bone.timebank, due, now, EXPIRY)
+
+
+def lapse_due_motions(bone: Backbone) -> int:
+    """Lapse the motions the read model lists as short of support past their deadline."""
+    now, due = _due(bone, council.due_to_lapse)
+    return council_commands.lapse_due(bone.timebank, due, now, LAPSE)
+
+
+SWEEPS: dict[str, Callable[[Backbone], int]] = {
+    "exchanges.expiry": expire_due_exchanges,
+    "motions.lapse": lapse_due_motions,
+}
 
 
 class Workers:
@@ -57,8 +82,8 @@ class Workers:
     async def run(self, stop: asyncio.Event) -> None:
         jobs: list[Coroutine[Any, Any, None]] = [runner.run(stop) for runner in self.runners]
         if self.relay is not None:
-            # The process that relays holds the command side, so it also expires exchanges.
-            jobs += [self.relay.run(stop), self._expire_exchanges(stop)]
+            # The process that relays holds the command side, so it also runs the sweeps.
+            jobs += [self.relay.run(stop), self._sweep(stop)]
         if self.broker is not None:
             jobs.append(self._watch_broker(stop))
         await asyncio.gather(*jobs)
@@ -76,15 +101,18 @@ class Workers:
             except TimeoutError:
                 log.warning("workers.stop_timed_out")
 
-    async def _expire_exchanges(self, stop: asyncio.Event) -> None:
+    async def _sweep(self, stop: asyncio.Event) -> None:
+        """Every ``expiry_sweep_seconds``, each of ``SWEEPS`` on its own."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.bone.settings.expiry_sweep_seconds)
-            if not stop.is_set():
+            for name, sweep in SWEEPS.items():
+                if stop.is_set():
+                    return
                 try:
-                    await asyncio.to_thread(expire_due_exchanges, self.bone)
+                    await asyncio.to_thread(sweep, self.bone)
                 except Exception:
-                    log.exception("exchanges.expiry_failed")  # tried again next round
+                    log.exception(f"{name}_failed")  # tried again next round
 
     async def _watch_broker(self, stop: asyncio.Event) -> None:
         """Restart the embedded broker if it dies; the relay and projections reconnect."""

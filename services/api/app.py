@@ -90,7 +90,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), structlog_plugin()],
-        exception_handlers=INTERNAL_ERROR_HANDLERS,
+        exception_handlers={**INTERNAL_ERROR_HANDLERS, **site.ROUTING_FAILURES},
         openapi_config=OpenAPIConfig(
             title="Timebank",
             version="1",

@@ -34,6 +34,10 @@ class NewMotion(schemas.Strict, kw_only=True):
     text: Annotated[str, Meta(min_length=1, max_length=4000)]
     amends: UUID | None = None
     reconsiders: UUID | None = None
+    rescinds: Annotated[
+        UUID | None,
+        Meta(description="An adopted motion to rescind: two thirds unless noticed in advance"),
+    ] = None
 
 
 class Reasoned(schemas.Strict, kw_only=True):
@@ -115,8 +119,94 @@ class TallyView(msgspec.Struct, kw_only=True):
     abstain: int
     entitled: int
     present: int
+    voted: int | None  # how many have cast a ballot
+    secret: bool
     result: str | None  # as decided at close; while open, what the ballots would decide now
     ballots: list[dict[str, str]] | None  # who voted how; None for a secret ballot
+
+
+class MotionRow(msgspec.Struct, kw_only=True):
+    """A motion on the board, as the council read model holds it."""
+
+    motion_id: str
+    title: str
+    text: str
+    mover: str
+    status: str
+    amends: str | None
+    reconsiders: str | None
+    rescinds: str | None
+    supporters: int
+    seconding_threshold: int
+    second_by: str
+    meeting: str | None
+    noticed: Annotated[int | None, Meta(description="1: on the agenda before the meeting")]
+    secret: Annotated[int, Meta(description="1: a secret ballot (once voting opened)")]
+    rules: Annotated[str | None, Meta(description="VotingOpened as recorded (JSON)")]
+    entitled: int | None
+    present: int | None
+    voted: int | None
+    result: str | None
+    owner: str | None
+    due: str | None
+    progress: int
+    progress_note: str | None
+    submitted_at: str
+    position: int
+
+
+class Board(msgspec.Struct, kw_only=True):
+    motions: list[MotionRow]
+    next_before: int | None
+
+
+class TrackedMotion(MotionRow, kw_only=True):
+    overdue: Annotated[int, Meta(description="1: past due, or a milestone past due")]
+
+
+class Step(msgspec.Struct, kw_only=True):
+    motion_id: str
+    position: int
+    type: str
+    actor: str
+    channel: str
+    at: str
+    detail: dict[str, Any]  # the event's published payload
+
+
+class Milestone(msgspec.Struct, kw_only=True):
+    name: str
+    due: str
+    reached_at: str | None
+
+
+class MotionView(MotionRow, kw_only=True):
+    steps: list[Step]
+    milestones: list[Milestone]
+
+
+class MeetingRow(msgspec.Struct, kw_only=True):
+    meeting_id: str
+    title: str
+    starts_at: str
+    place: str
+    entitled: int
+    present: Annotated[str, Meta(description="Who came (a JSON list of member ids)")]
+    agenda: Annotated[str, Meta(description="Its motions in order (a JSON list of ids)")]
+    is_closed: int
+    position: int
+
+
+class Minutes(msgspec.Struct, kw_only=True):
+    meeting_id: str
+    title: str
+    starts_at: str
+    place: str
+    entitled: int
+    present: list[str]
+    agenda: list[MotionView]  # each with the steps the minutes record: notice, vote, result
+    is_closed: int
+    position: int
 
 
 def _member(principal: Principal) -> UUID:
@@ -124,8 +214,13 @@ def _member(principal: Principal) -> UUID:
     return principal.member_id
 
 
-def _rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(row) for row in rows]
+def _decoded(steps: list[dict[str, Any]], *kinds: str) -> list[dict[str, Any]]:
+    """``steps`` (of ``kinds`` only, when named) with each event's payload decoded."""
+    return [
+        {**step, "detail": msgspec.json.decode(step["detail"])}
+        for step in steps
+        if not kinds or step["type"] in kinds
+    ]
 
 
 class MotionController(Controller):
@@ -150,6 +245,7 @@ class MotionController(Controller):
             reconsiders=data.reconsiders,
             now=bone.clock(),
             by=by,
+            rescinds=data.rescinds,
         )
         return answer(receipt)
 
@@ -161,19 +257,22 @@ class MotionController(Controller):
         status: Annotated[MotionStatus | None, QueryParameter()] = None,
         before: Before = None,
         limit: Limit = 50,
-    ) -> dict[str, Any]:
+    ) -> Board:
         rows = read(
             bone,
             ("council",),
             after,
             lambda db: council.board(db, status=status, before=before, limit=limit),
         )
-        return {"motions": _rows(rows), "next_before": next_before(rows, limit)}
+        return Board(
+            motions=msgspec.convert(rows, list[MotionRow]), next_before=next_before(rows, limit)
+        )
 
     @get("/tracker", sync_to_thread=True, opt=public(), summary="Adopted motions being done")
-    def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> list[dict[str, Any]]:
+    def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> list[TrackedMotion]:
         today = bone.clock().astimezone(bone.settings.zone).date().isoformat()
-        return _rows(read(bone, ("council",), after, lambda db: council.tracker(db, today)))
+        rows = read(bone, ("council",), after, lambda db: council.tracker(db, today))
+        return msgspec.convert(rows, list[TrackedMotion])
 
     @get(
         "/{motion_id:uuid}",
@@ -183,13 +282,11 @@ class MotionController(Controller):
     )
     def show(
         self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
-    ) -> dict[str, Any]:
+    ) -> MotionView:
         row = read(bone, ("council",), after, lambda db: council.motion(db, str(motion_id)))
         if row is None:
             raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
-        for step in row["steps"]:
-            step["detail"] = msgspec.json.decode(step["detail"])
-        return row
+        return msgspec.convert({**row, "steps": _decoded(row["steps"])}, MotionView)
 
     @get(
         "/{motion_id:uuid}/tally",
@@ -207,6 +304,7 @@ class MotionController(Controller):
             raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
         if counted is None:
             raise RuleViolated("voting-not-open", "Voting on this motion has not opened.")
+        counted = commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
         return msgspec.convert(counted, TallyView)
 
     @post("/{motion_id:uuid}/support", sync_to_thread=True, opt=allow(*RESIDENTS))
@@ -229,8 +327,7 @@ class MotionController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        now = bone.clock()
-        return answer(commands.act(bone.timebank, motion_id, lambda m: m.lapse(now, by)))
+        return answer(commands.lapse(bone.timebank, motion_id=motion_id, now=bone.clock(), by=by))
 
     @post("/{motion_id:uuid}/admission", sync_to_thread=True, opt=allow(Role.COUNCIL))
     def admit(
@@ -260,7 +357,13 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            commands.schedule(bone.timebank, motion_id=motion_id, meeting_id=data.meeting_id, by=by)
+            commands.schedule(
+                bone.timebank,
+                motion_id=motion_id,
+                meeting_id=data.meeting_id,
+                by=by,
+                now=bone.clock(),
+            )
         )
 
     @post("/{motion_id:uuid}/voting", sync_to_thread=True, opt=allow(Role.COUNCIL))
@@ -279,7 +382,9 @@ class MotionController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(commands.act(bone.timebank, motion_id, lambda m: m.close_vote(by)))
+        return answer(
+            commands.close_vote(bone.timebank, motion_id=motion_id, by=by, vault=bone.vault)
+        )
 
     @post("/{motion_id:uuid}/ballots", sync_to_thread=True, opt=allow(*RESIDENTS))
     def vote(
@@ -293,7 +398,12 @@ class MotionController(Controller):
         voter = _member(request.user)
         return answer(
             commands.vote(
-                bone.timebank, motion_id=motion_id, voter=voter, choice=data.choice, by=by
+                bone.timebank,
+                motion_id=motion_id,
+                voter=voter,
+                choice=data.choice,
+                by=by,
+                vault=bone.vault,
             )
         )
 
@@ -419,8 +529,8 @@ class MeetingController(Controller):
     @get("/", sync_to_thread=True, opt=public(), summary="Meetings, latest first")
     def list_meetings(
         self, bone: NamedDependency[Backbone], after: After = None
-    ) -> list[dict[str, Any]]:
-        return _rows(read(bone, ("council",), after, council.meetings))
+    ) -> list[MeetingRow]:
+        return msgspec.convert(read(bone, ("council",), after, council.meetings), list[MeetingRow])
 
     @get(
         "/{meeting_id:uuid}/minutes",
@@ -430,7 +540,7 @@ class MeetingController(Controller):
     )
     def minutes(
         self, meeting_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
-    ) -> dict[str, Any]:
+    ) -> Minutes:
         def query(db: Any) -> dict[str, Any] | None:
             found = council.meeting(db, str(meeting_id))
             if found is None:
@@ -445,13 +555,9 @@ class MeetingController(Controller):
         found = read(bone, ("council",), after, query)
         if found is None:
             raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
-        for item in found["agenda"]:
-            item["steps"] = [
-                {**step, "detail": msgspec.json.decode(step["detail"])}
-                for step in item["steps"]
-                if step["type"] in ("MotionScheduled", "VotingOpened", "VotingClosed")
-            ]
-        return found
+        taken = ("MotionScheduled", "VotingOpened", "VotingClosed")
+        agenda = [{**item, "steps": _decoded(item["steps"], *taken)} for item in found["agenda"]]
+        return msgspec.convert({**found, "agenda": agenda}, Minutes)
 
     @put("/{meeting_id:uuid}/agenda", sync_to_thread=True, opt=allow(Role.COUNCIL))
     def reorder(

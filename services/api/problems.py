@@ -100,7 +100,8 @@ def _invalid(error: ValidationException) -> ProblemDetailsException:
     )
 
 
-def _http(error: HTTPException) -> ProblemDetailsException:
+def http_problem(error: HTTPException) -> ProblemDetailsException:
+    """Any other HTTP error (the pages answer routing failures on their paths themselves)."""
     code = _CODES_BY_STATUS.get(error.status_code, "http-error")
     failure = problem(error.status_code, code, str(error.detail), str(error.detail))
     failure.headers = error.headers  # e.g. Retry-After and RateLimit-* on a 429
@@ -115,7 +116,7 @@ _MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
     ReadModelBehind: _behind,
     PersistenceError: _store_down,
     ValidationException: _invalid,
-    HTTPException: _http,
+    HTTPException: http_problem,
 }
 
 

@@ -3,6 +3,7 @@ and how a failure is shown to a person (in their language, never as a trace)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,13 +15,15 @@ from litestar import Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import (
     HTTPException,
+    MethodNotAllowedException,
     NotAuthorizedException,
+    NotFoundException,
     PermissionDeniedException,
     ValidationException,
 )
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, QueryParameter
-from litestar.plugins.htmx import ClientRedirect, HTMXRequest, Retarget
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest, HTMXTemplate
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.security.jwt import JWTCookieAuth, Token
@@ -29,7 +32,7 @@ from litestar.template.config import TemplateConfig
 
 from domain.rules import NotFound, RuleViolated
 from services.api.auth import Principal, public
-from services.api.problems import ReadModelBehind
+from services.api.problems import ReadModelBehind, http_problem
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages import i18n, refusals
@@ -79,6 +82,10 @@ async def speak_their_language(request: Request[Any, Any, Any]) -> None:
     i18n.use(request.cookies.get(i18n.LANGUAGE_COOKIE, i18n.DEFAULT))
 
 
+def is_page_path(path: str) -> bool:
+    return any(re.match(pattern, path) for pattern in PAGE_PATHS)
+
+
 def sign_in_path(path: str) -> str:
     """Where someone who is not (or no longer) signed in goes from ``path``."""
     return "/kiosk/sign-in" if path.startswith("/kiosk") else f"/console/sign-in?next={path}"
@@ -89,8 +96,12 @@ def _notice(request: Request[Any, Any, Any], message: str, status: int) -> Respo
     htmx action, or as a page of its own."""
     context = {"message": message, "signed_in": current(request)}
     if HTMXRequest(request.scope).htmx:
-        return Retarget(
-            Template("notice.html", context=context, status_code=status), target=NOTICE_TARGET
+        return HTMXTemplate(
+            template_name="notice.html",
+            context=context,
+            status_code=status,
+            re_target=NOTICE_TARGET,
+            re_swap="innerHTML",
         )
     return Template("failure.html", context=context, status_code=status)
 
@@ -131,6 +142,23 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     PersistenceError: _refused(503),
     HTTPException: _http,
     Exception: _failed,
+}
+
+
+def _lost(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    """No route answers the path, or not with this method. Routing fails before any router's
+    exception handlers or before_request run, so the app calls this: a page path gets a page
+    in the reader's language, any other path the API's problem details."""
+    if not is_page_path(request.url.path):
+        return http_problem(error).to_response(request)
+    i18n.use(request.cookies.get(i18n.LANGUAGE_COOKIE, i18n.DEFAULT))
+    return _notice(request, refusals.explain(error), error.status_code)
+
+
+# The app's own handlers for what no route answered (services/api/app.py).
+ROUTING_FAILURES: dict[type[Exception] | int, Any] = {
+    NotFoundException: _lost,
+    MethodNotAllowedException: _lost,
 }
 
 

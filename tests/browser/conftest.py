@@ -100,7 +100,9 @@ def _wait_started(server: uvicorn.Server) -> None:
     wait_until(lambda: server.started, timeout=30, what="the web server to start")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, its event loop is the thread's
+# running loop, and the integration tests' asyncio.run() would refuse to start in that thread.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: `bash tests/setup` installs Debian's chromium")

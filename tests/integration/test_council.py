@@ -1,7 +1,9 @@
 """The resident council through HTTP on the real app, store, broker and read models: a decision
 survives a change of rules and a rebuild of the read models; bad input is refused with a
-problem+json and a stable ``code`` and records nothing; secret ballots; amendments settled
-before their motion's vote; the implementation tracker's overdue marks."""
+problem+json and a stable ``code`` and records nothing; secret ballots, sealed everywhere but in
+their ballot box until the count; amendments settled before their motion's vote; rescinding with
+and without notice; the implementation tracker's overdue marks; motions short of support lapsing
+by the sweep or by the council."""
 
 from __future__ import annotations
 
@@ -9,15 +11,24 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
+from domain.council import Choice
 from domain.identity import CouncilTitle, Role
+from domain.motion import Motion
+from domain.rules import RuleViolated
+from services import council as commands
 from services import identity
 from services.api.app import create_app
+from services.envelope import Envelope, decode
+from services.vault import BallotBox
+from services.workers import LAPSE, lapse_due_motions
 from tests.integration.support import (
     BY,
     bearer,
@@ -25,12 +36,15 @@ from tests.integration.support import (
     kiosk_sign_in,
     live_dumps,
     make_backbone,
+    raw_event_store,
+    raw_stream,
     rebuilt_dumps,
     refused,
     register,
     register_kiosk,
     serving,
     sign_in_staff,
+    stream_position,
     wait_until,
 )
 
@@ -143,8 +157,14 @@ class Council:
 
 
 @contextmanager
-def council_in(broker, stores, tmp_path, events: str, reads: str) -> Iterator[Council]:
+def council_in(
+    broker, stores, tmp_path, events: str, reads: str, sweep_seconds: float = 3600.0
+) -> Iterator[Council]:
+    """The council's town; the sweeps (motions lapsing) run every ``sweep_seconds``: by
+    default not within a test."""
     bone = make_backbone(tmp_path, events, reads, broker.url)
+    # Settings is a frozen Struct; the sweeper reads bone.settings before each round.
+    bone.settings = msgspec.structs.replace(bone.settings, expiry_sweep_seconds=sweep_seconds)
     bone.clock = lambda: NOW
     with serving(bone) as (_, client, _, coordinator):
         kiosk = register_kiosk(bone)
@@ -451,3 +471,216 @@ def test_a_finished_implementation_is_never_overdue(town):
     town.ok(town.chair, "POST", f"{MOTIONS}/{done}/outcome", {"status": "done"})
     overdue = {row["motion_id"]: row["overdue"] for row in town.get(f"{MOTIONS}/tracker")}
     assert overdue == {cancelled: 0, done: 0}
+
+
+# (f) Secret ballots are sealed: no record outside the ballot box links a voter to a choice.
+
+
+def published(bone: Any) -> list[Envelope]:
+    """Every envelope on the stream, once the relay has published everything recorded."""
+    head = bone.timebank.last_position()
+    wait_until(lambda: stream_position(bone.nats_url) >= head, what="the relay")
+    return [decode(raw[raw.index(b'{"position"') :]) for raw in raw_stream(bone.nats_url)]
+
+
+def test_a_secret_vote_links_no_voter_to_a_choice_and_its_box_goes_once_counted(
+    broker, stores, tmp_path
+):
+    events, reads = stores.new("events"), stores.new("reads")
+    with council_in(broker, stores, tmp_path, events, reads) as town:
+        town.change_rules(secret=True)
+        meeting_id = town.meeting()
+        motion_id = town.voting(meeting_id)
+        town.vote(motion_id, "yes", "no", "yes", "abstain")
+        town.ok(town.reps[0], "POST", f"{MOTIONS}/{motion_id}/ballots", {"choice": "no"})
+        voters = {person["id"] for person in town.people[:4]}
+
+        # The live tally counts the sealed ballots: counts only.
+        live = town.get(f"{MOTIONS}/{motion_id}/tally")
+        assert (live["yes"], live["no"], live["abstain"], live["voted"]) == (1, 2, 1, 4)
+        assert (live["secret"], live["ballots"], live["result"]) == (True, None, "rejected")
+
+        # The stream names who voted, never how: the counts come only with the close.
+        mine = [e for e in published(town.bone) if str(e.stream_id) == motion_id]
+        ballots = [msgspec.json.decode(e.data) for e in mine if e.type == "SecretBallotCast"]
+        assert {ballot["voter"] for ballot in ballots} == voters
+        assert all(set(ballot) == {"voter", "changed"} for ballot in ballots)
+        assert [ballot["changed"] for ballot in ballots] == [False] * 4 + [True]
+        assert "BallotCast" not in {e.type for e in mine}
+
+        # The event store holds each choice only sealed, with the vote's own key.
+        stored = [s for s in raw_event_store(events) if b'"sealed_choice"' in s]
+        assert len(stored) == 5
+        assert not [s for s in stored if b'"choice"' in s or b'"replaces"' in s]
+        motion = town.bone.timebank.find(UUID(motion_id), Motion)
+        assert motion is not None and motion.ballots == {}
+        box = BallotBox(town.bone.vault, motion.id)
+        first = UUID(town.people[0]["id"])
+        assert box.open(first, motion.sealed_ballots[first]) is Choice.NO
+
+        # Nor do the read models: no ballot rows, no tally rows while it is open.
+        dump = live_dumps(town.bone)["council"]
+        assert not [row for row in dump["ballots"] if row[0] == motion_id]
+        assert not [row for row in dump["tallies"] if row[0] == motion_id]
+
+        town.ok(town.chair, "POST", f"{MOTIONS}/{motion_id}/voting/close")
+        closed = town.get(f"{MOTIONS}/{motion_id}/tally")
+        assert (closed["yes"], closed["no"], closed["abstain"]) == (1, 2, 1)
+        assert (closed["status"], closed["result"], closed["ballots"]) == (
+            "rejected",
+            "rejected",
+            None,
+        )
+        (counted,) = [e for e in published(town.bone) if e.type == "VotingClosed"]
+        assert msgspec.json.decode(counted.data) == {
+            "result": "rejected",
+            "yes": 1,
+            "no": 2,
+            "abstain": 1,
+        }
+        # Counted: the box's key is gone, and with it every way to open the ballots.
+        with pytest.raises(RuleViolated) as info:
+            box.open(first, motion.sealed_ballots[first])
+        assert info.value.code == "ballot-box-destroyed"
+        wait_until(lambda: caught_up(town.bone), what="read models")
+        bone = town.bone
+
+    # Rebuilt from the stream, the read models read the result the same, counts and all.
+    rebuilt = stores.new("rebuilt")
+    assert rebuilt_dumps(rebuilt, broker.url) == live_dumps(bone)
+    again = make_backbone(tmp_path / "again", events, rebuilt, broker.url)
+    with TestClient(create_app(again)) as client:
+        tally = client.get(f"{MOTIONS}/{motion_id}/tally").json()
+        assert (tally["yes"], tally["no"], tally["abstain"], tally["result"]) == (
+            1,
+            2,
+            1,
+            "rejected",
+        )
+        minutes = client.get(f"{MEETINGS}/{meeting_id}/minutes").json()
+        (item,) = minutes["agenda"]
+        (closing,) = [step for step in item["steps"] if step["type"] == "VotingClosed"]
+        assert closing["detail"] == {"result": "rejected", "yes": 1, "no": 2, "abstain": 1}
+
+
+# (g) Amendments only before their motion's vote; rescinding with and without notice.
+
+
+def test_a_motion_being_voted_on_takes_no_amendments(town):
+    meeting_id = town.meeting()
+    parent = town.voting(meeting_id)
+    body = {"idempotency_key": key(), "title": "改一改", "text": "扶手改为两侧", "amends": parent}
+    problem = town.refuses(town.reps[1], "POST", MOTIONS, body, 422, "parent-vote-open")
+    assert "voted on" in problem["detail"]
+    shown = town.get(f"{MOTIONS}/{parent}")
+    assert shown["status"] == "voting"
+    assert [row["motion_id"] for row in town.get(MOTIONS)["motions"]] == [parent]
+
+
+def test_rescinding_needs_two_thirds_unless_noticed_before_the_meeting(town):
+    meeting_id = town.meeting(present=5)  # starts 5 September, 19:00 in the station's zone
+    adopted = town.decided(meeting_id, "yes", "yes", "yes")
+    body = {"idempotency_key": key(), "title": "撤销", "text": "x", "rescinds": meeting_id}
+    town.refuses(town.reps[1], "POST", MOTIONS, body, 404, "motion-not-found")
+
+    # Put on the agenda days before the meeting (the clock reads 1 September): noticed.
+    noticed = town.scheduled(meeting_id, mover=1, rescinds=adopted)
+    # Put on the agenda once the meeting has begun: no notice.
+    town.bone.clock = lambda: datetime(2026, 9, 5, 12, 0, tzinfo=UTC)  # 20:00 there
+    unnoticed = town.scheduled(meeting_id, mover=2, rescinds=adopted)
+    for motion_id in (noticed, unnoticed):
+        town.ok(town.chair, "POST", f"{MOTIONS}/{motion_id}/voting")
+        town.vote(motion_id, "yes", "yes", "yes", "no", "no")  # a majority, short of 2/3
+        town.ok(town.chair, "POST", f"{MOTIONS}/{motion_id}/voting/close")
+
+    results = {}
+    for motion_id in (noticed, unnoticed):
+        shown = town.get(f"{MOTIONS}/{motion_id}")
+        opened = msgspec.json.decode(shown["rules"])
+        results[motion_id] = (shown["noticed"], opened["rules"]["threshold"], shown["result"])
+        assert shown["rescinds"] == adopted
+    assert results == {
+        noticed: (1, "simple_majority", "adopted"),
+        unnoticed: (0, "two_thirds", "rejected"),
+    }
+
+
+# (h) Motions short of support lapse past their deadline: by the sweep, or by the council.
+
+
+@pytest.fixture
+def swept_town(broker, stores, tmp_path):
+    """The sweeper looks for what is due every 50 ms."""
+    events, reads = stores.new("events"), stores.new("reads")
+    with council_in(broker, stores, tmp_path, events, reads, sweep_seconds=0.05) as c:
+        yield c
+
+
+def at(town: Council, moment: datetime) -> None:
+    town.bone.clock = lambda: moment
+
+
+def test_the_sweep_lapses_a_motion_past_its_deadline_and_not_one_still_in_time(swept_town):
+    town = swept_town
+    at(town, NOW - timedelta(days=31))  # 30 days to gather support: until yesterday
+    due = town.motion()
+    town.ok(town.reps[1], "POST", f"{MOTIONS}/{due}/support")  # short of the three it needs
+    seconded = town.motion()
+    town.second(seconded)
+    at(town, NOW - timedelta(days=29))  # until tomorrow
+    in_time = town.motion()
+    town.get(f"{MOTIONS}/{in_time}")  # all three are on the board before the clock moves on
+
+    at(town, NOW)
+    wait_until(
+        lambda: town.client.get(f"{MOTIONS}/{due}").json()["status"] == "lapsed",
+        what="the sweep",
+    )
+    shown = town.client.get(f"{MOTIONS}/{due}").json()
+    lapsed = shown["steps"][-1]
+    assert (lapsed["type"], lapsed["actor"], lapsed["channel"]) == (
+        "MotionLapsed",
+        "system",
+        "system",
+    )
+    assert lapsed["detail"] == {"at": NOW.isoformat().replace("+00:00", "Z")}
+    # The same sweep saw the others and left them: seconded, and still in time.
+    assert town.client.get(f"{MOTIONS}/{seconded}").json()["status"] == "seconded"
+    assert town.client.get(f"{MOTIONS}/{in_time}").json()["status"] == "submitted"
+
+
+def test_a_sweep_lapses_only_what_its_motion_still_says_is_due(town):
+    at(town, NOW - timedelta(days=31))
+    due, withdrawn = town.motion(), town.motion(mover=1)
+    at(town, NOW)
+    in_time = town.motion()
+    town.get(f"{MOTIONS}/{in_time}")
+    # Withdrawn after its deadline: the read model may still list it, the motion refuses.
+    town.ok(town.reps[1], "POST", f"{MOTIONS}/{withdrawn}/withdrawal", {"reason": "已解决"})
+    stale = [UUID(withdrawn), UUID(in_time)]
+    assert commands.lapse_due(town.bone.timebank, stale, NOW, LAPSE) == 0
+
+    town.get(f"{MOTIONS}/{withdrawn}")
+    before = town.bone.timebank.last_position()
+    assert lapse_due_motions(town.bone) == 1
+    assert town.bone.timebank.last_position() == before + 1
+    assert lapse_due_motions(town.bone) == 0  # nothing more is due
+    town.last = town.bone.timebank.last_position()
+    statuses = {m: town.get(f"{MOTIONS}/{m}")["status"] for m in (due, withdrawn, in_time)}
+    assert statuses == {due: "lapsed", withdrawn: "withdrawn", in_time: "submitted"}
+
+
+def test_the_council_may_still_lapse_a_motion_past_its_deadline(town):
+    at(town, NOW - timedelta(days=31))
+    motion_id = town.motion()
+    lapse = f"{MOTIONS}/{motion_id}/lapse"
+    at(town, NOW - timedelta(days=1))  # its deadline, to the microsecond
+    town.refuses(town.chair, "POST", lapse, None, 422, "seconding-open")
+    town.refuses(town.reps[1], "POST", lapse, None, 403, "forbidden")
+    at(town, NOW)
+    town.ok(town.chair, "POST", lapse)
+    lapsed = town.get(f"{MOTIONS}/{motion_id}")
+    assert lapsed["status"] == "lapsed"
+    assert lapsed["steps"][-1]["actor"].startswith("staff:")
+    town.refuses(town.chair, "POST", lapse, None, 422, "motion-lapsed")
+    assert lapse_due_motions(town.bone) == 0

@@ -10,6 +10,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from domain.exchange import ExchangeStatus
+from domain.hours import EntryStatus
+from domain.motion import MotionStatus
 from services.pages import i18n, refusals
 
 PAGES = Path(i18n.__file__).parent
@@ -69,13 +72,46 @@ def test_translations_keep_their_placeholders():
             assert sorted(re.findall(r"%\(\w+\)s", text)) == wanted, msgid
 
 
+# Where a refusal names its code: the first argument of a refusal (or of the constructor of
+# one with a fixed code, such as KeyReused), or a bulk command's per-item ``code=``.
+# A code is lower-case words joined by dashes; built at run time, it has {...} in it.
+CODE = r"(f?)\"([a-z0-9-]*(?:\{[^}\"]*\}[a-z0-9-]*)*)\""
+RAISED = re.compile(
+    rf"(?:RuleViolated|NotFound|SignInRefused|super\(\)\.__init__)\(\s*{CODE}|\bcode={CODE}"
+)
+# A code built at run time (an f-string, as the source spells it) and every code it becomes.
+DYNAMIC_CODES = {
+    "entry-{self.status.value}": {f"entry-{status.value}" for status in EntryStatus},
+    "exchange-{self.status.value.replace('_', '-')}": {
+        f"exchange-{status.value.replace('_', '-')}" for status in ExchangeStatus
+    },
+    "motion-{self.status.value.replace('_', '-')}": {
+        f"motion-{status.value.replace('_', '-')}" for status in MotionStatus
+    },
+    # domain/hours.py: the fields a service entry cannot leave blank
+    "{field}-required": {
+        f"{field}-required" for field in ("activity", "organiser", "responsible", "category")
+    },
+    # domain/volunteer.py: a volunteer's labels
+    "invalid-{what}": {"invalid-skills", "invalid-categories"},
+}
+
+
 def raised_codes() -> set[str]:
     """Every refusal code named where a rule refuses, in the domain and the services."""
-    pattern = re.compile(r"(?:RuleViolated|NotFound|KeyReused|SignInRefused)\(\s*\"([a-z0-9-]+)\"")
     codes: set[str] = set()
     for folder in ("domain", "services"):
         for path in (ROOT / folder).rglob("*.py"):
-            codes.update(pattern.findall(path.read_text()))
+            for match in RAISED.finditer(path.read_text()):
+                built, code = match.group(1) or match.group(3), match.group(2) or match.group(4)
+                if not built:
+                    codes.add(code)
+                    continue
+                assert code in DYNAMIC_CODES, (
+                    f"{path.relative_to(ROOT)} builds the refusal code f{code!r} at run time: "
+                    "say in DYNAMIC_CODES every code it can become"
+                )
+                codes.update(DYNAMIC_CODES[code])
     return codes
 
 
@@ -83,6 +119,8 @@ def test_every_refusal_code_has_a_sentence_for_people():
     assert raised_codes(), "the code search found nothing: the pattern is out of date"
     missing = raised_codes() - set(refusals.BY_CODE)
     assert not missing, f"refusal codes with no sentence: {sorted(missing)}"
+    unused = set(refusals.BY_CODE) - raised_codes()
+    assert not unused, f"sentences for refusal codes nothing raises: {sorted(unused)}"
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("zh_CN", "1.5 小时"), ("en", "1.5 hours")])

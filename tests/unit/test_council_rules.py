@@ -22,10 +22,12 @@ from domain.council import (
     Threshold,
     council_rules_id,
     decide,
+    rules_for_rescission,
     tally,
 )
 from domain.meeting import Meeting, call_meeting, meeting_id_for
 from domain.motion import (
+    RESCINDABLE,
     SETTLED,
     TRANSITIONS,
     Motion,
@@ -35,6 +37,7 @@ from domain.motion import (
 )
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
+from tests.unit.ballot_box import MemoryBallotBox
 
 BY = Provenance(actor="test", channel="test", correlation_id="c")
 WHEN = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -67,6 +70,7 @@ class World:
         self.motions = []
         self.meetings = []
         self._keys = 0
+        self.box = MemoryBallotBox()  # where secret votes' choices are sealed
 
     def key(self):
         self._keys += 1
@@ -82,6 +86,7 @@ class World:
         rules=None,
         now=WHEN,
         key=None,
+        rescinds=None,
     ):
         motion = submit_motion(
             idempotency_key=key or self.key(),
@@ -93,6 +98,7 @@ class World:
             rules=rules or self.council.rules,
             now=now,
             by=BY,
+            rescinds=rescinds,
         )
         self.motions.append(motion)
         return motion
@@ -124,10 +130,10 @@ class World:
         motion.admit(BY)
         return motion
 
-    def scheduled(self, meeting=None, **kwargs):
+    def scheduled(self, meeting=None, noticed=True, **kwargs):
         meeting = meeting or self.meeting(present=MEMBERS)
         motion = self.admitted(**kwargs)
-        motion.schedule(meeting.id, BY)
+        motion.schedule(meeting.id, BY, noticed=noticed)
         meeting.add_to_agenda(motion.id, BY)
         return motion
 
@@ -154,8 +160,8 @@ class World:
         choice = NO if result is Result.REJECTED else YES
         if result is not Result.NO_QUORUM:
             for voter in sorted(motion.present):
-                motion.cast(voter, choice, BY)
-        assert motion.close_vote(BY) is result
+                motion.cast(voter, choice, BY, self.box)
+        assert motion.close_vote(BY, self.box) is result
         return motion
 
     def implementing(self, **kwargs):
@@ -208,7 +214,11 @@ def assert_refused(world, code, command):
 
 
 def names(aggregate):
-    return [type(event).__name__ for event in aggregate.collect_events()]
+    return names_of(aggregate.collect_events())
+
+
+def names_of(events):
+    return [type(event).__name__ for event in events]
 
 
 # --- decide: thresholds --------------------------------------------------------------------------
@@ -787,6 +797,101 @@ def test_a_motion_submitted_before_the_rules_change_keeps_its_seconding_threshol
     assert motion.seconding_threshold == 3
 
 
+def test_closing_records_the_counts_the_result_was_decided_on(world):
+    motion = world.voting(present={A, B, C, D})
+    for voter, choice in BALLOTS.items():
+        motion.cast(voter, choice, BY)
+    world.flush()
+    motion.close_vote(BY)
+    (event,) = motion.collect_events()
+    assert (event.result, event.yes, event.no, event.abstain) == (Result.ADOPTED, 2, 1, 1)
+    assert motion.tally_at_close == Tally(yes=2, no=1, abstain=1, entitled=5, present=4)
+
+
+# --- secret ballots ------------------------------------------------------------------------------
+
+
+def secret_vote(world, **changes):
+    return world.voting(rules=rules(secret=True, **changes), present={A, B, C, D})
+
+
+def test_a_secret_ballot_records_who_voted_and_the_choice_only_sealed(world):
+    motion = secret_vote(world)
+    world.flush()
+    for voter, choice in BALLOTS.items():
+        motion.cast(voter, choice, BY, world.box)
+    events = motion.collect_events()
+    assert names_of(events) == ["SecretBallotCast"] * 4
+    for event, (voter, choice) in zip(events, BALLOTS.items(), strict=True):
+        assert (event.voter, event.changed) == (voter, False)
+        assert not {"choice", "replaces"} & set(vars(event))
+        assert choice.value not in event.sealed_choice
+        assert world.box.open(voter, event.sealed_choice) is choice
+    assert motion.ballots == {} and set(motion.sealed_ballots) == set(BALLOTS)
+    assert motion.voters == set(BALLOTS)
+    assert motion.choices(world.box) == BALLOTS
+    assert motion.counts(world.box) == Tally(yes=2, no=1, abstain=1, entitled=5, present=4)
+
+
+def test_a_secret_vote_counts_the_sealed_ballots_and_records_only_the_counts(world):
+    motion = secret_vote(world)
+    for voter, choice in BALLOTS.items():
+        motion.cast(voter, choice, BY, world.box)
+    world.flush()
+    assert motion.close_vote(BY, world.box) is Result.ADOPTED
+    (closed,) = motion.collect_events()
+    assert (closed.yes, closed.no, closed.abstain) == (2, 1, 1)
+    # Once the box is destroyed the ballots cannot be opened, and the counts still read.
+    world.box.destroy()
+    with pytest.raises(RuleViolated) as info:
+        motion.choices(world.box)
+    assert info.value.code == "ballot-box-destroyed"
+    counts = motion.counts(world.box)
+    assert counts == Tally(yes=2, no=1, abstain=1, entitled=5, present=4)
+    assert decide(counts, motion.rules) is motion.result
+
+
+def test_a_secret_vote_replays_to_its_result_after_its_box_is_destroyed(world):
+    motion = secret_vote(world)
+    events = motion.collect_events()
+    for voter, choice in BALLOTS.items():
+        motion.cast(voter, choice, BY, world.box)
+    motion.cast(C, YES, BY, world.box)  # a changed vote
+    motion.close_vote(BY, world.box)
+    events += motion.collect_events()
+    world.box.destroy()
+    replayed = None
+    for event in events:
+        replayed = event.mutate(replayed)
+    assert replayed.sealed_ballots == motion.sealed_ballots
+    assert (replayed.result, replayed.tally_at_close) == (Result.ADOPTED, motion.tally_at_close)
+    assert replayed.counts() == Tally(yes=3, no=0, abstain=1, entitled=5, present=4)
+
+
+def test_a_secret_vote_changes_and_refuses_as_an_open_one_does(world):
+    motion = secret_vote(world)
+    motion.cast(A, YES, BY, world.box)
+    assert_refused(world, "same-vote", lambda: motion.cast(A, YES, BY, world.box))
+    motion.cast(A, NO, BY, world.box)
+    (*_, changed) = motion.collect_events()
+    assert (changed.voter, changed.changed) == (A, True)
+    assert motion.choices(world.box) == {A: NO}
+    fixed = secret_vote(world, votes_may_change=False)
+    fixed.cast(A, YES, BY, world.box)
+    assert_refused(world, "vote-already-cast", lambda: fixed.cast(A, NO, BY, world.box))
+    assert_refused(world, "not-present", lambda: fixed.cast(E, NO, BY, world.box))
+
+
+def test_a_secret_vote_is_cast_and_counted_only_through_its_box(world):
+    motion = secret_vote(world)
+    with pytest.raises(TypeError):
+        motion.cast(A, YES, BY)
+    motion.cast(A, YES, BY, world.box)
+    with pytest.raises(TypeError):
+        motion.close_vote(BY)
+    assert motion.status is S.VOTING
+
+
 # --- withdrawing ---------------------------------------------------------------------------------
 
 
@@ -986,6 +1091,149 @@ def test_reconsidering_a_decided_motion(world):
     again = world.submit(mover=C, reconsiders=motion)
     assert again.reconsiders == motion.id
     assert names(motion) == []
+
+
+def test_a_motion_being_voted_on_takes_no_amendments(world):
+    motion = world.voting()
+    error = assert_refused(world, "parent-vote-open", lambda: world.submit(mover=C, amends=motion))
+    assert "voted on" in error.message
+    assert motion.amendments == []
+
+
+@pytest.mark.parametrize("stage", ["submit", "seconded", "admitted", "scheduled"])
+def test_a_motion_not_yet_voted_on_takes_amendments(world, stage):
+    motion = getattr(world, stage)()
+    amendment = world.submit(mover=C, amends=motion)
+    assert motion.amendments == [amendment.id]
+
+
+# --- rescinding ----------------------------------------------------------------------------------
+# DOMAIN-NOTES (council procedure): rescinding needs a majority with prior notice, two thirds
+# without. Prior notice: the motion was on the agenda before its meeting began (公示).
+
+RESCINDING = {A: YES, B: YES, C: YES, D: NO, E: NO}  # 3 of 5: a majority, short of two thirds
+
+
+def rescinding(world, noticed, **vote_rules):
+    """A motion to rescind an adopted one, scheduled with notice or not, voted by
+    ``RESCINDING`` and closed; it and the motion it would rescind."""
+    adopted = world.decided(Result.ADOPTED)
+    if vote_rules:
+        world.council.change(rules(**vote_rules), "for this test", BY)
+    motion = world.scheduled(mover=B, rescinds=adopted, noticed=noticed)
+    world.open(motion)
+    for voter, choice in RESCINDING.items():
+        motion.cast(voter, choice, BY)
+    motion.close_vote(BY)
+    return motion, adopted
+
+
+def test_the_same_ballots_rescind_with_notice_and_do_not_without_it(world):
+    noticed, adopted = rescinding(world, noticed=True)
+    assert noticed.rescinds == adopted.id and noticed.noticed
+    assert noticed.rules == DEFAULT_RULES  # the council's simple majority
+    assert noticed.result is Result.ADOPTED
+
+    unnoticed, _ = rescinding(world, noticed=False)
+    assert not unnoticed.noticed
+    # The rules recorded when its vote opened say two thirds, so a replay decides the same.
+    assert unnoticed.rules == rules(threshold=Threshold.TWO_THIRDS)
+    assert unnoticed.counts() == noticed.counts()
+    assert unnoticed.result is Result.REJECTED
+
+
+def test_two_thirds_rescind_without_notice(world):
+    motion = world.scheduled(rescinds=world.decided(Result.ADOPTED), noticed=False)
+    world.open(motion)
+    for voter in (A, B, C, D):
+        motion.cast(voter, YES, BY)
+    motion.cast(E, NO, BY)
+    assert motion.close_vote(BY) is Result.ADOPTED  # 4 of 5
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [
+        (Threshold.TWO_THIRDS, Result.REJECTED),  # 3 of 5 cast
+        (Threshold.MAJORITY_OF_MEMBERS, Result.ADOPTED),  # 3 of 5 members
+    ],
+    ids=["two-thirds", "majority-of-members"],
+)
+def test_a_council_already_asking_more_than_a_majority_keeps_its_threshold(
+    world, threshold, expected
+):
+    """Robert's Rules let a majority of all members rescind without notice as well."""
+    motion, _ = rescinding(world, noticed=False, threshold=threshold)
+    assert motion.rules == rules(threshold=threshold)
+    assert motion.result is expected
+
+
+def test_reconsidering_is_voted_under_the_councils_rules_notice_or_not(world):
+    motion = world.scheduled(reconsiders=world.decided(Result.REJECTED), noticed=False)
+    world.open(motion)
+    assert motion.rules == DEFAULT_RULES
+
+
+@pytest.mark.parametrize("stage", ["adopted", "implementing", "stalled"])
+def test_an_adopted_motion_not_yet_carried_out_may_be_rescinded(world, stage):
+    earlier = {
+        "adopted": lambda: world.decided(Result.ADOPTED),
+        "implementing": world.implementing,
+        "stalled": world.stalled,
+    }[stage]()
+    assert earlier.status in RESCINDABLE
+    motion = world.submit(mover=C, rescinds=earlier)
+    assert (motion.rescinds, motion.reconsiders) == (earlier.id, None)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda w: w.submit(),
+        lambda w: w.voting(),
+        lambda w: w.decided(Result.REJECTED),
+        lambda w: w.decided(Result.NO_QUORUM, present=()),
+        lambda w: w.implementing(),  # done below
+    ],
+    ids=["submitted", "voting", "rejected", "no-quorum", "done"],
+)
+def test_only_an_adopted_motion_not_yet_carried_out_can_be_rescinded(world, make):
+    earlier = make(world)
+    if earlier.status is S.IMPLEMENTING:
+        earlier.finish(S.DONE, "", BY)
+    assert_refused(world, "not-rescindable", lambda: world.submit(mover=C, rescinds=earlier))
+
+
+def test_the_rules_for_rescinding():
+    simple = rules()
+    assert rules_for_rescission(simple, noticed=True) == simple
+    assert rules_for_rescission(simple, noticed=False) == rules(threshold=Threshold.TWO_THIRDS)
+    for threshold in (Threshold.TWO_THIRDS, Threshold.MAJORITY_OF_MEMBERS):
+        stricter = rules(threshold=threshold, base=Base.PRESENT)
+        assert rules_for_rescission(stricter, noticed=False) == stricter
+    # Only the threshold changes: the council's base, quorum and the rest stay.
+    present = rules(base=Base.PRESENT, quorum_count=3, secret=True)
+    assert rules_for_rescission(present, noticed=False) == replace(
+        present, threshold=Threshold.TWO_THIRDS
+    )
+
+
+def test_notice_is_being_on_the_agenda_before_the_meeting_begins(world):
+    meeting = world.meeting()
+    starts = meeting.starts_at
+    assert meeting.gives_notice(starts - timedelta(days=3))
+    assert meeting.gives_notice(starts - SECOND)
+    assert not meeting.gives_notice(starts)
+    assert not meeting.gives_notice(starts + timedelta(hours=1))
+
+
+def test_scheduling_records_whether_notice_was_given(world):
+    motion = world.admitted()
+    world.flush()
+    motion.schedule(world.meeting().id, BY, noticed=False)
+    (event,) = motion.collect_events()
+    assert type(event).__name__ == "MotionScheduled"
+    assert (event.noticed, motion.noticed) == (False, False)
 
 
 # --- the lifecycle table -------------------------------------------------------------------------

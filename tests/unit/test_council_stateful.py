@@ -6,12 +6,15 @@ clock moving forward past seconding deadlines, the council admitting, declining 
 them, attendance at two meetings with different members, votes opened under rules drawn at random
 (and changed between votes), ballots cast and changed by the right and the wrong people, votes
 closed, withdrawals, owners, progress (valid and not), milestones and the end of an
-implementation, against real aggregates next to a small model. Every command is predicted to
+implementation, motions to rescind (noticed in advance or not), against real aggregates next to
+a small model. Every command is predicted to
 succeed or to fail with a given code; a refused command must leave every version and state as it
 was. After every step: each motion has only moved along ``TRANSITIONS``; its ballots are exactly
-the model's, one per resident; every closed vote's result is the tally of its ballots under the
-rules recorded when it opened (by ``decide`` and by an independent whole-number count), however
-the council's rules changed since; and replaying each aggregate's events rebuilds it exactly.
+the model's, one per resident (a secret vote's sealed, its events never carrying a choice); every
+closed vote's result is the tally of its ballots under the rules recorded when it opened (by
+``decide`` and by an independent whole-number count), however the council's rules changed since,
+and the counts recorded at close are that tally; and replaying each aggregate's events rebuilds
+it exactly.
 """
 
 import copy
@@ -47,6 +50,7 @@ from domain.meeting import call_meeting
 from domain.motion import SETTLED, TRANSITIONS, MotionStatus, submit_motion
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
+from tests.unit.ballot_box import MemoryBallotBox
 
 BY = Provenance(actor="test", channel="test", correlation_id="c")
 START = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -58,6 +62,7 @@ MAX_MOTIONS = 12
 MAX_LIVE = 4  # motions not yet at the end of their lifecycle
 S = MotionStatus
 TERMINAL = {S.LAPSED, S.DECLINED, S.REJECTED, S.NO_QUORUM, S.WITHDRAWN, S.DONE, S.CANCELLED}
+RESCINDABLE = {S.ADOPTED, S.IMPLEMENTING, S.STALLED}
 RESULT_STATUS = {
     Result.ADOPTED: S.ADOPTED,
     Result.REJECTED: S.REJECTED,
@@ -102,6 +107,14 @@ def first_failed(*checks):
     return next((code for failed, code in checks if failed), None)
 
 
+def expected_rules(rules, rescinds, noticed):
+    """The rules a vote opens under: a motion to rescind not noticed before its meeting needs
+    two thirds where the council asks a simple majority."""
+    if rescinds is not None and not noticed and rules.threshold == Threshold.SIMPLE_MAJORITY:
+        return replace(rules, threshold=Threshold.TWO_THIRDS)
+    return rules
+
+
 def expected_result(ballots, entitled, present, rules):
     """The result of a vote, counted independently of domain/council.py, in exact fractions of
     the shares as written."""
@@ -135,10 +148,12 @@ class Model:
     seconding_threshold: int
     amends: UUID | None
     reconsiders: UUID | None
+    rescinds: UUID | None = None
     status: MotionStatus = S.SUBMITTED
     supporters: set = field(default_factory=set)
     amendments: list = field(default_factory=list)
     meeting: UUID | None = None
+    noticed: bool = False
     rules: VotingRules | None = None
     entitled: frozenset = frozenset()
     present: frozenset = frozenset()
@@ -171,6 +186,7 @@ class CouncilMachine(RuleBasedStateMachine):
         self.seen = {}  # motion id -> status at the last invariant check
         self.log = {}  # aggregate id -> every event it has recorded, in order
         self.rebuilt = {}  # aggregate id -> the aggregate as its events so far rebuild it
+        self.box = MemoryBallotBox()  # where secret votes' choices are sealed
 
     @initialize(
         rules=voting_rules, absent=st.sets(st.sampled_from(RESIDENTS), min_size=1, max_size=2)
@@ -287,7 +303,7 @@ class CouncilMachine(RuleBasedStateMachine):
 
     # --- commands, each predicted ----------------------------------------------------------------
 
-    def do_submit(self, mover, title, amends, reconsiders):
+    def do_submit(self, mover, title, amends, reconsiders, rescinds=None):
         expected = first_failed(
             (not title.strip(), "motion-incomplete"),
             (
@@ -295,8 +311,16 @@ class CouncilMachine(RuleBasedStateMachine):
                 "amending-a-settled-motion",
             ),
             (
+                amends is not None and self.model[amends.id].status is S.VOTING,
+                "parent-vote-open",
+            ),
+            (
                 reconsiders is not None and self.model[reconsiders.id].status not in SETTLED,
                 "not-yet-decided",
+            ),
+            (
+                rescinds is not None and self.model[rescinds.id].status not in RESCINDABLE,
+                "not-rescindable",
             ),
         )
         key = self.key()
@@ -314,6 +338,7 @@ class CouncilMachine(RuleBasedStateMachine):
                 rules=rules,
                 now=self.now,
                 by=BY,
+                rescinds=rescinds,
             ),
         )
         if not ok:
@@ -326,6 +351,7 @@ class CouncilMachine(RuleBasedStateMachine):
             seconding_threshold=rules.seconding_threshold,
             amends=amends.id if amends else None,
             reconsiders=reconsiders.id if reconsiders else None,
+            rescinds=rescinds.id if rescinds else None,
         )
         if rules.seconding_threshold == 0:
             model.status = S.SECONDED
@@ -335,6 +361,8 @@ class CouncilMachine(RuleBasedStateMachine):
             REACHED["submit", "amendment"] += 1
         if reconsiders is not None:
             REACHED["submit", "reconsideration"] += 1
+        if rescinds is not None:
+            REACHED["submit", "rescission"] += 1
         self.model[motion.id] = model
         self.drain()
 
@@ -378,17 +406,18 @@ class CouncilMachine(RuleBasedStateMachine):
             model.status = S.DECLINED
             self.drain()
 
-    def do_schedule(self, motion, model, meeting_id):
+    def do_schedule(self, motion, model, meeting_id, noticed=True):
         meeting, meeting_model = self.meetings[meeting_id], self.meeting_model[meeting_id]
         ok, _ = self.attempt(
             "schedule",
             move_code(model.status, S.SCHEDULED),
-            lambda: motion.schedule(meeting_id, BY),
+            lambda: motion.schedule(meeting_id, BY, noticed=noticed),
         )
         if not ok:
             return
         model.status = S.SCHEDULED
         model.meeting = meeting_id
+        model.noticed = noticed
         self.drain()
         ok, _ = self.attempt(
             "add_to_agenda",
@@ -418,7 +447,11 @@ class CouncilMachine(RuleBasedStateMachine):
         if not ok:
             return
         model.status = S.VOTING
-        model.rules = rules
+        model.rules = expected_rules(rules, model.rescinds, model.noticed)
+        if model.rescinds is not None:
+            REACHED[
+                "open_vote", f"to rescind, {'with' if model.noticed else 'without'} notice"
+            ] += 1
         model.entitled = entitled
         model.present = present & entitled
         if present - entitled:
@@ -437,16 +470,24 @@ class CouncilMachine(RuleBasedStateMachine):
             ),
             (model.ballots.get(voter) is choice, "same-vote"),
         )
-        ok, _ = self.attempt("cast", expected, lambda: motion.cast(voter, choice, BY))
+        ok, _ = self.attempt("cast", expected, lambda: motion.cast(voter, choice, BY, self.box))
         if not ok:
             return
-        # The event names the choice it replaces, so a secret tally can be kept without names.
         (event,) = motion.pending_events
-        assert (event.voter, event.choice, event.replaces) == (
-            voter,
-            choice,
-            model.ballots.get(voter),
-        )
+        if model.rules.secret:
+            # Who voted, and the choice only sealed: no event of a secret vote carries it.
+            assert type(event).__name__ == "SecretBallotCast"
+            assert (event.voter, event.changed) == (voter, voter in model.ballots)
+            assert not hasattr(event, "choice") and not hasattr(event, "replaces")
+            assert self.box.open(voter, event.sealed_choice) is choice
+            REACHED["cast", "secret"] += 1
+        else:
+            # The event names the choice it replaces, so a tally can follow the ballots.
+            assert (event.voter, event.choice, event.replaces) == (
+                voter,
+                choice,
+                model.ballots.get(voter),
+            )
         if voter in model.ballots:
             REACHED["cast", "changed"] += 1
         model.ballots[voter] = choice
@@ -454,11 +495,14 @@ class CouncilMachine(RuleBasedStateMachine):
 
     def do_close_vote(self, motion, model):
         expected = None if model.status is S.VOTING else "voting-not-open"
-        ok, result = self.attempt("close_vote", expected, lambda: motion.close_vote(BY))
+        ok, result = self.attempt("close_vote", expected, lambda: motion.close_vote(BY, self.box))
         if not ok:
             return
         predicted = expected_result(model.ballots, model.entitled, model.present, model.rules)
         assert result is predicted, (result, predicted, model)
+        (event,) = motion.pending_events
+        votes = Counter(model.ballots.values())
+        assert (event.yes, event.no, event.abstain) == tuple(votes[c] for c in Choice)
         REACHED["close_vote", result] += 1
         if model.rules != self.rules:
             REACHED["close_vote", "the rules changed since it opened"] += 1
@@ -528,19 +572,37 @@ class CouncilMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         title=titles,
-        relation=st.sampled_from([None] * 5 + ["amends", "reconsiders"]),
+        relation=st.sampled_from([None] * 5 + ["amends", "reconsiders", "rescinds"]),
     )
     def submit(self, data, title, relation):
         mover = self.resident(data, "mover")
-        amends = reconsiders = None
+        related = {}
         if relation and self.motions:
-            live = set(S) - SETTLED
-            motion, _ = self.pick(data, *(live if relation == "amends" else SETTLED))
-            if relation == "amends":
-                amends = motion
-            else:
-                reconsiders = motion
-        self.do_submit(mover, title, amends, reconsiders)
+            targets = {
+                "amends": set(S) - SETTLED,
+                "reconsiders": SETTLED,
+                "rescinds": RESCINDABLE,
+            }[relation]
+            related[relation] = self.pick(data, *targets)[0]
+        self.do_submit(
+            mover,
+            title,
+            related.get("amends"),
+            related.get("reconsiders"),
+            related.get("rescinds"),
+        )
+
+    @precondition(
+        lambda self: (
+            len(self.motions) < MAX_MOTIONS
+            and any(m.status in RESCINDABLE for m in self.model.values())
+        )
+    )
+    @rule(data=st.data())
+    def rescind(self, data):
+        """A motion to rescind one adopted (the ``submit`` rule seldom finds one)."""
+        motion, _ = self.pick(data, *RESCINDABLE)
+        self.do_submit(self.resident(data, "mover"), "Undo it", None, None, motion)
 
     @precondition(lambda self: self.motions)
     @rule(data=st.data(), lapse=st.sampled_from([False] * 2 + [True]))
@@ -569,7 +631,8 @@ class CouncilMachine(RuleBasedStateMachine):
             self.do_decline(*self.pick(data, *(set(S) - {S.SECONDED})), reason)
         else:
             motion, model = self.pick(data, S.ADMITTED)
-            self.do_schedule(motion, model, self.pick_meeting(data)[0].id)
+            noticed = data.draw(sometimes, label="noticed")
+            self.do_schedule(motion, model, self.pick_meeting(data)[0].id, noticed)
 
     @precondition(lambda self: self.motions)
     @rule(
@@ -732,7 +795,10 @@ class CouncilMachine(RuleBasedStateMachine):
             S.SUBMITTED: self.next_for_submitted,
             S.SECONDED: self.next_for_seconded,
             S.ADMITTED: lambda data, motion, model: self.do_schedule(
-                motion, model, self.pick_meeting(data)[0].id
+                motion,
+                model,
+                self.pick_meeting(data)[0].id,
+                data.draw(sometimes, label="noticed"),
             ),
             S.SCHEDULED: self.next_for_scheduled,
             S.VOTING: self.next_for_voting,
@@ -830,11 +896,16 @@ class CouncilMachine(RuleBasedStateMachine):
             assert motion.mover == model.mover
             assert motion.second_by == model.second_by
             assert motion.seconding_threshold == model.seconding_threshold
-            assert (motion.amends, motion.reconsiders) == (model.amends, model.reconsiders)
+            assert (motion.amends, motion.reconsiders, motion.rescinds) == (
+                model.amends,
+                model.reconsiders,
+                model.rescinds,
+            )
             assert motion.supporters == model.supporters
             assert model.mover not in motion.supporters
             assert motion.amendments == model.amendments
             assert motion.meeting == model.meeting
+            assert motion.noticed == model.noticed
             assert motion.rules == model.rules
             assert motion.entitled == model.entitled
             assert motion.present == model.present
@@ -846,11 +917,15 @@ class CouncilMachine(RuleBasedStateMachine):
     @invariant()
     def one_ballot_per_resident_present_and_entitled(self):
         for motion_id, motion in self.motions.items():
+            model = self.model[motion_id]
             assert isinstance(motion.ballots, dict)
-            assert motion.ballots == self.model[motion_id].ballots
-            assert set(motion.ballots) <= motion.entitled & motion.present
+            assert motion.choices(self.box) == model.ballots
+            assert motion.voters == set(model.ballots)
+            # A secret vote keeps its choices only sealed; an open one keeps none sealed.
+            assert not (motion.sealed_ballots if not motion.is_secret else motion.ballots)
+            assert motion.voters <= motion.entitled & motion.present
             assert motion.present <= motion.entitled
-            assert motion.counts().cast == len(motion.ballots)
+            assert motion.counts(self.box).cast == len(model.ballots)
 
     @invariant()
     def every_result_is_the_tally_under_the_rules_at_opening(self):
@@ -859,7 +934,9 @@ class CouncilMachine(RuleBasedStateMachine):
             if motion.result is None:
                 continue
             assert motion.rules is not None
-            counts = tally(motion.ballots, entitled=motion.entitled, present=motion.present)
+            ballots = motion.choices(self.box)
+            counts = tally(ballots, entitled=motion.entitled, present=motion.present)
+            assert motion.tally_at_close == counts
             assert motion.result is decide(counts, motion.rules)
             assert motion.result is expected_result(
                 model.ballots, model.entitled, model.present, model.rules
@@ -921,6 +998,9 @@ MUST_REACH = {
     ("submit", "seconded at once"),
     ("submit", "amendment"),
     ("submit", "reconsideration"),
+    ("submit", "rescission"),
+    ("submit", "parent-vote-open"),
+    ("submit", "not-rescindable"),
     ("support", None),
     ("support", "seconded"),
     ("support", "own-motion"),
@@ -935,6 +1015,8 @@ MUST_REACH = {
     ("open_vote", None),
     ("open_vote", "present but not entitled"),
     ("open_vote", "nobody-entitled"),
+    ("open_vote", "to rescind, with notice"),
+    ("open_vote", "to rescind, without notice"),
     ("cast", None),
     ("cast", "changed"),
     ("cast", "not-entitled"),
@@ -942,6 +1024,7 @@ MUST_REACH = {
     ("cast", "voting-not-open"),
     ("cast", "vote-already-cast"),
     ("cast", "same-vote"),
+    ("cast", "secret"),
     ("close_vote", Result.ADOPTED),
     ("close_vote", Result.REJECTED),
     ("close_vote", Result.NO_QUORUM),

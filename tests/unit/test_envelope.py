@@ -9,7 +9,9 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 import domain
-from services.envelope import CONTEXTS, PAYLOADS
+from domain.council import Choice
+from services.envelope import CONTEXTS, PAYLOADS, seal
+from tests.unit.test_council_rules import BY, A, B, C, World, rules
 
 
 def _aggregates() -> list[type[Aggregate]]:
@@ -28,7 +30,7 @@ def _aggregates() -> list[type[Aggregate]]:
 
 
 AGGREGATES = _aggregates()
-SECRETS = {"password_hash", "pin_hash", "sealed_details", "token_digest"}
+SECRETS = {"password_hash", "pin_hash", "sealed_details", "token_digest", "sealed_choice"}
 BASE_EVENTS = {"Event", "Created"}  # the bases eventsourcing gives every aggregate class
 
 
@@ -51,3 +53,21 @@ def test_no_published_payload_carries_a_secret_or_sealed_details():
     for payload in PAYLOADS.values():
         fields = {field.name for field in msgspec.structs.fields(payload)}
         assert not SECRETS & fields, payload.__name__
+
+
+def test_a_published_secret_ballot_names_the_voter_and_never_a_choice():
+    """One ballot per member and the turnout need the voter; the tally waits for the counts
+    ``VotingClosed`` publishes."""
+    world = World()
+    motion = world.voting(rules=rules(secret=True), present={A, B, C})
+    motion.collect_events()
+    motion.cast(A, Choice.YES, BY, world.box)
+    motion.cast(A, Choice.NO, BY, world.box)
+    motion.close_vote(BY, world.box)
+    published = [seal(domain_event, 1) for domain_event in motion.collect_events()]
+    assert [envelope.type for envelope in published] == ["SecretBallotCast"] * 2 + ["VotingClosed"]
+    assert [msgspec.json.decode(envelope.data) for envelope in published] == [
+        {"voter": str(A), "changed": False},
+        {"voter": str(A), "changed": True},
+        {"result": "rejected", "yes": 0, "no": 1, "abstain": 0},
+    ]

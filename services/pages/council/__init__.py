@@ -1,7 +1,16 @@
-"""The council pages."""
+"""The council pages: for council officers in the meeting room (a laptop and a projector) —
+the motion board and timelines, meetings with their agendas and attendance, votes with a live
+tally, printable minutes, the implementation tracker and the voting rules."""
 
 from __future__ import annotations
 
 from typing import Any
 
-PAGES: list[Any] = []
+from services.pages.council.meetings import MeetingPages
+from services.pages.council.minutes import MinutesPages
+from services.pages.council.motions import MotionPages
+from services.pages.council.rules import RulesPages
+from services.pages.council.tracker import TrackerPages
+from services.pages.council.votes import VotePages
+
+PAGES: list[Any] = [MotionPages, MeetingPages, MinutesPages, VotePages, TrackerPages, RulesPages]

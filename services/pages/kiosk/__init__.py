@@ -1,8 +1,32 @@
-"""The kiosk pages."""
+"""The kiosk pages: a shared touch screen in the community centre where residents — many of
+them elderly — sign in with their member number and PIN and use the time bank and the
+council board. Large type and targets, every action that moves time said in plain words
+first, and an idle countdown that signs the resident out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-PAGES: list[Any] = []
-SIGN_IN_PAGES: list[Any] = []
+from services.pages.kiosk.council import CouncilBoard
+from services.pages.kiosk.donations import Donating
+from services.pages.kiosk.giving import Giving
+from services.pages.kiosk.home import KioskHome
+from services.pages.kiosk.hours import VolunteerHours
+from services.pages.kiosk.offers import Offers
+from services.pages.kiosk.receiving import Receiving
+from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign_out
+
+PAGES: list[Any] = [
+    sign_in_form,
+    sign_out,
+    KioskSetup,
+    KioskHome,
+    Giving,
+    Receiving,
+    Donating,
+    Offers,
+    VolunteerHours,
+    CouncilBoard,
+]
+# Rate-limited per client address, like the API's sign-in.
+SIGN_IN_PAGES: list[Any] = [sign_in]

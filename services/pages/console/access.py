@@ -1,0 +1,40 @@
+"""The personal-data access log: who opened whose personal details, when, through which
+channel and why — newest first, for everyone or for one member."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from domain.identity import Role, member_id_for
+from projections import access_log
+from services.api.auth import allow
+from services.api.context import After, read
+from services.pages.console.common import people, show
+from services.runtime import Backbone
+
+SHOWN = 200  # openings on one page
+
+
+@get("/access-log", opt=allow(Role.COORDINATOR), sync_to_thread=True)
+def openings(
+    request: Request[Any, Any, Any],
+    bone: NamedDependency[Backbone],
+    number: Annotated[str, QueryParameter(max_length=20)] = "",
+    after: After = None,
+) -> Template:
+    wanted = number.strip()
+    whose = member_id_for(wanted) if wanted else None
+
+    def query(db: Any) -> dict[str, Any]:
+        return {
+            "openings": access_log.entries(db, whose, limit=SHOWN),
+            "people": people(bone, db),
+        }
+
+    context = read(bone, ("access_log",), after, query)
+    return show(request, "console/access_log.html", {**context, "number": wanted})

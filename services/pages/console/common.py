@@ -1,0 +1,146 @@
+"""What every console page shares: who may open it, what every template is given, and how a
+page answers htmx (a fragment in place) and a plain request (the whole page)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+
+from domain.identity import Member, Role
+from domain.ledger import TimeAccount
+from domain.provenance import SYSTEM_ACTOR
+from domain.volunteer import Volunteer
+from projections import marketplace, staff_directory
+from projections.readstore import ReadDb
+from services.eventstore import Timebank
+from services.pages.i18n import gettext, language
+from services.pages.labels import choices, label
+from services.pages.session import current
+from services.runtime import Backbone
+
+STAFF = (Role.COORDINATOR, Role.ADMIN)  # read the console, as the API lets them
+LIST_LIMIT = 50  # rows on one page of a list
+T = TypeVar("T")
+Form = Annotated[T, Body(media_type=RequestEncodingType.URL_ENCODED)]  # a page's form
+
+
+class People:
+    """Pseudonymous ids as a coordinator reads them: staff by username, residents by the member
+    number printed on their card. Names stay sealed: nothing here opens them."""
+
+    def __init__(self, app: Timebank, staff: list[dict[str, Any]]) -> None:
+        self._app = app
+        self._staff = {f"staff:{row['staff_id']}": row["username"] for row in staff}
+        self._numbers: dict[str, str] = {}
+
+    def member_number(self, member_id: UUID | str) -> str:
+        key = str(member_id)
+        if key not in self._numbers:
+            member = self._app.find(UUID(key), Member)
+            self._numbers[key] = member.member_number if member is not None else "—"
+        return self._numbers[key]
+
+    def volunteer_number(self, volunteer_id: UUID | str) -> str:
+        volunteer = self._app.find(UUID(str(volunteer_id)), Volunteer)
+        return self.member_number(volunteer.member_id) if volunteer is not None else "—"
+
+    def account_number(self, account_id: UUID | str) -> str:
+        """The member number of whoever holds the account."""
+        account = self._app.find(UUID(str(account_id)), TimeAccount)
+        if account is None:
+            return "—"
+        try:
+            return self.member_number(UUID(account.owner))
+        except ValueError:  # an account opened for an owner that is not a member
+            return account.owner
+
+    def who(self, actor: str) -> str:
+        if actor in self._staff:
+            return self._staff[actor]
+        kind, _, raw_id = actor.partition(":")
+        if kind == "member":
+            return gettext("Member %(number)s") % {"number": self.member_number(raw_id)}
+        if actor == SYSTEM_ACTOR:
+            return gettext("System")
+        return actor
+
+    @staticmethod
+    def channel(channel: str) -> str:
+        return gettext("Kiosk") if channel.startswith("kiosk:") else label("channel", channel)
+
+
+def people(bone: Backbone, db: ReadDb) -> People:
+    return People(bone.timebank, staff_directory.everyone(db))
+
+
+def category_names(db: ReadDb, *, include_retired: bool = True) -> dict[str, str]:
+    """Each help category's name in the reader's language (by default retired ones too:
+    records keep them)."""
+    column = "name_zh" if language() == "zh_CN" else "name_en"
+    rows = marketplace.categories(db, include_retired=include_retired)
+    return {row["code"]: row[column] for row in rows}
+
+
+def acts(request: Request[Any, Any, Any]) -> bool:
+    """Whether the signed-in staff member may change records (coordinators) or only read."""
+    principal = current(request)
+    return principal is not None and Role.COORDINATOR in principal.roles
+
+
+def show(
+    request: Request[Any, Any, Any],
+    page: str,
+    context: dict[str, Any],
+    fragment: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The page, or only ``fragment`` of it when htmx asked (it swaps the fragment in place).
+    Every console template is given the reader, whether they may act, the station's zone and
+    the words for codes."""
+    bone: Backbone = request.app.state.backbone
+    wanted = fragment if fragment is not None and HTMXRequest(request.scope).htmx else page
+    return Template(
+        wanted,
+        context={
+            "signed_in": current(request),
+            "acts": acts(request),
+            "zone": bone.settings.zone,
+            "label": label,
+            "choices": choices,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def confirm(
+    request: Request[Any, Any, Any],
+    *,
+    question: str,
+    sentences: list[str],
+    action: str,
+    fields: list[tuple[str, Any]],
+    target: str,
+    back: str,
+    yes: str,
+    items: list[str] | None = None,
+) -> Template:
+    """The confirmation, in plain words, that comes before anything that moves time credits:
+    ``fields`` go back with the "yes", which then posts to ``action`` and fills ``target``."""
+    context = {
+        "question": question,
+        "sentences": sentences,
+        "items": items or [],
+        "action": action,
+        "fields": fields,
+        "target": target,
+        "back": back,
+        "yes": yes,
+    }
+    return show(request, "console/confirm.html", context, "console/_confirm.html")

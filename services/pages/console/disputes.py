@@ -1,0 +1,178 @@
+"""Exchanges a coordinator looks after: the disputed ones (held out of balances until
+resolved) and those awaiting confirmation. A dispute is resolved — uphold, adjust the minutes
+of each pair, or cancel — with a reason, after a confirmation that says what will move."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
+from msgspec import Meta
+
+from domain.exchange import ExchangeStatus, Outcome
+from domain.identity import Role
+from domain.provenance import Provenance
+from domain.rules import NotFound, RuleViolated
+from projections import exchanges
+from services import exchange
+from services.api.auth import allow
+from services.api.context import After, read
+from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confirm, people, show
+from services.pages.i18n import gettext, moment
+from services.pages.i18n import hours as hours_of
+from services.runtime import Backbone
+
+PAGE = "console/exchanges/exchange.html"
+PART = "console/exchanges/_exchange.html"
+
+
+class Resolution(msgspec.Struct, kw_only=True):
+    outcome: Outcome
+    reason: Annotated[str, Meta(max_length=500)] = ""
+    # To adjust: the minutes that stand, one per pair in order (one pair arrives as a number).
+    minutes: list[int] | int = msgspec.field(default_factory=list)
+    idempotency_key: Annotated[str, Meta(max_length=100)] = ""
+    confirmed: bool = False
+
+    @property
+    def adjusted(self) -> tuple[int, ...] | None:
+        if self.outcome is not Outcome.ADJUST:
+            return None
+        return tuple(self.minutes) if isinstance(self.minutes, list) else (self.minutes,)
+
+
+def _pairs(row: dict[str, Any], who: People) -> list[dict[str, Any]]:
+    """Each pair of the exchange: who gave help, who received it, and how long."""
+    return [
+        {
+            "provider": who.account_number(pair["provider"]),
+            "receiver": who.account_number(pair["receiver"]),
+            "minutes": pair["minutes"],
+        }
+        for pair in msgspec.json.decode(row["pairs"])
+    ]
+
+
+def _step(step: dict[str, Any], who: People, bone: Backbone) -> dict[str, Any]:
+    detail = msgspec.json.decode(step["detail"])
+    return {
+        "type": step["type"],
+        "who": who.who(step["actor"]),
+        "channel": who.channel(step["channel"]),
+        "at": moment(step["at"], bone.settings.zone),
+        "reason": detail.get("reason") if isinstance(detail, dict) else None,
+    }
+
+
+@get("/exchanges", opt=allow(*STAFF), sync_to_thread=True)
+def listed(
+    request: Request[Any, Any, Any],
+    bone: NamedDependency[Backbone],
+    status: Annotated[ExchangeStatus, QueryParameter()] = ExchangeStatus.DISPUTED,
+) -> Template:
+    def query(db: Any) -> dict[str, Any]:
+        who = people(bone, db)
+        rows = exchanges.listed(db, account=None, status=status, before=None, limit=LIST_LIMIT)
+        return {"exchanges": [{**row, "pairs": _pairs(row, who)} for row in rows]}
+
+    context = read(bone, ("exchanges",), None, query)
+    return show(request, "console/exchanges/list.html", {**context, "status": status.value})
+
+
+def _view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any]:
+    def query(db: Any) -> dict[str, Any]:
+        row = exchanges.exchange(db, str(exchange_id))
+        if row is None:
+            raise NotFound("exchange-not-found", f"There is no exchange {exchange_id}.")
+        who = people(bone, db)
+        return {
+            "exchange": row,
+            "pairs": _pairs(row, who),
+            "steps": [_step(step, who, bone) for step in row["steps"]],
+            "done": "",
+        }
+
+    return read(bone, ("exchanges",), after, query)
+
+
+@get("/exchanges/{exchange_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+def detail(
+    request: Request[Any, Any, Any],
+    exchange_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    after: After = None,
+) -> Template:
+    return show(request, PAGE, _view(bone, exchange_id, after), PART)
+
+
+def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:
+    """In plain words, what resolving this way moves between whom."""
+    if data.outcome is Outcome.CANCEL:
+        return [gettext("Nothing is owed: no time credits move.")]
+    standing = data.adjusted or tuple(pair["minutes"] for pair in pairs)
+    if len(standing) != len(pairs):
+        raise RuleViolated("adjusted-minutes-mismatch", "Give one number of minutes for each pair.")
+    return [
+        gettext("Member %(receiver)s gives member %(provider)s %(hours)s.")
+        % {
+            "receiver": pair["receiver"],
+            "provider": pair["provider"],
+            "hours": hours_of(minutes),
+        }
+        for pair, minutes in zip(pairs, standing, strict=True)
+    ]
+
+
+@post(
+    "/exchanges/{exchange_id:uuid}/resolution",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def resolve(
+    request: Request[Any, Any, Any],
+    exchange_id: FromPath[UUID],
+    data: Form[Resolution],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    if not data.confirmed:
+        if not data.reason.strip():
+            raise RuleViolated("reason-required", "Say why, so the record can show it.")
+        view = _view(bone, exchange_id, None)
+        return confirm(
+            request,
+            question=gettext("Resolve this dispute?"),
+            sentences=[
+                *_what_moves(data, view["pairs"]),
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            action=f"/console/exchanges/{exchange_id}/resolution",
+            fields=[
+                ("outcome", data.outcome.value),
+                ("reason", data.reason),
+                ("idempotency_key", uuid.uuid4().hex),
+                *(("minutes", minutes) for minutes in data.adjusted or ()),
+            ],
+            target="#exchange",
+            back=f"/console/exchanges/{exchange_id}",
+            yes=gettext("Yes, resolve"),
+        )
+    receipt = exchange.resolve(
+        bone.timebank,
+        exchange_id=exchange_id,
+        outcome=data.outcome,
+        minutes=data.adjusted,
+        reason=data.reason,
+        idempotency_key=data.idempotency_key,
+        now=bone.clock(),
+        by=by,
+    )
+    view = _view(bone, exchange_id, receipt.position)
+    return show(request, PAGE, {**view, "done": gettext("The dispute is resolved.")}, PART)

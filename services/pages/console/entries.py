@@ -1,0 +1,280 @@
+"""One hour entry: its page with the audit timeline, and what a coordinator does to it —
+approve (confirmed first: it credits), reject with a reason, amend or void with a reason and
+who asked (confirmed first when credits move). After each, the page is read at the command's
+position, so the timeline shows the new step at once."""
+
+from __future__ import annotations
+
+from dataclasses import fields as fields_of
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+from msgspec import Meta
+
+from domain.hours import EntryStatus, Service
+from domain.identity import Role
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+from services import hours as entries
+from services.api.auth import allow
+from services.api.context import After
+from services.api.hours import ServiceIn
+from services.pages.console.common import STAFF, Form, confirm, show
+from services.pages.console.timeline import Shown, entry_view
+from services.pages.i18n import gettext
+from services.pages.i18n import hours as hours_of
+from services.runtime import Backbone
+
+PAGE = "console/hours/entry.html"
+PART = "console/hours/_entry.html"
+Text = Annotated[str, Meta(max_length=200)]
+Reason = Annotated[str, Meta(max_length=500)]
+Requester = Annotated[str, Meta(max_length=100)]
+
+
+class Confirmation(msgspec.Struct, kw_only=True):
+    confirmed: bool = False
+
+
+class Rejection(msgspec.Struct, kw_only=True):
+    reason: Reason = ""
+
+
+class Voiding(msgspec.Struct, kw_only=True):
+    reason: Reason = ""
+    requested_by: Requester = ""
+    confirmed: bool = False
+
+
+class Amendment(msgspec.Struct, kw_only=True):
+    """The entry as it should read, in the station's day and time, and why it changes."""
+
+    activity: Text
+    day: date
+    start: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
+    minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
+    place: Text = ""
+    content: Annotated[str, Meta(max_length=1000)] = ""
+    organiser: Text
+    responsible: Text
+    category: Annotated[str, Meta(max_length=40)]
+    building: Annotated[str, Meta(max_length=40)] = ""
+    reason: Reason = ""
+    requested_by: Requester = ""
+    confirmed: bool = False
+
+    def service(self, bone: Backbone, beneficiary: UUID | None) -> Service:
+        """The service as the API reads it, begun at the station's day and time."""
+        written = msgspec.structs.asdict(self)
+        for field in ("day", "start", "reason", "requested_by", "confirmed"):
+            written.pop(field)
+        started_at = datetime.combine(self.day, time.fromisoformat(self.start), bone.settings.zone)
+        return ServiceIn(**written, started_at=started_at, beneficiary=beneficiary).service(
+            bone.settings.zone
+        )
+
+    def fields(self) -> list[tuple[str, Any]]:
+        """What the confirmation sends back."""
+        sent = msgspec.structs.asdict(self)
+        sent.pop("confirmed")
+        return list(sent.items())
+
+
+def _entry_page(
+    request: Request[Any, Any, Any], bone: Backbone, entry_id: UUID, position: int, done: str
+) -> Template:
+    """The entry as it stands after the command at ``position``, saying what was done."""
+    return show(request, PAGE, {**entry_view(bone, entry_id, position), "done": done}, PART)
+
+
+def _changed_by(reason: str, requested_by: str) -> None:
+    """Art. 13: a change to a record says why and who asked, before it is confirmed."""
+    if not reason.strip():
+        raise RuleViolated("reason-required", "Say why, so the record can show it.")
+    if not requested_by.strip():
+        raise RuleViolated("requester-required", "Say who asked for the change (Art. 13).")
+
+
+@get("/hours/{entry_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+def entry(
+    request: Request[Any, Any, Any],
+    entry_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    after: After = None,
+) -> Template:
+    return show(request, PAGE, {**entry_view(bone, entry_id, after), "done": ""}, PART)
+
+
+@post(
+    "/hours/{entry_id:uuid}/approval",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def approve(
+    request: Request[Any, Any, Any],
+    entry_id: FromPath[UUID],
+    data: Form[Confirmation],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    if not data.confirmed:
+        found = entries.entry_of(bone.timebank, entry_id)
+        view = entry_view(bone, entry_id)
+        return confirm(
+            request,
+            question=gettext("Approve this entry?"),
+            sentences=[
+                gettext(
+                    "Member %(number)s will be credited %(hours)s from the community account"
+                    " for “%(activity)s”."
+                )
+                % {
+                    "number": view["volunteer"],
+                    "hours": hours_of(found.service.minutes),
+                    "activity": found.service.activity,
+                }
+            ],
+            action=f"/console/hours/{entry_id}/approval",
+            fields=[],
+            target="#entry",
+            back=f"/console/hours/{entry_id}",
+            yes=gettext("Yes, approve and credit"),
+        )
+    receipt = entries.approve(bone.timebank, entry_id=entry_id, by=by)
+    return _entry_page(request, bone, entry_id, receipt.position, gettext("Approved and credited."))
+
+
+@post(
+    "/hours/{entry_id:uuid}/rejection",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def reject(
+    request: Request[Any, Any, Any],
+    entry_id: FromPath[UUID],
+    data: Form[Rejection],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    receipt = entries.reject(bone.timebank, entry_id=entry_id, reason=data.reason, by=by)
+    return _entry_page(request, bone, entry_id, receipt.position, gettext("Rejected."))
+
+
+def _credit_change(status: EntryStatus, credited: int, minutes: int) -> list[str]:
+    """What an amendment does to the volunteer's account, in plain words."""
+    difference = minutes - credited
+    if status is not EntryStatus.APPROVED or difference == 0:
+        return [gettext("No time credits move.")]
+    if difference > 0:
+        text = gettext("%(hours)s more will be credited to the volunteer.")
+    else:
+        text = gettext("%(hours)s will be taken back from the volunteer's account.")
+    return [text % {"hours": hours_of(abs(difference))}]
+
+
+@post(
+    "/hours/{entry_id:uuid}/amendment",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def amend(
+    request: Request[Any, Any, Any],
+    entry_id: FromPath[UUID],
+    data: Form[Amendment],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    """First the changes before → after and what they do to credits; then, confirmed, the
+    amendment, after which the timeline shows it."""
+    found = entries.entry_of(bone.timebank, entry_id)
+    service = data.service(bone, found.service.beneficiary)
+    if not data.confirmed:
+        changed = {
+            field.name: [getattr(found.service, field.name), getattr(service, field.name)]
+            for field in fields_of(Service)
+            if getattr(found.service, field.name) != getattr(service, field.name)
+        }
+        if not changed:
+            raise RuleViolated("nothing-amended", "This is what the entry already says.")
+        _changed_by(data.reason, data.requested_by)
+        shown: Shown = entry_view(bone, entry_id)["shown"]
+        return confirm(
+            request,
+            question=gettext("Amend this entry?"),
+            sentences=[
+                *_credit_change(found.status, found.credited, service.minutes),
+                gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
+                % {"reason": data.reason, "requested_by": data.requested_by},
+            ],
+            items=[
+                f"{change['field']}: {change['before']} → {change['after']}"
+                for change in shown.changes(changed)
+            ],
+            action=f"/console/hours/{entry_id}/amendment",
+            fields=data.fields(),
+            target="#entry",
+            back=f"/console/hours/{entry_id}",
+            yes=gettext("Yes, amend"),
+        )
+    receipt = entries.amend(
+        bone.timebank,
+        entry_id=entry_id,
+        service=service,
+        reason=data.reason,
+        requested_by=data.requested_by,
+        now=bone.clock().astimezone(bone.settings.zone),
+        by=by,
+    )
+    done = gettext("Amended. The timeline below shows the change.")
+    return _entry_page(request, bone, entry_id, receipt.position, done)
+
+
+@post(
+    "/hours/{entry_id:uuid}/voiding",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def void(
+    request: Request[Any, Any, Any],
+    entry_id: FromPath[UUID],
+    data: Form[Voiding],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    if not data.confirmed:
+        found = entries.entry_of(bone.timebank, entry_id)
+        found.check_status(EntryStatus.APPROVED)
+        _changed_by(data.reason, data.requested_by)
+        return confirm(
+            request,
+            question=gettext("Void this entry?"),
+            sentences=[
+                gettext("%(hours)s will be taken back from the volunteer's account.")
+                % {"hours": hours_of(found.credited)},
+                gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
+                % {"reason": data.reason, "requested_by": data.requested_by},
+            ],
+            action=f"/console/hours/{entry_id}/voiding",
+            fields=[("reason", data.reason), ("requested_by", data.requested_by)],
+            target="#entry",
+            back=f"/console/hours/{entry_id}",
+            yes=gettext("Yes, void"),
+        )
+    receipt = entries.void(
+        bone.timebank,
+        entry_id=entry_id,
+        reason=data.reason,
+        requested_by=data.requested_by,
+        by=by,
+    )
+    return _entry_page(request, bone, entry_id, receipt.position, gettext("Voided."))

@@ -1,0 +1,171 @@
+"""The member registry: residents by member number, registering one, and their sealed personal
+details — opened only on purpose, each opening recorded in the access log (PIPL)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.identity import Member, Role, member_id_for
+from domain.ledger import AccountKind, account_id_for
+from domain.provenance import Provenance
+from domain.volunteer import volunteer_id_for
+from projections import balances, volunteers
+from services import identity
+from services.api.auth import allow
+from services.api.context import After, read
+from services.pages.console.common import LIST_LIMIT, STAFF, Form, show
+from services.pages.i18n import gettext
+from services.runtime import Backbone
+from services.vault import PersonalDetails
+
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class NewMember(msgspec.Struct, kw_only=True):
+    """The registration form, checked as the API checks it."""
+
+    display_name: Name
+    building: Name
+    household: Name
+    phone: Annotated[str, Meta(pattern=r"^\+?[0-9 -]{5,20}$")]
+    id_number: Annotated[str, Meta(pattern=r"^([0-9]{17}[0-9Xx])?$")] = ""
+    birth_date: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
+    pin: Annotated[str, Meta(pattern=r"^[0-9]{4,6}$")]
+    notice_version: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+
+    def details(self) -> PersonalDetails:
+        return PersonalDetails(
+            display_name=self.display_name,
+            building=self.building,
+            household=self.household,
+            phone=self.phone,
+            id_number=self.id_number or None,
+            birth_date=date.fromisoformat(self.birth_date) if self.birth_date else None,
+        )
+
+
+class Opening(msgspec.Struct, kw_only=True):
+    """Why personal details are opened: it goes on the access log."""
+
+    purpose: Annotated[str, Meta(max_length=200)] = ""
+
+
+def opened(
+    request: Request[Any, Any, Any], page: str, purpose: str, position: int, **shown: Any
+) -> Template:
+    """Personal details just opened (recorded at ``position``), with the purpose given and a
+    link to the access log as it stands once it shows this opening."""
+    logged = f"/console/access-log?after={position}"
+    return show(request, page, {**shown, "purpose": purpose, "logged": logged})
+
+
+@get("/members", opt=allow(*STAFF), sync_to_thread=True)
+def registry(
+    request: Request[Any, Any, Any],
+    bone: NamedDependency[Backbone],
+    number: Annotated[str, QueryParameter(max_length=20)] = "",
+) -> Template | Redirect:
+    """Recently registered members, or the one with the number asked for."""
+    wanted = number.strip()
+    if wanted:
+        found = bone.timebank.find(member_id_for(wanted), Member)
+        if found is not None:
+            return Redirect(f"/console/members/{found.id}", status_code=303)
+    rows = read(
+        bone, ("balances",), None, lambda db: balances.member_accounts(db, limit=LIST_LIMIT)
+    )
+    members = []
+    for row in rows:
+        try:
+            member = bone.timebank.find(UUID(row["owner"]), Member)
+        except ValueError:  # an account opened for an owner that is not a member
+            member = None
+        if member is not None:
+            members.append({"member": member, "account": row})
+    context = {
+        "members": members,
+        "number": wanted,
+        "message": gettext("No member has the number %(number)s.") % {"number": wanted}
+        if wanted
+        else "",
+    }
+    return show(request, "console/members/registry.html", context)
+
+
+@get("/members/new", opt=allow(Role.COORDINATOR), sync_to_thread=False)
+def registration(request: Request[Any, Any, Any]) -> Template:
+    return show(request, "console/members/new.html", {})
+
+
+@post("/members", opt=allow(Role.COORDINATOR), sync_to_thread=True)
+def register(
+    data: Form[NewMember], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+) -> Redirect:
+    done = identity.register_member(
+        bone.timebank,
+        bone.vault,
+        details=data.details(),
+        pin=data.pin,
+        notice_version=data.notice_version,
+        by=by,
+        limits=bone.settings.member_limits,
+    )
+    return Redirect(
+        f"/console/members/{done.id}?after={done.position}&registered=true", status_code=303
+    )
+
+
+@get("/members/{member_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+def member(
+    request: Request[Any, Any, Any],
+    member_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    after: After = None,
+    registered: Annotated[bool, QueryParameter()] = False,
+) -> Template:
+    """What a coordinator may see without opening personal details: number, status, consent,
+    account and volunteer record."""
+    found = identity.member_of(bone.timebank, member_id)
+
+    def query(db: Any) -> dict[str, Any]:
+        account = balances.account(db, account_id_for(str(member_id), AccountKind.MEMBER))
+        volunteer = volunteers.volunteer(db, str(volunteer_id_for(member_id)))
+        return {"account": account, "volunteer": volunteer}
+
+    context = read(bone, ("balances", "volunteers"), after, query)
+    return show(
+        request,
+        "console/members/member.html",
+        {**context, "member": found, "registered": registered},
+    )
+
+
+@post(
+    "/members/{member_id:uuid}/details",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def details(
+    request: Request[Any, Any, Any],
+    member_id: FromPath[UUID],
+    data: Form[Opening],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    """The member's personal details, after recording who opened them and why."""
+    found, seen, position = identity.open_personal_data(
+        bone.timebank, bone.vault, member_id=member_id, purpose=data.purpose, by=by
+    )
+    return opened(
+        request, "console/members/details.html", data.purpose, position, member=found, details=seen
+    )

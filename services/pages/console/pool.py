@@ -1,0 +1,102 @@
+"""The community pool: where it stands, every movement in and out, and grants to residents in
+need — with a reason, after a confirmation that says who receives how much."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.response import Template
+from msgspec import Meta
+
+from domain.identity import Role, member_id_for
+from domain.ledger import AccountKind, account_id_for
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+from projections import pool
+from services import identity
+from services import pool as pool_commands
+from services.api.auth import allow
+from services.api.context import read
+from services.pages.console.common import LIST_LIMIT, STAFF, Form, confirm, people, show
+from services.pages.i18n import gettext
+from services.pages.i18n import hours as hours_of
+from services.runtime import Backbone
+
+PAGE = "console/pool.html"
+PART = "console/_pool.html"
+
+
+class Grant(msgspec.Struct, kw_only=True):
+    member_number: Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$")]
+    minutes: Annotated[int, Meta(gt=0, le=90_000)]
+    reason: Annotated[str, Meta(max_length=500)] = ""
+    idempotency_key: Annotated[str, Meta(max_length=100)] = ""
+    confirmed: bool = False
+
+
+def _standing(bone: Backbone, after: int | None, done: str = "") -> dict[str, Any]:
+    def query(db: Any) -> dict[str, Any]:
+        return {
+            "summary": pool.summary(db),
+            "movements": pool.movements(db, kind=None, before=None, limit=LIST_LIMIT),
+            "people": people(bone, db),
+            "done": done,
+        }
+
+    return read(bone, ("pool",), after, query)
+
+
+@get("/pool", opt=allow(*STAFF), sync_to_thread=True)
+def standing(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+    return show(request, PAGE, _standing(bone, None), PART)
+
+
+@post("/pool/grants", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
+def grant(
+    request: Request[Any, Any, Any],
+    data: Form[Grant],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    """First who receives how much and why, to confirm; then the grant."""
+    member = identity.member_of(bone.timebank, member_id_for(data.member_number))
+    if not data.confirmed:
+        if not data.reason.strip():
+            raise RuleViolated("reason-required", "A grant needs a reason the record can show.")
+        return confirm(
+            request,
+            question=gettext("Grant from the pool?"),
+            sentences=[
+                gettext("Member %(number)s will receive %(hours)s from the community pool.")
+                % {"number": data.member_number, "hours": hours_of(data.minutes)},
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            action="/console/pool/grants",
+            fields=[
+                ("member_number", data.member_number),
+                ("minutes", data.minutes),
+                ("reason", data.reason),
+                ("idempotency_key", uuid.uuid4().hex),
+            ],
+            target="#pool",
+            back="/console/pool",
+            yes=gettext("Yes, grant"),
+        )
+    receipt = pool_commands.grant_from_pool(
+        bone.timebank,
+        idempotency_key=data.idempotency_key,
+        recipient=account_id_for(str(member.id), AccountKind.MEMBER),
+        minutes=data.minutes,
+        reason=data.reason,
+        now=bone.clock(),
+        by=by,
+    )
+    done = gettext("Granted %(hours)s to member %(number)s.") % {
+        "hours": hours_of(data.minutes),
+        "number": data.member_number,
+    }
+    return show(request, PAGE, _standing(bone, receipt.position, done), PART)

@@ -1,0 +1,170 @@
+"""The monitoring report for the quarterly review: service hours per month by category, active
+and new volunteers, trainings — as charts drawn on the server and as tables, printable, with
+the figures as a CSV download."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Annotated, Any
+
+from babel.dates import format_skeleton
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from domain.rules import RuleViolated
+from projections import monitoring
+from services.api.auth import allow
+from services.api.context import read
+from services.api.hours import csv_response
+from services.pages.console.charts import Series, bar_chart
+from services.pages.console.common import STAFF, category_names, show
+from services.pages.i18n import gettext, language, number
+from services.pages.i18n import hours as hours_of
+from services.runtime import Backbone
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+Month = Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN, description="YYYY-MM")]
+CSV_COLUMNS = ["month", "category", "building", "minutes", "services"]
+
+
+def quarter_of(today: date) -> tuple[str, str]:
+    """The first and last month of the quarter ``today`` falls in."""
+    first = (today.month - 1) // 3 * 3 + 1
+    return f"{today.year}-{first:02d}", f"{today.year}-{first + 2:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    if first > last:
+        raise RuleViolated("invalid-period", "The period starts before it ends.")
+    year, month = (int(part) for part in first.split("-"))
+    months = []
+    while f"{year}-{month:02d}" <= last:
+        months.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def month_name(month: str) -> str:
+    year, number_of_month = (int(part) for part in month.split("-"))
+    return format_skeleton("yMMM", date(year, number_of_month, 1), locale=language())
+
+
+def _period(bone: Backbone, first: str | None, last: str | None) -> tuple[str, str]:
+    default_first, default_last = quarter_of(bone.clock().astimezone(bone.settings.zone).date())
+    return first or default_first, last or default_last
+
+
+def _figures(bone: Backbone, first: str, last: str) -> dict[str, Any]:
+    months_between(first, last)  # refuses a period that ends before it starts
+
+    def query(db: Any) -> dict[str, Any]:
+        return {
+            "service": monitoring.service(db, first, last),
+            "volunteers": monitoring.volunteers_by_month(db, first, last),
+            "trainings": monitoring.trainings_by_month(db, first, last),
+            "registry": monitoring.registry(db),
+            "categories": category_names(db),
+        }
+
+    return read(bone, ("monitoring",), None, query)
+
+
+def _by_month(rows: list[dict[str, Any]], months: list[str], column: str) -> list[float]:
+    found = {row["month"]: row[column] for row in rows}
+    return [float(found.get(month, 0)) for month in months]
+
+
+def _charts(figures: dict[str, Any], months: list[str]) -> dict[str, Any]:
+    """The three charts, and the service table they are drawn from (month × category)."""
+    names = [month_name(month) for month in months]
+    minutes: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(months, 0))
+    for row in figures["service"]:
+        minutes[row["category"]][row["month"]] += row["minutes"]
+    categories = figures["categories"]
+    service = bar_chart(
+        gettext("Service hours per month, by category"),
+        names,
+        [
+            Series(categories.get(code, code), [minutes[code][month] / 60 for month in months])
+            for code in sorted(minutes)
+        ],
+        stacked=True,
+        value_text=lambda value: hours_of(round(value * 60)),
+    )
+    volunteers = bar_chart(
+        gettext("Volunteers per month"),
+        names,
+        [
+            Series(
+                gettext("Active (gave service)"), _by_month(figures["volunteers"], months, "active")
+            ),
+            Series(gettext("Newly registered"), _by_month(figures["volunteers"], months, "new")),
+        ],
+        stacked=False,
+        value_text=lambda value: number(int(value)),
+        whole=True,
+    )
+    trainings = bar_chart(
+        gettext("Hours trained per month"),
+        names,
+        [
+            Series(
+                gettext("Hours trained (length × attendees)"),
+                [
+                    value / 60
+                    for value in _by_month(figures["trainings"], months, "minutes_trained")
+                ],
+            )
+        ],
+        stacked=False,
+        value_text=lambda value: hours_of(round(value * 60)),
+    )
+    return {
+        "charts": {"service": service, "volunteers": volunteers, "trainings": trainings},
+        "service_table": {
+            categories.get(code, code): [minutes[code][month] for month in months]
+            for code in sorted(minutes)
+        },
+    }
+
+
+@get("/report", opt=allow(*STAFF), sync_to_thread=True)
+def report(
+    request: Request[Any, Any, Any],
+    bone: NamedDependency[Backbone],
+    first: Month = None,
+    last: Month = None,
+) -> Template:
+    first, last = _period(bone, first, last)
+    months = months_between(first, last)
+    figures = _figures(bone, first, last)
+    total = sum(row["minutes"] for row in figures["service"])
+    services = sum(row["services"] for row in figures["service"])
+    context = {
+        **figures,
+        **_charts(figures, months),
+        "first": first,
+        "last": last,
+        "months": months,
+        "month_names": [month_name(month) for month in months],
+        "total": total,
+        "services": services,
+    }
+    return show(request, "console/report.html", context)
+
+
+@get("/report/export", opt=allow(*STAFF), sync_to_thread=True)
+def export(
+    bone: NamedDependency[Backbone], first: Month = None, last: Month = None
+) -> Response[str]:
+    """The service figures as the API exports them: one line per month, category, building."""
+    first, last = _period(bone, first, last)
+    rows = _figures(bone, first, last)["service"]
+    return csv_response(
+        f"monitoring-{first}-{last}",
+        CSV_COLUMNS,
+        [[row[column] for column in CSV_COLUMNS] for row in rows],
+    )

@@ -1,0 +1,193 @@
+"""The volunteer registry: search by skill, category, building and status; a volunteer's record
+(trainings, awards, evaluations, status changes, service entries, certificates); their sealed
+Art. 5 details, opened only on purpose and recorded in the access log."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.identity import Role
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from domain.volunteer import VolunteerStatus
+from projections import certificates, hours, volunteers
+from services import identity
+from services import volunteers as registry
+from services.api.auth import allow
+from services.api.context import After, read
+from services.pages.console.common import LIST_LIMIT, STAFF, Form, category_names, people, show
+from services.pages.console.members import Opening, opened
+from services.runtime import Backbone
+
+Label = Annotated[str, QueryParameter(max_length=40)]
+RECENT_ENTRIES = 20
+MAX_LABEL = 40  # characters in one skill or category, as the API allows
+Text = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class NewVolunteer(msgspec.Struct, kw_only=True):
+    """The basic information of Art. 5 (sealed with the member's key) and the registry's
+    searchable labels, checked as the API checks them."""
+
+    member_id: UUID
+    name: Annotated[str, Meta(min_length=1, max_length=60)]
+    gender: Annotated[str, Meta(min_length=1, max_length=20)]
+    birth_date: date
+    id_number: Annotated[str, Meta(min_length=6, max_length=30)]
+    area: Text
+    contact: Annotated[str, Meta(min_length=5, max_length=40)]
+    skills: Annotated[str, Meta(max_length=400)] = ""  # as typed: separated by commas
+    categories: list[str] | str = msgspec.field(default_factory=list)  # one ticked: a string
+    building: Annotated[str, Meta(max_length=40)] = ""
+    consent_version: Annotated[str, Meta(min_length=1, max_length=40)]
+
+    def details(self) -> registry.VolunteerDetails:
+        return registry.VolunteerDetails(
+            name=self.name,
+            gender=self.gender,
+            birth_date=self.birth_date,
+            id_number=self.id_number,
+            area=self.area,
+            contact=self.contact,
+        )
+
+    def labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Skills and service categories, each a label of at most 40 characters."""
+        skills = tuple(skill for skill in re.split(r"[,，、;；\s]+", self.skills) if skill)
+        ticked = self.categories if isinstance(self.categories, list) else [self.categories]
+        if any(len(label) > MAX_LABEL for label in (*skills, *ticked)):
+            raise ValidationException("a skill or category is longer than 40 characters")
+        return skills, tuple(ticked)
+
+
+@get("/volunteers", opt=allow(*STAFF), sync_to_thread=True)
+def search(
+    request: Request[Any, Any, Any],
+    bone: NamedDependency[Backbone],
+    skill: Label = "",
+    category: Label = "",
+    building: Label = "",
+    status: Annotated[VolunteerStatus | None, QueryParameter()] = None,
+) -> Template:
+    asked = {"skill": skill.strip(), "category": category.strip(), "building": building.strip()}
+
+    def query(db: Any) -> dict[str, Any]:
+        rows = volunteers.search(
+            db,
+            skill=asked["skill"] or None,
+            category=asked["category"] or None,
+            building=asked["building"] or None,
+            status=status,
+            before=None,
+            limit=LIST_LIMIT,
+        )
+        return {
+            "volunteers": [volunteers.labels(row) for row in rows],
+            "people": people(bone, db),
+            "categories": category_names(db),
+        }
+
+    context = read(bone, ("volunteers",), None, query)
+    return show(
+        request,
+        "console/volunteers/search.html",
+        {**context, **asked, "status": status.value if status else ""},
+    )
+
+
+@get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+def volunteer(
+    request: Request[Any, Any, Any],
+    volunteer_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    after: After = None,
+) -> Template:
+    def query(db: Any) -> dict[str, Any]:
+        row = volunteers.volunteer(db, str(volunteer_id))
+        if row is None:
+            raise NotFound("volunteer-not-found", f"There is no volunteer {volunteer_id}.")
+        return {
+            "volunteer": volunteers.labels(row),
+            "entries": hours.listed(
+                db,
+                volunteer=str(volunteer_id),
+                status=None,
+                started_from=None,
+                started_before=None,
+                before=None,
+                limit=RECENT_ENTRIES,
+            ),
+            "certificates": certificates.for_volunteer(db, str(volunteer_id)),
+            "people": people(bone, db),
+            "categories": category_names(db),
+        }
+
+    context = read(bone, ("volunteers", "hours", "certificates"), after, query)
+    today = bone.clock().astimezone(bone.settings.zone).date()
+    return show(
+        request,
+        "console/volunteers/volunteer.html",
+        {**context, "today": today.isoformat(), "month_start": today.replace(day=1).isoformat()},
+    )
+
+
+@get("/members/{member_id:uuid}/volunteer", opt=allow(Role.COORDINATOR), sync_to_thread=True)
+def registration(
+    request: Request[Any, Any, Any], member_id: FromPath[UUID], bone: NamedDependency[Backbone]
+) -> Template:
+    """The form that registers a member as a volunteer."""
+    member = identity.member_of(bone.timebank, member_id)
+    names = read(bone, (), None, lambda db: category_names(db, include_retired=False))
+    return show(request, "console/volunteers/new.html", {"member": member, "categories": names})
+
+
+@post("/volunteers", opt=allow(Role.COORDINATOR), sync_to_thread=True)
+def register(
+    data: Form[NewVolunteer], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+) -> Redirect:
+    skills, categories = data.labels()
+    receipt = registry.register(
+        bone.timebank,
+        bone.vault,
+        member_id=data.member_id,
+        details=data.details(),
+        consent_version=data.consent_version,
+        skills=skills,
+        categories=categories,
+        building=data.building,
+        today=bone.clock().astimezone(bone.settings.zone).date(),
+        by=by,
+    )
+    return Redirect(f"/console/volunteers/{receipt.id}?after={receipt.position}", status_code=303)
+
+
+@post(
+    "/volunteers/{volunteer_id:uuid}/details",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def details(
+    request: Request[Any, Any, Any],
+    volunteer_id: FromPath[UUID],
+    data: Form[Opening],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    """The volunteer's Art. 5 details, after recording who opened them and why."""
+    found, seen, position = registry.open_details(
+        bone.timebank, bone.vault, volunteer_id=volunteer_id, purpose=data.purpose, by=by
+    )
+    page = "console/volunteers/details.html"
+    return opened(request, page, data.purpose, position, volunteer=found, details=seen)

@@ -1,0 +1,118 @@
+"""What the council pages share: who may open them, how a page is rendered, how an action
+answers (with the page that shows its effect), and how the people in the record are named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.response import Redirect, Template
+
+from domain.identity import Role
+from domain.provenance import SYSTEM_ACTOR
+from projections import staff_directory
+from projections.readstore import ReadDb, Row
+from services import identity
+from services.api.auth import allow
+from services.ledger import Receipt
+from services.pages.council.labels import LABELS
+from services.runtime import Backbone
+
+COUNCIL = allow(Role.COUNCIL)
+MODELS = ("council",)
+WITH_STAFF = ("council", "staff_directory")  # pages naming staff in the record
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)  # what a page's form sends
+
+
+def render(bone: Backbone, template: str, section: str, **context: Any) -> Template:
+    """A council page: ``section`` is marked current in the navigation; times are shown in the
+    station's zone."""
+    return Template(
+        f"council/{template}",
+        context={"section": section, "zone": bone.settings.zone, **LABELS, **context},
+    )
+
+
+def fresh(path: str, position: int) -> str:
+    """``path`` read once the read models have applied ``position`` (read-your-writes)."""
+    return f"{path}?after={position}"
+
+
+def done(request: Request[Any, Any, Any], path: str, receipt: Receipt) -> Response[Any]:
+    """After an action: the page at ``path`` showing its effect at once."""
+    to = fresh(path, receipt.position)
+    if HTMXRequest(request.scope).htmx:
+        return ClientRedirect(to)
+    return Redirect(to, status_code=303)
+
+
+def part(
+    request: Request[Any, Any, Any],
+    path: str,
+    receipt: Receipt,
+    fragment: Callable[[], Template],
+) -> Response[Any]:
+    """After an action that changes one part of a page: that part alone for htmx, else the
+    whole page."""
+    if HTMXRequest(request.scope).htmx:
+        return fragment()
+    return Redirect(fresh(path, receipt.position), status_code=303)
+
+
+def member_numbers(bone: Backbone, ids: Iterable[str]) -> dict[str, str]:
+    """Members as the council pages name them: by their member number. Names stay sealed; only
+    a coordinator opens them, for a purpose that is recorded."""
+    return {
+        member: identity.member_of(bone.timebank, UUID(member)).member_number for member in set(ids)
+    }
+
+
+def staff_names(db: ReadDb) -> dict[str, Row]:
+    """Every staff account by the subject its actions are recorded under."""
+    return {f"staff:{row['staff_id']}": row for row in staff_directory.everyone(db)}
+
+
+def people(bone: Backbone, db: ReadDb, subjects: Iterable[str]) -> dict[str, dict[str, str]]:
+    """How each recorded subject (``staff:…``, ``member:…``, the system) is shown: its kind and
+    name, for the ``who`` macro."""
+    subjects = set(subjects)
+    staff = staff_names(db)
+    numbers = member_numbers(
+        bone, (s.removeprefix("member:") for s in subjects if s.startswith("member:"))
+    )
+    shown: dict[str, dict[str, str]] = {}
+    for subject in subjects:
+        kind, _, raw = subject.partition(":")
+        if subject in staff:
+            row = staff[subject]
+            shown[subject] = {"kind": "staff", "name": row["username"], "title": row["title"] or ""}
+        elif kind == "member" and raw in numbers:
+            shown[subject] = {"kind": "member", "name": numbers[raw]}
+        elif subject == SYSTEM_ACTOR:
+            shown[subject] = {"kind": "system", "name": ""}
+        else:
+            shown[subject] = {"kind": "other", "name": subject}
+    return shown
+
+
+def staff_choices(db: ReadDb) -> list[Row]:
+    """Who may be given a motion to carry out: active coordinators and council officers."""
+    return [
+        {**row, "subject": subject}
+        for subject, row in staff_names(db).items()
+        if row["is_active"] and row["role"] in (Role.COORDINATOR, Role.COUNCIL)
+    ]
+
+
+def named_ballots(bone: Backbone, ballots: list[Row]) -> list[dict[str, str]]:
+    """An open vote's ballots (voter id, choice) as who voted how, by member number."""
+    numbers = member_numbers(bone, (ballot["voter"] for ballot in ballots))
+    return sorted(
+        ({"number": numbers[ballot["voter"]], "choice": ballot["choice"]} for ballot in ballots),
+        key=lambda ballot: ballot["number"],
+    )

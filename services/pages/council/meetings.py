@@ -1,0 +1,248 @@
+"""Meetings: calling one (when, where, which members may vote), its agenda (admitted motions,
+put in order), who came, and closing it."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+from msgspec import Meta
+
+from domain.identity import member_id_for
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import council
+from projections.readstore import ReadDb, Row
+from services import council as commands
+from services import identity
+from services.api.context import After, read
+from services.api.schemas import IdempotencyKey
+from services.ledger import Receipt
+from services.pages.council.common import (
+    COUNCIL,
+    MODELS,
+    Form,
+    done,
+    member_numbers,
+    part,
+    render,
+)
+from services.runtime import Backbone
+
+Title = Annotated[str, Meta(min_length=1, max_length=120)]
+# What a datetime-local input sends: a day and a time of day, in the station's zone.
+LocalTime = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")]
+MemberNumbers = Annotated[str, Meta(min_length=1, max_length=5000)]
+AGENDA_CHOICES = 100  # admitted motions offered for an agenda
+
+
+class NewMeeting(msgspec.Struct, kw_only=True):
+    idempotency_key: IdempotencyKey
+    title: Title
+    starts_at: LocalTime
+    place: Title
+    members: MemberNumbers  # member numbers, separated by spaces, commas or lines
+
+
+class AgendaItem(msgspec.Struct, kw_only=True):
+    motion_id: UUID
+
+
+class Move(msgspec.Struct, kw_only=True):
+    motion_id: UUID
+    direction: Literal["up", "down"]
+
+
+class Attendance(msgspec.Struct, kw_only=True):
+    present: list[UUID] | UUID = msgspec.field(default_factory=list)  # one box ticked: one id
+
+
+def meeting_path(meeting_id: UUID | str) -> str:
+    return f"/council/meetings/{meeting_id}"
+
+
+def meeting_or_refuse(db: ReadDb, meeting_id: UUID | str) -> Row:
+    found = council.meeting(db, str(meeting_id))
+    if found is None:
+        raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
+    return found
+
+
+def entitled_members(bone: Backbone, meeting_id: UUID | str) -> list[tuple[str, str]]:
+    """(member id, member number) of each member entitled at the meeting, by number. The read
+    model counts them; the meeting itself names them."""
+    entitled = commands.meeting_of(bone.timebank, UUID(str(meeting_id))).entitled
+    numbers = member_numbers(bone, map(str, entitled))
+    return sorted(numbers.items(), key=lambda item: item[1])
+
+
+def members_named(bone: Backbone, text: str) -> tuple[UUID, ...]:
+    """The members whose numbers ``text`` lists (once each, in order); an unknown number is
+    refused, so a typo cannot give a vote to nobody."""
+    numbers = dict.fromkeys(token for token in re.split(r"[\s,，、;；]+", text) if token)
+    return tuple(identity.member_of(bone.timebank, member_id_for(n)).id for n in numbers)
+
+
+def moved(agenda: list[UUID], motion: UUID, step: int) -> tuple[UUID, ...]:
+    """``agenda`` with ``motion`` moved ``step`` places (kept within the agenda)."""
+    order = list(agenda)
+    if motion in order:
+        here = order.index(motion)
+        there = min(max(here + step, 0), len(order) - 1)
+        order[here], order[there] = order[there], order[here]
+    return tuple(order)
+
+
+def _agenda(db: ReadDb, found: Row) -> dict[str, Any]:
+    return {
+        "meeting": found,
+        "agenda": [council.motion(db, item) for item in msgspec.json.decode(found["agenda"])],
+        "admitted": council.board(db, status="admitted", before=None, limit=AGENDA_CHOICES),
+    }
+
+
+def _attendance(bone: Backbone, found: Row) -> dict[str, Any]:
+    present = set(msgspec.json.decode(found["present"]))
+    return {
+        "meeting": found,
+        "members": [
+            {"id": member, "number": number, "present": member in present}
+            for member, number in entitled_members(bone, found["meeting_id"])
+        ],
+    }
+
+
+def _agenda_answer(
+    request: Request[Any, Any, Any], bone: Backbone, meeting_id: UUID, receipt: Receipt
+) -> Response[Any]:
+    """After a change to the agenda: the agenda as it now is."""
+
+    def fragment() -> Template:
+        found = read(
+            bone,
+            MODELS,
+            receipt.position,
+            lambda db: _agenda(db, meeting_or_refuse(db, meeting_id)),
+        )
+        return render(bone, "_agenda.html", "meetings", **found)
+
+    return part(request, meeting_path(meeting_id), receipt, fragment)
+
+
+def _meetings(bone: Backbone, db: ReadDb) -> dict[str, Any]:
+    """The meetings, and the members of the latest (the next one usually has the same)."""
+    found = council.meetings(db)
+    latest = entitled_members(bone, found[0]["meeting_id"]) if found else []
+    return {"meetings": found, "members": " ".join(number for _, number in latest)}
+
+
+class MeetingPages(Controller):
+    path = "/council/meetings"
+
+    @get("/", opt=COUNCIL, sync_to_thread=True)
+    def meetings(self, bone: NamedDependency[Backbone], after: After = None) -> Template:
+        page = read(bone, MODELS, after, lambda db: _meetings(bone, db))
+        return render(bone, "meetings.html", "meetings", key=uuid4().hex, **page)
+
+    @post("/", opt=COUNCIL, sync_to_thread=True)
+    def call(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[NewMeeting, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        starts_at = datetime.fromisoformat(data.starts_at).replace(tzinfo=bone.settings.zone)
+        receipt = commands.call(
+            bone.timebank,
+            idempotency_key=data.idempotency_key,
+            title=data.title,
+            starts_at=starts_at,
+            place=data.place,
+            entitled=members_named(bone, data.members),
+            by=by,
+        )
+        return done(request, meeting_path(receipt.id), receipt)
+
+    @get("/{meeting_id:uuid}", opt=COUNCIL, sync_to_thread=True)
+    def meeting(
+        self, meeting_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+    ) -> Template:
+        def query(db: ReadDb) -> dict[str, Any]:
+            found = meeting_or_refuse(db, meeting_id)
+            return {**_agenda(db, found), **_attendance(bone, found)}
+
+        return render(bone, "meeting.html", "meetings", **read(bone, MODELS, after, query))
+
+    @post("/{meeting_id:uuid}/agenda", opt=COUNCIL, sync_to_thread=True)
+    def add_to_agenda(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[UUID],
+        data: Annotated[AgendaItem, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        receipt = commands.schedule(
+            bone.timebank, motion_id=data.motion_id, meeting_id=meeting_id, by=by, now=bone.clock()
+        )
+        return _agenda_answer(request, bone, meeting_id, receipt)
+
+    @post("/{meeting_id:uuid}/agenda/order", opt=COUNCIL, sync_to_thread=True)
+    def move(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[UUID],
+        data: Annotated[Move, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        step = -1 if data.direction == "up" else 1
+        receipt = commands.meeting_act(
+            bone.timebank,
+            meeting_id,
+            lambda m: m.reorder(moved(m.agenda, data.motion_id, step), by),
+        )
+        return _agenda_answer(request, bone, meeting_id, receipt)
+
+    @post("/{meeting_id:uuid}/attendance", opt=COUNCIL, sync_to_thread=True)
+    def attendance(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[UUID],
+        data: Annotated[Attendance, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        present = tuple(data.present) if isinstance(data.present, list) else (data.present,)
+        receipt = commands.meeting_act(
+            bone.timebank, meeting_id, lambda m: m.record_attendance(present, by)
+        )
+
+        def fragment() -> Template:
+            found = read(
+                bone, MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
+            )
+            return render(
+                bone, "_attendance.html", "meetings", saved=True, **_attendance(bone, found)
+            )
+
+        return part(request, meeting_path(meeting_id), receipt, fragment)
+
+    @post("/{meeting_id:uuid}/closure", opt=COUNCIL, sync_to_thread=True)
+    def close(
+        self,
+        request: Request[Any, Any, Any],
+        meeting_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        receipt = commands.meeting_act(bone.timebank, meeting_id, lambda m: m.close(by))
+        return done(request, meeting_path(meeting_id), receipt)

@@ -1,0 +1,162 @@
+"""The motion board and each motion's page: its timeline (every step, who, when) and what the
+council does with it — admit it, decline it with a reason, put it on a meeting's agenda."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
+
+from domain.motion import Motion, MotionStatus
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import council
+from projections.readstore import ReadDb
+from services import council as commands
+from services.api import council as api
+from services.api.context import After, Before, next_before, read
+from services.pages.council.common import (
+    COUNCIL,
+    MODELS,
+    WITH_STAFF,
+    Form,
+    done,
+    people,
+    render,
+)
+from services.runtime import Backbone
+
+PAGE_SIZE = 50
+
+
+class Declining(api.Reasoned, forbid_unknown_fields=False):
+    """The API's body, from a form (which also carries its CSRF token)."""
+
+
+class Scheduling(api.Scheduling, forbid_unknown_fields=False):
+    """The API's body, from a form."""
+
+
+def motion_path(motion_id: UUID | str) -> str:
+    return f"/council/motions/{motion_id}"
+
+
+def motion_or_refuse(db: ReadDb, motion_id: UUID | str) -> dict[str, Any]:
+    row = council.motion(db, str(motion_id))
+    if row is None:
+        raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
+    return row
+
+
+def acted(
+    request: Request[Any, Any, Any],
+    bone: Backbone,
+    motion_id: UUID,
+    action: Callable[[Motion], object],
+) -> Response[Any]:
+    """Apply ``action`` to the motion; answer with its page, showing the effect."""
+    return done(request, motion_path(motion_id), commands.act(bone.timebank, motion_id, action))
+
+
+def today(bone: Backbone) -> str:
+    """The station's date (ISO), against which due dates are overdue."""
+    return bone.clock().astimezone(bone.settings.zone).date().isoformat()
+
+
+def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:
+    row = motion_or_refuse(db, motion_id)
+    steps = [{**step, "detail": msgspec.json.decode(step["detail"])} for step in row["steps"]]
+    owners = {step["detail"]["owner"] for step in steps if step["type"] == "OwnerAssigned"}
+    related = {
+        key: council.motion(db, row[key])
+        for key in ("amends", "reconsiders", "rescinds")
+        if row[key] is not None
+    }
+    return {
+        "motion": row,
+        "steps": steps,
+        "related": related,
+        "meetings": {found["meeting_id"]: found for found in council.meetings(db)},
+        "people": people(
+            bone, db, {step["actor"] for step in steps} | owners | {f"member:{row['mover']}"}
+        ),
+    }
+
+
+class MotionPages(Controller):
+    path = "/council"
+
+    @get("/", opt=COUNCIL, sync_to_thread=True)
+    def board(
+        self,
+        bone: NamedDependency[Backbone],
+        status: Annotated[MotionStatus | None, QueryParameter()] = None,
+        before: Before = None,
+        after: After = None,
+    ) -> Template:
+        rows = read(
+            bone,
+            MODELS,
+            after,
+            lambda db: council.board(db, status=status, before=before, limit=PAGE_SIZE),
+        )
+        return render(
+            bone,
+            "board.html",
+            "board",
+            motions=rows,
+            shown=status.value if status else None,
+            next_before=next_before(rows, PAGE_SIZE),
+        )
+
+    @get("/motions/{motion_id:uuid}", opt=COUNCIL, sync_to_thread=True)
+    def motion(
+        self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+    ) -> Template:
+        page = read(bone, WITH_STAFF, after, lambda db: _motion_page(bone, db, motion_id))
+        return render(bone, "motion.html", "board", today=today(bone), **page)
+
+    @post("/motions/{motion_id:uuid}/admission", opt=COUNCIL, sync_to_thread=True)
+    def admit(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        return acted(request, bone, motion_id, lambda m: m.admit(by))
+
+    @post("/motions/{motion_id:uuid}/declining", opt=COUNCIL, sync_to_thread=True)
+    def decline(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[Declining, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        return acted(request, bone, motion_id, lambda m: m.decline(data.reason, by))
+
+    @post("/motions/{motion_id:uuid}/scheduling", opt=COUNCIL, sync_to_thread=True)
+    def schedule(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[Scheduling, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        receipt = commands.schedule(
+            bone.timebank,
+            motion_id=motion_id,
+            meeting_id=data.meeting_id,
+            by=by,
+            now=bone.clock(),
+        )
+        return done(request, motion_path(motion_id), receipt)

@@ -1,0 +1,149 @@
+"""The implementation tracker: adopted motions waiting for an owner, and those being carried
+out with their progress, milestones and what is overdue; the council assigns owners, reports
+progress, adds and reaches milestones, and ends an implementation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+from msgspec import Meta
+
+from domain.provenance import Provenance
+from projections import council
+from projections.readstore import ReadDb
+from services import council as commands
+from services.api import council as api
+from services.api.context import After, read
+from services.pages.council.common import (
+    COUNCIL,
+    WITH_STAFF,
+    Form,
+    done,
+    people,
+    render,
+    staff_choices,
+)
+from services.pages.council.motions import acted, motion_path, today
+from services.runtime import Backbone
+
+TRACKER = "/council/tracker"
+WAITING = 100  # adopted motions shown waiting for an owner
+
+
+class Owner(msgspec.Struct, kw_only=True):
+    owner: Annotated[str, Meta(min_length=1, max_length=80)]  # a staff subject
+    due: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""  # a date input left empty
+
+
+class Progress(api.Progress, forbid_unknown_fields=False):
+    """The API's body, from a form (which also carries its CSRF token)."""
+
+
+class NewMilestone(api.NewMilestone, forbid_unknown_fields=False):
+    """The API's body, from a form."""
+
+
+class MilestoneName(api.MilestoneName, forbid_unknown_fields=False):
+    """The API's body, from a form."""
+
+
+class Outcome(api.Outcome, forbid_unknown_fields=False):
+    """The API's body, from a form."""
+
+
+def _tracker(bone: Backbone, db: ReadDb, on: str) -> dict[str, Any]:
+    rows = council.tracker(db, on)
+    for row in rows:
+        found = council.motion(db, row["motion_id"])
+        row["milestones"] = found["milestones"] if found else []
+    return {
+        "waiting": council.board(db, status="adopted", before=None, limit=WAITING),
+        "motions": rows,
+        "people": people(bone, db, (row["owner"] for row in rows if row["owner"])),
+        "staff": staff_choices(db),
+    }
+
+
+class TrackerPages(Controller):
+    path = "/council"
+
+    @get("/tracker", opt=COUNCIL, sync_to_thread=True)
+    def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> Template:
+        on = today(bone)
+        page = read(bone, WITH_STAFF, after, lambda db: _tracker(bone, db, on))
+        return render(bone, "tracker.html", "tracker", today=on, **page)
+
+    @post("/motions/{motion_id:uuid}/owner", opt=COUNCIL, sync_to_thread=True)
+    def assign(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[Owner, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        due = date.fromisoformat(data.due) if data.due else None
+        receipt = commands.assign(
+            bone.timebank, motion_id=motion_id, owner=data.owner, due=due, by=by
+        )
+        return done(request, TRACKER, receipt)
+
+    @post("/motions/{motion_id:uuid}/progress", opt=COUNCIL, sync_to_thread=True)
+    def progress(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[Progress, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        return acted(
+            request, bone, motion_id, lambda m: m.report_progress(data.percent, data.note, by)
+        )
+
+    @post("/motions/{motion_id:uuid}/milestones", opt=COUNCIL, sync_to_thread=True)
+    def add_milestone(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[NewMilestone, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        return acted(request, bone, motion_id, lambda m: m.add_milestone(data.name, data.due, by))
+
+    @post("/motions/{motion_id:uuid}/milestones/reached", opt=COUNCIL, sync_to_thread=True)
+    def reach_milestone(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[MilestoneName, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        return acted(request, bone, motion_id, lambda m: m.reach_milestone(data.name, by))
+
+    @post("/motions/{motion_id:uuid}/outcome", opt=COUNCIL, sync_to_thread=True)
+    def finish(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[Outcome, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        receipt = commands.finish(
+            bone.timebank,
+            motion_id=motion_id,
+            status=data.status,
+            reason=data.reason,
+            by=by,
+        )
+        return done(request, motion_path(motion_id), receipt)

@@ -1,0 +1,100 @@
+"""A vote on an agenda motion: opening it (the rules in force, who is entitled and who is
+present go on the motion), the live tally on the meeting room's screen (refreshed while the
+vote is open; who voted how only when the ballot is not secret), closing it, and the result."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import council
+from projections.readstore import ReadDb, Row
+from services import council as commands
+from services.api.context import After, read
+from services.pages.council.common import COUNCIL, MODELS, done, named_ballots, render
+from services.pages.council.motions import motion_or_refuse
+from services.runtime import Backbone
+
+
+def vote_path(motion_id: UUID | str) -> str:
+    return f"/council/motions/{motion_id}/vote"
+
+
+def tally(bone: Backbone, motion_id: UUID, after: int | None) -> Row | None:
+    """The tally once voting opened (None before): counts, the result (as decided, or what
+    the ballots would decide now) and, unless secret, who voted how by member number. A secret
+    vote still open is counted from its sealed ballot box, counts only."""
+    found, counted = read(bone, MODELS, after, lambda db: council.tally_of(db, str(motion_id)))
+    if not found:
+        raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
+    if counted is None:
+        return None
+    counted = commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
+    if counted["ballots"] is not None:
+        counted["ballots"] = named_ballots(bone, counted["ballots"])
+    return counted
+
+
+def _vote_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
+    motion = motion_or_refuse(db, motion_id)
+    opened = msgspec.json.decode(motion["rules"]) if motion["rules"] else None
+    return {
+        "motion": motion,
+        "rules": opened["rules"] if opened else None,
+        "meeting": council.meeting(db, motion["meeting"]) if motion["meeting"] else None,
+    }
+
+
+class VotePages(Controller):
+    path = "/council/motions/{motion_id:uuid}"
+
+    @post("/voting", opt=COUNCIL, sync_to_thread=True)
+    def open_vote(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        receipt = commands.open_vote(bone.timebank, motion_id=motion_id, by=by)
+        return done(request, vote_path(motion_id), receipt)
+
+    @get("/vote", opt=COUNCIL, sync_to_thread=True)
+    def vote(
+        self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+    ) -> Template:
+        page = read(bone, MODELS, after, lambda db: _vote_page(db, motion_id))
+        return render(
+            bone,
+            "vote.html",
+            "meetings",
+            motion_id=motion_id,
+            tally=tally(bone, motion_id, after),
+            **page,
+        )
+
+    @get("/tally", opt=COUNCIL, sync_to_thread=True)
+    def live_tally(self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone]) -> Template:
+        """The tally alone, which the vote page fetches every few seconds while it is open."""
+        return render(
+            bone, "_tally.html", "meetings", motion_id=motion_id, tally=tally(bone, motion_id, None)
+        )
+
+    @post("/voting/close", opt=COUNCIL, sync_to_thread=True)
+    def close_vote(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        receipt = commands.close_vote(bone.timebank, motion_id=motion_id, by=by, vault=bone.vault)
+        return done(request, vote_path(motion_id), receipt)

@@ -1,0 +1,144 @@
+"""The resident council's board at the kiosk: read the motions, support one that is gathering
+support, and vote yes, no or abstain while its vote is open — if entitled to vote and
+recorded as present — after a screen that says the vote in plain words."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from domain.council import Choice
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import council
+from projections.readstore import Row
+from services import council as commands
+from services.api.context import After, read
+from services.pages.i18n import gettext
+from services.pages.kiosk.frame import RESIDENTS, Form, confirmation, member_of, screen, showing
+from services.pages.labels import LABELS
+from services.runtime import Backbone
+
+SHOWN = 30
+
+
+class Ballot(msgspec.Struct, kw_only=True):
+    choice: Choice
+
+
+class _Voters(msgspec.Struct):
+    """Who may vote, as recorded when the vote opened (the motion's ``rules`` column)."""
+
+    entitled: list[UUID]
+    present: list[UUID]
+
+
+def may_vote(row: Row, member: UUID) -> bool:
+    """Whether the vote is open and ``member`` is entitled to vote and recorded present."""
+    if row["status"] != "voting" or row["rules"] is None:
+        return False
+    voters = msgspec.json.decode(row["rules"], type=_Voters)
+    return member in voters.entitled and member in voters.present
+
+
+def _motion(bone: Backbone, motion_id: UUID, after: int | None) -> tuple[Row, list[Row]]:
+    """The motion and its ballots (none named while the vote is secret)."""
+
+    def query(db: Any) -> tuple[Row | None, list[Row]]:
+        return council.motion(db, str(motion_id)), council.ballots(db, str(motion_id))
+
+    row, ballots = read(bone, ("council",), after, query)
+    if row is None:
+        raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
+    return row, ballots
+
+
+class CouncilBoard(Controller):
+    path = "/kiosk/council"
+
+    @get("/", opt=RESIDENTS, sync_to_thread=True)
+    def board(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+        rows = read(
+            bone,
+            ("council",),
+            None,
+            lambda db: council.board(db, status=None, before=None, limit=SHOWN),
+        )
+        return screen(request, "council.html", rows=rows, statuses=LABELS["motion_status"])
+
+    @get("/{motion_id:uuid}", opt=RESIDENTS, sync_to_thread=True)
+    def motion(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        after: After = None,
+    ) -> Template:
+        member = member_of(request)
+        row, ballots = _motion(bone, motion_id, after)
+        mine = next((b["choice"] for b in ballots if b["voter"] == str(member)), None)
+        return screen(
+            request,
+            "motion.html",
+            row=row,
+            statuses=LABELS["motion_status"],
+            choices=LABELS["choice"],
+            may_vote=may_vote(row, member),
+            mine=mine,
+            is_mover=row["mover"] == str(member),
+        )
+
+    @post("/{motion_id:uuid}/support", opt=RESIDENTS, sync_to_thread=True)
+    def support(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Redirect:
+        supporter, now = member_of(request), bone.clock()
+        receipt = commands.act(bone.timebank, motion_id, lambda m: m.support(supporter, now, by))
+        return showing(f"/kiosk/council/{motion_id}", receipt)
+
+    @get("/{motion_id:uuid}/vote/{choice:str}", opt=RESIDENTS, sync_to_thread=True)
+    def check_vote(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        choice: FromPath[Choice],
+        bone: NamedDependency[Backbone],
+    ) -> Template:
+        row, _ = _motion(bone, motion_id, None)
+        question = gettext("You are voting “%(choice)s” on “%(title)s”. Confirm?")
+        return confirmation(
+            request,
+            question % {"choice": gettext(LABELS["choice"][choice]), "title": row["title"]},
+            action=f"/kiosk/council/{motion_id}/ballot",
+            back=f"/kiosk/council/{motion_id}",
+            fields={"choice": choice.value},
+        )
+
+    @post("/{motion_id:uuid}/ballot", opt=RESIDENTS, sync_to_thread=True)
+    def vote(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[Ballot, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Redirect:
+        receipt = commands.vote(
+            bone.timebank,
+            motion_id=motion_id,
+            voter=member_of(request),
+            choice=data.choice,
+            by=by,
+            vault=bone.vault,
+        )
+        return showing(f"/kiosk/council/{motion_id}", receipt)

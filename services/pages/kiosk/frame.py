@@ -1,0 +1,135 @@
+"""What every kiosk page shares: who may open it, how a page is rendered (the idle countdown
+goes with it and opening it renews the resident's session), how an action answers with the
+page that shows its effect, and the parts of the kiosk's forms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+import msgspec
+from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.identity import Role
+from projections import marketplace
+from projections.readstore import ReadDb
+from services.api.auth import Principal, allow
+from services.ledger import Receipt
+from services.pages.i18n import gettext, language
+from services.pages.labels import label
+from services.pages.session import current, renew_resident_session
+
+RESIDENTS = allow(Role.RESIDENT, Role.VOLUNTEER)
+# A form posted by a kiosk page (URL-encoded, as a browser sends it).
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+# Key of one intended action, made when its confirmation screen is shown: a second tap on
+# "confirm" (or a retry after a lost answer) records nothing new.
+ActionKey = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+# Whole minutes for one action at the kiosk: the services' rules say how many are allowed.
+Minutes = Annotated[int, Meta(gt=0, le=24 * 60)]
+Note = Annotated[str, Meta(max_length=300)]
+# The usual lengths of help, offered as one-touch choices beside the number pad.
+MINUTE_CHOICES = (30, 60, 90, 120)
+POLL_SECONDS = 3  # how often a resident's balance refreshes itself on screen
+
+
+def me(request: Request[Any, Any, Any]) -> Principal:
+    """The signed-in resident (the route's guard let only residents and volunteers in)."""
+    principal = current(request)
+    assert principal is not None and principal.is_member, "guarded: residents only"
+    return principal
+
+
+def account_of(request: Request[Any, Any, Any]) -> UUID:
+    account = me(request).account_id
+    assert account is not None, "residents sign in with their account"
+    return account
+
+
+def member_of(request: Request[Any, Any, Any]) -> UUID:
+    member = me(request).member_id
+    assert member is not None, "residents sign in as members"
+    return member
+
+
+def fragment(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+    """A kiosk template with what every kiosk page shows; the session is not renewed (a page
+    part refreshing itself is no touch)."""
+    settings = request.app.state.backbone.settings
+    return Template(
+        f"kiosk/{template}",
+        context={
+            "me": current(request),
+            "idle_seconds": settings.kiosk_idle_seconds,
+            "poll_seconds": POLL_SECONDS,
+            "zone": settings.zone,
+            "minute_choices": MINUTE_CHOICES,
+            "label": label,
+            **context,
+        },
+    )
+
+
+def screen(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+    """A kiosk page the resident opened: their touch restarts the idle clock, on screen and on
+    the server (their session is renewed with the page)."""
+    page = fragment(request, template, **context)
+    renew_resident_session(request, page)
+    return page
+
+
+def confirmation(
+    request: Request[Any, Any, Any],
+    question: str,
+    *,
+    action: str,
+    back: str,
+    fields: dict[str, Any],
+    detail: str | None = None,
+    objection: str | None = None,
+) -> Template:
+    """The screen that says an action in plain words before anything is recorded: "yes"
+    posts ``fields`` to ``action``, "no" goes ``back``; ``objection``, where there is one, is
+    where to say instead that something is wrong."""
+    return screen(
+        request,
+        "confirm.html",
+        question=question,
+        detail=detail,
+        action=action,
+        fields=fields,
+        back=back,
+        objection=objection,
+    )
+
+
+def carried(form: msgspec.Struct) -> dict[str, Any]:
+    """A form's fields, carried by its confirmation screen, with the key of this one action."""
+    return {**msgspec.structs.asdict(form), "key": new_key()}
+
+
+def showing(path: str, receipt: Receipt) -> Redirect:
+    """After an action: the page at ``path``, read once it includes the action's effect."""
+    return Redirect(f"{path}?after={receipt.position}", status_code=303)
+
+
+def new_key() -> str:
+    return uuid4().hex
+
+
+def with_note(what: str, note: str) -> str:
+    """What a resident picked, then what they wrote about it (if anything)."""
+    note = note.strip()
+    return gettext("%(what)s: %(more)s") % {"what": what, "more": note} if note else what
+
+
+def category_names(db: ReadDb, *, include_retired: bool = False) -> dict[str, str]:
+    """The help categories by code, named in the reader's language; ``include_retired``: for
+    what was recorded under a category since retired."""
+    column = "name_zh" if language() == "zh_CN" else "name_en"
+    rows = marketplace.categories(db, include_retired=include_retired)
+    return {row["code"]: row[column] for row in rows}

@@ -1,0 +1,141 @@
+"""The marketplace at the kiosk: browse offers and requests for help by kind of help, post
+one, and take my own off the board. The board shows no names or contact details: the
+station puts people in touch."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.listing import ListingKind
+from domain.provenance import Provenance
+from projections import marketplace
+from services import listings
+from services.api.context import After, read
+from services.pages.i18n import N_, gettext
+from services.pages.kiosk.frame import (
+    RESIDENTS,
+    ActionKey,
+    Form,
+    account_of,
+    category_names,
+    new_key,
+    screen,
+    showing,
+)
+from services.runtime import Backbone
+
+SHOWN = 30  # listings on one screen
+KINDS = {"offer": N_("Offers help"), "request": N_("Asks for help")}
+POSTING = {"offer": N_("I can help with this"), "request": N_("I need help with this")}
+CLOSED_BY_OWNER = N_("Taken off the board by whoever posted it")
+BoardText = Annotated[str, Meta(max_length=200)]
+
+
+class NewListing(msgspec.Struct, kw_only=True):
+    key: ActionKey
+    kind: ListingKind
+    category: Annotated[str, Meta(min_length=1, max_length=32)]
+    title: Annotated[str, Meta(min_length=1, max_length=80)]
+    description: Annotated[str, Meta(max_length=1000)] = ""
+    building: Annotated[str, Meta(max_length=40)] = ""
+    place: BoardText = ""
+    availability: BoardText = ""
+
+
+def _search(bone: Backbone, after: int | None, **filters: Any) -> dict[str, Any]:
+    def query(db: Any) -> dict[str, Any]:
+        found = marketplace.search(
+            db, building=None, text=None, before=None, limit=SHOWN, **filters
+        )
+        return {
+            "rows": found,
+            "categories": category_names(db),
+            "every_category": category_names(db, include_retired=True),
+        }
+
+    return read(bone, ("marketplace",), after, query)
+
+
+class Offers(Controller):
+    path = "/kiosk/listings"
+
+    @get("/", opt=RESIDENTS, sync_to_thread=True)
+    def browse(
+        self,
+        request: Request[Any, Any, Any],
+        bone: NamedDependency[Backbone],
+        category: Annotated[str | None, QueryParameter(max_length=32)] = None,
+        kind: Annotated[ListingKind | None, QueryParameter()] = None,
+    ) -> Template:
+        found = _search(bone, None, category=category, kind=kind, owner=None, open_only=True)
+        return screen(
+            request, "listings.html", chosen=category, kind=kind, kinds=KINDS, mine=False, **found
+        )
+
+    @get("/mine", opt=RESIDENTS, sync_to_thread=True)
+    def mine(
+        self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+    ) -> Template:
+        owner = str(account_of(request))
+        found = _search(bone, after, category=None, kind=None, owner=owner, open_only=False)
+        return screen(
+            request, "listings.html", chosen=None, kind=None, kinds=KINDS, mine=True, **found
+        )
+
+    @get("/new", opt=RESIDENTS, sync_to_thread=True)
+    def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+        return screen(
+            request,
+            "listing_form.html",
+            categories=read(bone, ("marketplace",), None, category_names),
+            kinds=[(kind, gettext(text)) for kind, text in POSTING.items()],
+            key=new_key(),
+        )
+
+    @post("/", opt=RESIDENTS, sync_to_thread=True)
+    def post_listing(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[NewListing, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Redirect:
+        receipt = listings.post(
+            bone.timebank,
+            idempotency_key=f"kiosk-listing:{data.key}",
+            owner=account_of(request),
+            kind=data.kind,
+            category=data.category,
+            title=data.title,
+            description=data.description,
+            building=data.building,
+            place=data.place,
+            availability=data.availability,
+            by=by,
+        )
+        return showing("/kiosk/listings/mine", receipt)
+
+    @post("/{listing_id:uuid}/closure", opt=RESIDENTS, sync_to_thread=True)
+    def close(
+        self,
+        request: Request[Any, Any, Any],
+        listing_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Redirect:
+        receipt = listings.close(
+            bone.timebank,
+            listing_id=listing_id,
+            closer=account_of(request),
+            reason=gettext(CLOSED_BY_OWNER),
+            by=by,
+        )
+        return showing("/kiosk/listings/mine", receipt)

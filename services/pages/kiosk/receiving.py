@@ -1,0 +1,182 @@
+"""Confirm (or dispute) help I received. The list names nobody; opening one record says in
+plain words who helped and how much time will move, naming the helper (the opening is
+logged), and the resident confirms it — the time moves at once and the new balance shows —
+or raises an objection, with a reason, that holds it for a social worker."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import exchanges
+from projections.readstore import Row
+from services import exchange
+from services.api.context import After, read
+from services.pages.i18n import N_, gettext, hours
+from services.pages.kiosk import people
+from services.pages.kiosk.frame import (
+    RESIDENTS,
+    ActionKey,
+    Form,
+    account_of,
+    confirmation,
+    new_key,
+    screen,
+    showing,
+    with_note,
+)
+from services.runtime import Backbone
+
+PURPOSE = "kiosk: name who gave the help a resident is asked to confirm"
+WAITING = 20
+# Reasons an elder can pick with one touch; what they write is added to the one picked.
+OBJECTIONS = {
+    "wrong-time": N_("The time is not right"),
+    "not-received": N_("I did not receive this help"),
+    "other": N_("Something else"),
+}
+
+
+class Confirmation(msgspec.Struct, kw_only=True):
+    key: ActionKey
+
+
+class Objection(Confirmation, kw_only=True):
+    why: Annotated[str, Meta(pattern="^(" + "|".join(OBJECTIONS) + ")$")]
+    words: Annotated[str, Meta(max_length=300)] = ""
+
+    def reason(self) -> str:
+        """The reason on record: the one picked, in the resident's language, and their words."""
+        return with_note(gettext(OBJECTIONS[self.why]), self.words)
+
+
+def _mine_to_confirm(bone: Backbone, account: UUID, exchange_id: UUID) -> Row:
+    """The exchange, if it waits for this resident's confirmation (anything else is, to
+    them, not there at all)."""
+    row = read(bone, ("exchanges",), None, lambda db: exchanges.exchange(db, str(exchange_id)))
+    mine = [
+        party
+        for party in (row["parties"] if row else [])
+        if party["account_id"] == str(account) and party["role"] == "receiver"
+    ]
+    if row is None or row["status"] != "awaiting_confirmation" or not mine or mine[0]["confirmed"]:
+        raise NotFound("exchange-not-found", f"There is no exchange {exchange_id}.")
+    row["share"] = mine[0]["minutes"]
+    return row
+
+
+def _helpers(bone: Backbone, row: Row, by: Provenance) -> str:
+    """Who gave the help, by name (each opening is logged)."""
+    providers = [party["account_id"] for party in row["parties"] if party["role"] == "provider"]
+    members = read(
+        bone,
+        ("balances",),
+        None,
+        lambda db: [people.member_of_account(db, account) for account in providers],
+    )
+    return ", ".join(people.name_of(bone, member, purpose=PURPOSE, by=by) for member in members)
+
+
+class Receiving(Controller):
+    path = "/kiosk/received"
+
+    @get("/", opt=RESIDENTS, sync_to_thread=True)
+    def waiting(
+        self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+    ) -> Template:
+        account = str(account_of(request))
+        rows = read(
+            bone,
+            ("exchanges",),
+            after,
+            lambda db: exchanges.awaiting(db, account=account, role="receiver", limit=WAITING),
+        )
+        return screen(request, "received.html", rows=rows)
+
+    @get("/{exchange_id:uuid}", opt=RESIDENTS, sync_to_thread=True)
+    def check(
+        self,
+        request: Request[Any, Any, Any],
+        exchange_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Template:
+        row = _mine_to_confirm(bone, account_of(request), exchange_id)
+        question = gettext(
+            "Do you confirm that %(name)s helped you for %(hours)s? "
+            "%(hours)s will move out of your account."
+        )
+        return confirmation(
+            request,
+            question % {"name": _helpers(bone, row, by), "hours": hours(row["share"])},
+            action=f"/kiosk/received/{exchange_id}/confirmation",
+            back="/kiosk/received",
+            fields={"key": new_key()},
+            detail=row["description"],
+            objection=f"/kiosk/received/{exchange_id}/objection",
+        )
+
+    @post("/{exchange_id:uuid}/confirmation", opt=RESIDENTS, sync_to_thread=True)
+    def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        exchange_id: FromPath[UUID],
+        data: Annotated[Confirmation, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Redirect:
+        receipt = exchange.confirm(
+            bone.timebank,
+            exchange_id=exchange_id,
+            receiver=account_of(request),
+            on_behalf=False,
+            idempotency_key=f"kiosk-confirm:{data.key}",
+            now=bone.clock(),
+            by=by,
+        )
+        return showing("/kiosk/done/confirmed", receipt)
+
+    @get("/{exchange_id:uuid}/objection", opt=RESIDENTS, sync_to_thread=True)
+    def objection_form(
+        self,
+        request: Request[Any, Any, Any],
+        exchange_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+    ) -> Template:
+        row = _mine_to_confirm(bone, account_of(request), exchange_id)
+        return screen(
+            request,
+            "objection.html",
+            row=row,
+            reasons=[(code, gettext(text)) for code, text in OBJECTIONS.items()],
+            key=new_key(),
+        )
+
+    @post("/{exchange_id:uuid}/objection", opt=RESIDENTS, sync_to_thread=True)
+    def object_to(
+        self,
+        request: Request[Any, Any, Any],
+        exchange_id: FromPath[UUID],
+        data: Annotated[Objection, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Redirect:
+        receipt = exchange.dispute(
+            bone.timebank,
+            exchange_id=exchange_id,
+            party=account_of(request),
+            reason=data.reason(),
+            idempotency_key=f"kiosk-dispute:{data.key}",
+            now=bone.clock(),
+            by=by,
+        )
+        return showing("/kiosk/done/disputed", receipt)

@@ -1,0 +1,104 @@
+// The kiosk's own behaviour, in plain JavaScript: the on-screen number pad, the one-touch
+// lengths of time, and the idle countdown that signs a resident out.
+(function () {
+  "use strict";
+
+  // --- The number pad types into the form's chosen number field. ----------------------
+  let active = null; // the number field the pad types into
+
+  function padField(control) {
+    const form = control.closest("form");
+    if (!form) return null;
+    if (active && form.contains(active)) return active;
+    return form.querySelector("[data-pad-field]");
+  }
+
+  function choose(field) {
+    document.querySelectorAll(".pad-active").forEach((el) => el.classList.remove("pad-active"));
+    active = field;
+    if (field) field.classList.add("pad-active");
+  }
+
+  function nextField(field) {
+    const fields = Array.from(field.form.querySelectorAll("[data-pad-field]"));
+    return fields[fields.indexOf(field) + 1] || field;
+  }
+
+  function press(key) {
+    const field = padField(key);
+    if (!field) return;
+    const limit = Number(field.getAttribute("maxlength")) || 12;
+    const value = field.value;
+    if (key.dataset.key === "clear") field.value = "";
+    else if (key.dataset.key === "back") field.value = value.slice(0, -1);
+    else if (value.length < limit) field.value = value + key.dataset.key;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    choose(field.value.length >= limit ? nextField(field) : field);
+  }
+
+  // --- One-touch lengths of time fill the minutes field. ------------------------------
+  function markChips(field) {
+    document.querySelectorAll('[data-for="' + field.id + '"]').forEach((chip) => {
+      chip.setAttribute("aria-pressed", String(chip.dataset.fill === field.value));
+    });
+  }
+
+  function fill(chip) {
+    const field = document.getElementById(chip.dataset.for);
+    if (!field) return;
+    field.value = chip.dataset.fill;
+    markChips(field);
+  }
+
+  document.addEventListener("click", (event) => {
+    const key = event.target.closest("[data-key]");
+    if (key) return press(key);
+    const chip = event.target.closest("[data-fill]");
+    if (chip) return fill(chip);
+  });
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches("[data-pad-field]")) choose(event.target);
+  });
+  document.addEventListener("input", (event) => {
+    if (event.target.matches("[data-pad-field]")) markChips(event.target);
+  });
+  // A new page: the pad types into its first number field until another is touched.
+  function padReady() {
+    if (!active || !document.contains(active)) choose(document.querySelector("[data-pad-field]"));
+  }
+  document.addEventListener("DOMContentLoaded", padReady);
+  document.addEventListener("htmx:afterSettle", padReady);
+
+  // --- Idle sign-out: any touch or key restarts the countdown; at zero, sign out. ------
+  const WARN_AT = 10; // seconds left when the countdown turns red
+  let clock = null; // the countdown element of the page on screen
+  let deadline = 0;
+  let signingOut = false;
+
+  function restart() {
+    if (clock) deadline = Date.now() + Number(clock.dataset.idleSeconds) * 1000;
+  }
+
+  function tick() {
+    const shown = document.querySelector("[data-idle-seconds]");
+    if (shown !== clock) { // a new page: its own countdown starts afresh
+      clock = shown;
+      signingOut = false;
+      restart();
+    }
+    if (!clock || signingOut) return;
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    clock.querySelector("[data-left]").textContent = String(left);
+    clock.classList.toggle("low", left <= WARN_AT);
+    if (left === 0) {
+      signingOut = true;
+      const form = document.getElementById("sign-out");
+      if (form) form.requestSubmit();
+    }
+  }
+
+  ["pointerdown", "keydown", "touchstart", "wheel"].forEach((name) =>
+    document.addEventListener(name, restart, { capture: true, passive: true }));
+  setInterval(tick, 250);
+  document.addEventListener("DOMContentLoaded", tick);
+})();

@@ -1,0 +1,197 @@
+"""Residents for the kiosk's browser tests, and what they find at the kiosk: registered and
+set up through the services (as a coordinator or another resident would have done), then
+signed in the way a resident does it — on the kiosk's number pad."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from playwright.sync_api import Page, expect
+
+from domain.exchange import Pair
+from domain.listing import ListingKind
+from services import council, exchange, identity, listings, volunteers
+from services.vault import PersonalDetails
+from services.volunteers import VolunteerDetails
+from tests.browser.conftest import Site
+from tests.integration.support import BY, COMMUNITY, NOTICE, PIN, transfer
+
+
+@dataclass(frozen=True)
+class Resident:
+    name: str
+    number: str
+    member_id: UUID
+    account_id: UUID
+
+
+def register(site: Site, name: str, minutes: int = 0) -> Resident:
+    """A resident with ``minutes`` credited from the community account."""
+    done = identity.register_member(
+        site.bone.timebank,
+        site.bone.vault,
+        details=PersonalDetails(
+            display_name=name, building="3号楼", household="3-201", phone="13800000000"
+        ),
+        pin=PIN,
+        notice_version=NOTICE,
+        by=BY,
+        limits=site.bone.settings.member_limits,
+    )
+    assert done.account_id is not None
+    if minutes:
+        transfer(site.bone, f"start-{done.member_number}", COMMUNITY, done.account_id, minutes)
+    return Resident(name, done.member_number, done.id, done.account_id)
+
+
+def tap_digits(page: Page, digits: str) -> None:
+    for digit in digits:
+        page.locator(f'.numpad [data-key="{digit}"]').click()
+
+
+def sign_in_on_pad(page: Page, resident: Resident, pin: str = PIN) -> None:
+    """Tap the member number and the PIN on the number pad, then sign in."""
+    page.goto("/kiosk/sign-in")
+    page.locator("#member_number").click()
+    tap_digits(page, resident.number + pin)
+    page.locator("form.with-pad button[type=submit]").click()
+
+
+def change_settings(site: Site, **changes: Any) -> None:
+    """Run the site with other settings from the next request on (e.g. the idle time, which
+    each page carries to its countdown)."""
+    site.bone.settings = msgspec.structs.replace(site.bone.settings, **changes)
+
+
+def expect_balance(page: Page, shown: str) -> None:
+    expect(page.locator("#balance")).to_have_text(shown)
+
+
+def make_volunteer(site: Site, resident: Resident) -> None:
+    volunteers.register(
+        site.bone.timebank,
+        site.bone.vault,
+        member_id=resident.member_id,
+        details=VolunteerDetails(
+            name=resident.name,
+            gender="女",
+            birth_date=date(1956, 3, 8),
+            id_number="110101195603081234",
+            area="3号楼",
+            contact="13800000000",
+        ),
+        consent_version=NOTICE,
+        skills=("陪伴",),
+        categories=("companionship",),
+        building="3号楼",
+        today=date.today(),
+        by=BY,
+    )
+
+
+def help_given(site: Site, provider: Resident, receiver: Resident, minutes: int) -> int:
+    """Help ``provider`` recorded for ``receiver``; the position it was recorded at."""
+    now = datetime.now(UTC)
+    return exchange.record(
+        site.bone.timebank,
+        idempotency_key=f"help-{provider.number}-{receiver.number}-{minutes}",
+        pairs=(Pair(provider.account_id, receiver.account_id, minutes),),
+        listing_id=None,
+        description="买菜",
+        occurred_at=now,
+        now=now,
+        by=BY,
+    ).position
+
+
+def offer(site: Site, owner: Resident, title: str) -> None:
+    listings.post(
+        site.bone.timebank,
+        idempotency_key=f"offer-{owner.number}-{title}",
+        owner=owner.account_id,
+        kind=ListingKind.OFFER,
+        category="repairs",
+        title=title,
+        description="周末有空",
+        building="3号楼",
+        place="",
+        availability="周六上午",
+        by=BY,
+    )
+
+
+def motion(site: Site, mover: Resident, title: str) -> UUID:
+    receipt = council.submit(
+        site.bone.timebank,
+        idempotency_key=f"motion-{title}",
+        mover=mover.member_id,
+        title=title,
+        text="在小区东门加装一排长椅，方便老人休息。",
+        amends=None,
+        reconsiders=None,
+        now=datetime.now(UTC),
+        by=BY,
+    )
+    return receipt.id
+
+
+def vote_opened(site: Site, mover: Resident, voters: list[Resident], title: str) -> UUID:
+    """A motion seconded by ``voters``, admitted, on a meeting's agenda where they are
+    entitled and present, with its vote open."""
+    app, now = site.bone.timebank, datetime.now(UTC)
+    motion_id = motion(site, mover, title)
+    for voter in voters[: council.rules_in_force(app).seconding_threshold]:
+        council.act(app, motion_id, lambda m, who=voter: m.support(who.member_id, now, BY))
+    council.act(app, motion_id, lambda m: m.admit(BY))
+    people = tuple(voter.member_id for voter in voters)
+    meeting = council.call(
+        app,
+        idempotency_key=f"meeting-{title}",
+        title="十二月居民议事会",
+        starts_at=now,
+        place="社区活动室",
+        entitled=people,
+        by=BY,
+    ).id
+    council.schedule(app, motion_id=motion_id, meeting_id=meeting, by=BY, now=now)
+    council.meeting_act(app, meeting, lambda m: m.record_attendance(people, BY))
+    council.open_vote(app, motion_id=motion_id, by=BY)
+    return motion_id
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """Zhao, a volunteer with 3 hours and an offer on the board, whom Qian helped for an
+    hour (to confirm); a motion gathering support and one being voted on, where Zhao is
+    entitled to vote and present."""
+
+    zhao: Resident
+    qian: Resident
+    gathering_support: UUID
+    being_voted: UUID
+
+
+def neighbourhood(site: Site) -> Neighbourhood:
+    zhao = register(site, "赵阿姨", minutes=180)
+    qian = register(site, "钱师傅", minutes=60)
+    others = [register(site, name) for name in ("孙大爷", "周阿姨")]
+    make_volunteer(site, zhao)
+    help_given(site, qian, zhao, 60)
+    offer(site, zhao, "修理小家电")
+    return Neighbourhood(
+        zhao=zhao,
+        qian=qian,
+        gathering_support=motion(site, qian, "楼道加装扶手"),
+        being_voted=vote_opened(site, qian, [zhao, *others], "东门加装长椅"),
+    )
+
+
+def open_first_waiting(page: Page) -> None:
+    """From home: the help waiting for confirmation, and the first record of it."""
+    page.get_by_role("link", name=re.compile("等您确认|wait")).click()
+    page.locator("#to-confirm a").first.click()
