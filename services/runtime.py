@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
@@ -31,6 +31,15 @@ class Backbone:
     vault: Vault
     nats_url: str
     clock: Callable[[], datetime] = field(default=utc_now)
+
+    def local_now(self) -> datetime:
+        """The clock (UTC) read where the station is: the hour and day people write."""
+        return self.clock().astimezone(self.settings.zone)
+
+    def today(self) -> date:
+        """The station's date: a day (a due date, a certificate's period, a registration) is
+        the day where the station is."""
+        return self.local_now().date()
 
     def close(self) -> None:
         self.timebank.close()

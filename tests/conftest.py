@@ -63,6 +63,13 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreUrls
     urls.cleanup()
 
 
+@pytest.fixture
+def sqlite_stores(tmp_path: Path) -> StoreUrls:
+    """SQLite files only, for tests of what the store cannot change (who may call a route):
+    run on both backends they would only repeat themselves, at a cost the suite feels."""
+    return StoreUrls("sqlite", tmp_path)
+
+
 @pytest.fixture(autouse=True)
 def _close_backbones() -> Iterator[None]:
     """Return every store connection a test opened (PostgreSQL has a connection limit)."""

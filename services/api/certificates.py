@@ -122,7 +122,7 @@ class CertificateController(Controller):
             period_from=data.period_from,
             period_to=data.period_to,
             recording_body=data.recording_body,
-            today=bone.clock().astimezone(bone.settings.zone).date(),
+            today=bone.today(),
             by=by,
         )
         issued = Issued(id=str(receipt.id), code=code, position=receipt.position)

@@ -270,7 +270,7 @@ class MotionController(Controller):
 
     @get("/tracker", sync_to_thread=True, opt=public(), summary="Adopted motions being done")
     def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> list[TrackedMotion]:
-        today = bone.clock().astimezone(bone.settings.zone).date().isoformat()
+        today = bone.today().isoformat()
         rows = read(bone, ("council",), after, lambda db: council.tracker(db, today))
         return msgspec.convert(rows, list[TrackedMotion])
 

@@ -202,6 +202,119 @@ def _bounds(first: date, last: date, zone: ZoneInfo) -> tuple[str, str]:
     return stamp(start), stamp(end)
 
 
+HISTORY_COLUMNS = [
+    "position",
+    "type",
+    "actor",
+    "channel",
+    "at",
+    "field",
+    "before",
+    "after",
+    "reason",
+    "requested_by",
+]
+ENTRY_COLUMNS = [
+    "entry_id",
+    "status",
+    "started_at",
+    "activity",
+    "category",
+    "minutes",
+    "place",
+    "organiser",
+    "responsible",
+    "flags",
+    "recorded_by",
+    "channel",
+]
+
+
+def entry_history(
+    bone: Backbone, entry_id: UUID, after: int | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An entry as it stands and every step of it, once the hours read model reached ``after``."""
+
+    def query(db: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        return hours.entry(db, str(entry_id)), hours.history(db, str(entry_id))
+
+    row, steps = read(bone, ("hours",), after, query)
+    if row is None:
+        raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
+    return row, steps
+
+
+def history_export(entry_id: UUID, rows: list[dict[str, Any]]) -> Response[str]:
+    """An entry's history as CSV: one line per changed field of each step (one for a step
+    that changes none), with before, after, why and who asked."""
+    steps = [step_of(row) for row in rows]
+    return csv_response(
+        f"entry-{entry_id}",
+        HISTORY_COLUMNS,
+        [
+            [
+                step.position,
+                step.type,
+                step.actor,
+                step.channel,
+                step.at,
+                field,
+                *change,
+                step.reason or "",
+                step.requested_by or "",
+            ]
+            for step in steps
+            for field, change in (step.changes.items() or [("", ["", ""])])
+        ],
+    )
+
+
+def volunteer_report(
+    bone: Backbone, volunteer_id: UUID, first: date, last: date, after: int | None
+) -> HoursReport:
+    """A volunteer's entries over the station's days ``first`` to ``last``, with the approved
+    totals by month and category."""
+    start, end = _bounds(first, last, bone.settings.zone)
+
+    def query(db: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        rows = hours.listed(
+            db,
+            volunteer=str(volunteer_id),
+            status=None,
+            started_from=start,
+            started_before=end,
+            before=None,
+            limit=10_000,
+        )
+        return rows, hours.totals(db, str(volunteer_id), start, end)
+
+    rows, totals = read(bone, ("hours",), after, query)
+    sums = [msgspec.convert(row, Total, strict=False) for row in totals]
+    return HoursReport(
+        volunteer_id=str(volunteer_id),
+        first=first.isoformat(),
+        last=last.isoformat(),
+        minutes=sum(total.minutes for total in sums),
+        totals=sums,
+        entries=[_entry(row) for row in reversed(rows)],
+    )
+
+
+def volunteer_export(report: HoursReport) -> Response[str]:
+    """The report's entries as CSV: one line per entry."""
+    return csv_response(
+        f"volunteer-{report.volunteer_id}-{report.first}-{report.last}",
+        ENTRY_COLUMNS,
+        [
+            [
+                ",".join(value) if isinstance(value, list) else value
+                for value in (getattr(entry, column) for column in ENTRY_COLUMNS)
+            ]
+            for entry in report.entries
+        ],
+    )
+
+
 def _volunteer_for(principal: Principal, named: UUID | None) -> UUID:
     """Volunteers record their own service; coordinators name whose."""
     if principal.is_member:
@@ -245,7 +358,7 @@ class HoursController(Controller):
             idempotency_key=data.idempotency_key,
             volunteer_id=_volunteer_for(request.user, data.volunteer_id),
             service=data.service(bone.settings.zone),
-            now=bone.clock().astimezone(bone.settings.zone),
+            now=bone.local_now(),
             by=by,
         )
         return answer(receipt)
@@ -278,7 +391,7 @@ class HoursController(Controller):
                 import_key=key,
                 text=text,
                 zone=bone.settings.zone,
-                now=bone.clock().astimezone(bone.settings.zone),
+                now=bone.local_now(),
                 by=by,
             )
 
@@ -407,37 +520,7 @@ class HoursController(Controller):
         bone: NamedDependency[Backbone],
         after: After = None,
     ) -> Response[str]:
-        steps = [step_of(row) for row in self._history(entry_id, request, bone, after)]
-        return csv_response(
-            f"entry-{entry_id}",
-            [
-                "position",
-                "type",
-                "actor",
-                "channel",
-                "at",
-                "field",
-                "before",
-                "after",
-                "reason",
-                "requested_by",
-            ],
-            [
-                [
-                    step.position,
-                    step.type,
-                    step.actor,
-                    step.channel,
-                    step.at,
-                    field,
-                    *change,
-                    step.reason or "",
-                    step.requested_by or "",
-                ]
-                for step in steps
-                for field, change in (step.changes.items() or [("", ["", ""])])
-            ],
-        )
+        return history_export(entry_id, self._history(entry_id, request, bone, after))
 
     def _history(
         self,
@@ -446,12 +529,7 @@ class HoursController(Controller):
         bone: Backbone,
         after: int | None,
     ) -> list[dict[str, Any]]:
-        def query(db: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-            return hours.entry(db, str(entry_id)), hours.history(db, str(entry_id))
-
-        row, steps = read(bone, ("hours",), after, query)
-        if row is None:
-            raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
+        row, steps = entry_history(bone, entry_id, after)
         check_own_volunteer(request.user, UUID(row["volunteer_id"]))
         return steps
 
@@ -504,7 +582,7 @@ class HoursController(Controller):
             service=data.service(bone.settings.zone),
             reason=data.reason,
             requested_by=data.requested_by,
-            now=bone.clock().astimezone(bone.settings.zone),
+            now=bone.local_now(),
             by=by,
         )
         return answer(receipt)
@@ -536,34 +614,6 @@ class VolunteerHoursController(Controller):
     path = "/api/v1/volunteers/{volunteer_id:uuid}/hours"
     tags = ["hours"]  # noqa: RUF012
 
-    def _report(
-        self, volunteer_id: UUID, bone: Backbone, first: date, last: date, after: int | None
-    ) -> HoursReport:
-        start, end = _bounds(first, last, bone.settings.zone)
-
-        def query(db: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-            rows = hours.listed(
-                db,
-                volunteer=str(volunteer_id),
-                status=None,
-                started_from=start,
-                started_before=end,
-                before=None,
-                limit=10_000,
-            )
-            return rows, hours.totals(db, str(volunteer_id), start, end)
-
-        rows, totals = read(bone, ("hours",), after, query)
-        sums = [msgspec.convert(row, Total, strict=False) for row in totals]
-        return HoursReport(
-            volunteer_id=str(volunteer_id),
-            first=first.isoformat(),
-            last=last.isoformat(),
-            minutes=sum(total.minutes for total in sums),
-            totals=sums,
-            entries=[_entry(row) for row in reversed(rows)],
-        )
-
     @get(
         "/",
         sync_to_thread=True,
@@ -580,7 +630,7 @@ class VolunteerHoursController(Controller):
         after: After = None,
     ) -> HoursReport:
         check_own_volunteer(request.user, volunteer_id)
-        return self._report(volunteer_id, bone, first, last, after)
+        return volunteer_report(bone, volunteer_id, first, last, after)
 
     @get(
         "/export",
@@ -596,29 +646,4 @@ class VolunteerHoursController(Controller):
         last: Annotated[date, QueryParameter()],
         after: After = None,
     ) -> Response[str]:
-        report = self._report(volunteer_id, bone, first, last, after)
-        columns = [
-            "entry_id",
-            "status",
-            "started_at",
-            "activity",
-            "category",
-            "minutes",
-            "place",
-            "organiser",
-            "responsible",
-            "flags",
-            "recorded_by",
-            "channel",
-        ]
-        return csv_response(
-            f"volunteer-{volunteer_id}-{first}-{last}",
-            columns,
-            [
-                [
-                    ",".join(value) if isinstance(value, list) else value
-                    for value in (getattr(entry, column) for column in columns)
-                ]
-                for entry in report.entries
-            ],
-        )
+        return volunteer_export(volunteer_report(bone, volunteer_id, first, last, after))

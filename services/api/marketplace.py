@@ -20,6 +20,7 @@ from services import listings
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
+from services.ledger import Receipt
 from services.runtime import Backbone
 
 EVERYONE = tuple(Role)
@@ -39,8 +40,9 @@ class Category(msgspec.Struct, kw_only=True):
     is_active: bool
 
 
-class NewListing(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
+class ListingDraft(msgspec.Struct, kw_only=True):
+    """What a resident writes for the board, checked alike by the API and the kiosk's form."""
+
     kind: ListingKind
     category: Annotated[str, Meta(min_length=1, max_length=32)]
     title: Annotated[str, Meta(min_length=1, max_length=80)]
@@ -48,6 +50,26 @@ class NewListing(schemas.Strict):
     building: Annotated[str, Meta(max_length=40, description="e.g. 3号楼")] = ""
     place: BoardText = ""
     availability: Annotated[BoardText, Meta(description="When, e.g. 周二上午")] = ""
+
+    def post(self, bone: Backbone, *, idempotency_key: str, owner: UUID, by: Provenance) -> Receipt:
+        """Put the listing on the board as ``owner``'s."""
+        return listings.post(
+            bone.timebank,
+            idempotency_key=idempotency_key,
+            owner=owner,
+            kind=self.kind,
+            category=self.category,
+            title=self.title,
+            description=self.description,
+            building=self.building,
+            place=self.place,
+            availability=self.availability,
+            by=by,
+        )
+
+
+class NewListing(ListingDraft, schemas.Strict):
+    idempotency_key: schemas.IdempotencyKey
 
 
 class Listing(msgspec.Struct, kw_only=True):
@@ -141,19 +163,7 @@ class ListingController(Controller):
     ) -> Response[schemas.Receipt]:
         owner = request.user.account_id
         assert owner is not None, "residents and volunteers sign in with their account"
-        receipt = listings.post(
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            owner=owner,
-            kind=data.kind,
-            category=data.category,
-            title=data.title,
-            description=data.description,
-            building=data.building,
-            place=data.place,
-            availability=data.availability,
-            by=by,
-        )
+        receipt = data.post(bone, idempotency_key=data.idempotency_key, owner=owner, by=by)
         return answer(receipt)
 
     @get("/", sync_to_thread=True, opt=allow(*EVERYONE), summary="Search the board, newest first")

@@ -30,14 +30,30 @@ Labels = Annotated[list[Label], Meta(max_length=20)]
 Text = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
-class NewVolunteer(schemas.Strict, kw_only=True):
-    member_id: UUID
+class VolunteerBasics(msgspec.Struct, kw_only=True):
+    """The basic information of Art. 5 as a coordinator enters it: the API and the console's
+    form check it alike, and both seal it as the same details."""
+
     name: Annotated[str, Meta(min_length=1, max_length=60)]
     gender: Annotated[str, Meta(min_length=1, max_length=20)]
     birth_date: date
     id_number: Annotated[str, Meta(min_length=6, max_length=30)]
     area: Text
     contact: Annotated[str, Meta(min_length=5, max_length=40)]
+
+    def details(self) -> registry.VolunteerDetails:
+        return registry.VolunteerDetails(
+            name=self.name,
+            gender=self.gender,
+            birth_date=self.birth_date,
+            id_number=self.id_number,
+            area=self.area,
+            contact=self.contact,
+        )
+
+
+class NewVolunteer(VolunteerBasics, schemas.Strict, kw_only=True):
+    member_id: UUID
     skills: Labels = msgspec.field(default_factory=list)
     categories: Labels = msgspec.field(default_factory=list)
     building: Annotated[str, Meta(max_length=40)] = ""
@@ -139,24 +155,16 @@ class VolunteerController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        details = registry.VolunteerDetails(
-            name=data.name,
-            gender=data.gender,
-            birth_date=data.birth_date,
-            id_number=data.id_number,
-            area=data.area,
-            contact=data.contact,
-        )
         receipt = registry.register(
             bone.timebank,
             bone.vault,
             member_id=data.member_id,
-            details=details,
+            details=data.details(),
             consent_version=data.consent_version,
             skills=tuple(data.skills),
             categories=tuple(data.categories),
             building=data.building,
-            today=bone.clock().astimezone(bone.settings.zone).date(),
+            today=bone.today(),
             by=by,
         )
         return answer(receipt)
@@ -350,7 +358,7 @@ class TrainingController(Controller):
             minutes=data.minutes,
             organiser=data.organiser,
             held_on=data.held_on,
-            today=bone.clock().astimezone(bone.settings.zone).date(),
+            today=bone.today(),
             attendees=tuple(data.attendees),
             by=by,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,11 +15,16 @@ from playwright.sync_api import Page, expect
 
 from domain.exchange import Pair
 from domain.listing import ListingKind
-from services import council, exchange, identity, listings, volunteers
-from services.vault import PersonalDetails
-from services.volunteers import VolunteerDetails
+from services import council, exchange, listings
 from tests.browser.conftest import Site
-from tests.integration.support import BY, COMMUNITY, NOTICE, PIN, transfer
+from tests.integration.support import (
+    BY,
+    COMMUNITY,
+    PIN,
+    register_resident,
+    register_volunteer,
+    transfer,
+)
 
 
 @dataclass(frozen=True)
@@ -32,17 +37,7 @@ class Resident:
 
 def register(site: Site, name: str, minutes: int = 0) -> Resident:
     """A resident with ``minutes`` credited from the community account."""
-    done = identity.register_member(
-        site.bone.timebank,
-        site.bone.vault,
-        details=PersonalDetails(
-            display_name=name, building="3号楼", household="3-201", phone="13800000000"
-        ),
-        pin=PIN,
-        notice_version=NOTICE,
-        by=BY,
-        limits=site.bone.settings.member_limits,
-    )
+    done = register_resident(site.bone, name)
     assert done.account_id is not None
     if minutes:
         transfer(site.bone, f"start-{done.member_number}", COMMUNITY, done.account_id, minutes)
@@ -73,25 +68,7 @@ def expect_balance(page: Page, shown: str) -> None:
 
 
 def make_volunteer(site: Site, resident: Resident) -> None:
-    volunteers.register(
-        site.bone.timebank,
-        site.bone.vault,
-        member_id=resident.member_id,
-        details=VolunteerDetails(
-            name=resident.name,
-            gender="女",
-            birth_date=date(1956, 3, 8),
-            id_number="110101195603081234",
-            area="3号楼",
-            contact="13800000000",
-        ),
-        consent_version=NOTICE,
-        skills=("陪伴",),
-        categories=("companionship",),
-        building="3号楼",
-        today=date.today(),
-        by=BY,
-    )
+    register_volunteer(site.bone, resident.member_id, resident.name)
 
 
 def help_given(site: Site, provider: Resident, receiver: Resident, minutes: int) -> int:

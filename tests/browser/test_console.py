@@ -3,10 +3,12 @@ amendment (the issue's story), and refusals that record nothing."""
 
 from __future__ import annotations
 
+import csv
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 from playwright.sync_api import expect
@@ -17,12 +19,15 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from projections import balances, hours
 from services import hours as entries
-from services import identity, volunteers
 from services.pages import refusals
 from services.pages.i18n import speaking
-from services.vault import PersonalDetails
 from tests.browser.conftest import Site, make_staff, sign_in_staff
-from tests.integration.support import BY, caught_up, wait_until
+from tests.integration.support import (
+    caught_up,
+    register_resident,
+    register_volunteer,
+    wait_until,
+)
 
 COORDINATOR = "coord.li"
 
@@ -39,45 +44,10 @@ def station_now(site: Site) -> datetime:
     return site.bone.clock().astimezone(site.bone.settings.zone)
 
 
-def register_resident(site: Site, name: str = "周阿姨") -> identity.Registered:
-    """A resident registered at the station, with their sealed details and time account."""
-    bone = site.bone
-    return identity.register_member(
-        bone.timebank,
-        bone.vault,
-        details=PersonalDetails(
-            display_name=name, building="3号楼", household="3-201", phone="13900000000"
-        ),
-        pin="2468",
-        notice_version="2024-06",
-        by=BY,
-        limits=bone.settings.member_limits,
-    )
-
-
 def enrol(site: Site, name: str = "周志愿") -> Volunteer:
     """A resident registered, and then registered as a volunteer, as the station does."""
-    bone = site.bone
-    member = register_resident(site)
-    registered = volunteers.register(
-        bone.timebank,
-        bone.vault,
-        member_id=member.id,
-        details=volunteers.VolunteerDetails(
-            name=name,
-            gender="女",
-            birth_date=date(1960, 3, 8),
-            id_number="110101196003080028",
-            area="幸福社区",
-            contact="13800138000",
-        ),
-        consent_version="volunteer-2026-01",
-        skills=("读报",),
-        categories=("companionship",),
-        building="3号楼",
-        today=station_now(site).date(),
-        by=BY,
-    )
+    member = register_resident(site.bone, "周阿姨")
+    registered = register_volunteer(site.bone, member.id, name, skills=("读报",))
     assert member.account_id is not None
     return Volunteer(member.id, member.member_number, member.account_id, registered.id)
 
@@ -134,8 +104,16 @@ def read_model(site: Site, query):
         return query(db)
 
 
+def downloaded(page, click, saved: Path) -> list[list[str]]:
+    """The rows of the CSV file that ``click`` downloads (its byte-order mark dropped)."""
+    with page.expect_download() as downloading:
+        click()
+    downloading.value.save_as(saved)
+    return list(csv.reader(saved.read_text(encoding="utf-8-sig").splitlines()))
+
+
 def test_a_coordinator_approves_a_page_of_hours_then_amends_one_and_the_timeline_shows_it(
-    screens, site
+    screens, site, tmp_path
 ):
     zhou = enrol(site)
     yesterday = station_now(site).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
@@ -194,6 +172,29 @@ def test_a_coordinator_approves_a_page_of_hours_then_amends_one_and_the_timeline
     screens.snap(page, "timeline-after")
     account = read_model(site, lambda db: balances.account(db, zhou.account_id))
     assert account is not None and account["balance"] == 390
+
+    # The timeline as the API exports it: one line per field each step changed, with why.
+    header, *steps = downloaded(page, page.locator("#history-csv").click, tmp_path / "history.csv")
+    assert header[5:] == ["field", "before", "after", "reason", "requested_by"]
+    submitted = [row for row in steps if row[1] == "HoursSubmitted"]
+    by_the_volunteer = [f"member:{zhou.member_id}", "kiosk:test"]
+    assert submitted and all(row[2:4] == by_the_volunteer for row in submitted)
+    assert {row[5]: row[6:8] for row in submitted}["minutes"] == ["", "150"]
+    assert [row[1:2] + row[5:] for row in steps[len(submitted) :]] == [
+        ["HoursApproved", "status", "submitted", "approved", "", ""],
+        ["HoursAmended", "minutes", "150", "120", "志愿者报告时长有误", "志愿者本人"],
+    ]
+
+    # The volunteer's entries since yesterday: one line each, the amended one at 2 hours.
+    page.goto(f"/console/volunteers/{zhou.volunteer_id}")
+    page.locator("#hours-first").fill(yesterday.date().isoformat())
+    page.locator("#hours-last").fill(station_now(site).date().isoformat())
+    header, *lines = downloaded(page, page.locator("#hours-csv").click, tmp_path / "hours.csv")
+    assert header[:6] == ["entry_id", "status", "started_at", "activity", "category", "minutes"]
+    assert [(line[0], line[1], line[3], line[5]) for line in lines] == [
+        (str(visit), "approved", f"探访{index}", str(minutes))
+        for index, (visit, minutes) in enumerate(zip(visits, [60, 90, 120, 120], strict=True))
+    ]
 
 
 def said(code: str) -> str:

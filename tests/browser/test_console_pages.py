@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from domain.exchange import Pair
 from projections import balances, pool
-from services import certificates, exchange, identity
+from services import exchange, identity
 from services import hours as entries
 from services import pool as pool_commands
 from tests.browser.conftest import Site, serious_violations, untranslated
@@ -21,18 +21,17 @@ from tests.browser.test_console import (
     enrol,
     log_hours,
     read_model,
-    register_resident,
     settled,
     station_now,
 )
-from tests.integration.support import BY
+from tests.integration.support import BY, certify_last_week, register_resident
 
 
 def disputed_exchange(
     site: Site, minutes: int = 90
 ) -> tuple[identity.Registered, identity.Registered]:
     """Resident A helped B for ``minutes``; B disputes it. Returns (A, B)."""
-    giver, receiver = register_resident(site, "王阿姨"), register_resident(site, "李大爷")
+    giver, receiver = register_resident(site.bone, "王阿姨"), register_resident(site.bone, "李大爷")
     assert giver.account_id is not None and receiver.account_id is not None
     now = site.bone.clock()
     recorded = exchange.record(
@@ -178,16 +177,7 @@ def prepared(site: Site) -> dict[str, str]:
     identity.open_personal_data(
         site.bone.timebank, site.bone.vault, member_id=zhou.member_id, purpose="回访", by=BY
     )
-    today = station_now(site).date()
-    _, code = certificates.issue(
-        site.bone.timebank,
-        volunteer_id=zhou.volunteer_id,
-        period_from=today - timedelta(days=7),
-        period_to=today,
-        recording_body="幸福社区社工站",
-        today=today,
-        by=BY,
-    )
+    code = certify_last_week(site.bone, zhou.volunteer_id, "幸福社区社工站")
     settled(site)
     return {
         "home": "/console",

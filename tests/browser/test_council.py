@@ -17,10 +17,8 @@ from domain.identity import CouncilTitle, Role
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from services import council as commands
-from services import identity
 from services.pages import refusals
 from services.pages.i18n import speaking
-from services.vault import PersonalDetails
 from tests.browser.conftest import (
     Site,
     make_staff,
@@ -28,7 +26,7 @@ from tests.browser.conftest import (
     sign_in_staff,
     untranslated,
 )
-from tests.integration.support import BY, NOTICE, PIN, caught_up, wait_until
+from tests.integration.support import BY, caught_up, register_resident, wait_until
 
 LIVE_TALLY_WAIT = 20_000  # ms: the tally refreshes every 2 s; a busy machine may be slower
 
@@ -37,16 +35,7 @@ class Resident:
     """A registered resident, as the council knows them: an id and a member number."""
 
     def __init__(self, site: Site, n: int) -> None:
-        done = identity.register_member(
-            site.bone.timebank,
-            site.bone.vault,
-            details=PersonalDetails(
-                display_name=f"居民{n}", building="3号楼", household=f"3-{n}01", phone="13800000000"
-            ),
-            pin=PIN,
-            notice_version=NOTICE,
-            by=BY,
-        )
+        done = register_resident(site.bone, f"居民{n}")
         self.id: UUID = done.id
         self.number: str = done.member_number
         self.by = Provenance(actor=f"member:{done.id}", channel="kiosk:test", correlation_id="t")

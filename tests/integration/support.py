@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 from uuid import UUID
@@ -31,7 +31,7 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import identity, ledger
+from services import certificates, identity, ledger, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.config import Settings
@@ -39,6 +39,8 @@ from services.envelope import STREAM, SUBJECT_PREFIX, position_of
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.relay import stream_head
 from services.runtime import Backbone, build_backbone
+from services.vault import PersonalDetails
+from services.volunteers import VolunteerDetails
 from services.workers import Workers
 
 BY = Provenance(actor="test", channel="test", correlation_id="test")
@@ -117,6 +119,64 @@ def wait_until(
 def caught_up(bone: Backbone) -> bool:
     head = bone.timebank.last_position()
     return all(bone.reads.position(name) >= head for name in READ_MODELS)
+
+
+def register_resident(bone: Backbone, name: str, pin: str = PIN) -> identity.Registered:
+    """A resident registered through the services, as the station does: sealed details, their
+    PIN and the station's member limits."""
+    return identity.register_member(
+        bone.timebank,
+        bone.vault,
+        details=PersonalDetails(
+            display_name=name, building="3号楼", household="3-201", phone="13800000000"
+        ),
+        pin=pin,
+        notice_version=NOTICE,
+        by=BY,
+        limits=bone.settings.member_limits,
+    )
+
+
+def register_volunteer(
+    bone: Backbone, member_id: UUID, name: str, skills: tuple[str, ...] = ("陪伴",)
+) -> ledger.Receipt:
+    """Member ``member_id`` registered as a volunteer today (the station's day), with made-up
+    Art. 5 details: no test reads them back."""
+    return volunteers.register(
+        bone.timebank,
+        bone.vault,
+        member_id=member_id,
+        details=VolunteerDetails(
+            name=name,
+            gender="女",
+            birth_date=date(1960, 3, 8),
+            id_number="110101196003080028",
+            area="3号楼",
+            contact="13800138000",
+        ),
+        consent_version=NOTICE,
+        skills=skills,
+        categories=("companionship",),
+        building="3号楼",
+        today=bone.today(),
+        by=BY,
+    )
+
+
+def certify_last_week(bone: Backbone, volunteer_id: UUID, recording_body: str) -> str:
+    """A certificate of the volunteer's approved service over the station's last seven days;
+    its verification code."""
+    today = bone.today()
+    _, code = certificates.issue(
+        bone.timebank,
+        volunteer_id=volunteer_id,
+        period_from=today - timedelta(days=7),
+        period_to=today,
+        recording_body=recording_body,
+        today=today,
+        by=BY,
+    )
+    return code
 
 
 def open_member(bone: Backbone, owner: str, grant: int = 0) -> ledger.Receipt:

@@ -28,24 +28,25 @@ from domain.exchange import Pair
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role
 from domain.listing import ListingKind
-from services import certificates, council, exchange, hours, identity, listings, pool, volunteers
+from services import council, exchange, hours, identity, listings, pool
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from services.pages.site import is_page_path
 from services.runtime import Backbone
-from services.vault import PersonalDetails
-from services.volunteers import VolunteerDetails
 from tests.integration.support import (
     BY,
     COMMUNITY,
     NOTICE,
     KioskDevice,
     caught_up,
+    certify_last_week,
     headers_for,
     make_backbone,
     member_principal,
     open_member,
     register_kiosk,
+    register_resident,
+    register_volunteer,
     run_workers,
     staff_headers,
     transfer,
@@ -164,28 +165,12 @@ class World:
         return f"{prefix}{next(self.counter)}"
 
     def today(self) -> str:
-        return self.bone.clock().astimezone(self.bone.settings.zone).date().isoformat()
+        return self.bone.today().isoformat()
 
     def volunteer(self, person: Person) -> UUID:
         """Register ``person`` as a volunteer; their volunteer id."""
-        return volunteers.register(
-            self.bone.timebank,
-            self.bone.vault,
-            member_id=person.member_id,
-            details=VolunteerDetails(
-                name="Matrix Volunteer",
-                gender="女",
-                birth_date=date(1960, 3, 8),
-                id_number="110101196003080028",
-                area="Block 3",
-                contact="13800000002",
-            ),
-            consent_version="volunteer-1",
-            skills=("reading",),
-            categories=("companionship",),
-            building="Block 3",
-            today=date.fromisoformat(self.today()),
-            by=BY,
+        return register_volunteer(
+            self.bone, person.member_id, "Matrix Volunteer", skills=("reading",)
         ).id
 
     def entry(self, *, approved: bool = False) -> UUID:
@@ -290,16 +275,7 @@ class World:
         ).id
 
     def member(self, name: str) -> Person:
-        done = identity.register_member(
-            self.bone.timebank,
-            self.bone.vault,
-            details=PersonalDetails(
-                display_name=name, building="Block 3", household="3-101", phone="13800000000"
-            ),
-            pin=PIN,
-            notice_version=NOTICE,
-            by=BY,
-        )
+        done = register_resident(self.bone, name, pin=PIN)
         assert done.account_id is not None
         return Person(done.id, done.member_number, done.account_id)
 
@@ -621,7 +597,7 @@ def _attendance(world: World) -> bytes:
 
 def _period(world: World, names: tuple[str, str] = ("first", "last")) -> dict[str, str]:
     """The week up to today (vera's service of yesterday in it)."""
-    today = world.bone.clock().astimezone(world.bone.settings.zone).date()
+    today = world.bone.today()
     return {names[0]: (today - timedelta(days=7)).isoformat(), names[1]: today.isoformat()}
 
 
@@ -834,16 +810,7 @@ def build_world(bone: Backbone) -> World:
     # Vera volunteers: an approved half hour of hers, certified.
     built.volunteer_id = built.volunteer(built.vera)
     built.entry_id = built.entry(approved=True)
-    today = bone.clock().astimezone(bone.settings.zone).date()
-    _, built.certificate = certificates.issue(
-        bone.timebank,
-        volunteer_id=built.volunteer_id,
-        period_from=today - timedelta(days=7),
-        period_to=today,
-        recording_body="Station",
-        today=today,
-        by=BY,
-    )
+    built.certificate = certify_last_week(bone, built.volunteer_id, "Station")
     built.meeting_id = built.meeting(present=True)
     return built
 
@@ -861,8 +828,8 @@ def running_world(broker, stores, tmp_path, **settings: Any) -> Iterator[World]:
 
 
 @pytest.fixture
-def world(broker, stores, tmp_path):
-    with running_world(broker, stores, tmp_path) as built:
+def world(broker, sqlite_stores, tmp_path):
+    with running_world(broker, sqlite_stores, tmp_path) as built:
         yield built
 
 

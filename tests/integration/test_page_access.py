@@ -168,9 +168,9 @@ def _verdict(opt: dict[str, Any], visitor: Visitor, path: str, answer: Any) -> s
 
 
 @pytest.fixture
-def world(broker, stores, tmp_path):
+def world(broker, sqlite_stores, tmp_path):
     # Every visitor opens every sign-in page: the per-address limit must not get in the way.
-    with running_world(broker, stores, tmp_path, sign_ins_per_minute=100_000) as built:
+    with running_world(broker, sqlite_stores, tmp_path, sign_ins_per_minute=100_000) as built:
         yield built
 
 

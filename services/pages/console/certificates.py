@@ -76,7 +76,7 @@ def issue(
         period_from=data.period_from,
         period_to=data.period_to,
         recording_body=data.recording_body,
-        today=bone.clock().astimezone(bone.settings.zone).date(),
+        today=bone.today(),
         by=by,
     )
     return Redirect(f"/console/certificates/{code}?after={receipt.position}", status_code=303)

@@ -231,7 +231,7 @@ def amend(
         service=service,
         reason=data.reason,
         requested_by=data.requested_by,
-        now=bone.clock().astimezone(bone.settings.zone),
+        now=bone.local_now(),
         by=by,
     )
     done = gettext("Amended. The timeline below shows the change.")

@@ -53,7 +53,7 @@ def month_name(month: str) -> str:
 
 
 def _period(bone: Backbone, first: str | None, last: str | None) -> tuple[str, str]:
-    default_first, default_last = quarter_of(bone.clock().astimezone(bone.settings.zone).date())
+    default_first, default_last = quarter_of(bone.today())
     return first or default_first, last or default_last
 
 

@@ -5,7 +5,6 @@ Art. 5 details, opened only on purpose and recorded in the access log."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -26,6 +25,7 @@ from services import identity
 from services import volunteers as registry
 from services.api.auth import allow
 from services.api.context import After, read
+from services.api.volunteers import VolunteerBasics
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
 from services.runtime import Backbone
@@ -33,34 +33,17 @@ from services.runtime import Backbone
 Label = Annotated[str, QueryParameter(max_length=40)]
 RECENT_ENTRIES = 20
 MAX_LABEL = 40  # characters in one skill or category, as the API allows
-Text = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
-class NewVolunteer(msgspec.Struct, kw_only=True):
+class NewVolunteer(VolunteerBasics, kw_only=True):
     """The basic information of Art. 5 (sealed with the member's key) and the registry's
     searchable labels, checked as the API checks them."""
 
     member_id: UUID
-    name: Annotated[str, Meta(min_length=1, max_length=60)]
-    gender: Annotated[str, Meta(min_length=1, max_length=20)]
-    birth_date: date
-    id_number: Annotated[str, Meta(min_length=6, max_length=30)]
-    area: Text
-    contact: Annotated[str, Meta(min_length=5, max_length=40)]
     skills: Annotated[str, Meta(max_length=400)] = ""  # as typed: separated by commas
     categories: list[str] | str = msgspec.field(default_factory=list)  # one ticked: a string
     building: Annotated[str, Meta(max_length=40)] = ""
     consent_version: Annotated[str, Meta(min_length=1, max_length=40)]
-
-    def details(self) -> registry.VolunteerDetails:
-        return registry.VolunteerDetails(
-            name=self.name,
-            gender=self.gender,
-            birth_date=self.birth_date,
-            id_number=self.id_number,
-            area=self.area,
-            contact=self.contact,
-        )
 
     def labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Skills and service categories, each a label of at most 40 characters."""
@@ -134,7 +117,7 @@ def volunteer(
         }
 
     context = read(bone, ("volunteers", "hours", "certificates"), after, query)
-    today = bone.clock().astimezone(bone.settings.zone).date()
+    today = bone.today()
     return show(
         request,
         "console/volunteers/volunteer.html",
@@ -166,7 +149,7 @@ def register(
         skills=skills,
         categories=categories,
         building=data.building,
-        today=bone.clock().astimezone(bone.settings.zone).date(),
+        today=bone.today(),
         by=by,
     )
     return Redirect(f"/console/volunteers/{receipt.id}?after={receipt.position}", status_code=303)

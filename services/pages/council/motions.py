@@ -66,7 +66,7 @@ def acted(
 
 def today(bone: Backbone) -> str:
     """The station's date (ISO), against which due dates are overdue."""
-    return bone.clock().astimezone(bone.settings.zone).date().isoformat()
+    return bone.today().isoformat()
 
 
 def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:

@@ -22,8 +22,7 @@ from services.pages.kiosk.frame import (
     Minutes,
     Note,
     account_of,
-    carried,
-    confirmation,
+    form_confirmed,
     screen,
     showing,
 )
@@ -54,12 +53,11 @@ class Donating(Controller):
             "You are giving %(hours)s to the community pool. "
             "%(hours)s will move out of your account. Confirm?"
         )
-        return confirmation(
+        return form_confirmed(
             request,
             question % {"hours": hours(data.minutes)},
-            action="/kiosk/donate",
-            back="/kiosk/donate",
-            fields=carried(data),
+            data,
+            path="/kiosk/donate",
             detail=data.note,
         )
 

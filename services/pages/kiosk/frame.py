@@ -107,9 +107,13 @@ def confirmation(
     )
 
 
-def carried(form: msgspec.Struct) -> dict[str, Any]:
-    """A form's fields, carried by its confirmation screen, with the key of this one action."""
-    return {**msgspec.structs.asdict(form), "key": new_key()}
+def form_confirmed(
+    request: Request[Any, Any, Any], question: str, form: msgspec.Struct, *, path: str, detail: str
+) -> Template:
+    """The confirmation of a form the resident filled in at ``path``: "yes" posts the same
+    fields back to ``path`` with the key of this one action, "no" starts the form again."""
+    fields = {**msgspec.structs.asdict(form), "key": new_key()}
+    return confirmation(request, question, action=path, back=path, fields=fields, detail=detail)
 
 
 def showing(path: str, receipt: Receipt) -> Redirect:

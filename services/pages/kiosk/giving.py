@@ -28,9 +28,8 @@ from services.pages.kiosk.frame import (
     Minutes,
     Note,
     account_of,
-    carried,
     category_names,
-    confirmation,
+    form_confirmed,
     screen,
     showing,
     with_note,
@@ -51,8 +50,9 @@ class HelpConfirmed(HelpGiven, kw_only=True):
     key: ActionKey
 
 
-def _described(categories: dict[str, str], help_: HelpGiven) -> str:
+def _described(bone: Backbone, help_: HelpGiven) -> str:
     """What the help was, in the giver's words: the kind, then their note."""
+    categories = read(bone, ("marketplace",), None, category_names)
     if help_.category not in categories:
         raise RuleViolated("unknown-category", f"There is no category {help_.category!r}.")
     return with_note(categories[help_.category], help_.note)
@@ -80,15 +80,14 @@ class Giving(Controller):
         pair = Pair(account_of(request), people.member_account(receiver), data.minutes)
         check_pairs((pair,), exchange.rules_in_force(bone.timebank).max_minutes)
         check_no_contact_details(data.note)
-        description = _described(read(bone, ("marketplace",), None, category_names), data)
+        description = _described(bone, data)
         name = people.name_of(bone, receiver, purpose=PURPOSE, by=by)
         question = gettext("You are recording %(hours)s of help you gave %(name)s. Confirm?")
-        return confirmation(
+        return form_confirmed(
             request,
             question % {"hours": hours(data.minutes), "name": name},
-            action="/kiosk/give",
-            back="/kiosk/give",
-            fields=carried(data),
+            data,
+            path="/kiosk/give",
             detail=description,
         )
 
@@ -107,7 +106,7 @@ class Giving(Controller):
             idempotency_key=f"kiosk-give:{data.key}",
             pairs=(Pair(account_of(request), people.member_account(receiver), data.minutes),),
             listing_id=None,
-            description=_described(read(bone, ("marketplace",), None, category_names), data),
+            description=_described(bone, data),
             occurred_at=now,
             now=now,
             by=by,

@@ -89,7 +89,7 @@ class VolunteerHours(Controller):
         return screen(
             request,
             "hours.html",
-            today=bone.clock().astimezone(bone.settings.zone).date().isoformat(),
+            today=bone.today().isoformat(),
             recorded=after is not None,
             key=new_key(),
             **read(bone, ("hours", "marketplace"), after, query),
@@ -108,7 +108,7 @@ class VolunteerHours(Controller):
             idempotency_key=f"kiosk-hours:{data.key}",
             volunteer_id=volunteer_id_for(member_of(request)),
             service=data.service(bone.settings.zone),
-            now=bone.clock().astimezone(bone.settings.zone),
+            now=bone.local_now(),
             by=by,
         )
         return showing("/kiosk/hours", receipt)

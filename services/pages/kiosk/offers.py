@@ -7,18 +7,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
-from msgspec import Meta
 
 from domain.listing import ListingKind
 from domain.provenance import Provenance
 from projections import marketplace
 from services import listings
 from services.api.context import After, read
+from services.api.marketplace import ListingDraft
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.frame import (
     RESIDENTS,
@@ -36,18 +35,10 @@ SHOWN = 30  # listings on one screen
 KINDS = {"offer": N_("Offers help"), "request": N_("Asks for help")}
 POSTING = {"offer": N_("I can help with this"), "request": N_("I need help with this")}
 CLOSED_BY_OWNER = N_("Taken off the board by whoever posted it")
-BoardText = Annotated[str, Meta(max_length=200)]
 
 
-class NewListing(msgspec.Struct, kw_only=True):
+class NewListing(ListingDraft, kw_only=True):
     key: ActionKey
-    kind: ListingKind
-    category: Annotated[str, Meta(min_length=1, max_length=32)]
-    title: Annotated[str, Meta(min_length=1, max_length=80)]
-    description: Annotated[str, Meta(max_length=1000)] = ""
-    building: Annotated[str, Meta(max_length=40)] = ""
-    place: BoardText = ""
-    availability: BoardText = ""
 
 
 def _search(bone: Backbone, after: int | None, **filters: Any) -> dict[str, Any]:
@@ -108,18 +99,8 @@ class Offers(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = listings.post(
-            bone.timebank,
-            idempotency_key=f"kiosk-listing:{data.key}",
-            owner=account_of(request),
-            kind=data.kind,
-            category=data.category,
-            title=data.title,
-            description=data.description,
-            building=data.building,
-            place=data.place,
-            availability=data.availability,
-            by=by,
+        receipt = data.post(
+            bone, idempotency_key=f"kiosk-listing:{data.key}", owner=account_of(request), by=by
         )
         return showing("/kiosk/listings/mine", receipt)
 

@@ -1,0 +1,44 @@
+"""The console's CSV downloads of service hours, as the API exports them: an entry's audit
+history, and a volunteer's entries over a period. The rows are the API's own."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from services.api.auth import allow
+from services.api.context import After
+from services.api.hours import entry_history, history_export, volunteer_export, volunteer_report
+from services.pages.console.common import STAFF
+from services.runtime import Backbone
+
+Day = Annotated[date | None, QueryParameter(description="A day (the station's)")]
+
+
+@get("/hours/{entry_id:uuid}/history.csv", opt=allow(*STAFF), sync_to_thread=True)
+def history(
+    entry_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+) -> Response[str]:
+    """Every step of the entry: one line per field it changed, before and after, and why."""
+    _, steps = entry_history(bone, entry_id, after)
+    return history_export(entry_id, steps)
+
+
+@get("/volunteers/{volunteer_id:uuid}/hours.csv", opt=allow(*STAFF), sync_to_thread=True)
+def volunteer_hours(
+    volunteer_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    first: Day = None,
+    last: Day = None,
+    after: After = None,
+) -> Response[str]:
+    """The volunteer's entries from ``first`` to ``last`` (by default this month so far), one
+    line per entry."""
+    today = bone.today()
+    first, last = first or today.replace(day=1), last or today
+    return volunteer_export(volunteer_report(bone, volunteer_id, first, last, after))
