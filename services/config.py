@@ -35,6 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret: str = ""  # signs sign-in tokens; default: a random one kept in data_dir
     stream_replicas: int = 1
     read_wait_seconds: float = 2.0
+    pages: bool = True  # off: an API-only replica (no pages, no cookie sessions, no CSRF)
     sign_ins_per_minute: int = 30  # per client address, on the sign-in endpoints
     # Defaults a new station starts with; once recorded, changed only by events (who, why).
     member_floor: int = -600
@@ -98,6 +99,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "key_store": env.get("TIMEBANK_KEY_STORE", ""),
             "secret": env.get("TIMEBANK_SECRET", ""),
             "stream_replicas": int(env.get("TIMEBANK_STREAM_REPLICAS", "1")),
+            "pages": env.get("TIMEBANK_PAGES", "on").lower() not in ("off", "0", "false", "no"),
         }
         values.update(
             {

@@ -9,8 +9,10 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.security.jwt import JWTCookieAuth, Token
+from litestar.types import ControllerRouterHandler
 
-from services.api.auth import jwt_auth, public
+from services.api.auth import Principal, jwt_auth, public
 from services.api.certificates import CertificateController, ReportController
 from services.api.context import backbone, provenance
 from services.api.council import CouncilRulesController, MeetingController, MotionController
@@ -39,50 +41,61 @@ MAX_BODY_BYTES = 64 * 1024
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
+def _api(bone: Backbone) -> list[ControllerRouterHandler]:
+    return [
+        AccountController,
+        TransferController,
+        Router(
+            path="/",
+            route_handlers=[AuthController],
+            middleware=[
+                RateLimitConfig(
+                    rate_limit=("minute", bone.settings.sign_ins_per_minute),
+                    exclude_opt_key=NOT_A_SIGN_IN,
+                ).middleware
+            ],
+        ),
+        StaffController,
+        MemberController,
+        CategoryController,
+        ListingController,
+        ExchangeController,
+        PoolController,
+        VolunteerController,
+        TrainingController,
+        HoursController,
+        VolunteerHoursController,
+        CertificateController,
+        ReportController,
+        MotionController,
+        MeetingController,
+        CouncilRulesController,
+        KioskController,
+        PrivacyController,
+        health,
+    ]
+
+
+def _pages(bone: Backbone, cookie_auth: JWTCookieAuth[Principal, Token]) -> list[Router]:
+    return [
+        site.pages(
+            cookie_auth,
+            [*kiosk.PAGES, *console.PAGES, *council.PAGES],
+            sign_ins=[StaffSignInPage, *kiosk.SIGN_IN_PAGES],
+            sign_ins_per_minute=bone.settings.sign_ins_per_minute,
+        ),
+        site.assets(),
+    ]
+
+
 def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
+    """The API, and the pages unless ``settings.pages`` is off (an API-only replica)."""
     secret = bone.settings.token_secret()
     auth = jwt_auth(secret, exclude=site.PAGE_PATHS)
     cookie_auth = page_auth(secret)
+    with_pages = bone.settings.pages
     app = Litestar(
-        route_handlers=[
-            AccountController,
-            TransferController,
-            Router(
-                path="/",
-                route_handlers=[AuthController],
-                middleware=[
-                    RateLimitConfig(
-                        rate_limit=("minute", bone.settings.sign_ins_per_minute),
-                        exclude_opt_key=NOT_A_SIGN_IN,
-                    ).middleware
-                ],
-            ),
-            StaffController,
-            MemberController,
-            CategoryController,
-            ListingController,
-            ExchangeController,
-            PoolController,
-            VolunteerController,
-            TrainingController,
-            HoursController,
-            VolunteerHoursController,
-            CertificateController,
-            ReportController,
-            MotionController,
-            MeetingController,
-            CouncilRulesController,
-            KioskController,
-            PrivacyController,
-            health,
-            site.pages(
-                cookie_auth,
-                [*kiosk.PAGES, *console.PAGES, *council.PAGES],
-                sign_ins=[StaffSignInPage, *kiosk.SIGN_IN_PAGES],
-                sign_ins_per_minute=bone.settings.sign_ins_per_minute,
-            ),
-            site.assets(),
-        ],
+        route_handlers=[*_api(bone), *(_pages(bone, cookie_auth) if with_pages else [])],
         on_app_init=[auth.on_app_init],
         dependencies={
             "bone": Provide(backbone, sync_to_thread=False),
@@ -90,15 +103,18 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), structlog_plugin()],
-        exception_handlers={**INTERNAL_ERROR_HANDLERS, **site.ROUTING_FAILURES},
+        exception_handlers={
+            **INTERNAL_ERROR_HANDLERS,
+            **(site.ROUTING_FAILURES if with_pages else {}),
+        },
         openapi_config=OpenAPIConfig(
             title="Timebank",
             version="1",
             openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
         ),
         request_max_body_size=MAX_BODY_BYTES,
-        csrf_config=site.csrf_config(secret),
-        template_config=site.template_config(),
+        csrf_config=site.csrf_config(secret) if with_pages else None,
+        template_config=site.template_config() if with_pages else None,
         lifespan=list(lifespan),
     )
     app.state.backbone = bone

@@ -78,6 +78,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
         str(tmp_path / "read.sqlite"),
         broker.url,
         kiosk_idle_seconds=KIOSK_IDLE_SECONDS,
+        pages=True,
     )
     sock = _free_socket()
     server = uvicorn.Server(uvicorn.Config(create_app(bone), log_config=None, access_log=False))

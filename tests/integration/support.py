@@ -60,6 +60,9 @@ OPENED: list[Backbone] = []  # closed after each test by the autouse fixture in 
 def make_backbone(
     tmp_path: Path, event_store: str, read_store: str, nats_url: str, **settings: Any
 ) -> Backbone:
+    """A backbone on these stores. Its app serves the API only unless ``pages=True``: the
+    API's tests need no pages, and registering ninety page routes costs every app a fifth of a
+    second."""
     # CI machines are shared and noisy: a read with ?after= waits as long as it takes there,
     # rather than answering 503 read-model-behind as an API under load rightly would.
     settings = Settings(
@@ -67,7 +70,7 @@ def make_backbone(
         event_store=event_store,
         read_store=read_store,
         read_wait_seconds=30.0,
-        **settings,
+        **{"pages": False, **settings},
     )
     bone = build_backbone(settings, nats_url)
     OPENED.append(bone)

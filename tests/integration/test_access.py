@@ -72,7 +72,11 @@ def _handlers(app: Litestar) -> list[tuple[str, str, HTTPRouteHandler]]:
 def _offline_app(tmp_path) -> Litestar:
     """The app on a backbone whose broker is never contacted (for route introspection)."""
     bone = make_backbone(
-        tmp_path, str(tmp_path / "events.sqlite"), str(tmp_path / "reads.sqlite"), "nats://-:1"
+        tmp_path,
+        str(tmp_path / "events.sqlite"),
+        str(tmp_path / "reads.sqlite"),
+        "nats://-:1",
+        pages=True,
     )
     return create_app(bone)
 

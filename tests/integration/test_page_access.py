@@ -31,6 +31,7 @@ from services.pages.site import is_page_path
 from tests.integration.support import (
     PROBLEM,
     caught_up,
+    make_backbone,
     member_principal,
     refused,
     register_kiosk,
@@ -170,7 +171,9 @@ def _verdict(opt: dict[str, Any], visitor: Visitor, path: str, answer: Any) -> s
 @pytest.fixture
 def world(broker, sqlite_stores, tmp_path):
     # Every visitor opens every sign-in page: the per-address limit must not get in the way.
-    with running_world(broker, sqlite_stores, tmp_path, sign_ins_per_minute=100_000) as built:
+    with running_world(
+        broker, sqlite_stores, tmp_path, sign_ins_per_minute=100_000, pages=True
+    ) as built:
         yield built
 
 
@@ -236,3 +239,17 @@ def test_an_unknown_page_answers_in_the_readers_language(tmp_path):
 
         refused(client.get("/api/v1/no-such-thing"), 404, "not-found")
         assert client.delete("/health").headers["content-type"].startswith(PROBLEM)
+
+
+def test_an_api_only_replica_serves_no_pages(tmp_path):
+    """TIMEBANK_PAGES=off: the API answers as ever; page paths are unknown to it."""
+    bone = make_backbone(
+        tmp_path, str(tmp_path / "events.sqlite"), str(tmp_path / "reads.sqlite"), "nats://-:1"
+    )
+    assert bone.settings.pages is False
+    with TestClient(create_app(bone)) as client:
+        assert client.get("/schema/openapi.json").status_code == 200
+        for path in ("/", "/kiosk/sign-in", "/console/sign-in", "/static/site.css"):
+            answer = client.get(path)
+            assert answer.status_code == 404, path
+            assert answer.headers["content-type"].startswith("application/problem+json")
