@@ -349,6 +349,8 @@ def serving(bone: Backbone) -> Iterator[Serving]:
         )
         assert created.status_code == 201, created.text
         coordinator = sign_in_staff(client, "coord.one", COORDINATOR_PASSWORD)
+        # What the station starts with (categories, rules) is read without ?after= by tests.
+        wait_until(lambda: caught_up(bone), what="the read models to take in the start")
         yield Serving(bone, client, admin, coordinator)
 
 
