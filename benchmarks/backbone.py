@@ -379,7 +379,7 @@ def measure_rebuilds(stores: Stores, nats_url: str, events: int) -> dict:
     results = {}
     for name, model in READ_MODELS.items():
         fresh = open_read_store(stores.new(f"rebuild_{name}"), [model])
-        runner = ProjectionRunner(model, fresh, nats_url)
+        runner = ProjectionRunner([model], fresh, nats_url)
         batches = 0
 
         def progress(_position: int, _head: int) -> None:
@@ -404,11 +404,12 @@ def measure_rebuilds(stores: Stores, nats_url: str, events: int) -> dict:
 
 
 class BackgroundWorkers:
-    """services.workers.Workers on their own event loop in a thread, as `timebank up` runs them."""
+    """What `timebank up` runs beside the API (services.workers.Workers.embedded: the relay
+    here, on an event loop of its own in a thread; the read models in a child process)."""
 
     def __init__(self, bone: Backbone) -> None:
         self.bone = bone
-        self.workers = Workers(bone, relay=True, models=tuple(READ_MODELS))
+        self.workers = Workers.embedded(bone)
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -441,7 +442,7 @@ class BackgroundWorkers:
 
 
 def visible_position(bone: Backbone) -> int:
-    return min(bone.reads.position(name) for name in READ_MODELS)
+    return min(bone.reads.positions(list(READ_MODELS)).values())
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> float:

@@ -15,7 +15,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    Tracking,
+    TrackingRecorder,
+)
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
@@ -33,34 +38,88 @@ def _sqlite_style(statement: str) -> str:
     return _NAMED_PARAM.sub(r":\1", statement)
 
 
+_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)\s", re.IGNORECASE)
+_READ = re.compile(r"\b(?:SELECT|FROM|USING)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=512)
+def _only_table_written(statement: str) -> str | None:
+    """The table ``statement`` writes, if it is a write that touches no other table."""
+    write = _WRITE.match(statement)
+    if write is None or _READ.search(statement, write.end()):
+        return None
+    return write.group(1)
+
+
 def stamp(moment: datetime) -> str:
     """One fixed-width UTC form, so stored times compare correctly as text."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class ReadDb:
-    """One transaction on the read store; SQL is written once, with ``%(name)s`` parameters."""
+    """One transaction on the read store; SQL is written once, with ``%(name)s`` parameters.
+
+    Writes go out lazily, each statement's rows together as one ``executemany``, which costs
+    the driver far less than a call for each row (on PostgreSQL, each call is a trip through
+    psycopg's pipeline). Rows are sent in the order they came for each table, but writes to
+    different tables may overtake one another: read-model tables have no foreign keys or
+    triggers between them, and a statement that reads another table (a sub-select, ``FROM``,
+    ``USING``) or is not a write at all goes out on its own, after everything before it. A
+    read sends what is pending first, and so does the end of the transaction (``flush``).
+    """
 
     def __init__(self, cursor: Any, *, sqlite: bool) -> None:
         self._cursor = cursor
         self._sqlite = sqlite
-        # Scratch space for read models, living exactly as long as this transaction: what a
-        # model wrote earlier in the same batch, so it need not read it back.
+        self._pending: dict[str, list[dict[str, Any]]] = {}  # statement -> a dict for each row
+        self._tables: dict[str, str] = {}  # table -> the pending statement that writes it
+        # Scratch space for one read model, living exactly as long as this transaction: what
+        # the model wrote earlier in the same batch, so it need not read it back.
         self.memo: dict[str, Any] = {}
 
     def execute(self, statement: str, params: dict[str, Any] | None = None) -> None:
         if self._sqlite:
             statement = _sqlite_style(statement)
-        self._cursor.execute(statement, params or {})
+        table = _only_table_written(statement)
+        if table is None or self._tables.get(table, statement) != statement:
+            self.flush()  # what came before goes first
+        self._pending.setdefault(statement, []).append(params or {})
+        if table is None:
+            self.flush()
+        else:
+            self._tables[table] = statement
+
+    def flush(self) -> None:
+        """Send the pending writes."""
+        pending, self._pending, self._tables = self._pending, {}, {}
+        for statement, rows in pending.items():
+            if len(rows) == 1:
+                self._cursor.execute(statement, rows[0])
+            else:
+                self._cursor.executemany(statement, rows)
 
     def one(self, statement: str, params: dict[str, Any] | None = None) -> Row | None:
-        self.execute(statement, params)
-        row = self._cursor.fetchone()
+        with self._answer(statement, params) as cursor:
+            row = cursor.fetchone()
         return None if row is None else dict(row)
 
     def all(self, statement: str, params: dict[str, Any] | None = None) -> list[Row]:
-        self.execute(statement, params)
-        return [dict(row) for row in self._cursor.fetchall()]
+        with self._answer(statement, params) as cursor:
+            return [dict(row) for row in cursor.fetchall()]
+
+    @contextmanager
+    def _answer(self, statement: str, params: dict[str, Any] | None) -> Iterator[Any]:
+        """A cursor holding the answer to ``statement``, sent after the pending writes."""
+        self.flush()
+        if self._sqlite:
+            self._cursor.execute(_sqlite_style(statement), params or {})
+            yield self._cursor
+            return
+        # In pipeline mode, answers to writes sent earlier on a cursor may arrive after a read
+        # was sent on it, and take the read's place: each read gets a cursor of its own.
+        with self._cursor.connection.cursor() as reader:
+            reader.execute(statement, params or {})
+            yield reader
 
 
 def overdue(
@@ -92,24 +151,36 @@ class ReadStore:
 
     datastore: Any
     tracking_table: str
+    sqlite_style = True  # parameters as ``:name``, not ``%(name)s``
+    # Two projectors of one read model (overlapping groups) must take turns at a batch, each
+    # seeing what the other applied. SQLite's single writer sees to that by itself.
+    row_lock = ""
     # Provided by the eventsourcing tracking recorder each concrete store also derives from.
     _insert_tracking: Any
-    _max_tracking_id: Any
     max_tracking_id: Any
     wait: Any
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[ReadDb]:
         with self.datastore.transaction(commit=commit) as cursor:
-            yield self._read_db(cursor)
+            self._begin(cursor)
+            db = ReadDb(cursor, sqlite=self.sqlite_style)
+            yield db
+            db.flush()
 
-    def _read_db(self, cursor: Any) -> ReadDb:
-        return ReadDb(cursor, sqlite=True)
+    def _begin(self, cursor: Any) -> None:
+        """Prepare a new transaction for the read-model tables."""
 
     def create(self, model: ReadModel) -> None:
         with self.transaction(commit=True) as db:
             for statement in model.tables.values():
                 db.execute(statement)
+            # Its tracking row from the start (at position 0), for ``apply`` to lock.
+            db.execute(
+                f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
+                " VALUES (%(name)s, 0) ON CONFLICT (application_name) DO NOTHING",
+                {"name": model.name},
+            )
 
     def drop(self, model: ReadModel) -> None:
         """Forget a read model entirely, so it can be rebuilt from the start of the stream."""
@@ -124,18 +195,71 @@ class ReadStore:
     def position(self, model_name: str) -> int:
         return self.max_tracking_id(model_name) or 0
 
-    def apply(self, model: ReadModel, envelopes: Sequence[Envelope]) -> int:
-        """Apply what is new in ``envelopes`` and track it, all in one transaction."""
+    def positions(self, model_names: Sequence[str]) -> dict[str, int]:
+        """Each model's tracked position, read at one moment (0 for a model never applied)."""
+        with self._reading() as db:
+            return self._positions(db, model_names)
+
+    @contextmanager
+    def _reading(self) -> Iterator[ReadDb]:
+        """A ReadDb for a single read."""
+        with self.transaction(commit=False) as db:
+            yield db
+
+    def _positions(
+        self, db: ReadDb, model_names: Sequence[str], *, lock: bool = False
+    ) -> dict[str, int]:
+        """Each model's tracked position; with ``lock``, its tracking row stays locked until
+        the transaction ends (where the backend locks rows), so no one else moves it meanwhile."""
+        names = {f"name{index}": name for index, name in enumerate(model_names)}
+        rows = db.all(
+            "SELECT application_name, notification_id AS position"
+            f" FROM {self.tracking_table} WHERE application_name IN"
+            f" ({', '.join(f'%({key})s' for key in names)})" + (self.row_lock if lock else ""),
+            names,
+        )
+        found = {row["application_name"]: row["position"] for row in rows}
+        return {name: found.get(name) or 0 for name in model_names}
+
+    def apply(self, models: Sequence[ReadModel], envelopes: Sequence[Envelope]) -> dict[str, int]:
+        """Apply to each model what is new to it in ``envelopes`` (in position order), and
+        track how far each got, all in one transaction; answer each model's position.
+
+        Each model skips what its tracked position, read inside this transaction, says it has
+        applied already: the models of a group may stand at different positions.
+        """
+        with self._applying() as cursor:
+            self._begin(cursor)
+            reached = self._positions(
+                ReadDb(cursor, sqlite=self.sqlite_style),
+                [model.name for model in models],
+                lock=True,
+            )
+            tracked = []
+            for model in models:
+                fresh = [
+                    envelope for envelope in envelopes if envelope.position > reached[model.name]
+                ]
+                if not fresh:
+                    continue
+                db = ReadDb(cursor, sqlite=self.sqlite_style)
+                for envelope in fresh:
+                    model.apply(db, envelope)
+                db.flush()
+                reached[model.name] = fresh[-1].position
+                tracked.append(Tracking(model.name, fresh[-1].position))
+            self._track(cursor, tracked)
+            return reached
+
+    @contextmanager
+    def _applying(self) -> Iterator[Any]:
+        """The cursor of the transaction that applies one batch."""
         with self.datastore.transaction(commit=True) as cursor:
-            reached = self._max_tracking_id(model.name, cursor) or 0
-            fresh = [envelope for envelope in envelopes if envelope.position > reached]
-            if not fresh:
-                return reached
-            db = self._read_db(cursor)
-            for envelope in fresh:
-                model.apply(db, envelope)
-            self._insert_tracking(cursor, Tracking(model.name, fresh[-1].position))
-            return fresh[-1].position
+            yield cursor
+
+    def _track(self, cursor: Any, tracked: Sequence[Tracking]) -> None:
+        for tracking in tracked:
+            self._insert_tracking(cursor, tracking)
 
     def erase_row(self, table: str, key_column: str, key: str) -> bool:
         """Delete a row so that its bytes are gone from the store's files too, not just from
@@ -179,7 +303,20 @@ class SQLiteReadStore(ReadStore, SQLiteTrackingRecorder):
 
 
 class PostgresReadStore(ReadStore, PostgresTrackingRecorder):
-    tracking_table = "notification_tracking"
+    sqlite_style = False
+    row_lock = " FOR UPDATE"
+
+    @property
+    def tracking_table(self) -> str:
+        # Qualified, so that it is found outside a transaction too (see ``_reading``).
+        return sql.Identifier(self.datastore.schema, self.tracking_table_name).as_string()
+
+    @contextmanager
+    def _reading(self) -> Iterator[ReadDb]:
+        # A single statement needs no transaction: one round trip rather than four (begin,
+        # search path, read, rollback), for what /health and lag probes ask often.
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            yield ReadDb(cursor, sqlite=False)
 
     def _scrub(self, table: str) -> None:
         # A deleted tuple stays in the table's pages until the table is rewritten.
@@ -190,12 +327,48 @@ class PostgresReadStore(ReadStore, PostgresTrackingRecorder):
                 )
             )
 
-    def _read_db(self, cursor: Any) -> ReadDb:
+    def _begin(self, cursor: Any) -> None:
         # Read-model tables live beside the tracking table, in the store's schema.
         cursor.execute(
             sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(self.datastore.schema))
         )
-        return ReadDb(cursor, sqlite=False)
+
+    @contextmanager
+    def _applying(self) -> Iterator[Any]:
+        # In pipeline mode a statement goes out without waiting for its answer (a read waits
+        # for what is ahead of it), so a batch costs a few round trips instead of one for each
+        # statement. Errors still surface before the commit: leaving the transaction syncs.
+        with (
+            self.datastore.get_connection() as connection,
+            connection.pipeline(),
+            connection.transaction(),
+        ):
+            yield connection.cursor()
+
+    def _track(self, cursor: Any, tracked: Sequence[Tracking]) -> None:
+        """The library's tracking upsert for every model at once (psycopg pipelines an
+        executemany); as in ``_insert_tracking``, a model whose row it did not move is one
+        that another writer took further, which must undo this whole batch."""
+        if not tracked:
+            return
+        # A cursor of its own: in pipeline mode, executemany on a cursor with statements
+        # before it in the pipeline answers an earlier statement's result, not its own.
+        with cursor.connection.cursor() as upsert:
+            upsert.executemany(
+                self.insert_tracking_statement,
+                [
+                    {
+                        "application_name": each.application_name,
+                        "notification_id": each.notification_id,
+                    }
+                    for each in tracked
+                ],
+                returning=True,
+            )
+            for each in tracked:
+                if upsert.fetchone() is None:
+                    raise IntegrityError(f"Failed to record tracking for {each}")
+                upsert.nextset()
 
 
 def open_read_store(url: str, models: Sequence[ReadModel]) -> ReadStore:

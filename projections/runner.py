@@ -1,9 +1,15 @@
-"""Runs one read model as a durable JetStream pull consumer.
+"""Runs a group of read models from one durable JetStream pull consumer.
 
-The read store's tracking position is the truth about what a read model has applied. On every
-start the durable consumer is re-pointed at the first stream message after that position, so a
-crash, a dropped read-model database or a redelivery can never skip or double-apply an event:
-anything at or below the tracked position is skipped inside the applying transaction.
+Every read model sees every event, so a group fetches and decodes each message once and
+applies a batch to all its models in one read-store transaction, each model still tracked
+under its own name. `timebank up` and `timebank project` run one group; `timebank rebuild`
+runs a group of one.
+
+The read store's tracking positions are the truth about what each read model has applied. On
+every start the durable consumer is re-pointed at the first stream message after the lowest
+position in the group, so a crash, a dropped read-model database or a redelivery can never skip
+or double-apply an event: each model skips, inside the applying transaction, anything at or
+below its own tracked position.
 
 Because of that skip, nothing may be applied past a message that was delivered but never
 arrived (a connection dropped mid-delivery, a second process pulling from the same consumer):
@@ -16,45 +22,68 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import structlog
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import (
+    DEFAULT_PREFIX,
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    Header,
+    StatusCode,
+)
 from nats.js.errors import Error as JetStreamError
 from nats.js.errors import NotFoundError
 
 from projections.readstore import ReadModel, ReadStore
 from services.broker import connect
-from services.envelope import STREAM, SUBJECT_PREFIX, decode, position_of
+from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
 from services.relay import stream_head
 
 log = structlog.get_logger(__name__)
 
 
+def durable_name(model_names: Sequence[str]) -> str:
+    """The consumer of the group of these read models (the same for any order of them)."""
+    return "projection-" + "-".join(sorted(model_names))
+
+
 class ProjectionRunner:
     def __init__(
         self,
-        model: ReadModel,
+        models: Sequence[ReadModel],
         store: ReadStore,
         nats_url: str,
         *,
         batch_size: int = 1000,
         fetch_timeout: float = 0.5,
     ) -> None:
-        self.model = model
+        self.models = list(models)
         self.store = store
         self.nats_url = nats_url
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
-        self.position = 0
+        self.positions = {model.name: 0 for model in self.models}
+
+    @property
+    def names(self) -> list[str]:
+        return [model.name for model in self.models]
 
     @property
     def durable_name(self) -> str:
-        return f"projection-{self.model.name}"
+        return durable_name(self.names)
+
+    @property
+    def position(self) -> int:
+        """How far every read model of the group has got."""
+        return min(self.positions.values())
 
     async def run(
         self, stop: asyncio.Event, on_progress: Callable[[int, int], None] | None = None
@@ -62,32 +91,44 @@ class ProjectionRunner:
         """Apply events until ``stop`` is set. With ``on_progress``, stop once caught up instead,
         reporting (position reached, stream head position) after each batch: a rebuild.
         """
+        split_off: list[asyncio.Task[None]] = []  # they stop on ``stop`` too
+        try:
+            await self._run(stop, on_progress, split_off)
+        finally:
+            await asyncio.gather(*split_off)
+
+    async def _run(
+        self,
+        stop: asyncio.Event,
+        on_progress: Callable[[int, int], None] | None,
+        split_off: list[asyncio.Task[None]],
+    ) -> None:
         backoff = 0.2
         while not stop.is_set():
             try:
                 nc = await connect(self.nats_url, name=f"timebank-{self.durable_name}")
             except (NatsError, OSError, TimeoutError) as error:
-                log.warning(
-                    "projection.broker_unreachable", model=self.model.name, error=str(error)
-                )
+                log.warning("projection.broker_unreachable", models=self.names, error=str(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             try:
                 # Only the relay creates the stream (with its replica count); until then the
                 # stream lookups below fail and this loop retries.
-                js = nc.jetstream()
                 backoff = 0.2
-                if await self._consume(js, stop, on_progress):
+                if await self._consume(nc, stop, on_progress):
                     return
             except (NatsError, JetStreamError, OSError, TimeoutError, DeliveryGap) as error:
-                log.warning("projection.interrupted", model=self.model.name, error=str(error))
+                log.warning("projection.interrupted", models=self.names, error=str(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except GroupSplit as split:
+                # The rest of the group resumes at once, from its own lowest position.
+                split_off += [asyncio.create_task(runner.run(stop)) for runner in split.runners]
             except Exception:
                 # A failing event must not silently end the projection: it is logged, shows as
                 # lag in /health, and the batch is retried (nothing of it was committed).
-                log.exception("projection.failed", model=self.model.name, position=self.position)
+                log.exception("projection.failed", models=self.names, position=self.position)
                 await asyncio.sleep(5.0)
             finally:
                 with contextlib.suppress(NatsError, OSError, TimeoutError):
@@ -95,38 +136,76 @@ class ProjectionRunner:
 
     async def _consume(
         self,
-        js: JetStreamContext,
+        nc: Client,
         stop: asyncio.Event,
         on_progress: Callable[[int, int], None] | None,
     ) -> bool:
-        self.position = await asyncio.to_thread(self.store.position, self.model.name)
-        subscription, expected = await self._subscribe(js)
-        log.info("projection.resumed", model=self.model.name, position=self.position)
+        js = nc.jetstream()
+        self.positions = await asyncio.to_thread(self.store.positions, self.names)
+        expected = await self._point_consumer(js)
+        puller = await Puller.open(nc, self.durable_name)
+        log.info("projection.resumed", models=self.names, positions=self.positions)
         head = (await stream_head(js))[1] if on_progress else 0
         while not stop.is_set():
             if on_progress and self.position >= head:
                 return True
-            try:
-                messages = await subscription.fetch(self.batch_size, timeout=self.fetch_timeout)
-            except (TimeoutError, NatsTimeoutError):
-                continue
+            messages = await puller.fetch(self.batch_size, self.fetch_timeout)
             run, done, gap = _contiguous(messages, expected)
             if run:
-                envelopes = [decode(message.data) for message in run]
-                self.position = await asyncio.to_thread(self.store.apply, self.model, envelopes)
+                await self._apply([decode(message.data) for message in run], split=not on_progress)
                 expected += len(run)
-            for message in done + run:
-                await message.ack()
+            if run or done:
+                # Acknowledging one message acknowledges every one before it (AckPolicy.ALL):
+                # all of those are applied, and nothing past a gap ever is.
+                await (run or done)[-1].ack()
             if gap is not None:
                 raise DeliveryGap(expected, gap)
             if on_progress:
                 on_progress(self.position, head)
         return False
 
-    async def _subscribe(
-        self, js: JetStreamContext
-    ) -> tuple[JetStreamContext.PullSubscription, int]:
-        """The pull subscription, and the stream sequence it delivers first."""
+    async def _apply(self, envelopes: list[Envelope], *, split: bool) -> None:
+        try:
+            self.positions = await asyncio.to_thread(self.store.apply, self.models, envelopes)
+        except Exception:
+            if not split or len(self.models) < 2:
+                raise
+            failing = await asyncio.to_thread(self._failing, envelopes)
+            if not failing or len(failing) == len(self.models):
+                raise  # not one model's own fault (the store is down, say): retry them all
+            self._split(failing)
+
+    def _failing(self, envelopes: list[Envelope]) -> list[ReadModel]:
+        """The models that fail the batch on their own; the others apply it meanwhile."""
+        failing = []
+        for model in self.models:
+            try:
+                self.store.apply([model], envelopes)
+            except Exception:
+                log.exception("projection.model_failed", model=model.name)
+                failing.append(model)
+        return failing
+
+    def _split(self, failing: list[ReadModel]) -> NoReturn:
+        """Go on without ``failing``: each retries on its own consumer, as a group of one, so
+        that one read model's bad event does not hold back the read models beside it."""
+        self.models = [model for model in self.models if model not in failing]
+        self.positions = {name: self.positions[name] for name in self.names}
+        runners = [
+            ProjectionRunner(
+                [model],
+                self.store,
+                self.nats_url,
+                batch_size=self.batch_size,
+                fetch_timeout=self.fetch_timeout,
+            )
+            for model in failing
+        ]
+        log.error("projection.split_off", models=[model.name for model in failing])
+        raise GroupSplit(runners)
+
+    async def _point_consumer(self, js: JetStreamContext) -> int:
+        """(Re)create the durable consumer; answer the stream sequence it delivers first."""
         start = await first_sequence_after(js, self.position)
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(STREAM, self.durable_name)
@@ -134,7 +213,7 @@ class ProjectionRunner:
             STREAM,
             ConsumerConfig(
                 durable_name=self.durable_name,
-                ack_policy=AckPolicy.EXPLICIT,
+                ack_policy=AckPolicy.ALL,
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                 opt_start_seq=start,
                 filter_subject=f"{SUBJECT_PREFIX}.>",
@@ -142,7 +221,67 @@ class ProjectionRunner:
                 max_ack_pending=20_000,
             ),
         )
-        return await js.pull_subscribe_bind(durable=self.durable_name, stream=STREAM), start
+        return start
+
+
+class Puller:
+    """Pulls batches from a durable consumer into a callback subscription.
+
+    nats-py's ``fetch`` waits for each message of a batch with a task and a timer of its own,
+    which costs about twice what all the rest of taking a message in does; here a batch costs
+    one request and one wait. The request is the one ``fetch`` opens with (``no_wait`` with
+    ``expires``): the server sends what it has at once, or else waits up to ``expires`` for
+    the first message, and either way ends the request with a status unless the batch is full.
+    """
+
+    def __init__(self, nc: Client, durable: str) -> None:
+        self._nc = nc
+        self._subject = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{STREAM}.{durable}"
+        self._inbox = nc.new_inbox()
+        self._arrived: list[Msg] = []
+        self._wanted = 0
+        self._ended = asyncio.Event()
+        self._refused: str | None = None
+
+    @classmethod
+    async def open(cls, nc: Client, durable: str) -> Puller:
+        puller = cls(nc, durable)
+        await nc.subscribe(puller._inbox, cb=puller._receive)
+        return puller
+
+    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
+        """Up to ``batch`` messages: what the consumer has now, or what comes first within
+        ``timeout``. Messages of an earlier request that came after it ended come first."""
+        if not self._arrived:
+            self._wanted = batch
+            self._ended.clear()
+            request = {"batch": batch, "expires": int(timeout * 1e9), "no_wait": True}
+            await self._nc.publish(self._subject, json.dumps(request).encode(), self._inbox)
+            # The server ends the request by ``expires``; waiting longer covers a lost answer.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ended.wait(), timeout + 1.0)
+        if self._refused is not None:
+            raise NatsError(f"pull request refused: {self._refused}")
+        taken, self._arrived = self._arrived, []
+        return taken
+
+    async def _receive(self, message: Msg) -> None:
+        status = JetStreamContext.is_status_msg(message)
+        if status is None:
+            self._arrived.append(message)
+            if len(self._arrived) < self._wanted:
+                return
+        elif status not in _REQUEST_ENDED:
+            # No such consumer (re-pointed by another process, say): the runner starts over.
+            self._refused = f"{status} {(message.headers or {}).get(Header.DESCRIPTION, '')}"
+        self._ended.set()
+
+
+# Statuses that end a pull request without anything being wrong: no messages (now), the
+# request expired, or it was cut short (the consumer changed leader, or was deleted).
+_REQUEST_ENDED = {
+    code.value for code in (StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT, StatusCode.CONFLICT)
+}
 
 
 class DeliveryGap(Exception):
@@ -152,10 +291,19 @@ class DeliveryGap(Exception):
         super().__init__(f"expected stream sequence {expected}, got {got}")
 
 
+class GroupSplit(Exception):
+    """Read models left the group to run on their own; the group re-subscribes without them."""
+
+    def __init__(self, runners: list[ProjectionRunner]) -> None:
+        super().__init__(f"split off {[runner.names for runner in runners]}")
+        self.runners = runners
+
+
 def _contiguous(messages: list[Msg], expected: int) -> tuple[list[Msg], list[Msg], int | None]:
     """Split a fetched batch into the unbroken run of sequences from ``expected`` on, the
     redeliveries (of messages applied already, or twice in this batch), and the first sequence
-    after a gap, if there is one.
+    after a gap, if there is one. Both lists are in stream order, and every redelivery comes
+    before the end of the run.
     """
     run: list[Msg] = []
     done: list[Msg] = []

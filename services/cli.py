@@ -96,17 +96,14 @@ def up(data: Path, host: str, port: int) -> None:
     """Run everything on this machine: broker, event store, relay, read models and the API."""
     _exit_on_sigterm()
     configure_logging()
-    settings = Settings.from_env(data_dir=data, host=host, port=port)
+    # This one process holds the whole command side (its projector child writes only the
+    # read store), so it may trust its aggregate cache; see Timebank's sole_writer.
+    settings = Settings.from_env(data_dir=data, host=host, port=port, sole_writer=True)
     broker = EmbeddedBroker(settings.data_dir / "nats")
     try:
         nats_url = settings.nats_url or broker.start()
         bone = build_backbone(settings, nats_url)
-        workers = Workers(
-            bone,
-            relay=True,
-            models=tuple(READ_MODELS),
-            broker=None if settings.nats_url else broker,
-        )
+        workers = Workers.embedded(bone, broker=None if settings.nats_url else broker)
         _serve(bone, workers)
     finally:
         broker.stop()
@@ -192,7 +189,7 @@ def rebuild(name: str) -> None:
     model = READ_MODELS[name]
     bone.reads.drop(model)
     bone.reads.create(model)
-    runner = ProjectionRunner(model, bone.reads, bone.nats_url)
+    runner = ProjectionRunner([model], bone.reads, bone.nats_url)
     columns = (
         TextColumn(f"rebuilding {name}"),
         BarColumn(),
@@ -207,3 +204,7 @@ def rebuild(name: str) -> None:
 
         _run_until_signal(lambda stop: runner.run(stop, on_progress=report))
     click.echo(f"{name} rebuilt up to position {runner.position}")
+
+
+if __name__ == "__main__":  # `timebank up` starts its projector as `python -m services.cli`
+    main()

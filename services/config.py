@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
+from argon2 import profiles
 
 from domain.exchange import ExchangeRules
 from domain.ledger import Limits
@@ -21,6 +22,15 @@ _STATION_DEFAULTS = (
     "expiry_sweep_seconds",
     "timezone",
     "kiosk_idle_seconds",
+)
+
+
+# How hard passwords and PINs are hashed (argon2-cffi's profiles). Production keeps the
+# RFC 9106 default; the test suite, which registers thousands of residents, sets "CHEAPEST"
+# (tests/conftest.py) — as Django's test settings swap in a fast hasher. Any hash verifies
+# whatever profile made it, since its parameters travel inside it.
+PASSWORD_HASHING = profiles.__dict__.get(
+    os.environ.get("TIMEBANK_PASSWORD_HASHING", ""), profiles.RFC_9106_LOW_MEMORY
 )
 
 

@@ -34,10 +34,11 @@ from domain.ledger import (
 )
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
+from services.config import PASSWORD_HASHING
 from services.eventstore import Timebank, retried_on_conflict
 from services.vault import PersonalDetails, Vault
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher.from_parameters(PASSWORD_HASHING)
 _NUMBER_ATTEMPTS = 20
 MIN_PASSWORD_LENGTH = 10
 

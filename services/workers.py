@@ -1,12 +1,16 @@
 """Background work in one event loop: the relay, the projections, the sweeps of what is due
 (unconfirmed exchanges expire, motions short of support lapse) and (embedded) the broker's
-watchdog. `timebank up` runs them beside the API; `timebank relay|project` run them alone.
+watchdog. `timebank up` runs them beside the API, all but the projections, which it runs as a
+child `timebank project` (see ``Projector``); `timebank relay|project` run them alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
 from typing import Any
@@ -21,7 +25,7 @@ from projections.readstore import ReadDb
 from projections.runner import ProjectionRunner
 from services import council as council_commands
 from services import exchange
-from services.broker import EmbeddedBroker
+from services.broker import EmbeddedBroker, _die_with_parent
 from services.relay import Relay
 from services.runtime import Backbone
 
@@ -58,6 +62,52 @@ SWEEPS: dict[str, Callable[[Backbone], int]] = {
 }
 
 
+class Projector:
+    """`timebank project` (every read model, one group) as a child process, started again if
+    it dies. Beside the API, the commands and the relay, the read models would share one
+    interpreter lock with them and wait their turn at every step; in a process of their own
+    they run on another core. The child dies with this process (no orphan holds the stores).
+    """
+
+    def __init__(self, bone: Backbone) -> None:
+        self.env = {
+            **os.environ,
+            "TIMEBANK_NATS_URL": bone.nats_url,
+            "TIMEBANK_DATA": str(bone.settings.data_dir),
+            "TIMEBANK_EVENT_STORE": bone.settings.event_store_url,
+            "TIMEBANK_READ_STORE": bone.settings.read_store_url,
+            "TIMEBANK_KEY_STORE": bone.settings.key_store_url,
+        }
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            child = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "project"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
+            )
+            while child.poll() is None and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.5)
+            if stop.is_set():
+                await asyncio.to_thread(_end, child)
+                return
+            log.warning("projector.exited_restarting", code=child.returncode)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+
+
+def _end(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (it stops after the batch in hand), SIGKILL if it does not leave in time."""
+    child.terminate()
+    try:
+        child.wait(10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 class Workers:
     def __init__(
         self,
@@ -65,28 +115,43 @@ class Workers:
         *,
         relay: bool,
         models: tuple[str, ...] = (),
+        projector: Projector | None = None,
         broker: EmbeddedBroker | None = None,
     ) -> None:
         self.bone = bone
         self.broker = broker
+        self.projector = projector
         self.relay: Relay | None = None
         if relay:
             self.relay = Relay(
                 bone.timebank, bone.nats_url, stream_replicas=bone.settings.stream_replicas
             )
             bone.timebank.on_recorded = self.relay.wake
-        self.runners = [
-            ProjectionRunner(READ_MODELS[name], bone.reads, bone.nats_url) for name in models
-        ]
+        # One group: each event is fetched, decoded and committed once for all the models.
+        self.projections: ProjectionRunner | None = None
+        if models:
+            self.projections = ProjectionRunner(
+                [READ_MODELS[name] for name in models], bone.reads, bone.nats_url
+            )
 
     async def run(self, stop: asyncio.Event) -> None:
-        jobs: list[Coroutine[Any, Any, None]] = [runner.run(stop) for runner in self.runners]
+        jobs: list[Coroutine[Any, Any, None]] = []
+        if self.projections is not None:
+            jobs.append(self.projections.run(stop))
+        if self.projector is not None:
+            jobs.append(self.projector.run(stop))
         if self.relay is not None:
             # The process that relays holds the command side, so it also runs the sweeps.
             jobs += [self.relay.run(stop), self._sweep(stop)]
         if self.broker is not None:
             jobs.append(self._watch_broker(stop))
         await asyncio.gather(*jobs)
+
+    @classmethod
+    def embedded(cls, bone: Backbone, broker: EmbeddedBroker | None = None) -> Workers:
+        """What `timebank up` runs beside the API: the relay and the sweeps here, every read
+        model in a child process, and the embedded broker's watchdog when there is one."""
+        return cls(bone, relay=True, projector=Projector(bone), broker=broker)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -8,6 +8,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# Before the services are imported: hash PINs and passwords cheaply (services/config.py).
+os.environ.setdefault("TIMEBANK_PASSWORD_HASHING", "CHEAPEST")
+
 import psycopg
 import pytest
 from psycopg import sql

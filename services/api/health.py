@@ -48,7 +48,7 @@ def _positions(bone: Backbone) -> tuple[int | None, dict[str, int]]:
         store_position = bone.timebank.last_position()
     except Exception:
         store_position = None
-    return store_position, {name: bone.reads.position(name) for name in READ_MODELS}
+    return store_position, bone.reads.positions(list(READ_MODELS))
 
 
 @get("/health", opt=public(), summary="Store, broker, relay lag and read-model lag")

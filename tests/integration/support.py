@@ -78,7 +78,8 @@ def make_backbone(
 
 
 class Background:
-    """Runs async workers on their own event loop in a thread, as `timebank up` would."""
+    """Runs async workers on their own event loop in a thread, as `timebank up` would (though
+    `up` runs the projections in a child process of their own)."""
 
     def __init__(self, work: Callable[[asyncio.Event], object]) -> None:
         self._work = work
@@ -359,7 +360,7 @@ def rebuilt_dumps(read_store_url: str, nats_url: str) -> dict[str, dict]:
     fresh = open_read_store(read_store_url, list(READ_MODELS.values()))
     dumps = {}
     for model in READ_MODELS.values():
-        runner = ProjectionRunner(model, fresh, nats_url)
+        runner = ProjectionRunner([model], fresh, nats_url)
         asyncio.run(runner.run(asyncio.Event(), on_progress=lambda *_: None))
         dumps[model.name] = fresh.dump(model)
     fresh.datastore.close()

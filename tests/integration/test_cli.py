@@ -51,9 +51,15 @@ class Up:
             return False
 
     def broker_pids(self) -> list[int]:
+        return self._children("nats-server")
+
+    def projector_pids(self) -> list[int]:
+        return self._children("services.cli\0project")
+
+    def _children(self, command: str) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
         pids = [int(pid) for pid in children.split()]
-        return [pid for pid in pids if "nats-server" in Path(f"/proc/{pid}/cmdline").read_text()]
+        return [pid for pid in pids if command in Path(f"/proc/{pid}/cmdline").read_text()]
 
     def stop(self, signum: int) -> int:
         self.process.send_signal(signum)
@@ -97,6 +103,27 @@ def _signed_in(url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
+def _moved(url: str, auth: dict[str, str], key: str, source: str, target: str, minutes: int) -> int:
+    """Post a transfer through `up`'s API; the position it reached."""
+    posted = httpx.post(
+        f"{url}/api/v1/transfers",
+        headers=auth,
+        json={
+            "idempotency_key": key,
+            "from_account": source,
+            "to_account": target,
+            "minutes": minutes,
+        },
+    )
+    assert posted.status_code == 201, posted.text
+    return int(posted.json()["position"])
+
+
+def _balance(url: str, auth: dict[str, str], account: str, after: int) -> int:
+    shown = httpx.get(f"{url}/api/v1/accounts/{account}", params={"after": after}, headers=auth)
+    return int(shown.json()["balance"])
+
+
 def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
     data = tmp_path / "data"
     _create_coordinator(data)
@@ -105,62 +132,58 @@ def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
         assert first.url in first.banner
         auth = _signed_in(first.url)
         (broker,) = first.broker_pids()
+        (projector,) = first.projector_pids()
         account = httpx.post(
             f"{first.url}/api/v1/accounts", json={"owner": "m-1"}, headers=auth
         ).json()["id"]
-        posted = httpx.post(
-            f"{first.url}/api/v1/transfers",
-            headers=auth,
-            json={
-                "idempotency_key": "up-test-1",
-                "from_account": "community",
-                "to_account": account,
-                "minutes": 90,
-            },
-        ).json()
-        shown = httpx.get(
-            f"{first.url}/api/v1/accounts/{account}",
-            params={"after": posted["position"]},
-            headers=auth,
-        )
-        assert shown.json()["balance"] == 90
+        position = _moved(first.url, auth, "up-test-1", "community", account, 90)
+        assert _balance(first.url, auth, account, position) == 90
     finally:
         assert first.stop(signal.SIGTERM) == 0
     assert not _alive(broker), "nats-server outlived `timebank up`"
+    assert not _alive(projector), "the projector outlived `timebank up`"
 
     second = Up(data)
     try:
         auth = _signed_in(second.url)
         shown = httpx.get(f"{second.url}/api/v1/accounts/{account}", headers=auth)
         assert shown.json()["balance"] == 90
-        posted = httpx.post(
-            f"{second.url}/api/v1/transfers",
-            headers=auth,
-            json={
-                "idempotency_key": "up-test-2",
-                "from_account": account,
-                "to_account": "pool",
-                "minutes": 30,
-            },
-        ).json()
-        shown = httpx.get(
-            f"{second.url}/api/v1/accounts/{account}",
-            params={"after": posted["position"]},
-            headers=auth,
-        )
-        assert shown.json()["balance"] == 60
+        position = _moved(second.url, auth, "up-test-2", account, "pool", 30)
+        assert _balance(second.url, auth, account, position) == 60
         health = httpx.get(f"{second.url}/health").json()
-        assert health["stream_position"] == health["store_position"] == posted["position"]
+        assert health["stream_position"] == health["store_position"] == position
     finally:
         second.stop(signal.SIGINT)
 
 
+def test_up_starts_its_projector_again_when_it_dies(tmp_path):
+    data = tmp_path / "data"
+    _create_coordinator(data)
+    up = Up(data)
+    try:
+        auth = _signed_in(up.url)
+        (projector,) = up.projector_pids()
+        os.kill(projector, signal.SIGKILL)
+        wait_until(
+            lambda: up.projector_pids() not in ([], [projector]), what="a new projector process"
+        )
+        account = httpx.post(
+            f"{up.url}/api/v1/accounts", json={"owner": "m-1"}, headers=auth
+        ).json()["id"]
+        position = _moved(up.url, auth, "after-the-restart", "community", account, 45)
+        assert _balance(up.url, auth, account, position) == 45
+    finally:
+        assert up.stop(signal.SIGTERM) == 0
+
+
 @pytest.mark.timeout(120)
-def test_a_killed_up_leaves_no_broker_behind(tmp_path):
+def test_a_killed_up_leaves_no_broker_or_projector_behind(tmp_path):
     up = Up(tmp_path / "data")
     (broker,) = up.broker_pids()
+    (projector,) = up.projector_pids()
     up.stop(signal.SIGKILL)
     wait_until(lambda: not _alive(broker), timeout=20, what="nats-server to exit")
+    wait_until(lambda: not _alive(projector), timeout=20, what="the projector to exit")
 
 
 def test_rebuild_command_recreates_a_read_model_equal_to_the_live_one(broker, tmp_path):

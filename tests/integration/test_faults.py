@@ -16,6 +16,7 @@ from nats.errors import Error as NatsError
 
 from domain.ledger import Transfer
 from projections.catalog import READ_MODELS
+from projections.runner import durable_name
 from services.api.app import create_app
 from services.envelope import STREAM
 from tests.integration.support import (
@@ -226,30 +227,26 @@ def test_a_delivery_lost_on_the_way_is_fetched_again_not_skipped(bone, broker, s
     applying what came after it first would make its redelivery look applied already.
     """
     members = _members(bone)
-    stolen: dict[str, list[int]] = {name: [] for name in READ_MODELS}
+    stolen: list[int] = []
 
     async def take_and_drop(stop: asyncio.Event) -> None:
-        """Pull from each projection's durable consumer beside it, and never acknowledge."""
+        """Pull from the projections' durable consumer beside them, and never acknowledge."""
         nc = await nats.connect(broker.url)
         js = nc.jetstream()
-        pulls = {
-            name: await js.pull_subscribe_bind(durable=f"projection-{name}", stream=STREAM)
-            for name in READ_MODELS
-        }
+        pull = await js.pull_subscribe_bind(durable=durable_name(list(READ_MODELS)), stream=STREAM)
         while not stop.is_set():
-            for name, pull in pulls.items():
-                try:
-                    messages = await pull.fetch(3, timeout=0.2)
-                except (TimeoutError, NatsError):
-                    continue  # nothing there, or the projection was just re-pointing it
-                stolen[name] += [message.metadata.sequence.stream for message in messages]
+            try:
+                messages = await pull.fetch(3, timeout=0.2)
+            except (TimeoutError, NatsError):
+                continue  # nothing there, or the projections were just re-pointing it
+            stolen.extend(message.metadata.sequence.stream for message in messages)
         await nc.close()
 
     with run_workers(bone):
         wait_until(lambda: caught_up(bone), timeout=60, what="the projections to start")
         posted = 0
         with Background(take_and_drop):
-            while not all(stolen.values()):
+            while len(stolen) < 3:  # a hole or more, each found and fetched again
                 transfer(bone, f"lost-{posted}", *ring_transfer(members, posted))
                 posted += 1
                 assert posted < 3_000, f"nothing was taken from a projection: {stolen}"
