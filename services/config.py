@@ -46,6 +46,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stream_replicas: int = 1
     read_wait_seconds: float = 2.0
     pages: bool = True  # off: an API-only replica (no pages, no cookie sessions, no CSRF)
+    # No other process writes the event store: so only `timebank up`, which runs the whole
+    # command side, never an API replica. Not read from the environment for that reason.
+    sole_writer: bool = False
     sign_ins_per_minute: int = 30  # per client address, on the sign-in endpoints
     # Defaults a new station starts with; once recorded, changed only by events (who, why).
     member_floor: int = -600

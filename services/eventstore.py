@@ -9,13 +9,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date
 from functools import wraps
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Cache
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
@@ -137,7 +138,8 @@ class Timebank(Application[UUID]):
         TimeAccount: 200
     }
 
-    def __init__(self, store_url: str) -> None:
+    def __init__(self, store_url: str, *, sole_writer: bool = False) -> None:
+        """``sole_writer``: no other process writes this store while this one runs."""
         # Set by whoever runs a relay in this process, to wake it at once after a save.
         self.on_recorded: Callable[[int], None] | None = None
         super().__init__(
@@ -145,6 +147,11 @@ class Timebank(Application[UUID]):
                 **prepare_store(store_url),
                 "IS_SNAPSHOTTING_ENABLED": "y",
                 "AGGREGATE_CACHE_MAXSIZE": "10000",
+                # Where other processes write too, every load reads the events saved since the
+                # cached version. A sole writer's cache holds what it saved itself, so it skips
+                # that query; should the cache be behind anyway, the store refuses the save as a
+                # version conflict and `record` forgets what it tried to save (see there).
+                "AGGREGATE_CACHE_FASTFORWARD": "n" if sole_writer else "y",
             }
         )
 
@@ -179,13 +186,42 @@ class Timebank(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
     def record(self, *aggregates: Aggregate | None) -> int:
-        """Save every pending event of ``aggregates`` atomically; the position reached."""
-        recordings = self.save(*aggregates)
+        """Save every pending event of ``aggregates`` atomically; the position reached.
+
+        The aggregates saved become the cache's copies (loads copy them out): change them no
+        further."""
+        try:
+            recordings = self.save(*aggregates)
+        except RecordConflictError:
+            if not self.repository.fastforward:
+                # The cache was behind the store: the retry must load these afresh.
+                self._cache_without(aggregates)
+            raise
+        if self.repository.fastforward:
+            # eventsourcing keeps what a save wrote in its cache only when it does not
+            # fast-forward; kept, the next load finds only other processes' events to apply,
+            # instead of reading back and applying again the ones saved here.
+            self._cache_with(aggregates)
         if not recordings:
             return self.last_position()
         position = recordings[-1].notification.id
         log.info("events.recorded", count=len(recordings), position=position)
         return position
+
+    def _cache_with(self, aggregates: tuple[Aggregate | None, ...]) -> None:
+        for aggregate in filter(None, aggregates):
+            self._cache().put(aggregate.id, aggregate)
+
+    def _cache_without(self, aggregates: tuple[Aggregate | None, ...]) -> None:
+        for aggregate in filter(None, aggregates):
+            with suppress(KeyError):  # not cached
+                self._cache().get(aggregate.id, evict=True)
+
+    def _cache(self) -> Cache[UUID, MutableOrImmutableAggregate[UUID]]:
+        cache = self.repository.cache
+        if cache is None:
+            raise RuntimeError("AGGREGATE_CACHE_MAXSIZE is set, so there is a cache")
+        return cache
 
 
 class ConcurrentUpdate(Exception):

@@ -49,7 +49,7 @@ class Backbone:
 
 def build_backbone(settings: Settings, nats_url: str) -> Backbone:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    timebank = Timebank(settings.event_store_url)
+    timebank = Timebank(settings.event_store_url, sole_writer=settings.sole_writer)
     startup = Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="startup")
     ledger.open_system_accounts(timebank, startup)
     exchange.start_rulebook(timebank, settings.exchange_rules, startup)

@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from services.api.auth import Principal, jwt_auth, public
 from services.api.certificates import CertificateController, ReportController
-from services.api.context import backbone, provenance
+from services.api.context import backbone, provenance, with_request_context
 from services.api.council import CouncilRulesController, MeetingController, MotionController
 from services.api.exchanges import ExchangeController
 from services.api.health import health
@@ -96,7 +96,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
     with_pages = bone.settings.pages
     app = Litestar(
         route_handlers=[*_api(bone), *(_pages(bone, cookie_auth) if with_pages else [])],
-        on_app_init=[auth.on_app_init],
+        on_app_init=[auth.on_app_init, with_request_context],
         dependencies={
             "bone": Provide(backbone, sync_to_thread=False),
             "by": Provide(provenance, sync_to_thread=False),

@@ -1,16 +1,24 @@
-"""Per-request dependencies: the shared backbone, who is acting, and read-your-writes."""
+"""Per-request context: the correlation id and request log line, the shared backbone, who is
+acting, and read-your-writes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import parse_qs
 from uuid import UUID, uuid4
 
 import structlog
 from litestar import Request, Response
-from litestar.datastructures import State
+from litestar.config.app import AppConfig
+from litestar.datastructures import Headers, State
+from litestar.di import NamedDependency
+from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
+from litestar.middleware import ASGIMiddleware
 from litestar.params import Parameter
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.ledger import AccountKind, system_account_id
 from domain.provenance import Provenance
@@ -24,6 +32,7 @@ from services.runtime import Backbone
 
 T = TypeVar("T")
 CORRELATION_HEADER = "X-Correlation-ID"
+log = structlog.get_logger("timebank.http")
 
 After = Annotated[
     int | None,
@@ -48,15 +57,70 @@ def next_before(rows: list[Any], limit: int, key: str = "position") -> int | Non
     return rows[-1][key] if len(rows) == limit else None
 
 
+class RequestContext(ASGIMiddleware):
+    """Gives each request its correlation id (the caller's ``X-Correlation-ID``, or a new one),
+    bound into every log line written while serving it and kept for its events' provenance,
+    and logs one line for it when it is answered: method, path, query, status and duration.
+    Bodies, headers and cookies stay out (they may carry personal data)."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        header = Headers.from_scope(scope).get(CORRELATION_HEADER)
+        correlation_id = (header or uuid4().hex)[:64]
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        status: int | None = None
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            try:
+                await next_app(scope, receive, send_noting_status)
+            except Exception as error:
+                # Raised outside the route (a refused token): answered further out, as this.
+                status = getattr(error, "status_code", 500)
+                raise
+            finally:
+                _log_request(scope, status, time.perf_counter() - started)
+
+
+def _log_request(scope: Scope, status: int | None, seconds: float) -> None:
+    query = scope["query_string"]
+    log.info(
+        "http.request",
+        method=scope["method"],
+        path=scope["path"],
+        # parsed, so that the redaction processor sees each parameter's name
+        query=parse_qs(query.decode("latin-1"), keep_blank_values=True) if query else {},
+        status_code=status,
+        ms=round(1000 * seconds, 1),
+    )
+
+
+def with_request_context(app_config: AppConfig) -> AppConfig:
+    """``on_app_init`` hook, after authentication's: the outermost middleware, so that the
+    correlation id is bound before anything logs and refused requests are logged too."""
+    app_config.middleware.insert(0, RequestContext())
+    return app_config
+
+
 def backbone(state: State) -> Backbone:
     return state.backbone  # type: ignore[no-any-return]
 
 
-def provenance(request: Request[Any, Any, Any]) -> Provenance:
+def provenance(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Provenance:
     """Who is acting (the signed-in principal, pseudonymously), through which channel, and
-    as part of which request."""
-    correlation_id = (request.headers.get(CORRELATION_HEADER) or uuid4().hex)[:64]
-    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+    as part of which request (the id RequestContext gave it).
+
+    ``bone`` is not used: depending on it makes Litestar resolve ``bone`` and then ``by``, where
+    it resolves independent dependencies concurrently, in an anyio task group per request that
+    costs more than the two of them (commands ask for both)."""
+    correlation_id = request.state.correlation_id
     principal = request.scope.get("user")
     if isinstance(principal, Principal):
         return Provenance(principal.subject, principal.channel, correlation_id)

@@ -1,5 +1,6 @@
 """Many commands racing for one account, each through its own application instance (as API
-replicas would be), on the real store: optimistic concurrency keeps the floor."""
+replicas would be), on the real store: optimistic concurrency keeps the floor. Whatever the
+aggregate caches hold, the store refuses a save made from a stale account."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 
-from domain.ledger import MEMBER_LIMITS
+import pytest
+
+from domain.ledger import MEMBER_LIMITS, TimeAccount
 from domain.rules import RuleViolated
 from projections import statements
 from services import ledger
@@ -26,13 +29,18 @@ MINUTES = 40
 NOW = datetime.now(UTC)
 
 
-def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_path):
+# sole_writer: each replica trusts its cache as only `timebank up` may, wrongly here, since
+# four write at once; the store must still refuse every save made from a stale cache.
+@pytest.mark.parametrize("sole_writer", [False, True], ids=["fast-forwarding", "sole-writer"])
+def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_path, sole_writer):
     event_store = stores.new("events")
     bone = make_backbone(tmp_path, event_store, stores.new("reads"), broker.url)
     source = open_member(bone, "drained", grant=400)
     targets = [open_member(bone, f"taker-{i}").id for i in range(DRAINERS)]
     # Room for (400 + 600) / 40 = 25 of the 50 transfers: the rest must be refused.
-    replicas = [Timebank(event_store) for _ in range(4)]
+    replicas = [Timebank(event_store, sole_writer=sole_writer) for _ in range(4)]
+    for replica in replicas:  # each starts with the source cached, as a busy replica would
+        replica.repository.get(source.id)
     start = threading.Barrier(DRAINERS)
     outcomes: dict[int, str] = {}
 
@@ -82,3 +90,69 @@ def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_pa
     assert all(entry["balance"] >= MEMBER_LIMITS.floor for entry in entries)
     for replica in replicas:
         replica.close()
+
+
+def _transfer(app: Timebank, key: str, source, target, minutes: int) -> ledger.Receipt:
+    return ledger.transfer(
+        app,
+        idempotency_key=key,
+        source=source,
+        target=target,
+        minutes=minutes,
+        memo="",
+        occurred_at=NOW,
+        now=NOW,
+        by=BY,
+    )
+
+
+def _balance(event_store: str, account_id) -> int:
+    """The balance as the store has it, from an application with nothing cached."""
+    fresh = Timebank(event_store)
+    try:
+        return fresh.find(account_id, TimeAccount).balance
+    finally:
+        fresh.close()
+
+
+def test_a_sole_writers_stale_cache_is_caught_by_the_store(broker, stores, tmp_path):
+    """Should another process write after all, the sole writer's save from its stale cache is
+    refused as a version conflict, and the retry decides on the store's state."""
+    event_store = stores.new("events")
+    bone = make_backbone(tmp_path, event_store, stores.new("reads"), broker.url, sole_writer=True)
+    sole = bone.timebank
+    assert not sole.repository.fastforward
+    source = open_member(bone, "stale", grant=400).id
+    target = open_member(bone, "taker").id
+    other = Timebank(event_store)
+    try:
+        _transfer(sole, "sole-1", source, target, 100)  # sole caches the source at 300
+        _transfer(other, "other-1", source, target, 300)  # behind its back: 0 left
+        _transfer(sole, "sole-2", source, target, 500)  # -500 is within the floor of -600
+        assert _balance(event_store, source) == -500
+        # Its cache now has what the store has: 100 more would break the floor.
+        with pytest.raises(RuleViolated) as refused:
+            _transfer(sole, "sole-3", source, target, 200)
+        assert refused.value.code == "below-floor"
+        assert sole.find(source, TimeAccount).balance == -500
+    finally:
+        other.close()
+
+
+def test_replicas_apply_each_others_transfers_to_what_they_cached(broker, stores, tmp_path):
+    """A replica keeps what it saved in its cache, and still loads another's saves on top."""
+    event_store = stores.new("events")
+    bone = make_backbone(tmp_path, event_store, stores.new("reads"), broker.url)
+    source = open_member(bone, "shared", grant=400).id
+    target = open_member(bone, "taker").id
+    first, second = Timebank(event_store), Timebank(event_store)
+    try:
+        _transfer(first, "first-1", source, target, 100)
+        _transfer(second, "second-1", source, target, 50)
+        assert first.find(source, TimeAccount).balance == 250
+        _transfer(first, "first-2", source, target, 250)
+        assert second.find(source, TimeAccount).balance == 0
+        assert _balance(event_store, source) == 0
+    finally:
+        first.close()
+        second.close()

@@ -176,7 +176,7 @@ def test_only_registered_kiosks_sign_residents_in(running):
     signed_in = kiosk_sign_in(client, lobby, number)
     assert signed_in.status_code == 201, signed_in.text
     token = signed_in.json()["token"]
-    own = f"/api/v1/accounts/{member['account_id']}"
+    own = f"/api/v1/accounts/{member['account_id']}?after={member['position']}"
     assert client.get(own, headers=bearer(token, lobby)).status_code == 200
     elsewhere = KioskDevice(uuid.uuid4(), "a-device-nobody-registered")
     for headers in (bearer(token), bearer(token, library), bearer(token, elsewhere)):
