@@ -45,7 +45,7 @@ from nats.js.errors import NotFoundError
 from projections.readstore import ReadModel, ReadStore
 from services.broker import connect
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
-from services.relay import stream_head
+from services.relay import stream_head, wait_either
 
 log = structlog.get_logger(__name__)
 
@@ -149,7 +149,7 @@ class ProjectionRunner:
         while not stop.is_set():
             if on_progress and self.position >= head:
                 return True
-            messages = await puller.fetch(self.batch_size, self.fetch_timeout)
+            messages = await puller.fetch(self.batch_size, self.fetch_timeout, stop)
             run, done, gap = _contiguous(messages, expected)
             if run:
                 await self._apply([decode(message.data) for message in run], split=not on_progress)
@@ -249,17 +249,18 @@ class Puller:
         await nc.subscribe(puller._inbox, cb=puller._receive)
         return puller
 
-    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
+    async def fetch(self, batch: int, timeout: float, stop: asyncio.Event) -> list[Msg]:
         """Up to ``batch`` messages: what the consumer has now, or what comes first within
-        ``timeout``. Messages of an earlier request that came after it ended come first."""
+        ``timeout``. Messages of an earlier request that came after it ended come first.
+        ``stop`` cuts the wait short: a stopping projector leaves at once, and what it did not
+        acknowledge is delivered again wherever it starts next."""
         if not self._arrived:
             self._wanted = batch
             self._ended.clear()
             request = {"batch": batch, "expires": int(timeout * 1e9), "no_wait": True}
             await self._nc.publish(self._subject, json.dumps(request).encode(), self._inbox)
             # The server ends the request by ``expires``; waiting longer covers a lost answer.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ended.wait(), timeout + 1.0)
+            await wait_either(self._ended, stop, timeout + 1.0)
         if self._refused is not None:
             raise NatsError(f"pull request refused: {self._refused}")
         taken, self._arrived = self._arrived, []

@@ -89,7 +89,7 @@ class Relay:
             self._wake.clear()
             batch = await asyncio.to_thread(self._outgoing_after, self.position)
             if not batch:
-                await _wait_either(self._wake, stop, self.poll_interval)
+                await wait_either(self._wake, stop, self.poll_interval)
                 continue
             pending = []
             for subject, payload, msg_id in batch:
@@ -130,7 +130,8 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-async def _wait_either(wake: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
+async def wait_either(wake: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
+    """Until ``wake`` or ``stop`` is set, or ``timeout`` seconds have passed."""
     waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
     try:
         await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -356,13 +356,13 @@ def serving(bone: Backbone) -> Iterator[Serving]:
 
 
 def rebuilt_dumps(read_store_url: str, nats_url: str) -> dict[str, dict]:
-    """Every read model rebuilt from the start of the stream into a fresh store, dumped."""
-    fresh = open_read_store(read_store_url, list(READ_MODELS.values()))
-    dumps = {}
-    for model in READ_MODELS.values():
-        runner = ProjectionRunner([model], fresh, nats_url)
-        asyncio.run(runner.run(asyncio.Event(), on_progress=lambda *_: None))
-        dumps[model.name] = fresh.dump(model)
+    """Every read model rebuilt from the start of the stream into a fresh store (as one group,
+    as `timebank up` runs them), dumped."""
+    models = list(READ_MODELS.values())
+    fresh = open_read_store(read_store_url, models)
+    runner = ProjectionRunner(models, fresh, nats_url)
+    asyncio.run(runner.run(asyncio.Event(), on_progress=lambda *_: None))
+    dumps = {model.name: fresh.dump(model) for model in models}
     fresh.datastore.close()
     return dumps
 
