@@ -46,8 +46,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    # A SIGKILLed `timebank up` must not leave an orphaned nats-server holding the store.
+def die_with_parent() -> None:
+    """``preexec_fn`` of `timebank up`'s children (the broker, the projector): a SIGKILLed
+    `up` must not leave an orphan holding its stores."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -82,7 +83,7 @@ class EmbeddedBroker:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=die_with_parent,  # noqa: PLW1509
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

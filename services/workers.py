@@ -25,7 +25,7 @@ from projections.readstore import ReadDb
 from projections.runner import ProjectionRunner
 from services import council as council_commands
 from services import exchange
-from services.broker import EmbeddedBroker, _die_with_parent
+from services.broker import EmbeddedBroker, die_with_parent
 from services.relay import Relay
 from services.runtime import Backbone
 
@@ -85,7 +85,7 @@ class Projector:
                 [sys.executable, "-m", "services.cli", "project"],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=die_with_parent,  # noqa: PLW1509
             )
             while child.poll() is None and not stop.is_set():
                 with contextlib.suppress(TimeoutError):
