@@ -1,6 +1,6 @@
 """Throughput and lag of the Timebank backbone, each figure beside the limit of the same run.
 
-    .venv/bin/python benchmarks/backbone.py [--postgres URL] [--transfers N] [--clients C]
+    .venv/bin/python benchmarks/backbone.py [--postgres URL] [--serve api|up] [--transfers N]
 
 One run, on one event store (SQLite files in a temporary directory by default; PostgreSQL in
 fresh ``?schema=`` schemas, dropped at the end, with ``--postgres``) and one embedded
@@ -9,7 +9,8 @@ nats-server of its own, measures:
 1. the limit: raw ``Timebank.save`` of what a transfer saves (a Transfer plus two TimeAccounts
    with their EntryPosted events), built by ``domain.ledger.post_transfer``, no HTTP;
 2. transfers/s through ``POST /api/v1/transfers`` on the real API (``timebank api`` under
-   uvicorn in a subprocess), from concurrent keep-alive client threads;
+   uvicorn in a subprocess, or with ``--serve up`` the whole ``timebank up``, relay and read
+   models included), from concurrent keep-alive client threads;
 3. the relay publishing the whole stored backlog to an empty stream;
 4. a rebuild of each read model from the start of the stream into a fresh read store;
 5. p50/p99 lag from a command's commit to every read model having applied it, with the relay
@@ -177,9 +178,10 @@ def measure_raw_saves(bone: Backbone, accounts: list[TimeAccount], count: int, r
 
 
 @contextlib.contextmanager
-def api_server(env: dict[str, str], log_path: Path) -> Iterator[tuple[int, int]]:
+def api_server(env: dict[str, str], log_path: Path, serve: str) -> Iterator[tuple[int, int]]:
+    """``timebank <serve>`` answering on a port of its own: (port, pid)."""
     port = free_port()
-    command = [str(Path(sys.executable).parent / "timebank"), "api"]
+    command = [str(Path(sys.executable).parent / "timebank"), serve]
     full_env = {**os.environ, **env, "TIMEBANK_PORT": str(port), "TIMEBANK_HOST": "127.0.0.1"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -642,7 +644,7 @@ def report(figures: dict) -> None:
         ("raw save (the limit)", f"{limit:9,.0f} saves/s", "  1.00 x", "", ""),
         ("  same, in events", f"{raw['events_per_s']:9,.0f} events/s", "", "", ""),
         (
-            f"HTTP transfers ({http['clients']} clients, {http['replicas']} API)",
+            f"HTTP transfers ({http['clients']} clients, {http['served_by']})",
             f"{http['transfers_per_s']:9,.0f} transfers/s",
             ratio(http["transfers_per_s"]),
             f">= {TARGET_HTTP_RATIO:.0%} of limit",
@@ -745,6 +747,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (8)")
     parser.add_argument(
+        "--serve",
+        choices=["api", "up"],
+        default="api",
+        help="serve HTTP with `timebank api` replicas, or with `timebank up`, relay and read "
+        "models (its own broker and read store) beside it (api)",
+    )
+    parser.add_argument(
         "--api-replicas", type=int, default=1, help="`timebank api` processes to spread over (1)"
     )
     parser.add_argument("--lag-rate", type=float, default=200.0, help="commands/s (200)")
@@ -758,6 +767,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.postgres and not args.postgres.startswith(("postgres://", "postgresql://")):
         parser.error("--postgres takes a postgresql:// URL")
+    if args.serve == "up" and args.api_replicas != 1:
+        parser.error("`timebank up` is one process: --api-replicas goes with --serve api")
     return args
 
 
@@ -791,19 +802,24 @@ def main() -> None:
 
         say(f"2/5 HTTP: {args.transfers} POST /api/v1/transfers from {args.clients} clients ...")
         env = {
-            "TIMEBANK_NATS_URL": nats_url,
             "TIMEBANK_EVENT_STORE": event_store,
-            "TIMEBANK_READ_STORE": read_store,
-            "TIMEBANK_DATA": str(root / "api"),
+            "TIMEBANK_DATA": str(root / args.serve),
             "TIMEBANK_SECRET": TOKEN_SECRET,
         }
+        if args.serve == "api":
+            # `up` keeps its own broker and read store, so that the stream here stays empty
+            # for the relay's figure; replicas share this run's.
+            env |= {"TIMEBANK_NATS_URL": nats_url, "TIMEBANK_READ_STORE": read_store}
         with contextlib.ExitStack() as replicas:
             servers = [
-                replicas.enter_context(api_server(env, root / f"api-{n}.log"))
+                replicas.enter_context(api_server(env, root / f"api-{n}.log", args.serve))
                 for n in range(args.api_replicas)
             ]
             figures["http"] = measure_http(
                 servers, http_accounts, args.transfers, args.clients, run_id
+            )
+            figures["http"]["served_by"] = (
+                "timebank up" if args.serve == "up" else f"{args.api_replicas} API"
             )
 
         say("3/5 relay: publishing the stored backlog to an empty stream ...")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import date
 from functools import wraps
@@ -17,7 +17,7 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application, Cache
-from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
+from eventsourcing.domain import Aggregate, DomainEvent, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     JSONTranscoder,
     RecordConflictError,
@@ -33,6 +33,7 @@ from domain.ledger import Leg, Limits, TimeAccount
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from services.persistence import prepare_store
+from services.staging import Staged, Staging, staging_now
 
 log = structlog.get_logger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -175,11 +176,16 @@ class Timebank(Application[UUID]):
             self.on_recorded(recordings[-1].notification.id)
 
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
-        """The aggregate of ``kind`` with this id, or None when there is none of that kind."""
-        try:
-            found = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        """The aggregate of ``kind`` with this id, or None when there is none of that kind.
+
+        While a group is staged, what its earlier commands changed (services.staging)."""
+        staging = staging_now()
+        found = staging.load(aggregate_id) if staging is not None else None
+        if found is None:
+            try:
+                found = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
         return found if isinstance(found, kind) else None
 
     def last_position(self) -> int:
@@ -189,9 +195,31 @@ class Timebank(Application[UUID]):
         """Save every pending event of ``aggregates`` atomically; the position reached.
 
         The aggregates saved become the cache's copies (loads copy them out): change them no
-        further."""
+        further. While a group is staged nothing is saved, and 0 stands for the position,
+        which is known once the group is saved (see ``record_staged``)."""
+        staging = staging_now()
+        if staging is not None:
+            staging.stage(aggregates)
+            return 0
+        recordings = self._saved(aggregates)
+        return recordings[-1].notification.id if recordings else self.last_position()
+
+    def record_staged(self, staging: Staging) -> dict[Staged, int]:
+        """Save what a group staged, atomically, its events in the order its commands made
+        them; each event's position, by the aggregate and version it made."""
+        return {
+            (recording.domain_event.originator_id, recording.domain_event.originator_version): (
+                recording.notification.id
+            )
+            for recording in self._saved(tuple(staging.aggregates.values()), staging.events())
+        }
+
+    def _saved(
+        self, aggregates: tuple[Aggregate | None, ...], events: Sequence[DomainEvent] = ()
+    ) -> list[Recording[UUID]]:
+        """``events`` and then the pending events of ``aggregates``, saved atomically."""
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.save(*events, *aggregates)
         except RecordConflictError:
             if not self.repository.fastforward:
                 # The cache was behind the store: the retry must load these afresh.
@@ -202,11 +230,11 @@ class Timebank(Application[UUID]):
             # fast-forward; kept, the next load finds only other processes' events to apply,
             # instead of reading back and applying again the ones saved here.
             self._cache_with(aggregates)
-        if not recordings:
-            return self.last_position()
-        position = recordings[-1].notification.id
-        log.info("events.recorded", count=len(recordings), position=position)
-        return position
+        if recordings:
+            log.info(
+                "events.recorded", count=len(recordings), position=recordings[-1].notification.id
+            )
+        return recordings
 
     def _cache_with(self, aggregates: tuple[Aggregate | None, ...]) -> None:
         for aggregate in filter(None, aggregates):

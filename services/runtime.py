@@ -14,6 +14,7 @@ from projections.readstore import ReadStore, open_read_store
 from services import council, exchange, ledger, listings
 from services.config import Settings
 from services.eventstore import Timebank
+from services.groupcommit import GroupCommit
 from services.vault import Vault
 
 
@@ -30,6 +31,7 @@ class Backbone:
     reads: ReadStore
     vault: Vault
     nats_url: str
+    commits: GroupCommit
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def local_now(self) -> datetime:
@@ -58,5 +60,10 @@ def build_backbone(settings: Settings, nats_url: str) -> Backbone:
     reads = open_read_store(settings.read_store_url, list(READ_MODELS.values()))
     vault = Vault(settings.key_store_url)
     return Backbone(
-        settings=settings, timebank=timebank, reads=reads, vault=vault, nats_url=nats_url
+        settings=settings,
+        timebank=timebank,
+        reads=reads,
+        vault=vault,
+        nats_url=nats_url,
+        commits=GroupCommit(timebank),
     )

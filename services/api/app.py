@@ -116,6 +116,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
         csrf_config=site.csrf_config(secret) if with_pages else None,
         template_config=site.template_config() if with_pages else None,
         lifespan=list(lifespan),
+        on_startup=[bone.commits.attach],
     )
     app.state.backbone = bone
     app.state.page_auth = cookie_auth

@@ -227,15 +227,16 @@ class MotionController(Controller):
     path = "/api/v1/motions"
     tags = ["council"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, opt=allow(*RESIDENTS), summary="Submit a motion")
-    def submit(
+    @post("/", opt=allow(*RESIDENTS), summary="Submit a motion")
+    async def submit(
         self,
         request: Request[Principal, Any, Any],
         data: JSONBody[NewMotion],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = commands.submit(
+        receipt = await bone.commits.run(
+            commands.submit,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             mover=_member(request.user),
@@ -307,8 +308,8 @@ class MotionController(Controller):
         counted = commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
         return msgspec.convert(counted, TallyView)
 
-    @post("/{motion_id:uuid}/support", sync_to_thread=True, opt=allow(*RESIDENTS))
-    def support(
+    @post("/{motion_id:uuid}/support", opt=allow(*RESIDENTS))
+    async def support(
         self,
         motion_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -317,39 +318,51 @@ class MotionController(Controller):
     ) -> Response[schemas.Receipt]:
         supporter, now = _member(request.user), bone.clock()
         return answer(
-            commands.act(bone.timebank, motion_id, lambda m: m.support(supporter, now, by))
+            await bone.commits.run(
+                commands.act, bone.timebank, motion_id, lambda m: m.support(supporter, now, by)
+            )
         )
 
-    @post("/{motion_id:uuid}/lapse", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def lapse(
+    @post("/{motion_id:uuid}/lapse", opt=allow(Role.COUNCIL))
+    async def lapse(
         self,
         motion_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(commands.lapse(bone.timebank, motion_id=motion_id, now=bone.clock(), by=by))
+        return answer(
+            await bone.commits.run(
+                commands.lapse, bone.timebank, motion_id=motion_id, now=bone.clock(), by=by
+            )
+        )
 
-    @post("/{motion_id:uuid}/admission", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def admit(
+    @post("/{motion_id:uuid}/admission", opt=allow(Role.COUNCIL))
+    async def admit(
         self,
         motion_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(commands.act(bone.timebank, motion_id, lambda m: m.admit(by)))
+        return answer(
+            await bone.commits.run(commands.act, bone.timebank, motion_id, lambda m: m.admit(by))
+        )
 
-    @post("/{motion_id:uuid}/declining", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def decline(
+    @post("/{motion_id:uuid}/declining", opt=allow(Role.COUNCIL))
+    async def decline(
         self,
         motion_id: FromPath[UUID],
         data: JSONBody[Reasoned],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(commands.act(bone.timebank, motion_id, lambda m: m.decline(data.reason, by)))
+        return answer(
+            await bone.commits.run(
+                commands.act, bone.timebank, motion_id, lambda m: m.decline(data.reason, by)
+            )
+        )
 
-    @post("/{motion_id:uuid}/scheduling", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def schedule(
+    @post("/{motion_id:uuid}/scheduling", opt=allow(Role.COUNCIL))
+    async def schedule(
         self,
         motion_id: FromPath[UUID],
         data: JSONBody[Scheduling],
@@ -357,7 +370,8 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            commands.schedule(
+            await bone.commits.run(
+                commands.schedule,
                 bone.timebank,
                 motion_id=motion_id,
                 meeting_id=data.meeting_id,
@@ -366,16 +380,20 @@ class MotionController(Controller):
             )
         )
 
-    @post("/{motion_id:uuid}/voting", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def open_vote(
+    @post("/{motion_id:uuid}/voting", opt=allow(Role.COUNCIL))
+    async def open_vote(
         self,
         motion_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(commands.open_vote(bone.timebank, motion_id=motion_id, by=by))
+        return answer(
+            await bone.commits.run(commands.open_vote, bone.timebank, motion_id=motion_id, by=by)
+        )
 
-    @post("/{motion_id:uuid}/voting/close", sync_to_thread=True, opt=allow(Role.COUNCIL))
+    # Not grouped (services.groupcommit): once the counts are saved, a secret vote's ballot
+    # box is destroyed, which cannot be undone should the group's save fail.
+    @post("/{motion_id:uuid}/voting/close", sync_to_thread=False, opt=allow(Role.COUNCIL))
     def close_vote(
         self,
         motion_id: FromPath[UUID],
@@ -386,8 +404,8 @@ class MotionController(Controller):
             commands.close_vote(bone.timebank, motion_id=motion_id, by=by, vault=bone.vault)
         )
 
-    @post("/{motion_id:uuid}/ballots", sync_to_thread=True, opt=allow(*RESIDENTS))
-    def vote(
+    @post("/{motion_id:uuid}/ballots", opt=allow(*RESIDENTS))
+    async def vote(
         self,
         motion_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -397,7 +415,8 @@ class MotionController(Controller):
     ) -> Response[schemas.Receipt]:
         voter = _member(request.user)
         return answer(
-            commands.vote(
+            await bone.commits.run(
+                commands.vote,
                 bone.timebank,
                 motion_id=motion_id,
                 voter=voter,
@@ -407,8 +426,8 @@ class MotionController(Controller):
             )
         )
 
-    @post("/{motion_id:uuid}/withdrawal", sync_to_thread=True, opt=allow(*RESIDENTS))
-    def withdraw(
+    @post("/{motion_id:uuid}/withdrawal", opt=allow(*RESIDENTS))
+    async def withdraw(
         self,
         motion_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -418,11 +437,13 @@ class MotionController(Controller):
     ) -> Response[schemas.Receipt]:
         mover = _member(request.user)
         return answer(
-            commands.act(bone.timebank, motion_id, lambda m: m.withdraw(mover, data.reason, by))
+            await bone.commits.run(
+                commands.act, bone.timebank, motion_id, lambda m: m.withdraw(mover, data.reason, by)
+            )
         )
 
-    @post("/{motion_id:uuid}/owner", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def assign(
+    @post("/{motion_id:uuid}/owner", opt=allow(Role.COUNCIL))
+    async def assign(
         self,
         motion_id: FromPath[UUID],
         data: JSONBody[Owner],
@@ -430,18 +451,22 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            commands.assign(
-                bone.timebank, motion_id=motion_id, owner=data.owner, due=data.due, by=by
+            await bone.commits.run(
+                commands.assign,
+                bone.timebank,
+                motion_id=motion_id,
+                owner=data.owner,
+                due=data.due,
+                by=by,
             )
         )
 
     @post(
         "/{motion_id:uuid}/progress",
-        sync_to_thread=True,
         opt=allow(Role.COUNCIL, Role.COORDINATOR),
         summary="Report progress (its owner, or a council officer)",
     )
-    def progress(
+    async def progress(
         self,
         motion_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -452,15 +477,16 @@ class MotionController(Controller):
         caller = request.user
         reporter = None if Role.COUNCIL in caller.roles else caller.subject
         return answer(
-            commands.act(
+            await bone.commits.run(
+                commands.act,
                 bone.timebank,
                 motion_id,
                 lambda m: m.report_progress(data.percent, data.note, by, reporter=reporter),
             )
         )
 
-    @post("/{motion_id:uuid}/milestones", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def add_milestone(
+    @post("/{motion_id:uuid}/milestones", opt=allow(Role.COUNCIL))
+    async def add_milestone(
         self,
         motion_id: FromPath[UUID],
         data: JSONBody[NewMilestone],
@@ -468,17 +494,19 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            commands.act(
-                bone.timebank, motion_id, lambda m: m.add_milestone(data.name, data.due, by)
+            await bone.commits.run(
+                commands.act,
+                bone.timebank,
+                motion_id,
+                lambda m: m.add_milestone(data.name, data.due, by),
             )
         )
 
     @post(
         "/{motion_id:uuid}/milestones/reached",
-        sync_to_thread=True,
         opt=allow(Role.COUNCIL, Role.COORDINATOR),
     )
-    def reach_milestone(
+    async def reach_milestone(
         self,
         motion_id: FromPath[UUID],
         data: JSONBody[MilestoneName],
@@ -486,11 +514,13 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            commands.act(bone.timebank, motion_id, lambda m: m.reach_milestone(data.name, by))
+            await bone.commits.run(
+                commands.act, bone.timebank, motion_id, lambda m: m.reach_milestone(data.name, by)
+            )
         )
 
-    @post("/{motion_id:uuid}/outcome", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def finish(
+    @post("/{motion_id:uuid}/outcome", opt=allow(Role.COUNCIL))
+    async def finish(
         self,
         motion_id: FromPath[UUID],
         data: JSONBody[Outcome],
@@ -498,8 +528,13 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            commands.finish(
-                bone.timebank, motion_id=motion_id, status=data.status, reason=data.reason, by=by
+            await bone.commits.run(
+                commands.finish,
+                bone.timebank,
+                motion_id=motion_id,
+                status=data.status,
+                reason=data.reason,
+                by=by,
             )
         )
 
@@ -508,14 +543,15 @@ class MeetingController(Controller):
     path = "/api/v1/meetings"
     tags = ["council"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, opt=allow(Role.COUNCIL), summary="Call a meeting")
-    def call(
+    @post("/", opt=allow(Role.COUNCIL), summary="Call a meeting")
+    async def call(
         self,
         data: JSONBody[NewMeeting],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = commands.call(
+        receipt = await bone.commits.run(
+            commands.call,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             title=data.title,
@@ -559,8 +595,8 @@ class MeetingController(Controller):
         agenda = [{**item, "steps": _decoded(item["steps"], *taken)} for item in found["agenda"]]
         return msgspec.convert({**found, "agenda": agenda}, Minutes)
 
-    @put("/{meeting_id:uuid}/agenda", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def reorder(
+    @put("/{meeting_id:uuid}/agenda", opt=allow(Role.COUNCIL))
+    async def reorder(
         self,
         meeting_id: FromPath[UUID],
         data: JSONBody[Agenda],
@@ -569,11 +605,13 @@ class MeetingController(Controller):
     ) -> Response[schemas.Receipt]:
         order = tuple(data.motions)
         return answer(
-            commands.meeting_act(bone.timebank, meeting_id, lambda m: m.reorder(order, by))
+            await bone.commits.run(
+                commands.meeting_act, bone.timebank, meeting_id, lambda m: m.reorder(order, by)
+            )
         )
 
-    @put("/{meeting_id:uuid}/attendance", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def attendance(
+    @put("/{meeting_id:uuid}/attendance", opt=allow(Role.COUNCIL))
+    async def attendance(
         self,
         meeting_id: FromPath[UUID],
         data: JSONBody[Attendance],
@@ -582,19 +620,26 @@ class MeetingController(Controller):
     ) -> Response[schemas.Receipt]:
         present = tuple(data.present)
         return answer(
-            commands.meeting_act(
-                bone.timebank, meeting_id, lambda m: m.record_attendance(present, by)
+            await bone.commits.run(
+                commands.meeting_act,
+                bone.timebank,
+                meeting_id,
+                lambda m: m.record_attendance(present, by),
             )
         )
 
-    @post("/{meeting_id:uuid}/closure", sync_to_thread=True, opt=allow(Role.COUNCIL))
-    def close(
+    @post("/{meeting_id:uuid}/closure", opt=allow(Role.COUNCIL))
+    async def close(
         self,
         meeting_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(commands.meeting_act(bone.timebank, meeting_id, lambda m: m.close(by)))
+        return answer(
+            await bone.commits.run(
+                commands.meeting_act, bone.timebank, meeting_id, lambda m: m.close(by)
+            )
+        )
 
 
 class CouncilRulesController(Controller):
@@ -607,11 +652,10 @@ class CouncilRulesController(Controller):
 
     @put(
         "/",
-        sync_to_thread=True,
         opt=allow(Role.COUNCIL, Role.ADMIN),
         summary="Change the rules, saying why (votes already opened keep theirs)",
     )
-    def change(
+    async def change(
         self,
         data: JSONBody[RulesChange],
         bone: NamedDependency[Backbone],
@@ -620,5 +664,11 @@ class CouncilRulesController(Controller):
         values = msgspec.structs.asdict(data)
         reason = values.pop("reason")
         return answer(
-            commands.change_rules(bone.timebank, rules=VotingRules(**values), reason=reason, by=by)
+            await bone.commits.run(
+                commands.change_rules,
+                bone.timebank,
+                rules=VotingRules(**values),
+                reason=reason,
+                by=by,
+            )
         )

@@ -142,11 +142,10 @@ class ExchangeController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         opt=allow(*PARTIES, Role.COORDINATOR),
         summary="Record help given; nothing moves until the receiver confirms",
     )
-    def record(
+    async def record(
         self,
         request: Request[Principal, Any, Any],
         data: JSONBody[NewExchange],
@@ -158,7 +157,8 @@ class ExchangeController(Controller):
         if me is not None and any(pair.provider != me for pair in pairs):
             raise RuleViolated("not-the-provider", "You can record only help you gave yourself.")
         now = bone.clock()
-        receipt = exchange.record(
+        receipt = await bone.commits.run(
+            exchange.record,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             pairs=pairs,
@@ -218,11 +218,10 @@ class ExchangeController(Controller):
 
     @put(
         "/rules",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR, Role.ADMIN),
         summary="Change the rules, saying why (exchanges already recorded keep theirs)",
     )
-    def change_rules(
+    async def change_rules(
         self,
         data: JSONBody[RulesChange],
         bone: NamedDependency[Backbone],
@@ -231,7 +230,11 @@ class ExchangeController(Controller):
         rules = ExchangeRules(
             data.max_minutes, data.confirm_within_hours, data.dispute_within_hours
         )
-        return answer(exchange.change_rules(bone.timebank, rules=rules, reason=data.reason, by=by))
+        return answer(
+            await bone.commits.run(
+                exchange.change_rules, bone.timebank, rules=rules, reason=data.reason, by=by
+            )
+        )
 
     @get(
         "/{exchange_id:uuid}",
@@ -260,11 +263,10 @@ class ExchangeController(Controller):
 
     @post(
         "/{exchange_id:uuid}/confirmation",
-        sync_to_thread=True,
         opt=allow(*PARTIES, Role.COORDINATOR),
         summary="Confirm help received (a coordinator: for the receiver named)",
     )
-    def confirm(
+    async def confirm(
         self,
         exchange_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -278,7 +280,8 @@ class ExchangeController(Controller):
         receiver = me or data.receiver
         if receiver is None:
             raise RuleViolated("receiver-required", "Name the receiver you confirm for.")
-        receipt = exchange.confirm(
+        receipt = await bone.commits.run(
+            exchange.confirm,
             bone.timebank,
             exchange_id=exchange_id,
             receiver=receiver,
@@ -291,11 +294,10 @@ class ExchangeController(Controller):
 
     @post(
         "/{exchange_id:uuid}/disputes",
-        sync_to_thread=True,
         opt=allow(*PARTIES, Role.COORDINATOR),
         summary="Dispute help: it is held out of balances until a coordinator resolves it",
     )
-    def dispute(
+    async def dispute(
         self,
         exchange_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -303,7 +305,8 @@ class ExchangeController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = exchange.dispute(
+        receipt = await bone.commits.run(
+            exchange.dispute,
             bone.timebank,
             exchange_id=exchange_id,
             party=_member_account(request.user),
@@ -316,18 +319,18 @@ class ExchangeController(Controller):
 
     @post(
         "/{exchange_id:uuid}/resolution",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Resolve a dispute: uphold, adjust the minutes, or cancel",
     )
-    def resolve(
+    async def resolve(
         self,
         exchange_id: FromPath[UUID],
         data: JSONBody[Resolution],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = exchange.resolve(
+        receipt = await bone.commits.run(
+            exchange.resolve,
             bone.timebank,
             exchange_id=exchange_id,
             outcome=data.outcome,
@@ -341,11 +344,10 @@ class ExchangeController(Controller):
 
     @post(
         "/{exchange_id:uuid}/withdrawal",
-        sync_to_thread=True,
         opt=allow(*PARTIES, Role.COORDINATOR),
         summary="Withdraw help recorded by mistake, before anyone confirmed it",
     )
-    def withdraw(
+    async def withdraw(
         self,
         exchange_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -353,7 +355,8 @@ class ExchangeController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = exchange.withdraw(
+        receipt = await bone.commits.run(
+            exchange.withdraw,
             bone.timebank,
             exchange_id=exchange_id,
             provider=_member_account(request.user),

@@ -342,18 +342,18 @@ class HoursController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         opt=allow(Role.VOLUNTEER, Role.COORDINATOR),
         summary="Record service (volunteers: their own, at a kiosk); it awaits approval",
     )
-    def submit(
+    async def submit(
         self,
         request: Request[Principal, Any, Any],
         data: JSONBody[NewEntry],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = entries.submit(
+        receipt = await bone.commits.run(
+            entries.submit,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             volunteer_id=_volunteer_for(request.user, data.volunteer_id),
@@ -535,48 +535,52 @@ class HoursController(Controller):
 
     @post(
         "/{entry_id:uuid}/approval",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Approve: the volunteer is credited from the community account",
     )
-    def approve(
+    async def approve(
         self,
         entry_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(entries.approve(bone.timebank, entry_id=entry_id, by=by))
+        return answer(
+            await bone.commits.run(entries.approve, bone.timebank, entry_id=entry_id, by=by)
+        )
 
     @post(
         "/{entry_id:uuid}/rejection",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Reject, saying why",
     )
-    def reject(
+    async def reject(
         self,
         entry_id: FromPath[UUID],
         data: JSONBody[Rejection],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(entries.reject(bone.timebank, entry_id=entry_id, reason=data.reason, by=by))
+        return answer(
+            await bone.commits.run(
+                entries.reject, bone.timebank, entry_id=entry_id, reason=data.reason, by=by
+            )
+        )
 
     @post(
         "/{entry_id:uuid}/amendments",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Change an entry with a reason and who asked (approved: the difference is "
         "credited or corrected)",
     )
-    def amend(
+    async def amend(
         self,
         entry_id: FromPath[UUID],
         data: JSONBody[Amendment],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = entries.amend(
+        receipt = await bone.commits.run(
+            entries.amend,
             bone.timebank,
             entry_id=entry_id,
             service=data.service(bone.settings.zone),
@@ -589,18 +593,18 @@ class HoursController(Controller):
 
     @post(
         "/{entry_id:uuid}/voiding",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Void an approved entry with a reason and who asked; its credit is corrected",
     )
-    def void(
+    async def void(
         self,
         entry_id: FromPath[UUID],
         data: JSONBody[Voiding],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = entries.void(
+        receipt = await bone.commits.run(
+            entries.void,
             bone.timebank,
             entry_id=entry_id,
             reason=data.reason,

@@ -29,15 +29,17 @@ class AccountController(Controller):
     path = "/api/v1/accounts"
     tags = ["ledger"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, opt=allow(*STAFF), summary="Open a time account")
-    def open_account(
+    @post("/", opt=allow(*STAFF), summary="Open a time account")
+    async def open_account(
         self,
         data: JSONBody[schemas.OpenAccount],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            ledger.open_account(bone.timebank, data.owner, by, bone.settings.member_limits)
+            await bone.commits.run(
+                ledger.open_account, bone.timebank, data.owner, by, bone.settings.member_limits
+            )
         )
 
     @get(
@@ -96,18 +98,18 @@ class AccountController(Controller):
 
     @put(
         "/{ref:str}/limits",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Set an account's floor and cap, saying why",
     )
-    def change_limits(
+    async def change_limits(
         self,
         ref: FromPath[str],
         data: JSONBody[schemas.NewLimits],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = ledger.change_limits(
+        receipt = await bone.commits.run(
+            ledger.change_limits,
             bone.timebank,
             account_id=account_id(ref),
             limits=Limits(floor=data.floor, cap=data.cap),
@@ -118,18 +120,18 @@ class AccountController(Controller):
 
     @post(
         "/{ref:str}/closure",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Close; the balance moves to the pool",
     )
-    def close(
+    async def close(
         self,
         ref: FromPath[str],
         data: JSONBody[schemas.Closure],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = ledger.close_account(
+        receipt = await bone.commits.run(
+            ledger.close_account,
             bone.timebank,
             account_id=account_id(ref),
             reason=data.reason,
@@ -145,11 +147,10 @@ class TransferController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         opt=allow(*HOLDERS, Role.COORDINATOR, own_account_only=True),
         summary="Move minutes from one account to another (residents: from their own)",
     )
-    def create(
+    async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[schemas.NewTransfer],
@@ -159,7 +160,8 @@ class TransferController(Controller):
         now = bone.clock()
         source = account_id(data.from_account)
         check_owner(request, source)
-        receipt = ledger.transfer(
+        receipt = await bone.commits.run(
+            ledger.transfer,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             source=source,
@@ -174,18 +176,18 @@ class TransferController(Controller):
 
     @post(
         "/{transfer_id:uuid}/corrections",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Post a compensating transfer",
     )
-    def correct(
+    async def correct(
         self,
         transfer_id: FromPath[UUID],
         data: JSONBody[schemas.NewCorrection],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = ledger.correct(
+        receipt = await bone.commits.run(
+            ledger.correct,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             transfer_id=transfer_id,

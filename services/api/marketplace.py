@@ -116,32 +116,40 @@ class CategoryController(Controller):
         )
         return [msgspec.convert(row, Category, strict=False) for row in rows]
 
-    @post("/", sync_to_thread=True, opt=allow(Role.COORDINATOR), summary="Add a category")
-    def add(
+    @post("/", opt=allow(Role.COORDINATOR), summary="Add a category")
+    async def add(
         self,
         data: JSONBody[NewCategory],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = listings.add_category(
-            bone.timebank, code=data.code, name_zh=data.name_zh, name_en=data.name_en, by=by
+        receipt = await bone.commits.run(
+            listings.add_category,
+            bone.timebank,
+            code=data.code,
+            name_zh=data.name_zh,
+            name_en=data.name_en,
+            by=by,
         )
         return answer(receipt)
 
     @post(
         "/{code:str}/retirement",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Retire a category (existing listings keep it)",
     )
-    def retire(
+    async def retire(
         self,
         code: FromPath[str],
         data: JSONBody[schemas.Closure],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        return answer(listings.retire_category(bone.timebank, code=code, reason=data.reason, by=by))
+        return answer(
+            await bone.commits.run(
+                listings.retire_category, bone.timebank, code=code, reason=data.reason, by=by
+            )
+        )
 
 
 class ListingController(Controller):
@@ -150,11 +158,10 @@ class ListingController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         opt=allow(Role.RESIDENT, Role.VOLUNTEER),
         summary="Post an offer of help, or a request for it",
     )
-    def post_listing(
+    async def post_listing(
         self,
         request: Request[Principal, Any, Any],
         data: JSONBody[NewListing],
@@ -163,7 +170,9 @@ class ListingController(Controller):
     ) -> Response[schemas.Receipt]:
         owner = request.user.account_id
         assert owner is not None, "residents and volunteers sign in with their account"
-        receipt = data.post(bone, idempotency_key=data.idempotency_key, owner=owner, by=by)
+        receipt = await bone.commits.run(
+            data.post, bone, idempotency_key=data.idempotency_key, owner=owner, by=by
+        )
         return answer(receipt)
 
     @get("/", sync_to_thread=True, opt=allow(*EVERYONE), summary="Search the board, newest first")
@@ -218,11 +227,10 @@ class ListingController(Controller):
 
     @post(
         "/{listing_id:uuid}/closure",
-        sync_to_thread=True,
         opt=allow(Role.RESIDENT, Role.VOLUNTEER, Role.COORDINATOR),
         summary="Take a listing off the board (its owner, or a coordinator)",
     )
-    def close(
+    async def close(
         self,
         listing_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
@@ -231,7 +239,8 @@ class ListingController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         principal = request.user
-        receipt = listings.close(
+        receipt = await bone.commits.run(
+            listings.close,
             bone.timebank,
             listing_id=listing_id,
             closer=principal.account_id if principal.is_member else None,

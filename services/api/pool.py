@@ -95,11 +95,10 @@ class PoolController(Controller):
 
     @post(
         "/donations",
-        sync_to_thread=True,
         opt=allow(Role.RESIDENT, Role.VOLUNTEER, own_account_only=True),
         summary="Give minutes you earned to the pool",
     )
-    def donate(
+    async def donate(
         self,
         request: Request[Principal, Any, Any],
         data: JSONBody[Donation],
@@ -107,7 +106,8 @@ class PoolController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         check_owner(request, data.from_account)
-        receipt = pool_commands.donation(
+        receipt = await bone.commits.run(
+            pool_commands.donation,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             donor=data.from_account,
@@ -120,17 +120,17 @@ class PoolController(Controller):
 
     @post(
         "/grants",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Grant pool minutes to a resident in need, saying why",
     )
-    def grant(
+    async def grant(
         self,
         data: JSONBody[Grant],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = pool_commands.grant_from_pool(
+        receipt = await bone.commits.run(
+            pool_commands.grant_from_pool,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             recipient=data.to_account,

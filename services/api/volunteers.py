@@ -148,14 +148,15 @@ class VolunteerController(Controller):
     path = "/api/v1/volunteers"
     tags = ["volunteers"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, opt=allow(Role.COORDINATOR), summary="Register a volunteer")
-    def register(
+    @post("/", opt=allow(Role.COORDINATOR), summary="Register a volunteer")
+    async def register(
         self,
         data: JSONBody[NewVolunteer],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = registry.register(
+        receipt = await bone.commits.run(
+            registry.register,
             bone.timebank,
             bone.vault,
             member_id=data.member_id,
@@ -247,36 +248,40 @@ class VolunteerController(Controller):
 
     @post(
         "/{volunteer_id:uuid}/status",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Pause, reactivate, or record that a volunteer left",
     )
-    def change_status(
+    async def change_status(
         self,
         volunteer_id: FromPath[UUID],
         data: JSONBody[StatusChange],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = registry.change_status(
-            bone.timebank, volunteer_id=volunteer_id, status=data.status, reason=data.reason, by=by
+        receipt = await bone.commits.run(
+            registry.change_status,
+            bone.timebank,
+            volunteer_id=volunteer_id,
+            status=data.status,
+            reason=data.reason,
+            by=by,
         )
         return answer(receipt)
 
     @put(
         "/{volunteer_id:uuid}/profile",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Skills, service categories and building",
     )
-    def update_profile(
+    async def update_profile(
         self,
         volunteer_id: FromPath[UUID],
         data: JSONBody[Profile],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = registry.update_profile(
+        receipt = await bone.commits.run(
+            registry.update_profile,
             bone.timebank,
             volunteer_id=volunteer_id,
             skills=tuple(data.skills),
@@ -288,18 +293,18 @@ class VolunteerController(Controller):
 
     @post(
         "/{volunteer_id:uuid}/awards",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Record an award (Art. 9)",
     )
-    def give_award(
+    async def give_award(
         self,
         volunteer_id: FromPath[UUID],
         data: JSONBody[NewAward],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = registry.give_award(
+        receipt = await bone.commits.run(
+            registry.give_award,
             bone.timebank,
             volunteer_id=volunteer_id,
             name=data.name,
@@ -311,18 +316,18 @@ class VolunteerController(Controller):
 
     @post(
         "/{volunteer_id:uuid}/evaluations",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Record an evaluation (Art. 10)",
     )
-    def evaluate(
+    async def evaluate(
         self,
         volunteer_id: FromPath[UUID],
         data: JSONBody[NewEvaluation],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = registry.evaluate(
+        receipt = await bone.commits.run(
+            registry.evaluate,
             bone.timebank,
             volunteer_id=volunteer_id,
             rating=data.rating,
@@ -340,17 +345,17 @@ class TrainingController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Record a training session and who attended (Art. 8)",
     )
-    def record(
+    async def record(
         self,
         data: JSONBody[NewTraining],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
-        receipt = registry.record_training(
+        receipt = await bone.commits.run(
+            registry.record_training,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             name=data.name,

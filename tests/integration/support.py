@@ -36,6 +36,7 @@ from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, position_of
+from services.eventstore import Timebank
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.relay import stream_head
 from services.runtime import Backbone, build_backbone
@@ -193,9 +194,16 @@ def open_member(bone: Backbone, owner: str, grant: int = 0) -> ledger.Receipt:
 def transfer(
     bone: Backbone, key: str, source, target, minutes: int, memo: str = ""
 ) -> ledger.Receipt:
+    return transfer_on(bone.timebank, key, source, target, minutes, memo)
+
+
+def transfer_on(
+    app: Timebank, key: str, source, target, minutes: int, memo: str = ""
+) -> ledger.Receipt:
+    """A transfer straight through the command handler (no HTTP), on ``app``."""
     now = datetime.now(UTC)
     return ledger.transfer(
-        bone.timebank,
+        app,
         idempotency_key=key,
         source=source,
         target=target,

@@ -21,6 +21,7 @@ from tests.integration.support import (
     make_backbone,
     open_member,
     run_workers,
+    transfer_on,
     wait_until,
 )
 
@@ -92,20 +93,6 @@ def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_pa
         replica.close()
 
 
-def _transfer(app: Timebank, key: str, source, target, minutes: int) -> ledger.Receipt:
-    return ledger.transfer(
-        app,
-        idempotency_key=key,
-        source=source,
-        target=target,
-        minutes=minutes,
-        memo="",
-        occurred_at=NOW,
-        now=NOW,
-        by=BY,
-    )
-
-
 def _balance(event_store: str, account_id) -> int:
     """The balance as the store has it, from an application with nothing cached."""
     fresh = Timebank(event_store)
@@ -126,13 +113,13 @@ def test_a_sole_writers_stale_cache_is_caught_by_the_store(broker, stores, tmp_p
     target = open_member(bone, "taker").id
     other = Timebank(event_store)
     try:
-        _transfer(sole, "sole-1", source, target, 100)  # sole caches the source at 300
-        _transfer(other, "other-1", source, target, 300)  # behind its back: 0 left
-        _transfer(sole, "sole-2", source, target, 500)  # -500 is within the floor of -600
+        transfer_on(sole, "sole-1", source, target, 100)  # sole caches the source at 300
+        transfer_on(other, "other-1", source, target, 300)  # behind its back: 0 left
+        transfer_on(sole, "sole-2", source, target, 500)  # -500 is within the floor of -600
         assert _balance(event_store, source) == -500
         # Its cache now has what the store has: 100 more would break the floor.
         with pytest.raises(RuleViolated) as refused:
-            _transfer(sole, "sole-3", source, target, 200)
+            transfer_on(sole, "sole-3", source, target, 200)
         assert refused.value.code == "below-floor"
         assert sole.find(source, TimeAccount).balance == -500
     finally:
@@ -147,10 +134,10 @@ def test_replicas_apply_each_others_transfers_to_what_they_cached(broker, stores
     target = open_member(bone, "taker").id
     first, second = Timebank(event_store), Timebank(event_store)
     try:
-        _transfer(first, "first-1", source, target, 100)
-        _transfer(second, "second-1", source, target, 50)
+        transfer_on(first, "first-1", source, target, 100)
+        transfer_on(second, "second-1", source, target, 50)
         assert first.find(source, TimeAccount).balance == 250
-        _transfer(first, "first-2", source, target, 250)
+        transfer_on(first, "first-2", source, target, 250)
         assert second.find(source, TimeAccount).balance == 0
         assert _balance(event_store, source) == 0
     finally:

@@ -193,7 +193,9 @@ def approve(
         request,
         bone,
         data.ids,
-        lambda entry_id: entries.approve(bone.timebank, entry_id=entry_id, by=by),
+        lambda entry_id: bone.commits.run_from_thread(
+            entries.approve, bone.timebank, entry_id=entry_id, by=by
+        ),
     )
 
 
@@ -211,7 +213,7 @@ def reject(
         request,
         bone,
         data.ids,
-        lambda entry_id: entries.reject(
-            bone.timebank, entry_id=entry_id, reason=data.reason, by=by
+        lambda entry_id: bone.commits.run_from_thread(
+            entries.reject, bone.timebank, entry_id=entry_id, reason=data.reason, by=by
         ),
     )

@@ -164,7 +164,8 @@ def resolve(
             back=f"/console/exchanges/{exchange_id}",
             yes=gettext("Yes, resolve"),
         )
-    receipt = exchange.resolve(
+    receipt = bone.commits.run_from_thread(
+        exchange.resolve,
         bone.timebank,
         exchange_id=exchange_id,
         outcome=data.outcome,

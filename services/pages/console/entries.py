@@ -147,7 +147,7 @@ def approve(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, approve and credit"),
         )
-    receipt = entries.approve(bone.timebank, entry_id=entry_id, by=by)
+    receipt = bone.commits.run_from_thread(entries.approve, bone.timebank, entry_id=entry_id, by=by)
     return _entry_page(request, bone, entry_id, receipt.position, gettext("Approved and credited."))
 
 
@@ -164,7 +164,9 @@ def reject(
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
 ) -> Template:
-    receipt = entries.reject(bone.timebank, entry_id=entry_id, reason=data.reason, by=by)
+    receipt = bone.commits.run_from_thread(
+        entries.reject, bone.timebank, entry_id=entry_id, reason=data.reason, by=by
+    )
     return _entry_page(request, bone, entry_id, receipt.position, gettext("Rejected."))
 
 
@@ -225,7 +227,8 @@ def amend(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, amend"),
         )
-    receipt = entries.amend(
+    receipt = bone.commits.run_from_thread(
+        entries.amend,
         bone.timebank,
         entry_id=entry_id,
         service=service,
@@ -270,7 +273,8 @@ def void(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, void"),
         )
-    receipt = entries.void(
+    receipt = bone.commits.run_from_thread(
+        entries.void,
         bone.timebank,
         entry_id=entry_id,
         reason=data.reason,

@@ -86,7 +86,8 @@ def grant(
             back="/console/pool",
             yes=gettext("Yes, grant"),
         )
-    receipt = pool_commands.grant_from_pool(
+    receipt = bone.commits.run_from_thread(
+        pool_commands.grant_from_pool,
         bone.timebank,
         idempotency_key=data.idempotency_key,
         recipient=account_id_for(str(member.id), AccountKind.MEMBER),

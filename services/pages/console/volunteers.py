@@ -140,7 +140,8 @@ def register(
     data: Form[NewVolunteer], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
 ) -> Redirect:
     skills, categories = data.labels()
-    receipt = registry.register(
+    receipt = bone.commits.run_from_thread(
+        registry.register,
         bone.timebank,
         bone.vault,
         member_id=data.member_id,

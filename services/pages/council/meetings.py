@@ -160,7 +160,8 @@ class MeetingPages(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
         starts_at = datetime.fromisoformat(data.starts_at).replace(tzinfo=bone.settings.zone)
-        receipt = commands.call(
+        receipt = bone.commits.run_from_thread(
+            commands.call,
             bone.timebank,
             idempotency_key=data.idempotency_key,
             title=data.title,
@@ -190,8 +191,13 @@ class MeetingPages(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
-        receipt = commands.schedule(
-            bone.timebank, motion_id=data.motion_id, meeting_id=meeting_id, by=by, now=bone.clock()
+        receipt = bone.commits.run_from_thread(
+            commands.schedule,
+            bone.timebank,
+            motion_id=data.motion_id,
+            meeting_id=meeting_id,
+            by=by,
+            now=bone.clock(),
         )
         return _agenda_answer(request, bone, meeting_id, receipt)
 
@@ -205,7 +211,8 @@ class MeetingPages(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
         step = -1 if data.direction == "up" else 1
-        receipt = commands.meeting_act(
+        receipt = bone.commits.run_from_thread(
+            commands.meeting_act,
             bone.timebank,
             meeting_id,
             lambda m: m.reorder(moved(m.agenda, data.motion_id, step), by),
@@ -222,8 +229,11 @@ class MeetingPages(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
         present = tuple(data.present) if isinstance(data.present, list) else (data.present,)
-        receipt = commands.meeting_act(
-            bone.timebank, meeting_id, lambda m: m.record_attendance(present, by)
+        receipt = bone.commits.run_from_thread(
+            commands.meeting_act,
+            bone.timebank,
+            meeting_id,
+            lambda m: m.record_attendance(present, by),
         )
 
         def fragment() -> Template:
@@ -244,5 +254,7 @@ class MeetingPages(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
-        receipt = commands.meeting_act(bone.timebank, meeting_id, lambda m: m.close(by))
+        receipt = bone.commits.run_from_thread(
+            commands.meeting_act, bone.timebank, meeting_id, lambda m: m.close(by)
+        )
         return done(request, meeting_path(meeting_id), receipt)

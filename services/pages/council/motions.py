@@ -61,7 +61,11 @@ def acted(
     action: Callable[[Motion], object],
 ) -> Response[Any]:
     """Apply ``action`` to the motion; answer with its page, showing the effect."""
-    return done(request, motion_path(motion_id), commands.act(bone.timebank, motion_id, action))
+    return done(
+        request,
+        motion_path(motion_id),
+        bone.commits.run_from_thread(commands.act, bone.timebank, motion_id, action),
+    )
 
 
 def today(bone: Backbone) -> str:
@@ -152,7 +156,8 @@ class MotionPages(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
-        receipt = commands.schedule(
+        receipt = bone.commits.run_from_thread(
+            commands.schedule,
             bone.timebank,
             motion_id=motion_id,
             meeting_id=data.meeting_id,

@@ -51,7 +51,7 @@ class RulesPages(Controller):
     ) -> Response[Any]:
         values = msgspec.structs.asdict(data)
         reason = values.pop("reason")
-        receipt = commands.change_rules(
-            bone.timebank, rules=VotingRules(**values), reason=reason, by=by
+        receipt = bone.commits.run_from_thread(
+            commands.change_rules, bone.timebank, rules=VotingRules(**values), reason=reason, by=by
         )
         return done(request, RULES, receipt)

@@ -90,8 +90,8 @@ class TrackerPages(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
         due = date.fromisoformat(data.due) if data.due else None
-        receipt = commands.assign(
-            bone.timebank, motion_id=motion_id, owner=data.owner, due=due, by=by
+        receipt = bone.commits.run_from_thread(
+            commands.assign, bone.timebank, motion_id=motion_id, owner=data.owner, due=due, by=by
         )
         return done(request, TRACKER, receipt)
 
@@ -139,7 +139,8 @@ class TrackerPages(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
-        receipt = commands.finish(
+        receipt = bone.commits.run_from_thread(
+            commands.finish,
             bone.timebank,
             motion_id=motion_id,
             status=data.status,

@@ -64,7 +64,9 @@ class VotePages(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
-        receipt = commands.open_vote(bone.timebank, motion_id=motion_id, by=by)
+        receipt = bone.commits.run_from_thread(
+            commands.open_vote, bone.timebank, motion_id=motion_id, by=by
+        )
         return done(request, vote_path(motion_id), receipt)
 
     @get("/vote", opt=COUNCIL, sync_to_thread=True)

@@ -103,7 +103,9 @@ class CouncilBoard(Controller):
         by: NamedDependency[Provenance],
     ) -> Redirect:
         supporter, now = member_of(request), bone.clock()
-        receipt = commands.act(bone.timebank, motion_id, lambda m: m.support(supporter, now, by))
+        receipt = bone.commits.run_from_thread(
+            commands.act, bone.timebank, motion_id, lambda m: m.support(supporter, now, by)
+        )
         return showing(f"/kiosk/council/{motion_id}", receipt)
 
     @get("/{motion_id:uuid}/vote/{choice:str}", opt=RESIDENTS, sync_to_thread=True)
@@ -133,7 +135,8 @@ class CouncilBoard(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = commands.vote(
+        receipt = bone.commits.run_from_thread(
+            commands.vote,
             bone.timebank,
             motion_id=motion_id,
             voter=member_of(request),

@@ -69,7 +69,8 @@ class Donating(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = pool.donation(
+        receipt = bone.commits.run_from_thread(
+            pool.donation,
             bone.timebank,
             idempotency_key=f"kiosk-donate:{data.key}",
             donor=account_of(request),

@@ -101,7 +101,8 @@ class Giving(Controller):
     ) -> Redirect:
         receiver = people.member_by_number(bone, data.receiver)
         now = bone.clock()
-        receipt = exchange.record(
+        receipt = bone.commits.run_from_thread(
+            exchange.record,
             bone.timebank,
             idempotency_key=f"kiosk-give:{data.key}",
             pairs=(Pair(account_of(request), people.member_account(receiver), data.minutes),),

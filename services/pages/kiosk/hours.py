@@ -103,7 +103,8 @@ class VolunteerHours(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = entries.submit(
+        receipt = bone.commits.run_from_thread(
+            entries.submit,
             bone.timebank,
             idempotency_key=f"kiosk-hours:{data.key}",
             volunteer_id=volunteer_id_for(member_of(request)),

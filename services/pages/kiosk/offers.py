@@ -99,8 +99,12 @@ class Offers(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = data.post(
-            bone, idempotency_key=f"kiosk-listing:{data.key}", owner=account_of(request), by=by
+        receipt = bone.commits.run_from_thread(
+            data.post,
+            bone,
+            idempotency_key=f"kiosk-listing:{data.key}",
+            owner=account_of(request),
+            by=by,
         )
         return showing("/kiosk/listings/mine", receipt)
 
@@ -112,7 +116,8 @@ class Offers(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = listings.close(
+        receipt = bone.commits.run_from_thread(
+            listings.close,
             bone.timebank,
             listing_id=listing_id,
             closer=account_of(request),

@@ -134,7 +134,8 @@ class Receiving(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = exchange.confirm(
+        receipt = bone.commits.run_from_thread(
+            exchange.confirm,
             bone.timebank,
             exchange_id=exchange_id,
             receiver=account_of(request),
@@ -170,7 +171,8 @@ class Receiving(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Redirect:
-        receipt = exchange.dispute(
+        receipt = bone.commits.run_from_thread(
+            exchange.dispute,
             bone.timebank,
             exchange_id=exchange_id,
             party=account_of(request),
