@@ -66,9 +66,9 @@ class Staging:
 
     def events_in_order(self) -> list[DomainEvent]:
         """The staged events in the order the commands made them, taken out of the aggregates
-        (which are then saved for the cache and snapshots, with none pending). None when the
-        aggregates' own order keeps it (saving each one's events together, as a save does),
-        which is the common case: passed one by one, events cost the save more."""
+        (which are then saved for the cache and snapshots, with none pending); or none, when
+        the aggregates' own order keeps it (a save takes each one's events together), which
+        is the common case: passed one by one, events cost the save more."""
         together = [
             (aggregate.id, event.originator_version)
             for aggregate in self.aggregates.values()
