@@ -98,6 +98,13 @@ class GroupCommit:
         its command): the command joins the group on the app's loop, and this waits for it."""
         if self._loop is None:
             raise RuntimeError("GroupCommit.attach runs at the app's startup")
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None  # a worker thread, as it should be
+        if here is self._loop:
+            # Waiting here would stop the very loop that has to run the command.
+            raise RuntimeError("on the event loop: await GroupCommit.run instead")
         running = asyncio.run_coroutine_threadsafe(self.run(command, *args, **kwargs), self._loop)
         return running.result()
 

@@ -173,6 +173,36 @@ def test_a_group_another_writer_got_ahead_of_runs_again_command_by_command(store
         other.close()
 
 
+def test_a_command_from_a_worker_thread_is_run_on_the_loop(app):
+    a, b, c = open_members(app, 3, grant=100)
+    commits = GroupCommit(app)
+
+    async def from_both() -> list[Receipt]:
+        await commits.attach()
+        # A page handler's thread and a coroutine handler, at the same moment.
+        return await asyncio.gather(
+            asyncio.to_thread(commits.run_from_thread, transfer_on, app, "paged", a, b, 10),
+            commits.run(transfer_on, app, "posted", b, c, 20),
+        )
+
+    paged, posted = asyncio.run(from_both())
+    assert not paged.replayed and not posted.replayed
+    assert [balance(app, member) for member in (a, b, c)] == [90, 90, 120]
+
+
+def test_waiting_for_a_command_on_the_loop_itself_is_refused(app):
+    (a,) = open_members(app, 1, grant=100)
+    commits = GroupCommit(app)
+
+    async def on_the_loop() -> None:
+        await commits.attach()
+        commits.run_from_thread(transfer_on, app, "blocked", a, COMMUNITY, 10)
+
+    with pytest.raises(RuntimeError, match=r"await GroupCommit\.run"):
+        asyncio.run(on_the_loop())
+    assert balance(app, a) == 100
+
+
 REQUESTS = st.lists(
     st.tuples(
         st.sampled_from(["k1", "k2", "k3", "k4", "k5", "k6"]),  # keys repeat: retried requests
