@@ -1,19 +1,23 @@
 """Many commands racing for one account, each through its own application instance (as API
 replicas would be), on the real store: optimistic concurrency keeps the floor. Whatever the
-aggregate caches hold, the store refuses a save made from a stale account."""
+aggregate caches hold, the store refuses a save made from a stale account. And many requests
+at once through one API, which saves them in groups: the floor holds there too."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
+from litestar.testing import AsyncTestClient
 
 from domain.ledger import MEMBER_LIMITS, TimeAccount
 from domain.rules import RuleViolated
 from projections import statements
 from services import ledger
+from services.api.app import create_app
 from services.eventstore import ConcurrentUpdate, Timebank
 from tests.integration.support import (
     BY,
@@ -21,6 +25,7 @@ from tests.integration.support import (
     make_backbone,
     open_member,
     run_workers,
+    staff_headers,
     transfer_on,
     wait_until,
 )
@@ -82,15 +87,58 @@ def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_pa
     # A refusal for the floor is only right once there really was no room left.
     assert balance - MINUTES < MEMBER_LIMITS.floor
 
+    assert_in_statement_once(bone, source.id, accepted)
+    for replica in replicas:
+        replica.close()
+
+
+def test_fifty_transfers_through_the_api_at_once_never_break_the_floor(broker, stores, tmp_path):
+    """The API saves requests that arrive together in groups (services.groupcommit): the
+    floor still holds, and each accepted transfer is in the statement exactly once."""
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    source = open_member(bone, "drained", grant=400)
+    targets = [open_member(bone, f"taker-{i}").id for i in range(DRAINERS)]
+    headers = staff_headers(bone)
+
+    async def drain() -> list:
+        async with AsyncTestClient(create_app(bone)) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/v1/transfers",
+                        json={
+                            "idempotency_key": f"api-drain-{i}",
+                            "from_account": str(source.id),
+                            "to_account": str(target),
+                            "minutes": MINUTES,
+                        },
+                        headers=headers,
+                    )
+                    for i, target in enumerate(targets)
+                )
+            )
+
+    answers = asyncio.run(drain())
+    accepted = {answer.json()["id"] for answer in answers if answer.status_code == 201}
+    refused = Counter(answer.json()["code"] for answer in answers if answer.status_code != 201)
+    assert set(refused) == {"below-floor"}
+    balance = bone.timebank.repository.get(source.id).balance
+    assert balance == 400 - MINUTES * len(accepted)
+    assert MEMBER_LIMITS.floor <= balance < MEMBER_LIMITS.floor + MINUTES
+
+    assert_in_statement_once(bone, source.id, accepted)
+
+
+def assert_in_statement_once(bone, source, accepted: set[str]) -> None:
+    """Once the read models caught up, each accepted drain is in the source's statement
+    exactly once, and no running balance there went below the floor."""
     with run_workers(bone):
         wait_until(lambda: caught_up(bone), what="read models")
     with bone.reads.transaction(commit=False) as db:
-        entries = statements.entries(db, source.id, before=None, limit=200)
+        entries = statements.entries(db, source, before=None, limit=200)
     drained = [entry for entry in entries if entry["minutes"] == -MINUTES]
     assert sorted(entry["transfer_id"] for entry in drained) == sorted(accepted)
     assert all(entry["balance"] >= MEMBER_LIMITS.floor for entry in entries)
-    for replica in replicas:
-        replica.close()
 
 
 def _balance(event_store: str, account_id) -> int:
