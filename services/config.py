@@ -29,8 +29,8 @@ _STATION_DEFAULTS = (
 # RFC 9106 default; the test suite, which registers thousands of residents, sets "CHEAPEST"
 # (tests/conftest.py) — as Django's test settings swap in a fast hasher. Any hash verifies
 # whatever profile made it, since its parameters travel inside it.
-PASSWORD_HASHING = profiles.__dict__.get(
-    os.environ.get("TIMEBANK_PASSWORD_HASHING", ""), profiles.RFC_9106_LOW_MEMORY
+PASSWORD_HASHING = getattr(
+    profiles, os.environ.get("TIMEBANK_PASSWORD_HASHING", ""), profiles.RFC_9106_LOW_MEMORY
 )
 
 

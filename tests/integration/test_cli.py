@@ -103,6 +103,13 @@ def _signed_in(url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
+def _opened(url: str, auth: dict[str, str], owner: str) -> str:
+    """Open a member's account through `up`'s API; its id."""
+    return str(
+        httpx.post(f"{url}/api/v1/accounts", json={"owner": owner}, headers=auth).json()["id"]
+    )
+
+
 def _moved(url: str, auth: dict[str, str], key: str, source: str, target: str, minutes: int) -> int:
     """Post a transfer through `up`'s API; the position it reached."""
     posted = httpx.post(
@@ -133,9 +140,7 @@ def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
         auth = _signed_in(first.url)
         (broker,) = first.broker_pids()
         (projector,) = first.projector_pids()
-        account = httpx.post(
-            f"{first.url}/api/v1/accounts", json={"owner": "m-1"}, headers=auth
-        ).json()["id"]
+        account = _opened(first.url, auth, "m-1")
         position = _moved(first.url, auth, "up-test-1", "community", account, 90)
         assert _balance(first.url, auth, account, position) == 90
     finally:
@@ -167,9 +172,7 @@ def test_up_starts_its_projector_again_when_it_dies(tmp_path):
         wait_until(
             lambda: up.projector_pids() not in ([], [projector]), what="a new projector process"
         )
-        account = httpx.post(
-            f"{up.url}/api/v1/accounts", json={"owner": "m-1"}, headers=auth
-        ).json()["id"]
+        account = _opened(up.url, auth, "m-1")
         position = _moved(up.url, auth, "after-the-restart", "community", account, 45)
         assert _balance(up.url, auth, account, position) == 45
     finally:
