@@ -143,6 +143,8 @@ class Timebank(Application[UUID]):
         """``sole_writer``: no other process writes this store while this one runs."""
         # Set by whoever runs a relay in this process, to wake it at once after a save.
         self.on_recorded: Callable[[int], None] | None = None
+        # Called with each save's recordings once committed, before the command answers.
+        self.on_saved: list[Callable[[list[Recording[UUID]]], None]] = []
         super().__init__(
             {
                 **prepare_store(store_url),
@@ -174,6 +176,8 @@ class Timebank(Application[UUID]):
         # Wakes the relay in this process at once instead of at its next poll.
         if recordings and self.on_recorded is not None:
             self.on_recorded(recordings[-1].notification.id)
+        for listener in self.on_saved:
+            listener(recordings)
 
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The aggregate of ``kind`` with this id, or None when there is none of that kind.

@@ -15,6 +15,7 @@ from services import council, exchange, ledger, listings
 from services.config import Settings
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
+from services.revocation import Revocations
 from services.vault import Vault
 
 
@@ -32,6 +33,7 @@ class Backbone:
     vault: Vault
     nats_url: str
     commits: GroupCommit
+    revocations: Revocations
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def local_now(self) -> datetime:
@@ -66,4 +68,5 @@ def build_backbone(settings: Settings, nats_url: str) -> Backbone:
         vault=vault,
         nats_url=nats_url,
         commits=GroupCommit(timebank),
+        revocations=Revocations(timebank),
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.di import Provide
@@ -88,6 +89,22 @@ def _pages(bone: Backbone, cookie_auth: JWTCookieAuth[Principal, Token]) -> list
     ]
 
 
+def _following_revocations(bone: Backbone) -> Lifespan:
+    """What other replicas revoke reaches this one while it serves (services.revocation)."""
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        following = asyncio.create_task(bone.revocations.follow(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await following
+
+    return lifespan
+
+
 def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
     """The API, and the pages unless ``settings.pages`` is off (an API-only replica)."""
     secret = bone.settings.token_secret()
@@ -115,7 +132,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         csrf_config=site.csrf_config(secret) if with_pages else None,
         template_config=site.template_config() if with_pages else None,
-        lifespan=list(lifespan),
+        lifespan=[_following_revocations(bone), *lifespan],
         on_startup=[bone.commits.attach],
     )
     app.state.backbone = bone

@@ -19,6 +19,7 @@ from litestar.security.jwt import JWTAuth, JWTCookieAuth, Token
 
 from domain.identity import Role, kiosk_id_for
 from services.identity import token_digest
+from services.revocation import Revocations
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=8)
 # Kiosks are shared: a resident's session ends after this long without a request.
@@ -72,9 +73,17 @@ async def role_guard(
         raise PermissionDeniedException("Your role does not allow this.")
 
 
-def principal_from(token: Token, device_token: str) -> Principal | None:
+class TokenRevoked(NotAuthorizedException):
+    """The token is good, but whom it names was deactivated, or the kiosk it was used at
+    retired, since it was issued."""
+
+
+def principal_from(
+    token: Token, device_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+) -> Principal | None:
     """The token's principal; a resident's only from the kiosk they signed in at, which
-    ``device_token`` (sent by the kiosk with every request) identifies."""
+    ``device_token`` (sent by the kiosk with every request) identifies. Refused once its
+    subject or kiosk is revoked (services.revocation), which this process knows in memory."""
     try:
         principal = msgspec.convert(token.extras, Principal)
     except msgspec.ValidationError:
@@ -83,13 +92,18 @@ def principal_from(token: Token, device_token: str) -> Principal | None:
         principal.kiosk_id is None or kiosk_id_for(token_digest(device_token)) != principal.kiosk_id
     ):
         return None
+    revocations: Revocations = connection.app.state.backbone.revocations
+    if revocations.revoked(principal.subject, principal.kiosk_id):
+        raise TokenRevoked(
+            "This sign-in is no longer valid: the account was deactivated or the kiosk retired."
+        )
     return principal
 
 
 async def _api_principal(
     token: Token, connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Principal | None:
-    return principal_from(token, connection.headers.get(KIOSK_TOKEN_HEADER, ""))
+    return principal_from(token, connection.headers.get(KIOSK_TOKEN_HEADER, ""), connection)
 
 
 class CheckedOnce(Token):

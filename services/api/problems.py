@@ -16,6 +16,7 @@ from litestar.plugins.problem_details import (
 )
 
 from domain.rules import NotFound, RuleViolated
+from services.api.auth import TokenRevoked
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 
@@ -65,6 +66,10 @@ def _refused(error: SignInRefused) -> ProblemDetailsException:
     return problem(error.status, error.code, "Not signed in.", error.message)
 
 
+def _revoked(error: TokenRevoked) -> ProblemDetailsException:
+    return problem(401, "token-revoked", "Not signed in.", str(error.detail))
+
+
 def _conflict(_: ConcurrentUpdate) -> ProblemDetailsException:
     return problem(
         409,
@@ -112,6 +117,7 @@ _MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
     RuleViolated: _rule_violated,
     NotFound: _not_found,
     SignInRefused: _refused,
+    TokenRevoked: _revoked,
     ConcurrentUpdate: _conflict,
     ReadModelBehind: _behind,
     PersistenceError: _store_down,

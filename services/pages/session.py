@@ -26,7 +26,7 @@ DEVICE_COOKIE_MAX_AGE = 10 * 365 * 24 * 3600  # until the kiosk is retired or se
 def _page_principal(
     token: Token, connection: ASGIConnection[Any, Any, Any, Any]
 ) -> Principal | None:
-    return principal_from(token, connection.cookies.get(DEVICE_COOKIE, ""))
+    return principal_from(token, connection.cookies.get(DEVICE_COOKIE, ""), connection)
 
 
 def page_auth(secret: str) -> JWTCookieAuth[Principal, Token]:

@@ -31,7 +31,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from domain.rules import NotFound, RuleViolated
-from services.api.auth import Principal, public
+from services.api.auth import Principal, TokenRevoked, public
 from services.api.problems import ReadModelBehind, http_problem
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
@@ -132,6 +132,7 @@ def _failed(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     NotAuthorizedException: _not_signed_in,
+    TokenRevoked: _not_signed_in,  # else the app's problem+json for it would answer a page
     PermissionDeniedException: _refused(403),
     RuleViolated: _refused(422),
     NotFound: _refused(404),

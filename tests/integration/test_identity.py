@@ -483,7 +483,7 @@ def test_a_deactivated_member_cannot_keep_a_kiosk_session_alive(running, kiosk):
         f"/api/v1/members/{member['id']}/deactivation", json={"reason": "left"}, headers=coordinator
     )
     assert answer.status_code == 200, answer.text
-    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "inactive")
+    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "token-revoked")
 
 
 def test_an_admin_manages_staff_through_the_api(running):
@@ -532,7 +532,7 @@ def test_an_admin_manages_staff_through_the_api(running):
     assert answer.status_code == 200, answer.text
     new = {"username": "chair.li", "password": new_password["password"]}
     refused(client.post("/api/v1/auth/staff", json=new), 401, "wrong-credentials")
-    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "inactive")
+    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "token-revoked")
     listed = client.get(
         "/api/v1/staff", params={"after": answer.json()["position"]}, headers=admin
     ).json()

@@ -197,7 +197,7 @@ def test_only_registered_kiosks_sign_residents_in(running):
     refused(client.post(missing, json=reason, headers=admin), 404, "kiosk-not-found")
     before = bone.timebank.last_position()
     refused(kiosk_sign_in(client, library, number), 401, "unknown-kiosk")
-    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "unknown-kiosk")
+    refused(client.post("/api/v1/auth/refresh", headers=session), 401, "token-revoked")
     assert bone.timebank.last_position() == before
     assert kiosk_sign_in(client, lobby, number).status_code == 201  # the lobby is unaffected
 
