@@ -36,7 +36,7 @@ from services.api.problems import ReadModelBehind, http_problem
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages import i18n, refusals
-from services.pages.session import current, local_path
+from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -107,10 +107,14 @@ def _notice(request: Request[Any, Any, Any], message: str, status: int) -> Respo
 
 
 def _not_signed_in(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    """To sign-in, dropping a session cookie that no longer signs anyone in (expired, or
+    revoked: the account deactivated or the kiosk retired)."""
     to = sign_in_path(request.url.path)
     if HTMXRequest(request.scope).htmx:
-        return ClientRedirect(to)
-    return Redirect(to, status_code=303)
+        redirect = ClientRedirect(to)
+        redirect.set_cookie(SESSION_COOKIE, "", path="/", max_age=0)
+        return redirect
+    return signed_out(to)
 
 
 def _refused(status: int) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
