@@ -7,6 +7,7 @@ blob, encrypted with that person's own key outside the event store (DESIGN.md, P
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -206,6 +207,39 @@ class Member(Aggregate):
     @event("MemberDeactivated")
     def _deactivate(self, reason: str, by: Provenance) -> None:
         self.is_active = False
+
+
+def acting_member(by: Provenance) -> UUID | None:
+    """The member who does what ``by`` records, when a member does: a signed-in member's
+    pseudonymous subject, ``member:<id>``, is the actor of everything they do."""
+    kind, _, raw_id = by.actor.partition(":")
+    if kind != "member":
+        return None
+    try:
+        return UUID(raw_id)
+    except ValueError:
+        return None
+
+
+def members_acting_in(aggregates: Iterable[Aggregate]) -> set[UUID]:
+    """Every member who is the actor of one of the aggregates' pending (unsaved) events."""
+    return {
+        member_id
+        for aggregate in aggregates
+        for pending in aggregate.pending_events
+        if isinstance(by := getattr(pending, "by", None), Provenance)
+        and (member_id := acting_member(by)) is not None
+    }
+
+
+def check_may_act(member: Member | None) -> None:
+    """Only an active member does anything: no help given or confirmed, transfer, donation,
+    listing, motion, support, ballot or hours once deactivated (or unknown). What others do
+    to them (a coordinator closing their listing, say) is not theirs to refuse."""
+    if member is None or not member.is_active:
+        raise RuleViolated(
+            "member-inactive", "This member is no longer active and cannot do this any more."
+        )
 
 
 class PersonalDataAccess(Aggregate):

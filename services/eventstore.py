@@ -29,6 +29,7 @@ from domain.certificate import CoveredEntry
 from domain.council import VotingRules
 from domain.exchange import Pair
 from domain.hours import Service
+from domain.identity import Member, check_may_act, members_acting_in
 from domain.ledger import Leg, Limits, TimeAccount
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
@@ -201,12 +202,19 @@ class Timebank(Application[UUID]):
         The aggregates saved become the cache's copies (loads copy them out): change them no
         further. While a group is staged nothing is saved, and 0 stands for the position,
         which is known once the group is saved (see ``record_staged``)."""
+        self._check_members_may_act(aggregates)
         staging = staging_now()
         if staging is not None:
             staging.stage(aggregates)
             return 0
         recordings = self._saved(aggregates)
         return recordings[-1].notification.id if recordings else self.last_position()
+
+    def _check_members_may_act(self, aggregates: tuple[Aggregate | None, ...]) -> None:
+        """Whatever a command does, a member may do it only while active (domain.identity):
+        checked here, where every command's changes pass, so no command can forget it."""
+        for member_id in members_acting_in(filter(None, aggregates)):
+            check_may_act(self.find(member_id, Member))
 
     def record_staged(self, staging: Staging) -> dict[Staged, int]:
         """Save what a group staged, atomically, its events in the order its commands made

@@ -19,7 +19,6 @@ from litestar.security.jwt import JWTAuth, JWTCookieAuth, Token
 
 from domain.identity import Role, kiosk_id_for
 from services.identity import token_digest
-from services.revocation import Revocations
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=8)
 # Kiosks are shared: a resident's session ends after this long without a request.
@@ -92,12 +91,17 @@ def principal_from(
         principal.kiosk_id is None or kiosk_id_for(token_digest(device_token)) != principal.kiosk_id
     ):
         return None
-    revocations: Revocations = connection.app.state.backbone.revocations
-    if revocations.revoked(principal.subject, principal.kiosk_id):
+    if _revoked(principal, connection):
         raise TokenRevoked(
             "This sign-in is no longer valid: the account was deactivated or the kiosk retired."
         )
     return principal
+
+
+def _revoked(principal: Principal, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    bone = connection.app.state.get("backbone")
+    # Only an app built without the service around it (a test of the guards) has none.
+    return bone is not None and bone.revocations.revoked(principal.subject, principal.kiosk_id)
 
 
 async def _api_principal(

@@ -4,6 +4,7 @@ pages), and on another API replica of the same stores within a bounded time."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from uuid import UUID
 
@@ -11,10 +12,17 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role
+from domain.listing import Listing, ListingKind
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+from services import council, identity, listings
 from services.api.app import create_app
 from services.api.auth import Principal
+from services.groupcommit import GroupCommit
+from services.ledger import Receipt
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
 from tests.integration.support import (
+    BY,
     COORDINATOR_PASSWORD,
     bearer,
     kiosk_sign_in,
@@ -24,6 +32,7 @@ from tests.integration.support import (
     refused,
     register,
     register_kiosk,
+    register_resident,
     serving,
     sign_in_staff,
     wait_until,
@@ -218,3 +227,77 @@ def test_the_kiosk_page_session_of_a_deactivated_member_is_refused(with_pages):
     assert answer.status_code == 303
     assert answer.headers["location"] == "/kiosk/sign-in"
     assert _drops_the_session(answer)
+
+
+# Whatever reaches the command side (a token another replica has not yet heard is revoked, a
+# page, a future route), a deactivated member's command is refused there too.
+
+
+def _post_listing(bone, key: str, member: identity.Registered, by: Provenance) -> Receipt:
+    return listings.post(
+        bone.timebank,
+        idempotency_key=key,
+        owner=member.account_id,
+        kind=ListingKind.OFFER,
+        category="companionship",
+        title="陪聊天",
+        description="",
+        building="",
+        place="",
+        availability="",
+        by=by,
+    )
+
+
+def _submit(bone, key: str, member: identity.Registered, by: Provenance) -> Receipt:
+    return council.submit(
+        bone.timebank,
+        idempotency_key=key,
+        mover=member.id,
+        title="修路灯",
+        text="三号楼前的路灯坏了",
+        amends=None,
+        reconsiders=None,
+        now=bone.clock(),
+        by=by,
+    )
+
+
+def test_the_command_side_refuses_whatever_a_deactivated_member_would_do(broker, stores, tmp_path):
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    gone, stays = register_resident(bone, "Li Ming"), register_resident(bone, "Wang Fang")
+    as_gone, as_stays = (
+        Provenance(actor=f"member:{who.id}", channel="kiosk:k", correlation_id=uuid.uuid4().hex)
+        for who in (gone, stays)
+    )
+    motion = _submit(bone, "motion", stays, as_stays).id
+    identity.deactivate_member(
+        bone.timebank, member_id=gone.id, reason="moved away", now=bone.clock(), by=BY
+    )
+    before = bone.timebank.last_position()
+    commands = {
+        "listing": lambda: _post_listing(bone, "listing", gone, as_gone),
+        "motion": lambda: _submit(bone, "another motion", gone, as_gone),
+        "support": lambda: council.act(
+            bone.timebank, motion, lambda m: m.support(gone.id, bone.clock(), as_gone)
+        ),
+    }
+    for what, command in commands.items():
+        with pytest.raises(RuleViolated) as refused_:
+            command()
+        assert refused_.value.code == "member-inactive", what
+    assert bone.timebank.last_position() == before
+
+    async def together() -> list[object]:
+        """Saved in one group (as the API saves commands that arrive together): the inactive
+        member's is refused alone."""
+        commits = GroupCommit(bone.timebank)
+        return await asyncio.gather(
+            commits.run(_post_listing, bone, "grouped", gone, as_gone),
+            commits.run(_post_listing, bone, "kept", stays, as_stays),
+            return_exceptions=True,
+        )
+
+    refused_alone, kept = asyncio.run(together())
+    assert isinstance(refused_alone, RuleViolated) and refused_alone.code == "member-inactive"
+    assert isinstance(kept, Receipt) and bone.timebank.find(kept.id, Listing) is not None
