@@ -27,11 +27,12 @@ from psycopg import sql
 
 from domain.identity import Role
 from domain.ledger import AccountKind, system_account_id
+from domain.listing import ListingKind
 from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import certificates, identity, ledger, volunteers
+from services import certificates, identity, ledger, listings, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.config import Settings
@@ -212,6 +213,23 @@ def transfer_on(
         occurred_at=now,
         now=now,
         by=BY,
+    )
+
+
+def post_offer(app: Timebank, owner: UUID, by: Provenance = BY) -> ledger.Receipt:
+    """A fresh offer of help on the board, posted for the owner of account ``owner``."""
+    return listings.post(
+        app,
+        idempotency_key=uuid.uuid4().hex,
+        owner=owner,
+        kind=ListingKind.OFFER,
+        category="errands",
+        title="an offer of help",
+        description="",
+        building="",
+        place="",
+        availability="",
+        by=by,
     )
 
 

@@ -27,7 +27,6 @@ from domain.council import Choice
 from domain.exchange import Pair
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role
-from domain.listing import ListingKind
 from services import council, exchange, hours, identity, listings, pool
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
@@ -44,6 +43,7 @@ from tests.integration.support import (
     make_backbone,
     member_principal,
     open_member,
+    post_offer,
     register_kiosk,
     register_resident,
     register_volunteer,
@@ -251,19 +251,7 @@ class World:
 
     def listing(self, owner: UUID) -> UUID:
         """A fresh offer on the board, posted by the owner of account ``owner``."""
-        return listings.post(
-            self.bone.timebank,
-            idempotency_key=uuid.uuid4().hex,
-            owner=owner,
-            kind=ListingKind.OFFER,
-            category="errands",
-            title="access matrix",
-            description="",
-            building="",
-            place="",
-            availability="",
-            by=BY,
-        ).id
+        return post_offer(self.bone.timebank, owner).id
 
     def exchange(self, provider: UUID, receiver: UUID) -> UUID:
         """A minute of help from account ``provider`` to ``receiver``, awaiting confirmation."""

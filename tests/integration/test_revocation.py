@@ -12,10 +12,10 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role
-from domain.listing import Listing, ListingKind
+from domain.listing import Listing
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import council, identity, listings
+from services import council, identity
 from services.api.app import create_app
 from services.api.auth import Principal
 from services.groupcommit import GroupCommit
@@ -29,6 +29,7 @@ from tests.integration.support import (
     make_backbone,
     member_body,
     member_principal,
+    post_offer,
     refused,
     register,
     register_kiosk,
@@ -65,13 +66,17 @@ def _deactivate_staff(client: TestClient, admin: dict[str, str], staff_id: str) 
     assert answer.status_code == 200, answer.text
 
 
-def _resident_at(client, coordinator, kiosk) -> tuple[dict, dict[str, str]]:
-    """A resident registered through the API and signed in at ``kiosk``: them and their
-    request headers there."""
+def _resident_at(client, coordinator, kiosk) -> tuple[dict, dict[str, str], str]:
+    """A resident registered through the API and signed in at ``kiosk``, who sees their
+    account there: them, their request headers there and their account's path."""
     member = register(client, coordinator)
     signed_in = kiosk_sign_in(client, kiosk, member["member_number"])
     assert signed_in.status_code == 201, signed_in.text
-    return member, bearer(signed_in.json()["token"], kiosk)
+    session = bearer(signed_in.json()["token"], kiosk)
+    account = f"/api/v1/accounts/{member['account_id']}"
+    seen = client.get(account, params={"after": member["position"]}, headers=session)
+    assert seen.status_code == 200, seen.text
+    return member, session, account
 
 
 def test_a_deactivated_staff_members_token_is_refused_on_the_next_request(running):
@@ -94,10 +99,7 @@ def test_a_deactivated_staff_members_token_is_refused_on_the_next_request(runnin
 def test_a_deactivated_members_kiosk_token_is_refused_on_the_next_request(running):
     bone, client, _, coordinator = running
     kiosk = register_kiosk(bone)
-    member, session = _resident_at(client, coordinator, kiosk)
-    account = f"/api/v1/accounts/{member['account_id']}"
-    seen = client.get(account, params={"after": member["position"]}, headers=session)
-    assert seen.status_code == 200, seen.text
+    member, session, account = _resident_at(client, coordinator, kiosk)
     answer = client.post(
         f"/api/v1/members/{member['id']}/deactivation", json={"reason": "left"}, headers=coordinator
     )
@@ -110,11 +112,8 @@ def test_a_deactivated_members_kiosk_token_is_refused_on_the_next_request(runnin
 def test_a_retired_kiosks_device_token_is_refused_even_with_a_valid_resident_token(running):
     bone, client, admin, coordinator = running
     kiosk, other = register_kiosk(bone), register_kiosk(bone, "Library")
-    member, session = _resident_at(client, coordinator, kiosk)
-    _, elsewhere = _resident_at(client, coordinator, other)
-    account = f"/api/v1/accounts/{member['account_id']}"
-    seen = client.get(account, params={"after": member["position"]}, headers=session)
-    assert seen.status_code == 200, seen.text
+    _, session, account = _resident_at(client, coordinator, kiosk)
+    _, elsewhere, _ = _resident_at(client, coordinator, other)
     answer = client.post(
         f"/api/v1/kiosks/{kiosk.id}/retirement", json={"reason": "broken"}, headers=admin
     )
@@ -233,22 +232,6 @@ def test_the_kiosk_page_session_of_a_deactivated_member_is_refused(with_pages):
 # page, a future route), a deactivated member's command is refused there too.
 
 
-def _post_listing(bone, key: str, member: identity.Registered, by: Provenance) -> Receipt:
-    return listings.post(
-        bone.timebank,
-        idempotency_key=key,
-        owner=member.account_id,
-        kind=ListingKind.OFFER,
-        category="companionship",
-        title="陪聊天",
-        description="",
-        building="",
-        place="",
-        availability="",
-        by=by,
-    )
-
-
 def _submit(bone, key: str, member: identity.Registered, by: Provenance) -> Receipt:
     return council.submit(
         bone.timebank,
@@ -276,7 +259,7 @@ def test_the_command_side_refuses_whatever_a_deactivated_member_would_do(broker,
     )
     before = bone.timebank.last_position()
     commands = {
-        "listing": lambda: _post_listing(bone, "listing", gone, as_gone),
+        "listing": lambda: post_offer(bone.timebank, gone.account_id, as_gone),
         "motion": lambda: _submit(bone, "another motion", gone, as_gone),
         "support": lambda: council.act(
             bone.timebank, motion, lambda m: m.support(gone.id, bone.clock(), as_gone)
@@ -293,8 +276,8 @@ def test_the_command_side_refuses_whatever_a_deactivated_member_would_do(broker,
         member's is refused alone."""
         commits = GroupCommit(bone.timebank)
         return await asyncio.gather(
-            commits.run(_post_listing, bone, "grouped", gone, as_gone),
-            commits.run(_post_listing, bone, "kept", stays, as_stays),
+            commits.run(post_offer, bone.timebank, gone.account_id, as_gone),
+            commits.run(post_offer, bone.timebank, stays.account_id, as_stays),
             return_exceptions=True,
         )
 

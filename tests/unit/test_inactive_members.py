@@ -17,7 +17,6 @@ from domain.ledger import (
     post_transfer,
     two_party_legs,
 )
-from domain.listing import Categories, Listing, ListingKind, post_listing
 from domain.pool import donate
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
@@ -61,27 +60,12 @@ def test_the_acting_member_is_the_member_subject_of_the_provenance():
         assert acting_member(Provenance(actor=actor, channel="c", correlation_id="c")) is None
 
 
-def _listing(by: Provenance) -> Listing:
-    categories = Categories(by=STAFF)
-    categories.add("companionship", "陪伴聊天", "Companionship", STAFF)
-    return post_listing(
-        idempotency_key=uuid4().hex,
-        owner=uuid4(),
-        kind=ListingKind.OFFER,
-        category="companionship",
-        title="陪聊天",
-        description="",
-        building="",
-        place="",
-        availability="",
-        categories=categories,
-        by=by,
-    )
-
-
 def test_the_members_acting_in_a_command_are_the_actors_of_its_pending_events():
     alice, bob = _member("111111"), _member("222222")
-    by_alice, by_staff = _listing(_as(alice)), _listing(STAFF)
+    by_alice, by_staff = (
+        TimeAccount(owner, AccountKind.MEMBER, MEMBER_LIMITS, by)
+        for owner, by in (("alice", _as(alice)), ("staff", STAFF))
+    )
     bob.reject_pin(at=WHEN, by=_as(bob))
     assert members_acting_in([by_alice, by_staff, bob]) == {alice.id, bob.id}
     by_alice.collect_events()  # saved: nothing of it is pending any more
