@@ -70,9 +70,11 @@ class Revocations:
 
     async def follow(self, stop: asyncio.Event) -> None:
         """Catch up every ``FOLLOW_SECONDS`` until ``stop``; a failing store is retried."""
-        while not stop.is_set():
+        while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), FOLLOW_SECONDS)
+            if stop.is_set():
+                return
             try:
                 await asyncio.to_thread(self.catch_up)
             except Exception:
