@@ -33,6 +33,7 @@ from eventsourcing.persistence import EventStore, RecordConflictError, Recording
 
 from domain.ledger import TimeAccount
 from domain.rules import RuleViolated
+from domain.volunteer import Volunteer
 from services.persistence import prepare_store
 from services.staging import Staged, Staging, staging_now
 from services.transcoding import TypedJSONTranscoder
@@ -65,10 +66,12 @@ class _TypedSnapshots(EventStore[UUID]):
 
 class Timebank(Application[UUID]):
     name = APPLICATION_NAME
-    # Hot accounts (community, pool, busy members) collect many entries; snapshots keep their
-    # reconstruction short when a process starts with a cold cache.
+    # Hot accounts (community, pool, busy members) collect many entries, and a volunteer two
+    # (a span kept, then dropped or kept again) for each hour entry of a lifetime of service;
+    # snapshots keep their reconstruction short when a process starts with a cold cache.
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
-        TimeAccount: 200
+        TimeAccount: 200,
+        Volunteer: 200,
     }
 
     def __init__(self, store_url: str, *, sole_writer: bool = False) -> None:

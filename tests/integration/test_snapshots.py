@@ -16,6 +16,7 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.persistence import JSONTranscoder, Transcoder
 
 import domain
 from domain.exchange import Pair
@@ -185,4 +186,48 @@ def test_every_aggregate_comes_back_from_a_snapshot_the_store_and_the_cache_as_i
         assert_same(aggregate, app.repository.get(aggregate.id), f"{kind} from the store")
         assert_same(aggregate, app.repository.get(aggregate.id), f"{kind} from the cache")
     writer.close()
+    app.close()
+
+
+NAMED_BEFORE = ("provenance", "leg", "limits", "pair", "covered_entry", "voting_rules", "service")
+NAMED_BEFORE += ("date_iso",)
+
+
+class Before(Timebank):
+    """The application as it was before values were written with their types: json as it
+    comes, the value objects under the names they still have, untyped snapshots."""
+
+    def construct_transcoder(self) -> Transcoder:
+        typed = super().construct_transcoder()
+        assert isinstance(typed, JSONTranscoder)
+        transcoder = JSONTranscoder()
+        self.register_transcodings(transcoder)
+        for name in NAMED_BEFORE:
+            transcoder.register(typed.names[name])
+        return transcoder
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None, **_: Any) -> None:
+        assert self.snapshots is not None
+        self.snapshots.put([Snapshot.take(self.repository.get(aggregate_id, version=version))])
+
+
+def test_a_store_written_before_typed_values_loads_as_it_did(stores):
+    """Its events keep their shapes (the domain coerces what they give back as strings and
+    lists); its untyped snapshots are passed over."""
+    url = stores.new("events")
+    live = busy_world(busy_postings=SNAPSHOT_INTERVAL + 2)
+    before = Before(url)
+    before.record(*live)
+    members = [a for a in live if isinstance(a, TimeAccount) and a.kind is AccountKind.MEMBER]
+    busiest = max(members, key=lambda account: account.version)
+    assert before.snapshots is not None
+    assert list(before.snapshots.recorder.select_events(busiest.id)), "an untyped snapshot"
+    app = Timebank(url)
+    for aggregate in live:
+        loaded = vars(app.repository.get(aggregate.id))
+        for name, value in vars(aggregate).items():
+            assert name == "_pending_events" or loaded[name] == value, (aggregate, name)
+    assert app.repository.get(busiest.id).kind is AccountKind.MEMBER
+    ledger.change_limits(app, account_id=busiest.id, limits=Limits(-60, 60), reason="r", by=BY)
+    before.close()
     app.close()
