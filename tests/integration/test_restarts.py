@@ -6,7 +6,6 @@ would make them.
 
 from __future__ import annotations
 
-import socket
 import threading
 import uuid
 from datetime import timedelta
@@ -18,6 +17,7 @@ from litestar.testing import TestClient
 
 from domain.ledger import TimeAccount
 from services.api.app import create_app
+from services.broker import free_port
 from services.eventstore import Timebank
 from tests.integration.support import (
     COMMUNITY,
@@ -43,12 +43,6 @@ BUSY = Timebank.snapshotting_intervals[TimeAccount] + 20  # events: past the fir
 @pytest.fixture
 def bone(broker, stores, tmp_path):
     return make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class HttpPoster(threading.Thread):
