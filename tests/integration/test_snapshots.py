@@ -97,8 +97,10 @@ def test_a_busy_account_loaded_from_its_snapshot_takes_member_only_commands(bone
         by=BY,
     )
     identity.deactivate_member(app, member_id=taker.id, reason="moved away", now=now, by=BY)
-    assert restarted(bone).repository.get(taker.account_id).is_closed
     app.close()
+    again = restarted(bone)
+    assert again.repository.get(taker.account_id).is_closed
+    again.close()
 
 
 def test_a_snapshot_written_before_typed_snapshots_is_passed_over(bone):
@@ -122,8 +124,8 @@ def test_a_snapshot_written_before_typed_snapshots_is_passed_over(bone):
 
 def domain_aggregate_types() -> set[type[Aggregate]]:
     """Every aggregate class the domain defines, whichever module it is in."""
-    for module in pkgutil.iter_modules(domain.__path__):
-        importlib.import_module(f"domain.{module.name}")
+    for module in pkgutil.walk_packages(domain.__path__, "domain."):
+        importlib.import_module(module.name)
     found: set[type[Aggregate]] = set()
     classes = [Aggregate]
     while classes:
