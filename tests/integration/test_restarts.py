@@ -169,6 +169,16 @@ def test_after_a_crash_every_command_works_on_busy_accounts(bone, broker, stores
             as_giver,
         )
         ok(f"/api/v1/exchanges/{helped['id']}/confirmation", {"idempotency_key": key()}, as_taker)
+        ok(  # what the settlement moved is held back, then the adjusted minutes settle
+            f"/api/v1/exchanges/{helped['id']}/disputes",
+            {"idempotency_key": key(), "reason": "it was shorter"},
+            as_taker,
+        )
+        ok(
+            f"/api/v1/exchanges/{helped['id']}/resolution",
+            {"idempotency_key": key(), "outcome": "adjust", "minutes": [40], "reason": "agreed"},
+            coordinator,
+        )
         ok(
             "/api/v1/pool/donations",
             {"idempotency_key": key(), "from_account": str(giver), "minutes": 20},
@@ -181,6 +191,11 @@ def test_after_a_crash_every_command_works_on_busy_accounts(bone, broker, stores
         )
         entry = ok("/api/v1/hours", {"idempotency_key": key(), **service(restarted)}, as_giver)
         ok(f"/api/v1/hours/{entry['id']}/approval", {}, coordinator)
+        ok(  # part of the credit is corrected back to the community account
+            f"/api/v1/hours/{entry['id']}/amendments",
+            {**service(restarted, minutes=45), "reason": "left early", "requested_by": "self"},
+            coordinator,
+        )
         ok(f"/api/v1/accounts/{closing}/closure", {"reason": "moved away"}, coordinator)
         last = ok(
             f"/api/v1/members/{residents[3].id}/deactivation", {"reason": "moved"}, coordinator
@@ -207,13 +222,13 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
-def service(bone) -> dict:
-    """An hour of service that ended an hour ago, where the station is."""
+def service(bone, minutes: int = 60) -> dict:
+    """Service that started two hours ago, where the station is."""
     started = bone.local_now().replace(microsecond=0) - timedelta(hours=2)
     return {
         "activity": "Home visit",
         "started_at": started.isoformat(),
-        "minutes": 60,
+        "minutes": minutes,
         "place": "Block 3",
         "content": "Reading the paper",
         "organiser": "Station",
