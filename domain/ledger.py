@@ -116,7 +116,8 @@ class TimeAccount(Aggregate):
     @event("AccountOpened")
     def __init__(self, owner: str, kind: AccountKind, limits: Limits, by: Provenance) -> None:
         self.owner = owner
-        # Stored events give enums back as plain strings; coerce so comparisons stay exact.
+        # Events stored before enums were written with their type (services/transcoding.py)
+        # give the kind back as a plain string; coerce so identity checks stay exact.
         self.kind = AccountKind(kind)
         self.limits = limits
         self.balance = 0

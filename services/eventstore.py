@@ -8,33 +8,36 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from datetime import date
 from functools import wraps
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application, Cache
-from eventsourcing.domain import Aggregate, DomainEvent, MutableOrImmutableAggregate
-from eventsourcing.persistence import (
-    JSONTranscoder,
-    RecordConflictError,
-    Recording,
-    Transcoding,
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Cache,
+    ProjectorFunction,
+    project_aggregate,
 )
+from eventsourcing.domain import (
+    Aggregate,
+    DomainEvent,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+    Snapshot,
+)
+from eventsourcing.persistence import EventStore, RecordConflictError, Recording, Transcoder
 
-from domain.certificate import CoveredEntry
-from domain.council import VotingRules
-from domain.exchange import Pair
-from domain.hours import Service
 from domain.identity import Member, check_may_act, members_acting_in
-from domain.ledger import Leg, Limits, TimeAccount
-from domain.provenance import Provenance
+from domain.ledger import TimeAccount
 from domain.rules import RuleViolated
+from domain.volunteer import Volunteer
 from services.persistence import prepare_store
 from services.staging import Staged, Staging, staging_now
+from services.transcoding import TypedJSONTranscoder
 
 log = structlog.get_logger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -42,102 +45,34 @@ A = TypeVar("A", bound=Aggregate)
 APPLICATION_NAME = "timebank"
 
 
-class _ProvenanceAsDict(Transcoding):
-    type = Provenance
-    name = "provenance"
-
-    def encode(self, obj: Provenance) -> dict[str, str | None]:
-        return obj.as_dict()
-
-    def decode(self, data: dict[str, Any]) -> Provenance:
-        return Provenance(**data)
+class TypedSnapshot(Snapshot):
+    """A snapshot written by ``TypedJSONTranscoder``. Snapshots written before it hold enums as
+    plain strings: ``_TypedSnapshots`` passes over them, so such an aggregate is rebuilt from
+    its events, and snapshotted anew at its next interval."""
 
 
-class _LegAsList(Transcoding):
-    type = Leg
-    name = "leg"
-
-    def encode(self, obj: Leg) -> list[Any]:
-        return [obj.account_id, obj.minutes]
-
-    def decode(self, data: list[Any]) -> Leg:
-        return Leg(account_id=data[0], minutes=data[1])
-
-
-class _PairAsList(Transcoding):
-    type = Pair
-    name = "pair"
-
-    def encode(self, obj: Pair) -> list[Any]:
-        return [obj.provider, obj.receiver, obj.minutes]
-
-    def decode(self, data: list[Any]) -> Pair:
-        return Pair(provider=data[0], receiver=data[1], minutes=data[2])
-
-
-class _VotingRulesAsDict(Transcoding):
-    type = VotingRules
-    name = "voting_rules"
-
-    def encode(self, obj: VotingRules) -> dict[str, Any]:
-        return dict(vars(obj))
-
-    def decode(self, data: dict[str, Any]) -> VotingRules:
-        return VotingRules(**data)
-
-
-class _DateAsISO(Transcoding):
-    """Calendar days (a training's, a birthday's), which eventsourcing does not transcode."""
-
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-class _ServiceAsDict(Transcoding):
-    type = Service
-    name = "service"
-
-    def encode(self, obj: Service) -> dict[str, Any]:
-        return dict(vars(obj))
-
-    def decode(self, data: dict[str, Any]) -> Service:
-        return Service(**data)
-
-
-class _CoveredEntryAsList(Transcoding):
-    type = CoveredEntry
-    name = "covered_entry"
-
-    def encode(self, obj: CoveredEntry) -> list[Any]:
-        return [obj.entry_id, obj.minutes]
-
-    def decode(self, data: list[Any]) -> CoveredEntry:
-        return CoveredEntry(entry_id=data[0], minutes=data[1])
-
-
-class _LimitsAsList(Transcoding):
-    type = Limits
-    name = "limits"
-
-    def encode(self, obj: Limits) -> list[int | None]:
-        return [obj.floor, obj.cap]
-
-    def decode(self, data: list[int | None]) -> Limits:
-        return Limits(floor=data[0], cap=data[1])
+class _TypedSnapshots(EventStore[UUID]):
+    def get(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[DomainEventProtocol[UUID]]:
+        found = super().get(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        return (snapshot for snapshot in found if isinstance(snapshot, TypedSnapshot))
 
 
 class Timebank(Application[UUID]):
     name = APPLICATION_NAME
-    # Hot accounts (community, pool, busy members) collect many entries; snapshots keep their
-    # reconstruction short when a process starts with a cold cache.
+    # Hot accounts (community, pool, busy members) collect many entries, and a volunteer two
+    # (a span kept, then dropped or kept again) for each hour entry of a lifetime of service;
+    # snapshots keep their reconstruction short when a process starts with a cold cache.
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[Any]], int]] = {
-        TimeAccount: 200
+        TimeAccount: 200,
+        Volunteer: 200,
     }
 
     def __init__(self, store_url: str, *, sole_writer: bool = False) -> None:
@@ -159,19 +94,27 @@ class Timebank(Application[UUID]):
             }
         )
 
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        for transcoding in (
-            _ProvenanceAsDict(),
-            _LegAsList(),
-            _LimitsAsList(),
-            _PairAsList(),
-            _DateAsISO(),
-            _VotingRulesAsDict(),
-            _ServiceAsDict(),
-            _CoveredEntryAsList(),
-        ):
-            transcoder.register(transcoding)
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = TypedJSONTranscoder()
+        self.register_transcodings(transcoder)  # UUIDs and datetimes, as eventsourcing writes them
+        return transcoder
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return _TypedSnapshots(mapper=self.mapper, recorder=recorder)
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        if self.snapshots is None:
+            raise RuntimeError("IS_SNAPSHOTTING_ENABLED is set, so there is a snapshot store")
+        aggregate = self.repository.get(
+            aggregate_id, version=version, projector_func=projector_func
+        )
+        self.snapshots.put([TypedSnapshot.take(aggregate)])
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         # Wakes the relay in this process at once instead of at its next poll.
