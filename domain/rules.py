@@ -30,3 +30,19 @@ class KeyReused(RuleViolated):
             "idempotency-key-reused",
             "This idempotency key was already used for a different request; use a new key.",
         )
+
+
+# Control characters have no place in text people read: a NUL cuts a string short in other
+# programs, and the rest corrupt screens, logs and exports. Tab and line breaks are text.
+CONTROL_CHARACTERS = frozenset(chr(code) for code in [*range(0x20), 0x7F]) - set("\t\n\r")
+
+
+def plain_text(field: str, text: str) -> None:
+    """Refuse ``text`` (the value of ``field``) if it holds a control character."""
+    found = CONTROL_CHARACTERS.intersection(text)
+    if found:
+        shown = ", ".join(f"U+{ord(character):04X}" for character in sorted(found))
+        raise RuleViolated(
+            "control-character",
+            f"{field} holds a control character ({shown}); remove it and try again.",
+        )

@@ -67,7 +67,7 @@ def planted(broker, stores, tmp_path):
         yield station, zhou, entry
 
 
-def _console_cookies(station: Station) -> dict[str, str]:
+def console_cookies(station: Station) -> dict[str, str]:
     staff = identity.register_staff(
         station.bone.timebank,
         username="csv.reader",
@@ -108,7 +108,7 @@ def test_every_csv_route_writes_planted_formulas_as_text(planted):
     routes = {route.path for route in station.client.app.routes}
     assert {path for path in routes if "csv" in path or "export" in path} == {*api, *pages}
 
-    cookies = _console_cookies(station)
+    cookies = console_cookies(station)
     answers = [
         *(
             station.client.get(path, params=params, headers=station.coordinator)
