@@ -22,7 +22,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _COUNCIL_RULES_ID = uuid5(NAMESPACE_URL, "urn:timebank:council-rules")
 
@@ -182,8 +182,7 @@ class CouncilRules(Aggregate):
         self.rules = rules
 
     def change(self, rules: VotingRules, reason: str, by: Provenance) -> None:
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Changing the council's rules needs a reason.")
+        require_reason(reason, "Changing the council's rules needs a reason.")
         if rules == self.rules:
             raise RuleViolated("rules-unchanged", "These are the rules already in force.")
         self._change(rules=rules, reason=reason, by=by)

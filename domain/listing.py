@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _LISTING_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:listing")
 _CATEGORIES_ID = uuid5(NAMESPACE_URL, "urn:timebank:categories")
@@ -81,8 +81,7 @@ class Categories(Aggregate):
 
     def retire(self, code: str, reason: str, by: Provenance) -> None:
         self.check_open(code)
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Retiring a category needs a reason.")
+        require_reason(reason, "Retiring a category needs a reason.")
         self._retire(code=code, reason=reason, by=by)
 
     @event("CategoryRetired")

@@ -37,7 +37,7 @@ from domain.council import (
     tally,
 )
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _MOTION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:motion")
 
@@ -84,8 +84,7 @@ def motion_id_for(idempotency_key: str) -> UUID:
 
 
 def _check_reason(reason: str) -> None:
-    if not reason.strip():
-        raise RuleViolated("reason-required", "Say why, so the record can show it.")
+    require_reason(reason, "Say why, so the record can show it.")
 
 
 def _check_changed(earlier: Choice | None, choice: Choice) -> None:

@@ -1,4 +1,8 @@
-"""The one way a domain rule says no."""
+"""The one way a domain rule says no, and the rules every context shares about text."""
+
+from __future__ import annotations
+
+import unicodedata
 
 
 class RuleViolated(Exception):
@@ -46,3 +50,25 @@ def plain_text(field: str, text: str) -> None:
             "control-character",
             f"{field} holds a control character ({shown}); remove it and try again.",
         )
+
+
+# Characters that show nothing: spaces of every width, joiners and marks of direction (format
+# characters), and the blank letters that pass for a space.
+_BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` shows nothing a reader could take as words."""
+    return all(
+        character.isspace()
+        or character in _BLANK_LETTERS
+        or unicodedata.category(character) in _BLANK_CATEGORIES
+        for character in text
+    )
+
+
+def require_reason(reason: str, message: str) -> None:
+    """A reason the record can show: refused when it shows nothing (spaces only, say)."""
+    if is_blank(reason):
+        raise RuleViolated("reason-required", message)

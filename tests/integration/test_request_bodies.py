@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.identity import staff_id_for
 from tests.integration.support import COORDINATOR_PASSWORD
 from tests.integration.test_csv_exports import console_cookies
 from tests.integration.test_exchanges import EXCHANGES, pair
@@ -151,3 +152,24 @@ def test_tabs_and_line_breaks_are_text(station):
     _, _, (wang, motions, motion), _ = _bodies(station)
     body = {**motion, "text": "北门\n路灯\r\n坏了\t三盏"}
     assert _send(station, wang, motions, json.dumps(body).encode()).status_code == 201
+
+
+@pytest.mark.parametrize("reason", ["   ", "\u3000", "\u200b\u200b"])
+def test_an_erasure_and_a_staff_deactivation_need_a_reason_that_shows(station, reason):
+    wu = station.volunteer("Wu", sign_in=False).member
+    gone = station.post(
+        station.coordinator, f"/api/v1/members/{wu['id']}/deactivation", reason="搬走了"
+    )
+    assert gone["position"]
+    erasure = {"member_id": wu["id"], "reason": reason}
+    _refused(
+        station,
+        station.coordinator,
+        "/api/v1/erasures",
+        json.dumps(erasure).encode(),
+        422,
+        "reason-required",
+    )
+    body = json.dumps({"reason": reason}).encode()
+    path = f"/api/v1/staff/{staff_id_for('coord.one')}/deactivation"
+    _refused(station, station.admin, path, body, 422, "reason-required")
