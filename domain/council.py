@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, require_reason
 
@@ -183,6 +184,7 @@ class CouncilRules(Aggregate):
 
     def change(self, rules: VotingRules, reason: str, by: Provenance) -> None:
         require_reason(reason, "Changing the council's rules needs a reason.")
+        check_no_contact_details(reason)  # the rules and why they changed are public
         if rules == self.rules:
             raise RuleViolated("rules-unchanged", "These are the rules already in force.")
         self._change(rules=rules, reason=reason, by=by)
