@@ -32,7 +32,7 @@ from domain.hours import Service
 from domain.ledger import Leg, Limits, TimeAccount
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services.persistence import prepare_store
+from services.persistence import creating_tables, prepare_store
 from services.staging import Staged, Staging, staging_now
 
 log = structlog.get_logger(__name__)
@@ -143,18 +143,20 @@ class Timebank(Application[UUID]):
         """``sole_writer``: no other process writes this store while this one runs."""
         # Set by whoever runs a relay in this process, to wake it at once after a save.
         self.on_recorded: Callable[[int], None] | None = None
-        super().__init__(
-            {
-                **prepare_store(store_url),
-                "IS_SNAPSHOTTING_ENABLED": "y",
-                "AGGREGATE_CACHE_MAXSIZE": "10000",
-                # Where other processes write too, every load reads the events saved since the
-                # cached version. A sole writer's cache holds what it saved itself, so it skips
-                # that query; should the cache be behind anyway, the store refuses the save as a
-                # version conflict and `record` forgets what it tried to save (see there).
-                "AGGREGATE_CACHE_FASTFORWARD": "n" if sole_writer else "y",
-            }
-        )
+        with creating_tables(store_url):
+            super().__init__(
+                {
+                    **prepare_store(store_url),
+                    "IS_SNAPSHOTTING_ENABLED": "y",
+                    "AGGREGATE_CACHE_MAXSIZE": "10000",
+                    # Where other processes write too, every load reads the events saved since
+                    # the cached version. A sole writer's cache holds what it saved itself, so
+                    # it skips that query; should the cache be behind anyway, the store refuses
+                    # the save as a version conflict and `record` forgets what it tried to save
+                    # (see there).
+                    "AGGREGATE_CACHE_FASTFORWARD": "n" if sole_writer else "y",
+                }
+            )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
