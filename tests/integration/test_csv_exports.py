@@ -67,7 +67,8 @@ def planted(broker, stores, tmp_path):
         yield station, zhou, entry
 
 
-def console_cookies(station: Station) -> dict[str, str]:
+def sign_in_console(station: Station) -> None:
+    """The test client signs in to the console as a coordinator (a session cookie)."""
     staff = identity.register_staff(
         station.bone.timebank,
         username="csv.reader",
@@ -79,7 +80,7 @@ def console_cookies(station: Station) -> dict[str, str]:
         subject=f"staff:{staff.id}", roles=frozenset({Role.COORDINATOR}), channel="console"
     )
     cookie = session_cookie(station.client.app.state.page_auth, principal)
-    return {cookie.key: cookie.value or ""}
+    station.client.cookies.set(cookie.key, cookie.value or "")
 
 
 def test_every_csv_route_writes_planted_formulas_as_text(planted):
@@ -108,17 +109,10 @@ def test_every_csv_route_writes_planted_formulas_as_text(planted):
     routes = {route.path for route in station.client.app.routes}
     assert {path for path in routes if "csv" in path or "export" in path} == {*api, *pages}
 
-    cookies = console_cookies(station)
-    answers = [
-        *(
-            station.client.get(path, params=params, headers=station.coordinator)
-            for path, params in api.values()
-        ),
-        *(
-            station.client.get(path, params=params, cookies=cookies)
-            for path, params in pages.values()
-        ),
-    ]
+    get = station.client.get
+    answers = [get(path, params=query, headers=station.coordinator) for path, query in api.values()]
+    sign_in_console(station)
+    answers += [get(path, params=query) for path, query in pages.values()]
     for answer in answers:
         cells = _cells(answer)
         formulas = [

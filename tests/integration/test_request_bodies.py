@@ -11,7 +11,7 @@ import pytest
 
 from domain.identity import staff_id_for
 from tests.integration.support import COORDINATOR_PASSWORD
-from tests.integration.test_csv_exports import console_cookies
+from tests.integration.test_csv_exports import sign_in_console
 from tests.integration.test_exchanges import EXCHANGES, pair
 from tests.integration.test_hours import (
     HOURS,
@@ -134,14 +134,13 @@ def test_text_with_a_control_character_is_refused_naming_the_field(station, cont
 def test_a_form_with_a_control_character_is_refused_on_the_page(station):
     entry = station.record(station.volunteer("Zhou", sign_in=False))
     client = station.client
-    csrf = client.get("/").cookies[CSRF_COOKIE]
-    cookies = {**console_cookies(station), CSRF_COOKIE: csrf}
+    csrf = client.get("/").cookies[CSRF_COOKIE]  # kept by the client, as a browser would
+    sign_in_console(station)
     before = station.bone.timebank.last_position()
     answer = client.post(
         f"/console/hours/{entry['id']}/rejection",
         content="reason=%E9%87%8D%E5%A4%8D%00",  # "重复" and a NUL
         headers={CSRF_HEADER: csrf, "content-type": "application/x-www-form-urlencoded"},
-        cookies=cookies,
     )
     assert answer.status_code == 422, answer.text
     assert "控制字符" in answer.text
