@@ -73,6 +73,7 @@ class Categories(Aggregate):
             raise RuleViolated("category-exists", f"There is already a category {code!r}.")
         if not name_zh.strip() or not name_en.strip():
             raise RuleViolated("category-name-required", "Give the name in Chinese and English.")
+        check_no_contact_details(name_zh, name_en)  # the kiosk's board lists every category
         self._add(code=code, name_zh=name_zh.strip(), name_en=name_en.strip(), by=by)
 
     @event("CategoryAdded")

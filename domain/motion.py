@@ -373,6 +373,7 @@ class Motion(Aggregate):
             self._move(MotionStatus.IMPLEMENTING)
         if not owner.strip():
             raise RuleViolated("owner-required", "Name who carries the motion out.")
+        check_no_contact_details(owner)  # the tracker shows it to anyone
         self._assign(owner=owner, due=due, by=by)
 
     @event("OwnerAssigned")

@@ -1,6 +1,7 @@
-"""Everything the council's public board and meeting list show (a motion's title and text, an
-amendment, progress notes, milestones, the reasons on its timeline, a meeting's title and
-place, why the rules changed) is held to the marketplace's rule: no phone or ID numbers."""
+"""Everything the council's public board, tracker and meeting list show (a motion's title and
+text, an amendment, its owner, progress notes, milestones, the reasons on its timeline, a
+meeting's title and place, why the rules changed), and the categories the kiosk lists, are held
+to the marketplace's rule: no phone or ID numbers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from domain.listing import Categories
 from domain.meeting import call_meeting
 from domain.motion import MotionStatus
 from domain.rules import RuleViolated
@@ -20,7 +22,7 @@ PHONE, ID_NUMBER = "请打 138 0013 8000", "身份证110101196003080028"
 def _actions(world: World, contact: str) -> dict[str, Callable[[], object]]:
     parent = world.admitted()
     declined, withdrawn = world.seconded(), world.submit()
-    implementing = world.implementing()
+    adopted, implementing = world.decided(), world.implementing()
     return {
         "title": lambda: world.submit(title=f"修路灯{contact}"),
         "text": lambda: world.submit(text=f"北门路灯坏了，{contact}"),
@@ -29,6 +31,7 @@ def _actions(world: World, contact: str) -> dict[str, Callable[[], object]]:
         "withdrawal": lambda: withdrawn.withdraw(withdrawn.mover, f"不需要了，{contact}", BY),
         "progress": lambda: implementing.report_progress(50, f"已联系，{contact}", BY),
         "milestone": lambda: implementing.add_milestone(f"验收{contact}", date(2024, 9, 1), BY),
+        "owner": lambda: adopted.assign(f"物业办{contact}", date(2024, 9, 1), BY),
         "outcome": lambda: implementing.finish(MotionStatus.STALLED, f"等待，{contact}", BY),
         "meeting title": lambda: call_meeting(
             idempotency_key="m-1",
@@ -66,3 +69,15 @@ def test_public_council_text_refuses_contact_details(where: str, contact: str) -
 def test_dates_times_and_short_numbers_are_no_contact_details(where: str) -> None:
     world = World()
     _actions(world, "，2024-05-01 09:30，3号楼1203室")[where]()
+
+
+@pytest.mark.parametrize("contact", [PHONE, ID_NUMBER])
+def test_a_category_named_with_contact_details_is_refused(contact: str) -> None:
+    """Every category is listed on the kiosk's board."""
+    categories = Categories(BY)
+    categories.collect_events()
+    for name_zh, name_en in [(f"园艺{contact}", "Gardening"), ("园艺", f"Gardening {contact}")]:
+        with pytest.raises(RuleViolated) as caught:
+            categories.add("gardening", name_zh, name_en, BY)
+        assert caught.value.code == "contact-details-in-text"
+    assert categories.collect_events() == []
