@@ -21,8 +21,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _COUNCIL_RULES_ID = uuid5(NAMESPACE_URL, "urn:timebank:council-rules")
 
@@ -182,8 +183,8 @@ class CouncilRules(Aggregate):
         self.rules = rules
 
     def change(self, rules: VotingRules, reason: str, by: Provenance) -> None:
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Changing the council's rules needs a reason.")
+        require_reason(reason, "Changing the council's rules needs a reason.")
+        check_no_contact_details(reason)  # the rules and why they changed are public
         if rules == self.rules:
             raise RuleViolated("rules-unchanged", "These are the rules already in force.")
         self._change(rules=rules, reason=reason, by=by)

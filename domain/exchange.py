@@ -33,7 +33,7 @@ from domain.ledger import (
 )
 from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
-from domain.rules import KeyReused, RuleViolated
+from domain.rules import KeyReused, RuleViolated, require_reason
 
 _EXCHANGE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:exchange")
 _RULEBOOK_ID = uuid5(NAMESPACE_URL, "urn:timebank:exchange-rules")
@@ -93,8 +93,7 @@ class ExchangeRulebook(Aggregate):
         self.rules = ExchangeRules(max_minutes, confirm_within_hours, dispute_within_hours)
 
     def change(self, rules: ExchangeRules, reason: str, by: Provenance) -> None:
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Changing the exchange rules needs a reason.")
+        require_reason(reason, "Changing the exchange rules needs a reason.")
         self._change(
             max_minutes=rules.max_minutes,
             confirm_within_hours=rules.confirm_within_hours,
@@ -338,8 +337,7 @@ class Exchange(Aggregate):
 
 
 def _check_reason(reason: str) -> None:
-    if not reason.strip():
-        raise RuleViolated("reason-required", "Say why, so the record can show it.")
+    require_reason(reason, "Say why, so the record can show it.")
 
 
 _LIMIT_CODES = ("below-floor", "above-cap")

@@ -36,7 +36,7 @@ from domain.ledger import (
 )
 from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 from domain.volunteer import Flag, Volunteer
 
 _ENTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:hour-entry")
@@ -185,8 +185,7 @@ class HourEntry(Aggregate):
 
 
 def _check_reason(reason: str) -> None:
-    if not reason.strip():
-        raise RuleViolated("reason-required", "Say why, so the record can show it.")
+    require_reason(reason, "Say why, so the record can show it.")
 
 
 def _flags(volunteer: Volunteer, entry_id: UUID, service: Service, recorded_on: date) -> set[str]:

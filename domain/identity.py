@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from math import ceil
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, is_blank, require_reason
 
 _STAFF_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:staff")
 _MEMBER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:member")
@@ -88,8 +89,7 @@ class Staff(Aggregate):
 
     def deactivate(self, reason: str, by: Provenance) -> None:
         self._check_active()
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Deactivating a staff account needs a reason.")
+        require_reason(reason, "Deactivating a staff account needs a reason.")
         self._deactivate(reason=reason, by=by)
 
     @event("StaffDeactivated")
@@ -148,8 +148,7 @@ class Member(Aggregate):
             raise RuleViolated(
                 "still-active", "Deactivate the member (closing their account) before erasing."
             )
-        if not reason.strip():
-            raise RuleViolated("reason-required", "An erasure needs a reason.")
+        require_reason(reason, "An erasure needs a reason.")
         self._erase(reason=reason, by=by)
 
     @event("MemberErased")
@@ -168,7 +167,7 @@ class Member(Aggregate):
         recent = [at for at in self.failed_pins if now - at < PIN_LOCKOUT]
         if len(recent) >= PIN_ATTEMPTS:
             until = recent[-PIN_ATTEMPTS] + PIN_LOCKOUT
-            minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+            minutes = ceil((until - now) / timedelta(minutes=1))
             raise RuleViolated(
                 "pin-locked",
                 f"Too many wrong PINs. This member number is locked for {minutes} more minutes.",
@@ -200,8 +199,7 @@ class Member(Aggregate):
     def deactivate(self, reason: str, by: Provenance) -> None:
         if not self.is_active:
             raise RuleViolated("member-inactive", "This member is already deactivated.")
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Deactivating a member needs a reason.")
+        require_reason(reason, "Deactivating a member needs a reason.")
         self._deactivate(reason=reason, by=by)
 
     @event("MemberDeactivated")
@@ -248,7 +246,7 @@ class PersonalDataAccess(Aggregate):
 
     @event("PersonalDataOpened")
     def __init__(self, member_id: UUID, purpose: str, by: Provenance) -> None:
-        if not purpose.strip():
+        if is_blank(purpose):
             raise RuleViolated("purpose-required", "Say why you are opening this person's data.")
         self.member_id = member_id
         self.purpose = purpose
@@ -270,6 +268,7 @@ class Kiosk(Aggregate):
     def retire(self, reason: str, by: Provenance) -> None:
         if not self.is_active:
             raise RuleViolated("kiosk-retired", "This kiosk is already retired.")
+        require_reason(reason, "Retiring a kiosk needs a reason.")
         self._retire(reason=reason, by=by)
 
     @event("KioskRetired")

@@ -18,7 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _ACCOUNT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:account")
 _TRANSFER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:transfer")
@@ -159,8 +159,7 @@ class TimeAccount(Aggregate):
             )
         if self.is_closed:
             raise RuleViolated("account-closed", f"Account {self.id} is closed.")
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Changing an account's limits needs a reason.")
+        require_reason(reason, "Changing an account's limits needs a reason.")
         self._change_limits(limits=limits, reason=reason, by=by)
 
     @event("LimitsChanged")
@@ -174,8 +173,7 @@ class TimeAccount(Aggregate):
             )
         if self.is_closed:
             raise RuleViolated("account-closed", f"Account {self.id} is already closed.")
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Closing an account needs a reason.")
+        require_reason(reason, "Closing an account needs a reason.")
 
     def close(self, reason: str, by: Provenance) -> None:
         self.check_closable(reason)
@@ -372,8 +370,7 @@ def post_correction(
     """Post the compensating transfer for (``minutes`` of) ``original``, checking every rule
     before any account is touched; the original records that it was corrected.
     """
-    if not reason.strip():
-        raise RuleViolated("reason-required", "A correction needs a reason.")
+    require_reason(reason, "A correction needs a reason.")
     legs = original.reversal_legs(minutes)
     if not legs:
         raise RuleViolated(

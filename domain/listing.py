@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _LISTING_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:listing")
 _CATEGORIES_ID = uuid5(NAMESPACE_URL, "urn:timebank:categories")
@@ -73,6 +73,7 @@ class Categories(Aggregate):
             raise RuleViolated("category-exists", f"There is already a category {code!r}.")
         if not name_zh.strip() or not name_en.strip():
             raise RuleViolated("category-name-required", "Give the name in Chinese and English.")
+        check_no_contact_details(name_zh, name_en)  # the kiosk's board lists every category
         self._add(code=code, name_zh=name_zh.strip(), name_en=name_en.strip(), by=by)
 
     @event("CategoryAdded")
@@ -81,8 +82,7 @@ class Categories(Aggregate):
 
     def retire(self, code: str, reason: str, by: Provenance) -> None:
         self.check_open(code)
-        if not reason.strip():
-            raise RuleViolated("reason-required", "Retiring a category needs a reason.")
+        require_reason(reason, "Retiring a category needs a reason.")
         self._retire(code=code, reason=reason, by=by)
 
     @event("CategoryRetired")

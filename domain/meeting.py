@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 
@@ -102,6 +103,7 @@ def call_meeting(
 ) -> Meeting:
     if not title.strip() or not place.strip():
         raise RuleViolated("meeting-incomplete", "A meeting needs a title and a place.")
+    check_no_contact_details(title, place)  # meetings are listed to anyone
     if not entitled:
         raise RuleViolated("nobody-entitled", "Name the council members entitled to vote.")
     if len(set(entitled)) != len(entitled):

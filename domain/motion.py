@@ -36,8 +36,9 @@ from domain.council import (
     rules_for_rescission,
     tally,
 )
+from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _MOTION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:motion")
 
@@ -84,8 +85,9 @@ def motion_id_for(idempotency_key: str) -> UUID:
 
 
 def _check_reason(reason: str) -> None:
-    if not reason.strip():
-        raise RuleViolated("reason-required", "Say why, so the record can show it.")
+    """A reason the record can show, on the public board too: without contact details."""
+    require_reason(reason, "Say why, so the record can show it.")
+    check_no_contact_details(reason)
 
 
 def _check_changed(earlier: Choice | None, choice: Choice) -> None:
@@ -371,6 +373,7 @@ class Motion(Aggregate):
             self._move(MotionStatus.IMPLEMENTING)
         if not owner.strip():
             raise RuleViolated("owner-required", "Name who carries the motion out.")
+        check_no_contact_details(owner)  # the tracker shows it to anyone
         self._assign(owner=owner, due=due, by=by)
 
     @event("OwnerAssigned")
@@ -393,6 +396,7 @@ class Motion(Aggregate):
         self._check_implementing()
         if type(percent) is not int or not 0 <= percent <= 100:
             raise RuleViolated("invalid-progress", "Progress is a whole percent from 0 to 100.")
+        check_no_contact_details(note)
         self._report_progress(percent=percent, note=note, by=by)
 
     @event("ProgressReported")
@@ -404,6 +408,7 @@ class Motion(Aggregate):
         self._check_implementing()
         if not name.strip():
             raise RuleViolated("milestone-name-required", "Name the milestone.")
+        check_no_contact_details(name)
         if name in self.milestones:
             raise RuleViolated("milestone-exists", f"There is already a milestone {name!r}.")
         self._add_milestone(name=name, due=due, by=by)
@@ -455,6 +460,7 @@ def submit_motion(
 ) -> Motion:
     if not title.strip() or not text.strip():
         raise RuleViolated("motion-incomplete", "A motion needs a title and what it proposes.")
+    check_no_contact_details(title, text)  # the board is public, on a shared screen
     if amends is not None and amends.status in SETTLED:
         raise RuleViolated(
             "amending-a-settled-motion", "A motion already decided cannot be amended."

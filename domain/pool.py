@@ -15,7 +15,7 @@ from domain.ledger import (
     two_party_legs,
 )
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 
 def _check_movement(account: TimeAccount, minutes: int) -> None:
@@ -67,8 +67,7 @@ def grant(
     by: Provenance,
 ) -> Transfer:
     _check_movement(recipient, minutes)
-    if not reason.strip():
-        raise RuleViolated("reason-required", "A grant needs a reason the record can show.")
+    require_reason(reason, "A grant needs a reason the record can show.")
     if minutes > pool.balance:
         raise RuleViolated(
             "pool-insufficient",

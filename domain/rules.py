@@ -1,4 +1,8 @@
-"""The one way a domain rule says no."""
+"""The one way a domain rule says no, and the rules every context shares about text."""
+
+from __future__ import annotations
+
+import unicodedata
 
 
 class RuleViolated(Exception):
@@ -30,3 +34,41 @@ class KeyReused(RuleViolated):
             "idempotency-key-reused",
             "This idempotency key was already used for a different request; use a new key.",
         )
+
+
+# Control characters have no place in text people read: a NUL cuts a string short in other
+# programs, and the rest corrupt screens, logs and exports. Tab and line breaks are text.
+CONTROL_CHARACTERS = frozenset(chr(code) for code in [*range(0x20), 0x7F]) - set("\t\n\r")
+
+
+def plain_text(field: str, text: str) -> None:
+    """Refuse ``text`` (the value of ``field``) if it holds a control character."""
+    found = CONTROL_CHARACTERS.intersection(text)
+    if found:
+        shown = ", ".join(f"U+{ord(character):04X}" for character in sorted(found))
+        raise RuleViolated(
+            "control-character",
+            f"{field} holds a control character ({shown}); remove it and try again.",
+        )
+
+
+# Characters that show nothing: spaces of every width, joiners and marks of direction (format
+# characters), and the blank letters that pass for a space.
+_BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` shows nothing a reader could take as words."""
+    return all(
+        character.isspace()
+        or character in _BLANK_LETTERS
+        or unicodedata.category(character) in _BLANK_CATEGORIES
+        for character in text
+    )
+
+
+def require_reason(reason: str, message: str) -> None:
+    """A reason the record can show: refused when it shows nothing (spaces only, say)."""
+    if is_blank(reason):
+        raise RuleViolated("reason-required", message)

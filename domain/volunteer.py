@@ -20,7 +20,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, require_reason
 
 _VOLUNTEER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:volunteer")
 _TRAINING_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:training")
@@ -55,8 +55,7 @@ def volunteer_id_for(member_id: UUID) -> UUID:
 
 
 def _check_reason(reason: str) -> None:
-    if not reason.strip():
-        raise RuleViolated("reason-required", "Say why, so the record can show it.")
+    require_reason(reason, "Say why, so the record can show it.")
 
 
 def _check_labels(labels: tuple[str, ...], what: str) -> None:

@@ -26,7 +26,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
 from services.envelope import Envelope
-from services.persistence import is_postgres, prepare_store
+from services.persistence import creating_tables, is_postgres, prepare_store
 
 Row = dict[str, Any]
 _NAMED_PARAM = re.compile(r"%\((\w+)\)s")
@@ -372,11 +372,12 @@ class PostgresReadStore(ReadStore, PostgresTrackingRecorder):
 
 
 def open_read_store(url: str, models: Sequence[ReadModel]) -> ReadStore:
-    env = prepare_store(url)
-    factory = InfrastructureFactory[TrackingRecorder].construct(env)
-    store_class = PostgresReadStore if is_postgres(url) else SQLiteReadStore
-    store = factory.tracking_recorder(store_class)
-    assert isinstance(store, ReadStore)
-    for model in models:
-        store.create(model)
+    with creating_tables(url):
+        env = prepare_store(url)
+        factory = InfrastructureFactory[TrackingRecorder].construct(env)
+        store_class = PostgresReadStore if is_postgres(url) else SQLiteReadStore
+        store = factory.tracking_recorder(store_class)
+        assert isinstance(store, ReadStore)
+        for model in models:
+            store.create(model)
     return store

@@ -35,7 +35,7 @@ from domain.identity import Member, check_may_act, members_acting_in
 from domain.ledger import TimeAccount
 from domain.rules import RuleViolated
 from domain.volunteer import Volunteer
-from services.persistence import prepare_store
+from services.persistence import creating_tables, prepare_store
 from services.staging import Staged, Staging, staging_now
 from services.transcoding import TypedJSONTranscoder
 
@@ -81,18 +81,20 @@ class Timebank(Application[UUID]):
         self.on_recorded: Callable[[int], None] | None = None
         # Called with each save's recordings once committed, before the command answers.
         self.on_saved: list[Callable[[list[Recording[UUID]]], None]] = []
-        super().__init__(
-            {
-                **prepare_store(store_url),
-                "IS_SNAPSHOTTING_ENABLED": "y",
-                "AGGREGATE_CACHE_MAXSIZE": "10000",
-                # Where other processes write too, every load reads the events saved since the
-                # cached version. A sole writer's cache holds what it saved itself, so it skips
-                # that query; should the cache be behind anyway, the store refuses the save as a
-                # version conflict and `record` forgets what it tried to save (see there).
-                "AGGREGATE_CACHE_FASTFORWARD": "n" if sole_writer else "y",
-            }
-        )
+        with creating_tables(store_url):
+            super().__init__(
+                {
+                    **prepare_store(store_url),
+                    "IS_SNAPSHOTTING_ENABLED": "y",
+                    "AGGREGATE_CACHE_MAXSIZE": "10000",
+                    # Where other processes write too, every load reads the events saved since
+                    # the cached version. A sole writer's cache holds what it saved itself, so
+                    # it skips that query; should the cache be behind anyway, the store refuses
+                    # the save as a version conflict and `record` forgets what it tried to save
+                    # (see there).
+                    "AGGREGATE_CACHE_FASTFORWARD": "n" if sole_writer else "y",
+                }
+            )
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = TypedJSONTranscoder()

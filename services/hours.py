@@ -28,7 +28,7 @@ from domain.hours import (
 from domain.identity import member_id_for
 from domain.ledger import AccountKind, TimeAccount, Transfer, system_account_id
 from domain.provenance import Provenance
-from domain.rules import KeyReused, NotFound, RuleViolated
+from domain.rules import KeyReused, NotFound, RuleViolated, plain_text
 from domain.volunteer import Volunteer, volunteer_id_for
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity import member_of
@@ -213,6 +213,8 @@ def _service_from(row: dict[str, str], zone: ZoneInfo) -> Service:
     missing = [column for column in IMPORT_COLUMNS if not (row.get(column) or "").strip()]
     if missing:
         raise MalformedRow(f"missing {', '.join(missing)}")
+    for column in IMPORT_COLUMNS:
+        plain_text(column, row[column])
     try:
         started_at = datetime.combine(
             date.fromisoformat(row["date"].strip()),

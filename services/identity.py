@@ -34,6 +34,7 @@ from domain.ledger import (
 )
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
+from domain.volunteer import Volunteer, VolunteerStatus, volunteer_id_for
 from services.config import PASSWORD_HASHING
 from services.eventstore import Timebank, retried_on_conflict
 from services.vault import PersonalDetails, Vault
@@ -41,6 +42,7 @@ from services.vault import PersonalDetails, Vault
 _hasher = PasswordHasher.from_parameters(PASSWORD_HASHING)
 _NUMBER_ATTEMPTS = 20
 MIN_PASSWORD_LENGTH = 10
+ERASED = "The person's personal data was erased."  # why their volunteer record reads left
 
 
 class SignInRefused(Exception):
@@ -281,8 +283,12 @@ def erase_member(
     """
     member = member_of(app, member_id)
     member.erase(reason, by)
+    volunteer = app.find(volunteer_id_for(member_id), Volunteer)
+    if volunteer is not None and volunteer.status is not VolunteerStatus.LEFT:
+        # An erased person volunteers no more: their record says so, in the same save.
+        volunteer.change_status(VolunteerStatus.LEFT, ERASED, by)
     vault.erase(member_id)
-    return Registered(member.id, app.record(member))
+    return Registered(member.id, app.record(member, volunteer))
 
 
 def open_personal_data(

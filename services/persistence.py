@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -38,6 +41,29 @@ def persistence_env(url: str) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",
     }
+
+
+# The advisory lock every process takes while it creates tables in a PostgreSQL database: any
+# constant will do, as long as each process uses the same one.
+_SCHEMA_LOCK = 0x7469_6D65_6261_6E6B  # "timebank"
+
+
+@contextmanager
+def creating_tables(url: str) -> Iterator[None]:
+    """Hold the store's lock on creating tables while the body runs, so replicas started at
+    once on fresh stores take turns: `CREATE ... IF NOT EXISTS` is not safe when two run at
+    the same moment (both find nothing; PostgreSQL then refuses the second on its catalog's
+    unique index, SQLite answers "database is locked"). Released when the body ends."""
+    if not is_postgres(url):
+        Path(url).parent.mkdir(parents=True, exist_ok=True)
+        with Path(f"{url}.create-lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+        return
+    with postgres_connection(persistence_env(url)) as conn:
+        # A session lock: it ends with this connection whatever happens in the body.
+        conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        yield
 
 
 def prepare_store(url: str) -> dict[str, str]:

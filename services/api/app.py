@@ -14,6 +14,7 @@ from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.types import ControllerRouterHandler
 
 from services.api.auth import Principal, jwt_auth, public
+from services.api.bodies import TimebankRequest
 from services.api.certificates import CertificateController, ReportController
 from services.api.context import backbone, provenance, with_request_context
 from services.api.council import CouncilRulesController, MeetingController, MotionController
@@ -130,6 +131,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=TimebankRequest,
         csrf_config=site.csrf_config(secret) if with_pages else None,
         template_config=site.template_config() if with_pages else None,
         lifespan=[_following_revocations(bone), *lifespan],

@@ -20,7 +20,8 @@ from services import certificates as issuing
 from services.api import schemas
 from services.api.auth import allow, public
 from services.api.context import After, read
-from services.api.hours import Step, csv_response, step_of
+from services.api.downloads import csv_response
+from services.api.hours import Step, step_of
 from services.runtime import Backbone
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)

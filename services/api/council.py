@@ -21,6 +21,7 @@ from projections import council
 from services import council as commands
 from services.api import schemas
 from services.api.auth import Principal, allow, public
+from services.api.board import without_member_ids
 from services.api.context import After, Before, Limit, answer, next_before, read
 from services.runtime import Backbone
 
@@ -266,14 +267,15 @@ class MotionController(Controller):
             lambda db: council.board(db, status=status, before=before, limit=limit),
         )
         return Board(
-            motions=msgspec.convert(rows, list[MotionRow]), next_before=next_before(rows, limit)
+            motions=msgspec.convert(without_member_ids(rows), list[MotionRow]),
+            next_before=next_before(rows, limit),
         )
 
     @get("/tracker", sync_to_thread=True, opt=public(), summary="Adopted motions being done")
     def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> list[TrackedMotion]:
         today = bone.today().isoformat()
         rows = read(bone, ("council",), after, lambda db: council.tracker(db, today))
-        return msgspec.convert(rows, list[TrackedMotion])
+        return msgspec.convert(without_member_ids(rows), list[TrackedMotion])
 
     @get(
         "/{motion_id:uuid}",
@@ -287,7 +289,8 @@ class MotionController(Controller):
         row = read(bone, ("council",), after, lambda db: council.motion(db, str(motion_id)))
         if row is None:
             raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
-        return msgspec.convert({**row, "steps": _decoded(row["steps"])}, MotionView)
+        shown = without_member_ids({**row, "steps": _decoded(row["steps"])})
+        return msgspec.convert(shown, MotionView)
 
     @get(
         "/{motion_id:uuid}/tally",
@@ -306,7 +309,7 @@ class MotionController(Controller):
         if counted is None:
             raise RuleViolated("voting-not-open", "Voting on this motion has not opened.")
         counted = commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
-        return msgspec.convert(counted, TallyView)
+        return msgspec.convert(without_member_ids(counted), TallyView)
 
     @post("/{motion_id:uuid}/support", opt=allow(*RESIDENTS))
     async def support(
@@ -566,7 +569,8 @@ class MeetingController(Controller):
     def list_meetings(
         self, bone: NamedDependency[Backbone], after: After = None
     ) -> list[MeetingRow]:
-        return msgspec.convert(read(bone, ("council",), after, council.meetings), list[MeetingRow])
+        rows = read(bone, ("council",), after, council.meetings)
+        return msgspec.convert(without_member_ids(rows), list[MeetingRow])
 
     @get(
         "/{meeting_id:uuid}/minutes",
@@ -593,7 +597,7 @@ class MeetingController(Controller):
             raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
         taken = ("MotionScheduled", "VotingOpened", "VotingClosed")
         agenda = [{**item, "steps": _decoded(item["steps"], *taken)} for item in found["agenda"]]
-        return msgspec.convert({**found, "agenda": agenda}, Minutes)
+        return msgspec.convert(without_member_ids({**found, "agenda": agenda}), Minutes)
 
     @put("/{meeting_id:uuid}/agenda", opt=allow(Role.COUNCIL))
     async def reorder(

@@ -3,8 +3,6 @@ amendments and voidings with reasons, and the hour audit (with CSV exports)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -30,6 +28,7 @@ from services import hours as entries
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
+from services.api.downloads import csv_response
 from services.api.volunteers import check_own_volunteer
 from services.runtime import Backbone
 
@@ -177,19 +176,6 @@ def _entry(row: dict[str, Any]) -> Entry:
 def step_of(row: dict[str, Any]) -> Step:
     return msgspec.convert(
         {**row, "changes": msgspec.json.decode(row["changes"])}, Step, strict=False
-    )
-
-
-def csv_response(name: str, header: list[str], rows: list[list[Any]]) -> Response[str]:
-    """A CSV download; the byte-order mark makes spreadsheet programs read it as UTF-8."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
 
 

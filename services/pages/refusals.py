@@ -29,6 +29,9 @@ BY_CODE: dict[str, str] = {
     "contact-details-in-text": N_(
         "Please leave out phone and ID numbers; the station will put you in touch."
     ),
+    "control-character": N_(
+        "Some of what was entered holds an invisible control character. Please type it again."
+    ),
     "date-in-future": N_("This can be recorded only after it has happened. Please check the date."),
     "idempotency-key-reused": N_(
         "This form was already sent with different details. Please start again from the beginning."

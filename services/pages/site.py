@@ -13,6 +13,7 @@ from eventsourcing.persistence import PersistenceError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
@@ -77,9 +78,16 @@ def csrf_config(secret: str) -> CSRFConfig:
     return CSRFConfig(secret=secret, cookie_samesite="strict", exclude=API_PATHS)
 
 
-async def speak_their_language(request: Request[Any, Any, Any]) -> None:
-    """before_request: the page speaks the language the reader chose (Chinese by default)."""
+async def before_page(request: Request[Any, Any, Any]) -> None:
+    """before_request: the page speaks the language the reader chose (Chinese by default),
+    and a form is read (its text checked, services/api/bodies.py) before its handler, which
+    Litestar would otherwise give the form without asking the request for it."""
     i18n.use(request.cookies.get(i18n.LANGUAGE_COOKIE, i18n.DEFAULT))
+    if request.content_type[0] in FORMS:
+        await request.form()
+
+
+FORMS = (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART)
 
 
 def is_page_path(path: str) -> bool:
@@ -199,7 +207,7 @@ def pages(
         path="/",
         route_handlers=[home, switch_language, limited, *handlers],
         middleware=[auth.middleware],
-        before_request=speak_their_language,
+        before_request=before_page,
         exception_handlers=EXCEPTION_HANDLERS,
         include_in_schema=False,
     )

@@ -122,8 +122,9 @@ def volunteer_body(member_id: str, **change: Any) -> dict:
 
 
 @contextmanager
-def station_running(broker, stores, tmp_path):
-    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+def station_running(broker, stores, tmp_path, **settings: Any):
+    events, reads = stores.new("events"), stores.new("reads")
+    bone = make_backbone(tmp_path, events, reads, broker.url, **settings)
     bone.clock = lambda: NOW
     with serving(bone) as served:
         yield Station(served)

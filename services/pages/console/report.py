@@ -18,7 +18,7 @@ from domain.rules import RuleViolated
 from projections import monitoring
 from services.api.auth import allow
 from services.api.context import read
-from services.api.hours import csv_response
+from services.api.downloads import csv_response
 from services.pages.console.charts import Series, bar_chart
 from services.pages.console.common import STAFF, category_names, show
 from services.pages.i18n import gettext, language, number
