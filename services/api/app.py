@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from services.api.auth import Principal, jwt_auth, public
 from services.api.certificates import CertificateController, ReportController
-from services.api.context import backbone, provenance, with_request_context
+from services.api.context import ApiRequest, backbone, provenance, with_request_context
 from services.api.council import CouncilRulesController, MeetingController, MotionController
 from services.api.exchanges import ExchangeController
 from services.api.health import health
@@ -113,6 +113,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
         ),
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=ApiRequest,
         csrf_config=site.csrf_config(secret) if with_pages else None,
         template_config=site.template_config() if with_pages else None,
         lifespan=list(lifespan),

@@ -32,6 +32,7 @@ from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
 from services.api.volunteers import check_own_volunteer
 from services.runtime import Backbone
+from services.windows import DoneAt, check_days_asked
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -41,7 +42,7 @@ Required = Annotated[str, Meta(min_length=1, max_length=200)]
 
 class ServiceIn(schemas.Strict, kw_only=True):
     activity: Required
-    started_at: Annotated[datetime, Meta(tz=True)]
+    started_at: DoneAt
     minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
     organiser: Required
     responsible: Required
@@ -102,6 +103,13 @@ class ItemResult(msgspec.Struct, kw_only=True):
     position: int | None
     code: str | None
     message: str | None
+
+
+class AttendanceUpload(msgspec.Struct):
+    """The form an attendance list is uploaded in: a form without the file part is refused
+    as it is read (``data``, the part's name, is what every client of this route sends)."""
+
+    data: UploadFile
 
 
 class BulkResult(msgspec.Struct, kw_only=True):
@@ -193,8 +201,10 @@ def csv_response(name: str, header: list[str], rows: list[list[Any]]) -> Respons
     )
 
 
-def _bounds(first: date, last: date, zone: ZoneInfo) -> tuple[str, str]:
+def _bounds(first: date, last: date, bone: Backbone) -> tuple[str, str]:
     """The station's days ``first`` to ``last`` as stored (UTC) bounds."""
+    check_days_asked(first, last, bone.local_now())
+    zone = bone.settings.zone
     if first > last:
         raise RuleViolated("invalid-period", "The period starts before it ends.")
     start = datetime.combine(first, time(), zone)
@@ -274,7 +284,7 @@ def volunteer_report(
 ) -> HoursReport:
     """A volunteer's entries over the station's days ``first`` to ``last``, with the approved
     totals by month and category."""
-    start, end = _bounds(first, last, bone.settings.zone)
+    start, end = _bounds(first, last, bone)
 
     def query(db: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         rows = hours.listed(
@@ -374,12 +384,12 @@ class HoursController(Controller):
     )
     async def import_list(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[AttendanceUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
         key: Annotated[str, QueryParameter(min_length=8, max_length=80, pattern=r"^[\w.:-]+$")],
     ) -> BulkResult:
-        raw = await data.read()
+        raw = await data.data.read()
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -390,7 +400,6 @@ class HoursController(Controller):
                 bone.timebank,
                 import_key=key,
                 text=text,
-                zone=bone.settings.zone,
                 now=bone.local_now(),
                 by=by,
             )

@@ -1,0 +1,247 @@
+"""Every date and instant a command or a query accepts lies in a window a station can mean
+(README, "Date windows"): outside it the request is refused with a 422 problem naming the
+field, and nothing is recorded. The station's clock stands still at 2026-06-15 17:00."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from domain.identity import Role
+from tests.integration.support import member_body, register, staff_headers
+from tests.integration.test_exchanges import pair
+from tests.integration.test_hours import (
+    HOURS,
+    MONITORING,
+    VOLUNTEERS,
+    Station,
+    attendance,
+    key,
+    service,
+    station_running,
+    upload,
+    volunteer_body,
+)
+
+FIRST_INSTANT = "0001-01-01T00:00:00+14:00"
+LAST_INSTANT = "9999-12-31T23:59:59Z"
+NAIVE = "2026-06-10T09:00:00"
+# (value, code): each out of its window, or without an offset from UTC.
+DONE_INSTANTS = [
+    (FIRST_INSTANT, "date-out-of-range"),
+    ("1999-12-31T23:59:00+08:00", "date-out-of-range"),
+    (LAST_INSTANT, "date-in-future"),
+    ("2026-06-16T09:00:00+08:00", "date-in-future"),
+    (NAIVE, "time-zone-required"),
+]
+PLANNED_INSTANTS = [
+    (FIRST_INSTANT, "date-out-of-range"),
+    (LAST_INSTANT, "date-out-of-range"),
+    ("2028-06-17T09:00:00+08:00", "date-out-of-range"),  # past today plus two years
+    (NAIVE, "time-zone-required"),
+]
+DONE_DAYS = [
+    ("0001-01-01", "date-out-of-range"),
+    ("1999-12-31", "date-out-of-range"),
+    ("9999-12-31", "date-in-future"),
+    ("2026-06-16", "date-in-future"),
+]
+PLANNED_DAYS = [
+    ("0001-01-01", "date-out-of-range"),
+    ("9999-12-31", "date-out-of-range"),
+    ("2028-06-16", "date-out-of-range"),
+]
+BIRTH_DAYS = [
+    ("0001-01-01", "date-out-of-range"),
+    ("1899-12-31", "date-out-of-range"),
+    ("2026-06-16", "date-out-of-range"),
+    ("9999-12-31", "date-out-of-range"),
+]
+
+
+@pytest.fixture
+def station(broker, stores, tmp_path):
+    with station_running(broker, stores, tmp_path) as running:
+        yield running
+
+
+def refuses_each(
+    station: Station,
+    who: dict[str, str],
+    path: str,
+    body: Callable[[str], dict],
+    field: str,
+    cases: list[tuple[str, str]],
+) -> None:
+    """``body(value)`` posted to ``path`` is refused, naming ``field``, for each case."""
+    for value, code in cases:
+        problem = station.refuses(who, "POST", path, body(value), 422, code)
+        assert problem["field"] == field, problem
+        assert field in problem["detail"], problem
+
+
+def test_help_given_lies_between_2000_and_now(station):
+    staff, wang, li = station.coordinator, station.wang, station.li
+
+    def transfer(when: str) -> dict:
+        return {
+            "idempotency_key": key(),
+            "from_account": "community",
+            "to_account": wang.account,
+            "minutes": 10,
+            "occurred_at": when,
+        }
+
+    def exchange(when: str) -> dict:
+        return {"idempotency_key": key(), "pairs": [pair(wang, li, 30)], "occurred_at": when}
+
+    refuses_each(station, staff, "/api/v1/transfers", transfer, "occurred_at", DONE_INSTANTS)
+    refuses_each(station, staff, "/api/v1/exchanges", exchange, "occurred_at", DONE_INSTANTS)
+    station.post(staff, "/api/v1/transfers", **transfer("2026-06-15T17:04:00+08:00"))  # skew
+
+
+def test_service_done_lies_between_2000_and_now(station):
+    staff, zhou = station.coordinator, station.volunteer("Zhou", sign_in=False)
+    done = station.record(zhou)
+
+    def entry(when: str) -> dict:
+        return {"idempotency_key": key(), "volunteer_id": zhou.id, **service(started_at=when)}
+
+    def amendment(when: str) -> dict:
+        return {**service(started_at=when), "reason": "记录有误", "requested_by": "本人"}
+
+    refuses_each(station, staff, HOURS, entry, "started_at", DONE_INSTANTS)
+    amendments = f"{HOURS}/{done['id']}/amendments"
+    refuses_each(station, staff, amendments, amendment, "started_at", DONE_INSTANTS)
+
+    def training(held_on: str) -> dict:
+        held = {"name": "急救", "minutes": 90, "organiser": "红十字会", "held_on": held_on}
+        return {"idempotency_key": key(), **held, "attendees": [zhou.id]}
+
+    def award(on: str) -> dict:
+        return {"name": "优秀志愿者", "awarded_on": on, "awarded_by": "街道"}
+
+    def evaluation(on: str) -> dict:
+        return {"rating": "good", "evaluated_on": on}
+
+    refuses_each(station, staff, "/api/v1/trainings", training, "held_on", DONE_DAYS)
+    awards, evaluations = f"{VOLUNTEERS}/{zhou.id}/awards", f"{VOLUNTEERS}/{zhou.id}/evaluations"
+    refuses_each(station, staff, awards, award, "awarded_on", DONE_DAYS)
+    refuses_each(station, staff, evaluations, evaluation, "evaluated_on", DONE_DAYS)
+
+
+def test_a_certificate_covers_a_period_from_2000_on(station):
+    staff, zhou = station.coordinator, station.volunteer("Zhou", sign_in=False)
+    station.approve(station.record(zhou))
+
+    def certificate(first: str, last: str) -> dict:
+        period = {"period_from": first, "period_to": last, "recording_body": "幸福社区社工站"}
+        return {"volunteer_id": zhou.id, **period}
+
+    path = "/api/v1/certificates"
+    refuses_each(
+        station, staff, path, lambda day: certificate(day, "2026-06-14"), "period_from", DONE_DAYS
+    )
+    # A certificate of this month may be issued before the month is out.
+    refuses_each(
+        station, staff, path, lambda day: certificate("2026-06-01", day), "period_to", PLANNED_DAYS
+    )
+    station.post(staff, path, **certificate("2026-06-01", "2026-06-30"))
+
+
+def test_birth_dates_lie_between_1900_and_today(station):
+    staff = station.coordinator
+    member = register(station.client, staff, display_name="Zhou")
+
+    def resident(born: str) -> dict:
+        return member_body(birth_date=born)
+
+    def volunteer(born: str) -> dict:
+        return volunteer_body(member["id"], birth_date=born)
+
+    refuses_each(station, staff, "/api/v1/members", resident, "birth_date", BIRTH_DAYS)
+    refuses_each(station, staff, VOLUNTEERS, volunteer, "birth_date", BIRTH_DAYS)
+
+
+def test_what_is_planned_lies_between_2000_and_two_years_ahead(station):
+    council = staff_headers(station.bone, Role.COUNCIL)
+    wang, motion = station.wang, f"/api/v1/motions/{uuid.uuid4()}"
+
+    def meeting(when: str) -> dict:
+        return {
+            "idempotency_key": key(),
+            "title": "居民议事会",
+            "starts_at": when,
+            "place": "活动室",
+            "entitled": [str(wang.account)],
+        }
+
+    refuses_each(station, council, "/api/v1/meetings", meeting, "starts_at", PLANNED_INSTANTS)
+    owner = {"owner": "staff:coord.one"}
+    refuses_each(
+        station, council, f"{motion}/owner", lambda due: {**owner, "due": due}, "due", PLANNED_DAYS
+    )
+    milestone = {"name": "报价"}
+    refuses_each(
+        station,
+        council,
+        f"{motion}/milestones",
+        lambda due: {**milestone, "due": due},
+        "due",
+        PLANNED_DAYS,
+    )
+
+
+def refuses_periods(station: Station, path: str, periods: list[tuple[str, str, str]]) -> None:
+    """Each (first, last, the field out of its window) asked of ``path`` is refused."""
+    for first, last, field in periods:
+        problem = station.refuses(
+            station.coordinator, "GET", path, None, 422, "date-out-of-range", first=first, last=last
+        )
+        assert problem["field"] == field, problem
+
+
+@pytest.mark.parametrize("export", ["", "/export"])
+def test_a_volunteers_hours_are_asked_for_between_2000_and_two_years_ahead(station, export):
+    zhou = station.volunteer("Zhou", sign_in=False)
+    days = [
+        ("0001-01-01", "2026-06-15", "first"),
+        ("2026-06-01", "9999-12-31", "last"),
+        ("1999-12-31", "2026-06-15", "first"),
+        ("2026-06-01", "2029-01-01", "last"),
+    ]
+    refuses_periods(station, f"{VOLUNTEERS}/{zhou.id}/hours{export}", days)
+
+
+@pytest.mark.parametrize("export", ["", "/export"])
+def test_report_months_lie_between_2000_and_two_years_ahead(station, export):
+    months = [
+        ("0000-01", "2026-06", "first"),
+        ("1999-12", "2026-06", "first"),
+        ("2026-01", "9999-12", "last"),
+        ("2026-01", "2028-07", "last"),
+    ]
+    refuses_periods(station, f"{MONITORING}{export}", months)
+
+
+def test_an_imported_row_outside_the_window_is_reported_and_not_recorded(station):
+    zhou = station.volunteer("Zhou", sign_in=False)
+    number = zhou.member["member_number"]
+    rows = [
+        f"{number},清洁,{day},09:00,60,广场,捡垃圾,社工站,coord.one,companionship,north"
+        for day in ("0001-01-01", "1999-12-31", "9999-12-31", "2026-06-10")
+    ]
+    before = station.bone.timebank.last_position()
+    answer = upload(station, key(), attendance(rows))
+    assert answer.status_code == 201, answer.text
+    results = answer.json()["results"]
+    assert [result.get("code") for result in results] == [
+        "date-out-of-range",
+        "date-out-of-range",
+        "date-in-future",
+        None,
+    ], results
+    assert "date must be between 2000-01-01 and today" in results[0]["message"]
+    assert station.bone.timebank.last_position() > before  # the good row only
