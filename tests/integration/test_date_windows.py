@@ -194,36 +194,36 @@ def test_what_is_planned_lies_between_2000_and_two_years_ahead(station):
     )
 
 
-def refuses_periods(station: Station, path: str, periods: list[tuple[str, str, str]]) -> None:
-    """Each (first, last, the field out of its window) asked of ``path`` is refused."""
-    for first, last, field in periods:
-        problem = station.refuses(
-            station.coordinator, "GET", path, None, 422, "date-out-of-range", first=first, last=last
-        )
-        assert problem["field"] == field, problem
-
-
-@pytest.mark.parametrize("export", ["", "/export"])
-def test_a_volunteers_hours_are_asked_for_between_2000_and_two_years_ahead(station, export):
-    zhou = station.volunteer("Zhou", sign_in=False)
-    days = [
+# (first, last, the one out of its window): days of a volunteer's hours, a report's months.
+PERIODS = {
+    "hours": [
         ("0001-01-01", "2026-06-15", "first"),
         ("2026-06-01", "9999-12-31", "last"),
         ("1999-12-31", "2026-06-15", "first"),
         ("2026-06-01", "2029-01-01", "last"),
-    ]
-    refuses_periods(station, f"{VOLUNTEERS}/{zhou.id}/hours{export}", days)
-
-
-@pytest.mark.parametrize("export", ["", "/export"])
-def test_report_months_lie_between_2000_and_two_years_ahead(station, export):
-    months = [
+    ],
+    "monitoring": [
         ("0000-01", "2026-06", "first"),
         ("1999-12", "2026-06", "first"),
         ("2026-01", "9999-12", "last"),
         ("2026-01", "2028-07", "last"),
-    ]
-    refuses_periods(station, f"{MONITORING}{export}", months)
+    ],
+}
+
+
+@pytest.mark.parametrize("export", ["", "/export"])
+@pytest.mark.parametrize("asked", sorted(PERIODS))
+def test_periods_asked_about_lie_between_2000_and_two_years_ahead(station, asked, export):
+    if asked == "hours":
+        zhou = station.volunteer("Zhou", sign_in=False)
+        path = f"{VOLUNTEERS}/{zhou.id}/hours{export}"
+    else:
+        path = f"{MONITORING}{export}"
+    for first, last, field in PERIODS[asked]:
+        problem = station.refuses(
+            station.coordinator, "GET", path, None, 422, "date-out-of-range", first=first, last=last
+        )
+        assert problem["field"] == field, problem
 
 
 def test_an_imported_row_outside_the_window_is_reported_and_not_recorded(station):

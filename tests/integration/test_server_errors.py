@@ -198,3 +198,32 @@ def test_an_upload_without_its_file_is_refused(served):
     )
     refused(empty, 400, "invalid-request")
     assert served.bone.timebank.last_position() == before
+
+
+ODD_QUERY_VALUES = [str(2**64), str(-(2**64)), "x" * 3000, "0001-01-01", "9999-12-31", "", "1e999"]
+
+
+def test_every_query_parameter_refuses_what_it_cannot_hold(served):
+    """Each query parameter of every API route, given a value of another size or kind than it
+    takes, is answered with a problem (or ignored), never with a server error."""
+    client, bone = served.client, served.bone
+    caller = everyone(bone)
+    document = client.get("/schema/openapi.json").json()
+    asked = 0
+    for template, operations in document["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "community", template)
+        path = path.replace("/community/", f"/{uuid.uuid4()}/") if "accounts" not in path else path
+        for method, operation in operations.items():
+            if method != "get":
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                for value in ODD_QUERY_VALUES:
+                    asked += 1
+                    answer = client.get(path, params={parameter["name"]: value}, headers=caller)
+                    if answer.status_code >= 400:
+                        answered_as_a_problem(
+                            answer, f"GET {path}?{parameter['name']}={value[:20]}"
+                        )
+    assert asked > 100, asked
