@@ -37,6 +37,7 @@ from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import current, local_path
+from services.windows import DateOutOfRange
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -134,6 +135,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     NotAuthorizedException: _not_signed_in,
     PermissionDeniedException: _refused(403),
     RuleViolated: _refused(422),
+    DateOutOfRange: _refused(422),  # the API answers it with a problem naming the field
     NotFound: _refused(404),
     SignInRefused: _refused(401),
     ValidationException: _refused(400),

@@ -8,13 +8,18 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from litestar.testing import TestClient
 
 from domain.identity import Role
-from tests.integration.support import member_body, register, staff_headers
+from services.api.app import create_app
+from services.api.auth import Principal
+from services.pages.session import SESSION_COOKIE, session_cookie
+from tests.integration.support import make_backbone, member_body, register, staff_headers
 from tests.integration.test_exchanges import pair
 from tests.integration.test_hours import (
     HOURS,
     MONITORING,
+    NOW,
     VOLUNTEERS,
     Station,
     attendance,
@@ -245,3 +250,79 @@ def test_an_imported_row_outside_the_window_is_reported_and_not_recorded(station
     ], results
     assert "date must be between 2000-01-01 and today" in results[0]["message"]
     assert station.bone.timebank.last_position() > before  # the good row only
+
+
+# The pages' forms take days and times too: the same windows, a refusal said on a page.
+PAGE_FORMS = [
+    (
+        "/console/members",
+        Role.COORDINATOR,
+        {
+            "display_name": "Zhou",
+            "building": "3",
+            "household": "3-201",
+            "phone": "13800000000",
+            "pin": "2468",
+            "notice_version": "2024-06",
+        },
+        "birth_date",
+        ["0001-01-01", "1899-12-31", "2026-06-16", "2026-02-30"],
+    ),
+    (
+        "/console/certificates",
+        Role.COORDINATOR,
+        {"volunteer_id": str(uuid.uuid4()), "period_to": "2026-06-14", "recording_body": "站"},
+        "period_from",
+        ["0001-01-01", "2026-06-16"],
+    ),
+    (
+        f"/console/hours/{uuid.uuid4()}/amendment",
+        Role.COORDINATOR,
+        {
+            "activity": "探访",
+            "start": "09:00",
+            "minutes": "60",
+            "organiser": "社工站",
+            "responsible": "coord.one",
+            "category": "companionship",
+        },
+        "day",
+        ["0001-01-01", "9999-12-31"],
+    ),
+    (
+        "/council/meetings",
+        Role.COUNCIL,
+        {"idempotency_key": key(), "title": "议事会", "place": "活动室", "members": "123456"},
+        "starts_at",
+        ["0001-01-01T10:00", "2029-01-01T10:00"],
+    ),
+    (
+        f"/council/motions/{uuid.uuid4()}/owner",
+        Role.COUNCIL,
+        {"owner": "staff:coord.one"},
+        "due",
+        ["0001-01-01", "9999-12-31", "2026-13-40"],
+    ),
+]
+
+
+def test_the_pages_forms_keep_to_the_same_windows(broker, sqlite_stores, tmp_path):
+    events, reads = sqlite_stores.new("events"), sqlite_stores.new("reads")
+    bone = make_backbone(tmp_path, events, reads, broker.url, pages=True)
+    bone.clock = lambda: NOW
+    with TestClient(create_app(bone)) as client:
+        csrf = client.get("/").cookies["csrftoken"]
+        for path, role, form, field, values in PAGE_FORMS:
+            principal = Principal(
+                subject=f"staff:{role}", roles=frozenset({role}), channel="console"
+            )
+            session = session_cookie(client.app.state.page_auth, principal).value or ""
+            client.cookies.update({"csrftoken": csrf, SESSION_COOKIE: session})
+            for value in values:
+                before = bone.timebank.last_position()
+                answer = client.post(
+                    path, data={**form, field: value}, headers={"x-csrftoken": csrf}
+                )
+                assert answer.status_code == 422, f"{path} {field}={value}: {answer.text[:500]}"
+                assert "text/html" in answer.headers["content-type"]
+                assert bone.timebank.last_position() == before
