@@ -99,24 +99,24 @@ def test_a_json_body_nested_too_deep_is_refused_on_every_route(served):
     assert bone.timebank.last_position() == before
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"", b"null", b"[]", b"{}", b'"text"', b"1", b"1e999", b"18446744073709551616", b"{"],
-)
-def test_a_body_of_the_wrong_json_type_is_refused_on_every_route(served, body):
+WRONG_BODIES = [b"", b"null", b"[]", b"{}", b'"text"', b"1", b"1e999", b"18446744073709551616"]
+
+
+def test_a_body_of_the_wrong_json_type_is_refused_on_every_route(served):
     client, bone = served.client, served.bone
     caller = everyone(bone)
     before = bone.timebank.last_position()
     for method, path, _ in routes_with_bodies(client.app):
-        answer = client.request(
-            method,
-            concrete(path),
-            content=body,
-            headers={**caller, "Content-Type": "application/json"},
-        )
-        if answer.status_code < 300:  # a body every field of which may be left out
-            continue
-        answered_as_a_problem(answer, f"{method} {path} {body!r}")
+        for body in [*WRONG_BODIES, b"{", b"\xff"]:
+            answer = client.request(
+                method,
+                concrete(path),
+                content=body,
+                headers={**caller, "Content-Type": "application/json"},
+            )
+            if answer.status_code < 300:  # a body every field of which may be left out
+                continue
+            answered_as_a_problem(answer, f"{method} {path} {body!r}")
     assert bone.timebank.last_position() == before
 
 
@@ -227,3 +227,18 @@ def test_every_query_parameter_refuses_what_it_cannot_hold(served):
                             answer, f"GET {path}?{parameter['name']}={value[:20]}"
                         )
     assert asked > 100, asked
+
+
+def test_every_path_parameter_refuses_what_it_cannot_hold(served):
+    """A path parameter that is not a UUID, or far longer than any id, finds nothing."""
+    client, bone = served.client, served.bone
+    caller = everyone(bone)
+    document = client.get("/schema/openapi.json").json()
+    for template, operations in document["paths"].items():
+        if "{" not in template or "get" not in operations or not template.startswith("/api/"):
+            continue
+        for value in ("x" * 3000, str(2**64), "%00"):
+            path = re.sub(r"\{[^}]+\}", value, template)
+            answer = client.get(path, headers=caller)
+            assert answer.status_code in (400, 404), f"GET {path[:80]}: {answer.text[:300]}"
+            answered_as_a_problem(answer, f"GET {template} with {value[:10]}")
