@@ -222,7 +222,7 @@ def _service_from(row: dict[str, str], now: datetime) -> Service:
         minutes = int(row["minutes"].strip())
     except ValueError as error:
         raise MalformedRow(f"date, start or minutes unreadable: {error}") from None
-    windows.check("date", started_at, windows.Window.DONE, now)
+    windows.check("date", started_at.date(), windows.Window.DONE, now)
     return Service(
         activity=row["activity"].strip(),
         started_at=started_at,

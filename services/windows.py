@@ -13,7 +13,7 @@ import enum
 import typing
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Annotated, Any
@@ -90,6 +90,7 @@ def check(field: str, value: date, window: Window, now: datetime) -> None:
     earliest = datetime.combine(bounds.earliest, time(), now.tzinfo)
     if window is Window.DONE:
         latest = now + CLOCK_SKEW
+        bounds = replace(bounds, latest_words="now")
     else:
         latest = datetime.combine(bounds.latest + timedelta(days=1), time(), now.tzinfo)
     # Comparing aware datetimes works at any offset; converting year 1 to UTC would not.
