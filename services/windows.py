@@ -151,6 +151,8 @@ DoneOn = Annotated[date, Window.DONE]
 PlannedOn = Annotated[date, Window.PLANNED]
 BornOn = Annotated[date, Window.BORN]
 PeriodEnd = Annotated[date, Window.ASKED]
+# A time of day as a form writes it (HH:MM, seconds optional): only hours the clock has.
+TimeOfDay = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
 
 
 def check_month(field: str, month: str, window: Window, now: datetime) -> None:

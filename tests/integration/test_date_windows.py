@@ -13,8 +13,15 @@ from litestar.testing import TestClient
 from domain.identity import Role
 from services.api.app import create_app
 from services.api.auth import Principal
-from services.pages.session import SESSION_COOKIE, session_cookie
-from tests.integration.support import make_backbone, member_body, register, staff_headers
+from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
+from tests.integration.support import (
+    make_backbone,
+    member_body,
+    member_principal,
+    register,
+    register_kiosk,
+    staff_headers,
+)
 from tests.integration.test_exchanges import pair
 from tests.integration.test_hours import (
     HOURS,
@@ -306,18 +313,34 @@ PAGE_FORMS = [
 ]
 
 
+KIOSK_HOURS = {
+    "key": key(),
+    "activity": "探访",
+    "start": "09:00",
+    "minutes": "60",
+    "category": "companionship",
+    "organiser": "社工站",
+    "responsible": "coord.one",
+}
+
+
 def test_the_pages_forms_keep_to_the_same_windows(broker, sqlite_stores, tmp_path):
     events, reads = sqlite_stores.new("events"), sqlite_stores.new("reads")
     bone = make_backbone(tmp_path, events, reads, broker.url, pages=True)
     bone.clock = lambda: NOW
+    kiosk = register_kiosk(bone)
+    volunteer = member_principal(uuid.uuid4(), uuid.uuid4(), kiosk, Role.VOLUNTEER)
+    forms = [
+        *((path, staff(role), None, *rest) for path, role, *rest in PAGE_FORMS),
+        ("/kiosk/hours", volunteer, kiosk.token, KIOSK_HOURS, "day", ["0001-01-01", "2026-06-16"]),
+    ]
     with TestClient(create_app(bone)) as client:
         csrf = client.get("/").cookies["csrftoken"]
-        for path, role, form, field, values in PAGE_FORMS:
-            principal = Principal(
-                subject=f"staff:{role}", roles=frozenset({role}), channel="console"
-            )
+        for path, principal, device, form, field, values in forms:
             session = session_cookie(client.app.state.page_auth, principal).value or ""
             client.cookies.update({"csrftoken": csrf, SESSION_COOKIE: session})
+            if device is not None:
+                client.cookies[DEVICE_COOKIE] = device
             for value in values:
                 before = bone.timebank.last_position()
                 answer = client.post(
@@ -326,3 +349,14 @@ def test_the_pages_forms_keep_to_the_same_windows(broker, sqlite_stores, tmp_pat
                 assert answer.status_code == 422, f"{path} {field}={value}: {answer.text[:500]}"
                 assert "text/html" in answer.headers["content-type"]
                 assert bone.timebank.last_position() == before
+        # A time of day the clock has not is refused as the form is read, not as a failure.
+        answer = client.post(
+            "/kiosk/hours",
+            data={**KIOSK_HOURS, "day": "2026-06-10", "start": "25:00"},
+            headers={"x-csrftoken": csrf},
+        )
+        assert answer.status_code == 400, answer.text[:500]
+
+
+def staff(role: Role) -> Principal:
+    return Principal(subject=f"staff:{role}", roles=frozenset({role}), channel="console")

@@ -30,7 +30,7 @@ from services.pages.console.timeline import Shown, entry_view
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
-from services.windows import DoneOn, Windowed
+from services.windows import DoneOn, TimeOfDay, Windowed
 
 PAGE = "console/hours/entry.html"
 PART = "console/hours/_entry.html"
@@ -58,7 +58,7 @@ class Amendment(Windowed, kw_only=True):
 
     activity: Text
     day: DoneOn
-    start: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
+    start: TimeOfDay
     minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
     place: Text = ""
     content: Annotated[str, Meta(max_length=1000)] = ""

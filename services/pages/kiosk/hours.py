@@ -33,7 +33,7 @@ from services.pages.kiosk.frame import (
     showing,
 )
 from services.runtime import Backbone
-from services.windows import DoneOn, Windowed
+from services.windows import DoneOn, TimeOfDay, Windowed
 
 VOLUNTEERS = allow(Role.VOLUNTEER)
 RECENT = 10
@@ -45,7 +45,7 @@ class ServiceGiven(Windowed, kw_only=True):
     key: ActionKey
     activity: Required
     day: DoneOn
-    start: Annotated[str, Meta(pattern=r"^[0-2][0-9]:[0-5][0-9]$")]
+    start: TimeOfDay
     minutes: Minutes
     category: Annotated[str, Meta(min_length=1, max_length=40)]
     organiser: Required
