@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from domain.hours import (
     HourEntry,
@@ -30,6 +29,7 @@ from domain.ledger import AccountKind, TimeAccount, Transfer, system_account_id
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated, plain_text
 from domain.volunteer import Volunteer, volunteer_id_for
+from services import windows
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity import member_of
 from services.ledger import Receipt, account_of
@@ -209,7 +209,7 @@ class MalformedRow(ValueError):
     """A row that cannot be read as a service entry at all."""
 
 
-def _service_from(row: dict[str, str], zone: ZoneInfo) -> Service:
+def _service_from(row: dict[str, str], now: datetime) -> Service:
     missing = [column for column in IMPORT_COLUMNS if not (row.get(column) or "").strip()]
     if missing:
         raise MalformedRow(f"missing {', '.join(missing)}")
@@ -219,11 +219,12 @@ def _service_from(row: dict[str, str], zone: ZoneInfo) -> Service:
         started_at = datetime.combine(
             date.fromisoformat(row["date"].strip()),
             time.fromisoformat(row["start"].strip()),
-            tzinfo=zone,
+            tzinfo=now.tzinfo,
         )
         minutes = int(row["minutes"].strip())
     except ValueError as error:
         raise MalformedRow(f"date, start or minutes unreadable: {error}") from None
+    windows.check("date", started_at.date(), windows.Window.DONE, now)
     return Service(
         activity=row["activity"].strip(),
         started_at=started_at,
@@ -242,13 +243,13 @@ def import_attendance(
     *,
     import_key: str,
     text: str,
-    zone: ZoneInfo,
     now: datetime,
     by: Provenance,
 ) -> list[Result]:
     """One entry per row of an attendance list (CSV with a header row). Each row is recorded
     on its own, all of it or nothing; a row that cannot be recorded is reported with its line
-    number and why. Uploading the same list again under the same key records nothing new."""
+    number and why. Uploading the same list again under the same key records nothing new.
+    ``now`` is the station's: its zone is the one the list's days and times are written in."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if reader.fieldnames is None or set(IMPORT_COLUMNS) - set(reader.fieldnames):
         raise RuleViolated(
@@ -261,7 +262,7 @@ def import_attendance(
         first, ended = ended + 1, reader.line_num
         line = f"line {first}"
         try:
-            service = _service_from(row, zone)
+            service = _service_from(row, now)
             volunteer_id = volunteer_id_for(member_id_for(row["member_number"].strip()))
             receipt = submit(
                 app,

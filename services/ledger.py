@@ -8,7 +8,7 @@ command is retried from a fresh load, a bounded number of times.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -32,9 +32,7 @@ from domain.ledger import (
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, retried_on_conflict
-
-# Kiosk and server clocks disagree a little; a transfer "a minute from now" is not fraud.
-CLOCK_SKEW = timedelta(minutes=5)
+from services.windows import CLOCK_SKEW
 
 
 @dataclass(frozen=True)

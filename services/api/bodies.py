@@ -1,5 +1,6 @@
 """How every request body is read, for every route at once: JSON only as JSON, each field as
-its JSON type, and text without control characters.
+its JSON type, text without control characters, and nesting too deep to decode (msgspec stops
+at the interpreter's recursion limit) as the caller's error rather than a server error.
 
 Litestar decodes a JSON body whatever its Content-Type, and converts it to the route's Struct
 leniently (``60.0``, ``6.0e1`` and ``"60"`` all become the integer 60), so the request class
@@ -54,7 +55,10 @@ class TimebankRequest(Request[Any, Any, Any]):
                 status_code=415,
                 detail="Send the body as JSON, with the header Content-Type: application/json.",
             )
-        value = await super().json()
+        try:
+            value = await super().json()
+        except RecursionError:
+            raise ValidationException("The JSON body is nested too deeply.") from None
         for where, text in _texts(value):
             plain_text(where, text)
         self._refuse_lenient(body, value)

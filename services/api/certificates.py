@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,6 +22,7 @@ from services.api.context import After, read
 from services.api.downloads import csv_response
 from services.api.hours import Step, step_of
 from services.runtime import Backbone
+from services.windows import DoneOn, PeriodEnd, check_months_asked
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
@@ -30,8 +30,8 @@ Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", descri
 
 class NewCertificate(schemas.Strict, kw_only=True):
     volunteer_id: UUID
-    period_from: date
-    period_to: date
+    period_from: DoneOn
+    period_to: PeriodEnd
     recording_body: Annotated[
         str, Meta(min_length=1, max_length=100, description="Who recorded the service (Art. 15)")
     ]
@@ -184,6 +184,7 @@ class ReportController(Controller):
     def _monitoring(
         self, bone: Backbone, first: str, last: str, after: int | None
     ) -> MonitoringReport:
+        check_months_asked(first, last, bone.local_now())
         if first > last:
             raise RuleViolated("invalid-period", "The period starts before it ends.")
 

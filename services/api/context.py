@@ -29,20 +29,28 @@ from services.api.auth import Principal
 from services.api.problems import ReadModelBehind
 from services.ledger import Receipt
 from services.runtime import Backbone
+from services.windows import station_clock
 
 T = TypeVar("T")
 CORRELATION_HEADER = "X-Correlation-ID"
 log = structlog.get_logger("timebank.http")
 
+# The largest position a store can hold (a signed 64-bit integer); a cursor beyond it is refused
+# as it is read, before it reaches a store that could not compare with it.
+MAX_POSITION = 2**63 - 1
 After = Annotated[
     int | None,
     Parameter(
         ge=0,
+        le=MAX_POSITION,
         description="Wait (briefly) until the read model has applied this position, which a "
         "command response returned, so the answer includes that command's effect.",
     ),
 ]
-Before = Annotated[int | None, Parameter(ge=1, description="`next_before` of the previous page")]
+Before = Annotated[
+    int | None,
+    Parameter(ge=1, le=MAX_POSITION, description="`next_before` of the previous page"),
+]
 Limit = Annotated[int, Parameter(ge=1, le=200)]
 
 
@@ -78,6 +86,8 @@ class RequestContext(ASGIMiddleware):
             await send(message)
 
         started = time.perf_counter()
+        # The dates a body carries are checked against this app's clock as it is decoded.
+        clock = station_clock.set(scope["litestar_app"].state.backbone.local_now)
         with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
             try:
                 await next_app(scope, receive, send_noting_status)
@@ -87,6 +97,7 @@ class RequestContext(ASGIMiddleware):
                 raise
             finally:
                 _log_request(scope, status, time.perf_counter() - started)
+                station_clock.reset(clock)
 
 
 def _log_request(scope: Scope, status: int | None, seconds: float) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -24,6 +23,7 @@ from services.api.auth import Principal, allow, public
 from services.api.board import without_member_ids
 from services.api.context import After, Before, Limit, answer, next_before, read
 from services.runtime import Backbone
+from services.windows import PlannedAt, PlannedOn
 
 RESIDENTS = (Role.RESIDENT, Role.VOLUNTEER)
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
@@ -57,17 +57,17 @@ class Owner(schemas.Strict, kw_only=True):
     owner: Annotated[
         str, Meta(min_length=1, max_length=80, description="Who carries it out (a staff id)")
     ]
-    due: date | None = None
+    due: PlannedOn | None = None
 
 
 class Progress(schemas.Strict, kw_only=True):
-    percent: int
+    percent: schemas.RuledNumber
     note: Annotated[str, Meta(max_length=500)] = ""
 
 
 class NewMilestone(schemas.Strict, kw_only=True):
     name: Title
-    due: date
+    due: PlannedOn
 
 
 class MilestoneName(schemas.Strict, kw_only=True):
@@ -82,7 +82,7 @@ class Outcome(schemas.Strict, kw_only=True):
 class NewMeeting(schemas.Strict, kw_only=True):
     idempotency_key: schemas.IdempotencyKey
     title: Title
-    starts_at: Annotated[datetime, Meta(tz=True)]
+    starts_at: PlannedAt
     place: Title
     entitled: Annotated[
         list[UUID], Meta(min_length=1, max_length=500, description="Member ids who may vote")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,6 +22,7 @@ from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
 from services.runtime import Backbone
+from services.windows import DoneAt
 
 PARTIES = (Role.RESIDENT, Role.VOLUNTEER)
 Minutes = Annotated[int, Meta(gt=0, le=24 * 60)]
@@ -47,7 +47,7 @@ class NewExchange(schemas.Strict):
     ]
     listing_id: UUID | None = None
     description: Annotated[str, Meta(max_length=500)] = ""
-    occurred_at: Annotated[datetime, Meta(tz=True)] | None = None
+    occurred_at: DoneAt | None = None
 
 
 class Confirmation(schemas.Strict):

@@ -31,6 +31,7 @@ from services.api.context import After, Before, Limit, answer, next_before, read
 from services.api.downloads import csv_response
 from services.api.volunteers import check_own_volunteer
 from services.runtime import Backbone
+from services.windows import DoneAt, check_days_asked
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -40,7 +41,7 @@ Required = Annotated[str, Meta(min_length=1, max_length=200)]
 
 class ServiceIn(schemas.Strict, kw_only=True):
     activity: Required
-    started_at: Annotated[datetime, Meta(tz=True)]
+    started_at: DoneAt
     minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
     organiser: Required
     responsible: Required
@@ -101,6 +102,13 @@ class ItemResult(msgspec.Struct, kw_only=True):
     position: int | None
     code: str | None
     message: str | None
+
+
+class AttendanceUpload(msgspec.Struct):
+    """The form an attendance list is uploaded in: a form without the file part is refused
+    as it is read (``data``, the part's name, is what every client of this route sends)."""
+
+    data: UploadFile
 
 
 class BulkResult(msgspec.Struct, kw_only=True):
@@ -179,8 +187,10 @@ def step_of(row: dict[str, Any]) -> Step:
     )
 
 
-def _bounds(first: date, last: date, zone: ZoneInfo) -> tuple[str, str]:
+def _bounds(first: date, last: date, bone: Backbone) -> tuple[str, str]:
     """The station's days ``first`` to ``last`` as stored (UTC) bounds."""
+    check_days_asked(first, last, bone.local_now())
+    zone = bone.settings.zone
     if first > last:
         raise RuleViolated("invalid-period", "The period starts before it ends.")
     start = datetime.combine(first, time(), zone)
@@ -260,7 +270,7 @@ def volunteer_report(
 ) -> HoursReport:
     """A volunteer's entries over the station's days ``first`` to ``last``, with the approved
     totals by month and category."""
-    start, end = _bounds(first, last, bone.settings.zone)
+    start, end = _bounds(first, last, bone)
 
     def query(db: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         rows = hours.listed(
@@ -360,12 +370,12 @@ class HoursController(Controller):
     )
     async def import_list(
         self,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[AttendanceUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
         key: Annotated[str, QueryParameter(min_length=8, max_length=80, pattern=r"^[\w.:-]+$")],
     ) -> BulkResult:
-        raw = await data.read()
+        raw = await data.data.read()
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -376,7 +386,6 @@ class HoursController(Controller):
                 bone.timebank,
                 import_key=key,
                 text=text,
-                zone=bone.settings.zone,
                 now=bone.local_now(),
                 by=by,
             )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
@@ -26,11 +25,12 @@ from services.api.auth import (
     public,
     token_lifetime,
 )
-from services.api.context import read
+from services.api.context import After, read
 from services.api.schemas import Reason, Strict
 from services.eventstore import Timebank
 from services.runtime import Backbone
 from services.vault import PersonalDetails
+from services.windows import BornOn
 
 MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
 Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
@@ -87,7 +87,7 @@ class NewMember(Strict, kw_only=True):
     household: Text
     phone: Annotated[str, Meta(pattern=r"^\+?[0-9 -]{5,20}$")]
     id_number: Annotated[str, Meta(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
-    birth_date: date | None = None
+    birth_date: BornOn | None = None
     pin: Pin
     notice_version: Annotated[
         str,
@@ -233,7 +233,7 @@ class StaffController(Controller):
     def directory(
         self,
         bone: NamedDependency[Backbone],
-        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+        after: After = None,
     ) -> list[StaffMember]:
         rows = read(bone, ("staff_directory",), after, staff_directory.everyone)
         return [msgspec.convert(row, StaffMember, strict=False) for row in rows]

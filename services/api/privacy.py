@@ -16,7 +16,7 @@ from domain.provenance import Provenance
 from projections import access_log
 from services import identity
 from services.api.auth import allow
-from services.api.context import read
+from services.api.context import After, read
 from services.api.identity import Registered, recorded
 from services.api.schemas import Reason, Strict
 from services.runtime import Backbone
@@ -182,7 +182,7 @@ class PrivacyController(Controller):
         self,
         bone: NamedDependency[Backbone],
         member_id: Annotated[UUID | None, QueryParameter()] = None,
-        after: Annotated[int | None, QueryParameter(ge=0)] = None,
+        after: After = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[Access]:
         rows = read(

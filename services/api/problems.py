@@ -19,6 +19,7 @@ from domain.rules import NotFound, RuleViolated
 from services.api.auth import TokenRevoked
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
+from services.windows import DateOutOfRange
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +57,16 @@ def problem(
 
 def _rule_violated(error: RuleViolated) -> ProblemDetailsException:
     return problem(422, error.code, "A rule was not met; nothing was recorded.", error.message)
+
+
+def _out_of_window(error: DateOutOfRange) -> ProblemDetailsException:
+    return problem(
+        422,
+        error.code,
+        "A date is outside its window; nothing was recorded.",
+        error.message,
+        field=error.field,
+    )
 
 
 def _not_found(error: NotFound) -> ProblemDetailsException:
@@ -114,6 +125,7 @@ def http_problem(error: HTTPException) -> ProblemDetailsException:
 
 
 _MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+    DateOutOfRange: _out_of_window,  # before RuleViolated, which it is
     RuleViolated: _rule_violated,
     NotFound: _not_found,
     SignInRefused: _refused,

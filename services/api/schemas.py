@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
+
+from services.windows import DoneAt, Windowed
 
 IdempotencyKey = Annotated[
     str,
@@ -28,10 +29,13 @@ AccountRef = Annotated[
 ]
 Minutes = Annotated[int, Meta(gt=0, le=90_000, description="Whole minutes, more than zero.")]
 Reason = Annotated[str, Meta(min_length=1, max_length=500)]
+# A number the domain's rules judge (with codes of their own); the bounds only keep it within
+# what the stores can hold and add up.
+RuledNumber = Annotated[int, Meta(ge=-1_000_000_000, le=1_000_000_000)]
 
 
-class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
+class Strict(Windowed, forbid_unknown_fields=True, kw_only=True):
+    """A request body: unknown fields refused, dated fields checked against their windows."""
 
 
 class OpenAccount(Strict):
@@ -52,7 +56,7 @@ class NewTransfer(Strict):
     to_account: AccountRef
     minutes: Minutes
     memo: Annotated[str, Meta(max_length=500)] = ""
-    occurred_at: Annotated[datetime, Meta(tz=True)] | None = None  # when the help was given
+    occurred_at: DoneAt | None = None  # when the help was given
 
 
 class NewCorrection(Strict):
@@ -67,11 +71,11 @@ class Closure(Strict):
 
 class NewLimits(Strict):
     floor: Annotated[
-        int | None,
+        RuledNumber | None,
         Meta(description="The lowest the balance may go, in minutes (≤ 0); null: no floor."),
     ]
     cap: Annotated[
-        int | None,
+        RuledNumber | None,
         Meta(description="The highest the balance may go, in minutes (≥ 0); null: no cap."),
     ]
     reason: Reason

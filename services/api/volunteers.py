@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,6 +22,7 @@ from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
 from services.runtime import Backbone
+from services.windows import BornOn, DoneOn, Windowed
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 Label = Annotated[str, Meta(min_length=1, max_length=40)]
@@ -30,13 +30,13 @@ Labels = Annotated[list[Label], Meta(max_length=20)]
 Text = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
-class VolunteerBasics(msgspec.Struct, kw_only=True):
+class VolunteerBasics(Windowed, kw_only=True):
     """The basic information of Art. 5 as a coordinator enters it: the API and the console's
     form check it alike, and both seal it as the same details."""
 
     name: Annotated[str, Meta(min_length=1, max_length=60)]
     gender: Annotated[str, Meta(min_length=1, max_length=20)]
-    birth_date: date
+    birth_date: BornOn
     id_number: Annotated[str, Meta(min_length=6, max_length=30)]
     area: Text
     contact: Annotated[str, Meta(min_length=5, max_length=40)]
@@ -75,14 +75,14 @@ class Profile(schemas.Strict, kw_only=True):
 
 class NewAward(schemas.Strict, kw_only=True):
     name: Text
-    awarded_on: date
+    awarded_on: DoneOn
     awarded_by: Text
 
 
 class NewEvaluation(schemas.Strict, kw_only=True):
     rating: Rating
-    evaluated_on: date
-    stars: int | None = None
+    evaluated_on: DoneOn
+    stars: schemas.RuledNumber | None = None
     note: Annotated[str, Meta(max_length=500)] = ""
 
 
@@ -92,7 +92,7 @@ class NewTraining(schemas.Strict, kw_only=True):
     content: Annotated[str, Meta(max_length=1000)] = ""
     minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
     organiser: Text
-    held_on: date
+    held_on: DoneOn
     attendees: Annotated[list[UUID], Meta(min_length=1, max_length=500)]
 
 

@@ -33,6 +33,10 @@ BY_CODE: dict[str, str] = {
         "Some of what was entered holds an invisible control character. Please type it again."
     ),
     "date-in-future": N_("This can be recorded only after it has happened. Please check the date."),
+    "date-out-of-range": N_(
+        "This date is outside the years the station keeps records for. Please check the year."
+    ),
+    "time-zone-required": N_("Please give the time together with its time zone."),
     "idempotency-key-reused": N_(
         "This form was already sent with different details. Please start again from the beginning."
     ),

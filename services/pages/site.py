@@ -38,6 +38,7 @@ from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
+from services.windows import DateOutOfRange
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -147,6 +148,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     TokenRevoked: _not_signed_in,  # else the app's problem+json for it would answer a page
     PermissionDeniedException: _refused(403),
     RuleViolated: _refused(422),
+    DateOutOfRange: _refused(422),  # the API answers it with a problem naming the field
     NotFound: _refused(404),
     SignInRefused: _refused(401),
     ValidationException: _refused(400),

@@ -109,12 +109,12 @@ def test_help_that_breaks_a_rule_or_is_malformed_is_not_recorded(town):
         (li, [(li, wang, 30)], {"description": phone}, 422, "contact-details-in-text"),
         (staff, [(li, POOL, 30)], {}, 422, "not-a-member-account"),
         (li, [(li, uuid.uuid4(), 30)], {}, 404, "account-not-found"),
-        (li, [(li, wang, 30)], {"occurred_at": "2999-01-01T10:00:00Z"}, 422, "occurred-in-future"),
+        (li, [(li, wang, 30)], {"occurred_at": "2999-01-01T10:00:00Z"}, 422, "date-in-future"),
         (li, [(li, wang, 0)], {}, 400, "invalid-request"),
         (li, [(li, wang, 24 * 60 + 1)], {}, 400, "invalid-request"),
         (li, [], {}, 400, "invalid-request"),
         (li, [(li, wang, 30)], {"tip": 5}, 400, "invalid-request"),
-        (li, [(li, wang, 30)], {"occurred_at": "2026-01-01T10:00:00"}, 400, "invalid-request"),
+        (li, [(li, wang, 30)], {"occurred_at": "2026-01-01T10:00:00"}, 422, "time-zone-required"),
         (li, [(li, wang, 30)], {"idempotency_key": "short"}, 400, "invalid-request"),
     ]
     for who, pairs, more, status, code in cases:

@@ -47,7 +47,7 @@ def test_service_that_is_not_whole_positive_past_minutes_is_not_recorded(station
         ({"minutes": 1000}, 422, "over-entry-maximum"),  # the rule's: 16 hours an entry
         ({"on": "2026-06-16"}, 422, "date-in-future"),
         ({"on": "2026-06-15", "at": "16:30"}, 422, "date-in-future"),  # ends at 17:30, after NOW
-        ({"started_at": "2026-06-10T09:00:00"}, 400, "invalid-request"),  # no UTC offset
+        ({"started_at": "2026-06-10T09:00:00"}, 422, "time-zone-required"),  # no UTC offset
         ({"activity": "修电脑 13800138000"}, 422, "contact-details-in-text"),
         ({"content": "call 138 0013 8000"}, 422, "contact-details-in-text"),
         ({"organiser": " "}, 422, "organiser-required"),

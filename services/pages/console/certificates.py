@@ -4,7 +4,6 @@ recorded in the access log), and verified by anyone with the code — without an
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,12 +26,13 @@ from services.pages.console.common import STAFF, Form, people, show
 from services.pages.console.members import Opening, opened
 from services.pages.console.timeline import Shown
 from services.runtime import Backbone
+from services.windows import DoneOn, PeriodEnd, Windowed
 
 
-class NewCertificate(msgspec.Struct, kw_only=True):
+class NewCertificate(Windowed, kw_only=True):
     volunteer_id: UUID
-    period_from: date
-    period_to: date
+    period_from: DoneOn
+    period_to: PeriodEnd
     recording_body: Annotated[str, Meta(max_length=100)] = ""
 
 

@@ -6,7 +6,7 @@ position, so the timeline shows the new step at once."""
 from __future__ import annotations
 
 from dataclasses import fields as fields_of
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -30,6 +30,7 @@ from services.pages.console.timeline import Shown, entry_view
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.windows import DoneOn, TimeOfDay, Windowed
 
 PAGE = "console/hours/entry.html"
 PART = "console/hours/_entry.html"
@@ -52,12 +53,12 @@ class Voiding(msgspec.Struct, kw_only=True):
     confirmed: bool = False
 
 
-class Amendment(msgspec.Struct, kw_only=True):
+class Amendment(Windowed, kw_only=True):
     """The entry as it should read, in the station's day and time, and why it changes."""
 
     activity: Text
-    day: date
-    start: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$")]
+    day: DoneOn
+    start: TimeOfDay
     minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
     place: Text = ""
     content: Annotated[str, Meta(max_length=1000)] = ""

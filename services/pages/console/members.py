@@ -19,7 +19,7 @@ from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from domain.volunteer import volunteer_id_for
 from projections import balances, volunteers
-from services import identity
+from services import identity, windows
 from services.api.auth import allow
 from services.api.context import After, read
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, show
@@ -49,8 +49,14 @@ class NewMember(msgspec.Struct, kw_only=True):
             household=self.household,
             phone=self.phone,
             id_number=self.id_number or None,
-            birth_date=date.fromisoformat(self.birth_date) if self.birth_date else None,
+            birth_date=self.born(),
         )
+
+    def born(self) -> date | None:
+        if not self.birth_date:
+            return None
+        now = windows.station_now()
+        return windows.day_of("birth_date", self.birth_date, windows.Window.BORN, now)
 
 
 class Opening(msgspec.Struct, kw_only=True):

@@ -24,6 +24,7 @@ from services.pages.console.common import STAFF, category_names, show
 from services.pages.i18n import gettext, language, number
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.windows import check_months_asked
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN, description="YYYY-MM")]
@@ -54,7 +55,9 @@ def month_name(month: str) -> str:
 
 def _period(bone: Backbone, first: str | None, last: str | None) -> tuple[str, str]:
     default_first, default_last = quarter_of(bone.today())
-    return first or default_first, last or default_last
+    period = first or default_first, last or default_last
+    check_months_asked(*period, bone.local_now())
+    return period
 
 
 def _figures(bone: Backbone, first: str, last: str) -> dict[str, Any]:

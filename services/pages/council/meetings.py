@@ -21,7 +21,7 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services import council as commands
-from services import identity
+from services import identity, windows
 from services.api.context import After, read
 from services.api.schemas import IdempotencyKey
 from services.ledger import Receipt
@@ -160,6 +160,7 @@ class MeetingPages(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
         starts_at = datetime.fromisoformat(data.starts_at).replace(tzinfo=bone.settings.zone)
+        windows.check("starts_at", starts_at, windows.Window.PLANNED, bone.local_now())
         receipt = bone.commits.run_from_thread(
             commands.call,
             bone.timebank,

@@ -4,7 +4,6 @@ progress, adds and reaches milestones, and ends an implementation."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,6 +18,7 @@ from domain.provenance import Provenance
 from projections import council
 from projections.readstore import ReadDb
 from services import council as commands
+from services import windows
 from services.api import council as api
 from services.api.context import After, read
 from services.pages.council.common import (
@@ -89,7 +89,8 @@ class TrackerPages(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
-        due = date.fromisoformat(data.due) if data.due else None
+        now = bone.local_now()
+        due = windows.day_of("due", data.due, windows.Window.PLANNED, now) if data.due else None
         receipt = bone.commits.run_from_thread(
             commands.assign, bone.timebank, motion_id=motion_id, owner=data.owner, due=due, by=by
         )

@@ -4,7 +4,7 @@ Only members registered as volunteers see this."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from services.pages.kiosk.frame import (
     showing,
 )
 from services.runtime import Backbone
+from services.windows import DoneOn, TimeOfDay, Windowed
 
 VOLUNTEERS = allow(Role.VOLUNTEER)
 RECENT = 10
@@ -40,11 +41,11 @@ Required = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=200)]
 
 
-class ServiceGiven(msgspec.Struct, kw_only=True):
+class ServiceGiven(Windowed, kw_only=True):
     key: ActionKey
     activity: Required
-    day: date
-    start: Annotated[str, Meta(pattern=r"^[0-2][0-9]:[0-5][0-9]$")]
+    day: DoneOn
+    start: TimeOfDay
     minutes: Minutes
     category: Annotated[str, Meta(min_length=1, max_length=40)]
     organiser: Required
