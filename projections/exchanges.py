@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from projections.readstore import ReadDb, Row, overdue, stamp
+from projections.readstore import ReadDb, Row, later_by, overdue, stamp
 from services.envelope import (
     DisputeResolved,
     Envelope,
@@ -168,7 +168,7 @@ class Exchanges:
             {"id": str(envelope.stream_id)},
         )
         assert row is not None, "HelpRecorded precedes every other step"
-        return stamp(settled_at + timedelta(hours=row["dispute_within_hours"]))
+        return stamp(later_by(settled_at, timedelta(hours=row["dispute_within_hours"])))
 
     @_on.register
     def _disputed(self, payload: ExchangeDisputed, db: ReadDb, envelope: Envelope) -> None:
