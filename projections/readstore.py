@@ -25,6 +25,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
+from projections import deadletter
 from services.envelope import Envelope
 from services.persistence import is_postgres, prepare_store
 
@@ -210,14 +211,14 @@ class ReadStore:
             )
 
     def drop(self, model: ReadModel) -> None:
-        """Forget a read model entirely, so it can be rebuilt from the start of the stream."""
+        """Forget a read model entirely (its dead letters too), so it can be rebuilt from the
+        start of the stream."""
         with self.transaction(commit=True) as db:
             for table in model.tables:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
-            db.execute(
-                f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s",
-                {"name": model.name},
-            )
+            name = {"name": model.name}
+            db.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s", name)
+            db.execute(f"DELETE FROM {deadletter.TABLE} WHERE model = %(name)s", name)
 
     def position(self, model_name: str) -> int:
         return self.max_tracking_id(model_name) or 0
@@ -404,6 +405,8 @@ def open_read_store(url: str, models: Sequence[ReadModel]) -> ReadStore:
     store_class = PostgresReadStore if is_postgres(url) else SQLiteReadStore
     store = factory.tracking_recorder(store_class)
     assert isinstance(store, ReadStore)
+    with store.transaction(commit=True) as db:
+        db.execute(deadletter.CREATE)
     for model in models:
         store.create(model)
     return store

@@ -1,22 +1,84 @@
-"""GET /health: is the store up, is the broker reachable, how far behind are relay and reads."""
+"""GET /health: is the store up, is the broker reachable, is the relay moving, how far behind
+is each read model and is any of them stopped. Anything that needs an operator is a problem:
+then the status is "degraded" and the answer 503, so a load balancer's check sees it too."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 
+import msgspec
 import nats
 from litestar import Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
+from projections import deadletter
 from projections.catalog import READ_MODELS
 from services.api import schemas
 from services.api.auth import public
 from services.broker import servers
 from services.relay import stream_head
 from services.runtime import Backbone
+
+
+class Stall:
+    """Tells a position that stands still while work waits for it from one that moves."""
+
+    def __init__(self, patience: float) -> None:
+        self.patience = patience
+        self._position: int | None = None
+        self._since = 0.0
+
+    def stuck(self, position: int, waiting: bool, now: float) -> bool:
+        if not waiting or position != self._position:
+            self._position, self._since = position, now
+            return False
+        return now - self._since >= self.patience
+
+
+class Observed(msgspec.Struct, kw_only=True):
+    """What one probe saw."""
+
+    store_position: int | None
+    stream_position: int | None
+    relay_stuck: bool
+    projected: dict[str, int]
+    failures: dict[str, deadletter.Failure]
+
+
+# Each check names what needs an operator (nothing when all is well); a new concern is one
+# more function here.
+Check = Callable[[Observed], list[str]]
+
+
+def _store(seen: Observed) -> list[str]:
+    return ["the event store cannot be read"] if seen.store_position is None else []
+
+
+def _broker(seen: Observed) -> list[str]:
+    return ["the broker cannot be reached"] if seen.stream_position is None else []
+
+
+def _relay(seen: Observed) -> list[str]:
+    if not seen.relay_stuck:
+        return []
+    return [f"the relay is stuck at position {seen.stream_position} while events wait"]
+
+
+def _read_models(seen: Observed) -> list[str]:
+    return [
+        f"read model {name} stopped before position {failure.position}"
+        f" ({failure.event_type}): {failure.error}"
+        for name, failure in sorted(seen.failures.items())
+    ]
+
+
+CHECKS: list[Check] = [_store, _broker, _relay, _read_models]
 
 
 async def _stream_position(nats_url: str) -> int | None:
@@ -42,30 +104,66 @@ async def _quiet(_: Exception) -> None:
     """An unreachable broker is reported in the health body, not logged on every probe."""
 
 
-def _positions(bone: Backbone) -> tuple[int | None, dict[str, int]]:
+def _stores(bone: Backbone) -> tuple[int | None, dict[str, int], dict[str, deadletter.Failure]]:
     store_position: int | None
     try:
         store_position = bone.timebank.last_position()
     except Exception:
         store_position = None
-    return store_position, bone.reads.positions(list(READ_MODELS))
+    return store_position, bone.reads.positions(list(READ_MODELS)), deadletter.failing(bone.reads)
 
 
-@get("/health", opt=public(), summary="Store, broker, relay lag and read-model lag")
-async def health(bone: NamedDependency[Backbone]) -> Response[schemas.Health]:
-    (store_position, projected), stream_position = await asyncio.gather(
-        asyncio.to_thread(_positions, bone), _stream_position(bone.nats_url)
+def _stall_of(state: State, patience: float) -> Stall:
+    """The relay's stall watch, kept by the app between probes."""
+    if "relay_stall" not in state:
+        state.relay_stall = Stall(patience)
+    return state.relay_stall  # type: ignore[no-any-return]
+
+
+async def _observe(bone: Backbone, stall: Stall) -> Observed:
+    (store_position, projected, failures), stream_position = await asyncio.gather(
+        asyncio.to_thread(_stores, bone), _stream_position(bone.nats_url)
     )
-    head = store_position or 0
-    body = schemas.Health(
-        status="ok" if store_position is not None and stream_position is not None else "degraded",
+    waiting = (
+        store_position is not None
+        and stream_position is not None
+        and store_position > stream_position
+    )
+    return Observed(
         store_position=store_position,
-        broker_connected=stream_position is not None,
         stream_position=stream_position,
-        relay_lag=None if stream_position is None else max(head - stream_position, 0),
+        relay_stuck=stall.stuck(stream_position or 0, waiting, time.monotonic()),
+        projected=projected,
+        failures=failures,
+    )
+
+
+def _projection(seen: Observed, name: str, position: int) -> schemas.ProjectionHealth:
+    failure = seen.failures.get(name)
+    return schemas.ProjectionHealth(
+        position=position,
+        lag=max((seen.store_position or 0) - position, 0),
+        status="live" if failure is None else "failing",
+        failure=failure,
+    )
+
+
+@get("/health", opt=public(), summary="Store, broker, relay and read models: ok, or degraded (503)")
+async def health(bone: NamedDependency[Backbone], state: State) -> Response[schemas.Health]:
+    seen = await _observe(bone, _stall_of(state, bone.settings.relay_stuck_seconds))
+    problems = [problem for check in CHECKS for problem in check(seen)]
+    body = schemas.Health(
+        status="degraded" if problems else "ok",
+        problems=problems,
+        store_position=seen.store_position,
+        broker_connected=seen.stream_position is not None,
+        stream_position=seen.stream_position,
+        relay_lag=None
+        if seen.stream_position is None
+        else max((seen.store_position or 0) - seen.stream_position, 0),
+        relay_stuck=seen.relay_stuck,
         projections={
-            name: schemas.ProjectionHealth(position=position, lag=max(head - position, 0))
-            for name, position in projected.items()
+            name: _projection(seen, name, position) for name, position in seen.projected.items()
         },
     )
-    return Response(body, status_code=200 if store_position is not None else 503)
+    return Response(body, status_code=503 if problems else 200)
