@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from projections.readstore import ReadDb, Row, later_by, overdue, stamp
+from projections.readstore import ReadDb, Row, overdue
+from projections.stored import later_by, stamp
 from services.envelope import (
     DisputeResolved,
     Envelope,

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from projections.readstore import ReadDb, Row, month_of, stamp
+from projections.readstore import ReadDb, Row
+from projections.stored import month_of, stamp
 from services.envelope import (
     Envelope,
     HoursAmended,

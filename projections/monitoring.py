@@ -7,7 +7,8 @@ from __future__ import annotations
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
-from projections.readstore import ReadDb, Row, month_of
+from projections.readstore import ReadDb, Row
+from projections.stored import month_of
 from services.envelope import (
     Envelope,
     HoursAmended,

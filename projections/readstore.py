@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
 from projections import deadletter
+from projections.stored import stamp, storable
 from services.envelope import Envelope
 from services.persistence import is_postgres, prepare_store
 
@@ -50,38 +51,6 @@ def _only_table_written(statement: str) -> str | None:
     if write is None or _READ.search(statement, write.end()):
         return None
     return write.group(1)
-
-
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
-_LATEST = datetime.max.replace(tzinfo=UTC)
-
-
-def in_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC. An instant datetime cannot hold there (year 1 at +14:00 is still in
-    year 0 in UTC; 9999-12-31 at -14:00 already in 10000) is held at the nearer end, so that
-    an event no one meant still applies, and sorts where it belongs."""
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        return _EARLIEST if moment.year == 1 else _LATEST
-
-
-def later_by(moment: datetime, span: timedelta) -> datetime:
-    """``moment`` plus ``span``, held at the end of the calendar rather than past it."""
-    try:
-        return moment + span
-    except OverflowError:
-        return _LATEST if span > timedelta(0) else _EARLIEST
-
-
-def stamp(moment: datetime) -> str:
-    """One fixed-width UTC form, so stored times compare correctly as text."""
-    return in_utc(moment).isoformat(timespec="microseconds")
-
-
-def month_of(day: date) -> str:
-    """``YYYY-MM``, four digits for every year (``strftime("%Y")`` drops leading zeros)."""
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 class ReadDb:
@@ -111,7 +80,7 @@ class ReadDb:
         table = _only_table_written(statement)
         if table is None or self._tables.get(table, statement) != statement:
             self.flush()  # what came before goes first
-        self._pending.setdefault(statement, []).append(params or {})
+        self._pending.setdefault(statement, []).append(storable(params) if params else {})
         if table is None:
             self.flush()
         else:
