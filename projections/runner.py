@@ -50,7 +50,6 @@ from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position
 from services.relay import sleep_unless, stream_head, wait_either
 
 log = structlog.get_logger(__name__)
-RETRY_POISON_AT_MOST = 300.0  # seconds between attempts at an event a read model failed on
 
 
 def durable_name(model_names: Sequence[str]) -> str:
@@ -107,7 +106,6 @@ class ProjectionRunner:
         split_off: list[asyncio.Task[None]],
     ) -> None:
         backoff = 0.2
-        retry = 5.0
         while not stop.is_set():
             try:
                 nc = await connect(self.nats_url, name=f"timebank-{self.durable_name}")
@@ -134,8 +132,7 @@ class ProjectionRunner:
                     raise  # a rebuild stops and says where
                 # Halted before the event, recorded as failing; retried, for the fault may pass.
                 log.error("projection.halted", **msgspec.structs.asdict(poison.failure))
-                await sleep_unless(stop, retry)
-                retry = min(retry * 2, RETRY_POISON_AT_MOST)
+                await sleep_unless(stop, poison.pause)
             except Exception:
                 # Not one event's fault (the read store failed mid-batch, say): logged, shows as
                 # lag in /health, and the batch is retried (nothing of it was committed).
@@ -342,6 +339,11 @@ class PoisonEvent(Exception):
             f" ({failure.event_type}): {failure.error}"
         )
         self.failure = failure
+
+    @property
+    def pause(self) -> float:
+        """Seconds before the next attempt: 5, doubling with each failed one, at most 5 min."""
+        return min(5.0 * 2 ** min(self.failure.attempts - 1, 6), 300.0)
 
 
 class GroupSplit(Exception):
