@@ -1,6 +1,7 @@
 """GET /health: is the store up, is the broker reachable, is the relay moving, how far behind
-is each read model and is any of them stopped. Anything that needs an operator is a problem:
-then the status is "degraded" and the answer 503, so a load balancer's check sees it too."""
+is each read model and is any of them stopped or stuck. Anything that needs an operator is a
+problem: then the status is "degraded" and the answer 503, so a load balancer's check sees it
+too."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class Observed(msgspec.Struct, kw_only=True):
     relay_stuck: bool
     projected: dict[str, int]
     failures: dict[str, deadletter.Failure]
+    stuck_models: list[str]  # behind, not moving, and no failure recorded (no projector?)
 
 
 # Each check names what needs an operator (nothing when all is well); a new concern is one
@@ -78,7 +80,14 @@ def _read_models(seen: Observed) -> list[str]:
     ]
 
 
-CHECKS: list[Check] = [_store, _broker, _relay, _read_models]
+def _projectors(seen: Observed) -> list[str]:
+    return [
+        f"read model {name} is stuck at position {seen.projected[name]} while events wait"
+        for name in seen.stuck_models
+    ]
+
+
+CHECKS: list[Check] = [_store, _broker, _relay, _read_models, _projectors]
 
 
 async def _stream_position(nats_url: str) -> int | None:
@@ -113,44 +122,59 @@ def _stores(bone: Backbone) -> tuple[int | None, dict[str, int], dict[str, deadl
     return store_position, bone.reads.positions(list(READ_MODELS)), deadletter.failing(bone.reads)
 
 
-def _stall_of(state: State, patience: float) -> Stall:
-    """The relay's stall watch, kept by the app between probes."""
-    if "relay_stall" not in state:
-        state.relay_stall = Stall(patience)
-    return state.relay_stall  # type: ignore[no-any-return]
+class Watch:
+    """Stall watches over the relay and every read model, kept by the app between probes."""
+
+    def __init__(self, patience: float) -> None:
+        self._stalls: dict[str, Stall] = {}
+        self._patience = patience
+
+    def stuck(self, what: str, position: int, target: int | None) -> bool:
+        stall = self._stalls.setdefault(what, Stall(self._patience))
+        return stall.stuck(position, target is not None and target > position, time.monotonic())
 
 
-async def _observe(bone: Backbone, stall: Stall) -> Observed:
+def _watch(state: State, patience: float) -> Watch:
+    if "health_watch" not in state:
+        state.health_watch = Watch(patience)
+    return state.health_watch  # type: ignore[no-any-return]
+
+
+async def _observe(bone: Backbone, watch: Watch) -> Observed:
     (store_position, projected, failures), stream_position = await asyncio.gather(
         asyncio.to_thread(_stores, bone), _stream_position(bone.nats_url)
     )
-    waiting = (
-        store_position is not None
-        and stream_position is not None
-        and store_position > stream_position
+    relay_stuck = stream_position is not None and watch.stuck(
+        "relay", stream_position, store_position
     )
     return Observed(
         store_position=store_position,
         stream_position=stream_position,
-        relay_stuck=stall.stuck(stream_position or 0, waiting, time.monotonic()),
+        relay_stuck=relay_stuck,
         projected=projected,
         failures=failures,
+        stuck_models=[
+            name
+            for name, position in projected.items()
+            if watch.stuck(name, position, store_position) and name not in failures
+        ],
     )
 
 
 def _projection(seen: Observed, name: str, position: int) -> schemas.ProjectionHealth:
     failure = seen.failures.get(name)
+    status = "failing" if failure else "stuck" if name in seen.stuck_models else "live"
     return schemas.ProjectionHealth(
         position=position,
         lag=max((seen.store_position or 0) - position, 0),
-        status="live" if failure is None else "failing",
+        status=status,
         failure=failure,
     )
 
 
 @get("/health", opt=public(), summary="Store, broker, relay and read models: ok, or degraded (503)")
 async def health(bone: NamedDependency[Backbone], state: State) -> Response[schemas.Health]:
-    seen = await _observe(bone, _stall_of(state, bone.settings.relay_stuck_seconds))
+    seen = await _observe(bone, _watch(state, bone.settings.stuck_seconds))
     problems = [problem for check in CHECKS for problem in check(seen)]
     body = schemas.Health(
         status="degraded" if problems else "ok",

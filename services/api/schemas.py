@@ -123,7 +123,9 @@ class Statement(msgspec.Struct, kw_only=True):
 class ProjectionHealth(msgspec.Struct, kw_only=True):
     position: int
     lag: int
-    status: str  # "live", or "failing": stopped before an event it cannot apply
+    # "live"; "failing": stopped before an event it cannot apply; "stuck": behind and not
+    # moving with no failure recorded (its projector is not running, say)
+    status: str
     failure: Failure | None = None  # where and why it stopped, while failing
 
 

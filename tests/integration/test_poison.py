@@ -199,19 +199,32 @@ def test_a_position_past_the_last_event_is_refused_at_once(bone):
         refused(client.get(f"/api/v1/motions?after={2**63}"), 400, "invalid-request")
 
 
-def test_health_is_degraded_while_the_relay_is_stuck(broker, stores, tmp_path):
+def test_health_is_degraded_while_the_relay_or_a_read_model_is_stuck(broker, stores, tmp_path):
     bone = make_backbone(
-        tmp_path, stores.new("events"), stores.new("reads"), broker.url, relay_stuck_seconds=0.2
+        tmp_path, stores.new("events"), stores.new("reads"), broker.url, stuck_seconds=0.2
     )
+
+    def health() -> dict:
+        answer = client.get("/health")
+        assert answer.status_code == (200 if answer.json()["status"] == "ok" else 503)
+        return answer.json()
+
     with TestClient(create_app(bone)) as client:
         with run_workers(bone):
             wait_until(lambda: caught_up(bone), what="the read models to take in the start")
-            wait_until(lambda: client.get("/health").status_code == 200, what="all well")
+            wait_until(lambda: health()["status"] == "ok", what="all well")
         open_member(bone, "waiting")  # and no relay to take it
-        wait_until(lambda: client.get("/health").json()["relay_stuck"], what="the stall")
-        stuck = client.get("/health")
-        assert stuck.status_code == 503
-        assert stuck.json()["status"] == "degraded"
-        assert any("relay" in problem for problem in stuck.json()["problems"])
+        wait_until(lambda: health()["relay_stuck"], what="the relay's stall")
+        assert health()["status"] == "degraded"
+        assert any("relay" in problem for problem in health()["problems"])
+
+        with run_workers(bone, models=()):  # the relay, but no projector
+            wait_until(
+                lambda: {each["status"] for each in health()["projections"].values()} == {"stuck"},
+                what="the read models' stall",
+            )
+            stuck = health()
+            assert stuck["status"] == "degraded" and not stuck["relay_stuck"]
+            assert any("read model balances is stuck" in each for each in stuck["problems"])
         with run_workers(bone):
-            wait_until(lambda: client.get("/health").status_code == 200, what="the relay to move")
+            wait_until(lambda: health()["status"] == "ok", what="everything to move again")
