@@ -21,12 +21,12 @@ def in_utc(moment: datetime) -> datetime:
         return _EARLIEST if moment.year == 1 else _LATEST
 
 
-def later_by(moment: datetime, span: timedelta) -> datetime:
-    """``moment`` plus ``span``, held at the end of the calendar rather than past it."""
+def later_by(moment: datetime, *, hours: int) -> datetime:
+    """``hours`` after ``moment``, held at the end of the calendar rather than past it."""
     try:
-        return moment + span
+        return moment + timedelta(hours=hours)
     except OverflowError:
-        return _LATEST if span > timedelta(0) else _EARLIEST
+        return _LATEST if hours > 0 else _EARLIEST
 
 
 def stamp(moment: datetime) -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from litestar.testing import TestClient
 
-from domain.exchange import Pair
+from domain.exchange import ExchangeRules, Pair
 from domain.hours import Service
 from projections import deadletter
 from projections.catalog import READ_MODELS
@@ -61,6 +61,21 @@ def _help_given_at(bone, key: str, occurred_at: datetime, description: str = "")
     )
 
 
+def _settled_with_a_dispute_window_past_the_calendar(bone) -> None:
+    rules = ExchangeRules(max_minutes=60, confirm_within_hours=1, dispute_within_hours=24 * 999_999_999)
+    exchange.change_rules(bone.timebank, rules=rules, reason="a slip of the keyboard", by=BY)
+    recorded = _help_given_at(bone, "settled", datetime.now(UTC))
+    exchange.confirm(
+        bone.timebank,
+        exchange_id=recorded.id,
+        receiver=exchange.exchange_of(bone.timebank, recorded.id).recorded_pairs[0].receiver,
+        on_behalf=True,
+        idempotency_key="settled-confirmed",
+        now=datetime.now(UTC),
+        by=BY,
+    )
+
+
 def _service_at(bone, key: str, started_at: datetime) -> None:
     member = register_resident(bone, key)
     volunteer = register_volunteer(bone, member.id, key)
@@ -101,6 +116,7 @@ def test_times_at_the_ends_of_the_calendar_are_applied_by_every_read_model(bone,
     """The events of issue 14's defect 1, recorded through the command handlers (the API now
     refuses such times, but a store may hold them already)."""
     _help_given_at(bone, "help", FIRST)
+    _settled_with_a_dispute_window_past_the_calendar(bone)
     _service_at(bone, "service", FIRST)
     _meeting_at(bone, "meeting-first", FIRST)
     _meeting_at(bone, "meeting-last", LAST)  # help and service cannot lie in the future

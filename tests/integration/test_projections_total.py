@@ -6,6 +6,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.exchange import Pair
+from domain.council import DEFAULT_RULES
+from domain.exchange import ExchangeRules, Pair
 from domain.hours import Service
 from domain.ledger import Limits
 from domain.listing import ListingKind
@@ -107,6 +109,11 @@ def _money(station: Station, key: str, d: st.DataObject) -> None:
         )
     )
     _help(station, key, gives, gets, d)
+    # The rules the next example's help is recorded and settled under.
+    hours = (d.draw(whole_numbers), d.draw(whole_numbers), d.draw(whole_numbers))
+    station.attempt(
+        lambda: exchange.change_rules(app, rules=ExchangeRules(*hours), reason="x", by=BY)
+    )
 
 
 def _help(station: Station, key: str, gives: UUID, gets: UUID, d: st.DataObject) -> None:
@@ -166,6 +173,13 @@ def _board(station: Station, key: str, d: st.DataObject) -> None:
             by=BY,
         )
     )
+    counts = {
+        name: d.draw(whole_numbers)
+        for name in ("quorum_count", "seconding_threshold", "seconding_days")
+    }
+    station.attempt(
+        lambda: council.change_rules(app, rules=replace(DEFAULT_RULES, **counts), reason="x", by=BY)
+    )
     station.attempt(
         lambda: council.submit(
             app,
@@ -207,6 +221,17 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
     )
     if entry is not None:
         station.attempt(lambda: hours.approve(app, entry_id=entry.id, by=BY))
+    labels = d.draw(st.lists(texts, max_size=3))
+    station.attempt(
+        lambda: volunteers.update_profile(
+            app,
+            volunteer_id=station.volunteer,
+            skills=tuple(labels),
+            categories=tuple(reversed(labels)),
+            building=d.draw(texts),
+            by=BY,
+        )
+    )
     station.attempt(
         lambda: volunteers.record_training(
             app,
