@@ -4,7 +4,7 @@ whatever an event carries (a read model must apply every event the store holds).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -19,6 +19,15 @@ def in_utc(moment: datetime) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:
         return _EARLIEST if moment.year == 1 else _LATEST
+
+
+def in_zone(moment: datetime, zone: tzinfo) -> datetime:
+    """``moment`` where ``zone`` is, to show it; one that zone's calendar cannot hold (the
+    calendar's last instant, east of UTC) is shown as it was stored."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment
 
 
 def later_by(moment: datetime, *, hours: int) -> datetime:

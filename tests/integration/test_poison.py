@@ -62,7 +62,9 @@ def _help_given_at(bone, key: str, occurred_at: datetime, description: str = "")
 
 
 def _settled_with_a_dispute_window_past_the_calendar(bone) -> None:
-    rules = ExchangeRules(max_minutes=60, confirm_within_hours=1, dispute_within_hours=24 * 999_999_999)
+    rules = ExchangeRules(
+        max_minutes=60, confirm_within_hours=1, dispute_within_hours=24 * 999_999_999
+    )
     exchange.change_rules(bone.timebank, rules=rules, reason="a slip of the keyboard", by=BY)
     recorded = _help_given_at(bone, "settled", datetime.now(UTC))
     exchange.confirm(
