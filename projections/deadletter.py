@@ -47,6 +47,12 @@ class Failure(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
 
 
+_SELECT = (
+    "SELECT d.model, d.position, d.event_type, d.error, d.first_failed_at AS since, d.attempts"
+    f" FROM {TABLE} d"
+)
+
+
 def record(store: ReadStore, model: str, envelope: Envelope, error: Exception) -> Failure:
     """Record a failed attempt to apply ``envelope``; the read model's failure as it now stands."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -64,16 +70,18 @@ def record(store: ReadStore, model: str, envelope: Envelope, error: Exception) -
                 "now": now,
             },
         )
-    return failing(store)[model]
+        row = db.one(
+            f"{_SELECT} WHERE d.model = %(model)s AND d.position = %(position)s",
+            {"model": model, "position": envelope.position},
+        )
+    return msgspec.convert(row, Failure)
 
 
 def failing(store: ReadStore) -> dict[str, Failure]:
     """Each failing read model's first dead letter beyond its tracked position."""
     with store.transaction(commit=False) as db:
         rows = db.all(
-            "SELECT d.model, d.position, d.event_type, d.error, d.first_failed_at AS since,"
-            f" d.attempts FROM {TABLE} d LEFT JOIN {store.tracking_table} t"
-            " ON t.application_name = d.model"
+            f"{_SELECT} LEFT JOIN {store.tracking_table} t ON t.application_name = d.model"
             " WHERE d.position > COALESCE(t.notification_id, 0) ORDER BY d.position DESC"
         )
     # Descending, so each model's earliest dead letter is the one that stays.

@@ -15,6 +15,7 @@ import nats
 from litestar import Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
@@ -172,7 +173,17 @@ def _projection(seen: Observed, name: str, position: int) -> schemas.ProjectionH
     )
 
 
-@get("/health", opt=public(), summary="Store, broker, relay and read models: ok, or degraded (503)")
+@get(
+    "/health",
+    opt=public(),
+    summary="Store, broker, relay and read models: ok, or degraded (503)",
+    responses={
+        503: ResponseSpec(
+            data_container=schemas.Health,
+            description="Degraded: something needs an operator (see `problems`).",
+        )
+    },
+)
 async def health(bone: NamedDependency[Backbone], state: State) -> Response[schemas.Health]:
     seen = await _observe(bone, _watch(state, bone.settings.stuck_seconds))
     problems = [problem for check in CHECKS for problem in check(seen)]
