@@ -51,7 +51,7 @@ class Observed(msgspec.Struct, kw_only=True):
     relay_stuck: bool
     projected: dict[str, int]
     failures: dict[str, deadletter.Failure]
-    stuck_models: list[str]  # behind, not moving, and no failure recorded (no projector?)
+    stuck_models: list[str]  # behind the stream, not moving, no failure recorded (no projector?)
 
 
 # Each check names what needs an operator (nothing when all is well); a new concern is one
@@ -157,7 +157,8 @@ async def _observe(bone: Backbone, watch: Watch) -> Observed:
         stuck_models=[
             name
             for name, position in projected.items()
-            if watch.stuck(name, position, store_position) and name not in failures
+            # Measured against the stream: what a running projector could have by now.
+            if watch.stuck(name, position, stream_position) and name not in failures
         ],
     )
 
