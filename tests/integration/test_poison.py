@@ -78,7 +78,7 @@ def _settled_with_a_dispute_window_past_the_calendar(bone) -> None:
     )
 
 
-def _service_at(bone, key: str, started_at: datetime) -> None:
+def _service_at(bone, key: str, started_at: datetime) -> ledger.Receipt:
     member = register_resident(bone, key)
     volunteer = register_volunteer(bone, member.id, key)
     service = Service(
@@ -92,7 +92,7 @@ def _service_at(bone, key: str, started_at: datetime) -> None:
         category="companionship",
         building="3号楼",
     )
-    hours.submit(
+    return hours.submit(
         bone.timebank,
         idempotency_key=key,
         volunteer_id=volunteer.id,
@@ -246,3 +246,22 @@ def test_health_is_degraded_while_the_relay_or_a_read_model_is_stuck(broker, sto
             assert any("read model balances is stuck" in each for each in stuck["problems"])
         with run_workers(bone):
             wait_until(lambda: health()["status"] == "ok", what="everything to move again")
+
+
+def test_the_read_models_take_such_times_live_and_answer_reads_after_them(bone):
+    """Defect 1 as a caller met it: after such an event, every ?after= read answered 503."""
+    coordinator = staff_headers(bone)
+    with run_workers(bone), TestClient(create_app(bone)) as client:
+        help_given = _help_given_at(bone, "help", FIRST)
+        service = _service_at(bone, "service", FIRST)
+        _meeting_at(bone, "meeting-last", LAST)
+        head = bone.timebank.last_position()
+        shown = client.get(f"/api/v1/exchanges/{help_given.id}?after={head}", headers=coordinator)
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["occurred_at"].startswith("0001-01-01T00:00:00")
+        entry = client.get(f"/api/v1/hours/{service.id}?after={head}", headers=coordinator)
+        assert entry.status_code == 200, entry.text
+        meetings = client.get(f"/api/v1/meetings?after={head}")
+        assert meetings.status_code == 200, meetings.text
+        assert meetings.json()[0]["starts_at"].startswith("9999-12-31T23:59:59")
+        assert client.get("/health").json()["status"] == "ok"
