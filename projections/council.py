@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 import msgspec
 
 from domain.council import Choice, Tally, VotingRules, decide
-from projections.readstore import ReadDb, Row, overdue, stamp
+from projections.readstore import ReadDb, Row, overdue
+from projections.stored import stamp
 from services.envelope import (
     AgendaItemAdded,
     AgendaReordered,

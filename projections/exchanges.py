@@ -3,13 +3,14 @@ confirmed, and every step with who took it, when and through which channel."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import msgspec
 
-from projections.readstore import ReadDb, Row, overdue, stamp
+from projections.readstore import ReadDb, Row, overdue
+from projections.stored import later_by, stamp
 from services.envelope import (
     DisputeResolved,
     Envelope,
@@ -168,7 +169,7 @@ class Exchanges:
             {"id": str(envelope.stream_id)},
         )
         assert row is not None, "HelpRecorded precedes every other step"
-        return stamp(settled_at + timedelta(hours=row["dispute_within_hours"]))
+        return stamp(later_by(settled_at, hours=row["dispute_within_hours"]))
 
     @_on.register
     def _disputed(self, payload: ExchangeDisputed, db: ReadDb, envelope: Envelope) -> None:

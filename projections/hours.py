@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from projections.readstore import ReadDb, Row, stamp
+from projections.readstore import ReadDb, Row
+from projections.stored import month_of, stamp
 from services.envelope import (
     Envelope,
     HoursAmended,
@@ -26,7 +27,7 @@ _STEPS = (HoursSubmitted, HoursApproved, HoursRejected, HoursAmended, HoursVoide
 def _service_row(service: ServiceData) -> dict[str, Any]:
     row = msgspec.to_builtins(service)
     row["started_at"] = stamp(service.started_at)
-    row["month"] = service.started_at.strftime("%Y-%m")
+    row["month"] = month_of(service.started_at)
     return row
 
 

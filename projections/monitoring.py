@@ -8,6 +8,7 @@ from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from projections.readstore import ReadDb, Row
+from projections.stored import month_of
 from services.envelope import (
     Envelope,
     HoursAmended,
@@ -23,7 +24,7 @@ from services.envelope import (
 
 def _month(service: ServiceData) -> str:
     # The time as the station wrote it (its own offset), so a month is the station's month.
-    return service.started_at.strftime("%Y-%m")
+    return month_of(service.started_at)
 
 
 class Monitoring:
@@ -65,7 +66,7 @@ class Monitoring:
     def _registered(self, payload: VolunteerRegistered, db: ReadDb, envelope: Envelope) -> None:
         db.execute(
             "INSERT INTO monitoring_volunteers VALUES (%(id)s, %(month)s, 'active')",
-            {"id": str(envelope.stream_id), "month": payload.registered_on.strftime("%Y-%m")},
+            {"id": str(envelope.stream_id), "month": month_of(payload.registered_on)},
         )
 
     @_on.register
@@ -82,7 +83,7 @@ class Monitoring:
             " %(attendees)s)",
             {
                 "id": str(envelope.stream_id),
-                "month": payload.held_on.strftime("%Y-%m"),
+                "month": month_of(payload.held_on),
                 "minutes": payload.minutes,
                 "attendees": len(payload.attendees),
             },

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -25,6 +25,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
+from projections import deadletter
+from projections.stored import stamp, storable
 from services.envelope import Envelope
 from services.persistence import creating_tables, is_postgres, prepare_store
 
@@ -49,11 +51,6 @@ def _only_table_written(statement: str) -> str | None:
     if write is None or _READ.search(statement, write.end()):
         return None
     return write.group(1)
-
-
-def stamp(moment: datetime) -> str:
-    """One fixed-width UTC form, so stored times compare correctly as text."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class ReadDb:
@@ -83,7 +80,7 @@ class ReadDb:
         table = _only_table_written(statement)
         if table is None or self._tables.get(table, statement) != statement:
             self.flush()  # what came before goes first
-        self._pending.setdefault(statement, []).append(params or {})
+        self._pending.setdefault(statement, []).append(storable(params) if params else {})
         if table is None:
             self.flush()
         else:
@@ -183,14 +180,14 @@ class ReadStore:
             )
 
     def drop(self, model: ReadModel) -> None:
-        """Forget a read model entirely, so it can be rebuilt from the start of the stream."""
+        """Forget a read model entirely (its dead letters too), so it can be rebuilt from the
+        start of the stream."""
         with self.transaction(commit=True) as db:
             for table in model.tables:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
-            db.execute(
-                f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s",
-                {"name": model.name},
-            )
+            name = {"name": model.name}
+            db.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s", name)
+            db.execute(f"DELETE FROM {deadletter.TABLE} WHERE model = %(name)s", name)
 
     def position(self, model_name: str) -> int:
         return self.max_tracking_id(model_name) or 0
@@ -378,6 +375,8 @@ def open_read_store(url: str, models: Sequence[ReadModel]) -> ReadStore:
         store_class = PostgresReadStore if is_postgres(url) else SQLiteReadStore
         store = factory.tracking_recorder(store_class)
         assert isinstance(store, ReadStore)
+        with store.transaction(commit=True) as db:
+            db.execute(deadletter.CREATE)
         for model in models:
             store.create(model)
     return store

@@ -26,6 +26,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+import msgspec
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -42,10 +43,11 @@ from nats.js.api import (
 from nats.js.errors import Error as JetStreamError
 from nats.js.errors import NotFoundError
 
+from projections import deadletter
 from projections.readstore import ReadModel, ReadStore
 from services.broker import connect
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
-from services.relay import stream_head, wait_either
+from services.relay import sleep_unless, stream_head, wait_either
 
 log = structlog.get_logger(__name__)
 
@@ -125,11 +127,17 @@ class ProjectionRunner:
             except GroupSplit as split:
                 # The rest of the group resumes at once, from its own lowest position.
                 split_off += [asyncio.create_task(runner.run(stop)) for runner in split.runners]
+            except PoisonEvent as poison:
+                if on_progress:
+                    raise  # a rebuild stops and says where
+                # Halted before the event, recorded as failing; retried, for the fault may pass.
+                log.error("projection.halted", **msgspec.structs.asdict(poison.failure))
+                await sleep_unless(stop, poison.pause)
             except Exception:
-                # A failing event must not silently end the projection: it is logged, shows as
+                # Not one event's fault (the read store failed mid-batch, say): logged, shows as
                 # lag in /health, and the batch is retried (nothing of it was committed).
                 log.exception("projection.failed", models=self.names, position=self.position)
-                await asyncio.sleep(5.0)
+                await sleep_unless(stop, 5.0)
             finally:
                 with contextlib.suppress(NatsError, OSError, TimeoutError):
                     await nc.close()
@@ -168,11 +176,14 @@ class ProjectionRunner:
         try:
             self.positions = await asyncio.to_thread(self.store.apply, self.models, envelopes)
         except Exception:
-            if not split or len(self.models) < 2:
+            if len(self.models) == 1:
+                await asyncio.to_thread(self._halt_at_poison, self.models[0], envelopes)
+                return
+            if not split:
                 raise
             failing = await asyncio.to_thread(self._failing, envelopes)
-            if not failing or len(failing) == len(self.models):
-                raise  # not one model's own fault (the store is down, say): retry them all
+            if not failing:
+                raise  # the batch applies model by model: a passing fault, retry it
             self._split(failing)
 
     def _failing(self, envelopes: list[Envelope]) -> list[ReadModel]:
@@ -184,12 +195,31 @@ class ProjectionRunner:
             except Exception:
                 log.exception("projection.model_failed", model=model.name)
                 failing.append(model)
+        if len(failing) == len(self.models):
+            # Every model failing is the store's fault if the store cannot even answer this.
+            self.store.positions(self.names)
         return failing
+
+    def _halt_at_poison(self, model: ReadModel, envelopes: list[Envelope]) -> None:
+        """Apply the batch an event at a time, each in a transaction of its own, up to the
+        first one that fails: record that one as a dead letter and stop there."""
+        for envelope in envelopes:
+            try:
+                self.positions = self.store.apply([model], [envelope])
+            except Exception as error:
+                log.exception(
+                    "projection.poison_event", model=model.name, position=envelope.position
+                )
+                raise PoisonEvent(
+                    deadletter.record(self.store, model.name, envelope, error)
+                ) from None
 
     def _split(self, failing: list[ReadModel]) -> NoReturn:
         """Go on without ``failing``: each retries on its own consumer, as a group of one, so
-        that one read model's bad event does not hold back the read models beside it."""
-        self.models = [model for model in self.models if model not in failing]
+        that one read model's bad event does not hold back the read models beside it. When
+        every model fails, the first stays here, as a group of one."""
+        self.models = [model for model in self.models if model not in failing] or failing[:1]
+        failing = [model for model in failing if model not in self.models]
         self.positions = {name: self.positions[name] for name in self.names}
         runners = [
             ProjectionRunner(
@@ -222,6 +252,14 @@ class ProjectionRunner:
             ),
         )
         return start
+
+
+def rebuilding(model: ReadModel, store: ReadStore, nats_url: str) -> ProjectionRunner:
+    """A runner that rebuilds ``model`` from the start of the stream once run with
+    ``on_progress``: its tables, tracking position and dead letters are gone first."""
+    store.drop(model)
+    store.create(model)
+    return ProjectionRunner([model], store, nats_url)
 
 
 class Puller:
@@ -290,6 +328,22 @@ class DeliveryGap(Exception):
 
     def __init__(self, expected: int, got: int) -> None:
         super().__init__(f"expected stream sequence {expected}, got {got}")
+
+
+class PoisonEvent(Exception):
+    """A read model cannot apply an event: it stopped just before it, recorded as failing."""
+
+    def __init__(self, failure: deadletter.Failure) -> None:
+        super().__init__(
+            f"{failure.model} stopped before position {failure.position}"
+            f" ({failure.event_type}): {failure.error}"
+        )
+        self.failure = failure
+
+    @property
+    def pause(self) -> float:
+        """Seconds before the next attempt: 5, doubling with each failed one, at most 5 min."""
+        return min(5.0 * 2 ** min(self.failure.attempts - 1, 6), 300.0)
 
 
 class GroupSplit(Exception):

@@ -20,7 +20,7 @@ from domain.identity import STAFF_ROLES, Role
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from domain.rules import RuleViolated
 from projections.catalog import READ_MODELS
-from projections.runner import ProjectionRunner
+from projections.runner import PoisonEvent, rebuilding
 from services import identity
 from services.api.app import Lifespan, create_app
 from services.broker import EmbeddedBroker
@@ -186,10 +186,7 @@ def rebuild(name: str) -> None:
     configure_logging()
     settings = Settings.from_env()
     bone = build_backbone(settings, _nats_url(settings))
-    model = READ_MODELS[name]
-    bone.reads.drop(model)
-    bone.reads.create(model)
-    runner = ProjectionRunner([model], bone.reads, bone.nats_url)
+    runner = rebuilding(READ_MODELS[name], bone.reads, bone.nats_url)
     columns = (
         TextColumn(f"rebuilding {name}"),
         BarColumn(),
@@ -202,7 +199,10 @@ def rebuild(name: str) -> None:
         def report(position: int, head: int) -> None:
             progress.update(task, completed=position, total=head)
 
-        _run_until_signal(lambda stop: runner.run(stop, on_progress=report))
+        try:
+            _run_until_signal(lambda stop: runner.run(stop, on_progress=report))
+        except PoisonEvent as poison:
+            raise click.ClickException(f"{poison}; fix it and rebuild again") from None
     click.echo(f"{name} rebuilt up to position {runner.position}")
 
 

@@ -22,6 +22,7 @@ _STATION_DEFAULTS = (
     "expiry_sweep_seconds",
     "timezone",
     "kiosk_idle_seconds",
+    "stuck_seconds",
 )
 
 
@@ -60,6 +61,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Asia/Shanghai"  # the station's: dates people write, months reports count
     # A kiosk page signs its resident out after this long untouched, counting down visibly.
     kiosk_idle_seconds: int = 90
+    # /health calls the relay or a read model stuck when events have waited this long for it
+    # while its position stood still.
+    stuck_seconds: float = 30.0
 
     @property
     def event_store_url(self) -> str:

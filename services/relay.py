@@ -60,7 +60,7 @@ class Relay:
                 nc = await connect(self.nats_url, name="timebank-relay")
             except (NatsError, OSError, TimeoutError) as error:
                 log.warning("relay.broker_unreachable", error=str(error))
-                await _sleep_unless(stop, backoff)
+                await sleep_unless(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             try:
@@ -70,13 +70,13 @@ class Relay:
                 await self._pump(js, stop)
             except (NatsError, JetStreamError, OSError, TimeoutError) as error:
                 log.warning("relay.interrupted", error=str(error), position=self.position)
-                await _sleep_unless(stop, backoff)
+                await sleep_unless(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
             except Exception:
                 # A bug (say, an event with no published schema) must not silently end the
                 # relay: it is logged, shows as relay lag in /health, and is retried.
                 log.exception("relay.failed", position=self.position)
-                await _sleep_unless(stop, 5.0)
+                await sleep_unless(stop, 5.0)
             finally:
                 with contextlib.suppress(NatsError, OSError, TimeoutError):
                     await nc.close()
@@ -125,7 +125,7 @@ async def stream_head(js: JetStreamContext) -> tuple[int, int]:
     return last_seq, position_of((message.headers or {})["Nats-Msg-Id"])
 
 
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
 

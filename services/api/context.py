@@ -23,10 +23,11 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from domain.ledger import AccountKind, system_account_id
 from domain.provenance import Provenance
 from domain.rules import NotFound
+from projections import deadletter
 from projections.readstore import ReadDb
 from services.api import schemas
 from services.api.auth import Principal
-from services.api.problems import ReadModelBehind
+from services.api.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
 from services.ledger import Receipt
 from services.runtime import Backbone
 from services.windows import station_clock
@@ -160,9 +161,27 @@ def read(
     """Run ``query`` once ``models`` have applied everything up to ``after`` (DESIGN.md 4)."""
     if after:
         for name in models:
-            try:
-                bone.reads.wait(name, after, timeout=bone.settings.read_wait_seconds)
-            except TimeoutError:
-                raise ReadModelBehind(after) from None
+            if not bone.reads.has_tracking_id(name, after):
+                _wait_for(bone, name, after)
     with bone.reads.transaction(commit=False) as db:
         return query(db)
+
+
+def _wait_for(bone: Backbone, name: str, after: int) -> None:
+    """Wait for read model ``name`` to reach ``after``, unless it never can: the position is
+    past the store's last event, or the model is stopped before it (then say so at once)."""
+    head = bone.timebank.last_position()
+    if after > head:
+        raise PositionAheadOfStore(after, head)
+    _refuse_if_failing(bone, name, after)
+    try:
+        bone.reads.wait(name, after, timeout=bone.settings.read_wait_seconds)
+    except TimeoutError:
+        _refuse_if_failing(bone, name, after)  # it may have stopped while we waited
+        raise ReadModelBehind(after) from None
+
+
+def _refuse_if_failing(bone: Backbone, name: str, after: int) -> None:
+    failure = deadletter.failing(bone.reads).get(name)
+    if failure is not None and failure.position <= after:
+        raise ReadModelFailing(after, failure)

@@ -23,7 +23,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import hours
-from projections.readstore import stamp
+from projections.stored import stamp
 from services import hours as entries
 from services.api import schemas
 from services.api.auth import Principal, allow

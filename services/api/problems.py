@@ -16,6 +16,7 @@ from litestar.plugins.problem_details import (
 )
 
 from domain.rules import NotFound, RuleViolated
+from projections.deadletter import Failure
 from services.api.auth import TokenRevoked
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
@@ -41,6 +42,24 @@ class ReadModelBehind(Exception):
     def __init__(self, position: int) -> None:
         super().__init__(position)
         self.position = position
+
+
+class ReadModelFailing(Exception):
+    """A read model stopped before the requested position, on an event it cannot apply."""
+
+    def __init__(self, position: int, failure: Failure) -> None:
+        super().__init__(position)
+        self.position = position
+        self.failure = failure
+
+
+class PositionAheadOfStore(Exception):
+    """The requested position lies beyond every event the store holds."""
+
+    def __init__(self, position: int, head: int) -> None:
+        super().__init__(position)
+        self.position = position
+        self.head = head
 
 
 def problem(
@@ -101,6 +120,31 @@ def _behind(error: ReadModelBehind) -> ProblemDetailsException:
     return failure
 
 
+def _failing(error: ReadModelFailing) -> ProblemDetailsException:
+    failure = error.failure
+    return problem(
+        503,
+        "read-model-failing",
+        f"The {failure.model} read model is stopped.",
+        f"The {failure.model} read model stopped before position {failure.position}, which it"
+        f" cannot apply, so position {error.position} will not show until the station's operator"
+        " fixes it (see /health).",
+        model=failure.model,
+        stopped_before=failure.position,
+    )
+
+
+def _ahead(error: PositionAheadOfStore) -> ProblemDetailsException:
+    return problem(
+        400,
+        "position-ahead-of-store",
+        "No change has been recorded at that position.",
+        f"Position {error.position} is past the last recorded change ({error.head}); use the"
+        " position a command answered.",
+        head=error.head,
+    )
+
+
 def _store_down(error: PersistenceError) -> ProblemDetailsException:
     log.error("store.unavailable", error=str(error))
     return problem(503, "store-unavailable", "The event store is unavailable.", "Retry shortly.")
@@ -132,6 +176,8 @@ _MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
     TokenRevoked: _revoked,
     ConcurrentUpdate: _conflict,
     ReadModelBehind: _behind,
+    ReadModelFailing: _failing,
+    PositionAheadOfStore: _ahead,
     PersistenceError: _store_down,
     ValidationException: _invalid,
     HTTPException: http_problem,

@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from projections.deadletter import Failure
 from services.windows import DoneAt, Windowed
 
 IdempotencyKey = Annotated[
@@ -125,12 +126,18 @@ class Statement(msgspec.Struct, kw_only=True):
 class ProjectionHealth(msgspec.Struct, kw_only=True):
     position: int
     lag: int
+    # "live"; "failing": stopped before an event it cannot apply; "stuck": behind and not
+    # moving with no failure recorded (its projector is not running, say)
+    status: str
+    failure: Failure | None = None  # where and why it stopped, while failing
 
 
 class Health(msgspec.Struct, kw_only=True):
-    status: str
+    status: str  # "ok", or "degraded" (answered with 503) when ``problems`` is not empty
+    problems: list[str]  # what needs an operator, in words
     store_position: int | None
     broker_connected: bool
     stream_position: int | None
     relay_lag: int | None
+    relay_stuck: bool
     projections: dict[str, ProjectionHealth]

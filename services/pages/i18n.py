@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from projections.stored import in_zone
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT = "zh_CN"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}  # each named in its own language
@@ -118,7 +120,7 @@ def day(value: date | str | None) -> str:
 
 def _when(value: datetime | str, zone: tzinfo | None) -> datetime:
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when.astimezone(zone) if zone is not None and when.tzinfo is not None else when
+    return in_zone(when, zone) if zone is not None and when.tzinfo is not None else when
 
 
 def moment(value: datetime | str | None, zone: tzinfo | None = None) -> str:

@@ -18,7 +18,7 @@ from litestar.exceptions import (
 )
 
 from domain.rules import NotFound, RuleViolated
-from services.api.problems import ReadModelBehind
+from services.api.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages.i18n import N_, gettext
@@ -326,6 +326,17 @@ _BY_KIND: tuple[tuple[type[Exception], str], ...] = (
         N_("Someone else changed the same thing at the same moment. Please try again."),
     ),
     (ReadModelBehind, N_("Your change is saved but not shown yet. Please wait a moment.")),
+    (
+        ReadModelFailing,
+        N_(
+            "Your change is saved, but a fault keeps this page from showing it. Please tell the "
+            "staff."
+        ),
+    ),
+    (
+        PositionAheadOfStore,
+        N_("This link points past anything recorded. Please start again from the start page."),
+    ),
     (PersistenceError, N_("The system is busy right now. Please try again in a moment.")),
     (SignInRefused, N_("Sign-in did not work. Please check your number and PIN.")),
     (NotAuthorizedException, N_("Please sign in first.")),

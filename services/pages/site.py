@@ -33,7 +33,12 @@ from litestar.template.config import TemplateConfig
 
 from domain.rules import NotFound, RuleViolated
 from services.api.auth import Principal, TokenRevoked, public
-from services.api.problems import ReadModelBehind, http_problem
+from services.api.problems import (
+    PositionAheadOfStore,
+    ReadModelBehind,
+    ReadModelFailing,
+    http_problem,
+)
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages import i18n, refusals
@@ -154,6 +159,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     ValidationException: _refused(400),
     ConcurrentUpdate: _refused(409),
     ReadModelBehind: _refused(503),
+    ReadModelFailing: _refused(503),
+    PositionAheadOfStore: _refused(400),
     PersistenceError: _refused(503),
     HTTPException: _http,
     Exception: _failed,

@@ -36,7 +36,7 @@ from services import certificates, identity, ledger, listings, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.config import Settings
-from services.envelope import STREAM, SUBJECT_PREFIX, position_of
+from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
 from services.eventstore import Timebank
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.relay import stream_head
@@ -391,6 +391,15 @@ def rebuilt_dumps(read_store_url: str, nats_url: str) -> dict[str, dict]:
     dumps = {model.name: fresh.dump(model) for model in models}
     fresh.datastore.close()
     return dumps
+
+
+def stored_envelopes(bone: Backbone) -> list[Envelope]:
+    """Every stored event as a projection receives it from the stream."""
+    notifications = bone.timebank.recorder.select_notifications(start=1, limit=1_000_000)
+    return [
+        decode(encode(seal(bone.timebank.mapper.to_domain_event(notification), notification.id)))
+        for notification in notifications
+    ]
 
 
 def live_dumps(bone: Backbone) -> dict[str, dict]:

@@ -192,7 +192,7 @@ def test_commands_keep_working_while_the_broker_is_down(bone, broker, stores):
         positions += [post(i) for i in range(200, 400)]
         assert positions == sorted(positions) and positions[-1] == bone.timebank.last_position()
         health = client.get("/health")
-        assert health.status_code == 200
+        assert health.status_code == 503
         assert health.json()["status"] == "degraded"
         assert health.json()["broker_connected"] is False
         assert health.json()["stream_position"] is None

@@ -14,13 +14,14 @@ from projections.balances import Balances
 from projections.readstore import ReadDb, ReadStore, open_read_store
 from projections.runner import ProjectionRunner
 from projections.statements import Statements
-from services.envelope import STREAM, Envelope, decode, encode, seal
+from services.envelope import STREAM, Envelope
 from tests.integration.support import (
     Background,
     make_backbone,
     open_member,
     ring_transfer,
     run_workers,
+    stored_envelopes,
     stream_position,
     transfer,
     wait_until,
@@ -57,15 +58,6 @@ def _post_ring(bone, count: int, prefix: str) -> None:
         transfer(bone, f"{prefix}-{i}", *ring_transfer(members, i))
 
 
-def _envelopes(bone) -> list[Envelope]:
-    """Every stored event as a projection receives it from the stream."""
-    notifications = bone.timebank.recorder.select_notifications(start=1, limit=1_000_000)
-    return [
-        decode(encode(seal(bone.timebank.mapper.to_domain_event(notification), notification.id)))
-        for notification in notifications
-    ]
-
-
 def _fresh(stores, name: str, models) -> ReadStore:
     return open_read_store(stores.new(name), list(models))
 
@@ -78,7 +70,7 @@ def _assert_equal_to_a_rebuild(bone, stores) -> None:
     """The group's live read models equal ones applied afresh from every stored event."""
     rebuilt = _fresh(stores, "reads-rebuilt", GROUP)
     try:
-        rebuilt.apply(GROUP, _envelopes(bone))
+        rebuilt.apply(GROUP, stored_envelopes(bone))
         assert _dumps(bone.reads, GROUP) == _dumps(rebuilt, GROUP)
     finally:
         rebuilt.datastore.close()
@@ -86,7 +78,7 @@ def _assert_equal_to_a_rebuild(bone, stores) -> None:
 
 def test_a_group_applies_a_batch_to_all_its_models_in_one_transaction(bone, stores):
     _post_ring(bone, 10, "one-transaction")
-    envelopes = _envelopes(bone)
+    envelopes = stored_envelopes(bone)
     exploding = Exploding(fatal=envelopes[len(envelopes) // 2].position)
     store = _fresh(stores, "reads-grouped", (*GROUP, exploding))
     try:
@@ -113,7 +105,7 @@ def test_a_group_applies_a_batch_to_all_its_models_in_one_transaction(bone, stor
 
 def test_a_model_behind_the_rest_of_its_group_catches_up_and_nothing_is_applied_twice(bone, stores):
     _post_ring(bone, 20, "behind")
-    envelopes = _envelopes(bone)
+    envelopes = stored_envelopes(bone)
     middle = len(envelopes) // 2
     grouped = _fresh(stores, "reads-grouped", GROUP)
     alone = _fresh(stores, "reads-alone", GROUP)
@@ -161,7 +153,7 @@ def test_a_group_resumes_from_its_lowest_model_and_equals_a_rebuild(bone, broker
 def test_a_failing_model_leaves_its_group_and_the_rest_keep_up(bone, broker):
     with run_workers(bone, models=()):  # the relay only
         _post_ring(bone, 10, "failing")
-        exploding = Exploding(fatal=_envelopes(bone)[-12].position)
+        exploding = Exploding(fatal=stored_envelopes(bone)[-12].position)
         bone.reads.create(exploding)
         runner = ProjectionRunner([*GROUP, exploding], bone.reads, broker.url)
         with Background(runner.run):
@@ -218,7 +210,7 @@ def test_two_projectors_of_one_model_take_turns_and_apply_nothing_twice(bone, st
     consume every event. While one applies a batch, the other must wait for it, then skip what
     it applied: balance updates carry no key that would refuse a second application."""
     _post_ring(bone, 10, "turns")
-    envelopes = _envelopes(bone)
+    envelopes = stored_envelopes(bone)
     start = len(envelopes) - 20  # past the accounts' opening: balance updates only
     store = _fresh(stores, "reads-turns", GROUP)
     alone = _fresh(stores, "reads-alone", GROUP)

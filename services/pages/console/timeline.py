@@ -14,6 +14,7 @@ import msgspec
 from domain.rules import NotFound
 from projections import hours
 from projections.readstore import ReadDb
+from projections.stored import in_zone
 from services.api.context import read
 from services.pages.console.common import People, category_names, people
 from services.pages.i18n import hours as hours_of
@@ -79,7 +80,7 @@ def entry_view(bone: Backbone, entry_id: UUID, after: int | None = None) -> dict
         who = people(bone, db)
         categories = category_names(db)
         shown = Shown(who, categories, zone)
-        started = datetime.fromisoformat(row["started_at"]).astimezone(zone)
+        started = in_zone(datetime.fromisoformat(row["started_at"]), zone)
         offered = category_names(db, include_retired=False)
         return {
             "entry": row,
