@@ -102,8 +102,8 @@ def up(data: Path, host: str, port: int) -> None:
     broker = EmbeddedBroker(settings.data_dir / "nats")
     try:
         nats_url = settings.nats_url or broker.start()
-        bone = build_backbone(settings, nats_url)
-        workers = Workers.embedded(bone, broker=None if settings.nats_url else broker)
+        bone = build_backbone(settings, nats_url, broker=None if settings.nats_url else broker)
+        workers = Workers.embedded(bone)
         _serve(bone, workers)
     finally:
         broker.stop()

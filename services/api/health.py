@@ -51,14 +51,28 @@ def _positions(bone: Backbone) -> tuple[int | None, dict[str, int]]:
     return store_position, bone.reads.positions(list(READ_MODELS))
 
 
+def _embedded_broker(bone: Backbone) -> tuple[schemas.EmbeddedBrokerHealth | None, bool]:
+    """The embedded broker's watchdog state (under `timebank up`), and whether it is up: while
+    it is down nothing is relayed, so /health answers degraded with 503."""
+    if bone.broker is None:
+        return None, True
+    condition = bone.broker.condition
+    shown = schemas.EmbeddedBrokerHealth(
+        state=condition.state, failures=condition.failures, last_error=condition.last_error
+    )
+    return shown, condition.state == "running"
+
+
 @get("/health", opt=public(), summary="Store, broker, relay lag and read-model lag")
 async def health(bone: NamedDependency[Backbone]) -> Response[schemas.Health]:
     (store_position, projected), stream_position = await asyncio.gather(
         asyncio.to_thread(_positions, bone), _stream_position(bone.nats_url)
     )
     head = store_position or 0
+    embedded_broker, broker_up = _embedded_broker(bone)
+    healthy = store_position is not None and stream_position is not None and broker_up
     body = schemas.Health(
-        status="ok" if store_position is not None and stream_position is not None else "degraded",
+        status="ok" if healthy else "degraded",
         store_position=store_position,
         broker_connected=stream_position is not None,
         stream_position=stream_position,
@@ -67,5 +81,6 @@ async def health(bone: NamedDependency[Backbone]) -> Response[schemas.Health]:
             name: schemas.ProjectionHealth(position=position, lag=max(head - position, 0))
             for name, position in projected.items()
         },
+        embedded_broker=embedded_broker,
     )
-    return Response(body, status_code=200 if store_position is not None else 503)
+    return Response(body, status_code=200 if store_position is not None and broker_up else 503)

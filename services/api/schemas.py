@@ -123,6 +123,12 @@ class ProjectionHealth(msgspec.Struct, kw_only=True):
     lag: int
 
 
+class EmbeddedBrokerHealth(msgspec.Struct, kw_only=True):
+    state: str  # running | restarting
+    failures: int  # failed starts since `timebank up` began
+    last_error: str | None
+
+
 class Health(msgspec.Struct, kw_only=True):
     status: str
     store_position: int | None
@@ -130,3 +136,5 @@ class Health(msgspec.Struct, kw_only=True):
     stream_position: int | None
     relay_lag: int | None
     projections: dict[str, ProjectionHealth]
+    # Only under `timebank up` with its own broker: what its watchdog knows.
+    embedded_broker: EmbeddedBrokerHealth | None = None
