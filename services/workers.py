@@ -178,4 +178,3 @@ class Workers:
                     await asyncio.to_thread(sweep, self.bone)
                 except Exception:
                     log.exception(f"{name}_failed")  # tried again next round
-
