@@ -43,6 +43,7 @@ from nats.js.errors import Error as JetStreamError
 from nats.js.errors import NotFoundError
 
 from projections.readstore import ReadModel, ReadStore
+from projections.rebuilds import RebuildInProgress, RebuildRefused, rebuilding
 from services.broker import connect
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
 from services.relay import stream_head, wait_either
@@ -64,8 +65,11 @@ class ProjectionRunner:
         *,
         batch_size: int = 1000,
         fetch_timeout: float = 0.5,
+        rebuild: str | None = None,
     ) -> None:
+        """``rebuild``: the lease of the rebuild this runner does (see projections.rebuilds)."""
         self.models = list(models)
+        self.rebuild = rebuild
         self.store = store
         self.nats_url = nats_url
         self.batch_size = batch_size
@@ -78,6 +82,8 @@ class ProjectionRunner:
 
     @property
     def durable_name(self) -> str:
+        if self.rebuild is not None:  # apart from any projector's, which may run meanwhile
+            return "rebuild-" + "-".join(sorted(self.names))
         return durable_name(self.names)
 
     @property
@@ -122,6 +128,10 @@ class ProjectionRunner:
                 log.warning("projection.interrupted", models=self.names, error=str(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except RebuildInProgress as rebuilt:
+                await self._wait_for_rebuild(rebuilt.models, stop)
+            except RebuildRefused:
+                raise
             except GroupSplit as split:
                 # The rest of the group resumes at once, from its own lowest position.
                 split_off += [asyncio.create_task(runner.run(stop)) for runner in split.runners]
@@ -164,9 +174,25 @@ class ProjectionRunner:
                 on_progress(self.position, head)
         return False
 
+    async def _wait_for_rebuild(self, models: list[str], stop: asyncio.Event) -> None:
+        """Until the rebuild of ``models`` is over; then the runner starts again from the
+        positions they are tracked at, the rebuild's."""
+        log.warning("projection.waiting_for_rebuild", models=models)
+        while not stop.is_set() and await asyncio.to_thread(rebuilding, self.store, models):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+        log.info("projection.rebuild_over", models=models)
+
     async def _apply(self, envelopes: list[Envelope], *, split: bool) -> None:
         try:
-            self.positions = await asyncio.to_thread(self.store.apply, self.models, envelopes)
+            self.positions = await asyncio.to_thread(
+                self.store.apply, self.models, envelopes, rebuild=self.rebuild
+            )
+        except RebuildInProgress as rebuilt:
+            if not split or len(rebuilt.models) == len(self.models):
+                raise
+            # The rest go on; each model being rebuilt waits on its own consumer.
+            self._split([model for model in self.models if model.name in rebuilt.models])
         except Exception:
             if not split or len(self.models) < 2:
                 raise
