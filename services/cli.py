@@ -104,7 +104,10 @@ def up(data: Path, host: str, port: int) -> None:
     settings = Settings.from_env(data_dir=data, host=host, port=port, sole_writer=True)
     broker = EmbeddedBroker(settings.data_dir / "nats")
     try:
-        nats_url = settings.nats_url or broker.start()
+        try:
+            nats_url = settings.nats_url or broker.start()
+        except RuntimeError as failed:  # a `timebank rebuild` runs the broker, say
+            raise click.ClickException(str(failed)) from None
         bone = build_backbone(settings, nats_url, broker=None if settings.nats_url else broker)
         workers = Workers.embedded(bone)
         _serve(bone, workers)

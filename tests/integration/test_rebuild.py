@@ -7,7 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
+from projections import rebuilds
 from projections.catalog import READ_MODELS
+from projections.rebuilds import RebuildRefused
 from tests.integration.support import (
     TIMEBANK,
     Part,
@@ -17,7 +21,9 @@ from tests.integration.support import (
     make_backbone,
     open_member,
     rebuilt_dumps,
+    ring_transfer,
     run_workers,
+    transfer,
     wait_until,
 )
 
@@ -74,3 +80,38 @@ def test_rebuilds_beside_a_running_projector_equal_one_from_scratch(broker, stor
     live = live_dumps(bone)
     for name in READ_MODELS:
         assert live[name] == rebuilt[name], name
+
+
+def test_a_second_rebuild_of_a_model_is_refused_while_the_first_holds_it(broker, stores, tmp_path):
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    model = READ_MODELS["statements"]
+    rebuilds.reset(bone.reads, model, "first")
+    with pytest.raises(RebuildRefused, match="being rebuilt"):
+        rebuilds.reset(bone.reads, model, "second")
+    rebuilds.give_back(bone.reads, model.name, "first", done=True)
+    rebuilds.reset(bone.reads, model, "second")
+
+
+@pytest.mark.parametrize("ending", ["stopped", "killed"])
+def test_a_projector_finishes_a_model_whose_rebuild_ended_early(
+    broker, stores, tmp_path, monkeypatch, ending
+):
+    """A rebuild stopped (its lease given up) or killed (its lease left to lapse) after it had
+    dropped its model: the running projector takes the model over and finishes it."""
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    members = [open_member(bone, f"member-{i}", grant=600).id for i in range(4)]
+    with run_workers(bone):
+        wait_until(lambda: caught_up(bone), what="the projector")
+        rebuilds.reset(bone.reads, READ_MODELS["statements"], "ended-early")
+        for i in range(40):  # the others keep up meanwhile; statements waits
+            transfer(bone, f"meanwhile-{i}", *ring_transfer(members, i))
+        wait_until(lambda: bone.reads.position("balances") == bone.timebank.last_position())
+        assert bone.reads.position("statements") == 0
+        if ending == "stopped":
+            rebuilds.give_back(bone.reads, "statements", "ended-early", done=False)
+        else:  # no one renews it: it lapses (after a second here, not a minute)
+            monkeypatch.setattr(rebuilds, "LEASE_SECONDS", 1.0)
+        wait_until(lambda: caught_up(bone), what="the projector to finish statements")
+        with pytest.raises(RebuildRefused, match="taken over"):
+            bone.reads.apply([READ_MODELS["statements"]], [], rebuild="ended-early")
+    assert rebuilt_dumps(stores.new("rebuilt"), broker.url) == live_dumps(bone)
