@@ -79,6 +79,7 @@ def check(db: ReadDb, names: Sequence[str], token: str | None) -> None:
         f"UPDATE {TABLE} SET renewed_at = %(now)s WHERE token = %(token)s",
         {"now": time.time(), "token": token},
     )
+    db.flush()  # ``db`` may be one the caller sends no more through
 
 
 def reset(store: ReadStore, model: ReadModel, token: str) -> None:
@@ -101,7 +102,7 @@ def give_back(store: ReadStore, name: str, token: str, *, done: bool) -> None:
     """End the lease: ``done``, the model is caught up; otherwise it lapses at once, and the
     next projector to look takes the model over from where the rebuild got to."""
     with store.transaction(commit=True) as db:
-        if not _leases(db, [name]).get(name, ("",))[0] == token:
+        if _leases(db, [name]).get(name, ("",))[0] != token:
             raise RebuildRefused("the rebuild's lease was taken over: a projector finishes it")
         if done:
             db.execute(f"DELETE FROM {TABLE} WHERE model = %(name)s", {"name": name})

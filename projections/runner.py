@@ -178,10 +178,15 @@ class ProjectionRunner:
         """Until the rebuild of ``models`` is over; then the runner starts again from the
         positions they are tracked at, the rebuild's."""
         log.warning("projection.waiting_for_rebuild", models=models)
-        while not stop.is_set() and await asyncio.to_thread(rebuilding, self.store, models):
+        while not stop.is_set():
+            try:
+                if not await asyncio.to_thread(rebuilding, self.store, models):
+                    log.info("projection.rebuild_over", models=models)
+                    return
+            except Exception as error:  # the read store is down, say: look again
+                log.warning("projection.rebuild_unknown", models=models, error=str(error))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
-        log.info("projection.rebuild_over", models=models)
 
     async def _apply(self, envelopes: list[Envelope], *, split: bool) -> None:
         try:

@@ -92,6 +92,16 @@ def test_a_second_rebuild_of_a_model_is_refused_while_the_first_holds_it(broker,
     rebuilds.reset(bone.reads, model, "second")
 
 
+def test_a_rebuild_keeps_its_lease_by_applying(broker, stores, tmp_path):
+    bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
+    model = READ_MODELS["statements"]
+    rebuilds.reset(bone.reads, model, "applying")
+    with bone.reads.transaction(commit=True) as db:  # as if it were about to lapse
+        db.execute(f"UPDATE {rebuilds.TABLE} SET renewed_at = 0")
+    bone.reads.apply([model], [], rebuild="applying")
+    assert rebuilds.rebuilding(bone.reads, [model.name]) == [model.name]
+
+
 @pytest.mark.parametrize("ending", ["stopped", "killed"])
 def test_a_projector_finishes_a_model_whose_rebuild_ended_early(
     broker, stores, tmp_path, monkeypatch, ending
