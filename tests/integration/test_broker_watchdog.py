@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from litestar.testing import TestClient
 
 from projections.catalog import READ_MODELS
@@ -120,3 +121,12 @@ def test_the_watchdog_keeps_restarting_the_broker_until_it_comes_back(stores, tm
             wait_until(lambda: caught_up(bone), what="every read model after the outage")
     finally:
         broker.stop()
+
+
+def test_a_second_broker_on_one_store_is_refused(broker):
+    """`timebank up` and a `timebank rebuild` that started the broker of a stopped `up` must
+    never run two nats-servers on one JetStream store."""
+    second = EmbeddedBroker(broker.store_dir)
+    with pytest.raises(RuntimeError, match="already serves"):
+        second.start()
+    assert not second.is_running()
