@@ -116,8 +116,8 @@ class EmbeddedBroker:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(
-                    f"nats-server exited early (code {self._process.returncode}); see"
-                    f" {self.store_dir}/nats-server.log"
+                    f"nats-server exited early (code {self._process.returncode}):"
+                    f" {self._last_words()}"
                 )
             if _ports_file(self.store_dir, self._process.pid).exists():
                 log.info("broker.started", url=self.url, pid=self._process.pid)
@@ -125,6 +125,17 @@ class EmbeddedBroker:
             time.sleep(0.05)
         self.stop()
         raise TimeoutError(f"nats-server did not listen on {self.port} within {timeout}s")
+
+    def _last_words(self) -> str:
+        """The last line nats-server logged (why it left: its port taken, say)."""
+        log_file = self.store_dir / "nats-server.log"
+        try:
+            with log_file.open("rb") as written:
+                written.seek(max(log_file.stat().st_size - 2048, 0))
+                lines = written.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        return lines[-1] if lines else f"see {log_file}"
 
     @property
     def pid(self) -> int | None:

@@ -95,7 +95,7 @@ def test_the_watchdog_keeps_restarting_the_broker_until_it_comes_back(stores, tm
                 status, down = _health(client)
                 assert status == 503 and down["status"] == "degraded", down
                 assert down["embedded_broker"]["state"] == "restarting"
-                assert down["embedded_broker"]["last_error"]
+                assert "address already in use" in down["embedded_broker"]["last_error"]
                 for i in range(5):  # accepted meanwhile, relayed once the broker is back
                     answer = client.post(
                         "/api/v1/transfers",
