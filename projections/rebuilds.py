@@ -19,6 +19,12 @@ projectors on other machines. A rebuild that is stopped gives its lease up at on
 killed leaves it, and it lapses ``LEASE_SECONDS`` after it was last renewed (on the clock of
 each machine: keep them in step). Either way a waiting projector then takes the model over from
 wherever the rebuild got to, and a rebuild that finds its lease taken stops with an error.
+
+Why a lease: refusing while a projector runs cannot be decided safely (a projector may start a
+moment later, or run on another machine); a database lock (``pg_advisory_lock``) has no
+SQLite twin that a projector in another process could wait on without failing its batches;
+and rebuilding into a second set of tables to swap in would still have to catch up with the
+live model under a lock, with every read model's SQL naming its tables.
 """
 
 from __future__ import annotations
