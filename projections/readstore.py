@@ -8,11 +8,9 @@ ahead of or behind its recorded position.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Protocol
 
 from eventsourcing.persistence import (
@@ -25,98 +23,11 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
-from projections import deadletter
-from projections.stored import stamp, storable
+from projections import deadletter, rebuilds
+from projections.readdb import ReadDb, Row  # noqa: F401 - read models import them from here
+from projections.stored import stamp
 from services.envelope import Envelope
 from services.persistence import creating_tables, is_postgres, prepare_store
-
-Row = dict[str, Any]
-_NAMED_PARAM = re.compile(r"%\((\w+)\)s")
-
-
-@lru_cache(maxsize=512)
-def _sqlite_style(statement: str) -> str:
-    """``%(name)s`` → ``:name``; cached, as projections run the same few statements per event."""
-    return _NAMED_PARAM.sub(r":\1", statement)
-
-
-_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)\s", re.IGNORECASE)
-_READ = re.compile(r"\b(?:SELECT|FROM|USING)\b", re.IGNORECASE)
-
-
-@lru_cache(maxsize=512)
-def _only_table_written(statement: str) -> str | None:
-    """The table ``statement`` writes, if it is a write that touches no other table."""
-    write = _WRITE.match(statement)
-    if write is None or _READ.search(statement, write.end()):
-        return None
-    return write.group(1)
-
-
-class ReadDb:
-    """One transaction on the read store; SQL is written once, with ``%(name)s`` parameters.
-
-    Writes go out lazily, each statement's rows together as one ``executemany``, which costs
-    the driver far less than a call for each row (on PostgreSQL, each call is a trip through
-    psycopg's pipeline). Rows are sent in the order they came for each table, but writes to
-    different tables may overtake one another: read-model tables have no foreign keys or
-    triggers between them, and a statement that reads another table (a sub-select, ``FROM``,
-    ``USING``) or is not a write at all goes out on its own, after everything before it. A
-    read sends what is pending first, and so does the end of the transaction (``flush``).
-    """
-
-    def __init__(self, cursor: Any, *, sqlite: bool) -> None:
-        self._cursor = cursor
-        self._sqlite = sqlite
-        self._pending: dict[str, list[dict[str, Any]]] = {}  # statement -> a dict for each row
-        self._tables: dict[str, str] = {}  # table -> the pending statement that writes it
-        # Scratch space for one read model, living exactly as long as this transaction: what
-        # the model wrote earlier in the same batch, so it need not read it back.
-        self.memo: dict[str, Any] = {}
-
-    def execute(self, statement: str, params: dict[str, Any] | None = None) -> None:
-        if self._sqlite:
-            statement = _sqlite_style(statement)
-        table = _only_table_written(statement)
-        if table is None or self._tables.get(table, statement) != statement:
-            self.flush()  # what came before goes first
-        self._pending.setdefault(statement, []).append(storable(params) if params else {})
-        if table is None:
-            self.flush()
-        else:
-            self._tables[table] = statement
-
-    def flush(self) -> None:
-        """Send the pending writes."""
-        pending, self._pending, self._tables = self._pending, {}, {}
-        for statement, rows in pending.items():
-            if len(rows) == 1:
-                self._cursor.execute(statement, rows[0])
-            else:
-                self._cursor.executemany(statement, rows)
-
-    def one(self, statement: str, params: dict[str, Any] | None = None) -> Row | None:
-        with self._answer(statement, params) as cursor:
-            row = cursor.fetchone()
-        return None if row is None else dict(row)
-
-    def all(self, statement: str, params: dict[str, Any] | None = None) -> list[Row]:
-        with self._answer(statement, params) as cursor:
-            return [dict(row) for row in cursor.fetchall()]
-
-    @contextmanager
-    def _answer(self, statement: str, params: dict[str, Any] | None) -> Iterator[Any]:
-        """A cursor holding the answer to ``statement``, sent after the pending writes."""
-        self.flush()
-        if self._sqlite:
-            self._cursor.execute(_sqlite_style(statement), params or {})
-            yield self._cursor
-            return
-        # In pipeline mode, answers to writes sent earlier on a cursor may arrive after a read
-        # was sent on it, and take the read's place: each read gets a cursor of its own.
-        with self._cursor.connection.cursor() as reader:
-            reader.execute(statement, params or {})
-            yield reader
 
 
 def overdue(
@@ -159,35 +70,49 @@ class ReadStore:
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[ReadDb]:
-        with self.datastore.transaction(commit=commit) as cursor:
+        with self._transaction(commit=commit) as cursor:
             self._begin(cursor)
             db = ReadDb(cursor, sqlite=self.sqlite_style)
             yield db
             db.flush()
+
+    def _transaction(self, *, commit: bool) -> AbstractContextManager[Any]:
+        return self.datastore.transaction(commit=commit)  # type: ignore[no-any-return]
 
     def _begin(self, cursor: Any) -> None:
         """Prepare a new transaction for the read-model tables."""
 
     def create(self, model: ReadModel) -> None:
         with self.transaction(commit=True) as db:
-            for statement in model.tables.values():
-                db.execute(statement)
-            # Its tracking row from the start (at position 0), for ``apply`` to lock.
-            db.execute(
-                f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
-                " VALUES (%(name)s, 0) ON CONFLICT (application_name) DO NOTHING",
-                {"name": model.name},
-            )
+            self._create(db, model)
+
+    def _create(self, db: ReadDb, model: ReadModel) -> None:
+        for statement in model.tables.values():
+            db.execute(statement)
+        # Its tracking row from the start (at position 0), for ``apply`` to lock.
+        db.execute(
+            f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
+            " VALUES (%(name)s, 0) ON CONFLICT (application_name) DO NOTHING",
+            {"name": model.name},
+        )
 
     def drop(self, model: ReadModel) -> None:
         """Forget a read model entirely (its dead letters too), so it can be rebuilt from the
         start of the stream."""
         with self.transaction(commit=True) as db:
-            for table in model.tables:
-                db.execute(f"DROP TABLE IF EXISTS {table}")
-            name = {"name": model.name}
-            db.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s", name)
-            db.execute(f"DELETE FROM {deadletter.TABLE} WHERE model = %(name)s", name)
+            self._drop(db, model)
+
+    def _drop(self, db: ReadDb, model: ReadModel) -> None:
+        for table in model.tables:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        name = {"name": model.name}
+        db.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = %(name)s", name)
+        db.execute(f"DELETE FROM {deadletter.TABLE} WHERE model = %(name)s", name)
+
+    def recreate(self, db: ReadDb, model: ReadModel) -> None:
+        """In ``db``'s transaction: the model dropped and created again, at position 0."""
+        self._drop(db, model)
+        self._create(db, model)
 
     def position(self, model_name: str) -> int:
         return self.max_tracking_id(model_name) or 0
@@ -202,6 +127,11 @@ class ReadStore:
         """A ReadDb for a single read."""
         with self.transaction(commit=False) as db:
             yield db
+
+    def lock_tracking(self, db: ReadDb, model_names: Sequence[str]) -> None:
+        """Hold the models' tracking rows until ``db``'s transaction ends: batches being
+        applied to them finish first, and none starts meanwhile."""
+        self._positions(db, model_names, lock=True)
 
     def _positions(
         self, db: ReadDb, model_names: Sequence[str], *, lock: bool = False
@@ -218,20 +148,26 @@ class ReadStore:
         found = {row["application_name"]: row["position"] for row in rows}
         return {name: found.get(name) or 0 for name in model_names}
 
-    def apply(self, models: Sequence[ReadModel], envelopes: Sequence[Envelope]) -> dict[str, int]:
+    def apply(
+        self,
+        models: Sequence[ReadModel],
+        envelopes: Sequence[Envelope],
+        *,
+        rebuild: str | None = None,
+    ) -> dict[str, int]:
         """Apply to each model what is new to it in ``envelopes`` (in position order), and
         track how far each got, all in one transaction; answer each model's position.
 
         Each model skips what its tracked position, read inside this transaction, says it has
-        applied already: the models of a group may stand at different positions.
+        applied already: the models of a group may stand at different positions. Nothing is
+        applied to a model another process rebuilds (``rebuild``: the lease of this one).
         """
         with self._applying() as cursor:
             self._begin(cursor)
-            reached = self._positions(
-                ReadDb(cursor, sqlite=self.sqlite_style),
-                [model.name for model in models],
-                lock=True,
-            )
+            names = [model.name for model in models]
+            locked = ReadDb(cursor, sqlite=self.sqlite_style)
+            reached = self._positions(locked, names, lock=True)
+            rebuilds.check(locked, names, rebuild)
             tracked = []
             for model in models:
                 fresh = [
@@ -251,7 +187,7 @@ class ReadStore:
     @contextmanager
     def _applying(self) -> Iterator[Any]:
         """The cursor of the transaction that applies one batch."""
-        with self.datastore.transaction(commit=True) as cursor:
+        with self._transaction(commit=True) as cursor:
             yield cursor
 
     def _track(self, cursor: Any, tracked: Sequence[Tracking]) -> None:
@@ -289,6 +225,25 @@ class ReadStore:
 
 class SQLiteReadStore(ReadStore, SQLiteTrackingRecorder):
     tracking_table = "tracking"
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        if not commit:
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        # A writing transaction takes the write lock as it begins: one that read first could
+        # not take it once another process (a projector, a rebuild) had written since, and
+        # would fail at once (SQLITE_BUSY_SNAPSHOT) rather than wait its turn.
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
 
     def _before_secure_delete(self, db: ReadDb) -> None:
         db.execute("PRAGMA secure_delete = ON")
@@ -377,6 +332,7 @@ def open_read_store(url: str, models: Sequence[ReadModel]) -> ReadStore:
         assert isinstance(store, ReadStore)
         with store.transaction(commit=True) as db:
             db.execute(deadletter.CREATE)
+            db.execute(rebuilds.CREATE)
         for model in models:
             store.create(model)
     return store

@@ -45,6 +45,7 @@ from nats.js.errors import NotFoundError
 
 from projections import deadletter
 from projections.readstore import ReadModel, ReadStore
+from projections.rebuilds import RebuildInProgress, RebuildRefused, rebuilding
 from services.broker import connect
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
 from services.relay import sleep_unless, stream_head, wait_either
@@ -66,8 +67,11 @@ class ProjectionRunner:
         *,
         batch_size: int = 1000,
         fetch_timeout: float = 0.5,
+        rebuild: str | None = None,
     ) -> None:
+        """``rebuild``: the lease of the rebuild this runner does (see projections.rebuilds)."""
         self.models = list(models)
+        self.rebuild = rebuild
         self.store = store
         self.nats_url = nats_url
         self.batch_size = batch_size
@@ -80,6 +84,8 @@ class ProjectionRunner:
 
     @property
     def durable_name(self) -> str:
+        if self.rebuild is not None:  # apart from any projector's, which may run meanwhile
+            return "rebuild-" + "-".join(sorted(self.names))
         return durable_name(self.names)
 
     @property
@@ -124,6 +130,10 @@ class ProjectionRunner:
                 log.warning("projection.interrupted", models=self.names, error=str(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except RebuildInProgress as rebuilt:
+                await self._wait_for_rebuild(rebuilt.models, stop)
+            except RebuildRefused:
+                raise
             except GroupSplit as split:
                 # The rest of the group resumes at once, from its own lowest position.
                 split_off += [asyncio.create_task(runner.run(stop)) for runner in split.runners]
@@ -172,9 +182,30 @@ class ProjectionRunner:
                 on_progress(self.position, head)
         return False
 
+    async def _wait_for_rebuild(self, models: list[str], stop: asyncio.Event) -> None:
+        """Until the rebuild of ``models`` is over; then the runner starts again from the
+        positions they are tracked at, the rebuild's."""
+        log.warning("projection.waiting_for_rebuild", models=models)
+        while not stop.is_set():
+            try:
+                if not await asyncio.to_thread(rebuilding, self.store, models):
+                    log.info("projection.rebuild_over", models=models)
+                    return
+            except Exception as error:  # the read store is down, say: look again
+                log.warning("projection.rebuild_unknown", models=models, error=str(error))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+
     async def _apply(self, envelopes: list[Envelope], *, split: bool) -> None:
         try:
-            self.positions = await asyncio.to_thread(self.store.apply, self.models, envelopes)
+            self.positions = await asyncio.to_thread(
+                self.store.apply, self.models, envelopes, rebuild=self.rebuild
+            )
+        except RebuildInProgress as rebuilt:
+            if not split or len(rebuilt.models) == len(self.models):
+                raise
+            # The rest go on; each model being rebuilt waits on its own consumer.
+            self._split([model for model in self.models if model.name in rebuilt.models])
         except Exception:
             if len(self.models) == 1:
                 await asyncio.to_thread(self._halt_at_poison, self.models[0], envelopes)
@@ -205,7 +236,7 @@ class ProjectionRunner:
         first one that fails: record that one as a dead letter and stop there."""
         for envelope in envelopes:
             try:
-                self.positions = self.store.apply([model], [envelope])
+                self.positions = self.store.apply([model], [envelope], rebuild=self.rebuild)
             except Exception as error:
                 log.exception(
                     "projection.poison_event", model=model.name, position=envelope.position
@@ -252,14 +283,6 @@ class ProjectionRunner:
             ),
         )
         return start
-
-
-def rebuilding(model: ReadModel, store: ReadStore, nats_url: str) -> ProjectionRunner:
-    """A runner that rebuilds ``model`` from the start of the stream once run with
-    ``on_progress``: its tables, tracking position and dead letters are gone first."""
-    store.drop(model)
-    store.create(model)
-    return ProjectionRunner([model], store, nats_url)
 
 
 class Puller:

@@ -6,7 +6,10 @@ a free port of its own so it never collides with another nats-server on the mach
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ctypes
+import json
 import shutil
 import signal
 import socket
@@ -14,6 +17,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nats
@@ -28,6 +32,8 @@ from services.envelope import STREAM, SUBJECT_PREFIX
 log = structlog.get_logger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+RESTART_FIRST_DELAY = 0.5  # seconds before the watchdog tries again after a failed start
+RESTART_MAX_DELAY = 30.0  # ... doubling each time up to this
 
 
 def nats_server_binary() -> str:
@@ -53,12 +59,28 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+@dataclass
+class BrokerCondition:
+    """What the watchdog knows of the embedded broker, for /health."""
+
+    state: str = "running"  # or "restarting": it died and has not been started again yet
+    failures: int = 0  # starts that failed since this process began
+    last_error: str | None = None
+
+
 class EmbeddedBroker:
-    """A nats-server child process with JetStream, its store under ``store_dir``."""
+    """A nats-server child process with JetStream, its store under ``store_dir``.
+
+    nats-server writes a ports file (named after its pid) into ``store_dir`` once it accepts
+    clients, and removes it when it stops: that file, not a connection to the port, tells that
+    *this* process listens (something else may hold the port), and it lets another process
+    (`timebank rebuild`) find the broker a running `timebank up` started (see ``running_url``).
+    """
 
     def __init__(self, store_dir: Path, port: int | None = None) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
+        self.condition = BrokerCondition()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,6 +89,9 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 15.0) -> str:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        other = running_url(self.store_dir)
+        if other is not None:
+            raise RuntimeError(f"another nats-server ({other}) already serves {self.store_dir}")
         self._process = subprocess.Popen(
             [
                 nats_server_binary(),
@@ -76,6 +101,8 @@ class EmbeddedBroker:
                 str(self.port),
                 "--jetstream",
                 "--store_dir",
+                str(self.store_dir),
+                "--ports_file_dir",
                 str(self.store_dir),
                 "--log",
                 str(self.store_dir / "nats-server.log"),
@@ -89,17 +116,30 @@ class EmbeddedBroker:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(
-                    f"nats-server exited early; see {self.store_dir}/nats-server.log"
+                    f"nats-server exited early (code {self._process.returncode}):"
+                    f" {self._last_words()}"
                 )
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-            except OSError:
-                time.sleep(0.05)
-                continue
-            log.info("broker.started", url=self.url, pid=self._process.pid)
-            return self.url
+            if _ports_file(self.store_dir, self._process.pid).exists():
+                log.info("broker.started", url=self.url, pid=self._process.pid)
+                return self.url
+            time.sleep(0.05)
         self.stop()
         raise TimeoutError(f"nats-server did not listen on {self.port} within {timeout}s")
+
+    def _last_words(self) -> str:
+        """The last line nats-server logged (why it left: its port taken, say)."""
+        log_file = self.store_dir / "nats-server.log"
+        try:
+            with log_file.open("rb") as written:
+                written.seek(max(log_file.stat().st_size - 2048, 0))
+                lines = written.read().decode(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        return lines[-1] if lines else f"see {log_file}"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -116,6 +156,60 @@ class EmbeddedBroker:
                 self._process.wait()
         log.info("broker.stopped", url=self.url)
         self._process = None
+
+    async def watch(self, stop: asyncio.Event, every: float = 1.0) -> None:
+        """Start the broker again whenever it dies, for as long as ``stop`` is not set (the
+        relay and the projections reconnect by themselves)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set() or self.is_running():
+                continue
+            self.condition.state = "restarting"
+            log.warning("broker.died_restarting", url=self.url)
+            await self._restart(stop)
+
+    async def _restart(self, stop: asyncio.Event) -> None:
+        """Try to start it until it runs, waiting longer after each failure (its port may be
+        held for a while, its disk full): `up` accepts commands meanwhile, and the relay
+        publishes them once it is back."""
+        delay = RESTART_FIRST_DELAY
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.start)
+            except Exception as error:  # whatever it was, the broker is needed: try again
+                self.condition.failures += 1
+                self.condition.last_error = str(error) or repr(error)
+                log.error(
+                    "broker.restart_failed",
+                    url=self.url,
+                    failures=self.condition.failures,
+                    error=self.condition.last_error,
+                    retry_in=delay,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, RESTART_MAX_DELAY)
+            else:
+                self.condition.state = "running"
+                log.info("broker.restarted", url=self.url, failures=self.condition.failures)
+                return
+
+
+def _ports_file(store_dir: Path, pid: int) -> Path:
+    return store_dir / f"{Path(nats_server_binary()).name}_{pid}.ports"
+
+
+def running_url(store_dir: Path) -> str | None:
+    """The URL of a nats-server that runs on ``store_dir`` now (started by a `timebank up`),
+    found through the ports file it keeps there while it runs; None if none does."""
+    for ports in sorted(store_dir.glob("*_*.ports")):
+        with contextlib.suppress(OSError, ValueError, KeyError, IndexError):
+            pid = int(ports.stem.rpartition("_")[2])
+            # A file left by a killed server names a process that is gone (or another one).
+            if "nats-server" in Path(f"/proc/{pid}/cmdline").read_text():
+                return str(json.loads(ports.read_text())["nats"][0])
+    return None
 
 
 def servers(url: str) -> list[str]:

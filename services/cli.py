@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import FrameType
 from uuid import uuid4
@@ -20,13 +20,17 @@ from domain.identity import STAFF_ROLES, Role
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from domain.rules import RuleViolated
 from projections.catalog import READ_MODELS
-from projections.runner import PoisonEvent, rebuilding
+from projections.readstore import open_read_store
+from projections.rebuilds import RebuildRefused
+from projections.runner import PoisonEvent
 from services import identity
 from services.api.app import Lifespan, create_app
 from services.broker import EmbeddedBroker
 from services.config import Settings
 from services.eventstore import Timebank
 from services.logs import configure_logging
+from services.rebuild import broker_of
+from services.rebuild import rebuild as rebuilding
 from services.runtime import Backbone, build_backbone
 from services.workers import Workers
 
@@ -101,9 +105,12 @@ def up(data: Path, host: str, port: int) -> None:
     settings = Settings.from_env(data_dir=data, host=host, port=port, sole_writer=True)
     broker = EmbeddedBroker(settings.data_dir / "nats")
     try:
-        nats_url = settings.nats_url or broker.start()
-        bone = build_backbone(settings, nats_url)
-        workers = Workers.embedded(bone, broker=None if settings.nats_url else broker)
+        try:
+            nats_url = settings.nats_url or broker.start()
+        except RuntimeError as failed:  # a `timebank rebuild` runs the broker, say
+            raise click.ClickException(str(failed)) from None
+        bone = build_backbone(settings, nats_url, broker=None if settings.nats_url else broker)
+        workers = Workers.embedded(bone)
         _serve(bone, workers)
     finally:
         broker.stop()
@@ -181,12 +188,40 @@ def create_staff(username: str, role: str, password: str, data: Path) -> None:
 
 @main.command()
 @click.argument("name", type=click.Choice(sorted(READ_MODELS)))
-def rebuild(name: str) -> None:
-    """Drop a read model and rebuild it from the start of the stream (stop its projector first)."""
+@DATA_OPTION
+def rebuild(name: str, data: Path) -> None:
+    """Drop a read model and rebuild it from the start of the stream; safe beside running
+    projectors (`timebank up` or `timebank project`), which wait for this model meanwhile."""
     configure_logging()
-    settings = Settings.from_env()
-    bone = build_backbone(settings, _nats_url(settings))
-    runner = rebuilding(READ_MODELS[name], bone.reads, bone.nats_url)
+    settings = Settings.from_env(data_dir=data)
+    model = READ_MODELS[name]
+    store = open_read_store(settings.read_store_url, [model])
+    try:
+        with broker_of(settings) as nats_url, _progress(name) as report:
+            outcome: list[tuple[int, bool]] = []
+
+            async def work(stop: asyncio.Event) -> None:
+                outcome.append(await rebuilding(model, store, nats_url, stop, report))
+
+            _run_until_signal(work)
+    except RebuildRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    except PoisonEvent as poison:
+        raise click.ClickException(f"{poison}; fix it and rebuild again") from None
+    finally:
+        store.datastore.close()
+    ((position, done),) = outcome
+    if not done:
+        raise click.ClickException(
+            f"stopped at position {position}: a running projector (or the next `timebank up`"
+            f" or `timebank project`) finishes {name} from there"
+        )
+    click.echo(f"{name} rebuilt up to position {position}")
+
+
+@contextmanager
+def _progress(name: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr; what updates it with (position reached, stream head)."""
     columns = (
         TextColumn(f"rebuilding {name}"),
         BarColumn(),
@@ -199,11 +234,7 @@ def rebuild(name: str) -> None:
         def report(position: int, head: int) -> None:
             progress.update(task, completed=position, total=head)
 
-        try:
-            _run_until_signal(lambda stop: runner.run(stop, on_progress=report))
-        except PoisonEvent as poison:
-            raise click.ClickException(f"{poison}; fix it and rebuild again") from None
-    click.echo(f"{name} rebuilt up to position {runner.position}")
+        yield report
 
 
 if __name__ == "__main__":  # `timebank up` starts its projector as `python -m services.cli`

@@ -12,6 +12,7 @@ from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
 from services import council, exchange, ledger, listings
+from services.broker import EmbeddedBroker
 from services.config import Settings
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
@@ -35,6 +36,9 @@ class Backbone:
     commits: GroupCommit
     revocations: Revocations
     clock: Callable[[], datetime] = field(default=utc_now)
+    # The broker `timebank up` runs itself (its workers watch it, /health shows it); None
+    # when the broker is configured.
+    broker: EmbeddedBroker | None = None
 
     def local_now(self) -> datetime:
         """The clock (UTC) read where the station is: the hour and day people write."""
@@ -51,7 +55,9 @@ class Backbone:
         self.vault.close()
 
 
-def build_backbone(settings: Settings, nats_url: str) -> Backbone:
+def build_backbone(
+    settings: Settings, nats_url: str, broker: EmbeddedBroker | None = None
+) -> Backbone:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     timebank = Timebank(settings.event_store_url, sole_writer=settings.sole_writer)
     startup = Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="startup")
@@ -69,4 +75,5 @@ def build_backbone(settings: Settings, nats_url: str) -> Backbone:
         nats_url=nats_url,
         commits=GroupCommit(timebank),
         revocations=Revocations(timebank),
+        broker=broker,
     )

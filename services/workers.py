@@ -144,14 +144,14 @@ class Workers:
             # The process that relays holds the command side, so it also runs the sweeps.
             jobs += [self.relay.run(stop), self._sweep(stop)]
         if self.broker is not None:
-            jobs.append(self._watch_broker(stop))
+            jobs.append(self.broker.watch(stop))
         await asyncio.gather(*jobs)
 
     @classmethod
-    def embedded(cls, bone: Backbone, broker: EmbeddedBroker | None = None) -> Workers:
+    def embedded(cls, bone: Backbone) -> Workers:
         """What `timebank up` runs beside the API: the relay and the sweeps here, every read
         model in a child process, and the embedded broker's watchdog when there is one."""
-        return cls(bone, relay=True, projector=Projector(bone), broker=broker)
+        return cls(bone, relay=True, projector=Projector(bone), broker=bone.broker)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -178,13 +178,3 @@ class Workers:
                     await asyncio.to_thread(sweep, self.bone)
                 except Exception:
                     log.exception(f"{name}_failed")  # tried again next round
-
-    async def _watch_broker(self, stop: asyncio.Event) -> None:
-        """Restart the embedded broker if it dies; the relay and projections reconnect."""
-        assert self.broker is not None
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
-            if not stop.is_set() and not self.broker.is_running():
-                log.warning("broker.died_restarting", url=self.broker.url)
-                await asyncio.to_thread(self.broker.start)

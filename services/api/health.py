@@ -52,6 +52,7 @@ class Observed(msgspec.Struct, kw_only=True):
     projected: dict[str, int]
     failures: dict[str, deadletter.Failure]
     stuck_models: list[str]  # behind the stream, not moving, no failure recorded (no projector?)
+    embedded_broker: schemas.EmbeddedBrokerHealth | None  # its watchdog, under `timebank up`
 
 
 # Each check names what needs an operator (nothing when all is well); a new concern is one
@@ -65,6 +66,16 @@ def _store(seen: Observed) -> list[str]:
 
 def _broker(seen: Observed) -> list[str]:
     return ["the broker cannot be reached"] if seen.stream_position is None else []
+
+
+def _embedded(seen: Observed) -> list[str]:
+    broker = seen.embedded_broker
+    if broker is None or broker.state == "running":
+        return []
+    return [
+        f"the embedded broker is {broker.state} after {broker.failures} failed starts"
+        f" (last: {broker.last_error})"
+    ]
 
 
 def _relay(seen: Observed) -> list[str]:
@@ -88,7 +99,7 @@ def _projectors(seen: Observed) -> list[str]:
     ]
 
 
-CHECKS: list[Check] = [_store, _broker, _relay, _read_models, _projectors]
+CHECKS: list[Check] = [_store, _broker, _embedded, _relay, _read_models, _projectors]
 
 
 async def _stream_position(nats_url: str) -> int | None:
@@ -123,6 +134,17 @@ def _stores(bone: Backbone) -> tuple[int | None, dict[str, int], dict[str, deadl
     return store_position, bone.reads.positions(list(READ_MODELS)), deadletter.failing(bone.reads)
 
 
+def _embedded_broker(bone: Backbone) -> schemas.EmbeddedBrokerHealth | None:
+    """The embedded broker's watchdog state, under `timebank up`: while it is down nothing is
+    relayed."""
+    if bone.broker is None:
+        return None
+    condition = bone.broker.condition
+    return schemas.EmbeddedBrokerHealth(
+        state=condition.state, failures=condition.failures, last_error=condition.last_error
+    )
+
+
 class Watch:
     """Stall watches over the relay and every read model, kept by the app between probes."""
 
@@ -149,6 +171,7 @@ async def _observe(bone: Backbone, watch: Watch) -> Observed:
         "relay", stream_position, store_position
     )
     return Observed(
+        embedded_broker=_embedded_broker(bone),
         store_position=store_position,
         stream_position=stream_position,
         relay_stuck=relay_stuck,
@@ -201,5 +224,6 @@ async def health(bone: NamedDependency[Backbone], state: State) -> Response[sche
         projections={
             name: _projection(seen, name, position) for name, position in seen.projected.items()
         },
+        embedded_broker=seen.embedded_broker,
     )
     return Response(body, status_code=503 if problems else 200)

@@ -132,6 +132,12 @@ class ProjectionHealth(msgspec.Struct, kw_only=True):
     failure: Failure | None = None  # where and why it stopped, while failing
 
 
+class EmbeddedBrokerHealth(msgspec.Struct, kw_only=True):
+    state: str  # running | restarting
+    failures: int  # failed starts since `timebank up` began
+    last_error: str | None
+
+
 class Health(msgspec.Struct, kw_only=True):
     status: str  # "ok", or "degraded" (answered with 503) when ``problems`` is not empty
     problems: list[str]  # what needs an operator, in words
@@ -141,3 +147,5 @@ class Health(msgspec.Struct, kw_only=True):
     relay_lag: int | None
     relay_stuck: bool
     projections: dict[str, ProjectionHealth]
+    # Only under `timebank up` with its own broker: what its watchdog knows.
+    embedded_broker: EmbeddedBrokerHealth | None = None

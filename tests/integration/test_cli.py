@@ -216,3 +216,54 @@ def test_rebuild_command_recreates_a_read_model_equal_to_the_live_one(broker, tm
         )
         assert f"{name} rebuilt up to position {bone.timebank.last_position()}" in done.stdout
     assert live_dumps(bone) == live
+
+
+def _rebuild(data: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """`timebank rebuild` as the operator of `up` runs it: the data directory, nothing else."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")}
+    return subprocess.run(
+        [TIMEBANK, "rebuild", name, "--data", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _statement(url: str, auth: dict[str, str], account: str, after: int) -> list[int]:
+    shown = httpx.get(
+        f"{url}/api/v1/accounts/{account}/statement", params={"after": after}, headers=auth
+    )
+    assert shown.status_code == 200, shown.text
+    return [entry["minutes"] for entry in shown.json()["entries"]]
+
+
+def test_an_operator_of_up_rebuilds_a_read_model_whether_up_runs_or_not(tmp_path):
+    data = tmp_path / "data"
+    _create_coordinator(data)
+    up = Up(data)
+    try:
+        auth = _signed_in(up.url)
+        account = _opened(up.url, auth, "m-1")
+        for i in range(5):
+            _moved(up.url, auth, f"before-{i}", "community", account, 10 + i)
+        done = _rebuild(data, "statements")  # beside the running `up`, through its broker
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "statements rebuilt up to position" in done.stdout
+        position = _moved(up.url, auth, "after-the-rebuild", "community", account, 20)
+        assert _statement(up.url, auth, account, position) == [20, 14, 13, 12, 11, 10]
+        (broker,) = up.broker_pids()
+    finally:
+        assert up.stop(signal.SIGTERM) == 0
+    assert not _alive(broker)
+
+    done = _rebuild(data, "statements")  # `up` stopped: it starts the broker on `up`'s store
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"statements rebuilt up to position {position}" in done.stdout
+    again = Up(data)
+    try:
+        auth = _signed_in(again.url)
+        assert _statement(again.url, auth, account, position) == [20, 14, 13, 12, 11, 10]
+    finally:
+        assert again.stop(signal.SIGTERM) == 0

@@ -16,10 +16,11 @@ from projections import deadletter
 from projections.catalog import READ_MODELS
 from projections.exchanges import Exchanges
 from projections.readstore import ReadDb, open_read_store
-from projections.runner import PoisonEvent, ProjectionRunner, rebuilding
+from projections.runner import PoisonEvent, ProjectionRunner
 from services import council, exchange, hours, ledger
 from services.api.app import create_app
 from services.envelope import Envelope
+from services.rebuild import rebuild
 from tests.integration.support import (
     BY,
     COMMUNITY,
@@ -144,8 +145,7 @@ class BuggyExchanges(Exchanges):
 
 
 def _rebuild(model, bone) -> None:
-    runner = rebuilding(model, bone.reads, bone.nats_url)
-    asyncio.run(runner.run(asyncio.Event(), on_progress=lambda *_: None))
+    asyncio.run(rebuild(model, bone.reads, bone.nats_url, asyncio.Event(), lambda *_: None))
 
 
 def test_a_read_model_that_cannot_apply_an_event_shows_failing_until_fixed_and_rebuilt(bone):
