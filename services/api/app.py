@@ -14,7 +14,7 @@ from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.types import ControllerRouterHandler
 
 from services.api.auth import Principal, jwt_auth, public
-from services.api.bodies import TimebankRequest
+from services.api.bodies import PlainParameters, TimebankRequest
 from services.api.certificates import CertificateController, ReportController
 from services.api.context import backbone, provenance, with_request_context
 from services.api.council import CouncilRulesController, MeetingController, MotionController
@@ -132,6 +132,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
         ),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=TimebankRequest,
+        middleware=[PlainParameters()],
         csrf_config=site.csrf_config(secret) if with_pages else None,
         template_config=site.template_config() if with_pages else None,
         lifespan=[_following_revocations(bone), *lifespan],

@@ -1,6 +1,7 @@
-"""How every request body is read, for every route at once: JSON only as JSON, each field as
-its JSON type, text without control characters, and nesting too deep to decode (msgspec stops
-at the interpreter's recursion limit) as the caller's error rather than a server error.
+"""How every request is read, for every route at once: JSON only as JSON, each field as its
+JSON type, text without control characters (in the path and the query too), and nesting too
+deep to decode (msgspec stops at the interpreter's recursion limit) as the caller's error
+rather than a server error.
 
 Litestar decodes a JSON body whatever its Content-Type, and converts it to the route's Struct
 leniently (``60.0``, ``6.0e1`` and ``"60"`` all become the integer 60), so the request class
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request
 from litestar.datastructures import FormMultiDict
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from domain.rules import plain_text
 
@@ -88,3 +93,17 @@ class TimebankRequest(Request[Any, Any, Any]):
             if isinstance(value, str):
                 plain_text(field, value)
         return form
+
+
+class PlainParameters(ASGIMiddleware):
+    """Refuses a path or query parameter holding a control character before any guard or
+    handler looks it up: PostgreSQL cannot even hold a NUL, and no id or filter has one."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        plain_text("the path", scope["path"])
+        query = scope["query_string"].decode("utf-8", errors="replace")
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            plain_text(name, name + value)
+        await next_app(scope, receive, send)
