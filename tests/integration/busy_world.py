@@ -51,6 +51,7 @@ class World:
             self.keep(TimeAccount(f"member-{i}", AccountKind.MEMBER, MEMBER_LIMITS, BY))
             for i in range(4)
         ]
+        self.categories = self.keep(listing.Categories(BY))  # listings() fills it
         self.busy(busy_postings)
 
     def keep(self, aggregate: A) -> A:
@@ -199,7 +200,7 @@ def record(world: World, key: str, pairs: tuple[Pair, ...]) -> exchange.Exchange
 
 
 def listings(world: World) -> None:
-    categories = world.keep(listing.Categories(BY))
+    categories = world.categories
     for code, name_zh, name_en in listing.STARTING_CATEGORIES[:3]:
         categories.add(code, name_zh, name_en, BY)
     categories.retire("repairs", "no one left to do them", BY)
@@ -290,6 +291,7 @@ def volunteering(world: World) -> None:
             idempotency_key="h-1",
             volunteer=helper,
             service=service("Reading", 5, 120),
+            categories=world.categories,
             now=NOW,
             by=BY,
         )
@@ -301,6 +303,7 @@ def volunteering(world: World) -> None:
         entry,
         volunteer=helper,
         service=service("Reading", 5, 90),
+        categories=world.categories,
         reason="left early",
         requested_by="coord",
         now=NOW,
@@ -316,6 +319,7 @@ def volunteering(world: World) -> None:
             idempotency_key="h-2",
             volunteer=helper,
             service=service("Cooking", 4, 60),
+            categories=world.categories,
             now=NOW,
             by=BY,
         )

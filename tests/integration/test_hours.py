@@ -266,7 +266,7 @@ def test_an_attendance_list_without_all_its_columns_is_refused_whole(station):
 def test_a_quoted_cell_keeps_its_line_break(station):
     zhou = station.volunteer("Zhou", sign_in=False)
     number = zhou.member["member_number"]
-    row = f'{number},清洁,2026-06-09,09:00,60,广场,"扫地\n拖地",站,coord.one,x,y'
+    row = f'{number},清洁,2026-06-09,09:00,60,广场,"扫地\n拖地",站,coord.one,cleaning,y'
     imported = upload(station, "line-break", attendance([row])).json()
     assert imported["recorded"] == 1, imported
     shown = station.get(station.coordinator, HOURS, after=imported["position"])["entries"]
