@@ -37,6 +37,7 @@ from domain.council import (
     tally,
 )
 from domain.listing import check_no_contact_details
+from domain.meeting import Meeting
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, require_reason
 
@@ -220,25 +221,28 @@ class Motion(Aggregate):
     def open_vote(
         self,
         rules: VotingRules,
-        entitled: frozenset[UUID],
-        present: frozenset[UUID],
+        meeting: Meeting,
         unsettled_amendments: int,
+        now: datetime,
         by: Provenance,
     ) -> None:
+        """Open voting at ``meeting``, under way with its attendance on record: who is entitled
+        and who is present there go on the motion, for its quorum."""
         self._move(MotionStatus.VOTING)
         if unsettled_amendments:
             raise RuleViolated(
                 "amendments-pending",
                 "Settle this motion's amendments before voting on it.",
             )
-        if not entitled:
+        meeting.check_vote_may_open(now)
+        if not meeting.entitled:
             raise RuleViolated("nobody-entitled", "Nobody is entitled to vote at this meeting.")
         if self.rescinds is not None:
             rules = rules_for_rescission(rules, noticed=self.noticed)
         self._open_vote(
             rules=rules,
-            entitled=tuple(sorted(entitled)),
-            present=tuple(sorted(present & entitled)),
+            entitled=tuple(sorted(meeting.entitled)),
+            present=tuple(sorted(meeting.present & meeting.entitled)),
             by=by,
         )
 

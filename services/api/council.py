@@ -391,7 +391,9 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            await bone.commits.run(commands.open_vote, bone.timebank, motion_id=motion_id, by=by)
+            await bone.commits.run(
+                commands.open_vote, bone.timebank, motion_id=motion_id, now=bone.clock(), by=by
+            )
         )
 
     # Not grouped (services.groupcommit): once the counts are saved, a secret vote's ballot

@@ -365,7 +365,7 @@ def councils(world: World) -> None:
         agendum.admit(BY)
         agendum.schedule(sitting.id, BY)
         sitting.add_to_agenda(agendum.id, BY)
-        agendum.open_vote(rules_in_force, frozenset(members), sitting.present, 0, BY)
+        agendum.open_vote(rules_in_force, sitting, 0, sitting.starts_at, BY)
     box = MemoryBallotBox()
     for voter, choice in zip(
         members[:4], (Choice.YES, Choice.YES, Choice.NO, Choice.ABSTAIN), strict=True

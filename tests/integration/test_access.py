@@ -236,7 +236,7 @@ class World:
             assert self.meeting_id is not None
             council.schedule(timebank, motion_id=motion_id, meeting_id=self.meeting_id, by=BY)
         if reached >= self.STAGES.index("voting"):
-            council.open_vote(timebank, motion_id=motion_id, by=BY)
+            council.open_vote(timebank, motion_id=motion_id, now=self.bone.clock(), by=BY)
         if reached >= self.STAGES.index("adopted"):
             council.vote(
                 timebank, motion_id=motion_id, voter=self.alice.member_id, choice=Choice.YES, by=BY

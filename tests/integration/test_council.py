@@ -49,6 +49,7 @@ from tests.integration.support import (
 )
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)  # 17:00 on 1 September in the station's zone
+UNDER_WAY = "2026-09-01T16:00:00+08:00"  # a meeting's start, an hour before NOW
 CHAIR_PASSWORD = "council chair password"
 MOTIONS = "/api/v1/motions"
 MEETINGS = "/api/v1/meetings"
@@ -110,8 +111,9 @@ class Council:
         for rep in others:
             self.ok(rep, "POST", f"{MOTIONS}/{motion_id}/support")
 
-    def meeting(self, present: int = 4) -> str:
-        """A meeting where the five are entitled and the first ``present`` of them came."""
+    def meeting(self, present: int = 4, starts_at: str = UNDER_WAY) -> str:
+        """A meeting where the five are entitled and the first ``present`` of them came (by
+        default under way: it began an hour before NOW)."""
         called = self.ok(
             self.chair,
             "POST",
@@ -119,7 +121,7 @@ class Council:
             {
                 "idempotency_key": key(),
                 "title": "九月议事会",
-                "starts_at": "2026-09-05T19:00:00+08:00",
+                "starts_at": starts_at,
                 "place": "社区活动室",
                 "entitled": [person["id"] for person in self.people],
             },
@@ -270,6 +272,34 @@ def test_only_the_entitled_who_came_vote_and_only_while_voting_is_open(town):
     town.refuses(town.chair, "POST", close, None, 422, "voting-not-open")
     unknown = f"{MOTIONS}/{uuid.uuid4()}/ballots"
     town.refuses(town.reps[1], "POST", unknown, {"choice": "yes"}, 404, "motion-not-found")
+
+
+def test_a_vote_opens_only_at_a_meeting_under_way_with_its_attendance_recorded(town):
+    later = town.scheduled(town.meeting(starts_at="2026-09-05T19:00:00+08:00"))
+    voting = f"{MOTIONS}/{later}/voting"
+    problem = town.refuses(town.chair, "POST", voting, None, 422, "meeting-not-started")
+    assert "2026-09-05T19:00+08:00" in problem["detail"]
+
+    called = town.ok(
+        town.chair,
+        "POST",
+        MEETINGS,
+        {
+            "idempotency_key": key(),
+            "title": "临时议事会",
+            "starts_at": UNDER_WAY,
+            "place": "社区活动室",
+            "entitled": [person["id"] for person in town.people],
+        },
+    )
+    motion_id = town.scheduled(called["id"])
+    voting = f"{MOTIONS}/{motion_id}/voting"
+    problem = town.refuses(town.chair, "POST", voting, None, 422, "attendance-not-recorded")
+    assert "present" in problem["detail"]
+    came = [person["id"] for person in town.people[:3]]
+    town.ok(town.chair, "PUT", f"{MEETINGS}/{called['id']}/attendance", {"present": came})
+    town.ok(town.chair, "POST", voting)
+    assert town.get(f"{MOTIONS}/{motion_id}/tally")["present"] == 3
 
 
 def test_a_motion_moves_only_along_its_lifecycle(town):
@@ -577,8 +607,8 @@ def test_a_motion_being_voted_on_takes_no_amendments(town):
 
 
 def test_rescinding_needs_two_thirds_unless_noticed_before_the_meeting(town):
-    meeting_id = town.meeting(present=5)  # starts 5 September, 19:00 in the station's zone
-    adopted = town.decided(meeting_id, "yes", "yes", "yes")
+    adopted = town.decided(town.meeting(present=5), "yes", "yes", "yes")
+    meeting_id = town.meeting(present=5, starts_at="2026-09-05T19:00:00+08:00")
     body = {"idempotency_key": key(), "title": "撤销", "text": "x", "rescinds": meeting_id}
     town.refuses(town.reps[1], "POST", MOTIONS, body, 404, "motion-not-found")
 

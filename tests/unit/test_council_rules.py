@@ -141,12 +141,28 @@ class World:
         by_id = {m.id: m for m in self.motions}
         return sum(by_id[i].status not in SETTLED for i in motion.amendments)
 
-    def open(self, motion, rules=None, entitled=MEMBERS, present=MEMBERS):
+    def sitting(self, entitled=MEMBERS, present=MEMBERS, attendance=True):
+        """A meeting under way (called as any is, but with whoever is ``entitled``), its
+        attendance on record unless told otherwise; those not entitled are not recorded."""
+        meeting = Meeting(
+            idempotency_key=self.key(),
+            title="Spring council",
+            starts_at=WHEN + timedelta(days=40),
+            place="Community hall",
+            entitled=tuple(entitled),
+            by=BY,
+        )
+        if attendance:
+            meeting.record_attendance(tuple(set(present) & set(entitled)), BY)
+        return meeting
+
+    def open(self, motion, rules=None, entitled=MEMBERS, present=MEMBERS, meeting=None, now=None):
+        meeting = meeting or self.sitting(entitled, present)
         motion.open_vote(
             rules or self.council.rules,
-            frozenset(entitled),
-            frozenset(present),
+            meeting,
             self.unsettled_amendments(motion),
+            now or meeting.starts_at,
             BY,
         )
 
@@ -672,6 +688,34 @@ def test_a_vote_waits_for_its_amendments(world):
 def test_a_vote_needs_someone_entitled(world):
     motion = world.scheduled()
     assert_refused(world, "nobody-entitled", lambda: world.open(motion, entitled=()))
+
+
+def test_a_vote_opens_once_the_meeting_has_begun(world):
+    motion = world.scheduled()
+    meeting = world.sitting()
+    early = meeting.starts_at - timedelta(minutes=1)
+    refusal = assert_refused(
+        world, "meeting-not-started", lambda: world.open(motion, meeting=meeting, now=early)
+    )
+    assert meeting.starts_at.isoformat(timespec="minutes") in refusal.message
+    world.open(motion, meeting=meeting, now=meeting.starts_at)
+    assert motion.status is S.VOTING
+
+
+def test_a_vote_opens_once_attendance_is_recorded(world):
+    motion = world.scheduled()
+    meeting = world.sitting(attendance=False)
+    assert_refused(world, "attendance-not-recorded", lambda: world.open(motion, meeting=meeting))
+    meeting.record_attendance((A, B, C), BY)
+    world.open(motion, meeting=meeting)
+    assert motion.present == frozenset({A, B, C})
+
+
+def test_a_vote_does_not_open_at_a_closed_meeting(world):
+    motion = world.scheduled()
+    meeting = world.sitting()
+    meeting.close(BY)
+    assert_refused(world, "meeting-closed", lambda: world.open(motion, meeting=meeting))
 
 
 def test_a_vote_may_open_with_nobody_present(world):

@@ -25,11 +25,14 @@ from services.pages.council.common import (
     COUNCIL,
     MODELS,
     WITH_STAFF,
+    Confirmation,
     Form,
+    confirming,
     done,
     people,
     render,
 )
+from services.pages.i18n import gettext
 from services.runtime import Backbone
 
 PAGE_SIZE = 50
@@ -131,9 +134,26 @@ class MotionPages(Controller):
         self,
         request: Request[Any, Any, Any],
         motion_id: FromPath[UUID],
+        data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
+        if not data.confirmed:
+            motion = commands.tried(bone.timebank, motion_id, lambda m: m.admit(by))
+            return confirming(
+                request,
+                bone,
+                "board",
+                question=gettext("Admit this motion?"),
+                sentences=[
+                    gettext("“%(title)s” will go forward to a meeting's agenda.")
+                    % {"title": motion.title},
+                    gettext("An admission cannot be taken back."),
+                ],
+                action=f"{motion_path(motion_id)}/admission",
+                back=motion_path(motion_id),
+                yes=gettext("Yes, admit"),
+            )
         return acted(request, bone, motion_id, lambda m: m.admit(by))
 
     @post("/motions/{motion_id:uuid}/declining", opt=COUNCIL, sync_to_thread=True)
