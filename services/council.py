@@ -17,8 +17,17 @@ from domain.council import (
     council_rules_id,
     decide,
 )
+from domain.identity import Staff
 from domain.meeting import Meeting, call_meeting, meeting_id_for
-from domain.motion import SETTLED, Motion, MotionStatus, motion_id_for, submit_motion
+from domain.motion import (
+    SETTLED,
+    Motion,
+    MotionStatus,
+    check_owner,
+    motion_id_for,
+    owner_for,
+    submit_motion,
+)
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, change_each_due, retried_on_conflict
@@ -278,10 +287,31 @@ def lapse_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provenan
     )
 
 
+def owner_named(app: Timebank, named: str) -> str:
+    """The owner ``named`` stands for, as a motion records them: the id the staff directory
+    lists, bare or as ``staff:<id>``; a name in any other form is refused before anything is
+    looked up."""
+    subject = named.strip().lower()
+    subject = subject if subject.startswith("staff:") else f"staff:{subject}"
+    check_owner(subject)
+    staff = app.find(UUID(subject.removeprefix("staff:")), Staff)
+    if staff is None:
+        raise RuleViolated(
+            "unknown-owner", f"The staff directory lists no one as {subject}.", field="owner"
+        )
+    return owner_for(staff)
+
+
 def assign(
     app: Timebank, *, motion_id: UUID, owner: str, due: date | None, by: Provenance
 ) -> Receipt:
-    return act(app, motion_id, lambda motion: motion.assign(owner, due, by))
+    subject = owner_named(app, owner)
+    return act(app, motion_id, lambda motion: motion.assign(subject, due, by))
+
+
+def reassign(app: Timebank, *, motion_id: UUID, owner: str, reason: str, by: Provenance) -> Receipt:
+    subject = owner_named(app, owner)
+    return act(app, motion_id, lambda motion: motion.reassign(subject, reason, by))
 
 
 def finish(

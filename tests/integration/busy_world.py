@@ -373,7 +373,7 @@ def councils(world: World) -> None:
         adopted.cast(voter, choice, BY)
         sealed.cast(voter, choice, BY, box=box)
     assert adopted.close_vote(BY) is Result.ADOPTED
-    adopted.assign("coord", TODAY + timedelta(days=60), BY)
+    adopted.assign(f"staff:{uuid4()}", TODAY + timedelta(days=60), BY)
     adopted.report_progress(40, "seeds bought", BY)
     adopted.add_milestone("fence", TODAY + timedelta(days=20), BY)
     adopted.add_milestone("beds", TODAY + timedelta(days=40), BY)

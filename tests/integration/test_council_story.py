@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.identity import CouncilTitle, Role
+from domain.identity import CouncilTitle, Role, staff_id_for
 from services import identity
 from tests.integration.support import (
     BY,
@@ -115,7 +115,12 @@ def test_a_motion_from_proposal_to_adopted_and_tracked(running):
         chair,
         json={**rules, "abstentions_count": True, "reason": "议事规则修订"},
     )
-    ok("POST", f"{path}/owner", chair, json={"owner": "staff:works", "due": "2026-10-31"})
+    ok(
+        "POST",
+        f"{path}/owner",
+        chair,
+        json={"owner": str(staff_id_for("coord.one")), "due": "2026-10-31"},
+    )
     progress = ok("POST", f"{path}/progress", chair, json={"percent": 40, "note": "已采购"})
     tracker = ok("GET", "/api/v1/motions/tracker", {}, params={"after": progress["position"]})
     assert [(row["motion_id"], row["progress"]) for row in tracker] == [(motion["id"], 40)]

@@ -31,6 +31,7 @@ from services.pages.council.common import (
     done,
     people,
     render,
+    staff_choices,
 )
 from services.pages.i18n import gettext
 from services.runtime import Backbone
@@ -79,7 +80,12 @@ def today(bone: Backbone) -> str:
 def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:
     row = motion_or_refuse(db, motion_id)
     steps = [{**step, "detail": msgspec.json.decode(step["detail"])} for step in row["steps"]]
-    owners = {step["detail"]["owner"] for step in steps if step["type"] == "OwnerAssigned"}
+    owners = {
+        step["detail"][key]
+        for step in steps
+        for key in ("owner", "previous")
+        if step["type"] in ("OwnerAssigned", "MotionOwnerReassigned") and step["detail"].get(key)
+    }
     related = {
         key: council.motion(db, row[key])
         for key in ("amends", "reconsiders", "rescinds")
@@ -93,6 +99,7 @@ def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:
         "people": people(
             bone, db, {step["actor"] for step in steps} | owners | {f"member:{row['mover']}"}
         ),
+        "staff": staff_choices(db),
     }
 
 
