@@ -34,7 +34,7 @@ from domain.ledger import (
     system_account_id,
     two_party_legs,
 )
-from domain.listing import check_no_contact_details
+from domain.listing import Categories, check_no_contact_details
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, require_reason
 from domain.volunteer import Flag, Volunteer
@@ -202,12 +202,15 @@ def submit_hours(
     idempotency_key: str,
     volunteer: Volunteer,
     service: Service,
+    categories: Categories,
     now: datetime,
     by: Provenance,
 ) -> HourEntry:
-    """Record service as submitted (flagged where odd); the volunteer keeps its span."""
+    """Record service as submitted (flagged where odd); the volunteer keeps its span. Its
+    category is one of the station's, in use, as a listing's is: the reports count by it."""
     volunteer.check_may_serve()
     check_service(service, now)
+    categories.check_open(service.category)
     entry_id = entry_id_for(idempotency_key)
     flags = tuple(sorted(_flags(volunteer, entry_id, service, now.date())))
     entry = HourEntry(
@@ -251,11 +254,33 @@ def reject_hours(entry: HourEntry, volunteer: Volunteer, *, reason: str, by: Pro
     volunteer.drop_span(entry.id, by)
 
 
+def check_amendment(
+    entry: HourEntry,
+    *,
+    service: Service,
+    categories: Categories,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+) -> None:
+    """What an amendment must meet whatever the accounts hold, so a page can refuse it before
+    asking to confirm it. A new category must be one in use; the entry's own (retired since,
+    say) may stay."""
+    entry.check_status(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
+    _check_change(reason, requested_by)
+    check_service(service, now)
+    if service.category != entry.service.category:
+        categories.check_open(service.category)
+    if service == entry.service:
+        raise RuleViolated("nothing-amended", "This is what the entry already says.")
+
+
 def amend_hours(
     entry: HourEntry,
     *,
     volunteer: Volunteer,
     service: Service,
+    categories: Categories,
     reason: str,
     requested_by: str,
     now: datetime,
@@ -269,11 +294,14 @@ def amend_hours(
     ``credits``: the entry's credit transfers by id; ``accounts``: the volunteer's account and
     ``community``.
     """
-    entry.check_status(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
-    _check_change(reason, requested_by)
-    check_service(service, now)
-    if service == entry.service:
-        raise RuleViolated("nothing-amended", "This is what the entry already says.")
+    check_amendment(
+        entry,
+        service=service,
+        categories=categories,
+        reason=reason,
+        requested_by=requested_by,
+        now=now,
+    )
     flags = tuple(sorted(_flags(volunteer, entry.id, service, entry.recorded_on)))
     posted: list[Transfer] = []
     changes: dict[UUID, int] = {}

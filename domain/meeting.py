@@ -38,6 +38,7 @@ class Meeting(Aggregate):
         self.entitled = frozenset(entitled)  # the council members who may vote here
         self.agenda: list[UUID] = []
         self.present: frozenset[UUID] = frozenset()
+        self.attendance_recorded = False
         self.is_closed = False
 
     def gives_notice(self, now: datetime) -> bool:
@@ -82,6 +83,25 @@ class Meeting(Aggregate):
     @event("AttendanceRecorded")
     def _record_attendance(self, present: tuple[UUID, ...], by: Provenance) -> None:
         self.present = frozenset(present)
+        self.attendance_recorded = True
+
+    def check_vote_may_open(self, now: datetime) -> None:
+        """A vote opens at a meeting under way whose attendance is on record: opening it
+        snapshots who is present, and quorum is counted from that snapshot, so a vote opened
+        on an empty list fails for want of a roll call, not of members."""
+        self._check_open()
+        if now < self.starts_at:
+            raise RuleViolated(
+                "meeting-not-started",
+                f"The meeting begins at {self.starts_at.isoformat(timespec='minutes')}; open the"
+                " vote once it is under way.",
+            )
+        if not self.attendance_recorded:
+            raise RuleViolated(
+                "attendance-not-recorded",
+                "Record who is present at the meeting before opening the vote: quorum is"
+                " counted from it.",
+            )
 
     def close(self, by: Provenance) -> None:
         self._check_open()

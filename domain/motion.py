@@ -20,6 +20,7 @@ Rules (DESIGN.md, Domain, Motion):
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -36,9 +37,11 @@ from domain.council import (
     rules_for_rescission,
     tally,
 )
+from domain.identity import Role, Staff
 from domain.listing import check_no_contact_details
+from domain.meeting import Meeting
 from domain.provenance import Provenance
-from domain.rules import RuleViolated, require_reason
+from domain.rules import RuleViolated, is_blank, require_reason
 
 _MOTION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:motion")
 
@@ -220,25 +223,28 @@ class Motion(Aggregate):
     def open_vote(
         self,
         rules: VotingRules,
-        entitled: frozenset[UUID],
-        present: frozenset[UUID],
+        meeting: Meeting,
         unsettled_amendments: int,
+        now: datetime,
         by: Provenance,
     ) -> None:
+        """Open voting at ``meeting``, under way with its attendance on record: who is entitled
+        and who is present there go on the motion, for its quorum."""
         self._move(MotionStatus.VOTING)
         if unsettled_amendments:
             raise RuleViolated(
                 "amendments-pending",
                 "Settle this motion's amendments before voting on it.",
             )
-        if not entitled:
+        meeting.check_vote_may_open(now)
+        if not meeting.entitled:
             raise RuleViolated("nobody-entitled", "Nobody is entitled to vote at this meeting.")
         if self.rescinds is not None:
             rules = rules_for_rescission(rules, noticed=self.noticed)
         self._open_vote(
             rules=rules,
-            entitled=tuple(sorted(entitled)),
-            present=tuple(sorted(present & entitled)),
+            entitled=tuple(sorted(meeting.entitled)),
+            present=tuple(sorted(meeting.present & meeting.entitled)),
             by=by,
         )
 
@@ -369,16 +375,32 @@ class Motion(Aggregate):
         self.status = MotionStatus.WITHDRAWN
 
     def assign(self, owner: str, due: date | None, by: Provenance) -> None:
+        """``owner``: a staff subject (``owner_for``); a stalled motion may get a new one."""
         if self.status is not MotionStatus.ADOPTED:
             self._move(MotionStatus.IMPLEMENTING)
-        if not owner.strip():
-            raise RuleViolated("owner-required", "Name who carries the motion out.")
-        check_no_contact_details(owner)  # the tracker shows it to anyone
+        check_owner(owner)
         self._assign(owner=owner, due=due, by=by)
 
     @event("OwnerAssigned")
     def _assign(self, owner: str, due: date | None, by: Provenance) -> None:
         self.status = MotionStatus.IMPLEMENTING
+        self.owner = owner
+
+    def reassign(self, owner: str, reason: str, by: Provenance) -> None:
+        """Hand the motion's implementation to someone else, saying why (the tracker shows the
+        change with its reason); its progress and milestones stay with it."""
+        self._check_implementing()
+        check_owner(owner)
+        if owner == self.owner:
+            raise RuleViolated(
+                "owner-unchanged", "This is already the motion's owner.", field="owner"
+            )
+        _check_reason(reason)
+        check_no_contact_details(reason)  # the tracker shows it to anyone
+        self._reassign(owner=owner, previous=self.owner, reason=reason, by=by)
+
+    @event("MotionOwnerReassigned")
+    def _reassign(self, owner: str, previous: str | None, reason: str, by: Provenance) -> None:
         self.owner = owner
 
     def _check_implementing(self) -> None:
@@ -443,6 +465,37 @@ class Motion(Aggregate):
     @event("ImplementationUpdated")
     def _finish(self, status: MotionStatus, reason: str, by: Provenance) -> None:
         self.status = MotionStatus(status)
+
+
+# Who may carry an adopted motion out: the station's staff who do the work. A motion records
+# its owner by their staff subject, which is what a coordinator reporting progress signs in as.
+OWNER_ROLES = frozenset({Role.COORDINATOR, Role.COUNCIL})
+_STAFF_SUBJECT = re.compile(r"staff:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def check_owner(owner: str) -> None:
+    """An owner named as a motion records one: ``staff:<id>``, the staff directory's id (any
+    other name once passed, and then kept its coordinator from reporting progress)."""
+    if is_blank(owner):
+        raise RuleViolated("owner-required", "Name who carries the motion out.", field="owner")
+    if not _STAFF_SUBJECT.fullmatch(owner):
+        raise RuleViolated(
+            "invalid-owner",
+            "Name the owner by the id the staff directory lists for them.",
+            field="owner",
+        )
+
+
+def owner_for(staff: Staff) -> str:
+    """A motion's owner as the motion records them, by their staff subject (``staff:<id>``,
+    the id the staff directory lists): an active coordinator or council officer."""
+    if not staff.is_active or staff.role not in OWNER_ROLES:
+        raise RuleViolated(
+            "not-an-owner",
+            "A motion's owner is an active coordinator or council officer.",
+            field="owner",
+        )
+    return f"staff:{staff.id}"
 
 
 def submit_motion(

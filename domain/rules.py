@@ -8,13 +8,15 @@ import unicodedata
 class RuleViolated(Exception):
     """A command broke a business rule; nothing was recorded.
 
-    ``code`` is stable and machine-readable (clients branch on it); ``message`` is for people.
+    ``code`` is stable and machine-readable (clients branch on it); ``message`` is for people;
+    ``field``, when one field of the command is at fault, names it (a form marks that field).
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.field = field
 
 
 class NotFound(Exception):

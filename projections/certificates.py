@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from projections import hours
 from projections.readstore import ReadDb, Row
 from services.envelope import CertificateIssued, Envelope
 
@@ -69,3 +70,14 @@ def for_volunteer(db: ReadDb, volunteer_id: str) -> list[Row]:
         "SELECT * FROM certificates WHERE volunteer_id = %(id)s ORDER BY position DESC",
         {"id": volunteer_id},
     )
+
+
+def covered(db: ReadDb, found: Row) -> list[tuple[dict[str, Any], Row | None]]:
+    """Each entry the certificate covered, as certified, beside the entry as it stands now."""
+    certified: list[dict[str, Any]] = msgspec.json.decode(found["entries"])
+    return [(entry, hours.entry(db, entry["entry_id"])) for entry in certified]
+
+
+def minutes_now(row: Row | None) -> int | None:
+    """What an entry counts for now: its minutes while approved; None once voided."""
+    return row["minutes"] if row is not None and row["status"] == "approved" else None

@@ -30,6 +30,7 @@ from services.envelope import (
     MotionAdmitted,
     MotionDeclined,
     MotionLapsed,
+    MotionOwnerReassigned,
     MotionScheduled,
     MotionSeconded,
     MotionSubmitted,
@@ -54,6 +55,7 @@ _MOTION_STEPS = (
     VotingClosed,
     MotionWithdrawn,
     OwnerAssigned,
+    MotionOwnerReassigned,
     ProgressReported,
     MilestoneAdded,
     MilestoneReached,
@@ -305,6 +307,10 @@ class Council:
         self._motion(
             db, envelope, owner=payload.owner, due=payload.due.isoformat() if payload.due else None
         )
+
+    @_on.register
+    def _reassigned(self, payload: MotionOwnerReassigned, db: ReadDb, envelope: Envelope) -> None:
+        self._motion(db, envelope, owner=payload.owner)
 
     @_on.register
     def _progress(self, payload: ProgressReported, db: ReadDb, envelope: Envelope) -> None:

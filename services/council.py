@@ -17,8 +17,17 @@ from domain.council import (
     council_rules_id,
     decide,
 )
+from domain.identity import Staff
 from domain.meeting import Meeting, call_meeting, meeting_id_for
-from domain.motion import SETTLED, Motion, MotionStatus, motion_id_for, submit_motion
+from domain.motion import (
+    SETTLED,
+    Motion,
+    MotionStatus,
+    check_owner,
+    motion_id_for,
+    owner_for,
+    submit_motion,
+)
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, change_each_due, retried_on_conflict
@@ -102,10 +111,17 @@ def submit(
 
 
 @retried_on_conflict
-def act(app: Timebank, motion_id: UUID, action: Callable[[Motion], object]) -> Receipt:
-    """Apply ``action`` to one motion and save it."""
+def tried(app: Timebank, motion_id: UUID, action: Callable[[Motion], object]) -> Motion:
+    """The motion as ``action`` leaves it, not saved (a copy: loads copy out of the cache), so
+    a confirmation screen asks only about what the rules would accept; or their refusal."""
     motion = motion_of(app, motion_id)
     action(motion)
+    return motion
+
+
+def act(app: Timebank, motion_id: UUID, action: Callable[[Motion], object]) -> Receipt:
+    """Apply ``action`` to one motion and save it."""
+    motion = tried(app, motion_id, action)
     return Receipt(motion.id, app.record(motion))
 
 
@@ -167,21 +183,26 @@ def meeting_act(app: Timebank, meeting_id: UUID, action: Callable[[Meeting], obj
     return Receipt(meeting.id, app.record(meeting))
 
 
-@retried_on_conflict
-def open_vote(app: Timebank, *, motion_id: UUID, by: Provenance) -> Receipt:
-    """Open voting: the rules in force, who is entitled and who is present go on record."""
+def opened_vote(app: Timebank, *, motion_id: UUID, now: datetime, by: Provenance) -> Motion:
+    """The motion with its vote opened ``now`` (not saved: ``open_vote`` saves it), the rules
+    in force, who is entitled and who is present on it; or the refusal."""
     motion = motion_of(app, motion_id)
     if motion.meeting is None:
         raise RuleViolated("not-scheduled", "Schedule the motion at a meeting first.")
     meeting = meeting_of(app, motion.meeting)
-    if meeting.is_closed:
-        raise RuleViolated("meeting-closed", "This meeting is closed.")
     pending = sum(
         1
         for child in map(lambda id_: motion_of(app, id_), motion.amendments)
         if child.status not in SETTLED
     )
-    motion.open_vote(rules_in_force(app), meeting.entitled, meeting.present, pending, by)
+    motion.open_vote(rules_in_force(app), meeting, pending, now, by)
+    return motion
+
+
+@retried_on_conflict
+def open_vote(app: Timebank, *, motion_id: UUID, now: datetime, by: Provenance) -> Receipt:
+    """Open voting: the rules in force, who is entitled and who is present go on record."""
+    motion = opened_vote(app, motion_id=motion_id, now=now, by=by)
     return Receipt(motion.id, app.record(motion))
 
 
@@ -211,6 +232,12 @@ def _close_vote(
     box = _box(vault, motion)
     motion.close_vote(by, box)
     return Receipt(motion.id, app.record(motion)), box
+
+
+def counted_vote(app: Timebank, *, motion_id: UUID, by: Provenance, vault: Vault) -> Motion:
+    """The motion as closing its vote now would leave it, counted (not saved, and its ballot
+    box kept): what a confirmation shows before the vote is closed for good."""
+    return tried(app, motion_id, lambda motion: motion.close_vote(by, _box(vault, motion)))
 
 
 def close_vote(
@@ -260,10 +287,31 @@ def lapse_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provenan
     )
 
 
+def owner_named(app: Timebank, named: str) -> str:
+    """The owner ``named`` stands for, as a motion records them: the id the staff directory
+    lists, bare or as ``staff:<id>``; a name in any other form is refused before anything is
+    looked up."""
+    subject = named.strip().lower()
+    subject = subject if subject.startswith("staff:") else f"staff:{subject}"
+    check_owner(subject)
+    staff = app.find(UUID(subject.removeprefix("staff:")), Staff)
+    if staff is None:
+        raise RuleViolated(
+            "unknown-owner", f"The staff directory lists no one as {subject}.", field="owner"
+        )
+    return owner_for(staff)
+
+
 def assign(
     app: Timebank, *, motion_id: UUID, owner: str, due: date | None, by: Provenance
 ) -> Receipt:
-    return act(app, motion_id, lambda motion: motion.assign(owner, due, by))
+    subject = owner_named(app, owner)
+    return act(app, motion_id, lambda motion: motion.assign(subject, due, by))
+
+
+def reassign(app: Timebank, *, motion_id: UUID, owner: str, reason: str, by: Provenance) -> Receipt:
+    subject = owner_named(app, owner)
+    return act(app, motion_id, lambda motion: motion.reassign(subject, reason, by))
 
 
 def finish(

@@ -457,6 +457,12 @@ class OwnerAssigned(Payload):
     due: date | None
 
 
+class MotionOwnerReassigned(Payload):
+    owner: str
+    previous: str | None
+    reason: str
+
+
 class ProgressReported(Payload):
     percent: int
     note: str
@@ -575,6 +581,7 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         VotingClosed,
         MotionWithdrawn,
         OwnerAssigned,
+        MotionOwnerReassigned,
         ProgressReported,
         MilestoneAdded,
         MilestoneReached,

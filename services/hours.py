@@ -19,6 +19,7 @@ from domain.hours import (
     Service,
     amend_hours,
     approve_hours,
+    check_amendment,
     entry_id_for,
     reject_hours,
     submit_hours,
@@ -33,6 +34,7 @@ from services import windows
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity import member_of
 from services.ledger import Receipt, account_of
+from services.listings import categories_of
 from services.volunteers import volunteer_of
 
 
@@ -64,7 +66,12 @@ def submit(
             "member-inactive", "This volunteer's membership has ended; record no more service."
         )
     entry = submit_hours(
-        idempotency_key=idempotency_key, volunteer=volunteer, service=service, now=now, by=by
+        idempotency_key=idempotency_key,
+        volunteer=volunteer,
+        service=service,
+        categories=categories_of(app),
+        now=now,
+        by=by,
     )
     return Receipt(entry.id, app.record(entry, volunteer))
 
@@ -131,6 +138,7 @@ def amend(
             entry,
             volunteer=volunteer,
             service=service,
+            categories=categories_of(app),
             reason=reason,
             requested_by=requested_by,
             now=now,
@@ -140,6 +148,29 @@ def amend(
         )
 
     return _changing(app, entry_id, change)
+
+
+def check_amending(
+    app: Timebank,
+    *,
+    entry_id: UUID,
+    service: Service,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+) -> HourEntry:
+    """The entry, if ``amend`` could change it to ``service`` (as far as its accounts allow);
+    else the refusal ``amend`` would give."""
+    entry = entry_of(app, entry_id)
+    check_amendment(
+        entry,
+        service=service,
+        categories=categories_of(app),
+        reason=reason,
+        requested_by=requested_by,
+        now=now,
+    )
+    return entry
 
 
 @retried_on_conflict
@@ -173,6 +204,12 @@ class Result:
     position: int | None = None
     code: str | None = None
     message: str | None = None
+    field: str | None = None  # the field (an imported list's column) at fault
+
+    @classmethod
+    def refused(cls, item: str, refusal: RuleViolated | NotFound) -> Result:
+        field = refusal.field if isinstance(refusal, RuleViolated) else None
+        return cls(item, code=refusal.code, message=refusal.message, field=field)
 
 
 def each(items: list[str], command: Callable[[str], Receipt]) -> list[Result]:
@@ -183,7 +220,7 @@ def each(items: list[str], command: Callable[[str], Receipt]) -> list[Result]:
         try:
             receipt = command(item)
         except (RuleViolated, NotFound) as refused:
-            outcomes.append(Result(item, code=refused.code, message=refused.message))
+            outcomes.append(Result.refused(item, refused))
         else:
             outcomes.append(Result(item, position=receipt.position))
     return outcomes
@@ -275,7 +312,7 @@ def import_attendance(
         except MalformedRow as malformed:
             outcomes.append(Result(line, code="malformed-row", message=str(malformed)))
         except (RuleViolated, NotFound) as refused:
-            outcomes.append(Result(line, code=refused.code, message=refused.message))
+            outcomes.append(Result.refused(line, refused))
         else:
             outcomes.append(Result(line, position=receipt.position))
     return outcomes

@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.listing import (
-    STARTING_CATEGORIES,
     Categories,
     Listing,
     ListingKind,
@@ -19,7 +18,7 @@ from services.eventstore import Timebank, retried_on_conflict
 from services.ledger import Receipt
 
 
-def _categories(app: Timebank) -> Categories:
+def categories_of(app: Timebank) -> Categories:
     categories = app.find(categories_id(), Categories)
     assert categories is not None, "start_categories runs when the backbone is built"
     return categories
@@ -27,11 +26,11 @@ def _categories(app: Timebank) -> Categories:
 
 @retried_on_conflict
 def start_categories(app: Timebank, by: Provenance) -> int:
-    """Record the categories a new station starts with, once."""
-    if categories_id() in app.repository:
-        return app.last_position()
-    categories = Categories(by=by)
-    for code, name_zh, name_en in STARTING_CATEGORIES:
+    """Record the categories a station starts with: all of them on a new station; on one
+    started before a category joined the list, that category, once, as a ``CategoryAdded``
+    (its history is left as it was, never rewritten)."""
+    categories = app.find(categories_id(), Categories) or Categories(by=by)
+    for code, name_zh, name_en in categories.missing_starters():
         categories.add(code, name_zh, name_en, by)
     return app.record(categories)
 
@@ -40,14 +39,14 @@ def start_categories(app: Timebank, by: Provenance) -> int:
 def add_category(
     app: Timebank, *, code: str, name_zh: str, name_en: str, by: Provenance
 ) -> Receipt:
-    categories = _categories(app)
+    categories = categories_of(app)
     categories.add(code, name_zh, name_en, by)
     return Receipt(categories.id, app.record(categories))
 
 
 @retried_on_conflict
 def retire_category(app: Timebank, *, code: str, reason: str, by: Provenance) -> Receipt:
-    categories = _categories(app)
+    categories = categories_of(app)
     if code not in categories.names:
         raise NotFound("category-not-found", f"There is no category {code!r}.")
     categories.retire(code, reason, by)
@@ -84,7 +83,7 @@ def post(
         building=building,
         place=place,
         availability=availability,
-        categories=_categories(app),
+        categories=categories_of(app),
         by=by,
     )
     return Receipt(listing.id, app.record(listing))

@@ -57,6 +57,23 @@ def open_details(
     return volunteer, details, position
 
 
+def masked(name: str) -> str:
+    """A name as public screens show it, the way Chinese public services do: 王秀英 → 王*英,
+    王五 → 王*."""
+    name = name.strip()
+    if len(name) <= 2:
+        return name[:1] + "*" * (len(name) - 1)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def masked_name(app: Timebank, vault: Vault, volunteer_id: UUID) -> str | None:
+    """The volunteer's masked name (None once their personal data was erased). Only the
+    masked form leaves this function, so it is no opening of their details to log."""
+    volunteer = volunteer_of(app, volunteer_id)
+    details = vault.open(volunteer.member_id, volunteer.sealed_details, VolunteerDetails)
+    return masked(details.name) if details is not None else None
+
+
 def is_volunteer(app: Timebank, member_id: UUID) -> bool:
     """Whether the member acts as a volunteer (active or paused; not once they left)."""
     volunteer = app.find(volunteer_id_for(member_id), Volunteer)

@@ -61,8 +61,8 @@ class DateOutOfRange(RuleViolated):
     """A field's day or instant lies outside the window a station can mean."""
 
     def __init__(self, field: str, message: str, *, code: str) -> None:
-        super().__init__(code, message)
-        self.field = field
+        super().__init__(code, message, field=field)
+        self.field: str = field
 
 
 def _refuse(field: str, bounds: _Bounds, *, late: bool, window: Window) -> DateOutOfRange:

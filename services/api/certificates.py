@@ -15,6 +15,7 @@ from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from projections import certificates, hours, monitoring
+from projections.readstore import ReadDb, Row
 from services import certificates as issuing
 from services.api import schemas
 from services.api.auth import allow, public
@@ -22,6 +23,7 @@ from services.api.context import After, read
 from services.api.downloads import csv_response
 from services.api.hours import Step, step_of
 from services.runtime import Backbone
+from services.volunteers import masked_name
 from services.windows import DoneOn, PeriodEnd, check_months_asked
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
@@ -62,6 +64,28 @@ class Verification(msgspec.Struct, kw_only=True):
     as_of: int
     entries: list[CoveredEntry]
     corrections: list[Step]
+    still_accurate: bool
+
+
+class CategoryTotal(msgspec.Struct, kw_only=True):
+    category: str  # its code (GET /api/v1/categories names it)
+    minutes: int  # as certified
+    minutes_now: int  # as its entries stand today
+
+
+class PublicVerification(msgspec.Struct, kw_only=True):
+    """What a certificate must show whoever holds its code, and nothing an entry says."""
+
+    code: str
+    volunteer: str | None  # the masked name (王*英); None once their data was erased
+    period_from: str
+    period_to: str
+    minutes: int  # as certified
+    minutes_now: int  # as the entries it covered stand today
+    by_category: list[CategoryTotal]
+    recording_body: str  # who recorded the service (Art. 15)
+    issued_at: str
+    changes_since: int  # amendments and voidings of its entries since it was issued
     still_accurate: bool
 
 
@@ -133,36 +157,49 @@ class CertificateController(Controller):
         "/{code:str}",
         sync_to_thread=True,
         opt=public(),
-        summary="Verify a certificate: what it said, and any later correction to what it covered",
+        summary="Verify a certificate: what it said, its totals by category, and whether it"
+        " still holds (no entry's text: that stays with staff)",
     )
     def verify(
         self, code: FromPath[str], bone: NamedDependency[Backbone], after: After = None
-    ) -> Verification:
-        def query(db: Any) -> tuple[dict[str, Any] | None, list[Any], list[Any]]:
-            found = certificates.certificate(db, code)
-            if found is None:
-                return None, [], []
-            covered = msgspec.json.decode(found["entries"])
-            ids = [entry["entry_id"] for entry in covered]
-            now = [hours.entry(db, entry_id) for entry_id in ids]
-            return (
-                found,
-                list(zip(covered, now, strict=True)),
-                hours.steps_after(db, ids, found["as_of"]),
-            )
+    ) -> PublicVerification:
+        return public_verification(bone, code, after)
 
-        found, covered, later = read(bone, ("certificates", "hours"), after, query)
-        if found is None:
-            raise NotFound("certificate-not-found", f"No certificate has the code {code!r}.")
+    @get(
+        "/{code:str}/entries",
+        sync_to_thread=True,
+        opt=allow(*STAFF),
+        summary="A certificate with each entry it covered and every later correction in full",
+    )
+    def entries(
+        self, code: FromPath[str], bone: NamedDependency[Backbone], after: After = None
+    ) -> Verification:
+        return full_verification(bone, code, after)
+
+
+def found_certificate(db: ReadDb, code: str) -> Row:
+    found = certificates.certificate(db, code)
+    if found is None:
+        raise NotFound("certificate-not-found", f"No certificate has the code {code!r}.")
+    return found
+
+
+def full_verification(bone: Backbone, code: str, after: int | None) -> Verification:
+    """What the certificate said, each entry it covered now, and every later step of them."""
+
+    def query(db: ReadDb) -> Verification:
+        found = found_certificate(db, code)
+        covered = certificates.covered(db, found)
         entries = [
             CoveredEntry(
                 entry_id=entry["entry_id"],
                 minutes=entry["minutes"],
-                minutes_now=row["minutes"] if row and row["status"] == "approved" else None,
+                minutes_now=certificates.minutes_now(row),
                 status_now=row["status"] if row else None,
             )
             for entry, row in covered
         ]
+        later = hours.steps_after(db, [entry.entry_id for entry in entries], found["as_of"])
         return Verification(
             code=found["code"],
             period_from=found["period_from"],
@@ -175,6 +212,44 @@ class CertificateController(Controller):
             corrections=[step_of(row) for row in later],
             still_accurate=all(entry.minutes_now == entry.minutes for entry in entries),
         )
+
+    return read(bone, ("certificates", "hours"), after, query)
+
+
+def public_verification(bone: Backbone, code: str, after: int | None) -> PublicVerification:
+    """What anyone holding the code may see: the certificate's totals, by category, then and
+    now, and how many changes were made since — never an entry's text, place or time, which
+    may name a third person or a hospital visit."""
+
+    def query(db: ReadDb) -> PublicVerification:
+        found = found_certificate(db, code)
+        covered = certificates.covered(db, found)
+        totals: dict[str, list[int]] = {}
+        for entry, row in covered:
+            total = totals.setdefault(row["category"] if row else "", [0, 0])
+            total[0] += entry["minutes"]
+            total[1] += certificates.minutes_now(row) or 0
+        ids = [entry["entry_id"] for entry, _ in covered]
+        return PublicVerification(
+            code=found["code"],
+            volunteer=masked_name(bone.timebank, bone.vault, UUID(found["volunteer_id"])),
+            period_from=found["period_from"],
+            period_to=found["period_to"],
+            minutes=found["minutes"],
+            minutes_now=sum(now for _, now in totals.values()),
+            by_category=[
+                CategoryTotal(category=category, minutes=then, minutes_now=now)
+                for category, (then, now) in sorted(totals.items())
+            ],
+            recording_body=found["recording_body"],
+            issued_at=found["issued_at"],
+            changes_since=len(hours.steps_after(db, ids, found["as_of"])),
+            still_accurate=all(
+                entry["minutes"] == certificates.minutes_now(row) for entry, row in covered
+            ),
+        )
+
+    return read(bone, ("certificates", "hours"), after, query)
 
 
 class ReportController(Controller):

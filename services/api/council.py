@@ -16,7 +16,8 @@ from domain.identity import Role
 from domain.motion import MotionStatus
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
-from projections import council
+from projections import council, staff_directory
+from projections.readstore import ReadDb
 from services import council as commands
 from services.api import schemas
 from services.api.auth import Principal, allow, public
@@ -53,11 +54,25 @@ class Ballot(schemas.Strict, kw_only=True):
     choice: Choice
 
 
+StaffOwner = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=80,
+        description="Who carries it out: the id the staff directory lists (or staff:<id>), an"
+        " active coordinator or council officer",
+    ),
+]
+
+
 class Owner(schemas.Strict, kw_only=True):
-    owner: Annotated[
-        str, Meta(min_length=1, max_length=80, description="Who carries it out (a staff id)")
-    ]
+    owner: StaffOwner
     due: PlannedOn | None = None
+
+
+class Reassignment(schemas.Strict, kw_only=True):
+    owner: StaffOwner
+    reason: schemas.Reason
 
 
 class Progress(schemas.Strict, kw_only=True):
@@ -163,6 +178,23 @@ class Board(msgspec.Struct, kw_only=True):
 
 class TrackedMotion(MotionRow, kw_only=True):
     overdue: Annotated[int, Meta(description="1: past due, or a milestone past due")]
+    owner_name: Annotated[
+        str | None, Meta(description="The owner's username in the staff directory")
+    ] = None
+    owner_title: Annotated[
+        str | None, Meta(description="The owner's council title (chair, …), if any")
+    ] = None
+
+
+def _tracked(db: ReadDb, today: str) -> list[dict[str, Any]]:
+    """The tracker, each owner named as the staff directory names them (not by their id)."""
+    staff = {f"staff:{row['staff_id']}": row for row in staff_directory.everyone(db)}
+    rows = without_member_ids(council.tracker(db, today))
+    for row in rows:
+        named = staff.get(row["owner"] or "")
+        row["owner_name"] = named["username"] if named else None
+        row["owner_title"] = named["title"] if named else None
+    return rows
 
 
 class Step(msgspec.Struct, kw_only=True):
@@ -274,8 +306,8 @@ class MotionController(Controller):
     @get("/tracker", sync_to_thread=True, opt=public(), summary="Adopted motions being done")
     def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> list[TrackedMotion]:
         today = bone.today().isoformat()
-        rows = read(bone, ("council",), after, lambda db: council.tracker(db, today))
-        return msgspec.convert(without_member_ids(rows), list[TrackedMotion])
+        rows = read(bone, ("council", "staff_directory"), after, lambda db: _tracked(db, today))
+        return msgspec.convert(rows, list[TrackedMotion])
 
     @get(
         "/{motion_id:uuid}",
@@ -391,7 +423,9 @@ class MotionController(Controller):
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
         return answer(
-            await bone.commits.run(commands.open_vote, bone.timebank, motion_id=motion_id, by=by)
+            await bone.commits.run(
+                commands.open_vote, bone.timebank, motion_id=motion_id, now=bone.clock(), by=by
+            )
         )
 
     # Not grouped (services.groupcommit): once the counts are saved, a secret vote's ballot
@@ -460,6 +494,29 @@ class MotionController(Controller):
                 motion_id=motion_id,
                 owner=data.owner,
                 due=data.due,
+                by=by,
+            )
+        )
+
+    @post(
+        "/{motion_id:uuid}/owner/reassignment",
+        opt=allow(Role.COUNCIL),
+        summary="Hand an adopted motion to another owner, saying why",
+    )
+    async def reassign(
+        self,
+        motion_id: FromPath[UUID],
+        data: JSONBody[Reassignment],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[schemas.Receipt]:
+        return answer(
+            await bone.commits.run(
+                commands.reassign,
+                bone.timebank,
+                motion_id=motion_id,
+                owner=data.owner,
+                reason=data.reason,
                 by=by,
             )
         )

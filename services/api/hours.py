@@ -102,6 +102,7 @@ class ItemResult(msgspec.Struct, kw_only=True):
     position: int | None
     code: str | None
     message: str | None
+    field: str | None = None  # the field, or an imported list's column, that was refused
 
 
 class AttendanceUpload(msgspec.Struct):

@@ -75,7 +75,10 @@ def problem(
 
 
 def _rule_violated(error: RuleViolated) -> ProblemDetailsException:
-    return problem(422, error.code, "A rule was not met; nothing was recorded.", error.message)
+    named = {"field": error.field} if error.field is not None else {}
+    return problem(
+        422, error.code, "A rule was not met; nothing was recorded.", error.message, **named
+    )
 
 
 def _out_of_window(error: DateOutOfRange) -> ProblemDetailsException:

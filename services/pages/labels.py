@@ -106,6 +106,7 @@ LABELS: dict[str, dict[str, str]] = {
         "VotingClosed": N_("Voting closed"),
         "MotionWithdrawn": N_("Withdrawn by the mover"),
         "OwnerAssigned": N_("Owner assigned"),
+        "MotionOwnerReassigned": N_("Handed to another owner"),
         "ProgressReported": N_("Progress reported"),
         "MilestoneAdded": N_("Milestone added"),
         "MilestoneReached": N_("Milestone reached"),

@@ -255,6 +255,16 @@ BY_CODE: dict[str, str] = {
     "invalid-quorum": N_("A quorum is a number of people, zero or more, and a share from 0 to 1."),
     "invalid-seconding": N_("Seconding needs zero or more supporters and at least one day."),
     "meeting-closed": N_("This meeting is closed, so it can no longer be changed."),
+    "invalid-owner": N_("Please choose the owner from the staff list."),
+    "unknown-owner": N_("That staff member could not be found. Please choose from the list."),
+    "not-an-owner": N_("The owner must be an active coordinator or council officer."),
+    "owner-unchanged": N_("This is already the motion's owner. Please choose someone else."),
+    "meeting-not-started": N_(
+        "The meeting has not begun yet. Open the vote once the meeting is under way."
+    ),
+    "attendance-not-recorded": N_(
+        "Record who is present at the meeting first: quorum is counted from the attendance."
+    ),
     "meeting-incomplete": N_("Please give the meeting a title and a place."),
     "meeting-not-found": N_("That meeting could not be found."),
     "nobody-entitled": N_("Please name the council members entitled to vote at this meeting."),

@@ -137,7 +137,7 @@ def vote_opened(site: Site, mover: Resident, voters: list[Resident], title: str)
     ).id
     council.schedule(app, motion_id=motion_id, meeting_id=meeting, by=BY, now=now)
     council.meeting_act(app, meeting, lambda m: m.record_attendance(people, BY))
-    council.open_vote(app, motion_id=motion_id, by=BY)
+    council.open_vote(app, motion_id=motion_id, now=now, by=BY)
     return motion_id
 
 

@@ -78,7 +78,7 @@ def voting(site: Site, people: list[Resident], title: str) -> UUID:
         app,
         idempotency_key=uuid4().hex,
         title="十一月议事会",
-        starts_at=datetime.now(UTC) + timedelta(days=1),
+        starts_at=datetime.now(UTC) - timedelta(minutes=5),  # under way
         place="社区活动室",
         entitled=tuple(person.id for person in people),
         by=BY,
@@ -86,7 +86,7 @@ def voting(site: Site, people: list[Resident], title: str) -> UUID:
     commands.schedule(app, motion_id=motion, meeting_id=meeting, by=BY)
     present = tuple(person.id for person in people)
     commands.meeting_act(app, meeting, lambda m: m.record_attendance(present, BY))
-    commands.open_vote(app, motion_id=motion, by=BY)
+    commands.open_vote(app, motion_id=motion, now=datetime.now(UTC), by=BY)
     return motion
 
 
@@ -159,15 +159,18 @@ def test_a_council_vote_from_agenda_to_result_with_the_tally_matching_the_ballot
     page.get_by_role("link", name="加装楼道扶手").click()
     expect(page.locator("main .status").first).to_have_text("已获附议")
     page.get_by_role("button", name="受理", exact=True).click()
+    expect(page.locator("#confirm")).to_contain_text("受理后不能撤回")
+    checked(page, screens, "confirm-admission")
+    page.get_by_role("button", name="是，受理").click()
     expect(page.locator("main .status").first).to_have_text("已受理")
     expect(page.locator(".timeline li").last).to_contain_text("议事会受理")
     expect(page.locator(".timeline li").last).to_contain_text("wang.chair（主任）")
     checked(page, screens, "admitted-with-timeline")
 
-    # A meeting of the five members, called for tomorrow evening.
+    # A meeting of the five members, beginning now (a vote opens once it is under way).
     page.get_by_role("link", name="召集会议").click()
     checked(page, screens, "meetings")
-    starts = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT19:00")
+    starts = datetime.now(site.bone.settings.zone).strftime("%Y-%m-%dT%H:%M")
     page.locator("#title").fill("十二月居民议事会")
     page.locator("#starts_at").fill(starts)
     page.locator("#place").fill("社区活动室")
@@ -194,6 +197,9 @@ def test_a_council_vote_from_agenda_to_result_with_the_tally_matching_the_ballot
     checked(page, screens, "meeting-agenda-attendance")
 
     page.get_by_role("button", name="开始表决“加装楼道扶手”").click()
+    expect(page.locator("#confirm")).to_contain_text("5 名有表决权的成员中，登记到会 4 名")
+    checked(page, screens, "confirm-opening")
+    page.get_by_role("button", name="是，开始表决").click()
     tally = page.locator("#tally")
     expect(tally.get_by_role("heading")).to_have_text("实时计票")
     expect(tally.locator("dd[data-choice]")).to_have_text(["0", "0", "0"])
@@ -210,6 +216,10 @@ def test_a_council_vote_from_agenda_to_result_with_the_tally_matching_the_ballot
     checked(page, screens, "live-tally")
 
     page.get_by_role("button", name="结束表决并计票").click()
+    expect(page.locator("#confirm")).to_contain_text("赞成 2，反对 1，弃权 1；到会 4 人。")
+    expect(page.locator("#confirm")).to_contain_text("按目前的票数，结果将是：已通过。")
+    checked(page, screens, "confirm-closing")
+    page.get_by_role("button", name="是，结束并计票").click()
     expect(tally.get_by_role("heading")).to_have_text("计票结果")
     expect(tally.locator(".result")).to_contain_text("已通过")  # 2 of 3 cast, abstentions aside
     expect(tally.locator("dd[data-choice]")).to_have_text(["2", "1", "1"])

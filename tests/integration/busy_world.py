@@ -51,6 +51,7 @@ class World:
             self.keep(TimeAccount(f"member-{i}", AccountKind.MEMBER, MEMBER_LIMITS, BY))
             for i in range(4)
         ]
+        self.categories = self.keep(listing.Categories(BY))  # listings() fills it
         self.busy(busy_postings)
 
     def keep(self, aggregate: A) -> A:
@@ -199,7 +200,7 @@ def record(world: World, key: str, pairs: tuple[Pair, ...]) -> exchange.Exchange
 
 
 def listings(world: World) -> None:
-    categories = world.keep(listing.Categories(BY))
+    categories = world.categories
     for code, name_zh, name_en in listing.STARTING_CATEGORIES[:3]:
         categories.add(code, name_zh, name_en, BY)
     categories.retire("repairs", "no one left to do them", BY)
@@ -290,6 +291,7 @@ def volunteering(world: World) -> None:
             idempotency_key="h-1",
             volunteer=helper,
             service=service("Reading", 5, 120),
+            categories=world.categories,
             now=NOW,
             by=BY,
         )
@@ -301,6 +303,7 @@ def volunteering(world: World) -> None:
         entry,
         volunteer=helper,
         service=service("Reading", 5, 90),
+        categories=world.categories,
         reason="left early",
         requested_by="coord",
         now=NOW,
@@ -316,6 +319,7 @@ def volunteering(world: World) -> None:
             idempotency_key="h-2",
             volunteer=helper,
             service=service("Cooking", 4, 60),
+            categories=world.categories,
             now=NOW,
             by=BY,
         )
@@ -361,7 +365,7 @@ def councils(world: World) -> None:
         agendum.admit(BY)
         agendum.schedule(sitting.id, BY)
         sitting.add_to_agenda(agendum.id, BY)
-        agendum.open_vote(rules_in_force, frozenset(members), sitting.present, 0, BY)
+        agendum.open_vote(rules_in_force, sitting, 0, sitting.starts_at, BY)
     box = MemoryBallotBox()
     for voter, choice in zip(
         members[:4], (Choice.YES, Choice.YES, Choice.NO, Choice.ABSTAIN), strict=True
@@ -369,7 +373,7 @@ def councils(world: World) -> None:
         adopted.cast(voter, choice, BY)
         sealed.cast(voter, choice, BY, box=box)
     assert adopted.close_vote(BY) is Result.ADOPTED
-    adopted.assign("coord", TODAY + timedelta(days=60), BY)
+    adopted.assign(f"staff:{uuid4()}", TODAY + timedelta(days=60), BY)
     adopted.report_progress(40, "seeds bought", BY)
     adopted.add_milestone("fence", TODAY + timedelta(days=20), BY)
     adopted.add_milestone("beds", TODAY + timedelta(days=40), BY)

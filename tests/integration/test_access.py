@@ -26,7 +26,7 @@ from litestar.testing import TestClient
 from domain.council import Choice
 from domain.exchange import Pair
 from domain.hours import Service
-from domain.identity import CouncilTitle, Role
+from domain.identity import CouncilTitle, Role, staff_id_for
 from services import council, exchange, hours, identity, listings, pool
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
@@ -236,14 +236,14 @@ class World:
             assert self.meeting_id is not None
             council.schedule(timebank, motion_id=motion_id, meeting_id=self.meeting_id, by=BY)
         if reached >= self.STAGES.index("voting"):
-            council.open_vote(timebank, motion_id=motion_id, by=BY)
+            council.open_vote(timebank, motion_id=motion_id, now=self.bone.clock(), by=BY)
         if reached >= self.STAGES.index("adopted"):
             council.vote(
                 timebank, motion_id=motion_id, voter=self.alice.member_id, choice=Choice.YES, by=BY
             )
             council.act(timebank, motion_id, lambda m: m.close_vote(BY))
         if reached >= self.STAGES.index("implementing"):
-            council.assign(timebank, motion_id=motion_id, owner="staff:works", due=None, by=BY)
+            council.assign(timebank, motion_id=motion_id, owner=OWNER, due=None, by=BY)
         if milestone:
             due = date.fromisoformat(self.today()) + timedelta(days=30)
             council.act(timebank, motion_id, lambda m: m.add_milestone("matrix", due, BY))
@@ -298,7 +298,10 @@ MOTION_STAGES = {
     "/withdrawal": "submitted",
     "/lapse": "submitted",
     "/owner": "adopted",
+    "/owner/reassignment": "implementing",
 }
+# Motions are carried out by the matrix's coordinator, by the id the staff directory lists.
+OWNER = str(staff_id_for("caller.coordinator"))
 
 
 def _member_caller(world: World, name: str, person: Person, role: Role, foreign: Person):
@@ -518,7 +521,11 @@ BODIES: dict[str, Body] = {
     "/api/v1/motions/{motion_id:uuid}/scheduling": lambda w, _: {"meeting_id": str(w.meeting_id)},
     "/api/v1/motions/{motion_id:uuid}/ballots": lambda w, _: {"choice": "yes"},
     "/api/v1/motions/{motion_id:uuid}/withdrawal": lambda w, _: {"reason": "access matrix"},
-    "/api/v1/motions/{motion_id:uuid}/owner": lambda w, _: {"owner": "staff:works"},
+    "/api/v1/motions/{motion_id:uuid}/owner": lambda w, _: {"owner": OWNER},
+    "/api/v1/motions/{motion_id:uuid}/owner/reassignment": lambda w, _: {
+        "owner": str(staff_id_for("caller.council")),
+        "reason": "换人负责",
+    },
     "/api/v1/motions/{motion_id:uuid}/progress": lambda w, _: {"percent": 50, "note": "half"},
     "/api/v1/motions/{motion_id:uuid}/milestones": lambda w, _: {
         "name": "Matrix milestone",

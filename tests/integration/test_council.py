@@ -20,7 +20,7 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.council import Choice
-from domain.identity import CouncilTitle, Role
+from domain.identity import CouncilTitle, Role, staff_id_for
 from domain.motion import Motion
 from domain.rules import RuleViolated
 from services import council as commands
@@ -30,6 +30,7 @@ from services.envelope import Envelope, decode
 from services.vault import BallotBox
 from services.workers import LAPSE, lapse_due_motions
 from tests.integration.support import (
+    ADMIN_PASSWORD,
     BY,
     bearer,
     caught_up,
@@ -49,6 +50,8 @@ from tests.integration.support import (
 )
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)  # 17:00 on 1 September in the station's zone
+UNDER_WAY = "2026-09-01T16:00:00+08:00"  # a meeting's start, an hour before NOW
+WORKS = str(staff_id_for("coord.one"))  # the coordinator, by the id the staff directory lists
 CHAIR_PASSWORD = "council chair password"
 MOTIONS = "/api/v1/motions"
 MEETINGS = "/api/v1/meetings"
@@ -110,8 +113,9 @@ class Council:
         for rep in others:
             self.ok(rep, "POST", f"{MOTIONS}/{motion_id}/support")
 
-    def meeting(self, present: int = 4) -> str:
-        """A meeting where the five are entitled and the first ``present`` of them came."""
+    def meeting(self, present: int = 4, starts_at: str = UNDER_WAY) -> str:
+        """A meeting where the five are entitled and the first ``present`` of them came (by
+        default under way: it began an hour before NOW)."""
         called = self.ok(
             self.chair,
             "POST",
@@ -119,7 +123,7 @@ class Council:
             {
                 "idempotency_key": key(),
                 "title": "九月议事会",
-                "starts_at": "2026-09-05T19:00:00+08:00",
+                "starts_at": starts_at,
                 "place": "社区活动室",
                 "entitled": [person["id"] for person in self.people],
             },
@@ -272,6 +276,34 @@ def test_only_the_entitled_who_came_vote_and_only_while_voting_is_open(town):
     town.refuses(town.reps[1], "POST", unknown, {"choice": "yes"}, 404, "motion-not-found")
 
 
+def test_a_vote_opens_only_at_a_meeting_under_way_with_its_attendance_recorded(town):
+    later = town.scheduled(town.meeting(starts_at="2026-09-05T19:00:00+08:00"))
+    voting = f"{MOTIONS}/{later}/voting"
+    problem = town.refuses(town.chair, "POST", voting, None, 422, "meeting-not-started")
+    assert "2026-09-05T19:00+08:00" in problem["detail"]
+
+    called = town.ok(
+        town.chair,
+        "POST",
+        MEETINGS,
+        {
+            "idempotency_key": key(),
+            "title": "临时议事会",
+            "starts_at": UNDER_WAY,
+            "place": "社区活动室",
+            "entitled": [person["id"] for person in town.people],
+        },
+    )
+    motion_id = town.scheduled(called["id"])
+    voting = f"{MOTIONS}/{motion_id}/voting"
+    problem = town.refuses(town.chair, "POST", voting, None, 422, "attendance-not-recorded")
+    assert "present" in problem["detail"]
+    came = [person["id"] for person in town.people[:3]]
+    town.ok(town.chair, "PUT", f"{MEETINGS}/{called['id']}/attendance", {"present": came})
+    town.ok(town.chair, "POST", voting)
+    assert town.get(f"{MOTIONS}/{motion_id}/tally")["present"] == 3
+
+
 def test_a_motion_moves_only_along_its_lifecycle(town):
     motion_id = town.motion()
     path = f"{MOTIONS}/{motion_id}"
@@ -284,13 +316,13 @@ def test_a_motion_moves_only_along_its_lifecycle(town):
     town.refuses(town.chair, "POST", f"{path}/lapse", None, 422, "seconding-open")
     declining = {"reason": "不属于议事范围"}
     town.refuses(town.chair, "POST", f"{path}/declining", declining, 422, "motion-submitted")
-    town.refuses(town.chair, "POST", f"{path}/owner", {"owner": "x"}, 422, "motion-submitted")
+    town.refuses(town.chair, "POST", f"{path}/owner", {"owner": WORKS}, 422, "motion-submitted")
 
 
 def test_progress_is_a_whole_percent_up_to_a_hundred(town):
     motion_id = town.decided(town.meeting(), "yes", "yes")
     path = f"{MOTIONS}/{motion_id}"
-    town.ok(town.chair, "POST", f"{path}/owner", {"owner": "staff:works"})
+    town.ok(town.chair, "POST", f"{path}/owner", {"owner": str(staff_id_for("chair"))})
     progress = f"{path}/progress"
     # The schema takes any whole number; the motion refuses one out of range.
     town.refuses(town.chair, "POST", progress, {"percent": 101}, 422, "invalid-progress")
@@ -300,6 +332,51 @@ def test_progress_is_a_whole_percent_up_to_a_hundred(town):
     town.refuses(town.coordinator, "POST", progress, {"percent": 10}, 422, "not-the-owner")
     town.ok(town.chair, "POST", progress, {"percent": 100, "note": "完工"})
     assert town.get(path)["progress"] == 100
+
+
+def test_the_owner_is_named_by_the_staff_directorys_id_and_handed_over_with_a_reason(town):
+    admin = sign_in_staff(town.client, "admin", ADMIN_PASSWORD)
+    listed = town.client.get("/api/v1/staff", headers=admin)
+    directory = {row["username"]: row["staff_id"] for row in listed.json()}
+    motion_id = town.decided(town.meeting(), "yes", "yes")
+    path = f"{MOTIONS}/{motion_id}"
+    for named, code in [
+        ("coord.one", "invalid-owner"),  # a username, not the directory's id
+        ("staff:" + "0" * 8, "invalid-owner"),
+        (str(uuid.uuid4()), "unknown-owner"),
+        (directory["admin"], "not-an-owner"),  # administrators do not carry motions out
+    ]:
+        problem = town.refuses(town.chair, "POST", f"{path}/owner", {"owner": named}, 422, code)
+        assert problem["field"] == "owner"
+    # The id exactly as the directory lists it: its coordinator then reports progress.
+    town.ok(town.chair, "POST", f"{path}/owner", {"owner": directory["coord.one"]})
+    town.ok(town.coordinator, "POST", f"{path}/progress", {"percent": 30, "note": "已联系物业"})
+    tracked = town.get(f"{MOTIONS}/tracker")
+    assert [(row["owner_name"], row["owner_title"]) for row in tracked] == [("coord.one", None)]
+
+    handing = {"owner": directory["chair"], "reason": "社工休产假，由主任跟进"}
+    town.refuses(
+        town.chair,
+        "POST",
+        f"{path}/owner/reassignment",
+        {**handing, "reason": " "},
+        422,
+        "reason-required",
+    )
+    same = {**handing, "owner": f"staff:{directory['coord.one']}"}
+    town.refuses(town.chair, "POST", f"{path}/owner/reassignment", same, 422, "owner-unchanged")
+    town.refuses(town.coordinator, "POST", f"{path}/owner/reassignment", handing, 403, "forbidden")
+    town.ok(town.chair, "POST", f"{path}/owner/reassignment", handing)
+    town.refuses(
+        town.coordinator, "POST", f"{path}/progress", {"percent": 40}, 422, "not-the-owner"
+    )
+    shown = town.get(path)
+    assert (shown["owner"], shown["progress"]) == (f"staff:{directory['chair']}", 30)
+    step = shown["steps"][-1]
+    assert (step["type"], step["detail"]["reason"]) == ("MotionOwnerReassigned", handing["reason"])
+    assert step["detail"]["previous"] == f"staff:{directory['coord.one']}"
+    tracked = town.get(f"{MOTIONS}/tracker")
+    assert [(row["owner_name"], row["owner_title"]) for row in tracked] == [("chair", "chair")]
 
 
 def test_council_acts_need_the_council_role(town):
@@ -408,7 +485,7 @@ def test_the_tracker_marks_what_is_overdue(town):
         town.decided(meeting_id, "yes", "yes") for _ in range(4)
     )
     today = NOW.date()  # 1 September in the station's zone too
-    owner = {"owner": "staff:works"}
+    owner = {"owner": WORKS}
     town.ok(town.chair, "POST", f"{MOTIONS}/{late}/owner", {**owner, "due": "2026-08-31"})
     town.ok(town.chair, "POST", f"{MOTIONS}/{on_time}/owner", {**owner, "due": str(today)})
     town.ok(town.chair, "POST", f"{MOTIONS}/{milestone_late}/owner", {**owner, "due": "2026-12-31"})
@@ -435,7 +512,7 @@ def test_an_outcome_other_than_done_says_why(town):
     motion_id = town.decided(town.meeting(), "yes", "yes")
     path = f"{MOTIONS}/{motion_id}"
     town.refuses(town.chair, "POST", f"{path}/outcome", {"status": "done"}, 422, "motion-adopted")
-    town.ok(town.chair, "POST", f"{path}/owner", {"owner": "staff:works"})
+    town.ok(town.chair, "POST", f"{path}/owner", {"owner": WORKS})
     town.refuses(
         town.chair, "POST", f"{path}/outcome", {"status": "stalled"}, 422, "reason-required"
     )
@@ -460,7 +537,7 @@ def test_a_secret_ballot_names_no_voter_in_the_read_models(town):
 def test_a_finished_implementation_is_never_overdue(town):
     meeting_id = town.meeting()
     cancelled, done = (town.decided(meeting_id, "yes", "yes") for _ in range(2))
-    owner = {"owner": "staff:works", "due": "2026-08-31"}
+    owner = {"owner": WORKS, "due": "2026-08-31"}
     for motion_id in (cancelled, done):
         town.ok(town.chair, "POST", f"{MOTIONS}/{motion_id}/owner", owner)
     milestone = {"name": "采购", "due": "2026-08-15"}
@@ -577,8 +654,8 @@ def test_a_motion_being_voted_on_takes_no_amendments(town):
 
 
 def test_rescinding_needs_two_thirds_unless_noticed_before_the_meeting(town):
-    meeting_id = town.meeting(present=5)  # starts 5 September, 19:00 in the station's zone
-    adopted = town.decided(meeting_id, "yes", "yes", "yes")
+    adopted = town.decided(town.meeting(present=5), "yes", "yes", "yes")
+    meeting_id = town.meeting(present=5, starts_at="2026-09-05T19:00:00+08:00")
     body = {"idempotency_key": key(), "title": "撤销", "text": "x", "rescinds": meeting_id}
     town.refuses(town.reps[1], "POST", MOTIONS, body, 404, "motion-not-found")
 

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.identity import CouncilTitle, Role
+from domain.identity import CouncilTitle, Role, staff_id_for
 from services import identity
 from tests.integration.support import (
     BY,
     bearer,
     kiosk_sign_in,
     make_backbone,
+    refused,
     register,
     register_kiosk,
     serving,
@@ -90,6 +91,11 @@ def test_a_motion_from_proposal_to_adopted_and_tracked(running):
     )
     ok("POST", f"{path}/admission", chair)
     ok("POST", f"{path}/scheduling", chair, json={"meeting_id": meeting["id"]})
+    # The vote opens once the meeting is under way and who came is on record: opened on an
+    # empty presence list it would fail its quorum for want of a roll call.
+    refused(client.post(f"{path}/voting", headers=chair), 422, "meeting-not-started")
+    bone.clock = lambda: datetime(2026, 9, 5, 11, 30, tzinfo=UTC)  # 19:30 there
+    refused(client.post(f"{path}/voting", headers=chair), 422, "attendance-not-recorded")
     present = [person["id"] for person in people[:4]]
     ok("PUT", f"/api/v1/meetings/{meeting['id']}/attendance", chair, json={"present": present})
     ok("POST", f"{path}/voting", chair)
@@ -109,7 +115,12 @@ def test_a_motion_from_proposal_to_adopted_and_tracked(running):
         chair,
         json={**rules, "abstentions_count": True, "reason": "议事规则修订"},
     )
-    ok("POST", f"{path}/owner", chair, json={"owner": "staff:works", "due": "2026-10-31"})
+    ok(
+        "POST",
+        f"{path}/owner",
+        chair,
+        json={"owner": str(staff_id_for("coord.one")), "due": "2026-10-31"},
+    )
     progress = ok("POST", f"{path}/progress", chair, json={"percent": 40, "note": "已采购"})
     tracker = ok("GET", "/api/v1/motions/tracker", {}, params={"after": progress["position"]})
     assert [(row["motion_id"], row["progress"]) for row in tracker] == [(motion["id"], 40)]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from litestar.testing import TestClient
 
-from domain.identity import Role
+from domain.identity import Role, staff_id_for
 from services.api.app import create_app
 from services.api.auth import Principal
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
@@ -191,7 +191,7 @@ def test_what_is_planned_lies_between_2000_and_two_years_ahead(station):
         }
 
     refuses_each(station, council, "/api/v1/meetings", meeting, "starts_at", PLANNED_INSTANTS)
-    owner = {"owner": "staff:coord.one"}
+    owner = {"owner": str(staff_id_for("coord.one"))}
     refuses_each(
         station, council, f"{motion}/owner", lambda due: {**owner, "due": due}, "due", PLANNED_DAYS
     )
@@ -306,7 +306,7 @@ PAGE_FORMS = [
     (
         f"/council/motions/{uuid.uuid4()}/owner",
         Role.COUNCIL,
-        {"owner": "staff:coord.one"},
+        {"owner": str(staff_id_for("coord.one"))},
         "due",
         ["0001-01-01", "9999-12-31", "2026-13-40"],
     ),

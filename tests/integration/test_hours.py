@@ -266,7 +266,7 @@ def test_an_attendance_list_without_all_its_columns_is_refused_whole(station):
 def test_a_quoted_cell_keeps_its_line_break(station):
     zhou = station.volunteer("Zhou", sign_in=False)
     number = zhou.member["member_number"]
-    row = f'{number},清洁,2026-06-09,09:00,60,广场,"扫地\n拖地",站,coord.one,x,y'
+    row = f'{number},清洁,2026-06-09,09:00,60,广场,"扫地\n拖地",站,coord.one,cleaning,y'
     imported = upload(station, "line-break", attendance([row])).json()
     assert imported["recorded"] == 1, imported
     shown = station.get(station.coordinator, HOURS, after=imported["position"])["entries"]
@@ -573,18 +573,40 @@ def test_voiding_after_an_upward_amendment_undoes_every_credit(station):
     assert station.balances(voided["position"], zhou) == (0,)
 
     # Anyone can check the certificate, typing its code in lower case: it still says what it
-    # said, and shows every correction since.
+    # said, with its totals by category then and now, and how many changes were made since —
+    # not what the entry says (a third person's name, a hospital visit).
     public = station.client.get(
         f"/api/v1/certificates/{issued['code'].lower()}", params={"after": voided["position"]}
     )
     assert public.status_code == 200, public.text
     verified = public.json()
+    assert verified == {
+        "code": issued["code"],
+        "volunteer": "周*愿",  # the registered name, 周志愿, masked
+        "period_from": "2026-06-01",
+        "period_to": "2026-06-14",
+        "minutes": 60,
+        "minutes_now": 0,
+        "by_category": [{"category": "companionship", "minutes": 60, "minutes_now": 0}],
+        "recording_body": "幸福社区社工站",
+        "issued_at": verified["issued_at"],
+        "changes_since": 3,
+        "still_accurate": False,
+    }
+    for private in ("上门探访", "陪伴聊天，读报", "3号楼", "记录有误", "活动未举行"):
+        assert private not in public.text
+    # Staff see each entry it covered and every correction since, in full.
+    full = f"/api/v1/certificates/{issued['code']}/entries"
+    refused(station.client.get(full), 401, "unauthenticated")
+    refused(station.client.get(full, headers=zhou.headers), 403, "forbidden")
+    verified = station.get(station.coordinator, full, after=voided["position"])
     assert (verified["minutes"], verified["still_accurate"]) == (60, False)
     assert verified["entries"] == [
         {"entry_id": entry["id"], "minutes": 60, "minutes_now": None, "status_now": "voided"}
     ]
     corrections = [step["type"] for step in verified["corrections"]]
     assert corrections == ["HoursAmended", "HoursAmended", "HoursVoided"]
+    assert verified["corrections"][-1]["reason"] == "活动未举行"
     listed = station.get(zhou, f"{VOLUNTEERS}/{zhou.id}/certificates", after=voided["position"])
     assert [(row["code"], row["minutes"]) for row in listed] == [(issued["code"], 60)]
 

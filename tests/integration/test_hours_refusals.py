@@ -11,6 +11,7 @@ import pytest
 from tests.integration.support import kiosk_sign_in, refused, register
 from tests.integration.test_hours import (
     AMENDED,
+    COLUMNS,
     HOURS,
     LEFT,
     MONITORING,
@@ -58,6 +59,40 @@ def test_service_that_is_not_whole_positive_past_minutes_is_not_recorded(station
         station.refuses(staff, "POST", HOURS, {**entry(**change), **named}, status, code)
     station.refuses(
         zhou, "POST", HOURS, {**entry(), "idempotency_key": "short"}, 400, "invalid-request"
+    )
+
+
+def test_service_is_recorded_only_under_a_category_of_the_list(station):
+    zhou, staff = station.volunteer("Zhou"), station.coordinator
+    named = {"volunteer_id": zhou.id}
+    for category, code in [
+        ("home_visit_nonexistent", "unknown-category"),
+        ("上门探访", "unknown-category"),  # the name, not the code
+        ("repairs", "category-retired"),
+    ]:
+        if category == "repairs":
+            station.post(staff, "/api/v1/categories/repairs/retirement", reason="合并到代买代办")
+        body = entry(category=category)
+        for who, sent in [(zhou, body), (staff, {**body, **named})]:
+            problem = station.refuses(who, "POST", HOURS, sent, 422, code)
+            assert problem["field"] == "category"
+    recorded = station.record(zhou, category="home-visits")  # a starting category
+    amending = {**service(category="home_visit_nonexistent"), **AMENDED}
+    path = f"{HOURS}/{recorded['id']}/amendments"
+    problem = station.refuses(staff, "POST", path, amending, 422, "unknown-category")
+    assert problem["field"] == "category"
+
+    number = zhou.member["member_number"]
+    listed = "2026-06-10,09:00,60,3号楼,陪伴,幸福社区社工站,coord.one"
+    rows = [f"{number},探访,{listed},{category},north" for category in ("home-visits", "x_y")]
+    answer = upload(station, "june-home-visits", ("\n".join([COLUMNS, *rows]) + "\n").encode())
+    assert answer.status_code == 201, answer.text
+    first, second = answer.json()["results"]
+    assert (first["code"], first["field"]) == (None, None)
+    assert (second["item"], second["code"], second["field"]) == (
+        "line 3",
+        "unknown-category",
+        "category",
     )
 
 

@@ -157,13 +157,18 @@ def test_a_volunteers_hours_from_kiosk_to_verified_certificate(running):
     assert change["reason"] == "志愿者报告时长有误" and change["requested_by"] == "本人"
     assert change["changes"]["minutes"] == [60, 30]
 
-    # Anyone can verify the certificate: what it said, and the correction made since.
+    # Anyone can verify the certificate: what it said, and that it was corrected since, as
+    # totals; the coordinator sees the entries and the correction itself.
     public = client.get(
         f"/api/v1/certificates/{certificate['code']}", params={"after": amended["position"]}
     )
     assert public.status_code == 200, public.text
     verified = public.json()
-    assert verified["minutes"] == 150 and verified["still_accurate"] is False
+    assert (verified["minutes"], verified["minutes_now"]) == (150, 120)
+    assert (verified["still_accurate"], verified["changes_since"]) == (False, 1)
+    assert "entries" not in verified and "corrections" not in verified
+    path = f"/api/v1/certificates/{certificate['code']}/entries"
+    verified = ok("GET", path, coordinator, params={"after": amended["position"]})
     assert {(entry["minutes"], entry["minutes_now"]) for entry in verified["entries"]} == {
         (90, 90),
         (60, 30),

@@ -19,7 +19,7 @@ from domain.council import DEFAULT_RULES
 from domain.exchange import ExchangeRules, Pair
 from domain.hours import Service
 from domain.ledger import Limits
-from domain.listing import ListingKind
+from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
 from services import council, exchange, hours, ledger, listings, volunteers
@@ -205,7 +205,7 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
         content=d.draw(texts),
         organiser=d.draw(texts),
         responsible=d.draw(texts),
-        category=d.draw(texts),
+        category=d.draw(st.sampled_from([code for code, _, _ in STARTING_CATEGORIES])),
         building=d.draw(texts),
     )
     now = datetime.now(UTC)

@@ -8,7 +8,7 @@ aggregate's version and state as it was, with no pending events.
 import copy
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 
@@ -25,6 +25,7 @@ from domain.council import (
     rules_for_rescission,
     tally,
 )
+from domain.identity import CouncilTitle, Role, Staff
 from domain.meeting import Meeting, call_meeting, meeting_id_for
 from domain.motion import (
     RESCINDABLE,
@@ -33,6 +34,7 @@ from domain.motion import (
     Motion,
     MotionStatus,
     motion_id_for,
+    owner_for,
     submit_motion,
 )
 from domain.provenance import Provenance
@@ -42,6 +44,8 @@ from tests.unit.ballot_box import MemoryBallotBox
 BY = Provenance(actor="test", channel="test", correlation_id="c")
 WHEN = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
+OWNER = f"staff:{uuid5(NAMESPACE_URL, 'urn:test:staff:works')}"  # as a motion records one
+OTHER_OWNER = f"staff:{uuid5(NAMESPACE_URL, 'urn:test:staff:committee')}"
 DEADLINE = WHEN + timedelta(days=DEFAULT_RULES.seconding_days)
 # Residents: A-E sit on the council, F and G do not.
 A, B, C, D, E, F, G = (UUID(int=i) for i in range(1, 8))
@@ -141,12 +145,28 @@ class World:
         by_id = {m.id: m for m in self.motions}
         return sum(by_id[i].status not in SETTLED for i in motion.amendments)
 
-    def open(self, motion, rules=None, entitled=MEMBERS, present=MEMBERS):
+    def sitting(self, entitled=MEMBERS, present=MEMBERS, attendance=True):
+        """A meeting under way (called as any is, but with whoever is ``entitled``), its
+        attendance on record unless told otherwise; those not entitled are not recorded."""
+        meeting = Meeting(
+            idempotency_key=self.key(),
+            title="Spring council",
+            starts_at=WHEN + timedelta(days=40),
+            place="Community hall",
+            entitled=tuple(entitled),
+            by=BY,
+        )
+        if attendance:
+            meeting.record_attendance(tuple(set(present) & set(entitled)), BY)
+        return meeting
+
+    def open(self, motion, rules=None, entitled=MEMBERS, present=MEMBERS, meeting=None, now=None):
+        meeting = meeting or self.sitting(entitled, present)
         motion.open_vote(
             rules or self.council.rules,
-            frozenset(entitled),
-            frozenset(present),
+            meeting,
             self.unsettled_amendments(motion),
+            now or meeting.starts_at,
             BY,
         )
 
@@ -166,7 +186,7 @@ class World:
 
     def implementing(self, **kwargs):
         motion = self.decided(**kwargs)
-        motion.assign("Property office", date(2024, 9, 1), BY)
+        motion.assign(OWNER, date(2024, 9, 1), BY)
         return motion
 
     def stalled(self, **kwargs):
@@ -674,6 +694,34 @@ def test_a_vote_needs_someone_entitled(world):
     assert_refused(world, "nobody-entitled", lambda: world.open(motion, entitled=()))
 
 
+def test_a_vote_opens_once_the_meeting_has_begun(world):
+    motion = world.scheduled()
+    meeting = world.sitting()
+    early = meeting.starts_at - timedelta(minutes=1)
+    refusal = assert_refused(
+        world, "meeting-not-started", lambda: world.open(motion, meeting=meeting, now=early)
+    )
+    assert meeting.starts_at.isoformat(timespec="minutes") in refusal.message
+    world.open(motion, meeting=meeting, now=meeting.starts_at)
+    assert motion.status is S.VOTING
+
+
+def test_a_vote_opens_once_attendance_is_recorded(world):
+    motion = world.scheduled()
+    meeting = world.sitting(attendance=False)
+    assert_refused(world, "attendance-not-recorded", lambda: world.open(motion, meeting=meeting))
+    meeting.record_attendance((A, B, C), BY)
+    world.open(motion, meeting=meeting)
+    assert motion.present == frozenset({A, B, C})
+
+
+def test_a_vote_does_not_open_at_a_closed_meeting(world):
+    motion = world.scheduled()
+    meeting = world.sitting()
+    meeting.close(BY)
+    assert_refused(world, "meeting-closed", lambda: world.open(motion, meeting=meeting))
+
+
 def test_a_vote_may_open_with_nobody_present(world):
     motion = world.scheduled()
     world.open(motion, present=())
@@ -931,8 +979,8 @@ def test_a_motion_cannot_be_withdrawn_once_voting_opened(world):
 def test_assigning_an_owner_starts_the_implementation(world):
     motion = world.decided()
     world.flush()
-    motion.assign("Property office", date(2024, 9, 1), BY)
-    assert (motion.status, motion.owner) == (S.IMPLEMENTING, "Property office")
+    motion.assign(OWNER, date(2024, 9, 1), BY)
+    assert (motion.status, motion.owner) == (S.IMPLEMENTING, OWNER)
     assert names(motion) == ["OwnerAssigned"]
 
 
@@ -940,7 +988,7 @@ def test_assigning_an_owner_starts_the_implementation(world):
 def test_only_an_adopted_motion_is_implemented(world, result):
     motion = world.decided(result, rules=rules(quorum_count=6 if result is Result.NO_QUORUM else 0))
     code = f"motion-{result.value.replace('_', '-')}"
-    assert_refused(world, code, lambda: motion.assign("Property office", None, BY))
+    assert_refused(world, code, lambda: motion.assign(OWNER, None, BY))
 
 
 def test_an_owner_is_named(world):
@@ -948,9 +996,63 @@ def test_an_owner_is_named(world):
     assert_refused(world, "owner-required", lambda: motion.assign("  ", None, BY))
 
 
+@pytest.mark.parametrize(
+    "named", ["Property office", "coord.one", str(uuid5(NAMESPACE_URL, "x")), "staff:works"]
+)
+def test_an_owner_is_named_as_the_staff_directory_lists_them(world, named):
+    motion = world.decided()
+    refusal = assert_refused(world, "invalid-owner", lambda: motion.assign(named, None, BY))
+    assert refusal.field == "owner"
+
+
+def test_only_an_active_coordinator_or_council_officer_owns_a_motion():
+    coordinator = Staff("coord.one", Role.COORDINATOR, "hash", BY)
+    officer = Staff("chair", Role.COUNCIL, "hash", BY, title=CouncilTitle.CHAIR)
+    assert owner_for(coordinator) == f"staff:{coordinator.id}"
+    assert owner_for(officer) == f"staff:{officer.id}"
+    admin = Staff("admin", Role.ADMIN, "hash", BY)
+    coordinator.deactivate("left the station", BY)
+    for staff in (admin, coordinator):
+        with pytest.raises(RuleViolated) as refused:
+            owner_for(staff)
+        assert (refused.value.code, refused.value.field) == ("not-an-owner", "owner")
+
+
+def test_an_owner_is_handed_over_with_a_reason_and_progress_stays(world):
+    motion = world.implementing()
+    motion.report_progress(40, "", BY)
+    world.flush()
+    assert_refused(world, "owner-unchanged", lambda: motion.reassign(OWNER, "again", BY))
+    assert_refused(world, "reason-required", lambda: motion.reassign(OTHER_OWNER, " ", BY))
+    assert_refused(world, "invalid-owner", lambda: motion.reassign("Residents", "why", BY))
+    assert_refused(
+        world,
+        "contact-details-in-text",
+        lambda: motion.reassign(OTHER_OWNER, "call 13800138000", BY),
+    )
+    motion.reassign(OTHER_OWNER, "the coordinator is on leave", BY)
+    assert (motion.owner, motion.progress, motion.status) == (OTHER_OWNER, 40, S.IMPLEMENTING)
+    assert names(motion) == ["MotionOwnerReassigned"]
+    assert report_by(motion, OTHER_OWNER) and not report_by(motion, OWNER)
+
+
+def test_only_a_motion_being_carried_out_is_handed_over(world):
+    motion = world.decided()
+    assert_refused(world, "not-in-implementation", lambda: motion.reassign(OTHER_OWNER, "why", BY))
+
+
+def report_by(motion, reporter):
+    """Whether ``reporter`` may report the motion's progress (as a coordinator would)."""
+    try:
+        motion.report_progress(motion.progress, "", BY, reporter=reporter)
+    except RuleViolated:
+        return False
+    return True
+
+
 def test_an_owner_is_assigned_once_while_implementing(world):
     motion = world.implementing()
-    assert_refused(world, "motion-implementing", lambda: motion.assign("Someone else", None, BY))
+    assert_refused(world, "motion-implementing", lambda: motion.assign(OTHER_OWNER, None, BY))
 
 
 @pytest.mark.parametrize("percent", [0, 40, 100])
@@ -1036,8 +1138,8 @@ def test_a_stalled_motion_is_implementing_again_when_progress_is_reported(world)
 
 def test_a_stalled_motion_may_be_reassigned_finished_or_cancelled(world):
     reassigned = world.stalled()
-    reassigned.assign("Residents' committee", None, BY)
-    assert (reassigned.status, reassigned.owner) == (S.IMPLEMENTING, "Residents' committee")
+    reassigned.assign(OTHER_OWNER, None, BY)
+    assert (reassigned.status, reassigned.owner) == (S.IMPLEMENTING, OTHER_OWNER)
     done = world.stalled()
     done.finish(S.DONE, "", BY)
     assert done.status is S.DONE

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -46,7 +46,7 @@ from domain.council import (
     decide,
     tally,
 )
-from domain.meeting import call_meeting
+from domain.meeting import Meeting, call_meeting
 from domain.motion import SETTLED, TRANSITIONS, MotionStatus, submit_motion
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
@@ -54,6 +54,7 @@ from tests.unit.ballot_box import MemoryBallotBox
 
 BY = Provenance(actor="test", channel="test", correlation_id="c")
 START = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+OWNERS = [f"staff:{uuid5(NAMESPACE_URL, f'urn:test:staff:{name}')}" for name in ("a", "b")]
 RESIDENTS = tuple(UUID(int=i) for i in range(1, 7))
 # Two meetings with different members: the first two residents sit only on one, the last two
 # only on the other.
@@ -428,21 +429,40 @@ class CouncilMachine(RuleBasedStateMachine):
             meeting_model.agenda.append(motion.id)
             self.drain()
 
-    def do_open_vote(self, motion, model, meeting_id, nobody=False, strangers=frozenset()):
+    def do_open_vote(self, motion, model, meeting_id, nobody=False, timing="under way"):
+        """Open the vote at the meeting as modelled: ``timing`` says whether it is ``under
+        way`` (begun, attendance recorded), ``early`` or has ``no attendance`` yet; ``nobody``:
+        a meeting where nobody is entitled (which calling one refuses, so built as stored)."""
         meeting_model = self.meeting_model[meeting_id]
         entitled = frozenset() if nobody else meeting_model.entitled
-        present = meeting_model.present | strangers  # strangers: in the room, may not vote
+        present = meeting_model.present & entitled
+        sitting = Meeting(
+            idempotency_key=f"sitting-{self.key()}",
+            title="Council",
+            starts_at=START + timedelta(days=30),
+            place="Community hall",
+            entitled=tuple(sorted(entitled)),
+            by=BY,
+        )
+        if timing != "no attendance":
+            sitting.record_attendance(tuple(sorted(present)), BY)
+        if meeting_model.closed:
+            sitting.close(BY)
+        now = sitting.starts_at - timedelta(minutes=1 if timing == "early" else 0)
         unsettled = self.unsettled_amendments(model)
         rules = self.rules
         expected = first_failed(
             (move_code(model.status, S.VOTING) is not None, move_code(model.status, S.VOTING)),
             (unsettled > 0, "amendments-pending"),
+            (meeting_model.closed, "meeting-closed"),
+            (timing == "early", "meeting-not-started"),
+            (timing == "no attendance", "attendance-not-recorded"),
             (not entitled, "nobody-entitled"),
         )
         ok, _ = self.attempt(
             "open_vote",
             expected,
-            lambda: motion.open_vote(rules, entitled, present, unsettled, BY),
+            lambda: motion.open_vote(rules, sitting, unsettled, now, BY),
         )
         if not ok:
             return
@@ -453,9 +473,7 @@ class CouncilMachine(RuleBasedStateMachine):
                 "open_vote", f"to rescind, {'with' if model.noticed else 'without'} notice"
             ] += 1
         model.entitled = entitled
-        model.present = present & entitled
-        if present - entitled:
-            REACHED["open_vote", "present but not entitled"] += 1
+        model.present = present
         self.drain()
 
     def do_cast(self, motion, model, voter, choice):
@@ -527,7 +545,10 @@ class CouncilMachine(RuleBasedStateMachine):
     def do_assign(self, motion, model, owner):
         # An adopted motion gets its first owner; a stalled one may get a new one.
         moved = None if model.status is S.ADOPTED else move_code(model.status, S.IMPLEMENTING)
-        expected = moved or ("owner-required" if not owner.strip() else None)
+        expected = moved or first_failed(
+            (not owner.strip(), "owner-required"),
+            (not owner.startswith("staff:"), "invalid-owner"),
+        )
         ok, _ = self.attempt("assign", expected, lambda: motion.assign(owner, None, BY))
         if ok:
             model.status = S.IMPLEMENTING
@@ -638,15 +659,12 @@ class CouncilMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         nobody=st.sampled_from([False] * 5 + [True]),
-        strangers=st.sampled_from([False] * 2 + [True]),
+        timing=st.sampled_from(["under way"] * 3 + ["early", "no attendance"]),
     )
-    def open_vote(self, data, nobody, strangers):
+    def open_vote(self, data, nobody, timing):
         motion, model = self.pick(data, S.SCHEDULED)
         meeting_id = model.meeting or self.pick_meeting(data)[0].id
-        extra = frozenset()
-        if strangers:
-            extra = frozenset(data.draw(st.sets(st.sampled_from(RESIDENTS)), label="strangers"))
-        self.do_open_vote(motion, model, meeting_id, nobody, extra)
+        self.do_open_vote(motion, model, meeting_id, nobody, timing)
 
     @precondition(lambda self: self.motions)
     @rule(data=st.data(), choice=st.sampled_from(Choice))
@@ -677,7 +695,7 @@ class CouncilMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         action=st.sampled_from(["assign", "progress", "progress", "milestone", "finish"]),
-        owner=st.sampled_from(["Property office", "Residents' committee", " "]),
+        owner=st.sampled_from([*OWNERS, " ", "Property office"]),
         percent=percents,
         to=st.sampled_from([S.ADOPTED, S.DONE, S.STALLED, S.STALLED, S.CANCELLED]),
         reason=reasons,
@@ -802,7 +820,7 @@ class CouncilMachine(RuleBasedStateMachine):
             ),
             S.SCHEDULED: self.next_for_scheduled,
             S.VOTING: self.next_for_voting,
-            S.ADOPTED: lambda data, motion, model: self.do_assign(motion, model, "Property office"),
+            S.ADOPTED: lambda data, motion, model: self.do_assign(motion, model, OWNERS[0]),
             S.IMPLEMENTING: self.next_for_implementing,
             S.STALLED: self.next_for_implementing,
         }[model.status]
@@ -830,9 +848,8 @@ class CouncilMachine(RuleBasedStateMachine):
                 self.do_withdraw(
                     self.motions[amendment_id], amendment, amendment.mover, "merged into it"
                 )
-        strangers = data.draw(st.sets(st.sampled_from(RESIDENTS), max_size=2), label="strangers")
         nobody = data.draw(st.sampled_from([False] * 7 + [True]), label="nobody entitled")
-        self.do_open_vote(motion, model, model.meeting, nobody, frozenset(strangers))
+        self.do_open_vote(motion, model, model.meeting, nobody)
 
     def next_for_voting(self, data, motion, model):
         """Mostly a ballot by someone present who has not voted, until all have; then, or now
@@ -1013,7 +1030,8 @@ MUST_REACH = {
     ("decline", "reason-required"),
     ("schedule", None),
     ("open_vote", None),
-    ("open_vote", "present but not entitled"),
+    ("open_vote", "meeting-not-started"),
+    ("open_vote", "attendance-not-recorded"),
     ("open_vote", "nobody-entitled"),
     ("open_vote", "to rescind, with notice"),
     ("open_vote", "to rescind, without notice"),
@@ -1102,7 +1120,16 @@ def test_replaying_the_events_of_motions_rebuilds_them():
         motion.admit(BY)
         motion.schedule(meeting.id, BY)
         meeting.add_to_agenda(motion.id, BY)
-        motion.open_vote(council.rules, frozenset(members), frozenset(present), 0, BY)
+        sitting = Meeting(
+            idempotency_key=f"sitting-{motion.id}",
+            title="Council",
+            starts_at=START,
+            place="Hall",
+            entitled=members,
+            by=BY,
+        )
+        sitting.record_attendance(present, BY)
+        motion.open_vote(council.rules, sitting, 0, START, BY)
 
     adopted = new(a)
     to_vote(adopted)
@@ -1114,7 +1141,7 @@ def test_replaying_the_events_of_motions_rebuilds_them():
     council.change(replace(DEFAULT_RULES, threshold=Threshold.TWO_THIRDS), "stricter", BY)
     adopted.cast(d, Choice.NO, BY)
     assert adopted.close_vote(BY) is Result.ADOPTED  # 2 of 3 yes, under the rules at opening
-    adopted.assign("Property office", None, BY)
+    adopted.assign(OWNERS[0], None, BY)
     adopted.add_milestone("quote", date(2024, 6, 1), BY)
     adopted.finish(S.STALLED, "waiting", BY)
     adopted.report_progress(40, "moving again", BY)

@@ -48,6 +48,7 @@ from domain.ledger import (
     transfer_id_for,
     two_party_legs,
 )
+from domain.listing import STARTING_CATEGORIES, Categories
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.volunteer import (
@@ -123,6 +124,9 @@ class World:
         self.volunteers = {}
         self.entries = {}
         self.others = []  # trainings and certificates
+        self.categories = Categories(BY)
+        for code, name_zh, name_en in STARTING_CATEGORIES:
+            self.categories.add(code, name_zh, name_en, BY)
         self._keys = 0
 
     def key(self):
@@ -178,6 +182,7 @@ class World:
             idempotency_key=key or self.key(),
             volunteer=volunteer,
             service=service(started_at, minutes, **fields),
+            categories=self.categories,
             now=now,
             by=BY,
         )
@@ -214,6 +219,7 @@ class World:
             entry,
             volunteer=self.volunteers[entry.volunteer_id],
             service=new or dataclasses.replace(entry.service, **changes),
+            categories=self.categories,
             reason=reason,
             requested_by=requested_by,
             now=now,
@@ -583,6 +589,29 @@ def test_service_is_recorded_after_it_ended_give_or_take_five_minutes(world):
 def test_an_entry_needs_its_activity_organiser_responsible_and_category(world, field, blank):
     volunteer = world.volunteer()
     assert_refused(world, f"{field}-required", lambda: world.submit(volunteer, **{field: blank}))
+
+
+@pytest.mark.parametrize("category", ["home_visit_nonexistent", "上门探访", "Home visits"])
+def test_an_entry_names_a_category_of_the_list_by_its_code(world, category):
+    volunteer = world.volunteer()
+    refusal = assert_refused(
+        world, "unknown-category", lambda: world.submit(volunteer, category=category)
+    )
+    assert refusal.field == "category"
+    assert world.submit(volunteer, category="home-visits").service.category == "home-visits"
+
+
+def test_an_entry_names_no_retired_category_but_keeps_its_own(world):
+    volunteer = world.volunteer()
+    entry = world.submit(volunteer, category="repairs")
+    world.categories.retire("repairs", "merged into errands", BY)
+    refusal = assert_refused(
+        world, "category-retired", lambda: world.submit(volunteer, category="repairs")
+    )
+    assert refusal.field == "category"
+    assert_refused(world, "unknown-category", lambda: world.amend(entry, category="gardening"))
+    world.amend(entry, minutes=90)  # amended in what else it says, it stays under its category
+    assert entry.service.category == "repairs"
 
 
 def test_place_content_and_building_may_be_empty(world):

@@ -49,6 +49,7 @@ from domain.ledger import (
     system_account_id,
     two_party_legs,
 )
+from domain.listing import STARTING_CATEGORIES, Categories
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.volunteer import Flag, VolunteerStatus, enrol
@@ -92,15 +93,20 @@ minutes_strategy = sometimes_wrong(
     ),
     st.sampled_from([0, -30, 961, 1200]),
 )
-categories = st.sampled_from(["companionship", "errands", "meals"])
+CATEGORY_LIST = Categories(BY)  # the station's list; only read by the commands
+for _code, _name_zh, _name_en in STARTING_CATEGORIES:
+    CATEGORY_LIST.add(_code, _name_zh, _name_en, BY)
+UNLISTED = "home_visit_nonexistent"
+categories = st.sampled_from(["companionship", "errands", "meals", "home-visits"])
 flaws = st.sampled_from(
-    [None] * 12 + ["activity", "organiser", "responsible", "category", "contact"]
+    [None] * 12 + ["activity", "organiser", "responsible", "category", "unlisted", "contact"]
 )
 FLAWED = {
     "activity": {"activity": " "},
     "organiser": {"organiser": ""},
     "responsible": {"responsible": ""},
     "category": {"category": ""},
+    "unlisted": {"category": UNLISTED},
     "contact": {"content": "call me on 138 0013 8000"},
 }
 
@@ -124,6 +130,7 @@ def predict_service(service, now):
         (not service.responsible.strip(), "responsible-required"),
         (not service.category.strip(), "category-required"),
         ("138 0013 8000" in service.content, "contact-details-in-text"),
+        (service.category == UNLISTED, "unknown-category"),
     )
 
 
@@ -211,7 +218,12 @@ class HoursMachine(RuleBasedStateMachine):
             building="B3",
         )
         entry = submit_hours(
-            idempotency_key=self.key(), volunteer=volunteer, service=service, now=self.now, by=BY
+            idempotency_key=self.key(),
+            volunteer=volunteer,
+            service=service,
+            categories=CATEGORY_LIST,
+            now=self.now,
+            by=BY,
         )
         self.entries[entry.id] = entry
         self.model[entry.id] = EntryModel(volunteer.id, service, (), self.now.date())
@@ -357,7 +369,8 @@ class HoursMachine(RuleBasedStateMachine):
         if change in {"start", "both"}:
             service = replace(service, started_at=self.draw_start(data))
         if change == "category":
-            service = replace(service, category=data.draw(categories, label="category"))
+            listed_or_not = st.one_of(categories, st.just(UNLISTED))
+            service = replace(service, category=data.draw(listed_or_not, label="category"))
         return service
 
     def ledger(self, entry):
@@ -530,7 +543,12 @@ class HoursMachine(RuleBasedStateMachine):
             "submit",
             expected,
             lambda: submit_hours(
-                idempotency_key=key, volunteer=volunteer, service=service, now=self.now, by=BY
+                idempotency_key=key,
+                volunteer=volunteer,
+                service=service,
+                categories=CATEGORY_LIST,
+                now=self.now,
+                by=BY,
             ),
         )
         if not ok:
@@ -628,6 +646,7 @@ class HoursMachine(RuleBasedStateMachine):
                 entry,
                 volunteer=self.volunteers[model.volunteer_id],
                 service=service,
+                categories=CATEGORY_LIST,
                 reason=reason,
                 requested_by=requested_by,
                 now=self.now,

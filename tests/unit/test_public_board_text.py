@@ -22,7 +22,7 @@ PHONE, ID_NUMBER = "请打 138 0013 8000", "身份证110101196003080028"
 def _actions(world: World, contact: str) -> dict[str, Callable[[], object]]:
     parent = world.admitted()
     declined, withdrawn = world.seconded(), world.submit()
-    adopted, implementing = world.decided(), world.implementing()
+    implementing = world.implementing()
     return {
         "title": lambda: world.submit(title=f"修路灯{contact}"),
         "text": lambda: world.submit(text=f"北门路灯坏了，{contact}"),
@@ -31,7 +31,9 @@ def _actions(world: World, contact: str) -> dict[str, Callable[[], object]]:
         "withdrawal": lambda: withdrawn.withdraw(withdrawn.mover, f"不需要了，{contact}", BY),
         "progress": lambda: implementing.report_progress(50, f"已联系，{contact}", BY),
         "milestone": lambda: implementing.add_milestone(f"验收{contact}", date(2024, 9, 1), BY),
-        "owner": lambda: adopted.assign(f"物业办{contact}", date(2024, 9, 1), BY),
+        "owner handed over": lambda: implementing.reassign(
+            "staff:00000000-0000-0000-0000-000000000001", f"换人，{contact}", BY
+        ),
         "outcome": lambda: implementing.finish(MotionStatus.STALLED, f"等待，{contact}", BY),
         "meeting title": lambda: call_meeting(
             idempotency_key="m-1",

@@ -1,13 +1,13 @@
 """Certificates of volunteer service (Art. 14–17): issued for a volunteer and a period, shown
 with their verification code, printed with the volunteer's name (an opening of personal data,
-recorded in the access log), and verified by anyone with the code — without any name."""
+recorded in the access log), and verified by anyone with the code, who sees the masked name
+and the totals by category, never what an entry says."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from uuid import UUID
 
-import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -16,13 +16,13 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.provenance import Provenance
-from domain.rules import NotFound
 from projections import certificates, hours
 from services import certificates as issuing
 from services import volunteers
 from services.api.auth import allow, public
+from services.api.certificates import found_certificate, public_verification
 from services.api.context import After, read
-from services.pages.console.common import STAFF, Form, people, show
+from services.pages.console.common import STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
 from services.pages.console.timeline import Shown
 from services.runtime import Backbone
@@ -37,24 +37,16 @@ class NewCertificate(Windowed, kw_only=True):
 
 
 def verification(bone: Backbone, code: str, after: int | None) -> dict[str, Any]:
-    """What the certificate said, each entry it covered as it stands now, and every later step
-    of those entries (a correction since it was issued)."""
+    """For staff: what the certificate said, each entry it covered as it stands now, and every
+    later step of those entries (a correction since it was issued)."""
 
     def query(db: Any) -> dict[str, Any]:
-        found = certificates.certificate(db, code)
-        if found is None:
-            raise NotFound("certificate-not-found", f"No certificate has the code {code!r}.")
-        covered = msgspec.json.decode(found["entries"])
-        ids = [entry["entry_id"] for entry in covered]
-        now = [hours.entry(db, entry_id) for entry_id in ids]
+        found = found_certificate(db, code)
         entries = [
-            {
-                "certified": entry["minutes"],
-                "now": row["minutes"] if row is not None and row["status"] == "approved" else None,
-                "row": row,
-            }
-            for entry, row in zip(covered, now, strict=True)
+            {"certified": entry["minutes"], "now": certificates.minutes_now(row), "row": row}
+            for entry, row in certificates.covered(db, found)
         ]
+        ids = [entry["row"]["entry_id"] for entry in entries if entry["row"]]
         return {
             "certificate": found,
             "entries": entries,
@@ -119,5 +111,10 @@ def printable(
 def verify(
     request: Request[Any, Any, Any], code: FromPath[str], bone: NamedDependency[Backbone]
 ) -> Template:
-    """Anyone holding a certificate can check it here: what it said and whether it still holds."""
-    return show(request, "console/certificates/verify.html", verification(bone, code, None))
+    """Anyone holding a certificate can check it here: what it said and whether it still holds,
+    by category; what each entry says stays with staff (it may name a third person)."""
+    verified = public_verification(bone, code, None)
+    names = read(bone, (), None, category_names)
+    return show(
+        request, "console/certificates/verify.html", {"verified": verified, "categories": names}
+    )

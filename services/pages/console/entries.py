@@ -200,15 +200,20 @@ def amend(
     amendment, after which the timeline shows it."""
     found = entries.entry_of(bone.timebank, entry_id)
     service = data.service(bone, found.service.beneficiary)
+    asked: dict[str, Any] = {
+        "entry_id": entry_id,
+        "service": service,
+        "reason": data.reason,
+        "requested_by": data.requested_by,
+        "now": bone.local_now(),
+    }
     if not data.confirmed:
+        entries.check_amending(bone.timebank, **asked)
         changed = {
             field.name: [getattr(found.service, field.name), getattr(service, field.name)]
             for field in fields_of(Service)
             if getattr(found.service, field.name) != getattr(service, field.name)
         }
-        if not changed:
-            raise RuleViolated("nothing-amended", "This is what the entry already says.")
-        _changed_by(data.reason, data.requested_by)
         shown: Shown = entry_view(bone, entry_id)["shown"]
         return confirm(
             request,
@@ -228,16 +233,7 @@ def amend(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, amend"),
         )
-    receipt = bone.commits.run_from_thread(
-        entries.amend,
-        bone.timebank,
-        entry_id=entry_id,
-        service=service,
-        reason=data.reason,
-        requested_by=data.requested_by,
-        now=bone.local_now(),
-        by=by,
-    )
+    receipt = bone.commits.run_from_thread(entries.amend, bone.timebank, **asked, by=by)
     done = gettext("Amended. The timeline below shows the change.")
     return _entry_page(request, bone, entry_id, receipt.position, done)
 

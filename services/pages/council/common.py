@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Request, Response
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
 from domain.identity import Role
@@ -36,6 +37,46 @@ def render(bone: Backbone, template: str, section: str, **context: Any) -> Templ
         f"council/{template}",
         context={"section": section, "zone": bone.settings.zone, **LABELS, **context},
     )
+
+
+class Confirmation(msgspec.Struct, kw_only=True):
+    """A form that asks first: ``confirmed`` comes back with the "yes"."""
+
+    confirmed: bool = False
+
+
+def confirming(
+    request: Request[Any, Any, Any],
+    bone: Backbone,
+    section: str,
+    *,
+    question: str,
+    sentences: list[str],
+    action: str,
+    back: str,
+    yes: str,
+) -> Template:
+    """The confirmation, in plain words, before a council action that cannot be undone; asked
+    only once the rules would accept the action (a refusal comes first). After an htmx click
+    it takes the page's main part; its "yes" and "no" then navigate as plain links do."""
+    context = {
+        "question": question,
+        "sentences": sentences,
+        "items": [],
+        "action": action,
+        "fields": [],
+        "target": None,
+        "back": back,
+        "yes": yes,
+    }
+    if HTMXRequest(request.scope).htmx:
+        return HTMXTemplate(
+            template_name="console/_confirm.html",
+            context=context,
+            re_target="#main",
+            re_swap="innerHTML",
+        )
+    return render(bone, "confirm.html", section, **context)
 
 
 def fresh(path: str, position: int) -> str:

@@ -25,11 +25,15 @@ from services.pages.council.common import (
     COUNCIL,
     MODELS,
     WITH_STAFF,
+    Confirmation,
     Form,
+    confirming,
     done,
     people,
     render,
+    staff_choices,
 )
+from services.pages.i18n import gettext
 from services.runtime import Backbone
 
 PAGE_SIZE = 50
@@ -76,7 +80,12 @@ def today(bone: Backbone) -> str:
 def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:
     row = motion_or_refuse(db, motion_id)
     steps = [{**step, "detail": msgspec.json.decode(step["detail"])} for step in row["steps"]]
-    owners = {step["detail"]["owner"] for step in steps if step["type"] == "OwnerAssigned"}
+    owners = {
+        step["detail"][key]
+        for step in steps
+        for key in ("owner", "previous")
+        if step["type"] in ("OwnerAssigned", "MotionOwnerReassigned") and step["detail"].get(key)
+    }
     related = {
         key: council.motion(db, row[key])
         for key in ("amends", "reconsiders", "rescinds")
@@ -90,6 +99,7 @@ def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:
         "people": people(
             bone, db, {step["actor"] for step in steps} | owners | {f"member:{row['mover']}"}
         ),
+        "staff": staff_choices(db),
     }
 
 
@@ -131,9 +141,26 @@ class MotionPages(Controller):
         self,
         request: Request[Any, Any, Any],
         motion_id: FromPath[UUID],
+        data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
+        if not data.confirmed:
+            motion = commands.tried(bone.timebank, motion_id, lambda m: m.admit(by))
+            return confirming(
+                request,
+                bone,
+                "board",
+                question=gettext("Admit this motion?"),
+                sentences=[
+                    gettext("“%(title)s” will go forward to a meeting's agenda.")
+                    % {"title": motion.title},
+                    gettext("An admission cannot be taken back."),
+                ],
+                action=f"{motion_path(motion_id)}/admission",
+                back=motion_path(motion_id),
+                yes=gettext("Yes, admit"),
+            )
         return acted(request, bone, motion_id, lambda m: m.admit(by))
 
     @post("/motions/{motion_id:uuid}/declining", opt=COUNCIL, sync_to_thread=True)

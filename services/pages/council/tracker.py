@@ -42,6 +42,10 @@ class Owner(msgspec.Struct, kw_only=True):
     due: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""  # a date input left empty
 
 
+class Reassignment(api.Reassignment, forbid_unknown_fields=False):
+    """The API's body, from a form."""
+
+
 class Progress(api.Progress, forbid_unknown_fields=False):
     """The API's body, from a form (which also carries its CSRF token)."""
 
@@ -95,6 +99,25 @@ class TrackerPages(Controller):
             commands.assign, bone.timebank, motion_id=motion_id, owner=data.owner, due=due, by=by
         )
         return done(request, TRACKER, receipt)
+
+    @post("/motions/{motion_id:uuid}/owner/reassignment", opt=COUNCIL, sync_to_thread=True)
+    def reassign(
+        self,
+        request: Request[Any, Any, Any],
+        motion_id: FromPath[UUID],
+        data: Annotated[Reassignment, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Response[Any]:
+        receipt = bone.commits.run_from_thread(
+            commands.reassign,
+            bone.timebank,
+            motion_id=motion_id,
+            owner=data.owner,
+            reason=data.reason,
+            by=by,
+        )
+        return done(request, motion_path(motion_id), receipt)
 
     @post("/motions/{motion_id:uuid}/progress", opt=COUNCIL, sync_to_thread=True)
     def progress(

@@ -4,7 +4,7 @@ vote is open; who voted how only when the ballot is not secret), closing it, and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -13,14 +13,26 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from domain.motion import Motion
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services import council as commands
 from services.api.context import After, read
-from services.pages.council.common import COUNCIL, MODELS, done, named_ballots, render
+from services.pages.council.common import (
+    COUNCIL,
+    MODELS,
+    Confirmation,
+    Form,
+    confirming,
+    done,
+    named_ballots,
+    render,
+)
 from services.pages.council.motions import motion_or_refuse
+from services.pages.i18n import gettext, number
+from services.pages.labels import label
 from services.runtime import Backbone
 
 
@@ -53,6 +65,61 @@ def _vote_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
     }
 
 
+def _asking_to_open(request: Request[Any, Any, Any], bone: Backbone, motion: Motion) -> Template:
+    """Opening a vote, as opening it would be recorded: who is present counts for quorum."""
+    motion_id = motion.id
+    return confirming(
+        request,
+        bone,
+        "meetings",
+        question=gettext("Open the vote on “%(title)s”?") % {"title": motion.title},
+        sentences=[
+            gettext(
+                "%(present)s of the %(entitled)s members entitled are recorded as"
+                " present; quorum is counted from them, and only they vote."
+            )
+            % {
+                "present": number(len(motion.present)),
+                "entitled": number(len(motion.entitled)),
+            },
+            gettext(
+                "Once opened, the vote cannot be taken back: who is present and the"
+                " voting rules in force go on the motion."
+            ),
+        ],
+        action=f"/council/motions/{motion_id}/voting",
+        back=vote_path(motion_id),
+        yes=gettext("Yes, open the vote"),
+    )
+
+
+def _asking_to_close(request: Request[Any, Any, Any], bone: Backbone, motion: Motion) -> Template:
+    """Closing a vote, with the counts and the result it would record."""
+    motion_id = motion.id
+    counts = motion.counts()
+    return confirming(
+        request,
+        bone,
+        "meetings",
+        question=gettext("Close the vote on “%(title)s” and count?") % {"title": motion.title},
+        sentences=[
+            gettext("Yes %(yes)s, no %(no)s, abstain %(abstain)s; %(present)s present.")
+            % {
+                "yes": number(counts.yes),
+                "no": number(counts.no),
+                "abstain": number(counts.abstain),
+                "present": number(counts.present),
+            },
+            gettext("As the ballots stand, the result will be: %(result)s.")
+            % {"result": label("motion_status", motion.status.value)},
+            gettext("Once closed, no one can vote or change their vote; the result is final."),
+        ],
+        action=f"/council/motions/{motion_id}/voting/close",
+        back=vote_path(motion_id),
+        yes=gettext("Yes, close and count"),
+    )
+
+
 class VotePages(Controller):
     path = "/council/motions/{motion_id:uuid}"
 
@@ -61,12 +128,15 @@ class VotePages(Controller):
         self,
         request: Request[Any, Any, Any],
         motion_id: FromPath[UUID],
+        data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
-        receipt = bone.commits.run_from_thread(
-            commands.open_vote, bone.timebank, motion_id=motion_id, by=by
-        )
+        asked = {"motion_id": motion_id, "now": bone.clock(), "by": by}
+        if not data.confirmed:
+            motion = commands.opened_vote(bone.timebank, **asked)
+            return _asking_to_open(request, bone, motion)
+        receipt = bone.commits.run_from_thread(commands.open_vote, bone.timebank, **asked)
         return done(request, vote_path(motion_id), receipt)
 
     @get("/vote", opt=COUNCIL, sync_to_thread=True)
@@ -95,8 +165,14 @@ class VotePages(Controller):
         self,
         request: Request[Any, Any, Any],
         motion_id: FromPath[UUID],
+        data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[Any]:
+        if not data.confirmed:
+            motion = commands.counted_vote(
+                bone.timebank, motion_id=motion_id, by=by, vault=bone.vault
+            )
+            return _asking_to_close(request, bone, motion)
         receipt = commands.close_vote(bone.timebank, motion_id=motion_id, by=by, vault=bone.vault)
         return done(request, vote_path(motion_id), receipt)
