@@ -8,6 +8,7 @@ import contextlib
 import nats
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
@@ -51,7 +52,16 @@ def _positions(bone: Backbone) -> tuple[int | None, dict[str, int]]:
     return store_position, bone.reads.positions(list(READ_MODELS))
 
 
-@get("/health", opt=public(), summary="Store, broker, relay lag and read-model lag")
+@get(
+    "/health",
+    opt=public(),
+    summary="Store, broker, relay lag and read-model lag",
+    responses={
+        503: ResponseSpec(
+            schemas.Health, description="The event store is unreachable", generate_examples=False
+        )
+    },
+)
 async def health(bone: NamedDependency[Backbone]) -> Response[schemas.Health]:
     (store_position, projected), stream_position = await asyncio.gather(
         asyncio.to_thread(_positions, bone), _stream_position(bone.nats_url)

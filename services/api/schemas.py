@@ -8,6 +8,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+CSV = "text/csv"  # the media type of the downloads spreadsheet programs open
+
 IdempotencyKey = Annotated[
     str,
     Meta(
