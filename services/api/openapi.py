@@ -137,13 +137,17 @@ def responses_of(route: HTTPRoute, method: Method) -> dict[int, ResponseSpec]:
 
 
 def security_of(handler: HTTPRouteHandler) -> list[SecurityRequirement]:
-    """None for a public operation; a bearer token, and for residents their kiosk's token."""
+    """None for a public operation; else a bearer token naming the roles that may call it (as
+    OpenAPI 3.1 allows for any scheme), and for residents and volunteers their kiosk's token."""
     if handler.opt.get("public"):
         return []
-    required: list[SecurityRequirement] = [{BEARER: []}]
-    if MEMBER_ROLES & (handler.opt.get("roles") or frozenset()):
-        required.append({BEARER: [], KIOSK: []})
-    return required
+    roles = handler.opt.get("roles") or frozenset()
+    staff = sorted(role.value for role in roles - MEMBER_ROLES)
+    members = sorted(role.value for role in roles & MEMBER_ROLES)
+    return [
+        *([{BEARER: staff}] if staff else []),
+        *([{BEARER: members, KIOSK: []}] if members else []),
+    ]
 
 
 @dataclass

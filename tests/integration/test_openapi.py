@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import TestClient
 
+from domain.identity import Role
 from services.api.app import create_app
 from tests.integration.support import make_backbone
 
@@ -117,8 +118,12 @@ def test_public_operations_need_no_sign_in_and_the_others_say_which(document):
         if (method, path) in PUBLIC:
             assert not security, (method, path, security)
         else:
-            assert security and {"BearerToken": []} in security, (method, path)
-            assert all("BearerToken" in requirement for requirement in security)
+            assert security, (method, path)
+            for requirement in security:  # each names the roles it admits
+                roles = set(requirement["BearerToken"])
+                assert roles and roles <= set(Role), (method, path, requirement)
+                members = roles & {Role.RESIDENT, Role.VOLUNTEER}
+                assert ("KioskToken" in requirement) == bool(members), (method, path)
     found = {(m, p) for m, p, op in operations(document) if not op.get("security")}
     assert found == PUBLIC
 
