@@ -41,8 +41,12 @@ CSV = {
 @pytest.fixture(scope="module")
 def document(tmp_path_factory) -> dict:
     tmp_path = tmp_path_factory.mktemp("openapi")
-    bone = make_backbone(
-        tmp_path, str(tmp_path / "events.sqlite"), str(tmp_path / "reads.sqlite"), "nats://-"
+    bone = make_backbone(  # with the pages, as `timebank up` serves it: they stay out of it
+        tmp_path,
+        str(tmp_path / "events.sqlite"),
+        str(tmp_path / "reads.sqlite"),
+        "nats://-",
+        pages=True,
     )
     with TestClient(create_app(bone)) as client:
         answer = client.get("/schema/openapi.json")
