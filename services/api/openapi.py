@@ -65,7 +65,7 @@ ERRORS: dict[int, str] = {
     403: "Signed in, but this role may not do this, or a resident named another's account.",
     404: "There is no such record (named in the path or the body).",
     409: "Others changed the same records at the same moment; nothing was recorded. Retry.",
-    413: "The body is larger than the API accepts (64 KiB).",
+    413: "The body is larger than the API accepts.",
     415: "The body is not of the media type this operation takes.",
     422: "A rule was not met (`code` says which); nothing was recorded.",
     423: "Signing in is locked for a while after repeated wrong attempts.",

@@ -110,12 +110,12 @@ def first_failure(run: Callable[..., None], *args: object) -> str | None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_answer_is_as_the_document_says(role, broker, sqlite_stores, tmp_path):
+def test_every_answer_is_as_the_document_says(role, broker, stores, tmp_path):
     # A read waits for ?after= no longer than a station would let it.
     bone = make_backbone(
         tmp_path,
-        sqlite_stores.new("events"),
-        sqlite_stores.new("reads"),
+        stores.new("events"),
+        stores.new("reads"),
         broker.url,
         read_wait_seconds=READ_WAIT_SECONDS,
     )
