@@ -29,6 +29,7 @@ from services.api.identity import (
 )
 from services.api.ledger import AccountController, TransferController
 from services.api.marketplace import CategoryController, ListingController
+from services.api.openapi import DescribedResponses
 from services.api.pool import PoolController
 from services.api.privacy import KioskController, PrivacyController
 from services.api.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
@@ -120,7 +121,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             "by": Provide(provenance, sync_to_thread=False),
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },
-        plugins=[problem_details_plugin(), structlog_plugin()],
+        plugins=[problem_details_plugin(), structlog_plugin(), DescribedResponses()],
         exception_handlers={
             **INTERNAL_ERROR_HANDLERS,
             **(site.ROUTING_FAILURES if with_pages else {}),
@@ -128,7 +129,9 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Timebank",
             version="1",
-            openapi_router=Router(path="/schema", route_handlers=[], opt=public()),
+            openapi_router=Router(
+                path="/schema", route_handlers=[], opt=public(), include_in_schema=False
+            ),
         ),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=TimebankRequest,

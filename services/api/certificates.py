@@ -303,6 +303,7 @@ class ReportController(Controller):
         sync_to_thread=True,
         opt=allow(*STAFF),
         summary="Service figures as CSV, for the quarterly review",
+        media_type=schemas.CSV,
     )
     def export(
         self, bone: NamedDependency[Backbone], first: Month, last: Month, after: After = None

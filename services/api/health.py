@@ -205,6 +205,7 @@ def _projection(seen: Observed, name: str, position: int) -> schemas.ProjectionH
         503: ResponseSpec(
             data_container=schemas.Health,
             description="Degraded: something needs an operator (see `problems`).",
+            generate_examples=False,
         )
     },
 )

@@ -508,6 +508,7 @@ class HoursController(Controller):
         sync_to_thread=True,
         opt=allow(*STAFF),
         summary="An entry's history as CSV",
+        media_type=schemas.CSV,
     )
     def history_csv(
         self,
@@ -637,6 +638,7 @@ class VolunteerHoursController(Controller):
         sync_to_thread=True,
         opt=allow(*STAFF),
         summary="The same as CSV: one line per entry",
+        media_type=schemas.CSV,
     )
     def export(
         self,

@@ -240,6 +240,7 @@ class StaffController(Controller):
 
     @post(
         "/{staff_id:uuid}/password",
+        status_code=200,
         sync_to_thread=True,
         opt=allow(Role.ADMIN),
         summary="Set a staff member's password",
@@ -258,6 +259,7 @@ class StaffController(Controller):
 
     @post(
         "/{staff_id:uuid}/deactivation",
+        status_code=200,
         sync_to_thread=True,
         opt=allow(Role.ADMIN),
         summary="Deactivate a staff account; it can no longer sign in or refresh",
@@ -312,6 +314,7 @@ class MemberController(Controller):
 
     @post(
         "/{member_id:uuid}/pin",
+        status_code=200,
         sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Reset a PIN",
@@ -328,6 +331,7 @@ class MemberController(Controller):
 
     @post(
         "/{member_id:uuid}/deactivation",
+        status_code=200,
         sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Deactivate a member; their balance moves to the pool",

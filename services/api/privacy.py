@@ -89,6 +89,7 @@ class KioskController(Controller):
 
     @post(
         "/{kiosk_id:uuid}/retirement",
+        status_code=200,
         sync_to_thread=True,
         opt=allow(Role.ADMIN),
         summary="Retire a kiosk; its token signs nobody in again",

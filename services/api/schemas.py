@@ -10,6 +10,8 @@ from msgspec import Meta
 from projections.deadletter import Failure
 from services.windows import DoneAt, Windowed
 
+CSV = "text/csv"  # the media type of the downloads spreadsheet programs open
+
 IdempotencyKey = Annotated[
     str,
     Meta(

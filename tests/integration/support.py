@@ -71,8 +71,7 @@ def make_backbone(
         data_dir=tmp_path / "data",
         event_store=event_store,
         read_store=read_store,
-        read_wait_seconds=30.0,
-        **{"pages": False, **settings},
+        **{"pages": False, "read_wait_seconds": 30.0, **settings},
     )
     bone = build_backbone(settings, nats_url)
     OPENED.append(bone)
