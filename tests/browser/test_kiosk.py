@@ -128,9 +128,10 @@ def test_refusals_are_said_in_the_residents_language_and_record_nothing(site, sc
         page.locator("#pin").fill("1357")
         with page.expect_response(lambda answer: answer.request.method == "POST"):
             page.locator("form.with-pad button[type=submit]").click()
-        expect(notice).to_have_text(wrong_pin)
+        expect(page.locator("#pin")).to_have_value("")
+    expect(notice).to_contain_text("已锁定")  # the fifth wrong PIN locked the number
     sign_in_on_pad(page, li)  # the right PIN, but the number is locked now
-    expect(notice).not_to_be_empty()
+    expect(notice).to_contain_text("已锁定")
     expect(notice).not_to_have_text(wrong_pin)
     assert untranslated(page) == []
     screens.snap(page, "locked")

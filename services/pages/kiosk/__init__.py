@@ -14,11 +14,12 @@ from services.pages.kiosk.home import KioskHome
 from services.pages.kiosk.hours import VolunteerHours
 from services.pages.kiosk.offers import Offers
 from services.pages.kiosk.receiving import Receiving
-from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign_out
+from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign_out, still_here
 
 PAGES: list[Any] = [
     sign_in_form,
     sign_out,
+    still_here,
     KioskSetup,
     KioskHome,
     Giving,

@@ -1,0 +1,114 @@
+"""The kiosk as an elderly resident meets it (issue 15): a wrong PIN is cleared rather than
+typed onto, and the screen says how many tries are left and how long a lock lasts; the idle
+sign-out asks "still there?" first and, when it happens, says why on the sign-in screen."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from domain.identity import PIN_ATTEMPTS
+from tests.browser.conftest import serious_violations, untranslated
+from tests.browser.kiosk_people import change_settings, register, sign_in_on_pad, tap_digits
+from tests.integration.support import PIN
+
+PATIENT = 30_000  # ms: what a shared, busy test machine may need for a page or a poll
+WRONG_PIN = "9999"
+
+
+@pytest.fixture(autouse=True)
+def patient_expectations() -> Iterator[None]:
+    expect.set_options(timeout=PATIENT)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+def tap_sign_in(page: Page) -> None:
+    with page.expect_response(lambda answer: answer.request.method == "POST"):
+        page.locator("form.with-pad button[type=submit]").click()
+
+
+def test_a_wrong_pin_is_cleared_and_the_screen_counts_down_to_the_lock(site, screens):
+    kiosk = site.kiosk()
+    li = register(site, "李师傅")
+    change_settings(site, kiosk_idle_seconds=600)
+    page = screens.person(kiosk=kiosk)
+    refusal = page.locator("#notice")
+
+    sign_in_on_pad(page, li, pin=WRONG_PIN)
+    expect(refusal).not_to_be_empty()
+    expect(page.locator("#member_number")).to_have_value(li.number)  # the number stays
+    expect(page.locator("#pin")).to_have_value("")  # the wrong PIN is gone
+    expect(refusal).not_to_contain_text("还可以再试")  # three left: no count yet
+    screens.snap(page, "wrong-pin-cleared")
+
+    # The pad now types into the empty PIN field: a second wrong try, then the count shows.
+    tap_digits(page, WRONG_PIN)
+    expect(page.locator("#pin")).to_have_value(WRONG_PIN)
+    tap_sign_in(page)
+    expect(page.locator("#pin")).to_have_value("")
+    expect(refusal).not_to_contain_text("还可以再试")
+    for left in (2, 1):
+        tap_digits(page, WRONG_PIN)
+        tap_sign_in(page)
+        expect(refusal).to_contain_text(f"还可以再试 {left} 次")
+        expect(page.locator("#member_number")).to_have_value(li.number)
+        expect(page.locator("#pin")).to_have_value("")
+    assert untranslated(page) == []
+    assert serious_violations(page) == []
+    screens.snap(page, "one-try-left")
+
+    tap_digits(page, WRONG_PIN)  # the fifth wrong PIN locks the number, and says until when
+    tap_sign_in(page)
+    expect(refusal).to_contain_text("已锁定")
+    expect(refusal).to_contain_text("15 分钟后可以再试，或请社工帮您重置")
+    expect(refusal).to_contain_text(re.compile(r"到 \d{1,2}:\d{2} 为止"))
+    screens.snap(page, "locked")
+
+    tap_digits(page, PIN)  # the right PIN, typed on the cleared field: still locked
+    tap_sign_in(page)
+    expect(refusal).to_contain_text("已锁定")
+    expect(refusal).to_contain_text("分钟后可以再试，或请社工帮您重置")
+    expect(page.locator("#pin")).to_have_value("")
+    assert untranslated(page) == []
+    assert serious_violations(page) == []
+    screens.snap(page, "locked-number-tries-again")
+    assert PIN_ATTEMPTS == 5  # the count above follows the station's rule
+
+
+def test_the_idle_kiosk_asks_still_there_and_says_why_it_signed_out(site, screens):
+    kiosk = site.kiosk()
+    wang = register(site, "王阿姨", minutes=60)
+    change_settings(site, kiosk_idle_seconds=44)  # asks at 20 s left, after 24 s untouched
+    page = screens.person(kiosk=kiosk)
+    sign_in_on_pad(page, wang)
+    expect(page.locator("#balance")).to_be_visible()
+
+    asking = page.get_by_role("dialog", name="还在吗？")
+    expect(asking).to_be_visible()
+    carry_on = asking.get_by_role("button", name="继续使用")
+    expect(carry_on).to_be_focused()
+    expect(asking).to_contain_text("秒后将自动退出")
+    assert serious_violations(page) == []
+    assert untranslated(page) == []
+    screens.snap(page, "still-there")
+    with page.expect_response("**/kiosk/still-here") as renewed:
+        carry_on.click()
+    assert renewed.value.status == 204
+    assert "timebank_session=" in (renewed.value.header_value("set-cookie") or "")
+    expect(asking).to_be_hidden()
+    expect(page.locator("#balance")).to_be_visible()  # still signed in, on the same page
+
+    expect(asking).to_be_visible()  # untouched again: it asks again, then signs out
+    expect(page.locator("#member_number")).to_be_visible(timeout=60_000)
+    expect(page.locator("#signed-out-idle")).to_have_text("为了保护您的账户，已自动退出。")
+    assert serious_violations(page) == []
+    screens.snap(page, "signed-out-by-idling")
+
+    sign_in_on_pad(page, wang)  # signing out by hand says nothing of the kind
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.locator("#member_number")).to_be_visible()
+    expect(page.locator("#signed-out-idle")).to_have_count(0)
