@@ -1,19 +1,31 @@
 """The kiosk as an elderly resident meets it (issue 15): a wrong PIN is cleared rather than
 typed onto, and the screen says how many tries are left and how long a lock lasts; the idle
-sign-out asks "still there?" first and, when it happens, says why on the sign-in screen."""
+sign-out asks "still there?" first and, when it happens, says why on the sign-in screen; every
+action ends on a "done" in words, and a vote shows its choice and whether it may change."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from domain.identity import PIN_ATTEMPTS
+from services import council
+from services.pages.i18n import gettext, speaking
+from services.pages.labels import LABELS
 from tests.browser.conftest import serious_violations, untranslated
-from tests.browser.kiosk_people import change_settings, register, sign_in_on_pad, tap_digits
-from tests.integration.support import PIN
+from tests.browser.kiosk_people import (
+    change_settings,
+    neighbourhood,
+    register,
+    sign_in_on_pad,
+    tap_digits,
+    vote_opened,
+)
+from tests.integration.support import BY, PIN
 
 PATIENT = 30_000  # ms: what a shared, busy test machine may need for a page or a poll
 WRONG_PIN = "9999"
@@ -112,3 +124,77 @@ def test_the_idle_kiosk_asks_still_there_and_says_why_it_signed_out(site, screen
     page.get_by_role("button", name="退出登录").click()
     expect(page.locator("#member_number")).to_be_visible()
     expect(page.locator("#signed-out-idle")).to_have_count(0)
+
+
+def test_every_action_ends_on_a_done_state_in_words_and_a_vote_shows_its_choice(site, screens):
+    here = neighbourhood(site)
+    zhao = here.zhao
+    change_settings(site, kiosk_idle_seconds=600)
+    page = screens.person(kiosk=site.kiosk())
+    sign_in_on_pad(page, zhao)
+    expect(page.locator("#balance")).to_be_visible()
+    done = page.locator("#done")
+
+    page.goto("/kiosk/listings/new")
+    page.get_by_text("我需要这项帮助").click()
+    page.get_by_text("家电维修").click()
+    page.locator("#title").fill("修收音机")
+    page.get_by_role("button", name="发布").click()
+    expect(done).to_contain_text("已发布")
+    assert serious_violations(page) == []
+    screens.snap(page, "listing-posted")
+    page.locator("#listings li", has_text="修收音机").get_by_role("button", name="撤下").click()
+    expect(done).to_contain_text("已撤下")
+
+    page.goto("/kiosk/donate")
+    page.get_by_role("button", name="1 小时").click()
+    page.get_by_role("button", name="下一步").click()
+    page.locator("#yes").click()
+    expect(done).to_contain_text("已捐出")
+    screens.snap(page, "donated")
+
+    page.goto("/kiosk/hours")
+    page.locator("#activity").fill("陪伴独居老人")
+    page.locator("#start").fill("09:30")
+    page.get_by_role("button", name="2 小时").click()
+    page.get_by_text("陪伴聊天").click()
+    page.locator("#organiser").fill("幸福社区社工站")
+    page.locator("#responsible").fill("刘社工")
+    page.get_by_role("button", name="提交审核").click()
+    expect(done).to_contain_text("已提交审核")
+    screens.snap(page, "hours-sent")
+
+    page.goto(f"/kiosk/council/{here.gathering_support}")
+    page.get_by_role("button", name="我附议").click()
+    expect(page.locator("#i-support")).to_contain_text("您已附议")
+    expect(page.get_by_role("button", name="我附议")).to_have_count(0)
+    assert serious_violations(page) == []
+    screens.snap(page, "supported")
+
+    with speaking("zh_CN"):
+        in_favour, against = gettext(LABELS["choice"]["yes"]), gettext(LABELS["choice"]["no"])
+    page.goto(f"/kiosk/council/{here.being_voted}")  # an open vote whose ballots may change
+    page.get_by_role("link", name=in_favour).click()
+    page.locator("#yes").click()
+    expect(done).to_contain_text("您的投票已记录")
+    expect(page.locator("#chosen")).to_have_text(f"✓ {in_favour}（您的选择）")
+    expect(page.locator("#vote-change")).to_have_text("投票结束前，您可以改投。")
+    expect(page.get_by_role("link", name=against)).to_be_visible()  # the others stay open
+    assert serious_violations(page) == []
+    screens.snap(page, "voted-may-change")
+
+    # A secret vote whose ballots may not change: the choice is shown to the voter alone,
+    # and no other choice is offered.
+    rules = replace(council.rules_in_force(site.bone.timebank), secret=True, votes_may_change=False)
+    council.change_rules(site.bone.timebank, rules=rules, reason="无记名投票", by=BY)
+    sun, zhou = (register(site, name) for name in ("吴大爷", "郑阿姨"))
+    secret = vote_opened(site, here.qian, [zhao, sun, zhou], "小区加装路灯")
+    page.goto(f"/kiosk/council/{secret}?after={site.bone.timebank.last_position()}")
+    page.get_by_role("link", name=against).click()
+    page.locator("#yes").click()
+    expect(page.locator("#my-vote")).to_contain_text(f"您投的是：{against}")
+    expect(page.locator("#vote-change")).to_have_text("按议事会的规则，这次投票投出后不能更改。")
+    expect(page.get_by_role("link", name=in_favour)).to_have_count(0)  # nothing else offered
+    assert untranslated(page) == []
+    assert serious_violations(page) == []
+    screens.snap(page, "voted-secret-final")

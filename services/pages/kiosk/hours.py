@@ -91,7 +91,6 @@ class VolunteerHours(Controller):
             request,
             "hours.html",
             today=bone.today().isoformat(),
-            recorded=after is not None,
             key=new_key(),
             **read(bone, ("hours", "marketplace"), after, query),
         )
@@ -113,4 +112,4 @@ class VolunteerHours(Controller):
             now=bone.local_now(),
             by=by,
         )
-        return showing("/kiosk/hours", receipt)
+        return showing("/kiosk/hours", receipt, done="logged")
