@@ -20,6 +20,7 @@ from tests.browser.conftest import KIOSK_IDLE_SECONDS, untranslated
 from tests.browser.kiosk_people import (
     change_settings,
     expect_balance,
+    log_two_hours,
     neighbourhood,
     open_first_waiting,
     register,
@@ -211,14 +212,7 @@ def test_a_resident_gives_to_the_pool_objects_posts_logs_hours_supports_and_vote
     page.get_by_role("link", name="回到首页").click()
     page.get_by_role("link", name="登记我的志愿服务时长").click()
     yesterday = datetime.now(site.bone.settings.zone).date() - timedelta(days=1)
-    page.locator("#activity").fill("陪伴独居老人")
-    page.locator("#day").fill(yesterday.isoformat())
-    page.locator("#start").fill("09:30")
-    page.get_by_role("button", name="2 小时").click()
-    page.get_by_text("陪伴聊天").click()
-    page.locator("#organiser").fill("幸福社区社工站")
-    page.locator("#responsible").fill("刘社工")
-    page.get_by_role("button", name="提交审核").click()
+    log_two_hours(page, yesterday.isoformat())
     expect(page.locator("#done")).to_contain_text("已提交审核")
     with speaking("zh_CN"):
         awaiting_approval = gettext("Awaiting approval")

@@ -19,6 +19,7 @@ from services.pages.labels import LABELS
 from tests.browser.conftest import serious_violations, untranslated
 from tests.browser.kiosk_people import (
     change_settings,
+    log_two_hours,
     neighbourhood,
     register,
     sign_in_on_pad,
@@ -154,13 +155,7 @@ def test_every_action_ends_on_a_done_state_in_words_and_a_vote_shows_its_choice(
     screens.snap(page, "donated")
 
     page.goto("/kiosk/hours")
-    page.locator("#activity").fill("陪伴独居老人")
-    page.locator("#start").fill("09:30")
-    page.get_by_role("button", name="2 小时").click()
-    page.get_by_text("陪伴聊天").click()
-    page.locator("#organiser").fill("幸福社区社工站")
-    page.locator("#responsible").fill("刘社工")
-    page.get_by_role("button", name="提交审核").click()
+    log_two_hours(page)
     expect(done).to_contain_text("已提交审核")
     screens.snap(page, "hours-sent")
 
