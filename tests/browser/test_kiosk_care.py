@@ -12,13 +12,14 @@ from dataclasses import replace
 import pytest
 from playwright.sync_api import Page, expect
 
-from domain.identity import PIN_ATTEMPTS
+from domain.identity import PIN_ATTEMPTS, Role
 from services import council
 from services.pages.i18n import gettext, speaking
 from services.pages.labels import LABELS
-from tests.browser.conftest import serious_violations, untranslated
+from tests.browser.conftest import make_staff, serious_violations, sign_in_staff, untranslated
 from tests.browser.kiosk_people import (
     change_settings,
+    help_given,
     log_two_hours,
     neighbourhood,
     register,
@@ -193,3 +194,39 @@ def test_every_action_ends_on_a_done_state_in_words_and_a_vote_shows_its_choice(
     assert untranslated(page) == []
     assert serious_violations(page) == []
     screens.snap(page, "voted-secret-final")
+
+
+def test_plain_words_one_name_for_the_number_what_is_owed_minutes_and_who_helped(site, screens):
+    kiosk = site.kiosk()
+    li, wang = register(site, "李师傅", minutes=120), register(site, "王阿姨")
+    help_given(site, li, wang, 60)
+    change_settings(site, kiosk_idle_seconds=600)
+    page = screens.person(kiosk=kiosk)
+    page.goto("/kiosk/sign-in")
+    expect(page.get_by_label("会员号（6 位数字）")).to_be_visible()
+    sign_in_on_pad(page, wang)
+    expect(page.locator("#balance")).to_be_visible()
+    expect(page.locator("#owing")).to_have_count(0)
+
+    page.get_by_role("link", name=re.compile("等您确认")).click()
+    waiting = page.locator("#to-confirm a").first
+    expect(waiting).to_contain_text("李*傅 帮您")  # masked: the kiosk is a shared screen
+    expect(waiting).not_to_contain_text("李师傅")
+    assert serious_violations(page) == []
+    screens.snap(page, "who-helped-in-the-list")
+    waiting.click()
+    page.locator("#yes").click()
+    expect(page.locator("#balance")).to_have_text("-1 小时")
+    expect(page.locator("#owing")).to_have_text("您欠社区 1 小时，帮助别人就能补上。")
+    when = page.locator("#statement tbody tr td").first
+    expect(when).to_have_text(re.compile(r"\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$"))  # no seconds
+    assert untranslated(page) == []
+    assert serious_violations(page) == []
+    screens.snap(page, "owing-explained")
+
+    make_staff(site, "liu.coordinator", Role.COORDINATOR)  # the console calls it the same
+    desk = screens.person()
+    sign_in_staff(desk, "liu.coordinator")
+    desk.goto("/console/members")
+    expect(desk.get_by_label("会员号")).to_be_visible()
+    expect(desk.locator("body")).not_to_contain_text("居民编号")
