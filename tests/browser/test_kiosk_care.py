@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -230,3 +231,43 @@ def test_plain_words_one_name_for_the_number_what_is_owed_minutes_and_who_helped
     desk.goto("/console/members")
     expect(desk.get_by_label("会员号")).to_be_visible()
     expect(desk.locator("body")).not_to_contain_text("居民编号")
+
+
+def test_common_titles_and_today_or_yesterday_are_one_touch_each(site, screens):
+    zhao = neighbourhood(site).zhao
+    change_settings(site, kiosk_idle_seconds=600)
+    page = screens.person(kiosk=site.kiosk())
+    sign_in_on_pad(page, zhao)
+    expect(page.locator("#balance")).to_be_visible()
+
+    page.goto("/kiosk/listings/new")
+    page.get_by_text("我需要这项帮助").click()
+    expect(page.get_by_role("button", name="帮忙买菜")).to_be_hidden()  # no kind chosen yet
+    page.get_by_text("代买代办").click()
+    page.get_by_role("button", name="代取快递").click()
+    expect(page.locator("#title")).to_have_value("代取快递")
+    expect(page.get_by_role("button", name="陪同就医")).to_be_hidden()  # another kind's
+    assert serious_violations(page) == []
+    screens.snap(page, "listing-title-in-one-touch")
+    page.get_by_role("button", name="发布").click()
+    expect(page.locator("#listings li", has_text="代取快递")).to_be_visible()
+
+    page.goto("/kiosk/hours")
+    page.get_by_text("陪伴聊天").click()
+    page.get_by_role("button", name="陪同就医").click()
+    expect(page.locator("#activity")).to_have_value("陪同就医")
+    yesterday = site.bone.today() - timedelta(days=1)
+    page.get_by_role("button", name="昨天").click()
+    expect(page.locator("#day")).to_have_value(yesterday.isoformat())
+    expect(page.get_by_role("button", name="昨天")).to_have_attribute("aria-pressed", "true")
+    page.locator("#start").fill("09:30")
+    page.get_by_role("button", name="1 小时", exact=True).click()
+    page.locator("#organiser").fill("幸福社区社工站")
+    page.locator("#responsible").fill("刘社工")
+    assert serious_violations(page) == []
+    screens.snap(page, "hours-in-touches")
+    page.get_by_role("button", name="提交审核").click()
+    expect(page.locator("#done")).to_contain_text("已提交审核")
+    logged = page.locator("#my-hours tbody tr").first
+    expect(logged).to_contain_text("陪同就医")
+    expect(logged).to_contain_text(f"{yesterday.month}月{yesterday.day}日")

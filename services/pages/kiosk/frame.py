@@ -35,6 +35,22 @@ Note = Annotated[str, Meta(max_length=300)]
 # The usual lengths of help, offered as one-touch choices beside the number pad.
 MINUTE_CHOICES = (30, 60, 90, 120)
 POLL_SECONDS = 3  # how often a resident's balance refreshes itself on screen
+# Titles residents often give help of each starting category: one touch instead of typing
+# (what they tap is filled in and can still be changed).
+COMMON_TITLES = {
+    "companionship": (
+        N_("Going to the doctor together"),
+        N_("A chat and a walk"),
+        N_("Reading the paper together"),
+    ),
+    "errands": (N_("Buying groceries"), N_("Collecting a parcel"), N_("Paying a bill")),
+    "repairs": (N_("Fixing a small appliance"), N_("Changing a light bulb")),
+    "escort": (N_("A ride to the hospital"), N_("Going to the activity centre together")),
+    "tutoring": (N_("Homework help"), N_("Learning to use a smartphone")),
+    "haircut": (N_("A haircut at home"),),
+    "meals": (N_("Bringing a meal"), N_("Helping to cook")),
+    "cleaning": (N_("Cleaning the home"), N_("Washing clothes")),
+}
 # What an action came to, said first on the page that shows its effect: every action ends on
 # a clear "done" in words, not only on a changed list.
 DONE_HERE = {
@@ -76,6 +92,7 @@ def fragment(request: Request[Any, Any, Any], template: str, **context: Any) -> 
             "poll_seconds": POLL_SECONDS,
             "zone": settings.zone,
             "minute_choices": MINUTE_CHOICES,
+            "common_titles": COMMON_TITLES,
             "label": label,
             "done_here": None,
             **context,

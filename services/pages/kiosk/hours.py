@@ -4,7 +4,7 @@ Only members registered as volunteers see this."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -91,6 +91,7 @@ class VolunteerHours(Controller):
             request,
             "hours.html",
             today=bone.today().isoformat(),
+            yesterday=(bone.today() - timedelta(days=1)).isoformat(),
             key=new_key(),
             **read(bone, ("hours", "marketplace"), after, query),
         )

@@ -50,6 +50,19 @@
     markChips(field);
   }
 
+  // --- The chosen kind of help shows its common titles, one touch each. ----------------
+  function showTitles() {
+    const chosen = document.querySelector('input[name="category"]:checked');
+    document.querySelectorAll("[data-titles-for]").forEach((group) => {
+      group.hidden = !chosen || group.dataset.titlesFor !== chosen.value;
+    });
+  }
+  document.addEventListener("change", (event) => {
+    if (event.target.matches('input[name="category"]')) showTitles();
+  });
+  document.addEventListener("DOMContentLoaded", showTitles);
+  document.addEventListener("htmx:afterSettle", showTitles);
+
   document.addEventListener("click", (event) => {
     const key = event.target.closest("[data-key]");
     if (key) return press(key);
@@ -60,7 +73,7 @@
     if (event.target.matches("[data-pad-field]")) choose(event.target);
   });
   document.addEventListener("input", (event) => {
-    if (event.target.matches("[data-pad-field]")) markChips(event.target);
+    if (event.target.id) markChips(event.target); // typed: a one-touch choice no longer holds
   });
   // A new page: the pad types into its first number field until another is touched.
   function padReady() {
