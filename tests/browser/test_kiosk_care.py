@@ -233,9 +233,9 @@ def test_plain_words_one_name_for_the_number_what_is_owed_minutes_and_who_helped
     expect(desk.locator("body")).not_to_contain_text("居民编号")
 
 
-def test_common_titles_and_today_or_yesterday_are_one_touch_each(site, screens):
+def test_titles_days_and_lengths_are_a_touch_each_and_the_organiser_is_filled_in(site, screens):
     zhao = neighbourhood(site).zhao
-    change_settings(site, kiosk_idle_seconds=600)
+    change_settings(site, kiosk_idle_seconds=600, station_name="幸福社区社工站")
     page = screens.person(kiosk=site.kiosk())
     sign_in_on_pad(page, zhao)
     expect(page.locator("#balance")).to_be_visible()
@@ -262,7 +262,10 @@ def test_common_titles_and_today_or_yesterday_are_one_touch_each(site, screens):
     expect(page.get_by_role("button", name="昨天")).to_have_attribute("aria-pressed", "true")
     page.locator("#start").fill("09:30")
     page.get_by_role("button", name="1 小时", exact=True).click()
-    page.locator("#organiser").fill("幸福社区社工站")
+    page.get_by_role("button", name="增加半小时").click()  # the stepper: 1.5 hours
+    expect(page.locator("#minutes")).to_have_value("90")
+    expect(page.get_by_role("button", name="1.5 小时")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#organiser")).to_have_value("幸福社区社工站")  # from the station
     page.locator("#responsible").fill("刘社工")
     assert serious_violations(page) == []
     screens.snap(page, "hours-in-touches")
@@ -271,3 +274,5 @@ def test_common_titles_and_today_or_yesterday_are_one_touch_each(site, screens):
     logged = page.locator("#my-hours tbody tr").first
     expect(logged).to_contain_text("陪同就医")
     expect(logged).to_contain_text(f"{yesterday.month}月{yesterday.day}日")
+    expect(logged).to_contain_text("1.5 小时")
+    expect(page.locator("#responsible")).to_have_value("刘社工")  # as given last time

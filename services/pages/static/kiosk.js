@@ -38,9 +38,18 @@
 
   // --- One-touch lengths of time fill the minutes field. ------------------------------
   function markChips(field) {
-    document.querySelectorAll('[data-for="' + field.id + '"]').forEach((chip) => {
+    document.querySelectorAll('[data-fill][data-for="' + field.id + '"]').forEach((chip) => {
       chip.setAttribute("aria-pressed", String(chip.dataset.fill === field.value));
     });
+  }
+
+  // The stepper: half an hour more or less, never below half an hour.
+  function step(button) {
+    const field = document.getElementById(button.dataset.for);
+    if (!field) return;
+    const minutes = (Number(field.value) || 0) + Number(button.dataset.step);
+    field.value = String(Math.max(30, minutes));
+    markChips(field);
   }
 
   function fill(chip) {
@@ -68,6 +77,8 @@
     if (key) return press(key);
     const chip = event.target.closest("[data-fill]");
     if (chip) return fill(chip);
+    const stepper = event.target.closest("[data-step]");
+    if (stepper) return step(stepper);
   });
   document.addEventListener("focusin", (event) => {
     if (event.target.matches("[data-pad-field]")) choose(event.target);
