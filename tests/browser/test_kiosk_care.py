@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -276,3 +277,35 @@ def test_titles_days_and_lengths_are_a_touch_each_and_the_organiser_is_filled_in
     expect(logged).to_contain_text(f"{yesterday.month}月{yesterday.day}日")
     expect(logged).to_contain_text("1.5 小时")
     expect(page.locator("#responsible")).to_have_value("刘社工")  # as given last time
+
+
+def test_a_resident_proposes_a_motion_in_a_few_touches_after_a_plain_confirmation(site, screens):
+    wang = register(site, "王阿姨")
+    change_settings(site, kiosk_idle_seconds=600)
+    page = screens.person(kiosk=site.kiosk())
+    sign_in_on_pad(page, wang)
+    expect(page.locator("#balance")).to_be_visible()
+
+    page.get_by_role("link", name="居民议事会").click()
+    page.get_by_role("link", name="提出提案").click()
+    page.get_by_role("button", name="楼梯加装扶手").click()
+    expect(page.locator("#title")).to_have_value("楼梯加装扶手")
+    page.locator("#text").fill("3号楼楼道太暗太陡，老人上下楼不安全。")
+    assert serious_violations(page) == []
+    screens.snap(page, "motion-form")
+    before = site.bone.timebank.last_position()
+    page.get_by_role("button", name="下一步").click()
+    expect(page.locator("#question")).to_have_text("您将向议事会提出提案「楼梯加装扶手」— 确认？")
+    assert site.bone.timebank.last_position() == before  # nothing recorded before "yes"
+    screens.snap(page, "motion-confirm")
+    page.locator("#yes").click()
+    expect(page.locator("#done")).to_contain_text("已提交提案")
+    expect(page.locator("h1")).to_have_text("楼梯加装扶手")
+    expect(page.get_by_role("button", name="我附议")).to_have_count(0)  # not for the mover
+    motion_id = UUID(re.search(r"/kiosk/council/([0-9a-f-]{36})", page.url)[1])
+    assert council.motion_of(site.bone.timebank, motion_id).mover == wang.member_id
+    assert untranslated(page) == []
+    assert serious_violations(page) == []
+    screens.snap(page, "motion-proposed")
+    page.get_by_role("link", name="回到议事会").click()
+    expect(page.locator("#motions")).to_contain_text("楼梯加装扶手")

@@ -58,6 +58,7 @@ DONE_HERE = {
     "closed": N_("Taken off the board."),
     "logged": N_("Sent for approval. A coordinator will check it; then the time is yours."),
     "voted": N_("Your vote is recorded."),
+    "proposed": N_("Proposed. Your motion is on the board and now needs residents' support."),
 }
 
 
