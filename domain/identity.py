@@ -24,6 +24,9 @@ _KIOSK_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:kiosk")
 
 PIN_ATTEMPTS = 5
 PIN_LOCKOUT = timedelta(minutes=15)
+# Tries left are said only once this few remain: saying them from the first wrong PIN would
+# tell anyone trying numbers which ones belong to a member, at the cost of one try each.
+PIN_TRIES_SAID = 2
 
 
 class PinLocked(RuleViolated):

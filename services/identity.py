@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.persistence import RecordConflictError
 
 from domain.identity import (
+    PIN_TRIES_SAID,
     CouncilTitle,
     Kiosk,
     Member,
@@ -48,8 +49,9 @@ ERASED = "The person's personal data was erased."  # why their volunteer record 
 
 class SignInRefused(Exception):
     """Wrong credentials, or a locked member number; ``status`` is the HTTP answer.
-    ``tries_left``: wrong PINs a known member number takes before it locks; ``locked_until``:
-    when a locked one may try again (both None where they would say nothing)."""
+    ``tries_left``: wrong PINs a known member number takes before it locks, once few remain
+    (PIN_TRIES_SAID); ``locked_until``: when a locked one may try again (both None where they
+    would say nothing)."""
 
     def __init__(
         self,
@@ -225,10 +227,11 @@ def kiosk_sign_in(
     if not _verified(member.pin_hash, pin):
         member.reject_pin(at=now, by=by)
         app.record(member)
+        left = member.pin_tries_left(now)
         raise SignInRefused(
             "wrong-credentials",
             "The member number or PIN is wrong.",
-            tries_left=member.pin_tries_left(now),
+            tries_left=left if left <= PIN_TRIES_SAID else None,
             locked_until=member.pin_locked_until(now),
         )
     member.accept_pin(by=by)

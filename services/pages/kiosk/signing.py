@@ -41,7 +41,6 @@ log = structlog.get_logger(__name__)
 
 SIGN_IN = "/kiosk/sign-in"
 SETUP = "/kiosk/setup"
-FEW_TRIES = 2  # tries left from which a wrong PIN says how many remain
 LOCKOUT_MINUTES = int(PIN_LOCKOUT / timedelta(minutes=1))
 KioskName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
@@ -114,7 +113,7 @@ def sign_in(
 
 def sign_in_refusal(refused: identity.SignInRefused, now: datetime, zone: tzinfo) -> str:
     """What a refused sign-in says: how long a locked number waits and who can help, or how
-    many tries are left once few are."""
+    many tries are left (the service says so once few are)."""
     if refused.locked_until is not None:
         minutes = minutes_until(refused.locked_until, now)
         said = ngettext(
@@ -125,7 +124,7 @@ def sign_in_refusal(refused: identity.SignInRefused, now: datetime, zone: tzinfo
             minutes,
         )
         return said % {"time": clock(refused.locked_until, zone), "minutes": minutes}
-    if refused.tries_left is not None and refused.tries_left <= FEW_TRIES:
+    if refused.tries_left is not None:
         said = ngettext(
             "The PIN is wrong. You can try %(count)s more time; after that this member number "
             "is locked for %(minutes)s minutes.",
