@@ -24,6 +24,27 @@ _KIOSK_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:kiosk")
 
 PIN_ATTEMPTS = 5
 PIN_LOCKOUT = timedelta(minutes=15)
+# Tries left are said only once this few remain: saying them from the first wrong PIN would
+# tell anyone trying numbers which ones belong to a member, at the cost of one try each.
+PIN_TRIES_SAID = 2
+
+
+class PinLocked(RuleViolated):
+    """Too many wrong PINs: the member number may try again ``until`` then."""
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        self.until = until
+        self.minutes_left = minutes_until(until, now)
+        super().__init__(
+            "pin-locked",
+            "Too many wrong PINs. This member number is locked for "
+            f"{self.minutes_left} more minutes.",
+        )
+
+
+def minutes_until(until: datetime, now: datetime) -> int:
+    """Whole minutes from ``now`` to ``until``, rounded up (a person waits at least that)."""
+    return ceil((until - now) / timedelta(minutes=1))
 
 
 class Role(StrEnum):
@@ -164,14 +185,23 @@ class Member(Aggregate):
         """Five wrong PINs within the lockout window lock the member number for its length."""
         if not self.is_active:
             raise RuleViolated("member-inactive", "This member number is no longer active.")
-        recent = [at for at in self.failed_pins if now - at < PIN_LOCKOUT]
-        if len(recent) >= PIN_ATTEMPTS:
-            until = recent[-PIN_ATTEMPTS] + PIN_LOCKOUT
-            minutes = ceil((until - now) / timedelta(minutes=1))
-            raise RuleViolated(
-                "pin-locked",
-                f"Too many wrong PINs. This member number is locked for {minutes} more minutes.",
-            )
+        until = self.pin_locked_until(now)
+        if until is not None:
+            raise PinLocked(until, now)
+
+    def pin_tries_left(self, now: datetime) -> int:
+        """How many more wrong PINs the member number takes before it locks."""
+        return max(0, PIN_ATTEMPTS - len(self._recent_failures(now)))
+
+    def pin_locked_until(self, now: datetime) -> datetime | None:
+        """When a locked member number may try again; None while it is not locked."""
+        recent = self._recent_failures(now)
+        if len(recent) < PIN_ATTEMPTS:
+            return None
+        return recent[-PIN_ATTEMPTS] + PIN_LOCKOUT
+
+    def _recent_failures(self, now: datetime) -> list[datetime]:
+        return [at for at in self.failed_pins if now - at < PIN_LOCKOUT]
 
     @event("PinRejected")
     def reject_pin(self, at: datetime, by: Provenance) -> None:

@@ -323,6 +323,14 @@ class Motion(Aggregate):
         box = self._box(box)
         return {voter: box.open(voter, sealed) for voter, sealed in self.sealed_ballots.items()}
 
+    def choice_of(self, voter: UUID, box: BallotBox | None = None) -> Choice | None:
+        """``voter``'s own choice, if they voted; a secret vote's is opened from ``box`` for
+        them alone (while its key lasts)."""
+        if not self.is_secret:
+            return self.ballots.get(voter)
+        sealed = self.sealed_ballots.get(voter)
+        return None if sealed is None else self._box(box).open(voter, sealed)
+
     def counts(self, box: BallotBox | None = None) -> Tally:
         """The counts as recorded at close, or (while the vote is open) of the ballots cast."""
         if self.tally_at_close is not None:

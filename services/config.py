@@ -61,6 +61,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "Asia/Shanghai"  # the station's: dates people write, months reports count
     # A kiosk page signs its resident out after this long untouched, counting down visibly.
     kiosk_idle_seconds: int = 90
+    # The station's name as residents know it: the organiser a volunteer's first hours at the
+    # kiosk start with (later ones start with what they gave last time).
+    station_name: str = ""
     # /health calls the relay or a read model stuck when events have waited this long for it
     # while its position stood still.
     stuck_seconds: float = 30.0
@@ -117,6 +120,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "secret": env.get("TIMEBANK_SECRET", ""),
             "stream_replicas": int(env.get("TIMEBANK_STREAM_REPLICAS", "1")),
             "pages": env.get("TIMEBANK_PAGES", "on").lower() not in ("off", "0", "false", "no"),
+            "station_name": env.get("TIMEBANK_STATION_NAME", ""),
         }
         values.update(
             {

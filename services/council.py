@@ -261,6 +261,15 @@ def live_counts(app: Timebank, *, motion_id: UUID, vault: Vault) -> tuple[Tally,
     return counts, motion.result or decide(counts, motion.rules)
 
 
+def own_choice(app: Timebank, *, motion_id: UUID, voter: UUID, vault: Vault) -> Choice | None:
+    """What ``voter`` chose in an open vote, shown to them alone: a secret vote's read models
+    hold no choices, so it is opened from the ballot box for this one voter."""
+    motion = motion_of(app, motion_id)
+    if motion.status is not MotionStatus.VOTING:
+        return None
+    return motion.choice_of(voter, _box(vault, motion))
+
+
 def with_live_counts(
     app: Timebank, vault: Vault, motion_id: UUID, counted: dict[str, Any]
 ) -> dict[str, Any]:

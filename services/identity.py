@@ -13,10 +13,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.persistence import RecordConflictError
 
 from domain.identity import (
+    PIN_TRIES_SAID,
     CouncilTitle,
     Kiosk,
     Member,
     PersonalDataAccess,
+    PinLocked,
     Role,
     Staff,
     kiosk_id_for,
@@ -46,13 +48,26 @@ ERASED = "The person's personal data was erased."  # why their volunteer record 
 
 
 class SignInRefused(Exception):
-    """Wrong credentials, or a locked member number; ``status`` is the HTTP answer."""
+    """Wrong credentials, or a locked member number; ``status`` is the HTTP answer.
+    ``tries_left``: wrong PINs a known member number takes before it locks, once few remain
+    (PIN_TRIES_SAID); ``locked_until``: when a locked one may try again (both None where they
+    would say nothing)."""
 
-    def __init__(self, code: str, message: str, status: int = 401) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 401,
+        *,
+        tries_left: int | None = None,
+        locked_until: datetime | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.tries_left = tries_left
+        self.locked_until = locked_until
 
 
 @dataclass(frozen=True)
@@ -203,12 +218,22 @@ def kiosk_sign_in(
         raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
     try:
         member.check_may_try_pin(now)
+    except PinLocked as locked:
+        raise SignInRefused(
+            locked.code, locked.message, status=423, tries_left=0, locked_until=locked.until
+        ) from None
     except RuleViolated as refused:
         raise SignInRefused(refused.code, refused.message, status=423) from None
     if not _verified(member.pin_hash, pin):
         member.reject_pin(at=now, by=by)
         app.record(member)
-        raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
+        left = member.pin_tries_left(now)
+        raise SignInRefused(
+            "wrong-credentials",
+            "The member number or PIN is wrong.",
+            tries_left=left if left <= PIN_TRIES_SAID else None,
+            locked_until=member.pin_locked_until(now),
+        )
     member.accept_pin(by=by)
     app.record(member)
     return member, kiosk

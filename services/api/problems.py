@@ -96,7 +96,12 @@ def _not_found(error: NotFound) -> ProblemDetailsException:
 
 
 def _refused(error: SignInRefused) -> ProblemDetailsException:
-    return problem(error.status, error.code, "Not signed in.", error.message)
+    extra: dict[str, Any] = {}
+    if error.tries_left is not None:
+        extra["tries_left"] = error.tries_left
+    if error.locked_until is not None:
+        extra["locked_until"] = error.locked_until.isoformat()
+    return problem(error.status, error.code, "Not signed in.", error.message, **extra)
 
 
 def _revoked(error: TokenRevoked) -> ProblemDetailsException:

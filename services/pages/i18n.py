@@ -124,8 +124,15 @@ def _when(value: datetime | str, zone: tzinfo | None) -> datetime:
 
 
 def moment(value: datetime | str | None, zone: tzinfo | None = None) -> str:
-    """A date and time, in the station's zone when given one."""
-    return "" if not value else format_datetime(_when(value, zone), "medium", locale=_locale())
+    """A date and time to the minute (seconds mean nothing to a reader), in the station's
+    zone when given one: the locale's medium date with its short time."""
+    if not value:
+        return ""
+    locale = _locale()
+    pattern = locale.datetime_formats["medium"].format(
+        locale.time_formats["short"].pattern, locale.date_formats["medium"].pattern
+    )
+    return format_datetime(_when(value, zone), pattern, locale=locale)
 
 
 def clock(value: datetime | str | None, zone: tzinfo | None = None) -> str:

@@ -57,6 +57,20 @@ def sign_in_on_pad(page: Page, resident: Resident, pin: str = PIN) -> None:
     page.locator("form.with-pad button[type=submit]").click()
 
 
+def log_two_hours(page: Page, day: str | None = None) -> None:
+    """On the hours form: two hours of keeping company yesterday (``day``) or today, sent for
+    approval."""
+    page.locator("#activity").fill("陪伴独居老人")
+    if day is not None:
+        page.locator("#day").fill(day)
+    page.locator("#start").fill("09:30")
+    page.get_by_role("button", name="2 小时").click()
+    page.get_by_text("陪伴聊天").click()
+    page.locator("#organiser").fill("幸福社区社工站")
+    page.locator("#responsible").fill("刘社工")
+    page.get_by_role("button", name="提交审核").click()
+
+
 def change_settings(site: Site, **changes: Any) -> None:
     """Run the site with other settings from the next request on (e.g. the idle time, which
     each page carries to its countdown)."""

@@ -183,12 +183,20 @@ def test_five_wrong_pins_lock_the_number_until_a_coordinator_resets_the_pin(runn
     member = register(client, coordinator)
     number = member["member_number"]
 
-    for _ in range(PIN_ATTEMPTS):
+    # Each refusal says how many tries are left; the locking one, until when.
+    tries = [
         refused(kiosk_sign_in(client, kiosk, number, "9999"), 401, "wrong-credentials")
+        for _ in range(PIN_ATTEMPTS)
+    ]
+    # (only once few are left: from the first, it would tell which numbers are members')
+    assert [problem.get("tries_left") for problem in tries] == [None, None, 2, 1, 0]
+    assert ["locked_until" in problem for problem in tries] == [False] * 4 + [True]
     before = bone.timebank.last_position()
     # Even the right PIN:
     locked = refused(kiosk_sign_in(client, kiosk, number, PIN), 423, "pin-locked")
     assert "15 more minutes" in locked["detail"]
+    assert locked["locked_until"] == tries[-1]["locked_until"]
+    assert locked["tries_left"] == 0
     refused(kiosk_sign_in(client, kiosk, number, "9999"), 423, "pin-locked")
     assert bone.timebank.last_position() == before  # locked attempts are not even counted
 

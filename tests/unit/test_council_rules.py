@@ -930,6 +930,14 @@ def test_a_secret_vote_changes_and_refuses_as_an_open_one_does(world):
     assert_refused(world, "not-present", lambda: fixed.cast(E, NO, BY, world.box))
 
 
+def test_a_voter_sees_their_own_choice_alone_open_or_secret(world):
+    for motion in (world.voting(present={A, B, C, D}), secret_vote(world)):
+        assert motion.choice_of(A, world.box) is None
+        motion.cast(A, YES, BY, world.box)
+        motion.cast(B, NO, BY, world.box)
+        assert (motion.choice_of(A, world.box), motion.choice_of(B, world.box)) == (YES, NO)
+
+
 def test_a_secret_vote_is_cast_and_counted_only_through_its_box(world):
     motion = secret_vote(world)
     with pytest.raises(TypeError):

@@ -17,6 +17,7 @@ from domain.identity import (
     Kiosk,
     Member,
     PersonalDataAccess,
+    PinLocked,
     Role,
     Staff,
     member_id_for,
@@ -147,6 +148,22 @@ def test_the_lockout_says_how_many_minutes_are_left_rounded_up() -> None:
     with pytest.raises(RuleViolated) as caught:
         resident.check_may_try_pin(NOW)
     assert "locked for 15 more minutes" in caught.value.message
+
+
+def test_the_number_says_its_tries_left_and_until_when_it_is_locked() -> None:
+    resident = member()
+    assert (resident.pin_tries_left(NOW), resident.pin_locked_until(NOW)) == (PIN_ATTEMPTS, None)
+    failed(resident, 20, 3, 2, 1)  # one wrong PIN long ago no longer counts
+    assert (resident.pin_tries_left(NOW), resident.pin_locked_until(NOW)) == (2, None)
+    failed(resident, 0)
+    assert resident.pin_tries_left(NOW) == 1
+    failed(resident, 0)
+    until = NOW - timedelta(minutes=3) + PIN_LOCKOUT  # 15 minutes from the fifth-last
+    assert (resident.pin_tries_left(NOW), resident.pin_locked_until(NOW)) == (0, until)
+    with pytest.raises(PinLocked) as caught:
+        resident.check_may_try_pin(NOW)
+    assert (caught.value.until, caught.value.minutes_left) == (until, 12)
+    assert resident.pin_locked_until(until) is None
 
 
 def test_four_wrong_pins_lock_nothing_and_a_right_one_or_a_reset_clears_the_count() -> None:

@@ -12,13 +12,15 @@ from services.pages.kiosk.donations import Donating
 from services.pages.kiosk.giving import Giving
 from services.pages.kiosk.home import KioskHome
 from services.pages.kiosk.hours import VolunteerHours
+from services.pages.kiosk.motions import NewMotion
 from services.pages.kiosk.offers import Offers
 from services.pages.kiosk.receiving import Receiving
-from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign_out
+from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign_out, still_here
 
 PAGES: list[Any] = [
     sign_in_form,
     sign_out,
+    still_here,
     KioskSetup,
     KioskHome,
     Giving,
@@ -27,6 +29,7 @@ PAGES: list[Any] = [
     Offers,
     VolunteerHours,
     CouncilBoard,
+    NewMotion,
 ]
 # Rate-limited per client address, like the API's sign-in.
 SIGN_IN_PAGES: list[Any] = [sign_in]

@@ -32,19 +32,55 @@ class Ballot(msgspec.Struct, kw_only=True):
     choice: Choice
 
 
+class _BallotRules(msgspec.Struct):
+    votes_may_change: bool
+    secret: bool
+
+
 class _Voters(msgspec.Struct):
-    """Who may vote, as recorded when the vote opened (the motion's ``rules`` column)."""
+    """Who may vote and by which rules, as recorded when the vote opened (the motion's
+    ``rules`` column)."""
 
     entitled: list[UUID]
     present: list[UUID]
+    rules: _BallotRules
+
+
+def _voters(row: Row) -> _Voters | None:
+    """The open vote's voters and rules; None unless the vote is open."""
+    if row["status"] != "voting" or row["rules"] is None:
+        return None
+    return msgspec.json.decode(row["rules"], type=_Voters)
 
 
 def may_vote(row: Row, member: UUID) -> bool:
     """Whether the vote is open and ``member`` is entitled to vote and recorded present."""
-    if row["status"] != "voting" or row["rules"] is None:
-        return False
-    voters = msgspec.json.decode(row["rules"], type=_Voters)
-    return member in voters.entitled and member in voters.present
+    voters = _voters(row)
+    return voters is not None and member in voters.entitled and member in voters.present
+
+
+def _supports(row: Row, member: UUID) -> bool:
+    """Whether ``member`` is among the motion's supporters (its steps name each one)."""
+    return any(
+        step["type"] == "MotionSupported"
+        and msgspec.json.decode(step["detail"]).get("supporter") == str(member)
+        for step in row["steps"]
+    )
+
+
+def _my_ballot(bone: Backbone, row: Row, ballots: list[Row], member: UUID) -> dict[str, Any]:
+    """The resident's own choice in the open vote (a secret one opened for them alone) and
+    whether the council's rules let them change it."""
+    voters = _voters(row)
+    if voters is None:
+        return {"mine": None, "may_change": False}
+    if voters.rules.secret:
+        mine = commands.own_choice(
+            bone.timebank, motion_id=UUID(row["motion_id"]), voter=member, vault=bone.vault
+        )
+    else:
+        mine = next((b["choice"] for b in ballots if b["voter"] == str(member)), None)
+    return {"mine": mine, "may_change": voters.rules.votes_may_change}
 
 
 def _motion(bone: Backbone, motion_id: UUID, after: int | None) -> tuple[Row, list[Row]]:
@@ -82,7 +118,6 @@ class CouncilBoard(Controller):
     ) -> Template:
         member = member_of(request)
         row, ballots = _motion(bone, motion_id, after)
-        mine = next((b["choice"] for b in ballots if b["voter"] == str(member)), None)
         return screen(
             request,
             "motion.html",
@@ -90,8 +125,9 @@ class CouncilBoard(Controller):
             statuses=LABELS["motion_status"],
             choices=LABELS["choice"],
             may_vote=may_vote(row, member),
-            mine=mine,
+            supports=_supports(row, member),
             is_mover=row["mover"] == str(member),
+            **_my_ballot(bone, row, ballots, member),
         )
 
     @post("/{motion_id:uuid}/support", opt=RESIDENTS, sync_to_thread=True)
@@ -144,4 +180,4 @@ class CouncilBoard(Controller):
             by=by,
             vault=bone.vault,
         )
-        return showing(f"/kiosk/council/{motion_id}", receipt)
+        return showing(f"/kiosk/council/{motion_id}", receipt, done="voted")

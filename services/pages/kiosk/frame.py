@@ -19,7 +19,7 @@ from projections import marketplace
 from projections.readstore import ReadDb
 from services.api.auth import Principal, allow
 from services.ledger import Receipt
-from services.pages.i18n import gettext, language
+from services.pages.i18n import N_, gettext, language
 from services.pages.labels import label
 from services.pages.session import current, renew_resident_session
 
@@ -35,6 +35,31 @@ Note = Annotated[str, Meta(max_length=300)]
 # The usual lengths of help, offered as one-touch choices beside the number pad.
 MINUTE_CHOICES = (30, 60, 90, 120)
 POLL_SECONDS = 3  # how often a resident's balance refreshes itself on screen
+# Titles residents often give help of each starting category: one touch instead of typing
+# (what they tap is filled in and can still be changed).
+COMMON_TITLES = {
+    "companionship": (
+        N_("Going to the doctor together"),
+        N_("A chat and a walk"),
+        N_("Reading the paper together"),
+    ),
+    "errands": (N_("Buying groceries"), N_("Collecting a parcel"), N_("Paying a bill")),
+    "repairs": (N_("Fixing a small appliance"), N_("Changing a light bulb")),
+    "escort": (N_("A ride to the hospital"), N_("Going to the activity centre together")),
+    "tutoring": (N_("Homework help"), N_("Learning to use a smartphone")),
+    "haircut": (N_("A haircut at home"),),
+    "meals": (N_("Bringing a meal"), N_("Helping to cook")),
+    "cleaning": (N_("Cleaning the home"), N_("Washing clothes")),
+}
+# What an action came to, said first on the page that shows its effect: every action ends on
+# a clear "done" in words, not only on a changed list.
+DONE_HERE = {
+    "posted": N_("Posted. Everyone can see it on the board now."),
+    "closed": N_("Taken off the board."),
+    "logged": N_("Sent for approval. A coordinator will check it; then the time is yours."),
+    "voted": N_("Your vote is recorded."),
+    "proposed": N_("Proposed. Your motion is on the board and now needs residents' support."),
+}
 
 
 def me(request: Request[Any, Any, Any]) -> Principal:
@@ -68,7 +93,9 @@ def fragment(request: Request[Any, Any, Any], template: str, **context: Any) -> 
             "poll_seconds": POLL_SECONDS,
             "zone": settings.zone,
             "minute_choices": MINUTE_CHOICES,
+            "common_titles": COMMON_TITLES,
             "label": label,
+            "done_here": None,
             **context,
         },
     )
@@ -76,8 +103,10 @@ def fragment(request: Request[Any, Any, Any], template: str, **context: Any) -> 
 
 def screen(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
     """A kiosk page the resident opened: their touch restarts the idle clock, on screen and on
-    the server (their session is renewed with the page)."""
-    page = fragment(request, template, **context)
+    the server (their session is renewed with the page). After an action (``?done=``) it
+    starts by saying, in words, what the action came to."""
+    done = DONE_HERE.get(request.query_params.get("done", ""))
+    page = fragment(request, template, done_here=done, **context)
     renew_resident_session(request, page)
     return page
 
@@ -116,9 +145,11 @@ def form_confirmed(
     return confirmation(request, question, action=path, back=path, fields=fields, detail=detail)
 
 
-def showing(path: str, receipt: Receipt) -> Redirect:
-    """After an action: the page at ``path``, read once it includes the action's effect."""
-    return Redirect(f"{path}?after={receipt.position}", status_code=303)
+def showing(path: str, receipt: Receipt, done: str | None = None) -> Redirect:
+    """After an action: the page at ``path``, read once it includes the action's effect;
+    ``done`` (a key of :data:`DONE_HERE`): what the page says the action came to."""
+    said = "" if done is None else f"&done={done}"
+    return Redirect(f"{path}?after={receipt.position}{said}", status_code=303)
 
 
 def new_key() -> str:

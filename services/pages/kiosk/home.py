@@ -30,7 +30,7 @@ DONE = {
     "disputed": N_(
         "Your objection is recorded. Nothing moves until a social worker has looked into it."
     ),
-    "donated": N_("Thank you for giving to the community pool."),
+    "donated": N_("Donated. Thank you for giving to the community pool."),
 }
 
 

@@ -4,7 +4,7 @@ Only members registered as volunteers see this."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,14 @@ class ServiceGiven(Windowed, kw_only=True):
         return Service(started_at=started, **fields)
 
 
+def _as_last_time(rows: list[Any], station: str) -> dict[str, str]:
+    """Who organised the service and who was in charge, as the volunteer gave them last time
+    (newest first in ``rows``); the first time, the organiser is the station."""
+    if not rows:
+        return {"organiser": station, "responsible": ""}
+    return {"organiser": rows[0]["organiser"], "responsible": rows[0]["responsible"]}
+
+
 class VolunteerHours(Controller):
     path = "/kiosk/hours"
 
@@ -87,13 +95,15 @@ class VolunteerHours(Controller):
                 "every_category": category_names(db, include_retired=True),
             }
 
+        found = read(bone, ("hours", "marketplace"), after, query)
         return screen(
             request,
             "hours.html",
             today=bone.today().isoformat(),
-            recorded=after is not None,
+            yesterday=(bone.today() - timedelta(days=1)).isoformat(),
             key=new_key(),
-            **read(bone, ("hours", "marketplace"), after, query),
+            **_as_last_time(found["rows"], bone.settings.station_name),
+            **found,
         )
 
     @post("/", opt=VOLUNTEERS, sync_to_thread=True)
@@ -113,4 +123,4 @@ class VolunteerHours(Controller):
             now=bone.local_now(),
             by=by,
         )
-        return showing("/kiosk/hours", receipt)
+        return showing("/kiosk/hours", receipt, done="logged")

@@ -106,7 +106,7 @@ class Offers(Controller):
             owner=account_of(request),
             by=by,
         )
-        return showing("/kiosk/listings/mine", receipt)
+        return showing("/kiosk/listings/mine", receipt, done="posted")
 
     @post("/{listing_id:uuid}/closure", opt=RESIDENTS, sync_to_thread=True)
     def close(
@@ -124,4 +124,4 @@ class Offers(Controller):
             reason=gettext(CLOSED_BY_OWNER),
             by=by,
         )
-        return showing("/kiosk/listings/mine", receipt)
+        return showing("/kiosk/listings/mine", receipt, done="closed")

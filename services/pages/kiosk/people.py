@@ -1,9 +1,11 @@
 """Whom an action concerns, named the way a resident knows them.
 
 A name is sealed personal data (services.vault). A kiosk shows one only where the resident
-must know whom they are dealing with — the confirmation screen of help given or received —
-and each opening is recorded in the personal-data access log (who, whose, when, why), as a
-coordinator's is (services.identity.open_personal_data). Elsewhere the kiosk names nobody.
+must know whom they are dealing with — the confirmation screen of help given or received, in
+full, and the list of help waiting for their confirmation, masked (王*英) as Chinese public
+services show names on a shared screen — and each opening is recorded in the personal-data
+access log (who, whose, when, why), as a coordinator's is
+(services.identity.open_personal_data). Elsewhere the kiosk names nobody.
 """
 
 from __future__ import annotations
@@ -48,3 +50,11 @@ def name_of(bone: Backbone, member_id: UUID, *, purpose: str, by: Provenance) ->
         bone.timebank, bone.vault, member_id=member_id, purpose=purpose, by=by
     )
     return details.display_name if details is not None else gettext(ERASED)
+
+
+def masked(name: str) -> str:
+    """A name as it may show on a shared screen: the first and last characters, the rest
+    starred (王秀英 → 王*英, 李明 → 李*)."""
+    if len(name) <= 1:
+        return name
+    return name[0] + "*" * max(len(name) - 2, 1) + (name[-1] if len(name) > 2 else "")

@@ -1,5 +1,5 @@
-"""Confirm (or dispute) help I received. The list names nobody; opening one record says in
-plain words who helped and how much time will move, naming the helper (the opening is
+"""Confirm (or dispute) help I received. The list names who helped, masked (王*英); opening one
+record says in plain words who helped and how much time will move, naming the helper (the opening is
 logged), and the resident confirms it — the time moves at once and the new balance shows —
 or raises an objection, with a reason, that holds it for a social worker."""
 
@@ -76,14 +76,44 @@ def _mine_to_confirm(bone: Backbone, account: UUID, exchange_id: UUID) -> Row:
 
 def _helpers(bone: Backbone, row: Row, by: Provenance) -> str:
     """Who gave the help, by name (each opening is logged)."""
+    return ", ".join(
+        people.name_of(bone, member, purpose=PURPOSE, by=by) for member in _providers(bone, row)
+    )
+
+
+def _providers(bone: Backbone, row: Row) -> list[UUID]:
+    """The members who gave the help of one exchange (with its parties)."""
     providers = [party["account_id"] for party in row["parties"] if party["role"] == "provider"]
-    members = read(
+    return read(
         bone,
         ("balances",),
         None,
         lambda db: [people.member_of_account(db, account) for account in providers],
     )
-    return ", ".join(people.name_of(bone, member, purpose=PURPOSE, by=by) for member in members)
+
+
+def _waiting_with_helpers(
+    bone: Backbone, account: str, after: int | None, by: Provenance
+) -> list[Row]:
+    """The help waiting for this resident's confirmation, each with who gave it, masked: the
+    list is on a shared screen. Each helper's details are opened (and logged) once."""
+
+    def query(db: Any) -> list[Row]:
+        rows = exchanges.awaiting(db, account=account, role="receiver", limit=WAITING)
+        return [
+            {**row, "parties": exchanges.exchange(db, row["exchange_id"])["parties"]}
+            for row in rows
+        ]
+
+    rows = read(bone, ("exchanges",), after, query)
+    names: dict[UUID, str] = {}
+    for row in rows:
+        helpers = _providers(bone, row)
+        for member in helpers:
+            if member not in names:
+                names[member] = people.masked(people.name_of(bone, member, purpose=PURPOSE, by=by))
+        row["helpers"] = ", ".join(names[member] for member in helpers)
+    return rows
 
 
 class Receiving(Controller):
@@ -91,15 +121,13 @@ class Receiving(Controller):
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
     def waiting(
-        self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+        self,
+        request: Request[Any, Any, Any],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+        after: After = None,
     ) -> Template:
-        account = str(account_of(request))
-        rows = read(
-            bone,
-            ("exchanges",),
-            after,
-            lambda db: exchanges.awaiting(db, account=account, role="receiver", limit=WAITING),
-        )
+        rows = _waiting_with_helpers(bone, str(account_of(request)), after, by)
         return screen(request, "received.html", rows=rows)
 
     @get("/{exchange_id:uuid}", opt=RESIDENTS, sync_to_thread=True)

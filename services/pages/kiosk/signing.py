@@ -9,26 +9,39 @@ down and signs them out; the server's session runs out shortly after).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 import msgspec
+import structlog
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from domain.identity import Role
+from domain.identity import PIN_LOCKOUT, Role, minutes_until
 from domain.provenance import Provenance
 from services import identity
 from services.api.auth import allow, public
 from services.api.identity import MemberNumber, Pin, principal_of
+from services.pages.i18n import clock, ngettext
 from services.pages.kiosk.frame import RESIDENTS, Form, screen
-from services.pages.session import DEVICE_COOKIE, device_cookie, signed_in, signed_out
+from services.pages.refusals import explain
+from services.pages.session import (
+    DEVICE_COOKIE,
+    device_cookie,
+    renew_resident_session,
+    signed_in,
+    signed_out,
+)
 from services.runtime import Backbone
+
+log = structlog.get_logger(__name__)
 
 SIGN_IN = "/kiosk/sign-in"
 SETUP = "/kiosk/setup"
+LOCKOUT_MINUTES = int(PIN_LOCKOUT / timedelta(minutes=1))
 KioskName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
@@ -41,13 +54,28 @@ class NewKiosk(msgspec.Struct, kw_only=True):
     name: KioskName
 
 
+class SignOut(msgspec.Struct, kw_only=True):
+    idle: bool = False  # the idle countdown ran out, rather than the resident signing out
+
+
 @get(SIGN_IN, opt=public(), sync_to_thread=False)
 def sign_in_form(
-    request: Request[Any, Any, Any], ready: Annotated[bool, QueryParameter()] = False
+    request: Request[Any, Any, Any],
+    ready: Annotated[bool, QueryParameter()] = False,
+    idle: Annotated[bool, QueryParameter()] = False,
 ) -> Template:
-    """The number pad. A screen without a device token is not a kiosk yet: it says so."""
+    """The number pad. A screen without a device token is not a kiosk yet: it says so. After
+    an idle sign-out it says why the resident was signed out."""
+    return _sign_in_page(request, ready=ready, idle=idle)
+
+
+def _sign_in_page(request: Request[Any, Any, Any], **context: Any) -> Template:
+    defaults = {"ready": False, "idle": False, "member_number": "", "refusal": None}
     return screen(
-        request, "sign_in.html", is_kiosk=bool(request.cookies.get(DEVICE_COOKIE)), ready=ready
+        request,
+        "sign_in.html",
+        is_kiosk=bool(request.cookies.get(DEVICE_COOKIE)),
+        **{**defaults, **context},
     )
 
 
@@ -57,22 +85,68 @@ def sign_in(
     data: Annotated[SignIn, Form],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
-) -> Redirect:
-    member, kiosk = identity.kiosk_sign_in(
-        bone.timebank,
-        kiosk_token=request.cookies.get(DEVICE_COOKIE, ""),
-        member_number=data.member_number,
-        pin=data.pin,
-        now=bone.clock(),
-        by=by,
-    )
+) -> Response[Any]:
+    """Signed in, to the resident's home; refused, the number pad again with the member number
+    kept and the PIN cleared (a pad typing on after a wrong PIN would burn the next try)."""
+    now = bone.clock()
+    try:
+        member, kiosk = identity.kiosk_sign_in(
+            bone.timebank,
+            kiosk_token=request.cookies.get(DEVICE_COOKIE, ""),
+            member_number=data.member_number,
+            pin=data.pin,
+            now=now,
+            by=by,
+        )
+    except identity.SignInRefused as refused:
+        log.info("page.refused", path=request.url.path, code=refused.code)
+        page = _sign_in_page(
+            request,
+            member_number=data.member_number,
+            refusal=sign_in_refusal(refused, now, bone.settings.zone),
+        )
+        page.status_code = refused.status
+        return page
     principal = principal_of(bone.timebank, member, kiosk)
     return signed_in(request.app.state.page_auth, principal, "/kiosk")
 
 
+def sign_in_refusal(refused: identity.SignInRefused, now: datetime, zone: tzinfo) -> str:
+    """What a refused sign-in says: how long a locked number waits and who can help, or how
+    many tries are left (the service says so once few are)."""
+    if refused.locked_until is not None:
+        minutes = minutes_until(refused.locked_until, now)
+        said = ngettext(
+            "Too many wrong PINs: this member number is locked until %(time)s. You can try again "
+            "in %(minutes)s minute, or ask a social worker to reset your PIN.",
+            "Too many wrong PINs: this member number is locked until %(time)s. You can try again "
+            "in %(minutes)s minutes, or ask a social worker to reset your PIN.",
+            minutes,
+        )
+        return said % {"time": clock(refused.locked_until, zone), "minutes": minutes}
+    if refused.tries_left is not None:
+        said = ngettext(
+            "The PIN is wrong. You can try %(count)s more time; after that this member number "
+            "is locked for %(minutes)s minutes.",
+            "The PIN is wrong. You can try %(count)s more times; after that this member number "
+            "is locked for %(minutes)s minutes.",
+            refused.tries_left,
+        )
+        return said % {"count": refused.tries_left, "minutes": LOCKOUT_MINUTES}
+    return explain(refused)
+
+
 @post("/kiosk/sign-out", opt=RESIDENTS, sync_to_thread=False)
-def sign_out() -> Redirect:
-    return signed_out(SIGN_IN)
+def sign_out(data: Annotated[SignOut, Form]) -> Redirect:
+    return signed_out(f"{SIGN_IN}?idle=true" if data.idle else SIGN_IN)
+
+
+@post("/kiosk/still-here", opt=RESIDENTS, sync_to_thread=False, status_code=204)
+def still_here(request: Request[Any, Any, Any]) -> Response[None]:
+    """The resident answered "still here?": their session is renewed with the idle clock."""
+    response = Response(content=None, status_code=204)
+    renew_resident_session(request, response)
+    return response
 
 
 def _staff_sign_in_first(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:

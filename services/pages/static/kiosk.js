@@ -38,9 +38,18 @@
 
   // --- One-touch lengths of time fill the minutes field. ------------------------------
   function markChips(field) {
-    document.querySelectorAll('[data-for="' + field.id + '"]').forEach((chip) => {
+    document.querySelectorAll('[data-fill][data-for="' + field.id + '"]').forEach((chip) => {
       chip.setAttribute("aria-pressed", String(chip.dataset.fill === field.value));
     });
+  }
+
+  // The stepper: half an hour more or less, never below half an hour.
+  function step(button) {
+    const field = document.getElementById(button.dataset.for);
+    if (!field) return;
+    const minutes = (Number(field.value) || 0) + Number(button.dataset.step);
+    field.value = String(Math.max(30, minutes));
+    markChips(field);
   }
 
   function fill(chip) {
@@ -50,33 +59,69 @@
     markChips(field);
   }
 
+  // --- The chosen kind of help shows its common titles, one touch each. ----------------
+  function showTitles() {
+    const chosen = document.querySelector('input[name="category"]:checked');
+    document.querySelectorAll("[data-titles-for]").forEach((group) => {
+      group.hidden = !chosen || group.dataset.titlesFor !== chosen.value;
+    });
+  }
+  document.addEventListener("change", (event) => {
+    if (event.target.matches('input[name="category"]')) showTitles();
+  });
+  document.addEventListener("DOMContentLoaded", showTitles);
+  document.addEventListener("htmx:afterSettle", showTitles);
+
   document.addEventListener("click", (event) => {
     const key = event.target.closest("[data-key]");
     if (key) return press(key);
     const chip = event.target.closest("[data-fill]");
     if (chip) return fill(chip);
+    const stepper = event.target.closest("[data-step]");
+    if (stepper) return step(stepper);
   });
   document.addEventListener("focusin", (event) => {
     if (event.target.matches("[data-pad-field]")) choose(event.target);
   });
   document.addEventListener("input", (event) => {
-    if (event.target.matches("[data-pad-field]")) markChips(event.target);
+    if (event.target.id) markChips(event.target); // typed: a one-touch choice no longer holds
   });
   // A new page: the pad types into its first number field until another is touched.
   function padReady() {
-    if (!active || !document.contains(active)) choose(document.querySelector("[data-pad-field]"));
+    if (active && document.contains(active)) return;
+    choose(document.querySelector("[data-pad-start]") || document.querySelector("[data-pad-field]"));
   }
   document.addEventListener("DOMContentLoaded", padReady);
   document.addEventListener("htmx:afterSettle", padReady);
 
-  // --- Idle sign-out: any touch or key restarts the countdown; at zero, sign out. ------
+  // --- Idle sign-out: any touch or key restarts the countdown; shortly before zero a large
+  // "still there?" dialog asks, and its button carries on (renewing the session); at zero,
+  // sign out, saying why on the sign-in screen. ----------------------------------------
   const WARN_AT = 10; // seconds left when the countdown turns red
+  const ASK_AT = 20; // seconds left when the dialog asks (half the idle time, if that is less)
   let clock = null; // the countdown element of the page on screen
   let deadline = 0;
   let signingOut = false;
 
   function restart() {
     if (clock) deadline = Date.now() + Number(clock.dataset.idleSeconds) * 1000;
+  }
+
+  function ask(left) {
+    const dialog = document.getElementById("still-here");
+    if (!dialog) return;
+    const askAt = Math.min(ASK_AT, Math.floor(Number(clock.dataset.idleSeconds) / 2));
+    dialog.querySelector("[data-still-left]").textContent = String(left);
+    if (left <= askAt && left > 0 && !dialog.open) dialog.showModal();
+    else if (left > askAt && dialog.open) dialog.close();
+  }
+
+  function signOut() {
+    signingOut = true;
+    const form = document.getElementById("sign-out");
+    if (!form) return;
+    form.querySelector("[name=idle]").value = "true";
+    form.requestSubmit();
   }
 
   function tick() {
@@ -90,15 +135,27 @@
     const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
     clock.querySelector("[data-left]").textContent = String(left);
     clock.classList.toggle("low", left <= WARN_AT);
-    if (left === 0) {
-      signingOut = true;
-      const form = document.getElementById("sign-out");
-      if (form) form.requestSubmit();
-    }
+    ask(left);
+    if (left === 0) signOut();
+  }
+
+  function carryOn() {
+    restart();
+    const dialog = document.getElementById("still-here");
+    if (dialog && dialog.open) dialog.close();
   }
 
   ["pointerdown", "keydown", "touchstart", "wheel"].forEach((name) =>
     document.addEventListener(name, restart, { capture: true, passive: true }));
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-still-here]")) carryOn();
+  });
+  // Escape on the dialog means "still here" too, and renews the session the same way.
+  document.addEventListener("cancel", (event) => {
+    if (event.target.id !== "still-here") return;
+    event.preventDefault();
+    event.target.querySelector("[data-still-here]").click();
+  }, { capture: true });
   setInterval(tick, 250);
   document.addEventListener("DOMContentLoaded", tick);
 })();

@@ -1,0 +1,88 @@
+"""A resident proposes a motion at the kiosk: a common topic in one touch (or their own
+words), what should change, a screen that says it in plain words, then the motion goes on
+the board to gather support, with the resident as its mover."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.provenance import Provenance
+from services import council as commands
+from services.api.council import Title
+from services.pages.i18n import N_, gettext
+from services.pages.kiosk.frame import (
+    RESIDENTS,
+    ActionKey,
+    Form,
+    form_confirmed,
+    member_of,
+    screen,
+    showing,
+)
+from services.runtime import Backbone
+
+NEW = "/kiosk/council/new"
+# What residents' motions are often about: one touch fills the title, still editable.
+COMMON_TOPICS = (
+    N_("Handrails in the stairwell"),
+    N_("Benches to rest on"),
+    N_("Better lighting at night"),
+    N_("A safer crossing"),
+    N_("Cleaner shared spaces"),
+    N_("Somewhere for children to play"),
+)
+
+
+class MotionDraft(msgspec.Struct, kw_only=True):
+    title: Title
+    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+
+
+class MotionConfirmed(MotionDraft, kw_only=True):
+    key: ActionKey
+
+
+class NewMotion(Controller):
+    path = NEW
+
+    @get("/", opt=RESIDENTS, sync_to_thread=True)
+    def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+        rules = commands.rules_in_force(bone.timebank)
+        return screen(request, "motion_form.html", topics=COMMON_TOPICS, rules=rules)
+
+    @post("/check", opt=RESIDENTS, sync_to_thread=False)
+    def check(
+        self, request: Request[Any, Any, Any], data: Annotated[MotionDraft, Form]
+    ) -> Template:
+        question = gettext("You are proposing the motion “%(title)s” to the council. Confirm?")
+        return form_confirmed(
+            request, question % {"title": data.title.strip()}, data, path=NEW, detail=data.text
+        )
+
+    @post("/", opt=RESIDENTS, sync_to_thread=True)
+    def propose(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[MotionConfirmed, Form],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Redirect:
+        receipt = bone.commits.run_from_thread(
+            commands.submit,
+            bone.timebank,
+            idempotency_key=f"kiosk-motion:{data.key}",
+            mover=member_of(request),
+            title=data.title,
+            text=data.text,
+            amends=None,
+            reconsiders=None,
+            now=bone.clock(),
+            by=by,
+        )
+        return showing(f"/kiosk/council/{receipt.id}", receipt, done="proposed")
