@@ -127,8 +127,19 @@ def _moved(url: str, auth: dict[str, str], key: str, source: str, target: str, m
 
 
 def _balance(url: str, auth: dict[str, str], account: str, after: int) -> int:
-    shown = httpx.get(f"{url}/api/v1/accounts/{account}", params={"after": after}, headers=auth)
-    return int(shown.json()["balance"])
+    """The balance once the read models reach ``after``. `up` waits 2 s for them, and then
+    answers 503 `read-model-behind` (the projector of a freshly started `up` on a busy machine
+    can take longer); a client asks again, and so does this."""
+    answers: list[httpx.Response] = []
+
+    def answered() -> bool:
+        answers.append(
+            httpx.get(f"{url}/api/v1/accounts/{account}", params={"after": after}, headers=auth)
+        )
+        return answers[-1].status_code != 503
+
+    wait_until(answered, what="the read models to reach the transfer")
+    return int(answers[-1].json()["balance"])
 
 
 def test_up_runs_everything_stops_cleanly_and_resumes(tmp_path):
