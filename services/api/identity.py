@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -34,6 +35,9 @@ from services.windows import BornOn
 
 MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
 Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
+SetupCode = Annotated[
+    str, Meta(pattern=r"^[0-9]{8}$", description="the 8-digit one-time code the station gave")
+]
 Password = Annotated[str, Meta(min_length=10, max_length=200)]
 Username = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_.-]{2,31}$")]
 Text = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -49,6 +53,12 @@ class StaffSignIn(Strict):
 
 class KioskSignIn(Strict):
     member_number: MemberNumber
+    pin: Pin
+
+
+class PinChoice(Strict):
+    member_number: MemberNumber
+    setup_code: SetupCode
     pin: Pin
 
 
@@ -88,14 +98,21 @@ class NewMember(Strict, kw_only=True):
     phone: Annotated[str, Meta(pattern=r"^\+?[0-9 -]{5,20}$")]
     id_number: Annotated[str, Meta(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
     birth_date: BornOn | None = None
-    pin: Pin
-    notice_version: Annotated[
-        str,
-        Meta(
-            pattern=r"^[A-Za-z0-9._-]{1,32}$",
-            description="The privacy notice the resident was shown and agreed to",
-        ),
-    ]
+    pin: Annotated[
+        Pin | None,
+        Meta(description="Omit it: the answer's setup_code lets the resident choose their own"),
+    ] = None
+    notice_version: (
+        Annotated[
+            str,
+            Meta(
+                pattern=r"^[A-Za-z0-9._-]{1,32}$",
+                description="The privacy notice the resident was shown and agreed to; "
+                "by default the station's current one",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class NewPin(Strict):
@@ -111,6 +128,8 @@ class Registered(msgspec.Struct, kw_only=True):
     position: int
     member_number: str | None = None
     account_id: str | None = None
+    setup_code: str | None = None  # shown this once: for the resident to choose their PIN
+    setup_code_expires: datetime | None = None  # when it stops working
 
 
 def recorded(done: identity.Registered, status: int = 201) -> Response[Registered]:
@@ -183,6 +202,30 @@ class AuthController(Controller):
             by=by,
         )
         return _signed_in(auth, principal_of(bone.timebank, member, kiosk))
+
+    @post(
+        "/kiosk/pin",
+        sync_to_thread=True,
+        opt=public(),
+        summary="A resident chooses their own PIN at a kiosk with the station's one-time code",
+    )
+    def choose_pin(
+        self,
+        data: JSONBody[PinChoice],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+        kiosk_token: Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)],
+    ) -> Response[Registered]:
+        done = identity.choose_pin(
+            bone.timebank,
+            kiosk_token=kiosk_token,
+            member_number=data.member_number,
+            setup_code=data.setup_code,
+            pin=data.pin,
+            now=bone.clock(),
+            by=by,
+        )
+        return recorded(done)
 
     @post(
         "/refresh",
@@ -301,7 +344,8 @@ class MemberController(Controller):
             bone.vault,
             details=details,
             pin=data.pin,
-            notice_version=data.notice_version,
+            notice_version=data.notice_version or bone.settings.privacy_notice_version,
+            now=bone.clock(),
             by=by,
             limits=bone.settings.member_limits,
         )
@@ -310,6 +354,30 @@ class MemberController(Controller):
             position=done.position,
             member_number=done.member_number,
             account_id=str(done.account_id),
+            setup_code=done.setup_code or None,
+            setup_code_expires=done.setup_code_expires,
+        )
+
+    @post(
+        "/{member_id:uuid}/setup-code",
+        sync_to_thread=True,
+        opt=allow(Role.COORDINATOR),
+        summary="A new one-time code for the resident to choose their own PIN at a kiosk",
+    )
+    def setup_code(
+        self,
+        member_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+    ) -> Registered:
+        done = identity.issue_setup_code(
+            bone.timebank, member_id=member_id, now=bone.clock(), by=by
+        )
+        return Registered(
+            id=str(done.id),
+            position=done.position,
+            setup_code=done.setup_code,
+            setup_code_expires=done.setup_code_expires,
         )
 
     @post(

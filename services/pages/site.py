@@ -13,6 +13,7 @@ from eventsourcing.persistence import PersistenceError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     HTTPException,
@@ -43,6 +44,7 @@ from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
+from services.runtime import Backbone
 from services.windows import DateOutOfRange
 
 HERE = Path(__file__).parent
@@ -189,6 +191,17 @@ def home(request: Request[Any, Any, Any]) -> Template:
     return Template("home.html", context={"signed_in": current(request)})
 
 
+@get("/privacy-notice", opt=public(), sync_to_thread=True)
+def privacy_notice(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+    """The station's current privacy notice (TIMEBANK_PRIVACY_NOTICE_FILE), for a resident to
+    read before agreeing to it at registration."""
+    settings = bone.settings
+    path = settings.privacy_notice_file
+    text = Path(path).read_text(encoding="utf-8") if path else ""
+    context = {"signed_in": current(request), "version": settings.privacy_notice_version}
+    return Template("privacy_notice.html", context={**context, "text": text})
+
+
 @get("/lang/{code:str}", opt=public(), sync_to_thread=False)
 def switch_language(
     code: FromPath[str], next_: Annotated[str, QueryParameter(name="next")] = "/"
@@ -214,7 +227,7 @@ def pages(
     )
     return Router(
         path="/",
-        route_handlers=[home, switch_language, limited, *handlers],
+        route_handlers=[home, privacy_notice, switch_language, limited, *handlers],
         middleware=[auth.middleware],
         before_request=before_page,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -137,6 +137,7 @@ def register_resident(bone: Backbone, name: str, pin: str = PIN) -> identity.Reg
         ),
         pin=pin,
         notice_version=NOTICE,
+        now=bone.clock(),
         by=BY,
         limits=bone.settings.member_limits,
     )

@@ -31,6 +31,7 @@ PAGES: list[Any] = [
             members.registration,
             members.register,
             members.member,
+            members.setup_code,
             members.details,
             volunteers.search,
             volunteers.registration,
