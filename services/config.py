@@ -69,6 +69,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # shown at /privacy-notice for the resident to read.
     privacy_notice_version: str = ""
     privacy_notice_file: str = ""
+    # Where the public reaches this service (e.g. https://timebank.example.org): printed
+    # certificates send readers there to verify them, whatever host the printing page was
+    # opened on (an internal address would be no use on paper).
+    public_url: str = ""
     # /health calls the relay or a read model stuck when events have waited this long for it
     # while its position stood still.
     stuck_seconds: float = 30.0
@@ -128,6 +132,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "station_name": env.get("TIMEBANK_STATION_NAME", ""),
             "privacy_notice_version": env.get("TIMEBANK_PRIVACY_NOTICE_VERSION", ""),
             "privacy_notice_file": env.get("TIMEBANK_PRIVACY_NOTICE_FILE", ""),
+            "public_url": env.get("TIMEBANK_PUBLIC_URL", ""),
         }
         values.update(
             {
