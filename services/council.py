@@ -102,7 +102,8 @@ def submit(
         if (existing.mover, existing.title) != (mover, title.strip()):
             raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
-    check_may_act(app.find(mover, Member))  # entered for them on paper, they must be a member
+    if by.channel == PAPER:  # a resident submitting is checked as whoever acts (record)
+        check_may_act(app.find(mover, Member))
     parent = motion_of(app, amends) if amends else None
     earlier = motion_of(app, reconsiders) if reconsiders else None
     motion = submit_motion(
