@@ -30,8 +30,6 @@ from services.api.context import After, read
 from services.api.schemas import Reason, Strict
 from services.eventstore import Timebank
 from services.runtime import Backbone
-from services.vault import PersonalDetails
-from services.windows import BornOn
 
 MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
 Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
@@ -89,34 +87,6 @@ class StaffMember(msgspec.Struct, kw_only=True):
     title: str | None
     is_active: bool
     registered_at: str
-
-
-class NewMember(Strict, kw_only=True):
-    display_name: Text
-    building: Text
-    household: Text
-    phone: Annotated[str, Meta(pattern=r"^\+?[0-9 -]{5,20}$")]
-    id_number: Annotated[str, Meta(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
-    birth_date: BornOn | None = None
-    pin: Annotated[
-        Pin | None,
-        Meta(description="Omit it: the answer's setup_code lets the resident choose their own"),
-    ] = None
-    notice_version: (
-        Annotated[
-            str,
-            Meta(
-                pattern=r"^[A-Za-z0-9._-]{1,32}$",
-                description="The privacy notice the resident was shown and agreed to; "
-                "by default the station's current one",
-            ),
-        ]
-        | None
-    ) = None
-
-
-class NewPin(Strict):
-    pin: Pin
 
 
 class Deactivation(Strict):
@@ -316,102 +286,5 @@ class StaffController(Controller):
     ) -> Response[Registered]:
         done = identity.deactivate_staff(
             bone.timebank, staff_id=staff_id, reason=data.reason, by=by
-        )
-        return recorded(done, 200)
-
-
-class MemberController(Controller):
-    path = "/api/v1/members"
-    tags = ["identity"]  # noqa: RUF012
-
-    @post("/", sync_to_thread=True, opt=allow(Role.COORDINATOR), summary="Register a resident")
-    def register(
-        self,
-        data: JSONBody[NewMember],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-    ) -> Registered:
-        details = PersonalDetails(
-            display_name=data.display_name,
-            building=data.building,
-            household=data.household,
-            phone=data.phone,
-            id_number=data.id_number,
-            birth_date=data.birth_date,
-        )
-        done = identity.register_member(
-            bone.timebank,
-            bone.vault,
-            details=details,
-            pin=data.pin,
-            notice_version=data.notice_version or bone.settings.privacy_notice_version,
-            now=bone.clock(),
-            by=by,
-            limits=bone.settings.member_limits,
-        )
-        return Registered(
-            id=str(done.id),
-            position=done.position,
-            member_number=done.member_number,
-            account_id=str(done.account_id),
-            setup_code=done.setup_code or None,
-            setup_code_expires=done.setup_code_expires,
-        )
-
-    @post(
-        "/{member_id:uuid}/setup-code",
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="A new one-time code for the resident to choose their own PIN at a kiosk",
-    )
-    def setup_code(
-        self,
-        member_id: FromPath[UUID],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-    ) -> Registered:
-        done = identity.issue_setup_code(
-            bone.timebank, member_id=member_id, now=bone.clock(), by=by
-        )
-        return Registered(
-            id=str(done.id),
-            position=done.position,
-            setup_code=done.setup_code,
-            setup_code_expires=done.setup_code_expires,
-        )
-
-    @post(
-        "/{member_id:uuid}/pin",
-        status_code=200,
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="Reset a PIN",
-    )
-    def reset_pin(
-        self,
-        member_id: FromPath[UUID],
-        data: JSONBody[NewPin],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-    ) -> Response[Registered]:
-        done = identity.reset_pin(bone.timebank, member_id=member_id, pin=data.pin, by=by)
-        return recorded(done, 200)
-
-    @post(
-        "/{member_id:uuid}/deactivation",
-        status_code=200,
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="Deactivate a member; their balance moves to the pool",
-    )
-    def deactivate(
-        self,
-        member_id: FromPath[UUID],
-        data: JSONBody[Deactivation],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-    ) -> Response[Registered]:
-        done = identity.deactivate_member(
-            bone.timebank, member_id=member_id, reason=data.reason, now=bone.clock(), by=by
         )
         return recorded(done, 200)
