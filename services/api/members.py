@@ -50,6 +50,18 @@ class NewPin(Strict):
     pin: Pin
 
 
+def _answered(done: identity.Registered) -> Registered:
+    """A registration or a new setup code: the code is in this answer only."""
+    return Registered(
+        id=str(done.id),
+        position=done.position,
+        member_number=done.member_number or None,
+        account_id=str(done.account_id) if done.account_id else None,
+        setup_code=done.setup_code or None,
+        setup_code_expires=done.setup_code_expires,
+    )
+
+
 class MemberController(Controller):
     path = "/api/v1/members"
     tags = ["identity"]  # noqa: RUF012
@@ -79,14 +91,7 @@ class MemberController(Controller):
             by=by,
             limits=bone.settings.member_limits,
         )
-        return Registered(
-            id=str(done.id),
-            position=done.position,
-            member_number=done.member_number,
-            account_id=str(done.account_id),
-            setup_code=done.setup_code or None,
-            setup_code_expires=done.setup_code_expires,
-        )
+        return _answered(done)
 
     @post(
         "/{member_id:uuid}/setup-code",
@@ -103,12 +108,7 @@ class MemberController(Controller):
         done = identity.issue_setup_code(
             bone.timebank, member_id=member_id, now=bone.clock(), by=by
         )
-        return Registered(
-            id=str(done.id),
-            position=done.position,
-            setup_code=done.setup_code,
-            setup_code_expires=done.setup_code_expires,
-        )
+        return _answered(done)
 
     @post(
         "/{member_id:uuid}/pin",
