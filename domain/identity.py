@@ -140,6 +140,10 @@ class Member(Aggregate):
         self.is_erased = False
         self.consent: str | None = None  # the notice version consented to, while consented
         self.failed_pins: list[datetime] = []
+        # A one-time code with which the resident chooses their own PIN at a kiosk, so no
+        # member of staff ever learns it; its hash and when it stops working.
+        self.setup_code_hash: str | None = None
+        self.setup_code_expires: datetime | None = None
 
     def give_consent(self, notice_version: str, by: Provenance) -> None:
         """The person agreed to the privacy notice of ``notice_version`` (PIPL Art. 14)."""
@@ -225,6 +229,35 @@ class Member(Aggregate):
     def _reset_pin(self, pin_hash: str, by: Provenance) -> None:
         self.pin_hash = pin_hash
         self.failed_pins = []
+
+    def issue_setup_code(self, code_hash: str, expires_at: datetime, by: Provenance) -> None:
+        """A fresh one-time code for choosing a PIN; any earlier code stops working."""
+        if not self.is_active:
+            raise RuleViolated("member-inactive", "This member number is no longer active.")
+        self._issue_setup_code(code_hash=code_hash, expires_at=expires_at, by=by)
+
+    @event("PinSetupCodeIssued")
+    def _issue_setup_code(self, code_hash: str, expires_at: datetime, by: Provenance) -> None:
+        self.setup_code_hash = code_hash
+        self.setup_code_expires = expires_at
+
+    def check_may_choose_pin(self, now: datetime) -> None:
+        """A PIN is chosen with a setup code that is unused and unexpired, while the member
+        number is not locked (wrong codes count as wrong PINs)."""
+        self.check_may_try_pin(now)
+        expires = self.setup_code_expires
+        if self.setup_code_hash is None or expires is None or now >= expires:
+            raise RuleViolated(
+                "setup-code-expired",
+                "This setup code was used or has expired; ask the station for a new one.",
+            )
+
+    @event("PinChosen")
+    def choose_pin(self, pin_hash: str, by: Provenance) -> None:
+        self.pin_hash = pin_hash
+        self.failed_pins = []
+        self.setup_code_hash = None
+        self.setup_code_expires = None
 
     def deactivate(self, reason: str, by: Provenance) -> None:
         if not self.is_active:

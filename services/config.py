@@ -64,6 +64,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The station's name as residents know it: the organiser a volunteer's first hours at the
     # kiosk start with (later ones start with what they gave last time).
     station_name: str = ""
+    # The station's current privacy notice: its version, which registration records as the one
+    # a new resident agreed to unless told otherwise, and a UTF-8 text file with its wording,
+    # shown at /privacy-notice for the resident to read.
+    privacy_notice_version: str = ""
+    privacy_notice_file: str = ""
+    # Where the public reaches this service (e.g. https://timebank.example.org): printed
+    # certificates send readers there to verify them, whatever host the printing page was
+    # opened on (an internal address would be no use on paper).
+    public_url: str = ""
     # /health calls the relay or a read model stuck when events have waited this long for it
     # while its position stood still.
     stuck_seconds: float = 30.0
@@ -121,6 +130,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "stream_replicas": int(env.get("TIMEBANK_STREAM_REPLICAS", "1")),
             "pages": env.get("TIMEBANK_PAGES", "on").lower() not in ("off", "0", "false", "no"),
             "station_name": env.get("TIMEBANK_STATION_NAME", ""),
+            "privacy_notice_version": env.get("TIMEBANK_PRIVACY_NOTICE_VERSION", ""),
+            "privacy_notice_file": env.get("TIMEBANK_PRIVACY_NOTICE_FILE", ""),
+            "public_url": env.get("TIMEBANK_PUBLIC_URL", ""),
         }
         values.update(
             {

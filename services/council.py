@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from domain.council import (
     council_rules_id,
     decide,
 )
-from domain.identity import Staff
+from domain.identity import Member, Staff, check_may_act
 from domain.meeting import Meeting, call_meeting, meeting_id_for
 from domain.motion import (
     SETTLED,
@@ -33,6 +34,8 @@ from domain.rules import KeyReused, NotFound, RuleViolated
 from services.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.ledger import Receipt
 from services.vault import BallotBox, Vault
+
+PAPER = "paper"  # the channel of what a resident handed in on paper and staff entered
 
 
 def _rules(app: Timebank) -> CouncilRules:
@@ -75,6 +78,12 @@ def meeting_of(app: Timebank, meeting_id: UUID) -> Meeting:
 
 
 @retried_on_conflict
+def on_paper(by: Provenance) -> Provenance:
+    """A motion a resident handed in on paper, entered by the coordinator ``by`` names: the
+    resident is its mover, the coordinator its recorder, through the ``paper`` channel."""
+    return replace(by, channel=PAPER)
+
+
 def submit(
     app: Timebank,
     *,
@@ -93,6 +102,8 @@ def submit(
         if (existing.mover, existing.title) != (mover, title.strip()):
             raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
+    if by.channel == PAPER:  # a resident submitting is checked as whoever acts (record)
+        check_may_act(app.find(mover, Member))
     parent = motion_of(app, amends) if amends else None
     earlier = motion_of(app, reconsiders) if reconsiders else None
     motion = submit_motion(

@@ -122,6 +122,16 @@ class PinReset(Payload):
     pass
 
 
+class PinSetupCodeIssued(Payload):
+    """When the code stops working; its hash stays in the event store."""
+
+    expires_at: datetime
+
+
+class PinChosen(Payload):
+    pass
+
+
 class MemberDeactivated(Payload):
     reason: str
 
@@ -514,6 +524,8 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         PinRejected,
         PinAccepted,
         PinReset,
+        PinSetupCodeIssued,
+        PinChosen,
         MemberDeactivated,
         ConsentGiven,
         ConsentWithdrawn,

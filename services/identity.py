@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from argon2 import PasswordHasher
@@ -44,6 +44,9 @@ from services.vault import PersonalDetails, Vault
 _hasher = PasswordHasher.from_parameters(PASSWORD_HASHING)
 _NUMBER_ATTEMPTS = 20
 MIN_PASSWORD_LENGTH = 10
+# A setup code is handed over on paper at the station and used at a kiosk within days.
+SETUP_CODE_LIFETIME = timedelta(days=7)
+SETUP_CODE_DIGITS = 8  # typed on the kiosk's number pad; five wrong tries lock the number
 ERASED = "The person's personal data was erased."  # why their volunteer record reads left
 
 
@@ -76,6 +79,8 @@ class Registered:
     position: int
     member_number: str = ""
     account_id: UUID | None = None
+    setup_code: str = ""  # shown once to the coordinator who hands it to the resident
+    setup_code_expires: datetime | None = None
 
 
 def _verified(password_hash: str, secret: str) -> bool:
@@ -172,14 +177,18 @@ def register_member(
     vault: Vault,
     *,
     details: PersonalDetails,
-    pin: str,
+    pin: str | None,
     notice_version: str,
+    now: datetime,
     by: Provenance,
     limits: Limits = MEMBER_LIMITS,
 ) -> Registered:
     """A member with a fresh printable number, their sealed details and their time account,
-    saved together."""
-    pin_hash = _hasher.hash(pin)
+    saved together. Without a PIN the member gets a one-time setup code instead, with which
+    they choose their PIN at a kiosk (until then no PIN signs them in)."""
+    pin_hash = _hasher.hash(pin) if pin else ""
+    code = "" if pin else _setup_code()
+    expires = now + SETUP_CODE_LIFETIME
     for _ in range(_NUMBER_ATTEMPTS):
         number = f"{secrets.randbelow(900_000) + 100_000}"
         member_id = member_id_for(number)
@@ -192,51 +201,120 @@ def register_member(
             by=by,
         )
         member.give_consent(notice_version, by)
+        if code:
+            member.issue_setup_code(_hasher.hash(code), expires, by)
         account = TimeAccount(owner=str(member.id), kind=AccountKind.MEMBER, limits=limits, by=by)
         try:
             position = app.record(member, account)
         except RecordConflictError:
             vault.erase(member_id)
             continue
-        return Registered(member.id, position, member_number=number, account_id=account.id)
+        return Registered(
+            member.id,
+            position,
+            member_number=number,
+            account_id=account.id,
+            setup_code=code,
+            setup_code_expires=expires if code else None,
+        )
     raise RuleViolated("no-member-number", "No free member number was found; try again.")
 
 
-@retried_on_conflict
-def kiosk_sign_in(
-    app: Timebank, *, kiosk_token: str, member_number: str, pin: str, now: datetime, by: Provenance
-) -> tuple[Member, Kiosk]:
+def _setup_code() -> str:
+    return f"{secrets.randbelow(10**SETUP_CODE_DIGITS):0{SETUP_CODE_DIGITS}d}"
+
+
+def _at_kiosk(
+    app: Timebank, kiosk_token: str, member_number: str, by: Provenance
+) -> tuple[Kiosk, Member, Provenance]:
+    """The kiosk a resident stands at and the member their number names; tries are recorded
+    as from that kiosk."""
     kiosk = app.find(kiosk_id_for(token_digest(kiosk_token)), Kiosk)
     if kiosk is None or not kiosk.is_active:
         raise SignInRefused("unknown-kiosk", "Residents sign in at a registered kiosk.")
-    by = replace(by, channel=f"kiosk:{kiosk.id}")  # PIN tries are recorded as from this kiosk
     member = app.find(member_id_for(member_number), Member)
     if member is None:
         raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
-    if not member.is_active and not _verified(member.pin_hash, pin):
-        # Without the right PIN, an inactive number looks like any unknown one.
-        raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
+    return kiosk, member, replace(by, channel=f"kiosk:{kiosk.id}")
+
+
+def _refused_try(member: Member, now: datetime, message: str) -> SignInRefused:
+    left = member.pin_tries_left(now)
+    return SignInRefused(
+        "wrong-credentials",
+        message,
+        tries_left=left if left <= PIN_TRIES_SAID else None,
+        locked_until=member.pin_locked_until(now),
+    )
+
+
+def _check_may_try(member: Member, now: datetime) -> None:
     try:
         member.check_may_try_pin(now)
     except PinLocked as locked:
         raise SignInRefused(
             locked.code, locked.message, status=423, tries_left=0, locked_until=locked.until
         ) from None
+
+
+@retried_on_conflict
+def kiosk_sign_in(
+    app: Timebank, *, kiosk_token: str, member_number: str, pin: str, now: datetime, by: Provenance
+) -> tuple[Member, Kiosk]:
+    kiosk, member, by = _at_kiosk(app, kiosk_token, member_number, by)
+    if not member.is_active and not _verified(member.pin_hash, pin):
+        # Without the right PIN, an inactive number looks like any unknown one.
+        raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
+    try:
+        _check_may_try(member, now)
     except RuleViolated as refused:
         raise SignInRefused(refused.code, refused.message, status=423) from None
     if not _verified(member.pin_hash, pin):
         member.reject_pin(at=now, by=by)
         app.record(member)
-        left = member.pin_tries_left(now)
-        raise SignInRefused(
-            "wrong-credentials",
-            "The member number or PIN is wrong.",
-            tries_left=left if left <= PIN_TRIES_SAID else None,
-            locked_until=member.pin_locked_until(now),
-        )
+        raise _refused_try(member, now, "The member number or PIN is wrong.")
     member.accept_pin(by=by)
     app.record(member)
     return member, kiosk
+
+
+@retried_on_conflict
+def choose_pin(
+    app: Timebank,
+    *,
+    kiosk_token: str,
+    member_number: str,
+    setup_code: str,
+    pin: str,
+    now: datetime,
+    by: Provenance,
+) -> Registered:
+    """The resident's own PIN, chosen at a kiosk with the one-time code the station gave
+    them. A wrong code counts as a wrong PIN; a used or expired one is refused."""
+    _, member, by = _at_kiosk(app, kiosk_token, member_number, by)
+    if not member.is_active:
+        raise SignInRefused("wrong-credentials", "The member number or PIN is wrong.")
+    _check_may_try(member, now)
+    member.check_may_choose_pin(now)
+    if not _verified(member.setup_code_hash or "", setup_code):
+        member.reject_pin(at=now, by=by)
+        app.record(member)
+        raise _refused_try(member, now, "The member number or setup code is wrong.")
+    member.choose_pin(_hasher.hash(pin), by=by)
+    return Registered(member.id, app.record(member))
+
+
+@retried_on_conflict
+def issue_setup_code(
+    app: Timebank, *, member_id: UUID, now: datetime, by: Provenance
+) -> Registered:
+    """A new one-time code for a resident who forgot their PIN or never chose one."""
+    member = member_of(app, member_id)
+    code = _setup_code()
+    expires = now + SETUP_CODE_LIFETIME
+    member.issue_setup_code(_hasher.hash(code), expires, by)
+    position = app.record(member)
+    return Registered(member.id, position, setup_code=code, setup_code_expires=expires)
 
 
 @retried_on_conflict

@@ -21,14 +21,10 @@ from services.api.council import CouncilRulesController, MeetingController, Moti
 from services.api.exchanges import ExchangeController
 from services.api.health import health
 from services.api.hours import HoursController, VolunteerHoursController
-from services.api.identity import (
-    NOT_A_SIGN_IN,
-    AuthController,
-    MemberController,
-    StaffController,
-)
+from services.api.identity import NOT_A_SIGN_IN, AuthController, StaffController
 from services.api.ledger import AccountController, TransferController
 from services.api.marketplace import CategoryController, ListingController
+from services.api.members import MemberController
 from services.api.openapi import DescribedResponses
 from services.api.pool import PoolController
 from services.api.privacy import KioskController, PrivacyController

@@ -32,6 +32,10 @@ Title = Annotated[str, Meta(min_length=1, max_length=120)]
 
 class NewMotion(schemas.Strict, kw_only=True):
     idempotency_key: schemas.IdempotencyKey
+    mover: Annotated[
+        UUID | None,
+        Meta(description="A coordinator entering a motion handed in on paper: whose it is"),
+    ] = None
     title: Title
     text: Annotated[str, Meta(min_length=1, max_length=4000)]
     amends: UUID | None = None
@@ -260,7 +264,11 @@ class MotionController(Controller):
     path = "/api/v1/motions"
     tags = ["council"]  # noqa: RUF012
 
-    @post("/", opt=allow(*RESIDENTS), summary="Submit a motion")
+    @post(
+        "/",
+        opt=allow(*RESIDENTS, Role.COORDINATOR),
+        summary="Submit a motion (a coordinator: one a resident handed in on paper, as theirs)",
+    )
     async def submit(
         self,
         request: Request[Principal, Any, Any],
@@ -268,17 +276,23 @@ class MotionController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Response[schemas.Receipt]:
+        me = request.user.member_id
+        if me is not None and data.mover not in (None, me):
+            raise RuleViolated("not-your-motion", "You can submit motions only as yourself.")
+        mover = me or data.mover
+        if mover is None:
+            raise RuleViolated("mover-required", "Name the resident whose motion you enter.")
         receipt = await bone.commits.run(
             commands.submit,
             bone.timebank,
             idempotency_key=data.idempotency_key,
-            mover=_member(request.user),
+            mover=mover,
             title=data.title,
             text=data.text,
             amends=data.amends,
             reconsiders=data.reconsiders,
             now=bone.clock(),
-            by=by,
+            by=by if me else commands.on_paper(by),
             rescinds=data.rescinds,
         )
         return answer(receipt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -29,11 +30,12 @@ from services.api.context import After, read
 from services.api.schemas import Reason, Strict
 from services.eventstore import Timebank
 from services.runtime import Backbone
-from services.vault import PersonalDetails
-from services.windows import BornOn
 
 MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
 Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
+SetupCode = Annotated[
+    str, Meta(pattern=r"^[0-9]{8}$", description="the 8-digit one-time code the station gave")
+]
 Password = Annotated[str, Meta(min_length=10, max_length=200)]
 Username = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_.-]{2,31}$")]
 Text = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -49,6 +51,12 @@ class StaffSignIn(Strict):
 
 class KioskSignIn(Strict):
     member_number: MemberNumber
+    pin: Pin
+
+
+class PinChoice(Strict):
+    member_number: MemberNumber
+    setup_code: SetupCode
     pin: Pin
 
 
@@ -81,27 +89,6 @@ class StaffMember(msgspec.Struct, kw_only=True):
     registered_at: str
 
 
-class NewMember(Strict, kw_only=True):
-    display_name: Text
-    building: Text
-    household: Text
-    phone: Annotated[str, Meta(pattern=r"^\+?[0-9 -]{5,20}$")]
-    id_number: Annotated[str, Meta(pattern=r"^[0-9]{17}[0-9Xx]$")] | None = None
-    birth_date: BornOn | None = None
-    pin: Pin
-    notice_version: Annotated[
-        str,
-        Meta(
-            pattern=r"^[A-Za-z0-9._-]{1,32}$",
-            description="The privacy notice the resident was shown and agreed to",
-        ),
-    ]
-
-
-class NewPin(Strict):
-    pin: Pin
-
-
 class Deactivation(Strict):
     reason: Reason
 
@@ -111,6 +98,8 @@ class Registered(msgspec.Struct, kw_only=True):
     position: int
     member_number: str | None = None
     account_id: str | None = None
+    setup_code: str | None = None  # shown this once: for the resident to choose their PIN
+    setup_code_expires: datetime | None = None  # when it stops working
 
 
 def recorded(done: identity.Registered, status: int = 201) -> Response[Registered]:
@@ -183,6 +172,30 @@ class AuthController(Controller):
             by=by,
         )
         return _signed_in(auth, principal_of(bone.timebank, member, kiosk))
+
+    @post(
+        "/kiosk/pin",
+        sync_to_thread=True,
+        opt=public(),
+        summary="A resident chooses their own PIN at a kiosk with the station's one-time code",
+    )
+    def choose_pin(
+        self,
+        data: JSONBody[PinChoice],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+        kiosk_token: Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)],
+    ) -> Response[Registered]:
+        done = identity.choose_pin(
+            bone.timebank,
+            kiosk_token=kiosk_token,
+            member_number=data.member_number,
+            setup_code=data.setup_code,
+            pin=data.pin,
+            now=bone.clock(),
+            by=by,
+        )
+        return recorded(done)
 
     @post(
         "/refresh",
@@ -273,77 +286,5 @@ class StaffController(Controller):
     ) -> Response[Registered]:
         done = identity.deactivate_staff(
             bone.timebank, staff_id=staff_id, reason=data.reason, by=by
-        )
-        return recorded(done, 200)
-
-
-class MemberController(Controller):
-    path = "/api/v1/members"
-    tags = ["identity"]  # noqa: RUF012
-
-    @post("/", sync_to_thread=True, opt=allow(Role.COORDINATOR), summary="Register a resident")
-    def register(
-        self,
-        data: JSONBody[NewMember],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-    ) -> Registered:
-        details = PersonalDetails(
-            display_name=data.display_name,
-            building=data.building,
-            household=data.household,
-            phone=data.phone,
-            id_number=data.id_number,
-            birth_date=data.birth_date,
-        )
-        done = identity.register_member(
-            bone.timebank,
-            bone.vault,
-            details=details,
-            pin=data.pin,
-            notice_version=data.notice_version,
-            by=by,
-            limits=bone.settings.member_limits,
-        )
-        return Registered(
-            id=str(done.id),
-            position=done.position,
-            member_number=done.member_number,
-            account_id=str(done.account_id),
-        )
-
-    @post(
-        "/{member_id:uuid}/pin",
-        status_code=200,
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="Reset a PIN",
-    )
-    def reset_pin(
-        self,
-        member_id: FromPath[UUID],
-        data: JSONBody[NewPin],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-    ) -> Response[Registered]:
-        done = identity.reset_pin(bone.timebank, member_id=member_id, pin=data.pin, by=by)
-        return recorded(done, 200)
-
-    @post(
-        "/{member_id:uuid}/deactivation",
-        status_code=200,
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="Deactivate a member; their balance moves to the pool",
-    )
-    def deactivate(
-        self,
-        member_id: FromPath[UUID],
-        data: JSONBody[Deactivation],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-    ) -> Response[Registered]:
-        done = identity.deactivate_member(
-            bone.timebank, member_id=member_id, reason=data.reason, now=bone.clock(), by=by
         )
         return recorded(done, 200)

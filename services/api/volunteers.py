@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -28,6 +28,8 @@ STAFF = (Role.COORDINATOR, Role.ADMIN)
 Label = Annotated[str, Meta(min_length=1, max_length=40)]
 Labels = Annotated[list[Label], Meta(max_length=20)]
 Text = Annotated[str, Meta(min_length=1, max_length=200)]
+# A choice, as on Chinese forms (GB/T 2261.1's 男, 女 and 未说明的性别), never free text.
+Gender = Annotated[Literal["女", "男", "未说明"], Meta(description="女, 男 or 未说明 (not stated)")]
 
 
 class VolunteerBasics(Windowed, kw_only=True):
@@ -35,7 +37,7 @@ class VolunteerBasics(Windowed, kw_only=True):
     form check it alike, and both seal it as the same details."""
 
     name: Annotated[str, Meta(min_length=1, max_length=60)]
-    gender: Annotated[str, Meta(min_length=1, max_length=20)]
+    gender: Gender
     birth_date: BornOn
     id_number: Annotated[str, Meta(min_length=6, max_length=30)]
     area: Text

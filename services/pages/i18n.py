@@ -107,6 +107,12 @@ def hours(minutes: int) -> str:
     return ngettext("%(hours)s hour", "%(hours)s hours", count) % {"hours": number(value)}
 
 
+def purpose(text: str) -> str:
+    """Why personal data was opened, as the access log shows it: the service's own purposes
+    (marked with N_ where they are recorded) in the reader's language, a person's as typed."""
+    return gettext(text) if text else ""
+
+
 def percent(value: float) -> str:
     return format_percent(value, locale=_locale())
 

@@ -76,7 +76,12 @@ LABELS: dict[str, dict[str, str]] = {
         "training": N_("Training"),
         "status": N_("Status change"),
     },
-    "channel": {"console": N_("Console"), "import": N_("Import"), "system": N_("System")},
+    "channel": {
+        "console": N_("Console"),
+        "import": N_("Import"),
+        "system": N_("System"),
+        "paper": N_("On paper, entered at the console"),
+    },
     "motion_status": {
         "submitted": N_("Gathering support"),
         "seconded": N_("Seconded"),

@@ -312,6 +312,12 @@ BY_CODE: dict[str, str] = {
         "Too many wrong PINs. This member number is locked for a while; please try again later or "
         "ask the station staff."
     ),
+    "not-your-motion": N_("You can propose motions only as yourself."),
+    "mover-required": N_("Please give the member number of the resident whose motion this is."),
+    "setup-code-expired": N_(
+        "This setup code was already used or has expired. Please ask the station's social worker "
+        "for a new one."
+    ),
     "purpose-required": N_("Please say why you are opening this person's details."),
     "staff-inactive": N_("This staff account is no longer active."),
     "staff-not-found": N_("That staff account could not be found."),

@@ -13,6 +13,8 @@ from eventsourcing.persistence import PersistenceError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import (
     HTTPException,
@@ -26,7 +28,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest, HTMXTemplate
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -43,6 +45,7 @@ from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
+from services.runtime import Backbone
 from services.windows import DateOutOfRange
 
 HERE = Path(__file__).parent
@@ -71,6 +74,7 @@ def environment() -> Environment:
         day=i18n.day,
         moment=i18n.moment,
         clock=i18n.clock,
+        purpose=i18n.purpose,
     )
     env.globals.update(language=i18n.language, LANGUAGES=i18n.LANGUAGES)
     return env
@@ -189,6 +193,30 @@ def home(request: Request[Any, Any, Any]) -> Template:
     return Template("home.html", context={"signed_in": current(request)})
 
 
+@get("/privacy-notice", opt=public(), sync_to_thread=True)
+def privacy_notice(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+    """The station's current privacy notice (TIMEBANK_PRIVACY_NOTICE_FILE), for a resident to
+    read before agreeing to it at registration."""
+    settings = bone.settings
+    path = settings.privacy_notice_file
+    text = Path(path).read_text(encoding="utf-8") if path else ""
+    context = {"signed_in": current(request), "version": settings.privacy_notice_version}
+    return Template("privacy_notice.html", context={**context, "text": text})
+
+
+@get(
+    "/favicon.ico",
+    opt=public(),
+    sync_to_thread=False,
+    cache_control=CacheControlHeader(max_age=86400, public=True),
+)
+def favicon() -> File:
+    """Browsers ask for it on every site, whatever the page links: answered, not a 404."""
+    return File(
+        STATIC_DIR / "favicon.ico", media_type="image/x-icon", content_disposition_type="inline"
+    )
+
+
 @get("/lang/{code:str}", opt=public(), sync_to_thread=False)
 def switch_language(
     code: FromPath[str], next_: Annotated[str, QueryParameter(name="next")] = "/"
@@ -214,7 +242,7 @@ def pages(
     )
     return Router(
         path="/",
-        route_handlers=[home, switch_language, limited, *handlers],
+        route_handlers=[home, privacy_notice, favicon, switch_language, limited, *handlers],
         middleware=[auth.middleware],
         before_request=before_page,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -75,7 +75,6 @@ def test_a_resident_registered_a_dispute_adjusted_and_a_pool_grant_made(screens,
         "#building": "5号楼",
         "#household": "5-101",
         "#phone": "13700000000",
-        "#pin": "1357",
         "#notice_version": "2024-06",
     }.items():
         page.locator(field).fill(value)
@@ -98,7 +97,6 @@ def test_a_resident_registered_a_dispute_adjusted_and_a_pool_grant_made(screens,
     page.get_by_role("link", name="登记为志愿者").click()
     for field, value in {
         "#name": "张三",
-        "#gender": "男",
         "#birth_date": "1958-05-01",
         "#id_number": "110101195805010011",
         "#area": "幸福社区",
@@ -108,6 +106,7 @@ def test_a_resident_registered_a_dispute_adjusted_and_a_pool_grant_made(screens,
         "#consent_version": "volunteer-2026-01",
     }.items():
         page.locator(field).fill(value)
+    page.get_by_label("性别").select_option(label="男")
     page.get_by_label("理发").check()
     page.get_by_role("button", name="登记为志愿者").click()
     expect(page.locator("main")).to_contain_text("理发、修电器")

@@ -235,6 +235,7 @@ def test_a_council_vote_from_agenda_to_result_with_the_tally_matching_the_ballot
     expect(minutes.nth(1).locator("dd[data-choice]")).to_have_text(["2", "1", "1"])
     expect(minutes.nth(1).locator(".result")).to_contain_text("已通过")
     expect(page.locator(".minutes")).to_contain_text(f"居民 {people[4].number} 号")  # absent
+    expect(page.locator("#printed-by")).to_contain_text("社区时间银行 · 打印于")  # no station set
     checked(page, screens, "minutes")
     page.emulate_media(media="print")  # on paper: the record alone, no navigation or buttons
     expect(page.locator(".masthead")).to_be_hidden()

@@ -126,9 +126,9 @@ def caught_up(bone: Backbone) -> bool:
     return all(bone.reads.position(name) >= head for name in READ_MODELS)
 
 
-def register_resident(bone: Backbone, name: str, pin: str = PIN) -> identity.Registered:
+def register_resident(bone: Backbone, name: str, pin: str | None = PIN) -> identity.Registered:
     """A resident registered through the services, as the station does: sealed details, their
-    PIN and the station's member limits."""
+    PIN (or, with None, a setup code to choose one) and the station's member limits."""
     return identity.register_member(
         bone.timebank,
         bone.vault,
@@ -137,6 +137,7 @@ def register_resident(bone: Backbone, name: str, pin: str = PIN) -> identity.Reg
         ),
         pin=pin,
         notice_version=NOTICE,
+        now=bone.clock(),
         by=BY,
         limits=bone.settings.member_limits,
     )

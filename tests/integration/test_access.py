@@ -341,6 +341,14 @@ def _callers(world: World) -> list[Caller]:
 
 Body = Callable[[World, UUID], Any]
 
+
+def _first_pin(world: World, _: UUID) -> dict[str, str]:
+    """A resident just registered without a PIN: their number and the one-time setup code
+    (each caller of the matrix uses a fresh one, as a code works once)."""
+    done = register_resident(world.bone, "Matrix Resident", pin=None)
+    return {"member_number": done.member_number, "setup_code": done.setup_code, "pin": PIN}
+
+
 # A valid body for each POST route (query parameters for a GET route), given the account the
 # call is about. A route missing here is sent ``{}``: still checked for 401/403, but it fails
 # the "someone is let through" check.
@@ -360,6 +368,7 @@ BODIES: dict[str, Body] = {
     },
     "/api/v1/auth/staff": lambda w, _: {"username": "matrix.admin", "password": ADMIN_PASSWORD},
     "/api/v1/auth/kiosk": lambda w, _: {"member_number": w.alice.member_number, "pin": PIN},
+    "/api/v1/auth/kiosk/pin": _first_pin,
     "/api/v1/auth/refresh": lambda w, _: None,
     "/api/v1/staff": lambda w, _: {
         "username": w.unique("matrix.staff"),
@@ -563,6 +572,7 @@ REQUESTS: dict[str, Body] = {
 # Headers a route needs from every caller: a sign-in at a kiosk carries the device's token.
 ROUTE_HEADERS: dict[str, Callable[[World], dict[str, str]]] = {
     "/api/v1/auth/kiosk": lambda w: {KIOSK_TOKEN_HEADER: w.kiosk.token},
+    "/api/v1/auth/kiosk/pin": lambda w: {KIOSK_TOKEN_HEADER: w.kiosk.token},
 }
 
 

@@ -20,6 +20,7 @@ PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}  # RFC 9457, and 
 PUBLIC = {
     ("post", "/api/v1/auth/staff"),
     ("post", "/api/v1/auth/kiosk"),
+    ("post", "/api/v1/auth/kiosk/pin"),
     ("get", "/health"),
     ("get", "/api/v1/motions"),
     ("get", "/api/v1/motions/tracker"),
@@ -30,7 +31,11 @@ PUBLIC = {
     ("get", "/api/v1/council/rules"),
     ("get", "/api/v1/certificates/{code}"),
 }
-SIGN_INS = {("post", "/api/v1/auth/staff"), ("post", "/api/v1/auth/kiosk")}
+SIGN_INS = {
+    ("post", "/api/v1/auth/staff"),
+    ("post", "/api/v1/auth/kiosk"),
+    ("post", "/api/v1/auth/kiosk/pin"),
+}
 CSV = {
     ("get", "/api/v1/hours/{entry_id}/history.csv"),
     ("get", "/api/v1/volunteers/{volunteer_id}/hours/export"),

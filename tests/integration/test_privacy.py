@@ -496,6 +496,7 @@ def test_sign_ins_are_rate_limited_per_client_address(broker, stores, tmp_path):
         ),
         pin=PIN,
         notice_version=NOTICE,
+        now=bone.clock(),
         by=BY,
     )
     kiosk = register_kiosk(bone)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -28,6 +29,8 @@ from services.runtime import Backbone
 from services.vault import PersonalDetails
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
+SETUP_CODE_COOKIE = "timebank_setup_code"
+SETUP_CODE_SHOWN_FOR = 120  # seconds: the redirect's page reads it at once
 
 
 class NewMember(msgspec.Struct, kw_only=True):
@@ -39,8 +42,7 @@ class NewMember(msgspec.Struct, kw_only=True):
     phone: Annotated[str, Meta(pattern=r"^\+?[0-9 -]{5,20}$")]
     id_number: Annotated[str, Meta(pattern=r"^([0-9]{17}[0-9Xx])?$")] = ""
     birth_date: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
-    pin: Annotated[str, Meta(pattern=r"^[0-9]{4,6}$")]
-    notice_version: Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
+    notice_version: Annotated[str, Meta(pattern=r"^([A-Za-z0-9._-]{1,32})?$")] = ""
 
     def details(self) -> PersonalDetails:
         return PersonalDetails(
@@ -108,26 +110,52 @@ def registry(
 
 
 @get("/members/new", opt=allow(Role.COORDINATOR), sync_to_thread=False)
-def registration(request: Request[Any, Any, Any]) -> Template:
-    return show(request, "console/members/new.html", {})
+def registration(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+    """The form, with the station's current privacy notice as the one agreed to."""
+    notice = bone.settings.privacy_notice_version
+    return show(request, "console/members/new.html", {"notice_version": notice})
 
 
 @post("/members", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def register(
     data: Form[NewMember], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
 ) -> Redirect:
+    """Registered: to the member's page, which shows the setup code this once."""
     done = identity.register_member(
         bone.timebank,
         bone.vault,
         details=data.details(),
-        pin=data.pin,
-        notice_version=data.notice_version,
+        pin=None,
+        notice_version=data.notice_version or bone.settings.privacy_notice_version,
+        now=bone.clock(),
         by=by,
         limits=bone.settings.member_limits,
     )
-    return Redirect(
-        f"/console/members/{done.id}?after={done.position}&registered=true", status_code=303
+    return _with_code(done, "&registered=true")
+
+
+@post("/members/{member_id:uuid}/setup-code", opt=allow(Role.COORDINATOR), sync_to_thread=True)
+def setup_code(
+    member_id: FromPath[UUID], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+) -> Redirect:
+    """A new setup code, for a resident who forgot their PIN: shown this once."""
+    done = identity.issue_setup_code(bone.timebank, member_id=member_id, now=bone.clock(), by=by)
+    return _with_code(done)
+
+
+def _with_code(done: identity.Registered, query: str = "") -> Redirect:
+    """To the member's page, the code in a cookie for that page alone, which it reads once and
+    drops: in no URL, history or request log, and gone on reload."""
+    path = f"/console/members/{done.id}"
+    code = Cookie(
+        key=SETUP_CODE_COOKIE,
+        value=done.setup_code,
+        max_age=SETUP_CODE_SHOWN_FOR,
+        path=path,
+        httponly=True,
+        samesite="strict",
     )
+    return Redirect(f"{path}?after={done.position}{query}", status_code=303, cookies=[code])
 
 
 @get("/members/{member_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
@@ -139,7 +167,7 @@ def member(
     registered: Annotated[bool, QueryParameter()] = False,
 ) -> Template:
     """What a coordinator may see without opening personal details: number, status, consent,
-    account and volunteer record."""
+    account and volunteer record; once after it was issued, the setup code."""
     found = identity.member_of(bone.timebank, member_id)
 
     def query(db: Any) -> dict[str, Any]:
@@ -148,11 +176,11 @@ def member(
         return {"account": account, "volunteer": volunteer}
 
     context = read(bone, ("balances", "volunteers"), after, query)
-    return show(
-        request,
-        "console/members/member.html",
-        {**context, "member": found, "registered": registered},
-    )
+    code = request.cookies.get(SETUP_CODE_COOKIE, "") if found.setup_code_hash else ""
+    shown = {"member": found, "registered": registered, "setup_code": code}
+    page = show(request, "console/members/member.html", {**context, **shown})
+    page.delete_cookie(SETUP_CODE_COOKIE, path=f"/console/members/{member_id}")
+    return page
 
 
 @post(

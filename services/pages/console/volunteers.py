@@ -95,6 +95,7 @@ def volunteer(
     volunteer_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
     after: After = None,
+    registered: Annotated[bool, QueryParameter()] = False,
 ) -> Template:
     def query(db: Any) -> dict[str, Any]:
         row = volunteers.volunteer(db, str(volunteer_id))
@@ -121,7 +122,12 @@ def volunteer(
     return show(
         request,
         "console/volunteers/volunteer.html",
-        {**context, "today": today.isoformat(), "month_start": today.replace(day=1).isoformat()},
+        {
+            **context,
+            "today": today.isoformat(),
+            "month_start": today.replace(day=1).isoformat(),
+            "registered": registered,
+        },
     )
 
 
@@ -153,7 +159,10 @@ def register(
         today=bone.today(),
         by=by,
     )
-    return Redirect(f"/console/volunteers/{receipt.id}?after={receipt.position}", status_code=303)
+    return Redirect(
+        f"/console/volunteers/{receipt.id}?after={receipt.position}&registered=true",
+        status_code=303,
+    )
 
 
 @post(

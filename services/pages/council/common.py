@@ -35,7 +35,13 @@ def render(bone: Backbone, template: str, section: str, **context: Any) -> Templ
     station's zone."""
     return Template(
         f"council/{template}",
-        context={"section": section, "zone": bone.settings.zone, **LABELS, **context},
+        context={
+            "section": section,
+            "zone": bone.settings.zone,
+            "station_name": bone.settings.station_name,
+            **LABELS,
+            **context,
+        },
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.pages.kiosk.council import CouncilBoard
 from services.pages.kiosk.donations import Donating
+from services.pages.kiosk.first_pin import choose_pin, first_pin_form
 from services.pages.kiosk.giving import Giving
 from services.pages.kiosk.home import KioskHome
 from services.pages.kiosk.hours import VolunteerHours
@@ -19,6 +20,7 @@ from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign
 
 PAGES: list[Any] = [
     sign_in_form,
+    first_pin_form,
     sign_out,
     still_here,
     KioskSetup,
@@ -32,4 +34,4 @@ PAGES: list[Any] = [
     NewMotion,
 ]
 # Rate-limited per client address, like the API's sign-in.
-SIGN_IN_PAGES: list[Any] = [sign_in]
+SIGN_IN_PAGES: list[Any] = [sign_in, choose_pin]

@@ -19,7 +19,7 @@ from domain.rules import RuleViolated
 from services import exchange
 from services.api.context import read
 from services.api.identity import MemberNumber
-from services.pages.i18n import gettext, hours
+from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
 from services.pages.kiosk.frame import (
     RESIDENTS,
@@ -36,7 +36,8 @@ from services.pages.kiosk.frame import (
 )
 from services.runtime import Backbone
 
-PURPOSE = "kiosk: name the resident help is recorded for, to confirm it"
+# Recorded in English, as every purpose is; the access log shows it in the reader's language.
+PURPOSE = N_("kiosk: name the resident help is recorded for, to confirm it")
 
 
 class HelpGiven(msgspec.Struct, kw_only=True):

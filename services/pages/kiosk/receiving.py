@@ -36,7 +36,8 @@ from services.pages.kiosk.frame import (
 )
 from services.runtime import Backbone
 
-PURPOSE = "kiosk: name who gave the help a resident is asked to confirm"
+# Recorded in English, as every purpose is; the access log shows it in the reader's language.
+PURPOSE = N_("kiosk: name who gave the help a resident is asked to confirm")
 WAITING = 20
 # Reasons an elder can pick with one touch; what they write is added to the one picked.
 OBJECTIONS = {

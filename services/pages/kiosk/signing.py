@@ -63,14 +63,22 @@ def sign_in_form(
     request: Request[Any, Any, Any],
     ready: Annotated[bool, QueryParameter()] = False,
     idle: Annotated[bool, QueryParameter()] = False,
+    pin_chosen: Annotated[bool, QueryParameter()] = False,
 ) -> Template:
     """The number pad. A screen without a device token is not a kiosk yet: it says so. After
-    an idle sign-out it says why the resident was signed out."""
-    return _sign_in_page(request, ready=ready, idle=idle)
+    an idle sign-out it says why the resident was signed out; after choosing a PIN, that it
+    is set."""
+    return _sign_in_page(request, ready=ready, idle=idle, pin_chosen=pin_chosen)
 
 
 def _sign_in_page(request: Request[Any, Any, Any], **context: Any) -> Template:
-    defaults = {"ready": False, "idle": False, "member_number": "", "refusal": None}
+    defaults = {
+        "ready": False,
+        "idle": False,
+        "pin_chosen": False,
+        "member_number": "",
+        "refusal": None,
+    }
     return screen(
         request,
         "sign_in.html",

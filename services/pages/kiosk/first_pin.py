@@ -1,0 +1,103 @@
+"""A resident chooses their own PIN at the kiosk, the first time (or after forgetting it),
+with the one-time setup code the station gave them on paper: staff never learn the PIN."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Annotated, Any
+
+import msgspec
+import structlog
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+
+from domain.provenance import Provenance
+from domain.rules import RuleViolated
+from services import identity
+from services.api.auth import public
+from services.api.identity import MemberNumber, Pin, SetupCode
+from services.pages.i18n import gettext, ngettext
+from services.pages.kiosk.frame import Form, screen
+from services.pages.kiosk.signing import SIGN_IN, sign_in_refusal
+from services.pages.refusals import explain
+from services.pages.session import DEVICE_COOKIE
+from services.runtime import Backbone
+
+log = structlog.get_logger(__name__)
+
+FIRST_PIN = "/kiosk/first-pin"
+
+
+class PinChoice(msgspec.Struct, kw_only=True):
+    member_number: MemberNumber
+    setup_code: SetupCode
+    pin: Pin
+    pin_again: Pin
+
+
+@get(FIRST_PIN, opt=public(), sync_to_thread=False)
+def first_pin_form(request: Request[Any, Any, Any]) -> Template:
+    return _page(request)
+
+
+def _page(request: Request[Any, Any, Any], **context: Any) -> Template:
+    defaults = {"member_number": "", "refusal": None}
+    return screen(request, "first_pin.html", **{**defaults, **context})
+
+
+@post(FIRST_PIN, opt=public(), sync_to_thread=True)
+def choose_pin(
+    request: Request[Any, Any, Any],
+    data: Annotated[PinChoice, Form],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Response[Any]:
+    """Chosen, to the sign-in with a word that it worked; refused, the form again with the
+    member number kept and the code and PINs cleared."""
+    if data.pin != data.pin_again:
+        page = _page(
+            request,
+            member_number=data.member_number,
+            refusal=gettext("The two PINs are not the same. Please enter your new PIN twice."),
+        )
+        page.status_code = 400
+        return page
+    now = bone.clock()
+    try:
+        identity.choose_pin(
+            bone.timebank,
+            kiosk_token=request.cookies.get(DEVICE_COOKIE, ""),
+            member_number=data.member_number,
+            setup_code=data.setup_code,
+            pin=data.pin,
+            now=now,
+            by=by,
+        )
+    except identity.SignInRefused as refused:
+        log.info("page.refused", path=request.url.path, code=refused.code)
+        page = _page(
+            request,
+            member_number=data.member_number,
+            refusal=_refusal(refused, now, bone.settings.zone),
+        )
+        page.status_code = refused.status
+        return page
+    except RuleViolated as refused:
+        page = _page(request, member_number=data.member_number, refusal=explain(refused))
+        page.status_code = 409
+        return page
+    return Redirect(f"{SIGN_IN}?pin_chosen=true", status_code=303)
+
+
+def _refusal(refused: identity.SignInRefused, now: datetime, zone: tzinfo) -> str:
+    """A wrong code says so, and how many tries are left once few are; a lock as at sign-in."""
+    if refused.locked_until is not None or refused.code != "wrong-credentials":
+        return sign_in_refusal(refused, now, zone)
+    said = gettext("The member number or setup code is wrong. Please check the slip.")
+    if refused.tries_left is None:
+        return said
+    left = ngettext(
+        "You can try %(count)s more time.", "You can try %(count)s more times.", refused.tries_left
+    )
+    return f"{said} {left % {'count': refused.tries_left}}"
