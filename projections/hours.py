@@ -200,10 +200,18 @@ def listed(
     started_before: str | None,
     before: int | None,
     limit: int,
+    among: list[str] | None = None,
 ) -> list[Row]:
-    """Newest first; ``before``: the previous page's last ``position``."""
+    """Newest first; ``before``: the previous page's last ``position``; ``among``: only these
+    volunteers' entries."""
     clauses = ["position < %(before)s"]
     params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
+    if among is not None:
+        names = [f"among{index}" for index in range(len(among))]
+        clauses.append(
+            f"volunteer_id IN ({', '.join(f'%({name})s' for name in names)})" if among else "1 = 0"
+        )
+        params.update(zip(names, among, strict=True))
     for clause, name, value in (
         ("volunteer_id = %(volunteer)s", "volunteer", volunteer),
         ("status = %(status)s", "status", status),

@@ -208,6 +208,12 @@ def search(
     )
 
 
+def members(db: ReadDb) -> dict[str, str]:
+    """Every volunteer's id, by member id (a search by name goes through them)."""
+    rows = db.all("SELECT volunteer_id, member_id FROM volunteers", {})
+    return {str(row["member_id"]): str(row["volunteer_id"]) for row in rows}
+
+
 def labels(row: Row) -> Row:
     """The row with its skills and categories as lists again."""
     return {
