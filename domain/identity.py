@@ -291,7 +291,7 @@ class PersonalDataListView(Aggregate):
     def __init__(self, member_ids: tuple[UUID, ...], purpose: str, by: Provenance) -> None:
         if is_blank(purpose):
             raise RuleViolated("purpose-required", "Say why you are opening this person's data.")
-        self.member_ids = member_ids
+        self.member_ids = tuple(member_ids)  # a store written untyped gives back a list
         self.purpose = purpose
 
 
