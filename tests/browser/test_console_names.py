@@ -66,6 +66,10 @@ def test_the_queue_names_volunteers_in_one_access_log_record_and_finds_them_by_n
     expect(rows).to_contain_text("王秀英")
     assert [row["shown"] for row in _lists(site)] == [1, 2]
 
+    page.goto(f"/console/access-log?number={wang.member_number}")
+    expect(page.locator("#access-log tbody tr", has_text="列表，显示")).to_have_count(2)
+    assert serious_violations(page) == []
+
 
 def test_an_approved_entry_is_found_again_from_the_result_the_search_and_the_volunteer(
     screens, site
@@ -97,3 +101,24 @@ def test_an_approved_entry_is_found_again_from_the_result_the_search_and_the_vol
     page.locator("#queue tbody tr").get_by_role("link").click()
     expect(page).to_have_url(re.compile(f"/console/hours/{entry}$"))
     expect(page.locator("#timeline .step")).to_have_count(2)
+
+
+def test_the_member_registry_names_residents_and_finds_them_by_name(screens, site):
+    wang = register_resident(site.bone, "王秀英")
+    li = register_resident(site.bone, "李明")
+    settled(site)
+    page = coordinator(screens, site)
+
+    page.goto("/console/members")
+    rows = page.locator("main tbody tr")
+    expect(rows.filter(has_text=wang.member_number)).to_contain_text("王秀英")
+    expect(rows.filter(has_text=li.member_number)).to_contain_text("李明")
+    assert [row["shown"] for row in _lists(site)] == [2]
+
+    page.locator("#name").fill("秀英")
+    page.get_by_role("button", name="查找").click()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text(wang.member_number)
+    screens.snap(page, "members-found-by-name")
+    assert serious_violations(page) == []
+    assert [row["shown"] for row in _lists(site)] == [1, 2]
