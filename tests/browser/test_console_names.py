@@ -6,7 +6,7 @@ from the volunteer's page."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -21,6 +21,8 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
+from tests.browser.test_council import officer, residents
+from tests.browser.test_council_confirmations import on_agenda
 from tests.integration.support import register_resident, register_volunteer
 
 
@@ -122,3 +124,16 @@ def test_the_member_registry_names_residents_and_finds_them_by_name(screens, sit
     screens.snap(page, "members-found-by-name")
     assert serious_violations(page) == []
     assert [row["shown"] for row in _lists(site)] == [1, 2]
+
+
+def test_the_roll_call_names_the_members_in_one_access_log_record(screens, site):
+    people = residents(site, 4)
+    meeting = on_agenda(site, people, "增设休息长椅", datetime.now(UTC) - timedelta(minutes=10))
+    page = officer(screens)
+
+    page.goto(f"/council/meetings/{meeting}")
+    for n, person in enumerate(people):
+        expect(page.get_by_label(f"居民{n}（{person.number}）")).to_be_visible()
+    [listed] = _lists(site)
+    assert listed["shown"] == 4 and listed["purpose"] == "council: the roll call of a meeting"
+    assert serious_violations(page) == []
