@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from projections import access_log
+from services.pages import purposes
 from tests.browser.conftest import serious_violations
 from tests.browser.test_console import (
     Volunteer,
@@ -58,7 +59,7 @@ def test_the_queue_names_volunteers_in_one_access_log_record_and_finds_them_by_n
     screens.snap(page, "queue-with-names")
     assert serious_violations(page) == []
     [listed] = _lists(site)
-    assert listed["shown"] == 2 and listed["purpose"].startswith("console:")
+    assert listed["shown"] == 2 and listed["purpose"] == purposes.HOURS_LIST
     mine = read_model(site, lambda db: access_log.entries(db, wang.member_id, limit=50))
     assert [row["position"] for row in mine] == [listed["position"]]
 
@@ -70,6 +71,7 @@ def test_the_queue_names_volunteers_in_one_access_log_record_and_finds_them_by_n
 
     page.goto(f"/console/access-log?number={wang.member_number}")
     expect(page.locator("#access-log tbody tr", has_text="列表，显示")).to_have_count(2)
+    expect(page.locator("#access-log")).to_contain_text("工作台：按会员号或姓名查找服务时长记录")
     assert serious_violations(page) == []
 
 
@@ -103,6 +105,9 @@ def test_an_approved_entry_is_found_again_from_the_result_the_search_and_the_vol
     page.locator("#queue tbody tr").get_by_role("link").click()
     expect(page).to_have_url(re.compile(f"/console/hours/{entry}$"))
     expect(page.locator("#timeline .step")).to_have_count(2)
+    expect(page.locator("#entry-volunteer")).to_have_text(f"周阿姨（{zhou.member_number}）")
+    assert _lists(site)[0]["purpose"] == purposes.TIMELINE
+    assert serious_violations(page) == []
 
 
 def test_the_member_registry_names_residents_and_finds_them_by_name(screens, site):
@@ -135,5 +140,5 @@ def test_the_roll_call_names_the_members_in_one_access_log_record(screens, site)
     for n, person in enumerate(people):
         expect(page.get_by_label(f"居民{n}（{person.number}）")).to_be_visible()
     [listed] = _lists(site)
-    assert listed["shown"] == 4 and listed["purpose"] == "council: the roll call of a meeting"
+    assert listed["shown"] == 4 and listed["purpose"] == purposes.ROLL_CALL
     assert serious_violations(page) == []

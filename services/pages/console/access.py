@@ -14,6 +14,7 @@ from domain.identity import Role, member_id_for
 from projections import access_log
 from services.api.auth import allow
 from services.api.context import After, read
+from services.pages import purposes
 from services.pages.console.common import people, show
 from services.runtime import Backbone
 
@@ -37,4 +38,5 @@ def openings(
         }
 
     context = read(bone, ("access_log",), after, query)
-    return show(request, "console/access_log.html", {**context, "number": wanted})
+    shown = {**context, "number": wanted, "purpose_said": purposes.said}
+    return show(request, "console/access_log.html", shown)

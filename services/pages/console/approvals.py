@@ -26,7 +26,7 @@ from services import identity
 from services.api.auth import allow
 from services.api.context import Before, next_before, read
 from services.ledger import Receipt
-from services.pages import refusals
+from services.pages import purposes, refusals
 from services.pages.console.common import (
     LIST_LIMIT,
     STAFF,
@@ -67,9 +67,7 @@ class Asked(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def purpose(self) -> str:
-        if self.who:
-            return f"console: hour entries ({self.status.value}) found by member number or name"
-        return f"console: hour entries ({self.status.value}), the approval queue"
+        return purposes.HOURS_FOUND if self.who else purposes.HOURS_LIST
 
 
 def _among(bone: Backbone, db: Any, who: str) -> list[str] | None:

@@ -22,6 +22,7 @@ from projections import balances, volunteers
 from services import identity, windows
 from services.api.auth import allow
 from services.api.context import After, read
+from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, show
 from services.pages.i18n import gettext
 from services.runtime import Backbone
@@ -74,10 +75,6 @@ def opened(
     return show(request, page, {**shown, "purpose": purpose, "logged": logged})
 
 
-REGISTRY = "console: the member registry"
-FOUND = "console: members found by name"
-
-
 @get("/members", opt=allow(*STAFF), sync_to_thread=True)
 def registry(
     request: Request[Any, Any, Any],
@@ -108,7 +105,7 @@ def registry(
         bone.timebank,
         bone.vault,
         member_ids=[row["member"].id for row in members],
-        purpose=FOUND if sought else REGISTRY,
+        purpose=purposes.MEMBERS_FOUND if sought else purposes.REGISTRY,
         by=by,
     )
     context = {

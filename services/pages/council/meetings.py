@@ -25,6 +25,7 @@ from services import identity, windows
 from services.api.context import After, read
 from services.api.schemas import IdempotencyKey
 from services.ledger import Receipt
+from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
     MODELS,
@@ -41,7 +42,6 @@ Title = Annotated[str, Meta(min_length=1, max_length=120)]
 LocalTime = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")]
 MemberNumbers = Annotated[str, Meta(min_length=1, max_length=5000)]
 AGENDA_CHOICES = 100  # admitted motions offered for an agenda
-ROLL_CALL = "council: the roll call of a meeting"
 
 
 class NewMeeting(msgspec.Struct, kw_only=True):
@@ -118,7 +118,7 @@ def _attendance(bone: Backbone, found: Row, by: Provenance) -> dict[str, Any]:
         bone.timebank,
         bone.vault,
         member_ids=[UUID(member) for member, _ in entitled],
-        purpose=ROLL_CALL,
+        purpose=purposes.ROLL_CALL,
         by=by,
     )
     return {
