@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from projections.stored import month_of, stamp
 from services.envelope import (
@@ -207,11 +208,7 @@ def listed(
     clauses = ["position < %(before)s"]
     params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
     if among is not None:
-        names = [f"among{index}" for index in range(len(among))]
-        clauses.append(
-            f"volunteer_id IN ({', '.join(f'%({name})s' for name in names)})" if among else "1 = 0"
-        )
-        params.update(zip(names, among, strict=True))
+        clauses.append(one_of("volunteer_id", among, params))
     for clause, name, value in (
         ("volunteer_id = %(volunteer)s", "volunteer", volunteer),
         ("status = %(status)s", "status", status),

@@ -12,8 +12,13 @@ TIMELINE = N_("console: an hour entry and its audit timeline")
 REGISTRY = N_("console: the member registry")
 MEMBERS_FOUND = N_("console: members found by name")
 ROLL_CALL = N_("council: the roll call of a meeting")
+VOLUNTEERS = N_("console: the volunteer registry")
+VOLUNTEERS_FOUND = N_("console: volunteers found by name")
 
-LIST_VIEWS = frozenset({HOURS_LIST, HOURS_FOUND, TIMELINE, REGISTRY, MEMBERS_FOUND, ROLL_CALL})
+LIST_VIEWS = frozenset(
+    {HOURS_LIST, HOURS_FOUND, TIMELINE, REGISTRY, MEMBERS_FOUND, ROLL_CALL, VOLUNTEERS}
+    | {VOLUNTEERS_FOUND}
+)
 
 
 def said(purpose: str) -> str:

@@ -74,6 +74,19 @@ def test_the_queue_names_volunteers_in_one_access_log_record_and_finds_them_by_n
     expect(page.locator("#access-log")).to_contain_text("工作台：按会员号或姓名查找服务时长记录")
     assert serious_violations(page) == []
 
+    page.goto("/console/volunteers")
+    found = page.locator("main tbody tr")
+    expect(found.filter(has_text="李明")).to_contain_text(f"李明（{li.member_number}）")
+    page.locator("#name").fill("李")
+    page.get_by_role("button", name="搜索").click()
+    expect(found).to_have_count(1)
+    expect(found).to_contain_text("李明")
+    assert serious_violations(page) == []
+    assert [(row["shown"], row["purpose"]) for row in _lists(site)][:2] == [
+        (1, purposes.VOLUNTEERS_FOUND),
+        (2, purposes.VOLUNTEERS),
+    ]
+
 
 def test_an_approved_entry_is_found_again_from_the_result_the_search_and_the_volunteer(
     screens, site

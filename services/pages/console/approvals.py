@@ -22,7 +22,6 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from projections import hours, volunteers
 from services import hours as entries
-from services import identity
 from services.api.auth import allow
 from services.api.context import Before, next_before, read
 from services.ledger import Receipt
@@ -37,6 +36,7 @@ from services.pages.console.common import (
     show,
     volunteer_member,
 )
+from services.pages.console.volunteers import named
 from services.pages.i18n import gettext, moment, ngettext, number
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
@@ -74,11 +74,10 @@ def _among(bone: Backbone, db: Any, who: str) -> list[str] | None:
     """The volunteers whose entries a search asks for (None: everyone's)."""
     if not who:
         return None
-    registry = volunteers.members(db)
     if who.isdigit():
+        registry = volunteers.members(db)
         return [registry[key] for key in (str(member_id_for(who)),) if key in registry]
-    found = identity.members_named(bone.timebank, bone.vault, [UUID(m) for m in registry], who)
-    return [registry[str(member_id)] for member_id in found]
+    return named(bone, db, who)
 
 
 def _queue(
