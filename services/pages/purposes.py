@@ -14,10 +14,11 @@ MEMBERS_FOUND = N_("console: members found by name")
 ROLL_CALL = N_("council: the roll call of a meeting")
 VOLUNTEERS = N_("console: the volunteer registry")
 VOLUNTEERS_FOUND = N_("console: volunteers found by name")
+POOL = N_("console: the pool's movements")
 
 LIST_VIEWS = frozenset(
     {HOURS_LIST, HOURS_FOUND, TIMELINE, REGISTRY, MEMBERS_FOUND, ROLL_CALL, VOLUNTEERS}
-    | {VOLUNTEERS_FOUND}
+    | {VOLUNTEERS_FOUND, POOL}
 )
 
 

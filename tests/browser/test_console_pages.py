@@ -162,6 +162,8 @@ def test_a_resident_registered_a_dispute_adjusted_and_a_pool_grant_made(screens,
     page.get_by_role("button", name="是，拨付").click()
     expect(page.locator("#pool-balance")).to_have_text("0 小时")
     expect(page.locator("#pool tbody tr").first).to_contain_text("独居老人生活困难")
+    # The resident granted to is named for the coordinator (the list is one access-log record).
+    expect(page.locator("#pool tbody tr").first).to_contain_text(f"（{receiver.member_number}）")
     screens.snap(page, "granted")
     assert balance_of(site, receiver.account_id) == -30
     assert read_model(site, pool.summary)["granted"] == 30

@@ -73,14 +73,21 @@ class People:
         return self.member_number(volunteer.member_id) if volunteer is not None else "—"
 
     def account_number(self, account_id: UUID | str) -> str:
-        """The member number of whoever holds the account."""
+        """Whoever holds the account: by member number, and name once revealed."""
         account = self._app.find(UUID(str(account_id)), TimeAccount)
         if account is None:
             return "—"
+        member = self.account_member(account_id)
+        return account.owner if member is None else self.named(member)
+
+    def account_member(self, account_id: UUID | str) -> UUID | None:
+        """The member who holds the account (None for a system account, or an owner that is
+        not a member)."""
+        account = self._app.find(UUID(str(account_id)), TimeAccount)
         try:
-            return self.member_number(UUID(account.owner))
-        except ValueError:  # an account opened for an owner that is not a member
-            return account.owner
+            return None if account is None else UUID(account.owner)
+        except ValueError:
+            return None
 
     def who(self, actor: str) -> str:
         if actor in self._staff:
