@@ -315,6 +315,19 @@ class PersonalDataAccess(Aggregate):
         self.purpose = purpose
 
 
+class PersonalDataListView(Aggregate):
+    """One list of people shown to staff with their names (the approval queue, a search by
+    name): one record for the whole list, naming its purpose and every member it showed, so
+    the access log says who saw whose name without a record per row."""
+
+    @event("PersonalDataListed")
+    def __init__(self, member_ids: tuple[UUID, ...], purpose: str, by: Provenance) -> None:
+        if is_blank(purpose):
+            raise RuleViolated("purpose-required", "Say why you are opening this person's data.")
+        self.member_ids = tuple(member_ids)  # a store written untyped gives back a list
+        self.purpose = purpose
+
+
 class Kiosk(Aggregate):
     """A shared touch-screen device. Its id derives from a digest of its device token, so a
     request's token names its kiosk without a lookup."""

@@ -1,5 +1,9 @@
 """The personal-data access log: every time staff opened a person's data — who, whose, when,
-why. Coordinators list it; nobody can edit it (it is a projection of immutable events)."""
+why. Coordinators list it; nobody can edit it (it is a projection of immutable events).
+
+A list shown with names (PersonalDataListed) is one row, its ``member_id`` the word ``list``
+and ``shown`` the number of people in it; ``access_log_members`` names each of them, so the
+log of one person finds the lists that showed their name too."""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from projections.readstore import ReadDb, Row
-from services.envelope import Envelope, PersonalDataOpened
+from services.envelope import Envelope, PersonalDataListed, PersonalDataOpened
+
+LIST = "list"  # the member_id of a row that stands for a list view
 
 
 class AccessLog:
@@ -23,6 +29,12 @@ class AccessLog:
             " purpose TEXT NOT NULL,"
             " opened_at TEXT NOT NULL)"
         ),
+        "access_log_members": (
+            "CREATE TABLE IF NOT EXISTS access_log_members ("
+            " position BIGINT NOT NULL,"
+            " member_id TEXT NOT NULL,"
+            " PRIMARY KEY (position, member_id))"
+        ),
     }
 
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
@@ -34,28 +46,47 @@ class AccessLog:
 
     @_on.register
     def _opened(self, payload: PersonalDataOpened, db: ReadDb, envelope: Envelope) -> None:
-        db.execute(
-            "INSERT INTO access_log VALUES"
-            " (%(position)s, %(member)s, %(actor)s, %(channel)s, %(purpose)s, %(at)s)",
-            {
-                "position": envelope.position,
-                "member": str(payload.member_id),
-                "actor": envelope.actor,
-                "channel": envelope.channel,
-                "purpose": payload.purpose,
-                "at": envelope.recorded_at.isoformat(),
-            },
-        )
+        _record(db, envelope, str(payload.member_id), payload.purpose)
+
+    @_on.register
+    def _listed(self, payload: PersonalDataListed, db: ReadDb, envelope: Envelope) -> None:
+        _record(db, envelope, LIST, payload.purpose)
+        for member_id in dict.fromkeys(payload.member_ids):
+            db.execute(
+                "INSERT INTO access_log_members VALUES (%(position)s, %(member)s)",
+                {"position": envelope.position, "member": str(member_id)},
+            )
+
+
+def _record(db: ReadDb, envelope: Envelope, member: str, purpose: str) -> None:
+    db.execute(
+        "INSERT INTO access_log VALUES"
+        " (%(position)s, %(member)s, %(actor)s, %(channel)s, %(purpose)s, %(at)s)",
+        {
+            "position": envelope.position,
+            "member": member,
+            "actor": envelope.actor,
+            "channel": envelope.channel,
+            "purpose": purpose,
+            "at": envelope.recorded_at.isoformat(),
+        },
+    )
+
+
+_SHOWN = (
+    "SELECT log.*, (SELECT COUNT(*) FROM access_log_members shown"
+    " WHERE shown.position = log.position) AS shown FROM access_log log"
+)
 
 
 def entries(db: ReadDb, member_id: UUID | None, *, limit: int) -> list[Row]:
-    """Newest first, for one person or for everyone."""
+    """Newest first, for one person (their openings and the lists that named them) or for
+    everyone; ``shown``: how many people a list named (0 for one person's opening)."""
     if member_id is None:
-        return db.all(
-            "SELECT * FROM access_log ORDER BY position DESC LIMIT %(limit)s", {"limit": limit}
-        )
+        return db.all(f"{_SHOWN} ORDER BY log.position DESC LIMIT %(limit)s", {"limit": limit})
     return db.all(
-        "SELECT * FROM access_log WHERE member_id = %(member)s ORDER BY position DESC"
-        " LIMIT %(limit)s",
+        f"{_SHOWN} WHERE log.member_id = %(member)s OR log.position IN"
+        " (SELECT position FROM access_log_members WHERE member_id = %(member)s)"
+        " ORDER BY log.position DESC LIMIT %(limit)s",
         {"member": str(member_id), "limit": limit},
     )

@@ -94,10 +94,10 @@ def account(db: ReadDb, account_id: UUID) -> Row | None:
     return db.one("SELECT * FROM balances WHERE account_id = %(id)s", {"id": str(account_id)})
 
 
-def member_accounts(db: ReadDb, *, limit: int) -> list[Row]:
-    """Members' accounts, the most recently opened first (the console's member registry)."""
-    return db.all(
-        "SELECT * FROM balances WHERE kind = 'member' ORDER BY opened_at DESC, account_id"
-        " LIMIT %(limit)s",
-        {"limit": limit},
-    )
+def member_accounts(db: ReadDb, *, limit: int | None) -> list[Row]:
+    """Members' accounts, the most recently opened first (the console's member registry);
+    ``limit`` None: all of them (a search by name looks through every member)."""
+    query = "SELECT * FROM balances WHERE kind = 'member' ORDER BY opened_at DESC, account_id"
+    if limit is None:
+        return db.all(query, {})
+    return db.all(f"{query} LIMIT %(limit)s", {"limit": limit})

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from projections.stored import month_of, stamp
 from services.envelope import (
@@ -200,10 +201,14 @@ def listed(
     started_before: str | None,
     before: int | None,
     limit: int,
+    among: list[str] | None = None,
 ) -> list[Row]:
-    """Newest first; ``before``: the previous page's last ``position``."""
+    """Newest first; ``before``: the previous page's last ``position``; ``among``: only these
+    volunteers' entries."""
     clauses = ["position < %(before)s"]
     params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
+    if among is not None:
+        clauses.append(one_of("volunteer_id", among, params))
     for clause, name, value in (
         ("volunteer_id = %(volunteer)s", "volunteer", volunteer),
         ("status = %(status)s", "status", status),

@@ -15,6 +15,16 @@ Row = dict[str, Any]
 _NAMED_PARAM = re.compile(r"%\((\w+)\)s")
 
 
+def one_of(column: str, values: list[str], params: dict[str, Any]) -> str:
+    """The condition ``column`` is one of ``values`` (never true for none), its parameters
+    added to ``params``."""
+    if not values:
+        return "1 = 0"
+    names = [f"{column}_{index}" for index in range(len(values))]
+    params.update(zip(names, values, strict=True))
+    return f"{column} IN ({', '.join(f'%({name})s' for name in names)})"
+
+
 @lru_cache(maxsize=512)
 def _sqlite_style(statement: str) -> str:
     """``%(name)s`` → ``:name``; cached, as projections run the same few statements per event."""

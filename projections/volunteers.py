@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import singledispatchmethod
 from typing import Any, ClassVar
 
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.envelope import (
     AwardGiven,
@@ -187,10 +188,14 @@ def search(
     status: str | None,
     before: int | None,
     limit: int,
+    among: list[str] | None = None,
 ) -> list[Row]:
-    """Newest first; ``before``: the previous page's last ``position``."""
+    """Newest first; ``before``: the previous page's last ``position``; ``among``: only these
+    volunteers."""
     clauses = ["position < %(before)s"]
     params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
+    if among is not None:
+        clauses.append(one_of("volunteer_id", among, params))
     if skill is not None:
         clauses.append("skills LIKE %(skill)s")
         params["skill"] = f"%|{skill}|%"
@@ -206,6 +211,12 @@ def search(
         " ORDER BY position DESC LIMIT %(limit)s",
         params,
     )
+
+
+def members(db: ReadDb) -> dict[str, str]:
+    """Every volunteer's id, by member id (a search by name goes through them)."""
+    rows = db.all("SELECT volunteer_id, member_id FROM volunteers", {})
+    return {str(row["member_id"]): str(row["volunteer_id"]) for row in rows}
 
 
 def labels(row: Row) -> Row:

@@ -153,6 +153,13 @@ class PersonalDataOpened(Payload):
     purpose: str
 
 
+class PersonalDataListed(Payload):
+    """Member ids only: the names shown stay sealed."""
+
+    member_ids: tuple[UUID, ...]
+    purpose: str
+
+
 class KioskRegistered(Payload):
     """The digest of the device token stays in the event store."""
 
@@ -531,6 +538,7 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         ConsentWithdrawn,
         MemberErased,
         PersonalDataOpened,
+        PersonalDataListed,
         KioskRegistered,
         KioskRetired,
     ),

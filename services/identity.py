@@ -18,6 +18,7 @@ from domain.identity import (
     Kiosk,
     Member,
     PersonalDataAccess,
+    PersonalDataListView,
     PinLocked,
     Role,
     Staff,
@@ -392,6 +393,40 @@ def erase_member(
         volunteer.change_status(VolunteerStatus.LEFT, ERASED, by)
     vault.erase(member_id)
     return Registered(member.id, app.record(member, volunteer))
+
+
+def open_names(
+    app: Timebank, vault: Vault, *, member_ids: list[UUID], purpose: str, by: Provenance
+) -> dict[UUID, str]:
+    """The display names of the members a list shows, after recording one list view (its
+    purpose and every member in it) in the access log. Erased members have no name."""
+    members = {member_id: app.find(member_id, Member) for member_id in dict.fromkeys(member_ids)}
+    known = {member_id: member for member_id, member in members.items() if member is not None}
+    if not known:
+        return {}
+    app.record(PersonalDataListView(member_ids=tuple(known), purpose=purpose, by=by))
+    names = {
+        member_id: vault.open(member_id, member.sealed_details, PersonalDetails)
+        for member_id, member in known.items()
+    }
+    return {member_id: found.display_name for member_id, found in names.items() if found}
+
+
+def members_named(app: Timebank, vault: Vault, member_ids: list[UUID], text: str) -> list[UUID]:
+    """The members among ``member_ids`` whose display name contains ``text``. Names are
+    compared here, in memory, and none leaves: what staff then see of the members found is
+    opened (and logged) by ``open_names``."""
+    found = []
+    for member_id in member_ids:
+        member = app.find(member_id, Member)
+        details = (
+            None
+            if member is None
+            else vault.open(member_id, member.sealed_details, PersonalDetails)
+        )
+        if details is not None and text in details.display_name:
+            found.append(member_id)
+    return found
 
 
 def open_personal_data(

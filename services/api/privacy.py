@@ -66,11 +66,12 @@ class MemberDetails(msgspec.Struct, kw_only=True):
 
 class Access(msgspec.Struct, kw_only=True):
     position: int
-    member_id: str
+    member_id: str  # "list": a list of people shown with their names, one record for them all
     actor: str
     channel: str
     purpose: str
     opened_at: str
+    shown: int = 0  # how many people such a list named
 
 
 class KioskController(Controller):

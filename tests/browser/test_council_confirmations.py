@@ -67,7 +67,7 @@ def test_a_vote_opens_once_the_meeting_is_under_way_with_attendance_and_after_a_
     checked(page, screens, "vote-before-attendance-refused")
 
     for person in people[:3]:
-        page.get_by_label(f"居民 {person.number} 号").check()
+        page.get_by_label(f"（{person.number}）").check()
     page.get_by_role("button", name="保存出席情况").click()
     expect(page.locator("#attendance")).to_contain_text("应到 4 人，实到 3 人")
 

@@ -87,7 +87,8 @@ def test_two_residents_trade_an_hour_and_a_half_and_the_idle_kiosk_signs_out(sit
     expect(a.locator("#unconfirmed")).to_have_count(0)
     screens.snap(a, "li-credited-without-reload")
 
-    # Each confirmation screen named the other resident: both openings are on the record.
+    # Each confirmation screen named the other resident: both openings are on the record; so
+    # is the list of help waiting for Wang, which named Li (masked), as one list view.
     position = site.bone.timebank.last_position()
     opened = read(
         site.bone, ("access_log",), position, lambda db: access_log.entries(db, None, limit=10)
@@ -95,7 +96,15 @@ def test_two_residents_trade_an_hour_and_a_half_and_the_idle_kiosk_signs_out(sit
     assert {(row["member_id"], row["actor"]) for row in opened} == {
         (str(wang.member_id), f"member:{li.member_id}"),
         (str(li.member_id), f"member:{wang.member_id}"),
+        (access_log.LIST, f"member:{wang.member_id}"),
     }
+    naming_li = read(
+        site.bone,
+        ("access_log",),
+        position,
+        lambda db: access_log.entries(db, li.member_id, limit=10),
+    )
+    assert {row["member_id"] for row in naming_li} == {str(li.member_id), access_log.LIST}
 
     change_settings(site, kiosk_idle_seconds=KIOSK_IDLE_SECONDS)
     a.get_by_role("link", name="社区时间银行").click()  # home again; then Li walks away

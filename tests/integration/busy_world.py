@@ -234,7 +234,8 @@ def people(world: World) -> None:
     kiosk = identity.Kiosk("digest", "Lobby", BY)
     kiosk.retire("broken", BY)
     access = identity.PersonalDataAccess(member.id, "certificate", BY)
-    for aggregate in (chair, coordinator, member, kiosk, access):
+    listed = identity.PersonalDataListView((member.id, uuid4()), "approval queue", BY)
+    for aggregate in (chair, coordinator, member, kiosk, access, listed):
         world.keep(aggregate)
 
 

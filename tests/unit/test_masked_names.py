@@ -1,10 +1,11 @@
-"""A name on a shared screen shows its first and last characters only (王*英)."""
+"""A name on a shared screen shows its first and last characters only (王*英): one function for
+the kiosk and the public certificate."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.pages.kiosk.people import masked
+from services.volunteers import masked
 
 
 @pytest.mark.parametrize(

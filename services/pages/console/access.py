@@ -37,4 +37,5 @@ def openings(
         }
 
     context = read(bone, ("access_log",), after, query)
-    return show(request, "console/access_log.html", {**context, "number": wanted})
+    shown = {**context, "number": wanted}
+    return show(request, "console/access_log.html", shown)

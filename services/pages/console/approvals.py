@@ -1,6 +1,8 @@
 """The approval queue of volunteer hour entries: a page of submitted entries with checkboxes,
 approved together (after a confirmation in plain words, since approval credits the volunteers)
-or rejected together with one reason; each entry's result is shown beside it."""
+or rejected together with one reason; each entry's result is shown beside it, linking to its
+audit timeline. Entries of every status can be found by the volunteer's member number or name.
+Volunteers are named in the list, the names opened as one access-log record per list shown."""
 
 from __future__ import annotations
 
@@ -15,15 +17,15 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from domain.hours import EntryStatus
-from domain.identity import Role
+from domain.identity import Role, member_id_for
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from projections import hours
+from projections import hours, volunteers
 from services import hours as entries
 from services.api.auth import allow
 from services.api.context import Before, next_before, read
 from services.ledger import Receipt
-from services.pages import refusals
+from services.pages import purposes, refusals
 from services.pages.console.common import (
     LIST_LIMIT,
     STAFF,
@@ -32,7 +34,9 @@ from services.pages.console.common import (
     confirm,
     people,
     show,
+    volunteer_member,
 )
+from services.pages.console.volunteers import named
 from services.pages.i18n import gettext, moment, ngettext, number
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
@@ -53,25 +57,48 @@ class Selection(msgspec.Struct, kw_only=True):
         return self.entry_ids if isinstance(self.entry_ids, list) else [self.entry_ids]
 
 
+class Asked(msgspec.Struct, kw_only=True, frozen=True):
+    """Which entries a page of the queue shows, and who is looking (names are logged)."""
+
+    by: Provenance
+    status: EntryStatus = EntryStatus.SUBMITTED
+    who: str = ""  # a member number or part of a name: only that volunteer's entries
+    before: int | None = None
+
+    @property
+    def purpose(self) -> str:
+        return purposes.HOURS_FOUND if self.who else purposes.HOURS_LIST
+
+
+def _among(bone: Backbone, db: Any, who: str) -> list[str] | None:
+    """The volunteers whose entries a search asks for (None: everyone's)."""
+    if not who:
+        return None
+    if who.isdigit():
+        registry = volunteers.members(db)
+        return [registry[key] for key in (str(member_id_for(who)),) if key in registry]
+    return named(bone, db, who)
+
+
 def _queue(
     bone: Backbone,
-    status: EntryStatus,
-    before: int | None,
+    asked: Asked,
     after: int | None = None,
     selected: list[UUID] | None = None,
 ) -> dict[str, Any]:
-    """A page of entries in ``status`` (newest first), with what the table needs to show
-    them; ``selected``: the entries asked about, whatever their status now."""
+    """A page of entries (newest first), with what the table needs to show them, the
+    volunteers named; ``selected``: the entries asked about, whatever their status now."""
 
     def query(db: Any) -> dict[str, Any]:
         rows = hours.listed(
             db,
             volunteer=None,
-            status=status,
+            status=asked.status,
             started_from=None,
             started_before=None,
-            before=before,
+            before=asked.before,
             limit=LIST_LIMIT,
+            among=_among(bone, db, asked.who.strip()),
         )
         chosen = [hours.entry(db, str(entry_id)) for entry_id in selected or []]
         return {
@@ -82,30 +109,37 @@ def _queue(
             "categories": category_names(db),
         }
 
-    return {
-        "status": status,
-        "results": [],
-        "message": "",
-        **read(bone, ("hours",), after, query),
-    }
+    context = read(bone, ("hours",), after, query)
+    shown = [volunteer_member(bone.timebank, row["volunteer_id"]) for row in context["entries"]]
+    shown += [volunteer_member(bone.timebank, row["volunteer_id"]) for row in context["chosen"]]
+    context["people"].reveal(
+        bone.vault, [m for m in shown if m is not None], purpose=asked.purpose, by=asked.by
+    )
+    return {"status": asked.status, "who": asked.who, "results": [], "message": "", **context}
 
 
 @get("/hours", opt=allow(*STAFF), sync_to_thread=True)
 def queue(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     status: Annotated[EntryStatus, QueryParameter()] = EntryStatus.SUBMITTED,
+    who: Annotated[str, QueryParameter(max_length=40)] = "",
     before: Before = None,
 ) -> Template:
-    return show(request, QUEUE, _queue(bone, status, before), QUEUE_PART)
+    asked = Asked(by=by, status=status, who=who, before=before)
+    return show(request, QUEUE, _queue(bone, asked), QUEUE_PART)
 
 
 def _results(
-    request: Request[Any, Any, Any], bone: Backbone, outcomes: list[entries.Result]
+    request: Request[Any, Any, Any],
+    bone: Backbone,
+    by: Provenance,
+    outcomes: list[entries.Result],
 ) -> Template:
     """The queue as it now stands, with what became of each entry asked about."""
     asked = [UUID(outcome.item) for outcome in outcomes]
-    context = _queue(bone, EntryStatus.SUBMITTED, None, bone.timebank.last_position(), asked)
+    context = _queue(bone, Asked(by=by), bone.timebank.last_position(), asked)
     rows = {row["entry_id"]: row for row in context["chosen"]}
     context["results"] = [
         {
@@ -120,20 +154,20 @@ def _results(
     return show(request, QUEUE, context, QUEUE_PART)
 
 
-def _nothing_chosen(request: Request[Any, Any, Any], bone: Backbone) -> Template:
-    context = _queue(bone, EntryStatus.SUBMITTED, None)
+def _nothing_chosen(request: Request[Any, Any, Any], bone: Backbone, by: Provenance) -> Template:
+    context = _queue(bone, Asked(by=by))
     context["message"] = gettext("Tick at least one entry first.")
     return show(request, QUEUE, context, QUEUE_PART)
 
 
 def _confirm_approval(
-    request: Request[Any, Any, Any], bone: Backbone, asked: list[UUID]
+    request: Request[Any, Any, Any], bone: Backbone, by: Provenance, asked: list[UUID]
 ) -> Template:
     """Approval credits the volunteers: first say, in plain words, how much to whom."""
-    context = _queue(bone, EntryStatus.SUBMITTED, None, selected=asked)
+    context = _queue(bone, Asked(by=by), selected=asked)
     chosen = [row for row in context["chosen"] if row["status"] == EntryStatus.SUBMITTED]
     if not chosen:
-        return _nothing_chosen(request, bone)
+        return _nothing_chosen(request, bone, by)
     who = context["people"]
     total = sum(row["minutes"] for row in chosen)
     sentence = ngettext(
@@ -144,9 +178,9 @@ def _confirm_approval(
         len(chosen),
     ) % {"num": number(len(chosen)), "hours": hours_of(total)}
     items = [
-        gettext("Member %(number)s: %(activity)s, %(when)s — %(hours)s")
+        gettext("%(volunteer)s: %(activity)s, %(when)s — %(hours)s")
         % {
-            "number": who.volunteer_number(row["volunteer_id"]),
+            "volunteer": who.volunteer_named(row["volunteer_id"]),
             "activity": row["activity"],
             "when": moment(row["started_at"], bone.settings.zone),
             "hours": hours_of(row["minutes"]),
@@ -169,14 +203,15 @@ def _confirm_approval(
 def _decide(
     request: Request[Any, Any, Any],
     bone: Backbone,
+    by: Provenance,
     asked: list[UUID],
     command: Callable[[UUID], Receipt],
 ) -> Template:
     """``command`` for each entry asked about, on its own; the queue then shows each result."""
     if not asked:
-        return _nothing_chosen(request, bone)
+        return _nothing_chosen(request, bone, by)
     outcomes = entries.each([str(entry_id) for entry_id in asked], lambda item: command(UUID(item)))
-    return _results(request, bone, outcomes)
+    return _results(request, bone, by, outcomes)
 
 
 @post("/hours/approvals", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
@@ -188,10 +223,11 @@ def approve(
 ) -> Template:
     """First what approving would credit, to confirm; once confirmed, each entry on its own."""
     if data.ids and not data.confirmed:
-        return _confirm_approval(request, bone, data.ids)
+        return _confirm_approval(request, bone, by, data.ids)
     return _decide(
         request,
         bone,
+        by,
         data.ids,
         lambda entry_id: bone.commits.run_from_thread(
             entries.approve, bone.timebank, entry_id=entry_id, by=by
@@ -212,6 +248,7 @@ def reject(
     return _decide(
         request,
         bone,
+        by,
         data.ids,
         lambda entry_id: bone.commits.run_from_thread(
             entries.reject, bone.timebank, entry_id=entry_id, reason=data.reason, by=by

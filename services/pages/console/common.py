@@ -14,15 +14,17 @@ from litestar.response import Template
 
 from domain.identity import Member, Role
 from domain.ledger import TimeAccount
-from domain.provenance import SYSTEM_ACTOR
+from domain.provenance import SYSTEM_ACTOR, Provenance
 from domain.volunteer import Volunteer
 from projections import marketplace, staff_directory
 from projections.readstore import ReadDb
+from services import identity
 from services.eventstore import Timebank
 from services.pages.i18n import gettext, language
 from services.pages.labels import choices, label
 from services.pages.session import current
 from services.runtime import Backbone
+from services.vault import Vault
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)  # read the console, as the API lets them
 LIST_LIMIT = 50  # rows on one page of a list
@@ -32,12 +34,32 @@ Form = Annotated[T, Body(media_type=RequestEncodingType.URL_ENCODED)]  # a page'
 
 class People:
     """Pseudonymous ids as a coordinator reads them: staff by username, residents by the member
-    number printed on their card. Names stay sealed: nothing here opens them."""
+    number printed on their card, and — in a work list that called ``reveal`` — by name too.
+    A name is opened only through ``reveal``: one access-log record for the whole list."""
 
     def __init__(self, app: Timebank, staff: list[dict[str, Any]]) -> None:
         self._app = app
         self._staff = {f"staff:{row['staff_id']}": row["username"] for row in staff}
         self._numbers: dict[str, str] = {}
+        self._names: dict[UUID, str] = {}
+
+    def reveal(self, vault: Vault, member_ids: list[UUID], *, purpose: str, by: Provenance) -> None:
+        """Name these members in the list about to be shown, recorded as one list view."""
+        self._names.update(
+            identity.open_names(self._app, vault, member_ids=member_ids, purpose=purpose, by=by)
+        )
+
+    def named(self, member_id: UUID | str) -> str:
+        """王秀英 (000123) once revealed, else the member number alone."""
+        number = self.member_number(member_id)
+        name = self._names.get(UUID(str(member_id)))
+        return (
+            gettext("%(name)s (%(number)s)") % {"name": name, "number": number} if name else number
+        )
+
+    def volunteer_named(self, volunteer_id: UUID | str) -> str:
+        member = volunteer_member(self._app, volunteer_id)
+        return self.named(member) if member is not None else "—"
 
     def member_number(self, member_id: UUID | str) -> str:
         key = str(member_id)
@@ -51,14 +73,21 @@ class People:
         return self.member_number(volunteer.member_id) if volunteer is not None else "—"
 
     def account_number(self, account_id: UUID | str) -> str:
-        """The member number of whoever holds the account."""
+        """Whoever holds the account: by member number, and name once revealed."""
         account = self._app.find(UUID(str(account_id)), TimeAccount)
         if account is None:
             return "—"
+        member = self.account_member(account_id)
+        return account.owner if member is None else self.named(member)
+
+    def account_member(self, account_id: UUID | str) -> UUID | None:
+        """The member who holds the account (None for a system account, or an owner that is
+        not a member)."""
+        account = self._app.find(UUID(str(account_id)), TimeAccount)
         try:
-            return self.member_number(UUID(account.owner))
-        except ValueError:  # an account opened for an owner that is not a member
-            return account.owner
+            return None if account is None else UUID(account.owner)
+        except ValueError:
+            return None
 
     def who(self, actor: str) -> str:
         if actor in self._staff:
@@ -73,6 +102,11 @@ class People:
     @staticmethod
     def channel(channel: str) -> str:
         return gettext("Kiosk") if channel.startswith("kiosk:") else label("channel", channel)
+
+
+def volunteer_member(app: Timebank, volunteer_id: UUID | str) -> UUID | None:
+    volunteer = app.find(UUID(str(volunteer_id)), Volunteer)
+    return volunteer.member_id if volunteer is not None else None
 
 
 def people(bone: Backbone, db: ReadDb) -> People:

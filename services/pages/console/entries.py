@@ -107,9 +107,10 @@ def entry(
     request: Request[Any, Any, Any],
     entry_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     after: After = None,
 ) -> Template:
-    return show(request, PAGE, {**entry_view(bone, entry_id, after), "done": ""}, PART)
+    return show(request, PAGE, {**entry_view(bone, entry_id, after, by), "done": ""}, PART)
 
 
 @post(

@@ -23,6 +23,7 @@ from projections import balances, volunteers
 from services import identity, windows
 from services.api.auth import allow
 from services.api.context import After, read
+from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, show
 from services.pages.i18n import gettext
 from services.runtime import Backbone
@@ -80,17 +81,47 @@ def opened(
 def registry(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     number: Annotated[str, QueryParameter(max_length=20)] = "",
+    name: Annotated[str, QueryParameter(max_length=40)] = "",
 ) -> Template | Redirect:
-    """Recently registered members, or the one with the number asked for."""
-    wanted = number.strip()
+    """Recently registered members, the one with the number asked for, or those whose name
+    holds what was typed; named, the list recorded once in the access log."""
+    wanted, sought = number.strip(), name.strip()
     if wanted:
         found = bone.timebank.find(member_id_for(wanted), Member)
         if found is not None:
             return Redirect(f"/console/members/{found.id}", status_code=303)
     rows = read(
-        bone, ("balances",), None, lambda db: balances.member_accounts(db, limit=LIST_LIMIT)
+        bone,
+        ("balances",),
+        None,
+        lambda db: balances.member_accounts(db, limit=None if sought else LIST_LIMIT),
     )
+    members = _members(bone, rows)
+    if sought:
+        ids = [row["member"].id for row in members]
+        named = set(identity.members_named(bone.timebank, bone.vault, ids, sought))
+        members = [row for row in members if row["member"].id in named][:LIST_LIMIT]
+    names = identity.open_names(
+        bone.timebank,
+        bone.vault,
+        member_ids=[row["member"].id for row in members],
+        purpose=purposes.MEMBERS_FOUND if sought else purposes.REGISTRY,
+        by=by,
+    )
+    context = {
+        "members": [{**row, "name": names.get(row["member"].id, "")} for row in members],
+        "number": wanted,
+        "name": sought,
+        "message": gettext("No member has the number %(number)s.") % {"number": wanted}
+        if wanted
+        else "",
+    }
+    return show(request, "console/members/registry.html", context)
+
+
+def _members(bone: Backbone, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     members = []
     for row in rows:
         try:
@@ -99,14 +130,7 @@ def registry(
             member = None
         if member is not None:
             members.append({"member": member, "account": row})
-    context = {
-        "members": members,
-        "number": wanted,
-        "message": gettext("No member has the number %(number)s.") % {"number": wanted}
-        if wanted
-        else "",
-    }
-    return show(request, "console/members/registry.html", context)
+    return members
 
 
 @get("/members/new", opt=allow(Role.COORDINATOR), sync_to_thread=False)

@@ -21,7 +21,16 @@ from services import identity
 from services import pool as pool_commands
 from services.api.auth import allow
 from services.api.context import read
-from services.pages.console.common import LIST_LIMIT, STAFF, Form, confirm, people, show
+from services.pages import purposes
+from services.pages.console.common import (
+    LIST_LIMIT,
+    STAFF,
+    Form,
+    People,
+    confirm,
+    people,
+    show,
+)
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
@@ -38,7 +47,9 @@ class Grant(msgspec.Struct, kw_only=True):
     confirmed: bool = False
 
 
-def _standing(bone: Backbone, after: int | None, done: str = "") -> dict[str, Any]:
+def _standing(bone: Backbone, after: int | None, by: Provenance, done: str = "") -> dict[str, Any]:
+    """The pool's figures and latest movements, each resident in them named (one list view)."""
+
     def query(db: Any) -> dict[str, Any]:
         return {
             "summary": pool.summary(db),
@@ -47,12 +58,22 @@ def _standing(bone: Backbone, after: int | None, done: str = "") -> dict[str, An
             "done": done,
         }
 
-    return read(bone, ("pool",), after, query)
+    shown = read(bone, ("pool",), after, query)
+    who: People = shown["people"]
+    counterparts = [row["counterpart"] for row in shown["movements"] if row["counterpart"]]
+    members = [who.account_member(account) for account in counterparts]
+    named = [member for member in members if member is not None]
+    who.reveal(bone.vault, named, purpose=purposes.POOL, by=by)
+    return shown
 
 
 @get("/pool", opt=allow(*STAFF), sync_to_thread=True)
-def standing(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-    return show(request, PAGE, _standing(bone, None), PART)
+def standing(
+    request: Request[Any, Any, Any],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    return show(request, PAGE, _standing(bone, None, by), PART)
 
 
 @post("/pool/grants", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
@@ -100,4 +121,4 @@ def grant(
         "hours": hours_of(data.minutes),
         "number": data.member_number,
     }
-    return show(request, PAGE, _standing(bone, receipt.position, done), PART)
+    return show(request, PAGE, _standing(bone, receipt.position, by, done), PART)

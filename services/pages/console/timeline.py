@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import hours
 from projections.readstore import ReadDb
 from projections.stored import in_zone
 from services.api.context import read
-from services.pages.console.common import People, category_names, people
+from services.pages import purposes
+from services.pages.console.common import People, category_names, people, volunteer_member
 from services.pages.i18n import hours as hours_of
 from services.pages.i18n import moment
 from services.pages.labels import label
@@ -41,7 +43,7 @@ class Shown:
             "started_at": lambda when: moment(when, self.zone),
             "status": lambda status: label("entry_status", status),
             "category": lambda code: self.categories.get(code, code),
-            "beneficiary": self.who.member_number,
+            "beneficiary": self.who.named,
         }
         return formats.get(field, str)(value)
 
@@ -69,29 +71,39 @@ class Shown:
         }
 
 
-def entry_view(bone: Backbone, entry_id: UUID, after: int | None = None) -> dict[str, Any]:
-    """Everything the entry page shows, once the hours read model has reached ``after``."""
+def entry_view(
+    bone: Backbone, entry_id: UUID, after: int | None = None, by: Provenance | None = None
+) -> dict[str, Any]:
+    """Everything the entry page shows, once the hours read model has reached ``after``;
+    with ``by`` (the page as opened), the volunteer and beneficiary named, one list view."""
     zone = bone.settings.zone
 
     def query(db: ReadDb) -> dict[str, Any]:
         row = hours.entry(db, str(entry_id))
         if row is None:
             raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
-        who = people(bone, db)
         categories = category_names(db)
-        shown = Shown(who, categories, zone)
+        shown = Shown(people(bone, db), categories, zone)
         started = in_zone(datetime.fromisoformat(row["started_at"]), zone)
         offered = category_names(db, include_retired=False)
         return {
             "entry": row,
-            "volunteer": who.volunteer_number(row["volunteer_id"]),
             "flags": [flag for flag in row["flags"].split(",") if flag],
             "shown": shown,
-            "steps": [shown.step(step) for step in hours.history(db, str(entry_id))],
+            "history": hours.history(db, str(entry_id)),
             "categories": categories,
             "category_choices": sorted({row["category"], *offered}),
             "day": started.date().isoformat(),
             "start": started.strftime("%H:%M:%S" if started.second else "%H:%M"),
         }
 
-    return read(bone, ("hours",), after, query)
+    view = read(bone, ("hours",), after, query)
+    shown: Shown = view["shown"]
+    if by is not None:
+        named = [volunteer_member(bone.timebank, view["entry"]["volunteer_id"])]
+        named += [UUID(view["entry"]["beneficiary"])] if view["entry"]["beneficiary"] else []
+        members = [member for member in named if member is not None]
+        shown.who.reveal(bone.vault, members, purpose=purposes.TIMELINE, by=by)
+    view["volunteer"] = shown.who.volunteer_named(view["entry"]["volunteer_id"])
+    view["steps"] = [shown.step(step) for step in view.pop("history")]
+    return view

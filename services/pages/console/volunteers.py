@@ -26,6 +26,7 @@ from services import volunteers as registry
 from services.api.auth import allow
 from services.api.context import After, read
 from services.api.volunteers import VolunteerBasics
+from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
 from services.runtime import Backbone
@@ -58,12 +59,16 @@ class NewVolunteer(VolunteerBasics, kw_only=True):
 def search(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     skill: Label = "",
     category: Label = "",
     building: Label = "",
-    status: Annotated[VolunteerStatus | None, QueryParameter()] = None,
+    status: Label = "",  # the form's "any" sends it empty
+    name: Label = "",
 ) -> Template:
+    """Volunteers by label and status, or by name; named, the list one access-log record."""
     asked = {"skill": skill.strip(), "category": category.strip(), "building": building.strip()}
+    sought = name.strip()
 
     def query(db: Any) -> dict[str, Any]:
         rows = volunteers.search(
@@ -71,9 +76,10 @@ def search(
             skill=asked["skill"] or None,
             category=asked["category"] or None,
             building=asked["building"] or None,
-            status=status,
+            status=_status(status),
             before=None,
             limit=LIST_LIMIT,
+            among=named(bone, db, sought),
         )
         return {
             "volunteers": [volunteers.labels(row) for row in rows],
@@ -82,11 +88,32 @@ def search(
         }
 
     context = read(bone, ("volunteers",), None, query)
+    context["people"].reveal(
+        bone.vault,
+        [UUID(row["member_id"]) for row in context["volunteers"]],
+        purpose=purposes.VOLUNTEERS_FOUND if sought else purposes.VOLUNTEERS,
+        by=by,
+    )
     return show(
         request,
         "console/volunteers/search.html",
-        {**context, **asked, "status": status.value if status else ""},
+        {**context, **asked, "name": sought, "status": status},
     )
+
+
+def _status(asked: str) -> VolunteerStatus | None:
+    if asked not in {"", *VolunteerStatus}:
+        raise ValidationException(f"there is no volunteer status {asked!r}")
+    return VolunteerStatus(asked) if asked else None
+
+
+def named(bone: Backbone, db: Any, sought: str) -> list[str] | None:
+    """The volunteers whose name holds ``sought`` (None: no name asked for)."""
+    if not sought:
+        return None
+    registry = volunteers.members(db)
+    found = identity.members_named(bone.timebank, bone.vault, [UUID(m) for m in registry], sought)
+    return [registry[str(member_id)] for member_id in found]
 
 
 @get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)

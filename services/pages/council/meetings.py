@@ -25,6 +25,7 @@ from services import identity, windows
 from services.api.context import After, read
 from services.api.schemas import IdempotencyKey
 from services.ledger import Receipt
+from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
     MODELS,
@@ -108,13 +109,28 @@ def _agenda(db: ReadDb, found: Row) -> dict[str, Any]:
     }
 
 
-def _attendance(bone: Backbone, found: Row) -> dict[str, Any]:
+def _attendance(bone: Backbone, found: Row, by: Provenance) -> dict[str, Any]:
+    """Who is entitled and who came, each named (the roll call is taken by name): the list
+    is one record in the personal-data access log."""
     present = set(msgspec.json.decode(found["present"]))
+    entitled = entitled_members(bone, found["meeting_id"])
+    names = identity.open_names(
+        bone.timebank,
+        bone.vault,
+        member_ids=[UUID(member) for member, _ in entitled],
+        purpose=purposes.ROLL_CALL,
+        by=by,
+    )
     return {
         "meeting": found,
         "members": [
-            {"id": member, "number": number, "present": member in present}
-            for member, number in entitled_members(bone, found["meeting_id"])
+            {
+                "id": member,
+                "number": number,
+                "name": names.get(UUID(member), ""),
+                "present": member in present,
+            }
+            for member, number in entitled
         ],
     }
 
@@ -175,13 +191,19 @@ class MeetingPages(Controller):
 
     @get("/{meeting_id:uuid}", opt=COUNCIL, sync_to_thread=True)
     def meeting(
-        self, meeting_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+        self,
+        meeting_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+        after: After = None,
     ) -> Template:
         def query(db: ReadDb) -> dict[str, Any]:
             found = meeting_or_refuse(db, meeting_id)
-            return {**_agenda(db, found), **_attendance(bone, found)}
+            return {"found": found, **_agenda(db, found)}
 
-        return render(bone, "meeting.html", "meetings", **read(bone, MODELS, after, query))
+        shown = read(bone, MODELS, after, query)
+        shown.update(_attendance(bone, shown.pop("found"), by))
+        return render(bone, "meeting.html", "meetings", **shown)
 
     @post("/{meeting_id:uuid}/agenda", opt=COUNCIL, sync_to_thread=True)
     def add_to_agenda(
@@ -242,7 +264,7 @@ class MeetingPages(Controller):
                 bone, MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
             )
             return render(
-                bone, "_attendance.html", "meetings", saved=True, **_attendance(bone, found)
+                bone, "_attendance.html", "meetings", saved=True, **_attendance(bone, found, by)
             )
 
         return part(request, meeting_path(meeting_id), receipt, fragment)

@@ -50,11 +50,3 @@ def name_of(bone: Backbone, member_id: UUID, *, purpose: str, by: Provenance) ->
         bone.timebank, bone.vault, member_id=member_id, purpose=purpose, by=by
     )
     return details.display_name if details is not None else gettext(ERASED)
-
-
-def masked(name: str) -> str:
-    """A name as it may show on a shared screen: the first and last characters, the rest
-    starred (王秀英 → 王*英, 李明 → 李*)."""
-    if len(name) <= 1:
-        return name
-    return name[0] + "*" * max(len(name) - 2, 1) + (name[-1] if len(name) > 2 else "")

@@ -19,7 +19,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
 from projections.readstore import Row
-from services import exchange
+from services import exchange, identity
 from services.api.context import After, read
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
@@ -35,6 +35,7 @@ from services.pages.kiosk.frame import (
     with_note,
 )
 from services.runtime import Backbone
+from services.volunteers import masked
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.
 PURPOSE = N_("kiosk: name who gave the help a resident is asked to confirm")
@@ -97,7 +98,7 @@ def _waiting_with_helpers(
     bone: Backbone, account: str, after: int | None, by: Provenance
 ) -> list[Row]:
     """The help waiting for this resident's confirmation, each with who gave it, masked: the
-    list is on a shared screen. Each helper's details are opened (and logged) once."""
+    list is on a shared screen. The helpers' names are opened as one list view in the log."""
 
     def query(db: Any) -> list[Row]:
         rows = exchanges.awaiting(db, account=account, role="receiver", limit=WAITING)
@@ -107,13 +108,14 @@ def _waiting_with_helpers(
         ]
 
     rows = read(bone, ("exchanges",), after, query)
-    names: dict[UUID, str] = {}
+    helpers = {row["exchange_id"]: _providers(bone, row) for row in rows}
+    shown = [member for members in helpers.values() for member in members]
+    names = identity.open_names(bone.timebank, bone.vault, member_ids=shown, purpose=PURPOSE, by=by)
     for row in rows:
-        helpers = _providers(bone, row)
-        for member in helpers:
-            if member not in names:
-                names[member] = people.masked(people.name_of(bone, member, purpose=PURPOSE, by=by))
-        row["helpers"] = ", ".join(names[member] for member in helpers)
+        row["helpers"] = ", ".join(
+            masked(names[member]) if member in names else gettext(people.ERASED)
+            for member in helpers[row["exchange_id"]]
+        )
     return rows
 
 

@@ -1,0 +1,17 @@
+"""Why a page showed residents' names: each list view goes on the personal-data access log with
+one of these purposes. They are recorded in English, as codes are, and shown to the reader of
+the log in their language (``i18n.purpose``)."""
+
+from __future__ import annotations
+
+from services.pages.i18n import N_
+
+HOURS_LIST = N_("console: the list of hour entries")
+HOURS_FOUND = N_("console: hour entries found by member number or name")
+TIMELINE = N_("console: an hour entry and its audit timeline")
+REGISTRY = N_("console: the member registry")
+MEMBERS_FOUND = N_("console: members found by name")
+ROLL_CALL = N_("council: the roll call of a meeting")
+VOLUNTEERS = N_("console: the volunteer registry")
+VOLUNTEERS_FOUND = N_("console: volunteers found by name")
+POOL = N_("console: the pool's movements")
