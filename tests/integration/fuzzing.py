@@ -32,6 +32,7 @@ from tests.integration.support import (
     sign_in_staff,
     wait_until,
 )
+from tests.integration.test_hours import volunteer_body
 
 CHAIR_PASSWORD = "council chair password"
 ROLES = ("anonymous", "resident", "council", "coordinator", "admin")  # the last ones change most
@@ -129,24 +130,8 @@ def _people(station: Station) -> dict:
 
 
 def _volunteer(station: Station, member_id: str) -> str:
-    return station.ok(
-        "POST",
-        "/api/v1/volunteers",
-        "coordinator",
-        json={
-            "member_id": member_id,
-            "name": "周志愿",
-            "gender": "女",
-            "birth_date": "1960-03-08",
-            "id_number": "110101196003080028",
-            "area": "幸福社区",
-            "contact": "13800138000",
-            "skills": ["读报"],
-            "categories": ["companionship"],
-            "building": "3号楼",
-            "consent_version": "volunteer-2026-01",
-        },
-    )["id"]
+    body = volunteer_body(member_id, building="3号楼")
+    return station.ok("POST", "/api/v1/volunteers", "coordinator", json=body)["id"]
 
 
 def _service(station: Station, day: int) -> dict:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -50,16 +49,20 @@ def _held(port: int) -> socket.socket | None:
     """A socket bound to ``port`` within a second, or None if something else listens there."""
     holder = socket.socket()
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    deadline = time.monotonic() + 1.0
-    while time.monotonic() < deadline:
+
+    def bound() -> bool:
         try:
             holder.bind(("127.0.0.1", port))
         except OSError:
-            time.sleep(0.01)
-            continue
-        return holder
-    holder.close()
-    return None
+            return False
+        return True
+
+    try:
+        wait_until(bound, timeout=1.0, what=f"port {port} to be free")
+    except AssertionError:
+        holder.close()
+        return None
+    return holder
 
 
 def _health(client: TestClient) -> tuple[int, dict]:
