@@ -58,10 +58,12 @@ def sign_in_on_pad(page: Page, resident: Resident, pin: str = PIN) -> None:
 
 
 def log_two_hours(page: Page, day: str | None = None) -> None:
-    """On the hours form: two hours of keeping company yesterday (``day``) or today, sent for
-    approval."""
+    """On the hours form: two hours of keeping company from 09:30 on ``day``, or yesterday
+    (today's 09:30 is still ahead in the station's small hours), sent for approval."""
     page.locator("#activity").fill("陪伴独居老人")
-    if day is not None:
+    if day is None:
+        page.locator("#yesterday").click()
+    else:
         page.locator("#day").fill(day)
     page.locator("#start").fill("09:30")
     page.get_by_role("button", name="2 小时").click()
