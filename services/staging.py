@@ -7,14 +7,17 @@ untouched), ``Timebank.record`` stages aggregates here instead of saving them, a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from copy import deepcopy
+from typing import ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, DomainEvent
 
+P = ParamSpec("P")
+R = TypeVar("R")
 Staged = tuple[UUID, int]  # an aggregate's id and the version one of its events took it to
 
 
@@ -104,3 +107,14 @@ def staged(staging: Staging) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+def dry_run(command: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """What ``command`` would answer now, recording nothing: it runs against copies, what it
+    would record is staged and dropped, and a refusal is raised as the command raises it. A
+    confirmation screen asks this instead of re-spelling the domain's rules. Not for commands
+    that write outside the event store (sealing personal data in the vault, destroying a
+    ballot box): staging holds back only events."""
+    staging = Staging()
+    with staged(staging), staging.command():
+        return command(*args, **kwargs)

@@ -4,6 +4,7 @@ need — with a reason, after a confirmation that says who receives how much."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -15,7 +16,6 @@ from msgspec import Meta
 from domain.identity import Role, member_id_for
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
 from projections import pool
 from services import identity
 from services import pool as pool_commands
@@ -34,6 +34,7 @@ from services.pages.console.common import (
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.staging import dry_run
 
 PAGE = "console/pool.html"
 PART = "console/_pool.html"
@@ -85,9 +86,19 @@ def grant(
 ) -> Template:
     """First who receives how much and why, to confirm; then the grant."""
     member = identity.member_of(bone.timebank, member_id_for(data.member_number))
+    recipient = account_id_for(str(member.id), AccountKind.MEMBER)
+    command = partial(
+        pool_commands.grant_from_pool,
+        bone.timebank,
+        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
+        recipient=recipient,
+        minutes=data.minutes,
+        reason=data.reason,
+        now=bone.clock(),
+        by=by,
+    )
     if not data.confirmed:
-        if not data.reason.strip():
-            raise RuleViolated("reason-required", "A grant needs a reason the record can show.")
+        dry_run(command)
         return confirm(
             request,
             question=gettext("Grant from the pool?"),
@@ -107,16 +118,7 @@ def grant(
             back="/console/pool",
             yes=gettext("Yes, grant"),
         )
-    receipt = bone.commits.run_from_thread(
-        pool_commands.grant_from_pool,
-        bone.timebank,
-        idempotency_key=data.idempotency_key,
-        recipient=account_id_for(str(member.id), AccountKind.MEMBER),
-        minutes=data.minutes,
-        reason=data.reason,
-        now=bone.clock(),
-        by=by,
-    )
+    receipt = bone.commits.run_from_thread(command)
     done = gettext("Granted %(hours)s to member %(number)s.") % {
         "hours": hours_of(data.minutes),
         "number": data.member_number,
