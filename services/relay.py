@@ -16,8 +16,8 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
-from services.broker import connect, ensure_stream
-from services.envelope import STREAM, encode, message_id, position_of, seal
+from services.broker import connect, ensure_stream, sleep_unless, stream_head, wait_either
+from services.envelope import encode, message_id, position_of, seal
 from services.eventstore import Timebank
 
 log = structlog.get_logger(__name__)
@@ -113,28 +113,3 @@ class Relay:
             envelope = seal(self.app.mapper.to_domain_event(notification), notification.id)
             outgoing.append((envelope.subject, encode(envelope), message_id(notification.id)))
         return outgoing
-
-
-async def stream_head(js: JetStreamContext) -> tuple[int, int]:
-    """The stream's last sequence and the event-store position of the message there."""
-    info = await js.stream_info(STREAM)
-    last_seq = info.state.last_seq
-    if last_seq == 0:
-        return 0, 0
-    message = await js.get_msg(STREAM, last_seq)
-    return last_seq, position_of((message.headers or {})["Nats-Msg-Id"])
-
-
-async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-
-
-async def wait_either(wake: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
-    """Until ``wake`` or ``stop`` is set, or ``timeout`` seconds have passed."""
-    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

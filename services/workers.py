@@ -1,7 +1,7 @@
 """Background work in one event loop: the relay, the projections, the sweeps of what is due
 (unconfirmed exchanges expire, motions short of support lapse) and (embedded) the broker's
 watchdog. `timebank up` runs them beside the API, all but the projections, which it runs as a
-child `timebank project` (see ``Projector``); `timebank relay|project` run them alone.
+child `timebank project` (see ``Projector``); `timebank relay` runs the relay alone.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class Projector:
     it dies. Beside the API, the commands and the relay, the read models would share one
     interpreter lock with them and wait their turn at every step; in a process of their own
     they run on another core. The child dies with this process (no orphan holds the stores).
+    It opens only the read store and the broker: a projector never loads the command side.
     """
 
     def __init__(self, bone: Backbone) -> None:
@@ -74,9 +75,7 @@ class Projector:
             **os.environ,
             "TIMEBANK_NATS_URL": bone.nats_url,
             "TIMEBANK_DATA": str(bone.settings.data_dir),
-            "TIMEBANK_EVENT_STORE": bone.settings.event_store_url,
             "TIMEBANK_READ_STORE": bone.settings.read_store_url,
-            "TIMEBANK_KEY_STORE": bone.settings.key_store_url,
         }
 
     async def run(self, stop: asyncio.Event) -> None:

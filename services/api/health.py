@@ -23,8 +23,7 @@ from projections import deadletter
 from projections.catalog import READ_MODELS
 from services.api import schemas
 from services.api.auth import public
-from services.broker import servers
-from services.relay import stream_head
+from services.broker import servers, stream_head
 from services.runtime import Backbone
 
 

@@ -35,11 +35,11 @@ from projections.runner import ProjectionRunner
 from services import certificates, identity, ledger, listings, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
+from services.broker import stream_head
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
 from services.eventstore import Timebank
 from services.persistence import is_postgres, persistence_env, postgres_connection
-from services.relay import stream_head
 from services.runtime import Backbone, build_backbone
 from services.vault import PersonalDetails
 from services.volunteers import VolunteerDetails
