@@ -194,24 +194,6 @@ class ReadStore:
         for tracking in tracked:
             self._insert_tracking(cursor, tracking)
 
-    def erase_row(self, table: str, key_column: str, key: str) -> bool:
-        """Delete a row so that its bytes are gone from the store's files too, not just from
-        its queries (erasure keys must not survive in a WAL or a free page)."""
-        with self.transaction(commit=True) as db:
-            self._before_secure_delete(db)
-            existed = db.one(
-                f"SELECT 1 AS present FROM {table} WHERE {key_column} = %(key)s", {"key": key}
-            )
-            db.execute(f"DELETE FROM {table} WHERE {key_column} = %(key)s", {"key": key})
-        self._scrub(table)
-        return existed is not None
-
-    def _before_secure_delete(self, db: ReadDb) -> None:
-        """Make the coming DELETE overwrite what it removes, where the backend can."""
-
-    def _scrub(self, table: str) -> None:
-        """Drop the deleted row's old copies from the backend's files."""
-
     def dump(self, model: ReadModel) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table in a canonical order, to compare a rebuild with the live one."""
         with self.transaction(commit=False) as db:
@@ -245,14 +227,6 @@ class SQLiteReadStore(ReadStore, SQLiteTrackingRecorder):
                 raise
             connection.commit()
 
-    def _before_secure_delete(self, db: ReadDb) -> None:
-        db.execute("PRAGMA secure_delete = ON")
-
-    def _scrub(self, table: str) -> None:
-        # The write-ahead log still holds the page images written when the row was inserted.
-        with self.datastore.get_connection(commit=True) as connection:
-            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
 
 class PostgresReadStore(ReadStore, PostgresTrackingRecorder):
     sqlite_style = False
@@ -269,15 +243,6 @@ class PostgresReadStore(ReadStore, PostgresTrackingRecorder):
         # search path, read, rollback), for what /health and lag probes ask often.
         with self.datastore.get_connection() as connection, connection.cursor() as cursor:
             yield ReadDb(cursor, sqlite=False)
-
-    def _scrub(self, table: str) -> None:
-        # A deleted tuple stays in the table's pages until the table is rewritten.
-        with self.datastore.get_connection() as connection:
-            connection.execute(
-                sql.SQL("VACUUM FULL {}.{}").format(
-                    sql.Identifier(self.datastore.schema), sql.Identifier(table)
-                )
-            )
 
     def _begin(self, cursor: Any) -> None:
         # Read-model tables live beside the tracking table, in the store's schema.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from base64 import b64decode, b64encode
 from datetime import date
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 import msgspec
@@ -22,7 +22,7 @@ from eventsourcing.utils import Environment
 
 from domain.council import Choice
 from domain.rules import RuleViolated
-from projections.readstore import ReadStore, open_read_store
+from services.keystore import KeyStore
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -36,60 +36,29 @@ class PersonalDetails(msgspec.Struct, frozen=True, kw_only=True):
     birth_date: date | None = None
 
 
-class _Keys:
-    """The key table, created like a read model's tables but never fed by a projection."""
-
-    name = "person-keys"
-    tables: ClassVar[dict[str, str]] = {
-        "person_keys": (
-            "CREATE TABLE IF NOT EXISTS person_keys (person_id TEXT PRIMARY KEY, key TEXT NOT NULL)"
-        )
-    }
-
-    def apply(self, *_: object) -> None:
-        raise TypeError("person keys are not projected from events")
-
-
 class Vault:
     def __init__(self, key_store_url: str) -> None:
-        self.store: ReadStore = open_read_store(key_store_url, [_Keys()])
+        self.keys = KeyStore(key_store_url)
 
     def seal(self, person_id: UUID, details: msgspec.Struct) -> str:
         """Encrypt ``details`` with the person's key, made on first use: everything sealed for
         one person goes with the one key when they are erased."""
-        key = self._key(person_id)
-        if key is None:
-            with self.store.transaction(commit=True) as db:
-                # Two first ballots of one vote may race to make its key: the first one wins.
-                db.execute(
-                    "INSERT INTO person_keys VALUES (%(id)s, %(key)s)"
-                    " ON CONFLICT (person_id) DO NOTHING",
-                    {"id": str(person_id), "key": AESCipher.create_key(32)},
-                )
-            key = self._key(person_id)
-            assert key is not None
+        key = self.keys.key_for(person_id)
         return b64encode(_cipher(key).encrypt(msgspec.json.encode(details))).decode()
 
     def open(self, person_id: UUID, sealed: str, kind: type[S]) -> S | None:
         """The details, or None once the person's key has been erased."""
-        key = self._key(person_id)
+        key = self.keys.key(person_id)
         if key is None:
             return None
         return msgspec.json.decode(_cipher(key).decrypt(b64decode(sealed)), type=kind)
 
-    def _key(self, person_id: UUID) -> str | None:
-        with self.store.transaction(commit=False) as db:
-            row = db.one(
-                "SELECT key FROM person_keys WHERE person_id = %(id)s", {"id": str(person_id)}
-            )
-        return None if row is None else str(row["key"])
-
     def erase(self, person_id: UUID) -> bool:
         """Delete the person's key, from the key store's files as well as its table."""
-        return self.store.erase_row("person_keys", "person_id", str(person_id))
+        return self.keys.erase(person_id)
 
     def close(self) -> None:
-        self.store.datastore.close()
+        self.keys.close()
 
 
 def _cipher(key: str) -> AESCipher:

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -446,6 +446,17 @@ def stream_position(nats_url: str) -> int:
             await nc.close()
 
     return asyncio.run(head())
+
+
+def raw_key_store(url: str) -> list[tuple[str, str]]:
+    """Every row of the key store's table (an id, its key), read from the store itself."""
+    if not is_postgres(url):
+        with closing(sqlite3.connect(url)) as db:
+            return db.execute("SELECT person_id, key FROM person_keys").fetchall()
+    env = persistence_env(url)
+    table = sql.Identifier(env["POSTGRES_SCHEMA"] or "public", "person_keys")
+    with postgres_connection(env) as db:
+        return db.execute(sql.SQL("SELECT person_id, key FROM {}").format(table)).fetchall()
 
 
 def raw_event_store(url: str) -> list[bytes]:
