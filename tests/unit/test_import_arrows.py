@@ -6,6 +6,7 @@
   store, never on the command side, so a projector process does not load the write side.
 - A projector process's entry (`timebank project`, which `timebank up` also starts as its
   child) loads nothing of the command side either.
+- The vault keeps its keys in a store of its own, not in the read store's machinery.
 
 The imports are read from the source (``ast``) and followed from module to module within this
 repository; a subprocess then imports the same modules for real and looks at ``sys.modules``.
@@ -170,6 +171,10 @@ def test_a_projector_process_loads_nothing_of_the_command_side():
     found = reached(module, loaded_only=True, calls=command)
     assert "projections.runner" in found  # it is the projector's entry
     assert _forbidden(found, COMMAND_SIDE) == []
+
+
+def test_the_vault_keeps_its_keys_outside_the_read_store():
+    assert _forbidden(reached("services.vault", loaded_only=False), ("projections",)) == []
 
 
 def test_the_walk_sees_a_forbidden_arrow_where_there_is_one():
