@@ -85,7 +85,16 @@ def listed(
     return show(request, "console/exchanges/list.html", {**context, "status": status.value})
 
 
-def _view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any]:
+def _unconfirmed(row: dict[str, Any], who: People) -> dict[str, str]:
+    """Who received help and has not confirmed it yet: account id → member number."""
+    return {
+        party["account_id"]: who.account_number(party["account_id"])
+        for party in row["parties"]
+        if party["role"] == "receiver" and not party["confirmed"]
+    }
+
+
+def view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any]:
     def query(db: Any) -> dict[str, Any]:
         row = exchanges.exchange(db, str(exchange_id))
         if row is None:
@@ -95,6 +104,7 @@ def _view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any
             "exchange": row,
             "pairs": _pairs(row, who),
             "steps": [_step(step, who, bone) for step in row["steps"]],
+            "unconfirmed": _unconfirmed(row, who),
             "done": "",
         }
 
@@ -108,7 +118,7 @@ def detail(
     bone: NamedDependency[Backbone],
     after: After = None,
 ) -> Template:
-    return show(request, PAGE, _view(bone, exchange_id, after), PART)
+    return show(request, PAGE, view(bone, exchange_id, after), PART)
 
 
 def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:
@@ -145,12 +155,12 @@ def resolve(
     if not data.confirmed:
         if not data.reason.strip():
             raise RuleViolated("reason-required", "Say why, so the record can show it.")
-        view = _view(bone, exchange_id, None)
+        shown = view(bone, exchange_id, None)
         return confirm(
             request,
             question=gettext("Resolve this dispute?"),
             sentences=[
-                *_what_moves(data, view["pairs"]),
+                *_what_moves(data, shown["pairs"]),
                 gettext("Why: %(reason)s") % {"reason": data.reason},
             ],
             action=f"/console/exchanges/{exchange_id}/resolution",
@@ -175,5 +185,5 @@ def resolve(
         now=bone.clock(),
         by=by,
     )
-    view = _view(bone, exchange_id, receipt.position)
-    return show(request, PAGE, {**view, "done": gettext("The dispute is resolved.")}, PART)
+    shown = view(bone, exchange_id, receipt.position)
+    return show(request, PAGE, {**shown, "done": gettext("The dispute is resolved.")}, PART)
