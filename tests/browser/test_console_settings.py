@@ -16,7 +16,7 @@ from projections import exchanges
 from services import exchange, identity, listings
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import coordinator, read_model, said, settled
-from tests.browser.test_console_pages import balance_of
+from tests.browser.test_console_pages import balance_of, disputed_exchange
 from tests.integration.support import BY, register_resident
 
 
@@ -203,3 +203,18 @@ def test_help_is_confirmed_for_its_receiver_then_corrected_and_another_withdrawn
     page.get_by_role("button", name="是，撤回").click()
     expect(page.locator("#exchange-status")).to_have_text("已撤回")
     assert status_of(site, mistaken) == "withdrawn"
+
+
+def test_a_resolution_the_domain_would_refuse_is_refused_before_the_question(screens, site):
+    disputed_exchange(site)
+    settled(site)
+    page = coordinator(screens, site)
+    page.goto("/console/exchanges")
+    page.get_by_role("link", name="打开").click()
+    before = site.bone.timebank.last_position()
+    page.get_by_label("调整时长").check()  # yet the minutes stay as recorded
+    page.locator("#resolution-reason").fill("双方确认")
+    page.get_by_role("button", name="核对处理").click()
+    refused_with(page, site, "nothing-adjusted", before)
+    expect(page.locator("#confirm")).to_have_count(0)
+    screens.snap(page, "nothing-adjusted-refused")
