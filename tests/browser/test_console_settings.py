@@ -113,6 +113,10 @@ def test_a_members_limits_are_set_from_their_page_and_a_grant_starts_there(scree
     page.locator("#limits-reason").fill("照顾困难老人")
     page.get_by_role("button", name="核对修改").click()
     refused_with(page, site, "invalid-limits", before)
+    page.locator("#floor").fill("十小时")  # not a number of minutes: the form says so
+    page.get_by_role("button", name="核对修改").click()
+    expect(page.locator("#notice .notice-error")).to_have_text("填写的内容有误，请检查后再试。")
+    assert site.bone.timebank.last_position() == before
 
     page.locator("#floor").fill("-1200")
     page.locator("#cap").fill("")
