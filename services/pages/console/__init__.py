@@ -20,6 +20,8 @@ from services.pages.console import (
     motions,
     pool,
     report,
+    trainings,
+    volunteer_actions,
     volunteers,
 )
 
@@ -41,6 +43,12 @@ PAGES: list[Any] = [
             volunteers.register,
             volunteers.volunteer,
             volunteers.details,
+            volunteer_actions.change_status,
+            volunteer_actions.update_profile,
+            volunteer_actions.give_award,
+            volunteer_actions.evaluate,
+            trainings.listed,
+            trainings.record,
             approvals.queue,
             approvals.approve,
             approvals.reject,
