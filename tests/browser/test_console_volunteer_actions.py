@@ -1,16 +1,18 @@
 """What a coordinator does to volunteers from the console, as the API lets them (issue 15, item
 8): change a volunteer's status (confirmed first, a refusal shown before the yes), edit their
-skills, categories and building, record awards and evaluations, and record trainings with
-their attendees, found by member number or name."""
+skills, categories and building, record awards and evaluations, record trainings with their
+attendees, found by member number or name, and import an activity's attendance list."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from playwright.sync_api import expect
 
 from domain.identity import Role
-from projections import access_log, volunteers
+from projections import access_log, hours, volunteers
+from services.hours import IMPORT_COLUMNS
 from services.pages import purposes
 from tests.browser.conftest import make_staff, serious_violations, sign_in_staff, untranslated
 from tests.browser.test_console import Volunteer, coordinator, read_model, settled
@@ -175,3 +177,60 @@ def test_a_training_is_recorded_with_attendees_found_by_member_number_and_name(s
     expect(page.get_by_role("heading", name="Change the status")).to_be_visible()
     assert serious_violations(page) == []
     screens.snap(page, "en-volunteer-actions")
+
+
+def test_an_attendance_list_is_imported_and_each_row_says_whether_it_was_recorded(screens, site):
+    wang = _volunteer(site, "王秀英")
+    resident = register_resident(site.bone, "赵大爷")  # not a volunteer: their row is refused
+    settled(site)
+    day = (site.bone.today() - timedelta(days=2)).isoformat()
+    rows = [
+        ",".join(IMPORT_COLUMNS),
+        f"{wang.member_number},重阳节活动,{day},09:00,120,活动室,陪老人包饺子,社工站,李社工,"
+        "companionship,3号楼",
+        f"{resident.member_number},重阳节活动,{day},09:00,120,活动室,陪老人包饺子,社工站,李社工,"
+        "companionship,3号楼",
+        f"{wang.member_number},重阳节活动,{day},09:00,两小时,活动室,陪老人,社工站,李社工,"
+        "companionship,3号楼",
+    ]
+    page = coordinator(screens, site)
+    page.goto("/console/hours")
+    page.get_by_role("link", name="导入活动签到名单").click()
+    expect(page.locator("#import-columns")).to_have_text(",".join(IMPORT_COLUMNS))
+    assert serious_violations(page) == []
+    assert untranslated(page) == []
+    screens.snap(page, "import-form")
+
+    listed = "\n".join(rows).encode("utf-8")
+    page.locator("#data").set_input_files(
+        {"name": "签到.csv", "mimeType": "text/csv", "buffer": listed}
+    )
+    page.get_by_role("button", name="导入名单").click()
+    expect(page.locator("#import-summary")).to_have_text("已记录 1 行，等待审批； 2 行未记录。")
+    results = page.locator("#import-results li")
+    expect(results).to_have_count(3)
+    expect(results.nth(0)).to_have_text(re.compile(r"第 2 行：\s*已记录"))
+    expect(results.nth(1)).to_have_text(re.compile(r"第 3 行：\s*未记录 — 没有找到这位志愿者。"))
+    expect(results.nth(2)).to_have_text(re.compile(r"第 4 行：\s*未记录 — .+"))
+    assert serious_violations(page) == []
+    screens.snap(page, "import-results")
+    recorded = read_model(
+        site,
+        lambda db: hours.listed(
+            db,
+            volunteer=str(wang.volunteer_id),
+            status=None,
+            started_from=None,
+            started_before=None,
+            before=None,
+            limit=10,
+        ),
+    )
+    assert [entry["activity"] for entry in recorded] == ["重阳节活动"]
+
+    # A file that is not UTF-8 is refused in words.
+    page.locator("#data").set_input_files(
+        {"name": "gbk.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode("gbk")}
+    )
+    page.get_by_role("button", name="导入名单").click()
+    expect(page.locator("#notice")).to_contain_text("UTF-8")
