@@ -32,7 +32,6 @@ from services.windows import DoneOn, Windowed
 
 Text = Annotated[str, Meta(max_length=200)]
 Reason = Annotated[str, Meta(max_length=500)]
-COORDINATOR = allow(Role.COORDINATOR)
 
 
 class StatusChange(msgspec.Struct, kw_only=True):
@@ -69,7 +68,10 @@ def _done(
 
 
 @post(
-    "/volunteers/{volunteer_id:uuid}/status", opt=COORDINATOR, sync_to_thread=True, status_code=200
+    "/volunteers/{volunteer_id:uuid}/status",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
 )
 def change_status(
     request: Request[Any, Any, Any],
@@ -113,7 +115,10 @@ def change_status(
 
 
 @post(
-    "/volunteers/{volunteer_id:uuid}/profile", opt=COORDINATOR, sync_to_thread=True, status_code=200
+    "/volunteers/{volunteer_id:uuid}/profile",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
 )
 def update_profile(
     request: Request[Any, Any, Any],
@@ -136,7 +141,10 @@ def update_profile(
 
 
 @post(
-    "/volunteers/{volunteer_id:uuid}/awards", opt=COORDINATOR, sync_to_thread=True, status_code=200
+    "/volunteers/{volunteer_id:uuid}/awards",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
 )
 def give_award(
     request: Request[Any, Any, Any],
@@ -159,7 +167,7 @@ def give_award(
 
 @post(
     "/volunteers/{volunteer_id:uuid}/evaluations",
-    opt=COORDINATOR,
+    opt=allow(Role.COORDINATOR),
     sync_to_thread=True,
     status_code=200,
 )

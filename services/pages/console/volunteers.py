@@ -44,7 +44,7 @@ def split_labels(skills: str, ticked: list[str] | str) -> tuple[tuple[str, ...],
     each a label of at most 40 characters, as the API allows."""
     typed = tuple(skill for skill in re.split(r"[,，、;；\s]+", skills) if skill)
     categories = ticked if isinstance(ticked, list) else [ticked]
-    if any(len(label) > MAX_LABEL for label in (*typed, *categories)):
+    if any(len(text) > MAX_LABEL for text in (*typed, *categories)):
         raise ValidationException("a skill or category is longer than 40 characters")
     return typed, tuple(categories)
 
