@@ -82,12 +82,10 @@ def _closing(bone: Backbone, member_id: UUID) -> str:
     balance = 0 if account is None else account.balance
     if balance > 0:
         words = gettext(
-            "Their time account closes: the %(hours)s in it move to the community pool."
+            "Their time account closes: its balance of %(hours)s moves to the community pool."
         )
     elif balance < 0:
-        words = gettext(
-            "Their time account closes: the %(hours)s it owes are written off by the community."
-        )
+        words = gettext("Their time account closes: its debt of %(hours)s is written off.")
     else:
         words = gettext("Their time account closes; it holds no hours.")
     return words % {"hours": hours_of(abs(balance))}
