@@ -1,6 +1,7 @@
 """The coordinator console: what needs attention, the member and volunteer registries, the
 approval queue and each entry's audit timeline, disputes and the pool, the monitoring report,
-certificates and the personal-data access log. Staff only, but for certificate verification."""
+certificates, the personal-data access log, and the station's settings (exchange rules, help
+categories). Staff only, but for certificate verification."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ from litestar import Router
 from services.pages.console import (
     access,
     approvals,
+    categories,
     certificates,
     disputes,
     entries,
     exports,
+    helped,
     home,
+    limits,
     members,
     membership,
     motions,
     pool,
     report,
+    settings,
     volunteers,
 )
 
@@ -40,6 +45,8 @@ PAGES: list[Any] = [
             membership.consent,
             membership.deactivate,
             membership.erase,
+            limits.limits_form,
+            limits.change_limits,
             volunteers.search,
             volunteers.registration,
             volunteers.register,
@@ -58,6 +65,9 @@ PAGES: list[Any] = [
             disputes.listed,
             disputes.detail,
             disputes.resolve,
+            helped.confirm_help,
+            helped.withdraw_help,
+            helped.correct_settlement,
             pool.standing,
             pool.grant,
             report.report,
@@ -67,6 +77,11 @@ PAGES: list[Any] = [
             certificates.printable,
             certificates.verify,
             access.openings,
+            settings.settings,
+            settings.change_rules,
+            categories.categories,
+            categories.add,
+            categories.retire,
         ],
     )
 ]

@@ -5,6 +5,7 @@ of each pair, or cancel — with a reason, after a confirmation that says what w
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from msgspec import Meta
 from domain.exchange import ExchangeStatus, Outcome
 from domain.identity import Role
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import NotFound
 from projections import exchanges
 from services import exchange
 from services.api.auth import allow
@@ -27,6 +28,7 @@ from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confi
 from services.pages.i18n import gettext, moment
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.staging import dry_run
 
 PAGE = "console/exchanges/exchange.html"
 PART = "console/exchanges/_exchange.html"
@@ -85,7 +87,16 @@ def listed(
     return show(request, "console/exchanges/list.html", {**context, "status": status.value})
 
 
-def _view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any]:
+def _unconfirmed(row: dict[str, Any], who: People) -> dict[str, str]:
+    """Who received help and has not confirmed it yet: account id → member number."""
+    return {
+        party["account_id"]: who.account_number(party["account_id"])
+        for party in row["parties"]
+        if party["role"] == "receiver" and not party["confirmed"]
+    }
+
+
+def view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any]:
     def query(db: Any) -> dict[str, Any]:
         row = exchanges.exchange(db, str(exchange_id))
         if row is None:
@@ -95,6 +106,7 @@ def _view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any
             "exchange": row,
             "pairs": _pairs(row, who),
             "steps": [_step(step, who, bone) for step in row["steps"]],
+            "unconfirmed": _unconfirmed(row, who),
             "done": "",
         }
 
@@ -108,7 +120,7 @@ def detail(
     bone: NamedDependency[Backbone],
     after: After = None,
 ) -> Template:
-    return show(request, PAGE, _view(bone, exchange_id, after), PART)
+    return show(request, PAGE, view(bone, exchange_id, after), PART)
 
 
 def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:
@@ -116,8 +128,6 @@ def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:
     if data.outcome is Outcome.CANCEL:
         return [gettext("Nothing is owed: no time credits move.")]
     standing = data.adjusted or tuple(pair["minutes"] for pair in pairs)
-    if len(standing) != len(pairs):
-        raise RuleViolated("adjusted-minutes-mismatch", "Give one number of minutes for each pair.")
     return [
         gettext("Member %(receiver)s gives member %(provider)s %(hours)s.")
         % {
@@ -142,15 +152,27 @@ def resolve(
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
 ) -> Template:
+    """First what resolving this way moves, to confirm (once the domain would accept it);
+    then the resolution."""
+    command = partial(
+        exchange.resolve,
+        bone.timebank,
+        exchange_id=exchange_id,
+        outcome=data.outcome,
+        minutes=data.adjusted,
+        reason=data.reason,
+        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
+        now=bone.clock(),
+        by=by,
+    )
     if not data.confirmed:
-        if not data.reason.strip():
-            raise RuleViolated("reason-required", "Say why, so the record can show it.")
-        view = _view(bone, exchange_id, None)
+        dry_run(command)
+        shown = view(bone, exchange_id, None)
         return confirm(
             request,
             question=gettext("Resolve this dispute?"),
             sentences=[
-                *_what_moves(data, view["pairs"]),
+                *_what_moves(data, shown["pairs"]),
                 gettext("Why: %(reason)s") % {"reason": data.reason},
             ],
             action=f"/console/exchanges/{exchange_id}/resolution",
@@ -164,16 +186,6 @@ def resolve(
             back=f"/console/exchanges/{exchange_id}",
             yes=gettext("Yes, resolve"),
         )
-    receipt = bone.commits.run_from_thread(
-        exchange.resolve,
-        bone.timebank,
-        exchange_id=exchange_id,
-        outcome=data.outcome,
-        minutes=data.adjusted,
-        reason=data.reason,
-        idempotency_key=data.idempotency_key,
-        now=bone.clock(),
-        by=by,
-    )
-    view = _view(bone, exchange_id, receipt.position)
-    return show(request, PAGE, {**view, "done": gettext("The dispute is resolved.")}, PART)
+    receipt = bone.commits.run_from_thread(command)
+    shown = view(bone, exchange_id, receipt.position)
+    return show(request, PAGE, {**shown, "done": gettext("The dispute is resolved.")}, PART)
