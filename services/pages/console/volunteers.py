@@ -121,9 +121,12 @@ def volunteer(
     request: Request[Any, Any, Any],
     volunteer_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     after: After = None,
     registered: Annotated[bool, QueryParameter()] = False,
 ) -> Template:
+    """The volunteer's record, headed by their name: one access-log record per view."""
+
     def query(db: Any) -> dict[str, Any]:
         row = volunteers.volunteer(db, str(volunteer_id))
         if row is None:
@@ -145,6 +148,8 @@ def volunteer(
         }
 
     context = read(bone, ("volunteers", "hours", "certificates"), after, query)
+    member = UUID(context["volunteer"]["member_id"])
+    context["people"].reveal(bone.vault, [member], purpose=purposes.VOLUNTEER_PAGE, by=by)
     today = bone.today()
     return show(
         request,
