@@ -23,6 +23,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
+from tests.browser.test_console_pages import disputed_exchange
 from tests.browser.test_council import officer, residents
 from tests.browser.test_council_confirmations import on_agenda
 from tests.integration.support import BY, register_resident, register_volunteer
@@ -183,3 +184,29 @@ def test_the_volunteer_page_is_headed_by_their_name_in_one_access_log_record(scr
     )
     page.goto(f"/console/volunteers/{wang.volunteer_id}?after={erased.position}")
     expect(heading).to_have_text(f"Volunteer · Member {wang.member_number}")
+
+
+def test_the_exchanges_name_who_helped_whom_in_one_access_log_record_per_page(screens, site):
+    giver, receiver = disputed_exchange(site)
+    settled(site)
+    page = coordinator(screens, site)
+
+    page.goto("/console/exchanges")
+    row = page.locator("main tbody tr")
+    expect(row).to_contain_text(
+        f"王阿姨（{giver.member_number}） 帮助 李大爷（{receiver.member_number}）"
+    )
+    screens.snap(page, "exchanges-named")
+    assert serious_violations(page) == []
+    [listed] = _lists(site)
+    assert (listed["purpose"], listed["shown"]) == (purposes.EXCHANGES, 2)
+
+    row.get_by_role("link", name="打开").click()
+    pair = page.locator("#exchange tbody tr")
+    expect(pair).to_have_text(
+        f"王阿姨（{giver.member_number}）李大爷（{receiver.member_number}）1.5 小时"
+    )
+    screens.snap(page, "exchange-named")
+    assert serious_violations(page) == []
+    viewed = _lists(site)[0]
+    assert (viewed["purpose"], viewed["shown"]) == (purposes.EXCHANGE, 2)
