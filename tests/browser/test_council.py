@@ -330,6 +330,10 @@ def test_refused_actions_say_why_and_record_nothing_and_the_rules_change_with_a_
     expect(tally.locator(".ballots")).to_have_count(0)
     expect(page.locator("#ballots-link")).to_have_count(0)
     checked(page, screens, "secret-tally")
+    before = site.bone.timebank.last_position()
+    page.goto(f"/council/motions/{secret}/ballots")
+    expect(page.locator("main")).to_contain_text("无记名投票：不显示谁投了什么票。")
+    assert site.bone.timebank.last_position() == before  # it names nobody: nothing is logged
 
 
 def test_the_tracker_shows_progress_bars_and_what_is_overdue(screens):
