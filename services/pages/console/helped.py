@@ -22,6 +22,7 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from services import exchange, ledger
 from services.api.auth import allow
+from services.ledger import Receipt
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.disputes import PAGE, PART, view
 from services.pages.i18n import gettext
@@ -57,9 +58,15 @@ class Correction(msgspec.Struct, kw_only=True):
 
 
 def _done(
-    request: Request[Any, Any, Any], bone: Backbone, exchange_id: UUID, position: int, done: str
+    request: Request[Any, Any, Any],
+    bone: Backbone,
+    exchange_id: UUID,
+    receipt: Receipt,
+    done: str,
+    by: Provenance,
 ) -> Template:
-    return show(request, PAGE, {**view(bone, exchange_id, position), "done": done}, PART)
+    shown = view(bone, exchange_id, receipt.position, by)
+    return show(request, PAGE, {**shown, "done": done}, PART)
 
 
 def _asked(
@@ -113,7 +120,7 @@ def confirm_help(
     )
     if data.confirmed:
         receipt = bone.commits.run_from_thread(command)
-        return _done(request, bone, exchange_id, receipt.position, gettext("Confirmed."))
+        return _done(request, bone, exchange_id, receipt, gettext("Confirmed."), by)
     dry_run(command)
     shown = view(bone, exchange_id, None)
     receiver = shown["unconfirmed"].get(str(data.receiver), "—")
@@ -157,7 +164,7 @@ def withdraw_help(
     )
     if data.confirmed:
         receipt = bone.commits.run_from_thread(command)
-        return _done(request, bone, exchange_id, receipt.position, gettext("Withdrawn."))
+        return _done(request, bone, exchange_id, receipt, gettext("Withdrawn."), by)
     dry_run(command)
     return _asked(
         request,
@@ -203,7 +210,7 @@ def correct_settlement(
     )
     if data.confirmed:
         receipt = bone.commits.run_from_thread(command)
-        return _done(request, bone, exchange_id, receipt.position, gettext("Corrected."))
+        return _done(request, bone, exchange_id, receipt, gettext("Corrected."), by)
     dry_run(command)
     taken = data.taken_back
     return _asked(

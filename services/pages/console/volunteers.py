@@ -173,10 +173,14 @@ def volunteer(
     request: Request[Any, Any, Any],
     volunteer_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     after: After = None,
     registered: Annotated[bool, QueryParameter()] = False,
 ) -> Template:
+    """The volunteer's record, headed by their name: one access-log record per view."""
     context = {**volunteer_view(bone, volunteer_id, after), "registered": registered}
+    member = UUID(context["volunteer"]["member_id"])
+    context["people"].reveal(bone.vault, [member], purpose=purposes.VOLUNTEER_PAGE, by=by)
     return show(request, PAGE, context, PART)
 
 
