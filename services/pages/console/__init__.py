@@ -1,6 +1,7 @@
 """The coordinator console: what needs attention, the member and volunteer registries, the
 approval queue and each entry's audit timeline, disputes and the pool, the monitoring report,
-certificates and the personal-data access log. Staff only, but for certificate verification."""
+certificates, the personal-data access log, and the station's settings (exchange rules, help
+categories). Staff only, but for certificate verification."""
 
 from __future__ import annotations
 
@@ -11,15 +12,23 @@ from litestar import Router
 from services.pages.console import (
     access,
     approvals,
+    categories,
     certificates,
     disputes,
     entries,
     exports,
+    helped,
     home,
+    imports,
+    limits,
     members,
+    membership,
     motions,
     pool,
     report,
+    settings,
+    trainings,
+    volunteer_actions,
     volunteers,
 )
 
@@ -36,14 +45,27 @@ PAGES: list[Any] = [
             motions.paper_motion_form,
             motions.enter_paper_motion,
             members.details,
+            membership.consent,
+            membership.deactivate,
+            membership.erase,
+            limits.limits_form,
+            limits.change_limits,
             volunteers.search,
             volunteers.registration,
             volunteers.register,
             volunteers.volunteer,
             volunteers.details,
+            volunteer_actions.change_status,
+            volunteer_actions.update_profile,
+            volunteer_actions.give_award,
+            volunteer_actions.evaluate,
+            trainings.listed,
+            trainings.record,
             approvals.queue,
             approvals.approve,
             approvals.reject,
+            imports.upload_form,
+            imports.upload,
             entries.entry,
             entries.approve,
             entries.reject,
@@ -54,6 +76,9 @@ PAGES: list[Any] = [
             disputes.listed,
             disputes.detail,
             disputes.resolve,
+            helped.confirm_help,
+            helped.withdraw_help,
+            helped.correct_settlement,
             pool.standing,
             pool.grant,
             report.report,
@@ -63,6 +88,11 @@ PAGES: list[Any] = [
             certificates.printable,
             certificates.verify,
             access.openings,
+            settings.settings,
+            settings.change_rules,
+            categories.categories,
+            categories.add,
+            categories.retire,
         ],
     )
 ]
