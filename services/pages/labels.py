@@ -129,6 +129,11 @@ LABELS: dict[str, dict[str, str]] = {
         "entitled": N_("all members entitled to vote"),
     },
     "title": {"chair": N_("Chair"), "secretary": N_("Secretary")},
+    "role": {
+        "coordinator": N_("Coordinator (social worker)"),
+        "council": N_("Council officer"),
+        "admin": N_("Administrator"),
+    },
 }
 
 

@@ -10,12 +10,14 @@ from litestar import Router
 
 from services.pages.console import (
     access,
+    accounts,
     approvals,
     certificates,
     disputes,
     entries,
     exports,
     home,
+    kiosks,
     members,
     motions,
     pool,
@@ -63,6 +65,15 @@ PAGES: list[Any] = [
             certificates.printable,
             certificates.verify,
             access.openings,
+            accounts.accounts,
+            accounts.create,
+            accounts.account,
+            accounts.set_password,
+            accounts.deactivate,
+            kiosks.listed,
+            kiosks.register,
+            kiosks.kiosk,
+            kiosks.retire,
         ],
     )
 ]
