@@ -150,24 +150,7 @@ def _form(
 ) -> Template:
     """The form, empty but for the day and who organised it (as last time), or as it was
     filled in; the volunteer's latest hours below it."""
-    volunteer = str(volunteer_id_for(member_of(request)))
-
-    def query(db: Any) -> dict[str, Any]:
-        return {
-            "rows": hours.listed(
-                db,
-                volunteer=volunteer,
-                status=None,
-                started_from=None,
-                started_before=None,
-                before=None,
-                limit=RECENT,
-            ),
-            "categories": category_names(db),
-            "every_category": category_names(db, include_retired=True),
-        }
-
-    found = read(bone, ("hours", "marketplace"), after, query)
+    found = _latest(bone, str(volunteer_id_for(member_of(request))), after)
     today = bone.today()
     empty = {
         **dict.fromkeys(("activity", "start", "minutes", "place", "content", "building"), ""),
@@ -188,3 +171,24 @@ def _form(
         refusal=refusal,
         **found,
     )
+
+
+def _latest(bone: Backbone, volunteer: str, after: int | None) -> dict[str, Any]:
+    """The volunteer's latest hours, and the help categories to choose from."""
+
+    def query(db: Any) -> dict[str, Any]:
+        return {
+            "rows": hours.listed(
+                db,
+                volunteer=volunteer,
+                status=None,
+                started_from=None,
+                started_before=None,
+                before=None,
+                limit=RECENT,
+            ),
+            "categories": category_names(db),
+            "every_category": category_names(db, include_retired=True),
+        }
+
+    return read(bone, ("hours", "marketplace"), after, query)
