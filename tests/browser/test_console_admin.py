@@ -192,6 +192,11 @@ def test_an_admin_registers_a_kiosk_its_screen_is_set_up_with_the_code_and_retir
 
     page.goto("/console/kiosks")
     page.get_by_role("link", name="社区活动中心一楼").click()
+    unchecked(page)
+    page.get_by_role("button", name="核对停用").click()  # no reason: said, nothing asked
+    expect(page.locator("main")).to_contain_text(said("reason-required"))
+    expect(page.locator("#confirm")).to_have_count(0)
+    page.go_back()
     page.locator("#reason").fill("屏幕已更换")
     page.get_by_role("button", name="核对停用").click()
     expect(page.locator("#confirm-heading")).to_have_text("停用自助服务机“社区活动中心一楼”？")

@@ -106,12 +106,15 @@ def test_a_time_not_over_yet_is_said_before_sending_and_a_refusal_keeps_the_form
     page.get_by_role("button", name="2 小时").click()
     before = site.bone.timebank.last_position()
 
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.method))
     page.get_by_role("button", name="提交审核").click()
     expect(page.locator("#not-over-yet")).to_be_visible()
     expect(page.locator("#not-over-yet")).to_contain_text(NOT_OVER_YET)
     expect(page).to_have_url(re.compile(r"/kiosk/hours$"))
     assert serious_violations(page) == []
     screens.snap(page, "not-over-yet-said-before-sending")
+    assert "POST" not in sent
 
     # Sent anyway (a screen without the script): the service refuses, in the same words,
     # and the form comes back as it was filled in.

@@ -97,13 +97,16 @@
     return Date.parse(day + "T" + start + ":00Z") + minutes * 60000 > stationNow(form);
   }
 
+  // Caught on the way down, before the boosted form's own handler (htmx) sends it.
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!form.matches("[data-not-ahead]")) return;
     const said = form.querySelector("#not-over-yet");
     said.hidden = !endsAhead(form);
-    if (!said.hidden) event.preventDefault();
-  });
+    if (said.hidden) return;
+    event.preventDefault();
+    event.stopPropagation();
+  }, { capture: true });
 
   // --- The chosen kind of help shows its common titles, one touch each. ----------------
   function showTitles() {
