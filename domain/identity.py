@@ -231,15 +231,23 @@ class Member(Aggregate):
         self.failed_pins = []
 
     def issue_setup_code(self, code_hash: str, expires_at: datetime, by: Provenance) -> None:
-        """A fresh one-time code for choosing a PIN; any earlier code stops working."""
+        """A fresh one-time code for choosing a PIN; any earlier code stops working. The code
+        is handed over at the station, so it also forgets the wrong PINs counted so far: a
+        resident locked out chooses their new PIN at once, and no one ever learns it."""
         if not self.is_active:
             raise RuleViolated("member-inactive", "This member number is no longer active.")
         self._issue_setup_code(code_hash=code_hash, expires_at=expires_at, by=by)
+        if self.failed_pins:
+            self._clear_lockout(by=by)
 
     @event("PinSetupCodeIssued")
     def _issue_setup_code(self, code_hash: str, expires_at: datetime, by: Provenance) -> None:
         self.setup_code_hash = code_hash
         self.setup_code_expires = expires_at
+
+    @event("PinLockoutCleared")
+    def _clear_lockout(self, by: Provenance) -> None:
+        self.failed_pins = []
 
     def check_may_choose_pin(self, now: datetime) -> None:
         """A PIN is chosen with a setup code that is unused and unexpired, while the member

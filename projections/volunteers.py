@@ -53,6 +53,19 @@ class Volunteers:
             " actor TEXT NOT NULL,"
             " PRIMARY KEY (volunteer_id, position))"
         ),
+        # Each training session once (its attendees are its rows in volunteer_records).
+        "trainings": (
+            "CREATE TABLE IF NOT EXISTS trainings ("
+            " training_id TEXT PRIMARY KEY,"
+            " name TEXT NOT NULL,"
+            " content TEXT NOT NULL,"
+            " organiser TEXT NOT NULL,"
+            " minutes BIGINT NOT NULL,"
+            " held_on TEXT NOT NULL,"
+            " attendees BIGINT NOT NULL,"
+            " actor TEXT NOT NULL,"
+            " position BIGINT NOT NULL)"
+        ),
     }
 
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
@@ -156,6 +169,21 @@ class Volunteers:
 
     @_on.register
     def _training(self, payload: TrainingHeld, db: ReadDb, envelope: Envelope) -> None:
+        db.execute(
+            "INSERT INTO trainings VALUES (%(id)s, %(name)s, %(content)s, %(organiser)s,"
+            " %(minutes)s, %(held_on)s, %(attendees)s, %(actor)s, %(position)s)",
+            {
+                "id": str(envelope.stream_id),
+                "name": payload.name,
+                "content": payload.content,
+                "organiser": payload.organiser,
+                "minutes": payload.minutes,
+                "held_on": payload.held_on.isoformat(),
+                "attendees": len(payload.attendees),
+                "actor": envelope.actor,
+                "position": envelope.position,
+            },
+        )
         for attendee in payload.attendees:
             self._record(
                 db,
@@ -177,6 +205,26 @@ def volunteer(db: ReadDb, volunteer_id: str) -> Row | None:
             {"id": volunteer_id},
         )
     return row
+
+
+def trainings(db: ReadDb, *, limit: int) -> list[Row]:
+    """The latest trainings recorded, newest first, each with the ids of its attendees."""
+    rows = db.all(
+        "SELECT * FROM trainings ORDER BY position DESC LIMIT %(limit)s", {"limit": limit}
+    )
+    params: dict[str, Any] = {}
+    held = one_of("position", [row["position"] for row in rows], params)
+    attended = db.all(
+        f"SELECT volunteer_id, position FROM volunteer_records WHERE kind = 'training' AND {held}",
+        params,
+    )
+    for row in rows:
+        row["attendee_ids"] = [
+            str(record["volunteer_id"])
+            for record in attended
+            if record["position"] == row["position"]
+        ]
+    return rows
 
 
 def search(

@@ -128,6 +128,10 @@ class PinSetupCodeIssued(Payload):
     expires_at: datetime
 
 
+class PinLockoutCleared(Payload):
+    """The wrong PINs counted towards a lockout are forgotten (a new setup code was issued)."""
+
+
 class PinChosen(Payload):
     pass
 
@@ -532,6 +536,7 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         PinAccepted,
         PinReset,
         PinSetupCodeIssued,
+        PinLockoutCleared,
         PinChosen,
         MemberDeactivated,
         ConsentGiven,

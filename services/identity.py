@@ -378,6 +378,29 @@ def record_consent(
     return Registered(member.id, app.record(member))
 
 
+@dataclass(frozen=True)
+class ConsentRecorded:
+    """A consent to a privacy notice given, or withdrawn, and who recorded it when."""
+
+    notice_version: str
+    withdrawn: bool
+    at: datetime
+    actor: str
+
+
+def consents_of(app: Timebank, member_id: UUID) -> list[ConsentRecorded]:
+    """The member's consents given and withdrawn, newest first. Read from their own events (a
+    few per member): the aggregate keeps only the one in force, and no read model keeps them."""
+    withdrawn = {Member.ConsentGiven: False, Member.ConsentWithdrawn: True}
+    return [
+        ConsentRecorded(
+            change.notice_version, withdrawn[type(change)], change.timestamp, change.by.actor
+        )
+        for change in app.events.get(member_id, desc=True)
+        if type(change) in withdrawn
+    ]
+
+
 @retried_on_conflict
 def erase_member(
     app: Timebank, vault: Vault, *, member_id: UUID, reason: str, by: Provenance

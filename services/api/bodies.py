@@ -9,6 +9,7 @@ checks the media type first and decodes the body strictly against the route's ow
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,7 +19,9 @@ from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.params import ParameterKwarg
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from domain.rules import plain_text
@@ -95,15 +98,42 @@ class TimebankRequest(Request[Any, Any, Any]):
         return form
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+@cache
+def _whole_numbers(handler: HTTPRouteHandler) -> frozenset[str]:
+    """The query parameters ``handler`` takes as integers: Litestar converts them leniently,
+    so ``?after=1e3`` would be read as 1000 where the OpenAPI document says integer."""
+    names = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        if int in {field.annotation, *(inner.annotation for inner in field.inner_types)}:
+            given = field.kwarg_definition
+            names.add(given.query if isinstance(given, ParameterKwarg) and given.query else name)
+    return frozenset(names)
+
+
+def _whole_number(name: str, value: str) -> None:
+    if not _WHOLE_NUMBER.fullmatch(value):
+        raise ValidationException(
+            f"Query parameter {name} must be a whole number, written in digits.",
+            extra=[{"key": name, "source": "query", "message": "Expected `int`, got `str`"}],
+        )
+
+
 class PlainParameters(ASGIMiddleware):
     """Refuses a path or query parameter holding a control character before any guard or
-    handler looks it up: PostgreSQL cannot even hold a NUL, and no id or filter has one."""
+    handler looks it up (PostgreSQL cannot even hold a NUL, and no id or filter has one), and
+    an integer query parameter written other than in digits."""
 
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         plain_text("the path", scope["path"])
         query = scope["query_string"].decode("utf-8", errors="replace")
+        integers = _whole_numbers(scope["route_handler"])
         for name, value in parse_qsl(query, keep_blank_values=True):
             plain_text(name, name + value)
+            if name in integers:
+                _whole_number(name, value)
         await next_app(scope, receive, send)

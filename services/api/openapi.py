@@ -22,8 +22,11 @@ from litestar.middleware.rate_limit import RateLimitMiddleware
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Components,
+    OpenAPIHeader,
     OpenAPIResponse,
+    OpenAPIType,
     Operation,
+    Schema,
     SecurityRequirement,
     SecurityScheme,
 )
@@ -36,6 +39,7 @@ from domain.identity import Role
 from services.api import schemas
 from services.api.auth import KIOSK_TOKEN_HEADER
 from services.api.identity import NOT_A_SIGN_IN
+from services.api.problems import RATE_LIMIT_RESET, RETRY_AFTER
 
 BEARER = "BearerToken"  # the scheme Litestar's JWTAuth registers
 KIOSK = "KioskToken"
@@ -72,6 +76,37 @@ ERRORS: dict[int, str] = {
     429: "Too many sign-ins from this address; `Retry-After` says when to try again.",
     503: "Not available right now (the read models have not reached `after`, or the event "
     "store is unavailable); `Retry-After` says when to retry.",
+}
+_SECONDS = Schema(type=OpenAPIType.INTEGER, minimum=0)
+_RATE_LIMIT = {
+    "RateLimit-Policy": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING), required=True, description="e.g. `3; w=60`"
+    ),
+    "RateLimit-Limit": OpenAPIHeader(
+        schema=_SECONDS, required=True, description="Sign-ins allowed in the window"
+    ),
+    "RateLimit-Remaining": OpenAPIHeader(
+        schema=_SECONDS, required=True, description="Sign-ins left in the window (0)"
+    ),
+    RATE_LIMIT_RESET: OpenAPIHeader(
+        schema=_SECONDS, required=True, description="Seconds until the window resets"
+    ),
+}
+# The headers an error answer carries, by status (problems.py sets them).
+HEADERS: dict[int, dict[str, OpenAPIHeader]] = {
+    429: {
+        **_RATE_LIMIT,
+        RETRY_AFTER: OpenAPIHeader(
+            schema=_SECONDS, required=True, description="Seconds until a sign-in is let through"
+        ),
+    },
+    503: {
+        RETRY_AFTER: OpenAPIHeader(
+            schema=_SECONDS,
+            description="Seconds to wait before retrying; absent when only the station's "
+            "operator can help (`read-model-failing`)",
+        )
+    },
 }
 RETRY = "A retry of a command already recorded: nothing new was recorded; the first answer."
 RECORDED = "Recorded."
@@ -162,6 +197,9 @@ class ProblemOperation(Operation):
             for status, response in (self.responses or {}).items()
             if int(status) < 400 or _is_problem(response)
         }
+        for status, response in self.responses.items():
+            if isinstance(response, OpenAPIResponse) and int(status) in HEADERS:
+                response.headers = HEADERS[int(status)]
 
 
 def _is_problem(response: OpenAPIResponse | Any) -> bool:

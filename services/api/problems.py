@@ -23,6 +23,8 @@ from services.identity import SignInRefused
 from services.windows import DateOutOfRange
 
 log = structlog.get_logger(__name__)
+RETRY_AFTER = "Retry-After"
+RATE_LIMIT_RESET = "RateLimit-Reset"
 
 _CODES_BY_STATUS = {
     400: "invalid-request",
@@ -124,7 +126,7 @@ def _behind(error: ReadModelBehind) -> ProblemDetailsException:
         "The latest changes are not visible yet.",
         f"Position {error.position} has not reached the read models yet; retry shortly.",
     )
-    failure.headers = {"Retry-After": "1"}
+    failure.headers = {RETRY_AFTER: "1"}
     return failure
 
 
@@ -155,7 +157,9 @@ def _ahead(error: PositionAheadOfStore) -> ProblemDetailsException:
 
 def _store_down(error: PersistenceError) -> ProblemDetailsException:
     log.error("store.unavailable", error=str(error))
-    return problem(503, "store-unavailable", "The event store is unavailable.", "Retry shortly.")
+    failure = problem(503, "store-unavailable", "The event store is unavailable.", "Retry shortly.")
+    failure.headers = {RETRY_AFTER: "1"}
+    return failure
 
 
 def _invalid(error: ValidationException) -> ProblemDetailsException:
@@ -172,7 +176,11 @@ def http_problem(error: HTTPException) -> ProblemDetailsException:
     """Any other HTTP error (the pages answer routing failures on their paths themselves)."""
     code = _CODES_BY_STATUS.get(error.status_code, "http-error")
     failure = problem(error.status_code, code, str(error.detail), str(error.detail))
-    failure.headers = error.headers  # e.g. Retry-After and RateLimit-* on a 429
+    failure.headers = dict(error.headers or {})
+    if reset := failure.headers.get(RATE_LIMIT_RESET):
+        # Litestar's rate limit says when in RateLimit-Reset, a draft header; Retry-After is
+        # the one every HTTP client knows.
+        failure.headers[RETRY_AFTER] = reset
     return failure
 
 

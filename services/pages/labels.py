@@ -129,6 +129,13 @@ LABELS: dict[str, dict[str, str]] = {
         "entitled": N_("all members entitled to vote"),
     },
     "title": {"chair": N_("Chair"), "secretary": N_("Secretary")},
+    # Art. 10's quality ratings, as the station's forms word them (优秀 / 良好 / 合格 / 不合格).
+    "rating": {
+        "excellent": N_("Excellent"),
+        "good": N_("Good"),
+        "pass": N_("Pass"),
+        "fail": N_("Fail"),
+    },
     "role": {
         "coordinator": N_("Coordinator (social worker)"),
         "council": N_("Council officer"),

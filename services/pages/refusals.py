@@ -153,6 +153,10 @@ BY_CODE: dict[str, str] = {
     ),
     "pool-insufficient": N_("The pool does not hold that many hours. Please grant fewer."),
     # Volunteers: the registry, trainings, awards and evaluations.
+    "attendee-unclear": N_(
+        "Someone listed is not exactly one registered volunteer. Please write their member "
+        "number, or a name only one volunteer has."
+    ),
     "already-a-volunteer": N_("This resident is already a volunteer. Change their status instead."),
     "award-incomplete": N_("Please give the award's name and who gave it."),
     "consent-required": N_("Please record which version of the notice the volunteer agreed to."),

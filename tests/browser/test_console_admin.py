@@ -115,13 +115,13 @@ def test_an_admin_creates_an_account_gives_it_a_password_and_deactivation_ends_i
     expect(other.locator("main")).to_contain_text(said("wrong-credentials"))
 
     page.locator("#reason").fill("调往其他社工站")
-    page.get_by_role("button", name="核对停用").click()
+    page.get_by_role("button", name="查看停用后果").click()
     expect(page.locator("#confirm-heading")).to_have_text("停用账户 li.coord？")
     expect(page.locator("#confirm")).to_contain_text("调往其他社工站")
     assert serious_violations(page) == []
     screens.snap(page, "deactivation-confirmation")
     assert site.bone.timebank.last_position() == before + 1  # the new password alone
-    page.get_by_role("button", name="确定停用").click()
+    page.get_by_role("button", name="确认停用").click()
     expect(page.locator(".notice-ok")).to_contain_text("账户已停用")
     expect(page.locator("#account-status")).to_have_text("已停用")
     expect(page.locator("#password")).to_have_count(0)
@@ -148,7 +148,7 @@ def test_deactivating_without_a_reason_is_refused_in_words_before_any_confirmati
     page.get_by_role("link", name="li.coord").click()
     before = site.bone.timebank.last_position()
     unchecked(page)
-    page.get_by_role("button", name="核对停用").click()
+    page.get_by_role("button", name="查看停用后果").click()
     expect(page.locator("main")).to_contain_text(said("reason-required"))
     expect(page.locator("#confirm")).to_have_count(0)
     page.goto("/console/staff/00000000-0000-0000-0000-000000000000")
@@ -202,7 +202,7 @@ def test_an_admin_registers_a_kiosk_its_screen_is_set_up_with_the_code_and_retir
     expect(page.locator("#confirm-heading")).to_have_text("停用自助服务机“社区活动中心一楼”？")
     assert serious_violations(page) == []
     screens.snap(page, "kiosk-retirement-confirmation")
-    page.get_by_role("button", name="确定停用").click()
+    page.get_by_role("button", name="确认停用").click()
     expect(page.locator(".notice-ok")).to_contain_text("自助服务机已停用")
     expect(page.locator("#kiosk-status")).to_have_text("已停用")
 

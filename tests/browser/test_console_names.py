@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from projections import access_log
+from services import identity
 from services.pages import purposes
 from tests.browser.conftest import serious_violations
 from tests.browser.test_console import (
@@ -22,9 +23,10 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
+from tests.browser.test_console_pages import disputed_exchange
 from tests.browser.test_council import officer, residents
 from tests.browser.test_council_confirmations import on_agenda
-from tests.integration.support import register_resident, register_volunteer
+from tests.integration.support import BY, register_resident, register_volunteer
 
 
 def _volunteer(site, name: str) -> Volunteer:
@@ -155,3 +157,56 @@ def test_the_roll_call_names_the_members_in_one_access_log_record(screens, site)
     [listed] = _lists(site)
     assert listed["shown"] == 4 and listed["purpose"] == purposes.ROLL_CALL
     assert serious_violations(page) == []
+
+
+def test_the_volunteer_page_is_headed_by_their_name_in_one_access_log_record(screens, site):
+    wang = _volunteer(site, "王秀英")
+    settled(site)
+    page = coordinator(screens, site)
+
+    page.goto(f"/console/volunteers/{wang.volunteer_id}")
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(f"志愿者 · 王秀英（{wang.member_number}）")
+    screens.snap(page, "volunteer-named")
+    assert serious_violations(page) == []
+    [viewed] = _lists(site)
+    assert (viewed["purpose"], viewed["shown"]) == (purposes.VOLUNTEER_PAGE, 1)
+
+    page.get_by_role("link", name="English").click()
+    expect(heading).to_have_text(f"Volunteer · 王秀英 ({wang.member_number})")
+    assert serious_violations(page) == []
+
+    identity.deactivate_member(
+        site.bone.timebank, member_id=wang.member_id, reason="搬走", now=site.bone.clock(), by=BY
+    )
+    erased = identity.erase_member(
+        site.bone.timebank, site.bone.vault, member_id=wang.member_id, reason="本人要求", by=BY
+    )
+    page.goto(f"/console/volunteers/{wang.volunteer_id}?after={erased.position}")
+    expect(heading).to_have_text(f"Volunteer · Member {wang.member_number}")
+
+
+def test_the_exchanges_name_who_helped_whom_in_one_access_log_record_per_page(screens, site):
+    giver, receiver = disputed_exchange(site)
+    settled(site)
+    page = coordinator(screens, site)
+
+    page.goto("/console/exchanges")
+    row = page.locator("main tbody tr")
+    expect(row).to_contain_text(
+        f"王阿姨（{giver.member_number}） 帮助 李大爷（{receiver.member_number}）"
+    )
+    screens.snap(page, "exchanges-named")
+    assert serious_violations(page) == []
+    [listed] = _lists(site)
+    assert (listed["purpose"], listed["shown"]) == (purposes.EXCHANGES, 2)
+
+    row.get_by_role("link", name="打开").click()
+    pair = page.locator("#exchange tbody tr")
+    expect(pair).to_have_text(
+        f"王阿姨（{giver.member_number}）李大爷（{receiver.member_number}）1.5 小时"
+    )
+    screens.snap(page, "exchange-named")
+    assert serious_violations(page) == []
+    viewed = _lists(site)[0]
+    assert (viewed["purpose"], viewed["shown"]) == (purposes.EXCHANGE, 2)

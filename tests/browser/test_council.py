@@ -212,10 +212,12 @@ def test_a_council_vote_from_agenda_to_result_with_the_tally_matching_the_ballot
         cast(site, handrails, people[n], choice)
     expect(tally.locator("dd[data-choice]")).to_have_text(["2", "1", "1"], timeout=LIVE_TALLY_WAIT)
     expect(tally).to_contain_text("已投票 4 人 · 出席 4 人 · 应到 5 人")
-    for n, choice in ballots.items():  # an open ballot: who voted how
-        row = tally.locator(".ballots tr", has_text=people[n].number)
-        expect(row).to_contain_text({"yes": "赞成", "no": "反对", "abstain": "弃权"}[choice])
     checked(page, screens, "live-tally")
+    page.locator("#ballots-link").click()  # an open ballot: who voted how, by name
+    for n, choice in ballots.items():
+        row = page.locator("#ballots tr", has_text=f"居民{n}（{people[n].number}）")
+        expect(row).to_contain_text({"yes": "赞成", "no": "反对", "abstain": "弃权"}[choice])
+    page.get_by_role("link", name="“加装楼道扶手”的表决").click()
 
     page.get_by_role("button", name="结束表决并计票").click()
     expect(page.locator("#confirm")).to_contain_text("赞成 2，反对 1，弃权 1；到会 4 人。")
@@ -326,7 +328,12 @@ def test_refused_actions_say_why_and_record_nothing_and_the_rules_change_with_a_
     expect(tally.locator("dd[data-choice]")).to_have_text(["1", "1", "0"])
     expect(tally).to_contain_text("无记名投票：不显示谁投了什么票。")
     expect(tally.locator(".ballots")).to_have_count(0)
+    expect(page.locator("#ballots-link")).to_have_count(0)
     checked(page, screens, "secret-tally")
+    before = site.bone.timebank.last_position()
+    page.goto(f"/council/motions/{secret}/ballots")
+    expect(page.locator("main")).to_contain_text("无记名投票：不显示谁投了什么票。")
+    assert site.bone.timebank.last_position() == before  # it names nobody: nothing is logged
 
 
 def test_the_tracker_shows_progress_bars_and_what_is_overdue(screens):

@@ -121,6 +121,23 @@ def test_every_error_an_operation_can_answer_is_documented_as_problem_json(docum
     assert not wrong, f"documented errors differ from what the routes answer: {wrong}"
 
 
+def test_the_headers_that_say_when_to_retry_are_documented(document):
+    """A throttled sign-in says when to try again, in Retry-After and RateLimit-*; a 503 may
+    say it in Retry-After (tests/integration/test_privacy.py shows them sent)."""
+    seen = set()
+    for method, path, operation in operations(document):
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            if status == "429":
+                assert headers["Retry-After"]["required"], (method, path)
+                assert {"RateLimit-Remaining", "RateLimit-Reset"} <= set(headers)
+                seen.add(429)
+            if status == "503" and path != "/health":
+                assert headers["Retry-After"]["schema"]["type"] == "integer", (method, path)
+                seen.add(503)
+    assert seen == {429, 503}
+
+
 def test_public_operations_need_no_sign_in_and_the_others_say_which(document):
     for method, path, operation in operations(document):
         security = operation.get("security")

@@ -520,6 +520,7 @@ def test_sign_ins_are_rate_limited_per_client_address(broker, stores, tmp_path):
         assert fourth["title"]
         assert throttled.headers["RateLimit-Remaining"] == "0", "a client learns it is throttled"
         assert "RateLimit-Reset" in throttled.headers, "and when it may try again"
+        assert throttled.headers["Retry-After"] == throttled.headers["RateLimit-Reset"]
         refused(
             kiosk_sign_in(client, kiosk, member.member_number, "0000"), 429, "too-many-requests"
         )

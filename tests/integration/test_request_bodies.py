@@ -112,6 +112,17 @@ def test_a_whole_number_must_be_written_as_a_json_integer(station, written):
     assert _send(station, staff, hours, json.dumps(entry).encode()).status_code == 201
 
 
+@pytest.mark.parametrize("written", ["1e0", "1.0", "0x1", "1_0", " 1", "", "一"])
+def test_a_whole_number_in_the_query_must_be_written_in_digits(station, written):
+    staff = station.coordinator
+    for path in ("/api/v1/hours?after=", "/api/v1/hours?limit=", "/api/v1/motions?before="):
+        answer = station.client.get(path + written, headers=staff)
+        assert answer.status_code == 400, (path, answer.text)
+        assert answer.json()["code"] == "invalid-request", answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    assert station.client.get("/api/v1/hours?after=0&limit=10", headers=staff).status_code == 200
+
+
 @pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f"])
 def test_text_with_a_control_character_is_refused_naming_the_field(station, control):
     _, (staff, hours, entry), (wang, motions, motion), (_, exchanges, exchange) = _bodies(station)

@@ -177,6 +177,18 @@ def test_four_wrong_pins_lock_nothing_and_a_right_one_or_a_reset_clears_the_coun
     assert resident.pin_hash == "h2"
 
 
+def test_a_new_setup_code_ends_a_lockout_so_the_resident_chooses_a_pin_at_once() -> None:
+    resident = failed(member(), 4, 3, 2, 1, 0)
+    refused("pin-locked", lambda: resident.check_may_choose_pin(NOW))
+    resident.issue_setup_code("code-hash", NOW + timedelta(days=7), BY)
+    resident.check_may_choose_pin(NOW)
+    assert resident.pin_tries_left(NOW) == PIN_ATTEMPTS
+    cleared = [type(change).__name__ for change in resident.collect_events()]
+    assert cleared[-2:] == ["PinSetupCodeIssued", "PinLockoutCleared"]
+    resident.issue_setup_code("another", NOW + timedelta(days=7), BY)  # nothing to clear
+    assert [type(change).__name__ for change in resident.collect_events()] == ["PinSetupCodeIssued"]
+
+
 def test_a_deactivated_member_number_cannot_try_a_pin_or_have_it_reset() -> None:
     resident = member(active=False)
     refused("member-inactive", lambda: resident.check_may_try_pin(NOW))

@@ -5,6 +5,7 @@ of each pair, or cancel — with a reason, after a confirmation that says what w
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,15 +19,17 @@ from msgspec import Meta
 from domain.exchange import ExchangeStatus, Outcome
 from domain.identity import Role
 from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import NotFound
 from projections import exchanges
 from services import exchange
 from services.api.auth import allow
 from services.api.context import After, read
+from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confirm, people, show
 from services.pages.i18n import gettext, moment
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.staging import dry_run
 
 PAGE = "console/exchanges/exchange.html"
 PART = "console/exchanges/_exchange.html"
@@ -45,6 +48,21 @@ class Resolution(msgspec.Struct, kw_only=True):
         if self.outcome is not Outcome.ADJUST:
             return None
         return tuple(self.minutes) if isinstance(self.minutes, list) else (self.minutes,)
+
+
+def _reveal(
+    bone: Backbone, who: People, rows: list[dict[str, Any]], *, purpose: str, by: Provenance
+) -> None:
+    """Name the residents in these exchanges' pairs on the page about to be drawn: one
+    access-log record for the page."""
+    accounts = {
+        pair[side]
+        for row in rows
+        for pair in msgspec.json.decode(row["pairs"])
+        for side in ("provider", "receiver")
+    }
+    members = [member for member in map(who.account_member, accounts) if member is not None]
+    who.reveal(bone.vault, members, purpose=purpose, by=by)
 
 
 def _pairs(row: dict[str, Any], who: People) -> list[dict[str, Any]]:
@@ -74,31 +92,54 @@ def _step(step: dict[str, Any], who: People, bone: Backbone) -> dict[str, Any]:
 def listed(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     status: Annotated[ExchangeStatus, QueryParameter()] = ExchangeStatus.DISPUTED,
 ) -> Template:
-    def query(db: Any) -> dict[str, Any]:
-        who = people(bone, db)
+    """The exchanges of one status, naming who helped whom."""
+
+    def query(db: Any) -> tuple[list[dict[str, Any]], People]:
         rows = exchanges.listed(db, account=None, status=status, before=None, limit=LIST_LIMIT)
-        return {"exchanges": [{**row, "pairs": _pairs(row, who)} for row in rows]}
+        return rows, people(bone, db)
 
-    context = read(bone, ("exchanges",), None, query)
-    return show(request, "console/exchanges/list.html", {**context, "status": status.value})
+    rows, who = read(bone, ("exchanges",), None, query)
+    _reveal(bone, who, rows, purpose=purposes.EXCHANGES, by=by)
+    listed = [{**row, "pairs": _pairs(row, who)} for row in rows]
+    return show(
+        request, "console/exchanges/list.html", {"exchanges": listed, "status": status.value}
+    )
 
 
-def _view(bone: Backbone, exchange_id: UUID, after: int | None) -> dict[str, Any]:
-    def query(db: Any) -> dict[str, Any]:
+def _unconfirmed(row: dict[str, Any], who: People) -> dict[str, str]:
+    """Who received help and has not confirmed it yet: account id → member number."""
+    return {
+        party["account_id"]: who.account_number(party["account_id"])
+        for party in row["parties"]
+        if party["role"] == "receiver" and not party["confirmed"]
+    }
+
+
+def view(
+    bone: Backbone, exchange_id: UUID, after: int | None, named_for: Provenance | None = None
+) -> dict[str, Any]:
+    """The exchange, its pairs and its steps; the pairs named when ``named_for`` someone (the
+    page's one access-log record), by member number otherwise."""
+
+    def query(db: Any) -> tuple[dict[str, Any], People]:
         row = exchanges.exchange(db, str(exchange_id))
         if row is None:
             raise NotFound("exchange-not-found", f"There is no exchange {exchange_id}.")
-        who = people(bone, db)
-        return {
-            "exchange": row,
-            "pairs": _pairs(row, who),
-            "steps": [_step(step, who, bone) for step in row["steps"]],
-            "done": "",
-        }
+        return row, people(bone, db)
 
-    return read(bone, ("exchanges",), after, query)
+    row, who = read(bone, ("exchanges",), after, query)
+    if named_for is not None:
+        _reveal(bone, who, [row], purpose=purposes.EXCHANGE, by=named_for)
+    return {
+        "exchange": row,
+        "pairs": _pairs(row, who),
+        "steps": [_step(step, who, bone) for step in row["steps"]],
+        "unconfirmed": _unconfirmed(row, who),
+        "done": "",
+    }
 
 
 @get("/exchanges/{exchange_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
@@ -106,9 +147,10 @@ def detail(
     request: Request[Any, Any, Any],
     exchange_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
     after: After = None,
 ) -> Template:
-    return show(request, PAGE, _view(bone, exchange_id, after), PART)
+    return show(request, PAGE, view(bone, exchange_id, after, by), PART)
 
 
 def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:
@@ -116,8 +158,6 @@ def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:
     if data.outcome is Outcome.CANCEL:
         return [gettext("Nothing is owed: no time credits move.")]
     standing = data.adjusted or tuple(pair["minutes"] for pair in pairs)
-    if len(standing) != len(pairs):
-        raise RuleViolated("adjusted-minutes-mismatch", "Give one number of minutes for each pair.")
     return [
         gettext("Member %(receiver)s gives member %(provider)s %(hours)s.")
         % {
@@ -142,15 +182,27 @@ def resolve(
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
 ) -> Template:
+    """First what resolving this way moves, to confirm (once the domain would accept it);
+    then the resolution."""
+    command = partial(
+        exchange.resolve,
+        bone.timebank,
+        exchange_id=exchange_id,
+        outcome=data.outcome,
+        minutes=data.adjusted,
+        reason=data.reason,
+        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
+        now=bone.clock(),
+        by=by,
+    )
     if not data.confirmed:
-        if not data.reason.strip():
-            raise RuleViolated("reason-required", "Say why, so the record can show it.")
-        view = _view(bone, exchange_id, None)
+        dry_run(command)
+        shown = view(bone, exchange_id, None)
         return confirm(
             request,
             question=gettext("Resolve this dispute?"),
             sentences=[
-                *_what_moves(data, view["pairs"]),
+                *_what_moves(data, shown["pairs"]),
                 gettext("Why: %(reason)s") % {"reason": data.reason},
             ],
             action=f"/console/exchanges/{exchange_id}/resolution",
@@ -164,16 +216,6 @@ def resolve(
             back=f"/console/exchanges/{exchange_id}",
             yes=gettext("Yes, resolve"),
         )
-    receipt = bone.commits.run_from_thread(
-        exchange.resolve,
-        bone.timebank,
-        exchange_id=exchange_id,
-        outcome=data.outcome,
-        minutes=data.adjusted,
-        reason=data.reason,
-        idempotency_key=data.idempotency_key,
-        now=bone.clock(),
-        by=by,
-    )
-    view = _view(bone, exchange_id, receipt.position)
-    return show(request, PAGE, {**view, "done": gettext("The dispute is resolved.")}, PART)
+    receipt = bone.commits.run_from_thread(command)
+    shown = view(bone, exchange_id, receipt.position, by)
+    return show(request, PAGE, {**shown, "done": gettext("The dispute is resolved.")}, PART)

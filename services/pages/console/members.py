@@ -24,7 +24,8 @@ from services import identity, windows
 from services.api.auth import allow
 from services.api.context import After, read
 from services.pages import purposes
-from services.pages.console.common import LIST_LIMIT, STAFF, Form, show
+from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show
+from services.pages.console.membership import DONE
 from services.pages.i18n import gettext
 from services.runtime import Backbone
 from services.vault import PersonalDetails
@@ -189,19 +190,29 @@ def member(
     bone: NamedDependency[Backbone],
     after: After = None,
     registered: Annotated[bool, QueryParameter()] = False,
+    done: Annotated[str, QueryParameter(max_length=40)] = "",
 ) -> Template:
-    """What a coordinator may see without opening personal details: number, status, consent,
-    account and volunteer record; once after it was issued, the setup code."""
+    """What a coordinator may see without opening personal details: number, status, whether
+    a lockout keeps them from signing in, consents, account and volunteer record; once after
+    it was issued, the setup code; once back from an action, what it did."""
     found = identity.member_of(bone.timebank, member_id)
 
     def query(db: Any) -> dict[str, Any]:
         account = balances.account(db, account_id_for(str(member_id), AccountKind.MEMBER))
         volunteer = volunteers.volunteer(db, str(volunteer_id_for(member_id)))
-        return {"account": account, "volunteer": volunteer}
+        return {"account": account, "volunteer": volunteer, "people": people(bone, db)}
 
     context = read(bone, ("balances", "volunteers"), after, query)
     code = request.cookies.get(SETUP_CODE_COOKIE, "") if found.setup_code_hash else ""
-    shown = {"member": found, "registered": registered, "setup_code": code}
+    shown = {
+        "member": found,
+        "registered": registered,
+        "setup_code": code,
+        "done": gettext(DONE[done]) if done in DONE else "",
+        "locked_until": found.pin_locked_until(bone.clock()),
+        "consents": identity.consents_of(bone.timebank, member_id),
+        "notice_version": bone.settings.privacy_notice_version,
+    }
     page = show(request, "console/members/member.html", {**context, **shown})
     page.delete_cookie(SETUP_CODE_COOKIE, path=f"/console/members/{member_id}")
     return page

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from litestar.response import Template
 from msgspec import Meta
 
@@ -57,6 +58,7 @@ def _standing(bone: Backbone, after: int | None, by: Provenance, done: str = "")
             "movements": pool.movements(db, kind=None, before=None, limit=LIST_LIMIT),
             "people": people(bone, db),
             "done": done,
+            "member": "",
         }
 
     shown = read(bone, ("pool",), after, query)
@@ -73,8 +75,10 @@ def standing(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    member: Annotated[str, QueryParameter(max_length=6)] = "",
 ) -> Template:
-    return show(request, PAGE, _standing(bone, None, by), PART)
+    """``member``: the member number a grant is for, when coming from their page."""
+    return show(request, PAGE, {**_standing(bone, None, by), "member": member}, PART)
 
 
 @post("/pool/grants", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)

@@ -29,11 +29,24 @@ from services.api.volunteers import VolunteerBasics
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
+from services.pages.labels import label
 from services.runtime import Backbone
 
 Label = Annotated[str, QueryParameter(max_length=40)]
 RECENT_ENTRIES = 20
+PAGE = "console/volunteers/volunteer.html"
+PART = "console/volunteers/_volunteer.html"
 MAX_LABEL = 40  # characters in one skill or category, as the API allows
+
+
+def split_labels(skills: str, ticked: list[str] | str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Skills as typed (separated by commas) and the categories ticked (one ticked: a string),
+    each a label of at most 40 characters, as the API allows."""
+    typed = tuple(skill for skill in re.split(r"[,，、;；\s]+", skills) if skill)
+    categories = ticked if isinstance(ticked, list) else [ticked]
+    if any(len(text) > MAX_LABEL for text in (*typed, *categories)):
+        raise ValidationException("a skill or category is longer than 40 characters")
+    return typed, tuple(categories)
 
 
 class NewVolunteer(VolunteerBasics, kw_only=True):
@@ -45,14 +58,6 @@ class NewVolunteer(VolunteerBasics, kw_only=True):
     categories: list[str] | str = msgspec.field(default_factory=list)  # one ticked: a string
     building: Annotated[str, Meta(max_length=40)] = ""
     consent_version: Annotated[str, Meta(min_length=1, max_length=40)]
-
-    def labels(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Skills and service categories, each a label of at most 40 characters."""
-        skills = tuple(skill for skill in re.split(r"[,，、;；\s]+", self.skills) if skill)
-        ticked = self.categories if isinstance(self.categories, list) else [self.categories]
-        if any(len(label) > MAX_LABEL for label in (*skills, *ticked)):
-            raise ValidationException("a skill or category is longer than 40 characters")
-        return skills, tuple(ticked)
 
 
 @get("/volunteers", opt=allow(*STAFF), sync_to_thread=True)
@@ -116,14 +121,9 @@ def named(bone: Backbone, db: Any, sought: str) -> list[str] | None:
     return [registry[str(member_id)] for member_id in found]
 
 
-@get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
-def volunteer(
-    request: Request[Any, Any, Any],
-    volunteer_id: FromPath[UUID],
-    bone: NamedDependency[Backbone],
-    after: After = None,
-    registered: Annotated[bool, QueryParameter()] = False,
-) -> Template:
+def volunteer_view(bone: Backbone, volunteer_id: UUID, after: int | None) -> dict[str, Any]:
+    """What the volunteer's page shows, once the read models include position ``after``."""
+
     def query(db: Any) -> dict[str, Any]:
         row = volunteers.volunteer(db, str(volunteer_id))
         if row is None:
@@ -142,20 +142,46 @@ def volunteer(
             "certificates": certificates.for_volunteer(db, str(volunteer_id)),
             "people": people(bone, db),
             "categories": category_names(db),
+            "offered": category_names(db, include_retired=False),
         }
 
     context = read(bone, ("volunteers", "hours", "certificates"), after, query)
     today = bone.today()
-    return show(
-        request,
-        "console/volunteers/volunteer.html",
-        {
-            **context,
-            "today": today.isoformat(),
-            "month_start": today.replace(day=1).isoformat(),
-            "registered": registered,
-        },
-    )
+    return {
+        **context,
+        "today": today.isoformat(),
+        "month_start": today.replace(day=1).isoformat(),
+        "record_title": record_title,
+        "registered": False,
+        "done": "",
+    }
+
+
+def record_title(record: dict[str, Any]) -> str:
+    """A record's title in the reader's language: a status, or an evaluation's rating (with
+    its stars, as the read model keeps them: "excellent (4★)")."""
+    if record["kind"] == "status":
+        return label("volunteer_status", record["title"])
+    if record["kind"] == "evaluation":
+        rating, _, stars = record["title"].partition(" ")
+        return f"{label('rating', rating)} {stars}".strip()
+    return str(record["title"])
+
+
+@get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+def volunteer(
+    request: Request[Any, Any, Any],
+    volunteer_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+    after: After = None,
+    registered: Annotated[bool, QueryParameter()] = False,
+) -> Template:
+    """The volunteer's record, headed by their name: one access-log record per view."""
+    context = {**volunteer_view(bone, volunteer_id, after), "registered": registered}
+    member = UUID(context["volunteer"]["member_id"])
+    context["people"].reveal(bone.vault, [member], purpose=purposes.VOLUNTEER_PAGE, by=by)
+    return show(request, PAGE, context, PART)
 
 
 @get("/members/{member_id:uuid}/volunteer", opt=allow(Role.COORDINATOR), sync_to_thread=True)
@@ -172,7 +198,7 @@ def registration(
 def register(
     data: Form[NewVolunteer], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
 ) -> Redirect:
-    skills, categories = data.labels()
+    skills, categories = split_labels(data.skills, data.categories)
     receipt = bone.commits.run_from_thread(
         registry.register,
         bone.timebank,

@@ -3,7 +3,7 @@ answers (with the page that shows its effect), and how the people in the record 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +15,7 @@ from litestar.plugins.htmx import ClientRedirect, HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 
 from domain.identity import Role
-from domain.provenance import SYSTEM_ACTOR
+from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections import staff_directory
 from projections.readstore import ReadDb, Row
 from services import identity
@@ -112,8 +112,8 @@ def part(
 
 
 def member_numbers(bone: Backbone, ids: Iterable[str]) -> dict[str, str]:
-    """Members as the council pages name them: by their member number. Names stay sealed; only
-    a coordinator opens them, for a purpose that is recorded."""
+    """Members by their member number. Their names are opened only for a page that records
+    the view in the access log (``reveal``, ``identity.open_names``)."""
     return {
         member: identity.member_of(bone.timebank, UUID(member)).member_number for member in set(ids)
     }
@@ -126,7 +126,8 @@ def staff_names(db: ReadDb) -> dict[str, Row]:
 
 def people(bone: Backbone, db: ReadDb, subjects: Iterable[str]) -> dict[str, dict[str, str]]:
     """How each recorded subject (``staff:…``, ``member:…``, the system) is shown: its kind and
-    name, for the ``who`` macro."""
+    name, for the ``who`` macro. Members by member number, and by name once ``reveal`` named
+    them."""
     subjects = set(subjects)
     staff = staff_names(db)
     numbers = member_numbers(
@@ -139,12 +140,29 @@ def people(bone: Backbone, db: ReadDb, subjects: Iterable[str]) -> dict[str, dic
             row = staff[subject]
             shown[subject] = {"kind": "staff", "name": row["username"], "title": row["title"] or ""}
         elif kind == "member" and raw in numbers:
-            shown[subject] = {"kind": "member", "name": numbers[raw]}
+            shown[subject] = {"kind": "member", "number": numbers[raw], "name": ""}
         elif subject == SYSTEM_ACTOR:
             shown[subject] = {"kind": "system", "name": ""}
         else:
             shown[subject] = {"kind": "other", "name": subject}
     return shown
+
+
+def reveal(
+    bone: Backbone, shown: dict[str, dict[str, str]], *, purpose: str, by: Provenance
+) -> None:
+    """Name the members among ``shown`` (from ``people``) on a page about to be drawn: one
+    record in the personal-data access log for the whole page."""
+    members = {
+        UUID(subject.removeprefix("member:")): person
+        for subject, person in shown.items()
+        if person["kind"] == "member"
+    }
+    names = identity.open_names(
+        bone.timebank, bone.vault, member_ids=list(members), purpose=purpose, by=by
+    )
+    for member_id, name in names.items():
+        members[member_id]["name"] = name
 
 
 def staff_choices(db: ReadDb) -> list[Row]:
@@ -156,10 +174,21 @@ def staff_choices(db: ReadDb) -> list[Row]:
     ]
 
 
-def named_ballots(bone: Backbone, ballots: list[Row]) -> list[dict[str, str]]:
-    """An open vote's ballots (voter id, choice) as who voted how, by member number."""
+def named_ballots(
+    bone: Backbone, ballots: list[Row], names: Mapping[UUID, str] | None = None
+) -> list[dict[str, str]]:
+    """An open vote's ballots (voter id, choice) as who voted how: by member number, and by
+    name where ``names`` (opened for the list, from ``identity.open_names``) has one."""
     numbers = member_numbers(bone, (ballot["voter"] for ballot in ballots))
+    named = names or {}
     return sorted(
-        ({"number": numbers[ballot["voter"]], "choice": ballot["choice"]} for ballot in ballots),
+        (
+            {
+                "number": numbers[ballot["voter"]],
+                "name": named.get(UUID(ballot["voter"]), ""),
+                "choice": ballot["choice"],
+            }
+            for ballot in ballots
+        ),
         key=lambda ballot: ballot["number"],
     )

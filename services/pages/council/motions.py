@@ -21,6 +21,7 @@ from projections.readstore import ReadDb
 from services import council as commands
 from services.api import council as api
 from services.api.context import After, Before, next_before, read
+from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
     MODELS,
@@ -31,6 +32,7 @@ from services.pages.council.common import (
     done,
     people,
     render,
+    reveal,
     staff_choices,
 )
 from services.pages.i18n import gettext
@@ -131,9 +133,15 @@ class MotionPages(Controller):
 
     @get("/motions/{motion_id:uuid}", opt=COUNCIL, sync_to_thread=True)
     def motion(
-        self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+        after: After = None,
     ) -> Template:
+        """The motion and its timeline, naming its mover and the residents who acted on it."""
         page = read(bone, WITH_STAFF, after, lambda db: _motion_page(bone, db, motion_id))
+        reveal(bone, page["people"], purpose=purposes.MOTION, by=by)
         return render(bone, "motion.html", "board", today=today(bone), **page)
 
     @post("/motions/{motion_id:uuid}/admission", opt=COUNCIL, sync_to_thread=True)

@@ -1,6 +1,7 @@
 """A vote on an agenda motion: opening it (the rules in force, who is entitled and who is
 present go on the motion), the live tally on the meeting room's screen (refreshed while the
-vote is open; who voted how only when the ballot is not secret), closing it, and the result."""
+vote is open; counts only), who voted how in an open ballot on a page of its own (by name,
+for the officers), closing it, and the result."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services import council as commands
+from services import identity
 from services.api.context import After, read
+from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
     MODELS,
@@ -41,18 +44,15 @@ def vote_path(motion_id: UUID | str) -> str:
 
 
 def tally(bone: Backbone, motion_id: UUID, after: int | None) -> Row | None:
-    """The tally once voting opened (None before): counts, the result (as decided, or what
-    the ballots would decide now) and, unless secret, who voted how by member number. A secret
-    vote still open is counted from its sealed ballot box, counts only."""
+    """The tally once voting opened (None before): counts and the result (as decided, or
+    what the ballots would decide now). A secret vote still open is counted from its sealed
+    ballot box."""
     found, counted = read(bone, MODELS, after, lambda db: council.tally_of(db, str(motion_id)))
     if not found:
         raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
     if counted is None:
         return None
-    counted = commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
-    if counted["ballots"] is not None:
-        counted["ballots"] = named_ballots(bone, counted["ballots"])
-    return counted
+    return commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
 
 
 def _vote_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
@@ -63,6 +63,15 @@ def _vote_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
         "rules": opened["rules"] if opened else None,
         "meeting": council.meeting(db, motion["meeting"]) if motion["meeting"] else None,
     }
+
+
+def _ballots_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
+    """The vote page's facts and, once an open ballot is under way, its ballots (None for a
+    secret one or before voting opened)."""
+    page = _vote_page(db, motion_id)
+    motion = page["motion"]
+    listed = motion["rules"] is not None and not motion["secret"]
+    return {**page, "ballots": council.ballots(db, str(motion_id)) if listed else None}
 
 
 def _asking_to_open(request: Request[Any, Any, Any], bone: Backbone, motion: Motion) -> Template:
@@ -159,6 +168,30 @@ class VotePages(Controller):
         return render(
             bone, "_tally.html", "meetings", motion_id=motion_id, tally=tally(bone, motion_id, None)
         )
+
+    @get("/ballots", opt=COUNCIL, sync_to_thread=True)
+    def ballots(
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        by: NamedDependency[Provenance],
+        after: After = None,
+    ) -> Template:
+        """Who voted how, by name: a page of its own rather than part of the live tally, which
+        refreshes every 2 s and may be on the meeting room's screen. Each time it is drawn is
+        one record in the personal-data access log; it does not refresh itself."""
+        page = read(bone, MODELS, after, lambda db: _ballots_page(db, motion_id))
+        cast = page.pop("ballots")
+        if cast is not None:
+            names = identity.open_names(
+                bone.timebank,
+                bone.vault,
+                member_ids=[UUID(ballot["voter"]) for ballot in cast],
+                purpose=purposes.BALLOTS,
+                by=by,
+            )
+            cast = named_ballots(bone, cast, names)
+        return render(bone, "ballots.html", "meetings", ballots=cast, drawn_at=bone.clock(), **page)
 
     @post("/voting/close", opt=COUNCIL, sync_to_thread=True)
     def close_vote(

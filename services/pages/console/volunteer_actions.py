@@ -1,0 +1,191 @@
+"""What a coordinator changes on a volunteer's page: their status (confirmed first, after the
+domain has said whether it would accept it), their skills, categories and building, and the
+awards (Art. 9) and evaluations (Art. 10) they receive. After each, the page is read at the
+command's position, so it shows the change at once."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+from msgspec import Meta
+
+from domain.identity import Role
+from domain.provenance import Provenance
+from domain.volunteer import Rating, VolunteerStatus
+from services import identity
+from services import volunteers as registry
+from services.api.auth import allow
+from services.pages.console.common import Form, confirm, show
+from services.pages.console.volunteers import PAGE, PART, split_labels, volunteer_view
+from services.pages.i18n import gettext
+from services.pages.labels import label
+from services.runtime import Backbone
+from services.staging import dry_run
+from services.windows import DoneOn, Windowed
+
+Text = Annotated[str, Meta(max_length=200)]
+Reason = Annotated[str, Meta(max_length=500)]
+
+
+class StatusChange(msgspec.Struct, kw_only=True):
+    status: VolunteerStatus
+    reason: Reason = ""
+    confirmed: bool = False
+
+
+class Profile(msgspec.Struct, kw_only=True):
+    skills: Annotated[str, Meta(max_length=400)] = ""  # as typed: separated by commas
+    categories: list[str] | str = msgspec.field(default_factory=list)  # one ticked: a string
+    building: Annotated[str, Meta(max_length=40)] = ""
+
+
+class Award(Windowed, kw_only=True):
+    name: Text = ""
+    awarded_on: DoneOn
+    awarded_by: Text = ""
+
+
+class Evaluation(Windowed, kw_only=True):
+    rating: Rating
+    stars: Annotated[str, Meta(pattern=r"^[1-5]?$")] = ""  # the form's "none" sends it empty
+    evaluated_on: DoneOn
+    note: Reason = ""
+
+
+def _done(
+    request: Request[Any, Any, Any], bone: Backbone, volunteer_id: UUID, position: int, done: str
+) -> Template:
+    """The volunteer's page as it stands after the command at ``position``, saying so."""
+    context = {**volunteer_view(bone, volunteer_id, position), "done": done}
+    return show(request, PAGE, context, PART)
+
+
+@post(
+    "/volunteers/{volunteer_id:uuid}/status",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def change_status(
+    request: Request[Any, Any, Any],
+    volunteer_id: FromPath[UUID],
+    data: Form[StatusChange],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    """First what will change and why, once the registry would accept it; then the change."""
+    command = partial(
+        registry.change_status,
+        bone.timebank,
+        volunteer_id=volunteer_id,
+        status=data.status,
+        reason=data.reason,
+        by=by,
+    )
+    if not data.confirmed:
+        dry_run(command)
+        member_id = registry.volunteer_of(bone.timebank, volunteer_id).member_id
+        number = identity.member_of(bone.timebank, member_id).member_number
+        return confirm(
+            request,
+            question=gettext("Change this volunteer's status?"),
+            sentences=[
+                gettext("Volunteer %(number)s will be: %(status)s.")
+                % {"number": number, "status": label("volunteer_status", data.status)},
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            action=f"/console/volunteers/{volunteer_id}/status",
+            fields=[("status", data.status.value), ("reason", data.reason)],
+            target="#volunteer",
+            back=f"/console/volunteers/{volunteer_id}",
+            yes=gettext("Yes, change the status"),
+        )
+    receipt = bone.commits.run_from_thread(command)
+    done = gettext("The status is now: %(status)s.") % {
+        "status": label("volunteer_status", data.status)
+    }
+    return _done(request, bone, volunteer_id, receipt.position, done)
+
+
+@post(
+    "/volunteers/{volunteer_id:uuid}/profile",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def update_profile(
+    request: Request[Any, Any, Any],
+    volunteer_id: FromPath[UUID],
+    data: Form[Profile],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    skills, categories = split_labels(data.skills, data.categories)
+    receipt = bone.commits.run_from_thread(
+        registry.update_profile,
+        bone.timebank,
+        volunteer_id=volunteer_id,
+        skills=skills,
+        categories=categories,
+        building=data.building.strip(),
+        by=by,
+    )
+    return _done(request, bone, volunteer_id, receipt.position, gettext("Profile saved."))
+
+
+@post(
+    "/volunteers/{volunteer_id:uuid}/awards",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def give_award(
+    request: Request[Any, Any, Any],
+    volunteer_id: FromPath[UUID],
+    data: Form[Award],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    receipt = bone.commits.run_from_thread(
+        registry.give_award,
+        bone.timebank,
+        volunteer_id=volunteer_id,
+        name=data.name,
+        awarded_on=data.awarded_on,
+        awarded_by=data.awarded_by,
+        by=by,
+    )
+    return _done(request, bone, volunteer_id, receipt.position, gettext("Award recorded."))
+
+
+@post(
+    "/volunteers/{volunteer_id:uuid}/evaluations",
+    opt=allow(Role.COORDINATOR),
+    sync_to_thread=True,
+    status_code=200,
+)
+def evaluate(
+    request: Request[Any, Any, Any],
+    volunteer_id: FromPath[UUID],
+    data: Form[Evaluation],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template:
+    receipt = bone.commits.run_from_thread(
+        registry.evaluate,
+        bone.timebank,
+        volunteer_id=volunteer_id,
+        rating=data.rating,
+        stars=int(data.stars) if data.stars else None,
+        evaluated_on=data.evaluated_on,
+        note=data.note,
+        by=by,
+    )
+    return _done(request, bone, volunteer_id, receipt.position, gettext("Evaluation recorded."))
