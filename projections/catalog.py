@@ -6,6 +6,7 @@ from projections.certificates import Certificates
 from projections.council import Council
 from projections.exchanges import Exchanges
 from projections.hours import Hours
+from projections.kiosks import Kiosks
 from projections.marketplace import Marketplace
 from projections.monitoring import Monitoring
 from projections.pool import Pool
@@ -20,6 +21,7 @@ READ_MODELS = {
         Statements(),
         AccessLog(),
         StaffDirectory(),
+        Kiosks(),
         Marketplace(),
         Exchanges(),
         Pool(),

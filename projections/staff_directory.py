@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatchmethod
 from typing import Any, ClassVar
+from uuid import UUID
 
 from projections.readstore import ReadDb, Row
 from services.envelope import Envelope, StaffDeactivated, StaffRegistered
@@ -54,3 +55,7 @@ class StaffDirectory:
 
 def everyone(db: ReadDb) -> list[Row]:
     return db.all("SELECT * FROM staff_directory ORDER BY username")
+
+
+def account(db: ReadDb, staff_id: UUID) -> Row | None:
+    return db.one("SELECT * FROM staff_directory WHERE staff_id = %(id)s", {"id": str(staff_id)})

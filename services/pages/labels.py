@@ -136,6 +136,11 @@ LABELS: dict[str, dict[str, str]] = {
         "pass": N_("Pass"),
         "fail": N_("Fail"),
     },
+    "role": {
+        "coordinator": N_("Coordinator (social worker)"),
+        "council": N_("Council officer"),
+        "admin": N_("Administrator"),
+    },
 }
 
 

@@ -11,6 +11,7 @@ from litestar import Router
 
 from services.pages.console import (
     access,
+    accounts,
     approvals,
     categories,
     certificates,
@@ -20,6 +21,7 @@ from services.pages.console import (
     helped,
     home,
     imports,
+    kiosks,
     limits,
     members,
     membership,
@@ -93,6 +95,15 @@ PAGES: list[Any] = [
             categories.categories,
             categories.add,
             categories.retire,
+            accounts.accounts,
+            accounts.create,
+            accounts.account,
+            accounts.set_password,
+            accounts.deactivate,
+            kiosks.listed,
+            kiosks.register,
+            kiosks.kiosk,
+            kiosks.retire,
         ],
     )
 ]

@@ -127,6 +127,12 @@ def acts(request: Request[Any, Any, Any]) -> bool:
     return principal is not None and Role.COORDINATOR in principal.roles
 
 
+def administers(request: Request[Any, Any, Any]) -> bool:
+    """Whether the signed-in staff member manages staff accounts and kiosks (admins)."""
+    principal = current(request)
+    return principal is not None and Role.ADMIN in principal.roles
+
+
 def show(
     request: Request[Any, Any, Any],
     page: str,
@@ -144,6 +150,7 @@ def show(
         context={
             "signed_in": current(request),
             "acts": acts(request),
+            "administers": administers(request),
             "zone": bone.settings.zone,
             "station_name": bone.settings.station_name,
             "printed": bone.clock(),

@@ -9,6 +9,7 @@ from typing import Any
 
 from services.pages.kiosk.council import CouncilBoard
 from services.pages.kiosk.donations import Donating
+from services.pages.kiosk.enrolment import enrol, enrol_form
 from services.pages.kiosk.first_pin import choose_pin, first_pin_form
 from services.pages.kiosk.giving import Giving
 from services.pages.kiosk.home import KioskHome
@@ -24,6 +25,7 @@ PAGES: list[Any] = [
     sign_out,
     still_here,
     KioskSetup,
+    enrol_form,
     KioskHome,
     Giving,
     Receiving,
@@ -34,4 +36,4 @@ PAGES: list[Any] = [
     NewMotion,
 ]
 # Rate-limited per client address, like the API's sign-in.
-SIGN_IN_PAGES: list[Any] = [sign_in, choose_pin]
+SIGN_IN_PAGES: list[Any] = [sign_in, choose_pin, enrol]

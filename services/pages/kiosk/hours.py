@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
+import structlog
+from babel.dates import format_time
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
@@ -17,11 +19,13 @@ from msgspec import Meta
 from domain.hours import Service
 from domain.identity import Role
 from domain.provenance import Provenance
+from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import hours
 from services import hours as entries
 from services.api.auth import allow
 from services.api.context import After, read
+from services.pages.i18n import N_, gettext, language
 from services.pages.kiosk.frame import (
     ActionKey,
     Form,
@@ -32,10 +36,20 @@ from services.pages.kiosk.frame import (
     screen,
     showing,
 )
+from services.pages.refusals import explain
 from services.runtime import Backbone
 from services.windows import DoneOn, TimeOfDay, Windowed
 
+log = structlog.get_logger(__name__)
+
 VOLUNTEERS = allow(Role.VOLUNTEER)
+# The usual start times, one touch each; any other is typed in the time field.
+START_TIMES = ("08:00", "09:00", "10:00", "14:00", "15:00", "19:00")
+# Said before sending (by kiosk.js) and after, should the service still refuse a time not over.
+NOT_OVER_YET = N_(
+    "This time is not over yet: it would end later than now. Please choose an earlier start, a "
+    "shorter time, or another day."
+)
 RECENT = 10
 Required = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=200)]
@@ -71,6 +85,25 @@ def _as_last_time(rows: list[Any], station: str) -> dict[str, str]:
     return {"organiser": rows[0]["organiser"], "responsible": rows[0]["responsible"]}
 
 
+def start_choices() -> list[tuple[str, str]]:
+    """The usual start times as one-touch choices, read as people say them (上午 9:00)."""
+    pattern = "B h:mm" if language() == "zh_CN" else "h:mm a"
+    return [
+        (start, format_time(time.fromisoformat(start), pattern, locale=language()))
+        for start in START_TIMES
+    ]
+
+
+def _entered(data: ServiceGiven) -> dict[str, Any]:
+    """What the volunteer filled in, to fill the form in again after a refusal."""
+    return {**msgspec.structs.asdict(data), "day": data.day.isoformat()}
+
+
+def _refusal(refused: RuleViolated) -> str:
+    """What a refused entry says: a time not over yet in words of this form."""
+    return gettext(NOT_OVER_YET) if refused.code == "date-in-future" else explain(refused)
+
+
 class VolunteerHours(Controller):
     path = "/kiosk/hours"
 
@@ -78,33 +111,7 @@ class VolunteerHours(Controller):
     def form(
         self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
     ) -> Template:
-        volunteer = str(volunteer_id_for(member_of(request)))
-
-        def query(db: Any) -> dict[str, Any]:
-            return {
-                "rows": hours.listed(
-                    db,
-                    volunteer=volunteer,
-                    status=None,
-                    started_from=None,
-                    started_before=None,
-                    before=None,
-                    limit=RECENT,
-                ),
-                "categories": category_names(db),
-                "every_category": category_names(db, include_retired=True),
-            }
-
-        found = read(bone, ("hours", "marketplace"), after, query)
-        return screen(
-            request,
-            "hours.html",
-            today=bone.today().isoformat(),
-            yesterday=(bone.today() - timedelta(days=1)).isoformat(),
-            key=new_key(),
-            **_as_last_time(found["rows"], bone.settings.station_name),
-            **found,
-        )
+        return _form(request, bone, after)
 
     @post("/", opt=VOLUNTEERS, sync_to_thread=True)
     def submit(
@@ -113,14 +120,75 @@ class VolunteerHours(Controller):
         data: Annotated[ServiceGiven, Form],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
-    ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            entries.submit,
-            bone.timebank,
-            idempotency_key=f"kiosk-hours:{data.key}",
-            volunteer_id=volunteer_id_for(member_of(request)),
-            service=data.service(bone.settings.zone),
-            now=bone.local_now(),
-            by=by,
-        )
+    ) -> Redirect | Template:
+        """Sent for approval; refused, the form again as it was filled in, saying why."""
+        try:
+            receipt = bone.commits.run_from_thread(
+                entries.submit,
+                bone.timebank,
+                idempotency_key=f"kiosk-hours:{data.key}",
+                volunteer_id=volunteer_id_for(member_of(request)),
+                service=data.service(bone.settings.zone),
+                now=bone.local_now(),
+                by=by,
+            )
+        except RuleViolated as refused:
+            log.info("page.refused", path=request.url.path, code=refused.code)
+            page = _form(request, bone, None, entered=_entered(data), refusal=_refusal(refused))
+            page.status_code = 422
+            return page
         return showing("/kiosk/hours", receipt, done="logged")
+
+
+def _form(
+    request: Request[Any, Any, Any],
+    bone: Backbone,
+    after: int | None,
+    *,
+    entered: dict[str, Any] | None = None,
+    refusal: str | None = None,
+) -> Template:
+    """The form, empty but for the day and who organised it (as last time), or as it was
+    filled in; the volunteer's latest hours below it."""
+    found = _latest(bone, str(volunteer_id_for(member_of(request))), after)
+    today = bone.today()
+    empty = {
+        **dict.fromkeys(("activity", "start", "minutes", "place", "content", "building"), ""),
+        "category": None,
+        "day": today.isoformat(),
+        **_as_last_time(found["rows"], bone.settings.station_name),
+    }
+    return screen(
+        request,
+        "hours.html",
+        today=today.isoformat(),
+        yesterday=(today - timedelta(days=1)).isoformat(),
+        now=bone.local_now().strftime("%Y-%m-%dT%H:%M:%S"),
+        start_choices=start_choices(),
+        not_over_yet=gettext(NOT_OVER_YET),
+        key=new_key(),
+        entered=entered or empty,
+        refusal=refusal,
+        **found,
+    )
+
+
+def _latest(bone: Backbone, volunteer: str, after: int | None) -> dict[str, Any]:
+    """The volunteer's latest hours, and the help categories to choose from."""
+
+    def query(db: Any) -> dict[str, Any]:
+        return {
+            "rows": hours.listed(
+                db,
+                volunteer=volunteer,
+                status=None,
+                started_from=None,
+                started_before=None,
+                before=None,
+                limit=RECENT,
+            ),
+            "categories": category_names(db),
+            "every_category": category_names(db, include_retired=True),
+        }
+
+    return read(bone, ("hours", "marketplace"), after, query)

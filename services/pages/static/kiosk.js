@@ -59,6 +59,55 @@
     markChips(field);
   }
 
+  // --- Start times: "just now" is the chosen length of time before now; a time not over
+  // yet is said before the form is sent. "Now" is the station's (the page says what it was
+  // when it was made), whatever zone the screen's own clock is set to. -------------------
+  const loaded = Date.now();
+
+  function stationNow(form) {
+    return Date.parse(form.dataset.now + "Z") + (Date.now() - loaded);
+  }
+
+  function twoDigits(number) {
+    return String(number).padStart(2, "0");
+  }
+
+  function justNow(chip) {
+    const form = chip.closest("form");
+    const minutes = Number(form.querySelector("#minutes").value) || 0;
+    const start = new Date(stationNow(form) - minutes * 60000);
+    const day = start.toISOString().slice(0, 10);
+    chip.dataset.fill = twoDigits(start.getUTCHours()) + ":" + twoDigits(start.getUTCMinutes());
+    fill(chip);
+    const dayField = form.querySelector("#day");
+    dayField.value = day;
+    markChips(dayField);
+  }
+
+  function refreshJustNow() {
+    const chip = document.querySelector('[data-just-now][aria-pressed="true"]');
+    if (chip) justNow(chip);
+  }
+
+  function endsAhead(form) {
+    const day = form.querySelector("#day").value;
+    const start = form.querySelector("#start").value;
+    const minutes = Number(form.querySelector("#minutes").value) || 0;
+    if (!day || !start) return false;
+    return Date.parse(day + "T" + start + ":00Z") + minutes * 60000 > stationNow(form);
+  }
+
+  // Caught on the way down, before the boosted form's own handler (htmx) sends it.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!form.matches("[data-not-ahead]")) return;
+    const said = form.querySelector("#not-over-yet");
+    said.hidden = !endsAhead(form);
+    if (said.hidden) return;
+    event.preventDefault();
+    event.stopPropagation();
+  }, { capture: true });
+
   // --- The chosen kind of help shows its common titles, one touch each. ----------------
   function showTitles() {
     const chosen = document.querySelector('input[name="category"]:checked');
@@ -75,16 +124,26 @@
   document.addEventListener("click", (event) => {
     const key = event.target.closest("[data-key]");
     if (key) return press(key);
+    const now = event.target.closest("[data-just-now]");
+    if (now) return justNow(now);
     const chip = event.target.closest("[data-fill]");
-    if (chip) return fill(chip);
+    if (chip) {
+      fill(chip);
+      if (chip.dataset.for === "minutes") refreshJustNow();
+      return;
+    }
     const stepper = event.target.closest("[data-step]");
-    if (stepper) return step(stepper);
+    if (stepper) {
+      step(stepper);
+      return refreshJustNow();
+    }
   });
   document.addEventListener("focusin", (event) => {
     if (event.target.matches("[data-pad-field]")) choose(event.target);
   });
   document.addEventListener("input", (event) => {
     if (event.target.id) markChips(event.target); // typed: a one-touch choice no longer holds
+    if (event.target.id === "minutes") refreshJustNow();
   });
   // A new page: the pad types into its first number field until another is touched.
   function padReady() {

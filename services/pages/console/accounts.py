@@ -1,0 +1,157 @@
+"""Staff accounts, the administrator's work: who may sign in to the console and the council
+pages and as what, a new account, a new password, and deactivating one (after a confirmation
+the domain is asked about; from then on it signs in no more, and its sessions end)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.identity import CouncilTitle, Role
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import staff_directory
+from services import identity
+from services.api.auth import allow
+from services.api.context import After, read
+from services.api.identity import Username
+from services.pages.console.common import Form, confirm, show
+from services.pages.i18n import N_, gettext
+from services.pages.labels import label
+from services.runtime import Backbone
+from services.staging import dry_run
+
+ADMINS = allow(Role.ADMIN)
+STAFF_ROLES = ("coordinator", "council", "admin")  # in the order the form offers them
+Password = Annotated[str, Meta(max_length=200)]  # how long at least: the command says
+Reason = Annotated[str, Meta(max_length=500)]  # whether one is given: the command says
+# What an action on an account came to, said first on the account's page.
+DONE = {
+    "created": N_("The account is ready. Tell its holder the username and password in person."),
+    "password": N_("The password is changed. Tell its holder the new one in person."),
+    "deactivated": N_("The account is deactivated: it can no longer sign in."),
+}
+Done = Annotated[str, QueryParameter(max_length=20)]
+
+
+class NewAccount(msgspec.Struct, kw_only=True):
+    username: Username
+    role: Role
+    password: Password
+    title: Literal["", "chair", "secretary"] = ""
+
+
+class NewPassword(msgspec.Struct, kw_only=True):
+    password: Password
+
+
+class Deactivation(msgspec.Struct, kw_only=True):
+    reason: Reason = ""
+    confirmed: bool = False
+
+
+@get("/staff", opt=ADMINS, sync_to_thread=True)
+def accounts(
+    request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+) -> Template:
+    """Every staff account, and the form for a new one."""
+    rows = read(bone, ("staff_directory",), after, staff_directory.everyone)
+    context = {"accounts": rows, "roles": [(role, label("role", role)) for role in STAFF_ROLES]}
+    return show(request, "console/staff/accounts.html", context)
+
+
+@post("/staff", opt=ADMINS, sync_to_thread=True)
+def create(
+    data: Form[NewAccount], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+) -> Redirect:
+    done = identity.register_staff(
+        bone.timebank,
+        username=data.username,
+        role=data.role,
+        password=data.password,
+        title=CouncilTitle(data.title) if data.title else None,
+        by=by,
+    )
+    return _to_account(done, "created")
+
+
+@get("/staff/{staff_id:uuid}", opt=ADMINS, sync_to_thread=True)
+def account(
+    request: Request[Any, Any, Any],
+    staff_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    after: After = None,
+    done: Done = "",
+) -> Template:
+    """One account: what it is, a new password, and deactivating it."""
+    found = read(
+        bone, ("staff_directory",), after, lambda db: staff_directory.account(db, staff_id)
+    )
+    if found is None:
+        raise NotFound("staff-not-found", f"There is no staff account {staff_id}.")
+    said = gettext(DONE[done]) if done in DONE else ""
+    return show(request, "console/staff/account.html", {"account": found, "done": said})
+
+
+@post("/staff/{staff_id:uuid}/password", opt=ADMINS, sync_to_thread=True)
+def set_password(
+    staff_id: FromPath[UUID],
+    data: Form[NewPassword],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Redirect:
+    done = identity.change_staff_password(
+        bone.timebank, staff_id=staff_id, password=data.password, by=by
+    )
+    return _to_account(done, "password")
+
+
+@post("/staff/{staff_id:uuid}/deactivation", opt=ADMINS, sync_to_thread=True)
+def deactivate(
+    request: Request[Any, Any, Any],
+    staff_id: FromPath[UUID],
+    data: Form[Deactivation],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template | Redirect:
+    """First whose account and why, to confirm (the domain is asked whether it would
+    refuse); then the deactivation."""
+    command = partial(
+        identity.deactivate_staff, bone.timebank, staff_id=staff_id, reason=data.reason, by=by
+    )
+    if not data.confirmed:
+        dry_run(command)
+        username = identity.staff_of(bone.timebank, staff_id).username
+        back = f"/console/staff/{staff_id}"
+        return confirm(
+            request,
+            question=gettext("Deactivate the account %(username)s?") % {"username": username},
+            sentences=[
+                gettext(
+                    "%(username)s will no longer be able to sign in, and is signed out "
+                    "everywhere now. This cannot be undone: someone who comes back gets a new "
+                    "account."
+                )
+                % {"username": username},
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            action=f"{back}/deactivation",
+            fields=[("reason", data.reason)],
+            target="",
+            back=back,
+            yes=gettext("Yes, deactivate"),
+        )
+    return _to_account(command(), "deactivated")
+
+
+def _to_account(done: identity.Registered, said: str) -> Redirect:
+    """To the account's page, once it shows what was done, saying so."""
+    return Redirect(f"/console/staff/{done.id}?after={done.position}&done={said}", status_code=303)

@@ -1,0 +1,144 @@
+"""The kiosks, the administrator's work: every shared screen, a new one (its device code shown
+this once, with how to set the screen up), and retiring one (after a confirmation the domain
+is asked about; from then on its code signs nobody in, and its residents' sessions end)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from msgspec import Meta
+
+from domain.identity import Role
+from domain.provenance import Provenance
+from domain.rules import NotFound
+from projections import kiosks
+from services import identity
+from services.api.auth import allow
+from services.api.context import After, read
+from services.pages.console.common import Form, confirm, show
+from services.pages.i18n import N_, gettext
+from services.pages.kiosk.enrolment import ENROL
+from services.pages.kiosk.signing import KioskName
+from services.runtime import Backbone
+from services.staging import dry_run
+
+ADMINS = allow(Role.ADMIN)
+DEVICE_CODE_COOKIE = "timebank_device_code"
+DEVICE_CODE_SHOWN_FOR = 120  # seconds: the redirect's page reads it at once
+DONE = {
+    "registered": N_("The kiosk is registered. Set its screen up with the code below."),
+    "retired": N_("The kiosk is retired: its code signs nobody in any more."),
+}
+Done = Annotated[str, QueryParameter(max_length=20)]
+
+
+class NewKiosk(msgspec.Struct, kw_only=True):
+    name: KioskName
+
+
+class Retirement(msgspec.Struct, kw_only=True):
+    reason: Annotated[str, Meta(max_length=500)] = ""  # whether one is given: the command says
+    confirmed: bool = False
+
+
+@get("/kiosks", opt=ADMINS, sync_to_thread=True)
+def listed(
+    request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+) -> Template:
+    """Every kiosk, and the form for a new one."""
+    rows = read(bone, ("kiosks",), after, kiosks.everyone)
+    return show(request, "console/kiosks/kiosks.html", {"kiosks": rows})
+
+
+@post("/kiosks", opt=ADMINS, sync_to_thread=True)
+def register(
+    data: Form[NewKiosk], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+) -> Redirect:
+    """Registered: to the kiosk's page, the device code in a cookie for that page alone,
+    which it reads once and drops: in no URL, history or request log, and gone on reload."""
+    done, token = identity.register_kiosk(bone.timebank, name=data.name, by=by)
+    path = f"/console/kiosks/{done.id}"
+    code = Cookie(
+        key=DEVICE_CODE_COOKIE,
+        value=token,
+        max_age=DEVICE_CODE_SHOWN_FOR,
+        path=path,
+        httponly=True,
+        samesite="strict",
+    )
+    to = f"{path}?after={done.position}&done=registered"
+    return Redirect(to, status_code=303, cookies=[code])
+
+
+@get("/kiosks/{kiosk_id:uuid}", opt=ADMINS, sync_to_thread=True)
+def kiosk(
+    request: Request[Any, Any, Any],
+    kiosk_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    after: After = None,
+    done: Done = "",
+) -> Template:
+    """One kiosk: where it stands, whether it is in use; once after it was registered, its
+    device code and how to set the screen up with it."""
+    found = read(bone, ("kiosks",), after, lambda db: kiosks.kiosk(db, str(kiosk_id)))
+    if found is None:
+        raise NotFound("kiosk-not-found", f"There is no kiosk {kiosk_id}.")
+    code = request.cookies.get(DEVICE_CODE_COOKIE, "") if found["is_active"] else ""
+    context = {
+        "kiosk": found,
+        "device_code": code,
+        "enrol": ENROL,
+        # Where the screen reaches the service: the public address, else this one.
+        "site": (bone.settings.public_url or str(request.base_url)).rstrip("/"),
+        "done": gettext(DONE[done]) if done in DONE else "",
+    }
+    page = show(request, "console/kiosks/kiosk.html", context)
+    page.delete_cookie(DEVICE_CODE_COOKIE, path=f"/console/kiosks/{kiosk_id}")
+    return page
+
+
+@post("/kiosks/{kiosk_id:uuid}/retirement", opt=ADMINS, sync_to_thread=True)
+def retire(
+    request: Request[Any, Any, Any],
+    kiosk_id: FromPath[UUID],
+    data: Form[Retirement],
+    bone: NamedDependency[Backbone],
+    by: NamedDependency[Provenance],
+) -> Template | Redirect:
+    """First which kiosk and why, to confirm (the domain is asked whether it would refuse);
+    then the retirement."""
+    command = partial(
+        identity.retire_kiosk, bone.timebank, kiosk_id=kiosk_id, reason=data.reason, by=by
+    )
+    back = f"/console/kiosks/{kiosk_id}"
+    if not data.confirmed:
+        dry_run(command)
+        name = read(bone, ("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id)))
+        where = name["name"] if name is not None else str(kiosk_id)
+        return confirm(
+            request,
+            question=gettext("Retire the kiosk %(name)s?") % {"name": where},
+            sentences=[
+                gettext(
+                    "Nobody can sign in at this screen any more, and whoever is signed in there "
+                    "now is signed out. This cannot be undone: to use the screen again, register "
+                    "it as a new kiosk."
+                ),
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            action=f"{back}/retirement",
+            fields=[("reason", data.reason)],
+            target="",
+            back=back,
+            yes=gettext("Yes, retire"),
+        )
+    done = command()
+    return Redirect(f"{back}?after={done.position}&done=retired", status_code=303)
