@@ -58,11 +58,13 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import ledger
 from services.api.auth import Principal, issue_token, jwt_auth
 from services.broker import EmbeddedBroker, free_port
+from services.bus import Acting, Caller
 from services.config import Settings
 from services.envelope import STREAM
+from services.ledger import handlers as ledger
+from services.ledger.commands import OpenAccount, PostTransfer
 from services.relay import Relay
 from services.runtime import Backbone, build_backbone
 from services.workers import Workers
@@ -115,24 +117,26 @@ class Stores:
 # ------------------------------------------------------------------------------ accounts
 
 
+def _acting(bone: Backbone, now: datetime) -> Acting:
+    """What the bus gives a handler: the benchmark's commands go straight to it (no HTTP)."""
+    return Acting(bone.timebank, Caller(BY), now, bone.settings, bone.vault)
+
+
 def open_members(bone: Backbone, prefix: str, count: int) -> list[TimeAccount]:
     """Open ``count`` member accounts, each granted GRANT minutes by the community."""
     accounts = []
     now = datetime.now(UTC)
     for index in range(count):
         owner = f"{prefix}-{index}"
-        receipt = ledger.open_account(bone.timebank, owner, BY)
-        ledger.transfer(
-            bone.timebank,
+        receipt = ledger.open_account(OpenAccount(owner=owner), _acting(bone, now))
+        grant = PostTransfer(
             idempotency_key=f"grant-{owner}",
-            source=COMMUNITY,
-            target=receipt.id,
+            from_account=str(COMMUNITY),
+            to_account=str(receipt.id),
             minutes=GRANT,
             memo="benchmark grant",
-            occurred_at=now,
-            now=now,
-            by=BY,
         )
+        ledger.transfer(grant, _acting(bone, now))
         accounts.append(bone.timebank.repository.get(receipt.id))
     return accounts
 
@@ -550,18 +554,14 @@ def steady_transfers(
             source, target = own[turn % len(own)]
             if (turn // len(own)) % 2:
                 source, target = target, source
-            now = datetime.now(UTC)
-            receipt = ledger.transfer(
-                bone.timebank,
+            lag = PostTransfer(
                 idempotency_key=f"{run_id}-lag-{index}",
-                source=source,
-                target=target,
+                from_account=str(source),
+                to_account=str(target),
                 minutes=1,
                 memo="lag",
-                occurred_at=now,
-                now=now,
-                by=BY,
             )
+            receipt = ledger.transfer(lag, _acting(bone, datetime.now(UTC)))
             probe.committed(receipt.position, time.perf_counter())
 
     threads = [threading.Thread(target=issue, args=(n,)) for n in range(issuers)]

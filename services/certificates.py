@@ -8,8 +8,8 @@ from uuid import UUID
 from domain.certificate import Certificate, CoveredEntry, issue_certificate
 from domain.hours import EntryStatus, HourEntry
 from domain.provenance import Provenance
+from services.bus import Receipt
 from services.eventstore import Timebank
-from services.ledger import Receipt
 from services.volunteers import volunteer_of
 
 

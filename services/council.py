@@ -31,8 +31,8 @@ from domain.motion import (
 )
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
+from services.bus import Receipt
 from services.eventstore import Timebank, change_each_due, retried_on_conflict
-from services.ledger import Receipt
 from services.vault import BallotBox, Vault
 
 PAPER = "paper"  # the channel of what a resident handed in on paper and staff entered

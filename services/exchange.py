@@ -29,8 +29,9 @@ from domain.exchange import (
 from domain.ledger import TimeAccount, Transfer
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
+from services.bus import Receipt
 from services.eventstore import Timebank, change_each_due, retried_on_conflict
-from services.ledger import Receipt, account_of, check_not_future
+from services.ledger.handlers import account_of, check_not_future
 from services.listings import listing_of
 
 

@@ -24,8 +24,8 @@ from typing import ParamSpec
 
 import structlog
 
+from services.bus import Receipt
 from services.eventstore import Timebank
-from services.ledger import Receipt
 from services.staging import CommitAlone, Staged, Staging, staged
 
 log = structlog.get_logger(__name__)

@@ -31,9 +31,10 @@ from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated, plain_text
 from domain.volunteer import Volunteer, volunteer_id_for
 from services import windows
+from services.bus import Receipt
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity import member_of
-from services.ledger import Receipt, account_of
+from services.ledger.handlers import account_of
 from services.listings import categories_of
 from services.volunteers import volunteer_of
 

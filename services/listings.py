@@ -14,8 +14,8 @@ from domain.listing import (
 )
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
+from services.bus import Receipt
 from services.eventstore import Timebank, retried_on_conflict
-from services.ledger import Receipt
 
 
 def categories_of(app: Timebank) -> Categories:

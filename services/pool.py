@@ -17,8 +17,9 @@ from domain.ledger import (
 from domain.pool import donate, grant
 from domain.provenance import Provenance
 from domain.rules import KeyReused
+from services.bus import Receipt
 from services.eventstore import Timebank, retried_on_conflict
-from services.ledger import Receipt, account_of
+from services.ledger.handlers import account_of
 
 
 def _retried(

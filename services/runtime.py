@@ -11,13 +11,18 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import council, exchange, ledger, listings
+from services import council, exchange, listings
 from services.broker import EmbeddedBroker
+from services.bus import Bus, Handler
 from services.config import Settings
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
+from services.ledger import handlers as ledger
 from services.revocation import Revocations
 from services.vault import Vault
+
+# Every command's handler, by the command's type.
+HANDLERS: dict[type, Handler] = {**ledger.HANDLERS}
 
 
 def utc_now() -> datetime:
@@ -39,6 +44,10 @@ class Backbone:
     # The broker `timebank up` runs itself (its workers watch it, /health shows it); None
     # when the broker is configured.
     broker: EmbeddedBroker | None = None
+    bus: Bus = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bus = Bus(self, HANDLERS)
 
     def local_now(self) -> datetime:
         """The clock (UTC) read where the station is: the hour and day people write."""

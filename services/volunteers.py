@@ -21,9 +21,9 @@ from domain.volunteer import (
     training_id_for,
     volunteer_id_for,
 )
+from services.bus import Receipt
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity import member_of
-from services.ledger import Receipt
 from services.vault import Vault
 
 

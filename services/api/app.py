@@ -16,7 +16,7 @@ from litestar.types import ControllerRouterHandler
 from services.api.auth import Principal, jwt_auth, public
 from services.api.bodies import PlainParameters, TimebankRequest
 from services.api.certificates import CertificateController, ReportController
-from services.api.context import backbone, provenance, with_request_context
+from services.api.context import backbone, caller, provenance, the_bus, with_request_context
 from services.api.council import CouncilRulesController, MeetingController, MotionController
 from services.api.exchanges import ExchangeController
 from services.api.health import health
@@ -115,6 +115,8 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
         dependencies={
             "bone": Provide(backbone, sync_to_thread=False),
             "by": Provide(provenance, sync_to_thread=False),
+            "bus": Provide(the_bus, sync_to_thread=False),
+            "caller": Provide(caller, sync_to_thread=False),
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), structlog_plugin(), DescribedResponses()],

@@ -15,20 +15,17 @@ from litestar.config.app import AppConfig
 from litestar.datastructures import Headers, State
 from litestar.di import NamedDependency
 from litestar.enums import ScopeType
-from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
 from litestar.params import Parameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.ledger import AccountKind, system_account_id
 from domain.provenance import Provenance
-from domain.rules import NotFound
 from projections import deadletter
 from projections.readstore import ReadDb
 from services.api import schemas
 from services.api.auth import Principal
 from services.api.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
-from services.ledger import Receipt
+from services.bus import Bus, Caller, Receipt
 from services.runtime import Backbone
 from services.windows import station_clock
 
@@ -125,34 +122,38 @@ def backbone(state: State) -> Backbone:
     return state.backbone  # type: ignore[no-any-return]
 
 
-def provenance(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Provenance:
+def _caller_of(request: Request[Any, Any, Any]) -> Caller:
     """Who is acting (the signed-in principal, pseudonymously), through which channel, and
-    as part of which request (the id RequestContext gave it).
+    as part of which request (the id RequestContext gave it); a resident's own account."""
+    correlation_id = request.state.correlation_id
+    principal = request.scope.get("user")
+    if isinstance(principal, Principal):
+        by = Provenance(principal.subject, principal.channel, correlation_id)
+        return Caller(by, principal.member_id, principal.account_id)
+    return Caller(Provenance(actor="anonymous", channel="api", correlation_id=correlation_id))
+
+
+def provenance(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Provenance:
+    """The provenance of what this request records.
 
     ``bone`` is not used: depending on it makes Litestar resolve ``bone`` and then ``by``, where
     it resolves independent dependencies concurrently, in an anyio task group per request that
     costs more than the two of them (commands ask for both)."""
-    correlation_id = request.state.correlation_id
-    principal = request.scope.get("user")
-    if isinstance(principal, Principal):
-        return Provenance(principal.subject, principal.channel, correlation_id)
-    return Provenance(actor="anonymous", channel="api", correlation_id=correlation_id)
+    return _caller_of(request).by
+
+
+def caller(request: Request[Any, Any, Any], bus: NamedDependency[Bus]) -> Caller:
+    """Who gives the commands of this request (``bus`` is not used, as in ``provenance``)."""
+    return _caller_of(request)
+
+
+def the_bus(state: State) -> Bus:
+    return state.backbone.bus  # type: ignore[no-any-return]
 
 
 def check_owner(request: Request[Any, Any, Any], account: UUID) -> None:
     """Residents reach only their own account; staff roles allowed on the route reach any."""
-    principal = request.user
-    if isinstance(principal, Principal) and principal.is_member and not principal.owns(account):
-        raise PermissionDeniedException("You can only see and use your own account.")
-
-
-def account_id(ref: str) -> UUID:
-    if ref in (AccountKind.COMMUNITY, AccountKind.POOL):
-        return system_account_id(AccountKind(ref))
-    try:
-        return UUID(ref)
-    except ValueError:
-        raise NotFound("account-not-found", f"There is no time account {ref!r}.") from None
+    _caller_of(request).check_owns(account)
 
 
 def read(

@@ -23,6 +23,7 @@ from services.api import schemas
 from services.api.auth import Principal, allow, public
 from services.api.board import without_member_ids
 from services.api.context import After, Before, Limit, answer, next_before, read
+from services.bus import IdempotencyKey, Reason, RuledNumber
 from services.runtime import Backbone
 from services.windows import PlannedAt, PlannedOn
 
@@ -31,7 +32,7 @@ Title = Annotated[str, Meta(min_length=1, max_length=120)]
 
 
 class NewMotion(schemas.Strict, kw_only=True):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     mover: Annotated[
         UUID | None,
         Meta(description="A coordinator entering a motion handed in on paper: whose it is"),
@@ -47,7 +48,7 @@ class NewMotion(schemas.Strict, kw_only=True):
 
 
 class Reasoned(schemas.Strict, kw_only=True):
-    reason: schemas.Reason
+    reason: Reason
 
 
 class Scheduling(schemas.Strict, kw_only=True):
@@ -76,11 +77,11 @@ class Owner(schemas.Strict, kw_only=True):
 
 class Reassignment(schemas.Strict, kw_only=True):
     owner: StaffOwner
-    reason: schemas.Reason
+    reason: Reason
 
 
 class Progress(schemas.Strict, kw_only=True):
-    percent: schemas.RuledNumber
+    percent: RuledNumber
     note: Annotated[str, Meta(max_length=500)] = ""
 
 
@@ -99,7 +100,7 @@ class Outcome(schemas.Strict, kw_only=True):
 
 
 class NewMeeting(schemas.Strict, kw_only=True):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     title: Title
     starts_at: PlannedAt
     place: Title
@@ -129,7 +130,7 @@ class Rules(msgspec.Struct, kw_only=True):
 
 
 class RulesChange(Rules, schemas.Strict, kw_only=True):
-    reason: schemas.Reason
+    reason: Reason
 
 
 class TallyView(msgspec.Struct, kw_only=True):

@@ -21,6 +21,7 @@ from services import exchange
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
+from services.bus import IdempotencyKey, Reason
 from services.runtime import Backbone
 from services.windows import DoneAt
 
@@ -35,7 +36,7 @@ class PairIn(schemas.Strict):
 
 
 class NewExchange(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     pairs: Annotated[
         list[PairIn],
         Meta(
@@ -51,19 +52,19 @@ class NewExchange(schemas.Strict):
 
 
 class Confirmation(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     receiver: UUID | None = None  # a coordinator names whom they confirm for
 
 
 class Dispute(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
-    reason: schemas.Reason
+    idempotency_key: IdempotencyKey
+    reason: Reason
 
 
 class Resolution(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     outcome: Outcome
-    reason: schemas.Reason
+    reason: Reason
     minutes: Annotated[
         list[Minutes] | None,
         Meta(description="To adjust: the minutes that stand, one per pair in order."),
@@ -71,8 +72,8 @@ class Resolution(schemas.Strict):
 
 
 class Withdrawal(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
-    reason: schemas.Reason
+    idempotency_key: IdempotencyKey
+    reason: Reason
 
 
 class Rules(msgspec.Struct, kw_only=True):
@@ -82,7 +83,7 @@ class Rules(msgspec.Struct, kw_only=True):
 
 
 class RulesChange(Rules, schemas.Strict):
-    reason: schemas.Reason
+    reason: Reason
 
 
 class Party(msgspec.Struct, kw_only=True):

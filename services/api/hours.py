@@ -30,6 +30,7 @@ from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
 from services.api.downloads import csv_response
 from services.api.volunteers import check_own_volunteer
+from services.bus import IdempotencyKey, Reason
 from services.runtime import Backbone
 from services.windows import DoneAt, check_days_asked
 
@@ -69,24 +70,24 @@ class ServiceIn(schemas.Strict, kw_only=True):
 
 
 class NewEntry(ServiceIn, kw_only=True):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     volunteer_id: UUID | None = None  # coordinators name the volunteer; volunteers are themselves
 
 
 class Amendment(ServiceIn, kw_only=True):
-    reason: schemas.Reason
+    reason: Reason
     requested_by: Annotated[
         str, Meta(min_length=1, max_length=100, description="Who asked for the change (Art. 13)")
     ]
 
 
 class Voiding(schemas.Strict, kw_only=True):
-    reason: schemas.Reason
+    reason: Reason
     requested_by: Annotated[str, Meta(min_length=1, max_length=100)]
 
 
 class Rejection(schemas.Strict, kw_only=True):
-    reason: schemas.Reason
+    reason: Reason
 
 
 class BulkApproval(schemas.Strict, kw_only=True):
@@ -94,7 +95,7 @@ class BulkApproval(schemas.Strict, kw_only=True):
 
 
 class BulkRejection(BulkApproval, kw_only=True):
-    reason: schemas.Reason
+    reason: Reason
 
 
 class ItemResult(msgspec.Struct, kw_only=True):

@@ -27,7 +27,8 @@ from services.api.auth import (
     token_lifetime,
 )
 from services.api.context import After, read
-from services.api.schemas import Reason, Strict
+from services.api.schemas import Strict
+from services.bus import Reason
 from services.eventstore import Timebank
 from services.runtime import Backbone
 

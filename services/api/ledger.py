@@ -1,4 +1,4 @@
-"""Accounts, transfers and corrections over HTTP. Thin: parse, call a handler, answer."""
+"""Accounts, transfers and corrections over HTTP: each command route hands its body to the bus."""
 
 from __future__ import annotations
 
@@ -11,14 +11,23 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from domain.identity import Role
-from domain.ledger import Limits
-from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import balances, statements
-from services import ledger
 from services.api import schemas
 from services.api.auth import allow
-from services.api.context import After, Before, Limit, account_id, answer, check_owner, read
+from services.api.context import After, Before, Limit, answer, check_owner, read
+from services.bus import Bus, Caller
+from services.ledger.commands import (
+    ChangeLimits,
+    CloseAccount,
+    Closure,
+    Correction,
+    CorrectTransfer,
+    Limits,
+    OpenAccount,
+    PostTransfer,
+)
+from services.ledger.handlers import account_named
 from services.runtime import Backbone
 
 HOLDERS = (Role.RESIDENT, Role.VOLUNTEER)  # people who hold an account of their own
@@ -32,15 +41,11 @@ class AccountController(Controller):
     @post("/", opt=allow(*STAFF), summary="Open a time account")
     async def open_account(
         self,
-        data: JSONBody[schemas.OpenAccount],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[OpenAccount],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        return answer(
-            await bone.commits.run(
-                ledger.open_account, bone.timebank, data.owner, by, bone.settings.member_limits
-            )
-        )
+        return answer(await bus.handle(data, caller))
 
     @get(
         "/{ref:str}",
@@ -55,7 +60,7 @@ class AccountController(Controller):
         bone: NamedDependency[Backbone],
         after: After = None,
     ) -> schemas.Account:
-        account = account_id(ref)
+        account = account_named(ref)
         check_owner(request, account)
         row = read(bone, ("balances",), after, lambda db: balances.account(db, account))
         if row is None:
@@ -79,7 +84,7 @@ class AccountController(Controller):
         before: Before = None,
         limit: Limit = 50,
     ) -> schemas.Statement:
-        account = account_id(ref)
+        account = account_named(ref)
         check_owner(request, account)
         rows = read(
             bone,
@@ -104,19 +109,11 @@ class AccountController(Controller):
     async def change_limits(
         self,
         ref: FromPath[str],
-        data: JSONBody[schemas.NewLimits],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[Limits],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            ledger.change_limits,
-            bone.timebank,
-            account_id=account_id(ref),
-            limits=Limits(floor=data.floor, cap=data.cap),
-            reason=data.reason,
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(ChangeLimits.at(data, account=ref), caller))
 
     @post(
         "/{ref:str}/closure",
@@ -126,19 +123,11 @@ class AccountController(Controller):
     async def close(
         self,
         ref: FromPath[str],
-        data: JSONBody[schemas.Closure],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[Closure],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            ledger.close_account,
-            bone.timebank,
-            account_id=account_id(ref),
-            reason=data.reason,
-            occurred_at=bone.clock(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(CloseAccount.at(data, account=ref), caller))
 
 
 class TransferController(Controller):
@@ -152,27 +141,11 @@ class TransferController(Controller):
     )
     async def create(
         self,
-        request: Request[Any, Any, Any],
-        data: JSONBody[schemas.NewTransfer],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[PostTransfer],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        now = bone.clock()
-        source = account_id(data.from_account)
-        check_owner(request, source)
-        receipt = await bone.commits.run(
-            ledger.transfer,
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            source=source,
-            target=account_id(data.to_account),
-            minutes=data.minutes,
-            memo=data.memo,
-            occurred_at=data.occurred_at or now,
-            now=now,
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))
 
     @post(
         "/{transfer_id:uuid}/corrections",
@@ -182,18 +155,8 @@ class TransferController(Controller):
     async def correct(
         self,
         transfer_id: FromPath[UUID],
-        data: JSONBody[schemas.NewCorrection],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[Correction],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            ledger.correct,
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            transfer_id=transfer_id,
-            minutes=data.minutes,
-            reason=data.reason,
-            occurred_at=bone.clock(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(CorrectTransfer.at(data, transfer_id=transfer_id), caller))

@@ -20,7 +20,7 @@ from services import listings
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
-from services.ledger import Receipt
+from services.bus import IdempotencyKey, Receipt
 from services.runtime import Backbone
 
 EVERYONE = tuple(Role)
@@ -69,7 +69,7 @@ class ListingDraft(msgspec.Struct, kw_only=True):
 
 
 class NewListing(ListingDraft, schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
 
 
 class Listing(msgspec.Struct, kw_only=True):

@@ -18,21 +18,22 @@ from services import pool as pool_commands
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, check_owner, next_before, read
+from services.bus import IdempotencyKey, Minutes, Reason
 from services.runtime import Backbone
 
 
 class Donation(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     from_account: UUID
-    minutes: schemas.Minutes
+    minutes: Minutes
     memo: Annotated[str, Meta(max_length=500)] = ""
 
 
 class Grant(schemas.Strict):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     to_account: UUID
-    minutes: schemas.Minutes
-    reason: schemas.Reason
+    minutes: Minutes
+    reason: Reason
 
 
 class PoolStanding(msgspec.Struct, kw_only=True):

@@ -18,7 +18,8 @@ from services import identity
 from services.api.auth import allow
 from services.api.context import After, read
 from services.api.identity import Registered, recorded
-from services.api.schemas import Reason, Strict
+from services.api.schemas import Strict
+from services.bus import Reason
 from services.runtime import Backbone
 from services.vault import PersonalDetails
 

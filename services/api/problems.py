@@ -18,6 +18,7 @@ from litestar.plugins.problem_details import (
 from domain.rules import NotFound, RuleViolated
 from projections.deadletter import Failure
 from services.api.auth import TokenRevoked
+from services.bus import NotYours
 from services.eventstore import ConcurrentUpdate
 from services.identity import SignInRefused
 from services.windows import DateOutOfRange
@@ -110,6 +111,10 @@ def _revoked(error: TokenRevoked) -> ProblemDetailsException:
     return problem(401, "token-revoked", "Not signed in.", str(error.detail))
 
 
+def _not_yours(error: NotYours) -> ProblemDetailsException:
+    return problem(403, _CODES_BY_STATUS[403], str(error), str(error))
+
+
 def _conflict(_: ConcurrentUpdate) -> ProblemDetailsException:
     return problem(
         409,
@@ -190,6 +195,7 @@ _MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
     NotFound: _not_found,
     SignInRefused: _refused,
     TokenRevoked: _revoked,
+    NotYours: _not_yours,
     ConcurrentUpdate: _conflict,
     ReadModelBehind: _behind,
     ReadModelFailing: _failing,

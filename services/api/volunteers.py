@@ -21,6 +21,7 @@ from services import volunteers as registry
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
+from services.bus import IdempotencyKey, Reason, RuledNumber
 from services.runtime import Backbone
 from services.windows import BornOn, DoneOn, Windowed
 
@@ -66,7 +67,7 @@ class NewVolunteer(VolunteerBasics, schemas.Strict, kw_only=True):
 
 class StatusChange(schemas.Strict, kw_only=True):
     status: VolunteerStatus
-    reason: schemas.Reason
+    reason: Reason
 
 
 class Profile(schemas.Strict, kw_only=True):
@@ -84,12 +85,12 @@ class NewAward(schemas.Strict, kw_only=True):
 class NewEvaluation(schemas.Strict, kw_only=True):
     rating: Rating
     evaluated_on: DoneOn
-    stars: schemas.RuledNumber | None = None
+    stars: RuledNumber | None = None
     note: Annotated[str, Meta(max_length=500)] = ""
 
 
 class NewTraining(schemas.Strict, kw_only=True):
-    idempotency_key: schemas.IdempotencyKey
+    idempotency_key: IdempotencyKey
     name: Text
     content: Annotated[str, Meta(max_length=1000)] = ""
     minutes: Annotated[int, Meta(gt=0, le=24 * 60)]

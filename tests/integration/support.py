@@ -32,20 +32,25 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import certificates, identity, ledger, listings, volunteers
+from services import certificates, identity, listings, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.broker import stream_head
+from services.bus import Acting, Caller, Receipt
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
 from services.eventstore import Timebank
+from services.ledger import handlers as ledger
+from services.ledger.commands import OpenAccount, PostTransfer
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.runtime import Backbone, build_backbone
-from services.vault import PersonalDetails
+from services.vault import PersonalDetails, Vault
 from services.volunteers import VolunteerDetails
 from services.workers import Workers
 
 BY = Provenance(actor="test", channel="test", correlation_id="test")
+# The settings a handler called straight on a bare store sees (nothing is written from them).
+BARE_STATION = Settings(data_dir=Path("unused"))
 COMMUNITY = system_account_id(AccountKind.COMMUNITY)
 POOL = system_account_id(AccountKind.POOL)
 TIMEBANK = Path(sys.executable).parent / "timebank"
@@ -145,7 +150,7 @@ def register_resident(bone: Backbone, name: str, pin: str | None = PIN) -> ident
 
 def register_volunteer(
     bone: Backbone, member_id: UUID, name: str, skills: tuple[str, ...] = ("陪伴",)
-) -> ledger.Receipt:
+) -> Receipt:
     """Member ``member_id`` registered as a volunteer today (the station's day), with made-up
     Art. 5 details: no test reads them back."""
     return volunteers.register(
@@ -185,38 +190,42 @@ def certify_last_week(bone: Backbone, volunteer_id: UUID, recording_body: str) -
     return code
 
 
-def open_member(bone: Backbone, owner: str, grant: int = 0) -> ledger.Receipt:
-    receipt = ledger.open_account(bone.timebank, owner, BY)
+def acting(
+    app: Timebank,
+    now: datetime | None = None,
+    by: Provenance = BY,
+    settings: Settings = BARE_STATION,
+    vault: Vault | None = None,
+) -> Acting:
+    """What the bus gives a handler, for a test that calls one straight (no HTTP, no group
+    commit): staff ``by`` acting at ``now``."""
+    return Acting(app, Caller(by), now or datetime.now(UTC), settings, vault)  # type: ignore[arg-type]
+
+
+def open_member(bone: Backbone, owner: str, grant: int = 0) -> Receipt:
+    receipt = ledger.open_account(OpenAccount(owner=owner), acting(bone.timebank))
     if grant:
         transfer(bone, f"grant-{owner}", COMMUNITY, receipt.id, grant)
     return receipt
 
 
-def transfer(
-    bone: Backbone, key: str, source, target, minutes: int, memo: str = ""
-) -> ledger.Receipt:
+def transfer(bone: Backbone, key: str, source, target, minutes: int, memo: str = "") -> Receipt:
     return transfer_on(bone.timebank, key, source, target, minutes, memo)
 
 
-def transfer_on(
-    app: Timebank, key: str, source, target, minutes: int, memo: str = ""
-) -> ledger.Receipt:
+def transfer_on(app: Timebank, key: str, source, target, minutes: int, memo: str = "") -> Receipt:
     """A transfer straight through the command handler (no HTTP), on ``app``."""
-    now = datetime.now(UTC)
-    return ledger.transfer(
-        app,
+    command = PostTransfer(
         idempotency_key=key,
-        source=source,
-        target=target,
+        from_account=str(source),
+        to_account=str(target),
         minutes=minutes,
         memo=memo,
-        occurred_at=now,
-        now=now,
-        by=BY,
     )
+    return ledger.transfer(command, acting(app))
 
 
-def post_offer(app: Timebank, owner: UUID, by: Provenance = BY) -> ledger.Receipt:
+def post_offer(app: Timebank, owner: UUID, by: Provenance = BY) -> Receipt:
     """A fresh offer of help on the board, posted for the owner of account ``owner``."""
     return listings.post(
         app,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from domain.rules import RuleViolated
 from projections import balances, statements
-from services import ledger
+from services.ledger import handlers as ledger
+from services.ledger.commands import CloseAccount, CorrectTransfer
 from tests.integration.support import (
-    BY,
     COMMUNITY,
     POOL,
+    acting,
     caught_up,
     live_dumps,
     make_backbone,
@@ -35,22 +34,15 @@ def test_ledger_story_reaches_read_models_and_a_rebuild_equals_them(broker, stor
         with pytest.raises(RuleViolated) as refused:
             transfer(bone, "too-much-1", li.id, wang.id, 700)
         assert refused.value.code == "below-floor"
-        ledger.correct(
-            bone.timebank,
+        fix = CorrectTransfer(
             idempotency_key="fix-shopping-1",
             transfer_id=shopping.id,
             minutes=15,
             reason="it was 45 minutes",
-            occurred_at=datetime.now(UTC),
-            by=BY,
         )
-        ledger.close_account(
-            bone.timebank,
-            account_id=li.id,
-            reason="moved away",
-            occurred_at=datetime.now(UTC),
-            by=BY,
-        )
+        ledger.correct(fix, acting(bone.timebank))
+        moved = CloseAccount(account=str(li.id), reason="moved away")
+        ledger.close_account(moved, acting(bone.timebank))
         wait_until(lambda: caught_up(bone), what="read models")
 
         with bone.reads.transaction(commit=False) as db:

@@ -16,11 +16,12 @@ from litestar.testing import AsyncTestClient
 from domain.ledger import MEMBER_LIMITS, TimeAccount
 from domain.rules import RuleViolated
 from projections import statements
-from services import ledger
 from services.api.app import create_app
 from services.eventstore import ConcurrentUpdate, Timebank
+from services.ledger import handlers as ledger
+from services.ledger.commands import PostTransfer
 from tests.integration.support import (
-    BY,
+    acting,
     caught_up,
     make_backbone,
     open_member,
@@ -53,17 +54,14 @@ def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_pa
     def drain(i: int) -> None:
         start.wait()
         try:
-            receipt = ledger.transfer(
-                replicas[i % len(replicas)],
+            drained = PostTransfer(
                 idempotency_key=f"drain-{i}",
-                source=source.id,
-                target=targets[i],
+                from_account=str(source.id),
+                to_account=str(targets[i]),
                 minutes=MINUTES,
-                memo="",
                 occurred_at=NOW,
-                now=NOW,
-                by=BY,
             )
+            receipt = ledger.transfer(drained, acting(replicas[i % len(replicas)], NOW))
             outcomes[i] = f"accepted:{receipt.id}"
         except RuleViolated as refused:
             outcomes[i] = refused.code

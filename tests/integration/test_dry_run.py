@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from domain.rules import RuleViolated
-from services import ledger
+from services.ledger import handlers as ledger
 from services.staging import dry_run
 from tests.integration.support import make_backbone, open_member, transfer_on
 

@@ -24,11 +24,12 @@ from domain.ledger import (
     transfer_id_for,
 )
 from domain.rules import RuleViolated
-from services import ledger
+from services.bus import Receipt
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
-from services.ledger import Receipt
-from tests.integration.support import BY, transfer_on
+from services.ledger import handlers as ledger
+from services.ledger.commands import OpenAccount
+from tests.integration.support import BY, acting, transfer_on
 
 NOW = datetime.now(UTC)
 COMMUNITY = system_account_id(AccountKind.COMMUNITY)
@@ -43,7 +44,9 @@ def app(stores) -> Iterator[Timebank]:
 
 
 def open_members(app: Timebank, count: int, grant: int) -> list[UUID]:
-    members = [ledger.open_account(app, f"member-{n}", BY).id for n in range(count)]
+    members = [
+        ledger.open_account(OpenAccount(owner=f"member-{n}"), acting(app)).id for n in range(count)
+    ]
     for member in members:
         transfer_on(app, f"grant-{member}", COMMUNITY, member, grant)
     return members

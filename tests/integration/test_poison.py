@@ -17,8 +17,9 @@ from projections.catalog import READ_MODELS
 from projections.exchanges import Exchanges
 from projections.readstore import ReadDb, open_read_store
 from projections.runner import PoisonEvent, ProjectionRunner
-from services import council, exchange, hours, ledger
+from services import council, exchange, hours
 from services.api.app import create_app
+from services.bus import Receipt
 from services.envelope import Envelope
 from services.rebuild import rebuild
 from tests.integration.support import (
@@ -48,7 +49,7 @@ def bone(broker, stores, tmp_path):
     return make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
 
 
-def _help_given_at(bone, key: str, occurred_at: datetime, description: str = "") -> ledger.Receipt:
+def _help_given_at(bone, key: str, occurred_at: datetime, description: str = "") -> Receipt:
     provider, receiver = (open_member(bone, f"{key}-{side}").id for side in ("gives", "gets"))
     return exchange.record(
         bone.timebank,
@@ -79,7 +80,7 @@ def _settled_with_a_dispute_window_past_the_calendar(bone) -> None:
     )
 
 
-def _service_at(bone, key: str, started_at: datetime) -> ledger.Receipt:
+def _service_at(bone, key: str, started_at: datetime) -> Receipt:
     member = register_resident(bone, key)
     volunteer = register_volunteer(bone, member.id, key)
     service = Service(

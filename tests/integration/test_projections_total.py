@@ -18,13 +18,15 @@ from hypothesis import strategies as st
 from domain.council import DEFAULT_RULES
 from domain.exchange import ExchangeRules, Pair
 from domain.hours import Service
-from domain.ledger import Limits
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, exchange, hours, ledger, listings, volunteers
+from services import council, exchange, hours, listings, volunteers
+from services.ledger import handlers as ledger
+from services.ledger.commands import ChangeLimits, PostTransfer
 from tests.integration.support import (
     BY,
+    acting,
     make_backbone,
     open_member,
     register_resident,
@@ -91,21 +93,21 @@ def _money(station: Station, key: str, d: st.DataObject) -> None:
     floor, cap = d.draw(whole_numbers), d.draw(whole_numbers)
     station.attempt(
         lambda: ledger.change_limits(
-            app, account_id=gives, limits=Limits(floor=floor, cap=cap), reason="x", by=BY
+            ChangeLimits(account=str(gives), floor=floor, cap=cap, reason="x"), acting(app)
         )
     )
     now = datetime.now(UTC)
     station.attempt(
         lambda: ledger.transfer(
-            app,
-            idempotency_key=f"{key}-transfer",
-            source=gives,
-            target=gets,
-            minutes=d.draw(whole_numbers),
-            memo=d.draw(texts),
-            occurred_at=d.draw(moments),
-            now=now,
-            by=BY,
+            PostTransfer(
+                idempotency_key=f"{key}-transfer",
+                from_account=str(gives),
+                to_account=str(gets),
+                minutes=d.draw(whole_numbers),
+                memo=d.draw(texts),
+                occurred_at=d.draw(moments),
+            ),
+            acting(app, now),
         )
     )
     _help(station, key, gives, gets, d)

@@ -18,8 +18,8 @@ from domain.rules import RuleViolated
 from services import council, identity
 from services.api.app import create_app
 from services.api.auth import Principal
+from services.bus import Receipt
 from services.groupcommit import GroupCommit
-from services.ledger import Receipt
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
 from tests.integration.support import (
     BY,

@@ -21,10 +21,19 @@ from eventsourcing.persistence import JSONTranscoder, Transcoder
 import domain
 from domain.exchange import Pair
 from domain.ledger import AccountKind, Limits, TimeAccount
-from services import exchange, identity, ledger, pool
+from services import exchange, identity, pool
 from services.eventstore import APPLICATION_NAME, Timebank, TypedSnapshot
+from services.ledger import handlers as ledger
+from services.ledger.commands import ChangeLimits
 from tests.integration.busy_world import busy_world
-from tests.integration.support import BY, COMMUNITY, make_backbone, register_resident
+from tests.integration.support import (
+    BY,
+    COMMUNITY,
+    acting,
+    make_backbone,
+    register_resident,
+    transfer_on,
+)
 
 SNAPSHOT_INTERVAL = Timebank.snapshotting_intervals[TimeAccount]
 
@@ -38,16 +47,12 @@ def bone(stores, tmp_path):
 def make_busy(app: Timebank, account_id: UUID, prefix: str) -> None:
     """Past the account's snapshot interval: its snapshot is what a cold load starts from."""
     for i in range(SNAPSHOT_INTERVAL + 1):
-        ledger.transfer(
+        transfer_on(
             app,
-            idempotency_key=f"{prefix}-{i}",
-            source=COMMUNITY if i % 2 == 0 else account_id,
-            target=account_id if i % 2 == 0 else COMMUNITY,
-            minutes=10 if i % 2 == 0 else 5,
-            memo="",
-            occurred_at=datetime.now(UTC),
-            now=datetime.now(UTC),
-            by=BY,
+            f"{prefix}-{i}",
+            COMMUNITY if i % 2 == 0 else account_id,
+            account_id if i % 2 == 0 else COMMUNITY,
+            10 if i % 2 == 0 else 5,
         )
     assert app.repository.get(account_id).version > SNAPSHOT_INTERVAL
     assert app.snapshots is not None
@@ -71,9 +76,8 @@ def test_a_busy_account_loaded_from_its_snapshot_takes_member_only_commands(bone
     assert type(account.kind) is AccountKind and account.kind is AccountKind.MEMBER
     assert type(account.limits) is Limits
 
-    ledger.change_limits(
-        app, account_id=giver.account_id, limits=Limits(-120, 600), reason="review", by=BY
-    )
+    review = ChangeLimits(account=str(giver.account_id), floor=-120, cap=600, reason="review")
+    ledger.change_limits(review, acting(app))
     pool.donation(
         app, idempotency_key="give", donor=giver.account_id, minutes=30, memo="", now=now, by=BY
     )
@@ -116,9 +120,8 @@ def test_a_snapshot_written_before_typed_snapshots_is_passed_over(bone):
     app = restarted(bone)
     loaded = app.repository.get(member.account_id)
     assert loaded.kind is AccountKind.MEMBER and loaded.version == account.version
-    ledger.change_limits(
-        app, account_id=member.account_id, limits=Limits(-60, 600), reason="review", by=BY
-    )
+    review = ChangeLimits(account=str(member.account_id), floor=-60, cap=600, reason="review")
+    ledger.change_limits(review, acting(app))
     app.close()
 
 
@@ -237,6 +240,8 @@ def test_a_store_written_before_typed_values_loads_as_it_did(stores):
         for name, value in vars(aggregate).items():
             assert name == "_pending_events" or loaded[name] == value, (aggregate, name)
     assert app.repository.get(busiest.id).kind is AccountKind.MEMBER
-    ledger.change_limits(app, account_id=busiest.id, limits=Limits(-60, 60), reason="r", by=BY)
+    ledger.change_limits(
+        ChangeLimits(account=str(busiest.id), floor=-60, cap=60, reason="r"), acting(app)
+    )
     before.close()
     app.close()

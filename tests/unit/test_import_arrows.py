@@ -30,6 +30,7 @@ COMMAND_SIDE = (
     "eventsourcing.application",
     "services.eventstore",
     "services.staging",
+    "services.bus",
     "services.groupcommit",
     "services.transcoding",
     "services.revocation",

@@ -24,7 +24,7 @@ from projections import hours, volunteers
 from services import hours as entries
 from services.api.auth import allow
 from services.api.context import Before, next_before, read
-from services.ledger import Receipt
+from services.bus import Receipt
 from services.pages import purposes, refusals
 from services.pages.console.common import (
     LIST_LIMIT,

@@ -20,9 +20,10 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import exchange, ledger
+from services import exchange
 from services.api.auth import allow
-from services.ledger import Receipt
+from services.bus import Caller, Receipt
+from services.ledger.commands import CorrectTransfer
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.disputes import PAGE, PART, view
 from services.pages.i18n import gettext
@@ -55,6 +56,14 @@ class Correction(msgspec.Struct, kw_only=True):
     @property
     def taken_back(self) -> int | None:
         return int(self.minutes) if self.minutes.strip() else None
+
+    def command(self, transfer_id: UUID) -> CorrectTransfer:
+        return CorrectTransfer(
+            idempotency_key=self.idempotency_key or uuid.uuid4().hex,
+            transfer_id=transfer_id,
+            minutes=self.taken_back,
+            reason=self.reason,
+        )
 
 
 def _done(
@@ -191,27 +200,18 @@ def correct_settlement(
     exchange_id: FromPath[UUID],
     data: Form[Correction],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """Take back (part of) what settling moved, by a compensating transfer; the original
     stays on record."""
     settlement = view(bone, exchange_id, None)["exchange"]["settlement"]
     if settlement is None:
         raise RuleViolated("transfer-not-found", "This exchange has moved no time credits.")
-    command = partial(
-        ledger.correct,
-        bone.timebank,
-        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
-        transfer_id=UUID(settlement),
-        minutes=data.taken_back,
-        reason=data.reason,
-        occurred_at=bone.clock(),
-        by=by,
-    )
+    command = data.command(UUID(settlement))
     if data.confirmed:
-        receipt = bone.commits.run_from_thread(command)
-        return _done(request, bone, exchange_id, receipt, gettext("Corrected."), by)
-    dry_run(command)
+        receipt = bone.bus.handle_from_thread(command, caller)
+        return _done(request, bone, exchange_id, receipt, gettext("Corrected."), caller.by)
+    bone.bus.check(command, caller)
     taken = data.taken_back
     return _asked(
         request,

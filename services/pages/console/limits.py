@@ -3,7 +3,6 @@ reason after a confirmation. Both are checked when something is posted to the ac
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,16 +15,16 @@ from msgspec import Meta
 
 from domain.identity import Member, Role
 from domain.ledger import AccountKind, Limits, account_id_for
-from domain.provenance import Provenance
 from projections import balances
-from services import identity, ledger
+from services import identity
 from services.api.auth import allow
 from services.api.context import read
+from services.bus import Caller
+from services.ledger.commands import ChangeLimits
 from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
-from services.staging import dry_run
 
 PAGE = "console/members/limits.html"
 PART = "console/members/_limits.html"
@@ -43,6 +42,12 @@ class LimitsChange(msgspec.Struct, kw_only=True):
     @property
     def limits(self) -> Limits:
         return Limits(floor=_minutes(self.floor), cap=_minutes(self.cap))
+
+    def command(self, account: UUID) -> ChangeLimits:
+        limits = self.limits
+        return ChangeLimits(
+            account=str(account), floor=limits.floor, cap=limits.cap, reason=self.reason
+        )
 
 
 def _minutes(bound: str) -> int | None:
@@ -88,32 +93,24 @@ def change_limits(
     member_id: FromPath[UUID],
     data: Form[LimitsChange],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First the limits as they would be, to confirm; then the change."""
     member = identity.member_of(bone.timebank, member_id)
-    limits = data.limits
-    command = partial(
-        ledger.change_limits,
-        bone.timebank,
-        account_id=account_id_for(str(member.id), AccountKind.MEMBER),
-        limits=limits,
-        reason=data.reason,
-        by=by,
-    )
+    command = data.command(account_id_for(str(member.id), AccountKind.MEMBER))
     path = f"/console/members/{member_id}/limits"
     if not data.confirmed:
-        dry_run(command)
+        bone.bus.check(command, caller)
         return confirm(
             request,
             question=gettext("Change this account's limits?"),
-            sentences=_sentences(member.member_number, limits, data.reason),
+            sentences=_sentences(member.member_number, data.limits, data.reason),
             action=path,
             fields=[("floor", data.floor), ("cap", data.cap), ("reason", data.reason)],
             target="#limits",
             back=path,
             yes=gettext("Yes, change the limits"),
         )
-    receipt = bone.commits.run_from_thread(command)
+    receipt = bone.bus.handle_from_thread(command, caller)
     done = gettext("The limits are changed.")
     return show(request, PAGE, _standing(bone, member, receipt.position, done), PART)

@@ -20,7 +20,7 @@ from projections import staff_directory
 from projections.readstore import ReadDb, Row
 from services import identity
 from services.api.auth import allow
-from services.ledger import Receipt
+from services.bus import Receipt
 from services.pages.council.labels import LABELS
 from services.runtime import Backbone
 

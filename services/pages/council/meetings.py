@@ -23,8 +23,7 @@ from projections.readstore import ReadDb, Row
 from services import council as commands
 from services import identity, windows
 from services.api.context import After, read
-from services.api.schemas import IdempotencyKey
-from services.ledger import Receipt
+from services.bus import IdempotencyKey, Receipt
 from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,

@@ -16,7 +16,7 @@ from domain.council import Base, Threshold, VotingRules
 from domain.provenance import Provenance
 from services import council as commands
 from services.api.council import Rules
-from services.api.schemas import Reason
+from services.bus import Reason
 from services.pages.council.common import COUNCIL, done, render
 from services.runtime import Backbone
 

@@ -18,7 +18,7 @@ from domain.identity import Role
 from projections import marketplace
 from projections.readstore import ReadDb
 from services.api.auth import Principal, allow
-from services.ledger import Receipt
+from services.bus import Receipt
 from services.pages.i18n import N_, gettext, language
 from services.pages.labels import label
 from services.pages.session import current, renew_resident_session

@@ -1,4 +1,4 @@
-"""Ledger command handlers: plain functions over the Timebank application.
+"""Ledger command handlers: plain functions of a command and what the bus gives them.
 
 Each loads what it touches, lets the domain decide, and saves every changed aggregate in one
 ``save()``. A version conflict means another command changed an account meanwhile: the whole
@@ -7,14 +7,12 @@ command is retried from a fresh load, a bounded number of times.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
 from domain.ledger import (
-    MEMBER_LIMITS,
     SYSTEM_LIMITS,
     AccountKind,
     Limits,
@@ -31,15 +29,26 @@ from domain.ledger import (
 )
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
+from services.bus import Acting, Handler, Receipt
 from services.eventstore import Timebank, retried_on_conflict
+from services.ledger.commands import (
+    ChangeLimits,
+    CloseAccount,
+    CorrectTransfer,
+    OpenAccount,
+    PostTransfer,
+)
 from services.windows import CLOCK_SKEW
 
 
-@dataclass(frozen=True)
-class Receipt:
-    id: UUID
-    position: int
-    replayed: bool = False
+def account_named(ref: str) -> UUID:
+    """The account a reference names: an account id, or ``community`` / ``pool``."""
+    if ref in (AccountKind.COMMUNITY, AccountKind.POOL):
+        return system_account_id(AccountKind(ref))
+    try:
+        return UUID(ref)
+    except ValueError:
+        raise NotFound("account-not-found", f"There is no time account {ref!r}.") from None
 
 
 def account_of(app: Timebank, account_id: UUID) -> TimeAccount:
@@ -66,100 +75,94 @@ def open_system_accounts(app: Timebank, by: Provenance) -> int:
 
 
 @retried_on_conflict
-def open_account(
-    app: Timebank, owner: str, by: Provenance, limits: Limits = MEMBER_LIMITS
-) -> Receipt:
+def open_account(command: OpenAccount, acting: Acting) -> Receipt:
     """Open a member's account; opening it again answers with the existing one."""
-    account_id = account_id_for(owner, AccountKind.MEMBER)
+    app = acting.app
+    account_id = account_id_for(command.owner, AccountKind.MEMBER)
     if account_id in app.repository:
         return Receipt(account_id, app.last_position(), replayed=True)
-    account = TimeAccount(owner=owner, kind=AccountKind.MEMBER, limits=limits, by=by)
+    account = TimeAccount(
+        owner=command.owner,
+        kind=AccountKind.MEMBER,
+        limits=acting.settings.member_limits,
+        by=acting.by,
+    )
     return Receipt(account.id, app.record(account))
 
 
 @retried_on_conflict
-def transfer(
-    app: Timebank,
-    *,
-    idempotency_key: str,
-    source: UUID,
-    target: UUID,
-    minutes: int,
-    memo: str,
-    occurred_at: datetime,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
-    legs = two_party_legs(source, target, minutes)
+def transfer(command: PostTransfer, acting: Acting) -> Receipt:
+    """Move minutes between two accounts (a resident: from their own)."""
+    app, source = acting.app, account_named(command.from_account)
+    acting.caller.check_owns(source)
+    legs = two_party_legs(source, account_named(command.to_account), command.minutes)
+    occurred_at = command.occurred_at or acting.now
     try:
-        check_not_future(occurred_at, now)
-        accounts = {account_id: account_of(app, account_id) for account_id in (source, target)}
+        check_not_future(occurred_at, acting.now)
+        accounts = {leg.account_id: account_of(app, leg.account_id) for leg in legs}
         posted = post_transfer(
-            idempotency_key=idempotency_key,
+            idempotency_key=command.idempotency_key,
             kind=TransferKind.TRANSFER,
             legs=legs,
-            memo=memo,
+            memo=command.memo,
             occurred_at=occurred_at,
             corrects=None,
             accounts=accounts,
-            by=by,
+            by=acting.by,
         )
         return Receipt(posted.id, app.record(posted, *accounts.values()))
     except (RuleViolated, NotFound, RecordConflictError):
         # Nearly every key is new, so a retry is looked for only when posting failed: a retried
         # request must answer as the first one did, even if the accounts have moved on since.
-        existing = app.find(transfer_id_for(idempotency_key), Transfer)
+        existing = app.find(transfer_id_for(command.idempotency_key), Transfer)
         if existing is None:
             raise
-        return _replay(app, existing, same=existing.same_request(TransferKind.TRANSFER, legs, memo))
+        same = existing.same_request(TransferKind.TRANSFER, legs, command.memo)
+        return _replay(app, existing, same=same)
 
 
 @retried_on_conflict
-def correct(
-    app: Timebank,
-    *,
-    idempotency_key: str,
-    transfer_id: UUID,
-    minutes: int | None,
-    reason: str,
-    occurred_at: datetime,
-    by: Provenance,
-) -> Receipt:
-    """Post the compensating transfer for (part of) ``transfer_id``; the original stays."""
-    original = app.find(transfer_id, Transfer)
+def correct(command: CorrectTransfer, acting: Acting) -> Receipt:
+    """Post the compensating transfer for (part of) a transfer; the original stays."""
+    app = acting.app
+    original = app.find(command.transfer_id, Transfer)
     if original is None:
-        raise NotFound("transfer-not-found", f"There is no transfer {transfer_id}.")
-    existing = app.find(transfer_id_for(idempotency_key), Transfer)
+        raise NotFound("transfer-not-found", f"There is no transfer {command.transfer_id}.")
+    existing = app.find(transfer_id_for(command.idempotency_key), Transfer)
     if existing is not None:
         # A full correction's legs depend on what was left to undo, so match on intent.
         same = existing.kind is TransferKind.CORRECTION and existing.corrects == original.id
-        return _replay(app, existing, same=same and existing.memo == reason)
-    legs = original.reversal_legs(minutes)
+        return _replay(app, existing, same=same and existing.memo == command.reason)
+    legs = original.reversal_legs(command.minutes)
     accounts = {leg.account_id: account_of(app, leg.account_id) for leg in legs}
     correction = post_correction(
         original,
-        idempotency_key=idempotency_key,
-        minutes=minutes,
-        reason=reason,
-        occurred_at=occurred_at,
+        idempotency_key=command.idempotency_key,
+        minutes=command.minutes,
+        reason=command.reason,
+        occurred_at=acting.now,
         accounts=accounts,
-        by=by,
+        by=acting.by,
     )
     return Receipt(correction.id, app.record(correction, original, *accounts.values()))
 
 
 @retried_on_conflict
-def close_account(
-    app: Timebank, *, account_id: UUID, reason: str, occurred_at: datetime, by: Provenance
-) -> Receipt:
+def close_account(command: CloseAccount, acting: Acting) -> Receipt:
     """Move the balance to the pool (or write a debt off) and close, in one save."""
-    account = account_of(app, account_id)
+    app, by = acting.app, acting.by
+    account = account_of(app, account_named(command.account))
     pool = account_of(app, system_account_id(AccountKind.POOL))
     community = account_of(app, system_account_id(AccountKind.COMMUNITY))
     settlement = settle_for_closure(
-        account, pool=pool, community=community, occurred_at=occurred_at, reason=reason, by=by
+        account,
+        pool=pool,
+        community=community,
+        occurred_at=acting.now,
+        reason=command.reason,
+        by=by,
     )
-    account.close(reason, by)
+    account.close(command.reason, by)
     return Receipt(account.id, app.record(settlement, account, pool, community))
 
 
@@ -172,10 +175,17 @@ def _replay(app: Timebank, existing: Transfer, *, same: bool) -> Receipt:
 
 
 @retried_on_conflict
-def change_limits(
-    app: Timebank, *, account_id: UUID, limits: Limits, reason: str, by: Provenance
-) -> Receipt:
+def change_limits(command: ChangeLimits, acting: Acting) -> Receipt:
     """Set an account's floor and cap; the event keeps who changed them and why."""
-    account = account_of(app, account_id)
-    account.change_limits(limits, reason, by)
-    return Receipt(account.id, app.record(account))
+    account = account_of(acting.app, account_named(command.account))
+    account.change_limits(Limits(command.floor, command.cap), command.reason, acting.by)
+    return Receipt(account.id, acting.app.record(account))
+
+
+HANDLERS: dict[type, Handler] = {
+    OpenAccount: open_account,
+    PostTransfer: transfer,
+    CorrectTransfer: correct,
+    CloseAccount: close_account,
+    ChangeLimits: change_limits,
+}

@@ -1,0 +1,1 @@
+"""Time accounts and transfers: the commands (``commands``) and their handlers (``handlers``)."""
