@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -193,24 +194,27 @@ def admin() -> None:
 @DATA_OPTION
 def create_staff(username: str, role: str, password: str, data: Path) -> None:
     """Create a staff account (the first admin, typically)."""
-    from services import identity  # noqa: PLC0415 - the command side (see the module's docstring)
-    from services.eventstore import Timebank  # noqa: PLC0415 - likewise
+    # The command side (see the module's docstring):
+    from services.bus import Acting, Caller  # noqa: PLC0415
+    from services.eventstore import Timebank  # noqa: PLC0415
+    from services.identity.commands import CreateStaffAccount  # noqa: PLC0415
+    from services.identity.staff import register_staff  # noqa: PLC0415
+    from services.vault import Vault  # noqa: PLC0415
 
     configure_logging()
     settings = Settings.from_env(data_dir=data)
-    timebank = Timebank(settings.event_store_url)
+    timebank, vault = Timebank(settings.event_store_url), Vault(settings.key_store_url)
+    by = Provenance(actor=SYSTEM_ACTOR, channel="cli", correlation_id=uuid4().hex)
+    command = CreateStaffAccount(username=username, role=Role(role), password=password)
     try:
-        done = identity.register_staff(
-            timebank,
-            username=username,
-            role=Role(role),
-            password=password,
-            by=Provenance(actor=SYSTEM_ACTOR, channel="cli", correlation_id=uuid4().hex),
+        done = register_staff(
+            command, Acting(timebank, Caller(by), datetime.now(UTC), settings, vault)
         )
     except RuleViolated as refused:
         raise click.ClickException(refused.message) from None
     finally:
         timebank.close()
+        vault.close()
     click.echo(f"staff account {username!r} ({role}) created: {done.id}")
 
 

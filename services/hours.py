@@ -33,7 +33,7 @@ from domain.volunteer import Volunteer, volunteer_id_for
 from services import windows
 from services.bus import Receipt
 from services.eventstore import Timebank, retried_on_conflict
-from services.identity import member_of
+from services.identity.records import member_of
 from services.ledger.handlers import account_of
 from services.listings import categories_of
 from services.volunteers import volunteer_of

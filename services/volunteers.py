@@ -23,7 +23,7 @@ from domain.volunteer import (
 )
 from services.bus import Receipt
 from services.eventstore import Timebank, retried_on_conflict
-from services.identity import member_of
+from services.identity.records import member_of
 from services.vault import Vault
 
 

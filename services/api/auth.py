@@ -18,7 +18,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, JWTCookieAuth, Token
 
 from domain.identity import Role, kiosk_id_for
-from services.identity import token_digest
+from services.identity.records import token_digest
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=8)
 # Kiosks are shared: a resident's session ends after this long without a request.

@@ -13,11 +13,10 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
-from domain.identity import CouncilTitle, Kiosk, Member, Role
+from domain.identity import Kiosk, Member, Role
 from domain.ledger import AccountKind, account_id_for
-from domain.provenance import Provenance
 from projections import staff_directory
-from services import identity, volunteers
+from services import volunteers
 from services.api.auth import (
     KIOSK_TOKEN_HEADER,
     Principal,
@@ -28,37 +27,34 @@ from services.api.auth import (
 )
 from services.api.context import After, read
 from services.api.schemas import Strict
-from services.bus import Reason
+from services.bus import Bus, Caller
 from services.eventstore import Timebank
+from services.identity import records
+from services.identity.commands import (
+    ChoosePin,
+    CreateStaffAccount,
+    DeactivateStaff,
+    Deactivation,
+    KioskSignIn,
+    NewPassword,
+    PinChoice,
+    SetStaffPassword,
+    SignInAtKiosk,
+)
+from services.identity.staff import staff_sign_in
 from services.runtime import Backbone
 
-MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
-Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
-SetupCode = Annotated[
-    str, Meta(pattern=r"^[0-9]{8}$", description="the 8-digit one-time code the station gave")
-]
-Password = Annotated[str, Meta(min_length=10, max_length=200)]
-Username = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_.-]{2,31}$")]
-Text = Annotated[str, Meta(min_length=1, max_length=100)]
+KioskTokenHeader = Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)]
 # Route ``opt`` key: exempt from the sign-in rate limit (refresh needs a valid token already,
 # and a kiosk calls it on every touch).
 NOT_A_SIGN_IN = "not_a_sign_in"
 
 
 class StaffSignIn(Strict):
+    """Not a command: a staff sign-in records nothing (``services.identity.staff``)."""
+
     username: Annotated[str, Meta(min_length=1, max_length=32)]
     password: Annotated[str, Meta(min_length=1, max_length=200)]
-
-
-class KioskSignIn(Strict):
-    member_number: MemberNumber
-    pin: Pin
-
-
-class PinChoice(Strict):
-    member_number: MemberNumber
-    setup_code: SetupCode
-    pin: Pin
 
 
 class SignedIn(msgspec.Struct, kw_only=True):
@@ -70,17 +66,6 @@ class SignedIn(msgspec.Struct, kw_only=True):
     account_id: str | None = None
 
 
-class NewStaff(Strict):
-    username: Username
-    role: Role
-    password: Password
-    title: CouncilTitle | None = None  # council officers: chair or secretary
-
-
-class NewPassword(Strict):
-    password: Password
-
-
 class StaffMember(msgspec.Struct, kw_only=True):
     staff_id: str
     username: str
@@ -88,10 +73,6 @@ class StaffMember(msgspec.Struct, kw_only=True):
     title: str | None
     is_active: bool
     registered_at: str
-
-
-class Deactivation(Strict):
-    reason: Reason
 
 
 class Registered(msgspec.Struct, kw_only=True):
@@ -103,7 +84,7 @@ class Registered(msgspec.Struct, kw_only=True):
     setup_code_expires: datetime | None = None  # when it stops working
 
 
-def recorded(done: identity.Registered, status: int = 201) -> Response[Registered]:
+def recorded(done: records.Registered, status: int = 201) -> Response[Registered]:
     """The answer to a command that changed one aggregate: its id and the position reached."""
     return Response(Registered(id=str(done.id), position=done.position), status_code=status)
 
@@ -149,7 +130,7 @@ class AuthController(Controller):
         bone: NamedDependency[Backbone],
         auth: NamedDependency[Any],
     ) -> SignedIn:
-        staff = identity.staff_sign_in(bone.timebank, data.username, data.password)
+        staff = staff_sign_in(bone.timebank, data.username, data.password)
         principal = Principal(
             subject=f"staff:{staff.id}", roles=frozenset({staff.role}), channel="console"
         )
@@ -161,17 +142,11 @@ class AuthController(Controller):
         data: JSONBody[KioskSignIn],
         bone: NamedDependency[Backbone],
         auth: NamedDependency[Any],
-        by: NamedDependency[Provenance],
-        kiosk_token: Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)],
+        caller: NamedDependency[Caller],
+        kiosk_token: KioskTokenHeader,
     ) -> SignedIn:
-        member, kiosk = identity.kiosk_sign_in(
-            bone.timebank,
-            kiosk_token=kiosk_token,
-            member_number=data.member_number,
-            pin=data.pin,
-            now=bone.clock(),
-            by=by,
-        )
+        command = SignInAtKiosk.at(data, kiosk_token=kiosk_token)
+        member, kiosk = bone.bus.handle_from_thread(command, caller)
         return _signed_in(auth, principal_of(bone.timebank, member, kiosk))
 
     @post(
@@ -183,20 +158,12 @@ class AuthController(Controller):
     def choose_pin(
         self,
         data: JSONBody[PinChoice],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
-        kiosk_token: Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
+        kiosk_token: KioskTokenHeader,
     ) -> Response[Registered]:
-        done = identity.choose_pin(
-            bone.timebank,
-            kiosk_token=kiosk_token,
-            member_number=data.member_number,
-            setup_code=data.setup_code,
-            pin=data.pin,
-            now=bone.clock(),
-            by=by,
-        )
-        return recorded(done)
+        command = ChoosePin.at(data, kiosk_token=kiosk_token)
+        return recorded(bus.handle_from_thread(command, caller))
 
     @post(
         "/refresh",
@@ -210,11 +177,11 @@ class AuthController(Controller):
         bone: NamedDependency[Backbone],
         auth: NamedDependency[Any],
     ) -> SignedIn:
-        if not identity.still_active(bone.timebank, request.user.subject):
-            raise identity.SignInRefused("inactive", "This account is no longer active.")
+        if not records.still_active(bone.timebank, request.user.subject):
+            raise records.SignInRefused("inactive", "This account is no longer active.")
         kiosk_id = request.user.kiosk_id
-        if kiosk_id is not None and not identity.kiosk_active(bone.timebank, kiosk_id):
-            raise identity.SignInRefused("unknown-kiosk", "This kiosk has been retired.")
+        if kiosk_id is not None and not records.kiosk_active(bone.timebank, kiosk_id):
+            raise records.SignInRefused("unknown-kiosk", "This kiosk has been retired.")
         principal = request.user
         if principal.member_id is not None:
             roles = member_roles(bone.timebank, principal.member_id)
@@ -229,19 +196,11 @@ class StaffController(Controller):
     @post("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Create a staff account")
     def create(
         self,
-        data: JSONBody[NewStaff],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[CreateStaffAccount],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[Registered]:
-        done = identity.register_staff(
-            bone.timebank,
-            username=data.username,
-            role=data.role,
-            password=data.password,
-            title=data.title,
-            by=by,
-        )
-        return recorded(done)
+        return recorded(bus.handle_from_thread(data, caller))
 
     @get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
     def directory(
@@ -263,29 +222,24 @@ class StaffController(Controller):
         self,
         staff_id: FromPath[UUID],
         data: JSONBody[NewPassword],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[Registered]:
-        done = identity.change_staff_password(
-            bone.timebank, staff_id=staff_id, password=data.password, by=by
-        )
-        return recorded(done, 200)
+        command = SetStaffPassword.at(data, staff_id=staff_id)
+        return recorded(bus.handle_from_thread(command, caller), 200)
 
     @post(
         "/{staff_id:uuid}/deactivation",
         status_code=200,
-        sync_to_thread=True,
         opt=allow(Role.ADMIN),
         summary="Deactivate a staff account; it can no longer sign in or refresh",
     )
-    def deactivate(
+    async def deactivate(
         self,
         staff_id: FromPath[UUID],
         data: JSONBody[Deactivation],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[Registered]:
-        done = identity.deactivate_staff(
-            bone.timebank, staff_id=staff_id, reason=data.reason, by=by
-        )
-        return recorded(done, 200)
+        command = DeactivateStaff.at(data, staff_id=staff_id)
+        return recorded(await bus.handle(command, caller), 200)

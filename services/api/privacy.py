@@ -9,50 +9,35 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from msgspec import Meta
 
 from domain.identity import Role
 from domain.provenance import Provenance
 from projections import access_log
-from services import identity
 from services.api.auth import allow
 from services.api.context import After, read
 from services.api.identity import Registered, recorded
-from services.api.schemas import Strict
-from services.bus import Reason
+from services.bus import Bus, Caller
+from services.identity import records
+from services.identity.commands import (
+    ErasePersonalData,
+    RecordConsent,
+    RegisterKiosk,
+    RetireKiosk,
+    Retirement,
+)
 from services.runtime import Backbone
 from services.vault import PersonalDetails
 
-NoticeVersion = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
 # Litestar checks a query parameter against its QueryParameter, not a msgspec Meta inside it.
 Purpose = Annotated[
     str, QueryParameter(name="purpose", min_length=3, max_length=200, description="Why you need it")
 ]
 
 
-class NewKiosk(Strict):
-    name: Annotated[str, Meta(min_length=1, max_length=64)]
-
-
 class KioskIssued(msgspec.Struct, kw_only=True):
     id: str
     position: int
     token: str  # shown once: configure the device with it
-
-
-class Consent(Strict):
-    member_id: UUID
-    notice_version: NoticeVersion
-    withdrawn: bool = False
-
-
-class Erasure(Strict):
-    member_id: UUID
-    reason: Reason
-
-
-class Retirement(Strict):
-    reason: Reason
 
 
 class MemberDetails(msgspec.Struct, kw_only=True):
@@ -79,75 +64,58 @@ class KioskController(Controller):
     path = "/api/v1/kiosks"
     tags = ["identity"]  # noqa: RUF012
 
-    @post("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Register a kiosk device")
-    def register(
+    @post("/", opt=allow(Role.ADMIN), summary="Register a kiosk device")
+    async def register(
         self,
-        data: JSONBody[NewKiosk],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[RegisterKiosk],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> KioskIssued:
-        done, token = identity.register_kiosk(bone.timebank, name=data.name, by=by)
-        return KioskIssued(id=str(done.id), position=done.position, token=token)
+        done = await bus.handle(data, caller)
+        return KioskIssued(id=str(done.id), position=done.position, token=done.token)
 
     @post(
         "/{kiosk_id:uuid}/retirement",
         status_code=200,
-        sync_to_thread=True,
         opt=allow(Role.ADMIN),
         summary="Retire a kiosk; its token signs nobody in again",
     )
-    def retire(
+    async def retire(
         self,
         kiosk_id: FromPath[UUID],
         data: JSONBody[Retirement],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[Registered]:
-        done = identity.retire_kiosk(bone.timebank, kiosk_id=kiosk_id, reason=data.reason, by=by)
-        return recorded(done, 200)
+        command = RetireKiosk.at(data, kiosk_id=kiosk_id)
+        return recorded(await bus.handle(command, caller), 200)
 
 
 class PrivacyController(Controller):
     path = "/api/v1"
     tags = ["privacy"]  # noqa: RUF012
 
-    @post(
-        "/consents",
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="Consent given or withdrawn",
-    )
-    def consent(
+    @post("/consents", opt=allow(Role.COORDINATOR), summary="Consent given or withdrawn")
+    async def consent(
         self,
-        data: JSONBody[Consent],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[RecordConsent],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[Registered]:
-        done = identity.record_consent(
-            bone.timebank,
-            member_id=data.member_id,
-            notice_version=data.notice_version,
-            withdrawn=data.withdrawn,
-            by=by,
-        )
-        return recorded(done)
+        return recorded(await bus.handle(data, caller))
 
     @post(
         "/erasures",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Erase a deactivated member's personal data (their key is deleted)",
     )
-    def erase(
+    async def erase(
         self,
-        data: JSONBody[Erasure],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[ErasePersonalData],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[Registered]:
-        done = identity.erase_member(
-            bone.timebank, bone.vault, member_id=data.member_id, reason=data.reason, by=by
-        )
-        return recorded(done)
+        return recorded(await bus.handle(data, caller))
 
     @get(
         "/members/{member_id:uuid}",
@@ -162,7 +130,7 @@ class PrivacyController(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> MemberDetails:
-        member, details, position = identity.open_personal_data(
+        member, details, position = records.open_personal_data(
             bone.timebank, bone.vault, member_id=member_id, purpose=purpose, by=by
         )
         return MemberDetails(

@@ -20,7 +20,7 @@ from projections.deadletter import Failure
 from services.api.auth import TokenRevoked
 from services.bus import NotYours
 from services.eventstore import ConcurrentUpdate
-from services.identity import SignInRefused
+from services.identity.records import SignInRefused
 from services.windows import DateOutOfRange
 
 log = structlog.get_logger(__name__)

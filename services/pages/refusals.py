@@ -20,7 +20,7 @@ from litestar.exceptions import (
 from domain.rules import NotFound, RuleViolated
 from services.api.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
 from services.eventstore import ConcurrentUpdate
-from services.identity import SignInRefused
+from services.identity.records import SignInRefused
 from services.pages.i18n import N_, gettext
 
 # One sentence per refusal code, said to the person who tried; nothing was recorded.

@@ -42,7 +42,7 @@ from services.api.problems import (
     http_problem,
 )
 from services.eventstore import ConcurrentUpdate
-from services.identity import SignInRefused
+from services.identity.records import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
 from services.runtime import Backbone

@@ -12,8 +12,8 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
 from domain.identity import Role
-from services import identity
 from services.api.auth import Principal, allow, public
+from services.identity.staff import staff_sign_in
 from services.pages.session import current, local_path, signed_in, signed_out
 from services.runtime import Backbone
 
@@ -47,7 +47,7 @@ class StaffSignInPage(Controller):
         data: Annotated[StaffSignIn, Body(media_type=RequestEncodingType.URL_ENCODED)],
         bone: NamedDependency[Backbone],
     ) -> Redirect:
-        staff = identity.staff_sign_in(bone.timebank, data.username, data.password)
+        staff = staff_sign_in(bone.timebank, data.username, data.password)
         principal = Principal(
             subject=f"staff:{staff.id}", roles=frozenset({staff.role}), channel="console"
         )

@@ -21,15 +21,14 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from domain.identity import CouncilTitle, Role
-from services import identity
 from services.api.app import create_app
 from services.broker import EmbeddedBroker
 from services.pages.i18n import LANGUAGE_COOKIE
 from services.pages.session import DEVICE_COOKIE
 from services.runtime import Backbone
 from tests.integration.support import (
-    BY,
     KioskDevice,
+    create_staff,
     make_backbone,
     register_kiosk,
     run_workers,
@@ -204,14 +203,7 @@ STAFF_PASSWORD = "a long staff password"
 
 def make_staff(site: Site, username: str, role: Role, title: CouncilTitle | None = None) -> str:
     """A staff account (password :data:`STAFF_PASSWORD`); its username."""
-    identity.register_staff(
-        site.bone.timebank,
-        username=username,
-        role=role,
-        password=STAFF_PASSWORD,
-        title=title,
-        by=BY,
-    )
+    create_staff(site.bone.timebank, username, role, STAFF_PASSWORD, title)
     return username
 
 

@@ -11,13 +11,14 @@ from playwright.sync_api import Page, expect
 
 from domain.identity import PIN_ATTEMPTS, Member
 from domain.ledger import AccountKind, TimeAccount, system_account_id
-from services import identity
-from services.identity import SignInRefused
+from services.identity.commands import SignInAtKiosk
+from services.identity.records import SignInRefused
+from services.identity.signin import kiosk_sign_in
 from services.vault import PersonalDetails
 from tests.browser.conftest import Site, serious_violations, sign_in_staff, untranslated
 from tests.browser.kiosk_people import Resident, change_settings, register, sign_in_on_pad
 from tests.browser.test_console import COORDINATOR, coordinator
-from tests.integration.support import BY, NOTICE
+from tests.integration.support import NOTICE, acting, deactivate_member
 
 STATION_NOTICE = "station-2026.1"
 KIOSK = {"width": 1080, "height": 1920}
@@ -42,13 +43,7 @@ def balance(site: Site, account_id) -> int:
 
 
 def deactivated(site: Site, resident: Resident) -> None:
-    identity.deactivate_member(
-        site.bone.timebank,
-        member_id=resident.member_id,
-        reason="搬离本社区",
-        now=site.bone.clock(),
-        by=BY,
-    )
+    deactivate_member(site.bone.timebank, resident.member_id, "搬离本社区", site.bone.clock())
 
 
 def test_a_member_is_deactivated_after_a_confirmation_and_their_hours_go_to_the_pool(screens, site):
@@ -104,16 +99,10 @@ def test_a_member_is_deactivated_after_a_confirmation_and_their_hours_go_to_the_
 
 def lock_out(site: Site, resident: Resident, kiosk_token: str) -> None:
     """Wrong PINs at the kiosk until the member number locks."""
+    wrong = SignInAtKiosk(member_number=resident.number, pin="9999", kiosk_token=kiosk_token)
     for _ in range(PIN_ATTEMPTS):
         with pytest.raises(SignInRefused):
-            identity.kiosk_sign_in(
-                site.bone.timebank,
-                kiosk_token=kiosk_token,
-                member_number=resident.number,
-                pin="9999",
-                now=site.bone.clock(),
-                by=BY,
-            )
+            kiosk_sign_in(wrong, acting(site.bone.timebank, site.bone.clock()))
     assert member_of(site, resident).pin_locked_until(site.bone.clock()) is not None
 
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from projections import access_log
-from services import identity
+from services.identity.commands import ErasePersonalData
+from services.identity.privacy import erase_member
 from services.pages import purposes
 from tests.browser.conftest import serious_violations
 from tests.browser.test_console import (
@@ -26,7 +27,12 @@ from tests.browser.test_console import (
 from tests.browser.test_console_pages import disputed_exchange
 from tests.browser.test_council import officer, residents
 from tests.browser.test_council_confirmations import on_agenda
-from tests.integration.support import BY, register_resident, register_volunteer
+from tests.integration.support import (
+    acting,
+    deactivate_member,
+    register_resident,
+    register_volunteer,
+)
 
 
 def _volunteer(site, name: str) -> Volunteer:
@@ -176,12 +182,9 @@ def test_the_volunteer_page_is_headed_by_their_name_in_one_access_log_record(scr
     expect(heading).to_have_text(f"Volunteer · 王秀英 ({wang.member_number})")
     assert serious_violations(page) == []
 
-    identity.deactivate_member(
-        site.bone.timebank, member_id=wang.member_id, reason="搬走", now=site.bone.clock(), by=BY
-    )
-    erased = identity.erase_member(
-        site.bone.timebank, site.bone.vault, member_id=wang.member_id, reason="本人要求", by=BY
-    )
+    deactivate_member(site.bone.timebank, wang.member_id, "搬走", site.bone.clock())
+    erasure = ErasePersonalData(member_id=wang.member_id, reason="本人要求")
+    erased = erase_member(erasure, acting(site.bone.timebank, vault=site.bone.vault))
     page.goto(f"/console/volunteers/{wang.volunteer_id}?after={erased.position}")
     expect(heading).to_have_text(f"Volunteer · Member {wang.member_number}")
 

@@ -11,9 +11,10 @@ from playwright.sync_api import Page, expect
 
 from domain.exchange import Pair
 from projections import balances, pool
-from services import exchange, identity
+from services import exchange
 from services import hours as entries
 from services import pool as pool_commands
+from services.identity import records as identity
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import (
     COORDINATOR,

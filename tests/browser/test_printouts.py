@@ -10,7 +10,7 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from services import hours as entries
-from services import identity
+from services.identity import records as identity
 from services.pages.kiosk import giving
 from tests.browser.conftest import serious_violations
 from tests.browser.kiosk_people import change_settings

@@ -15,16 +15,15 @@ import httpx
 import uvicorn
 
 from domain.identity import CouncilTitle, Role
-from services import identity
 from services.api.app import create_app
 from services.runtime import Backbone
 from tests.integration.support import (
     ADMIN_PASSWORD,
-    BY,
     COORDINATOR_PASSWORD,
     KioskDevice,
     bearer,
     caught_up,
+    create_staff,
     kiosk_sign_in,
     member_body,
     register_kiosk,
@@ -229,9 +228,7 @@ def _council(station: Station, resident: dict, neighbour: dict) -> None:
 @contextmanager
 def station(bone: Backbone) -> Iterator[tuple[str, Station]]:
     """The served app with a station in it, every read model caught up; its URL and station."""
-    identity.register_staff(
-        bone.timebank, username="admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
-    )
+    create_staff(bone.timebank, "admin", Role.ADMIN)
     with served(bone) as url, httpx.Client(base_url=url, timeout=60) as client:
         world = Station(bone, client, register_kiosk(bone))
         people = _people(world)

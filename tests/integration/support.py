@@ -25,14 +25,14 @@ from litestar.testing import TestClient
 from nats.js.errors import NotFoundError
 from psycopg import sql
 
-from domain.identity import Role
+from domain.identity import CouncilTitle, Role
 from domain.ledger import AccountKind, system_account_id
 from domain.listing import ListingKind
 from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import certificates, identity, listings, volunteers
+from services import certificates, listings, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.broker import stream_head
@@ -40,11 +40,19 @@ from services.bus import Acting, Caller, Receipt
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
 from services.eventstore import Timebank
+from services.identity import kiosks, members, staff
+from services.identity.commands import (
+    CreateStaffAccount,
+    DeactivateMember,
+    RegisterKiosk,
+    RegisterMember,
+)
+from services.identity.records import Registered
 from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.runtime import Backbone, build_backbone
-from services.vault import PersonalDetails, Vault
+from services.vault import Vault
 from services.volunteers import VolunteerDetails
 from services.workers import Workers
 
@@ -131,21 +139,39 @@ def caught_up(bone: Backbone) -> bool:
     return all(bone.reads.position(name) >= head for name in READ_MODELS)
 
 
-def register_resident(bone: Backbone, name: str, pin: str | None = PIN) -> identity.Registered:
+def register_resident(bone: Backbone, name: str, pin: str | None = PIN) -> Registered:
     """A resident registered through the services, as the station does: sealed details, their
     PIN (or, with None, a setup code to choose one) and the station's member limits."""
-    return identity.register_member(
-        bone.timebank,
-        bone.vault,
-        details=PersonalDetails(
-            display_name=name, building="3号楼", household="3-201", phone="13800000000"
-        ),
+    command = RegisterMember(
+        display_name=name,
+        building="3号楼",
+        household="3-201",
+        phone="13800000000",
         pin=pin,
         notice_version=NOTICE,
-        now=bone.clock(),
-        by=BY,
-        limits=bone.settings.member_limits,
     )
+    on = acting(bone.timebank, bone.clock(), settings=bone.settings, vault=bone.vault)
+    return members.register_member(command, on)
+
+
+def create_staff(
+    app: Timebank,
+    username: str,
+    role: Role,
+    password: str = ADMIN_PASSWORD,
+    title: CouncilTitle | None = None,
+) -> Registered:
+    """A staff account, straight through its handler (no HTTP)."""
+    command = CreateStaffAccount(username=username, role=role, password=password, title=title)
+    return staff.register_staff(command, acting(app))
+
+
+def deactivate_member(
+    app: Timebank, member_id: UUID, reason: str = "moved away", now: datetime | None = None
+) -> Registered:
+    """Member ``member_id`` deactivated at ``now``, straight through the handler."""
+    command = DeactivateMember(member_id=member_id, reason=reason)
+    return members.deactivate_member(command, acting(app, now))
 
 
 def register_volunteer(
@@ -258,8 +284,8 @@ class KioskDevice:
 
 
 def register_kiosk(bone: Backbone, name: str = "Test kiosk") -> KioskDevice:
-    done, token = identity.register_kiosk(bone.timebank, name=name, by=BY)
-    return KioskDevice(done.id, token)
+    done = kiosks.register_kiosk(RegisterKiosk(name=name), acting(bone.timebank))
+    return KioskDevice(done.id, done.token)
 
 
 def bearer(token: str, kiosk: KioskDevice | None = None) -> dict[str, str]:
@@ -373,9 +399,7 @@ class Serving(NamedTuple):
 def serving(bone: Backbone) -> Iterator[Serving]:
     """The app with workers, an admin registered the way an installation bootstraps one, and a
     coordinator the admin created through the API; both signed in through the API."""
-    identity.register_staff(
-        bone.timebank, username="admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
-    )
+    create_staff(bone.timebank, "admin", Role.ADMIN)
     with run_workers(bone), TestClient(create_app(bone)) as client:
         admin = sign_in_staff(client, "admin", ADMIN_PASSWORD)
         created = client.post(

@@ -27,7 +27,7 @@ from domain.council import Choice
 from domain.exchange import Pair
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services import council, exchange, hours, identity, listings, pool
+from services import council, exchange, hours, listings, pool
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from services.pages.site import is_page_path
@@ -39,6 +39,8 @@ from tests.integration.support import (
     KioskDevice,
     caught_up,
     certify_last_week,
+    create_staff,
+    deactivate_member,
     headers_for,
     make_backbone,
     member_principal,
@@ -274,13 +276,7 @@ class World:
     def leaver(self) -> Person:
         """A fresh member, deactivated (as erasure requires)."""
         person = self.member("Matrix Leaver")
-        identity.deactivate_member(
-            self.bone.timebank,
-            member_id=person.member_id,
-            reason="access matrix",
-            now=self.bone.clock(),
-            by=BY,
-        )
+        deactivate_member(self.bone.timebank, person.member_id, "access matrix", self.bone.clock())
         return person
 
 
@@ -312,14 +308,8 @@ def _member_caller(world: World, name: str, person: Person, role: Role, foreign:
 
 def _staff_caller(bone: Backbone, role: Role) -> Caller:
     """A real staff account of ``role`` (refreshing a token checks that it is still active)."""
-    registered = identity.register_staff(
-        bone.timebank,
-        username=f"caller.{role}",
-        role=role,
-        password=ADMIN_PASSWORD,
-        title=CouncilTitle.CHAIR if role is Role.COUNCIL else None,
-        by=BY,
-    )
+    title = CouncilTitle.CHAIR if role is Role.COUNCIL else None
+    registered = create_staff(bone.timebank, f"caller.{role}", role, title=title)
     principal = Principal(
         subject=f"staff:{registered.id}", roles=frozenset({role}), channel="console"
     )
@@ -653,13 +643,7 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
 
     def staff_id() -> UUID:
         # A fresh account: deactivating the callers' own would end their sessions.
-        return identity.register_staff(
-            world.bone.timebank,
-            username=world.unique("matrix.extra"),
-            role=Role.COORDINATOR,
-            password=ADMIN_PASSWORD,
-            by=BY,
-        ).id
+        return create_staff(world.bone.timebank, world.unique("matrix.extra"), Role.COORDINATOR).id
 
     def let_reads_catch_up() -> None:
         """A GET of one object reads the read models: let them catch up first."""
@@ -788,9 +772,7 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
 def build_world(bone: Backbone) -> World:
     """Alice and bob (residents), vera (a volunteer with an approved, certified half hour), the
     kiosk they sign in at, a grant, a donation to the pool, a council meeting they attend."""
-    identity.register_staff(
-        bone.timebank, username="matrix.admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
-    )
+    create_staff(bone.timebank, "matrix.admin", Role.ADMIN)
     placeholder = Person(uuid.uuid4(), "", uuid.uuid4())
     built = World(
         bone,

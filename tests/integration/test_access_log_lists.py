@@ -10,7 +10,7 @@ import pytest
 
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import identity
+from services.identity.records import open_names
 from tests.integration.support import (
     make_backbone,
     raw_event_store,
@@ -46,7 +46,7 @@ def test_a_list_with_names_is_one_access_log_record_naming_everyone_it_showed(ru
     before = bone.timebank.last_position()
     by = Provenance(actor="staff:someone", channel="console", correlation_id="list")
 
-    names = identity.open_names(
+    names = open_names(
         bone.timebank, bone.vault, member_ids=[*members, members[0]], purpose=PURPOSE, by=by
     )
 
@@ -71,9 +71,9 @@ def test_a_list_of_nobody_records_nothing_and_a_purpose_is_required(running):
     member = UUID(register(client, coordinator)["id"])
     by = Provenance(actor="staff:someone", channel="console", correlation_id="list")
     before = bone.timebank.last_position()
-    assert identity.open_names(bone.timebank, bone.vault, member_ids=[], purpose="x", by=by) == {}
+    assert open_names(bone.timebank, bone.vault, member_ids=[], purpose="x", by=by) == {}
     assert bone.timebank.last_position() == before
     with pytest.raises(RuleViolated) as refused:
-        identity.open_names(bone.timebank, bone.vault, member_ids=[member], purpose=" ", by=by)
+        open_names(bone.timebank, bone.vault, member_ids=[member], purpose=" ", by=by)
     assert refused.value.code == "purpose-required"
     assert bone.timebank.last_position() == before

@@ -24,16 +24,15 @@ from domain.identity import CouncilTitle, Role, staff_id_for
 from domain.motion import Motion
 from domain.rules import RuleViolated
 from services import council as commands
-from services import identity
 from services.api.app import create_app
 from services.envelope import Envelope, decode
 from services.vault import BallotBox
 from services.workers import LAPSE, lapse_due_motions
 from tests.integration.support import (
     ADMIN_PASSWORD,
-    BY,
     bearer,
     caught_up,
+    create_staff,
     kiosk_sign_in,
     live_dumps,
     make_backbone,
@@ -172,14 +171,7 @@ def council_in(
     bone.clock = lambda: NOW
     with serving(bone) as (_, client, _, coordinator):
         kiosk = register_kiosk(bone)
-        identity.register_staff(
-            bone.timebank,
-            username="chair",
-            role=Role.COUNCIL,
-            password=CHAIR_PASSWORD,
-            title=CouncilTitle.CHAIR,
-            by=BY,
-        )
+        create_staff(bone.timebank, "chair", Role.COUNCIL, CHAIR_PASSWORD, CouncilTitle.CHAIR)
         chair = sign_in_staff(client, "chair", CHAIR_PASSWORD)
         people = [register(client, coordinator, display_name=f"Rep {n}") for n in range(6)]
         signed = []

@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services import identity
 from tests.integration.support import (
-    BY,
     bearer,
+    create_staff,
     kiosk_sign_in,
     make_backbone,
     refused,
@@ -42,14 +41,7 @@ def key() -> str:
 def test_a_motion_from_proposal_to_adopted_and_tracked(running):
     bone, client, _, coordinator = running
     kiosk = register_kiosk(bone)
-    identity.register_staff(
-        bone.timebank,
-        username="chair",
-        role=Role.COUNCIL,
-        password=CHAIR_PASSWORD,
-        title=CouncilTitle.CHAIR,
-        by=BY,
-    )
+    create_staff(bone.timebank, "chair", Role.COUNCIL, CHAIR_PASSWORD, CouncilTitle.CHAIR)
     chair = sign_in_staff(client, "chair", CHAIR_PASSWORD)
     people = [register(client, coordinator, display_name=f"Rep {n}") for n in range(5)]
     reps = []

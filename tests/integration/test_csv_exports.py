@@ -10,11 +10,10 @@ import io
 import pytest
 
 from domain.identity import Role
-from services import identity
 from services.api.auth import Principal
 from services.api.downloads import FORMULA_STARTS
 from services.pages.session import session_cookie
-from tests.integration.support import ADMIN_PASSWORD, BY, make_backbone, serving
+from tests.integration.support import create_staff, make_backbone, serving
 from tests.integration.test_hours import HOURS, MONITORING, NOW, VOLUNTEERS, Station, service
 
 PLANTED = {
@@ -69,13 +68,7 @@ def planted(broker, stores, tmp_path):
 
 def sign_in_console(station: Station) -> None:
     """The test client signs in to the console as a coordinator (a session cookie)."""
-    staff = identity.register_staff(
-        station.bone.timebank,
-        username="csv.reader",
-        role=Role.COORDINATOR,
-        password=ADMIN_PASSWORD,
-        by=BY,
-    )
+    staff = create_staff(station.bone.timebank, "csv.reader", Role.COORDINATOR)
     principal = Principal(
         subject=f"staff:{staff.id}", roles=frozenset({Role.COORDINATOR}), channel="console"
     )

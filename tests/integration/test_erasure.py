@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.identity import ERASED
+from services.identity.privacy import ERASED
 from tests.integration.test_hours import HOURS, VOLUNTEERS, key, service, station_running
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
-from domain.identity import Member, Role
-from services import identity
+from domain.identity import Member, Role, member_id_for
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER
+from services.identity.members import SETUP_CODE_LIFETIME
 from services.runtime import utc_now
 from tests.integration.support import (
     kiosk_sign_in,
@@ -60,7 +60,7 @@ def test_the_resident_chooses_their_pin_once_with_the_code(station):
     member = registered_without_pin(bone, client)
     code = member["setup_code"]
     assert len(code) == 8 and code.isdigit()
-    found = bone.timebank.find(identity.member_id_for(member["member_number"]), Member)
+    found = bone.timebank.find(member_id_for(member["member_number"]), Member)
     assert found.consent == STATION_NOTICE  # the station's current notice, by default
     assert code not in found.setup_code_hash  # only its hash is kept
     refused(kiosk_sign_in(client, kiosk, member["member_number"], CHOSEN), 401, "wrong-credentials")
@@ -81,7 +81,7 @@ def test_a_wrong_code_counts_as_a_wrong_pin_and_an_old_code_expires(station):
     for _ in range(3):
         answer = choose(client, kiosk, number, wrong)
     assert refused(answer, 401, "wrong-credentials")["tries_left"] == 2
-    bone.clock = lambda: utc_now() + identity.SETUP_CODE_LIFETIME
+    bone.clock = lambda: utc_now() + SETUP_CODE_LIFETIME
     refused(choose(client, kiosk, number, code), 422, "setup-code-expired")
 
 

@@ -13,7 +13,6 @@ from litestar.testing import TestClient
 
 from domain.identity import PIN_ATTEMPTS, PIN_LOCKOUT, Role
 from domain.rules import RuleViolated
-from services import identity
 from services.api.app import create_app
 from services.api.auth import (
     KIOSK_IDLE_LIFETIME,
@@ -21,16 +20,18 @@ from services.api.auth import (
     STAFF_TOKEN_LIFETIME,
     jwt_auth,
 )
+from services.identity import members
+from services.identity.commands import RegisterMember
 from services.runtime import utc_now
 from services.vault import PersonalDetails
 from tests.integration.support import (
     ADMIN_PASSWORD,
-    BY,
     COORDINATOR_PASSWORD,
-    NOTICE,
     PIN,
+    acting,
     bearer,
     caught_up,
+    create_staff,
     grant_minutes,
     kiosk_sign_in,
     live_dumps,
@@ -110,13 +111,7 @@ def test_an_admin_creates_a_coordinator_once(running):
     # ...and the command itself treats it as the same name.
     for variant in ("COORD.ONE", "Coord.One"):
         with pytest.raises(RuleViolated) as taken:
-            identity.register_staff(
-                bone.timebank,
-                username=variant,
-                role=Role.COORDINATOR,
-                password="a long enough password",
-                by=BY,
-            )
+            create_staff(bone.timebank, variant, Role.COORDINATOR, "a long enough password")
         assert taken.value.code == "username-taken"
     assert bone.timebank.last_position() == before
     # The first coordinator's password still works; the refused one never did.
@@ -303,14 +298,9 @@ def test_forged_tokens_are_refused(running):
 def quiet(stores, tmp_path):
     """The app on real stores, without broker or workers: enough for refused input."""
     bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), "nats://-:1")
-    member = identity.register_member(
-        bone.timebank,
-        bone.vault,
-        details=msgspec.convert(member_body(pin=None, notice_version=None), PersonalDetails),
-        pin=PIN,
-        notice_version=NOTICE,
-        now=bone.clock(),
-        by=BY,
+    member = members.register_member(
+        msgspec.convert(member_body(), RegisterMember),
+        acting(bone.timebank, bone.clock(), settings=bone.settings, vault=bone.vault),
     )
     kiosk = register_kiosk(bone)
     with TestClient(create_app(bone)) as client:
@@ -379,9 +369,7 @@ def test_rules_the_commands_keep_themselves(quiet):
     answer = client.post("/api/v1/staff", json=resident, headers=staff_headers(bone, Role.ADMIN))
     refused(answer, 422, "not-a-staff-role")
     with pytest.raises(RuleViolated) as weak:
-        identity.register_staff(
-            bone.timebank, username="coord.two", role=Role.COORDINATOR, password="short", by=BY
-        )
+        create_staff(bone.timebank, "coord.two", Role.COORDINATOR, "short")
     assert weak.value.code == "weak-password"
     coordinator = staff_headers(bone)
     unknown = uuid.uuid4()

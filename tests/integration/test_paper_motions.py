@@ -6,8 +6,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from services import identity
-from tests.integration.support import BY, stored_envelopes
+from domain.identity import member_id_for
+from tests.integration.support import deactivate_member, stored_envelopes
 from tests.integration.test_council import MOTIONS, council_in, key
 
 PAPER = {"title": "小区增设休息长椅", "text": "在3号楼前增设两张长椅，方便老人休息"}
@@ -49,12 +49,7 @@ def test_a_paper_motion_names_an_active_resident_and_only_staff_name_another(tow
     town.refuses(town.reps[1], "POST", MOTIONS, someone_else, 422, "not-your-motion")
     town.refuses(town.chair, "POST", MOTIONS, someone_else, 403, "forbidden")
     gone = town.people[3]
-    identity.deactivate_member(
-        town.bone.timebank,
-        member_id=identity.member_id_for(gone["member_number"]),
-        reason="搬走了",
-        now=town.bone.clock(),
-        by=BY,
-    )
+    member_id = member_id_for(gone["member_number"])
+    deactivate_member(town.bone.timebank, member_id, "搬走了", town.bone.clock())
     departed = {"idempotency_key": key(), "mover": gone["id"], **PAPER}
     town.refuses(town.coordinator, "POST", MOTIONS, departed, 422, "member-inactive")

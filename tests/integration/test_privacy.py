@@ -12,20 +12,18 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role, staff_id_for
-from services import identity
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER
-from services.identity import token_digest
-from services.vault import PersonalDetails
+from services.identity.records import token_digest
 from tests.integration.support import (
     ADMIN_PASSWORD,
-    BY,
     COORDINATOR_PASSWORD,
     NOTICE,
     PIN,
     KioskDevice,
     bearer,
     caught_up,
+    create_staff,
     grant_minutes,
     kiosk_sign_in,
     live_dumps,
@@ -36,6 +34,7 @@ from tests.integration.support import (
     refused,
     register,
     register_kiosk,
+    register_resident,
     run_workers,
     serving,
     sign_in_staff,
@@ -481,20 +480,8 @@ def test_every_opening_of_personal_data_is_in_the_access_log(running):
 def test_sign_ins_are_rate_limited_per_client_address(broker, stores, tmp_path):
     bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
     bone.settings = msgspec.structs.replace(bone.settings, sign_ins_per_minute=3)
-    identity.register_staff(
-        bone.timebank, username="admin", role=Role.ADMIN, password=ADMIN_PASSWORD, by=BY
-    )
-    member = identity.register_member(
-        bone.timebank,
-        bone.vault,
-        details=PersonalDetails(
-            display_name="Li Ming", building="Block 7", household="7-302", phone="13900000000"
-        ),
-        pin=PIN,
-        notice_version=NOTICE,
-        now=bone.clock(),
-        by=BY,
-    )
+    create_staff(bone.timebank, "admin", Role.ADMIN)
+    member = register_resident(bone, "Li Ming")
     kiosk = register_kiosk(bone)
     with run_workers(bone), TestClient(create_app(bone)) as client:
         # Three sign-ins a minute from one address, right or wrong, staff or resident...

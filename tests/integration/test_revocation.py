@@ -15,16 +15,17 @@ from domain.identity import Role
 from domain.listing import Listing
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import council, identity
+from services import council
 from services.api.app import create_app
 from services.api.auth import Principal
 from services.bus import Receipt
 from services.groupcommit import GroupCommit
+from services.identity.records import Registered
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
 from tests.integration.support import (
-    BY,
     COORDINATOR_PASSWORD,
     bearer,
+    deactivate_member,
     kiosk_sign_in,
     make_backbone,
     member_body,
@@ -232,7 +233,7 @@ def test_the_kiosk_page_session_of_a_deactivated_member_is_refused(with_pages):
 # page, a future route), a deactivated member's command is refused there too.
 
 
-def _submit(bone, key: str, member: identity.Registered, by: Provenance) -> Receipt:
+def _submit(bone, key: str, member: Registered, by: Provenance) -> Receipt:
     return council.submit(
         bone.timebank,
         idempotency_key=key,
@@ -254,9 +255,7 @@ def test_the_command_side_refuses_whatever_a_deactivated_member_would_do(broker,
         for who in (gone, stays)
     )
     motion = _submit(bone, "motion", stays, as_stays).id
-    identity.deactivate_member(
-        bone.timebank, member_id=gone.id, reason="moved away", now=bone.clock(), by=BY
-    )
+    deactivate_member(bone.timebank, gone.id, "moved away", bone.clock())
     before = bone.timebank.last_position()
     commands = {
         "listing": lambda: post_offer(bone.timebank, gone.account_id, as_gone),

@@ -21,7 +21,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoder
 import domain
 from domain.exchange import Pair
 from domain.ledger import AccountKind, Limits, TimeAccount
-from services import exchange, identity, pool
+from services import exchange, pool
 from services.eventstore import APPLICATION_NAME, Timebank, TypedSnapshot
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits
@@ -30,6 +30,7 @@ from tests.integration.support import (
     BY,
     COMMUNITY,
     acting,
+    deactivate_member,
     make_backbone,
     register_resident,
     transfer_on,
@@ -100,7 +101,7 @@ def test_a_busy_account_loaded_from_its_snapshot_takes_member_only_commands(bone
         now=now,
         by=BY,
     )
-    identity.deactivate_member(app, member_id=taker.id, reason="moved away", now=now, by=BY)
+    deactivate_member(app, taker.id, "moved away", now)
     app.close()
     again = restarted(bone)
     assert again.repository.get(taker.account_id).is_closed

@@ -4,7 +4,6 @@ the domain is asked about; from then on it signs in no more, and its sessions en
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,18 +15,22 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from domain.identity import CouncilTitle, Role
-from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import staff_directory
-from services import identity
 from services.api.auth import allow
 from services.api.context import After, read
-from services.api.identity import Username
+from services.bus import Caller
+from services.identity.commands import (
+    CreateStaffAccount,
+    DeactivateStaff,
+    SetStaffPassword,
+    Username,
+)
+from services.identity.records import Registered, staff_of
 from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.runtime import Backbone
-from services.staging import dry_run
 
 ADMINS = allow(Role.ADMIN)
 STAFF_ROLES = ("coordinator", "council", "admin")  # in the order the form offers them
@@ -48,14 +51,26 @@ class NewAccount(msgspec.Struct, kw_only=True):
     password: Password
     title: Literal["", "chair", "secretary"] = ""
 
+    def command(self) -> CreateStaffAccount:
+        title = CouncilTitle(self.title) if self.title else None
+        return CreateStaffAccount(
+            username=self.username, role=self.role, password=self.password, title=title
+        )
+
 
 class NewPassword(msgspec.Struct, kw_only=True):
     password: Password
+
+    def command(self, staff_id: UUID) -> SetStaffPassword:
+        return SetStaffPassword(staff_id=staff_id, password=self.password)
 
 
 class Deactivation(msgspec.Struct, kw_only=True):
     reason: Reason = ""
     confirmed: bool = False
+
+    def command(self, staff_id: UUID) -> DeactivateStaff:
+        return DeactivateStaff(staff_id=staff_id, reason=self.reason)
 
 
 @get("/staff", opt=ADMINS, sync_to_thread=True)
@@ -70,17 +85,9 @@ def accounts(
 
 @post("/staff", opt=ADMINS, sync_to_thread=True)
 def create(
-    data: Form[NewAccount], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+    data: Form[NewAccount], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
 ) -> Redirect:
-    done = identity.register_staff(
-        bone.timebank,
-        username=data.username,
-        role=data.role,
-        password=data.password,
-        title=CouncilTitle(data.title) if data.title else None,
-        by=by,
-    )
-    return _to_account(done, "created")
+    return _to_account(bone.bus.handle_from_thread(data.command(), caller), "created")
 
 
 @get("/staff/{staff_id:uuid}", opt=ADMINS, sync_to_thread=True)
@@ -106,11 +113,9 @@ def set_password(
     staff_id: FromPath[UUID],
     data: Form[NewPassword],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Redirect:
-    done = identity.change_staff_password(
-        bone.timebank, staff_id=staff_id, password=data.password, by=by
-    )
+    done = bone.bus.handle_from_thread(data.command(staff_id), caller)
     return _to_account(done, "password")
 
 
@@ -120,16 +125,14 @@ def deactivate(
     staff_id: FromPath[UUID],
     data: Form[Deactivation],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template | Redirect:
     """First whose account and why, to confirm (the domain is asked whether it would
     refuse); then the deactivation."""
-    command = partial(
-        identity.deactivate_staff, bone.timebank, staff_id=staff_id, reason=data.reason, by=by
-    )
+    command = data.command(staff_id)
     if not data.confirmed:
-        dry_run(command)
-        username = identity.staff_of(bone.timebank, staff_id).username
+        bone.bus.check(command, caller)
+        username = staff_of(bone.timebank, staff_id).username
         back = f"/console/staff/{staff_id}"
         return confirm(
             request,
@@ -149,9 +152,9 @@ def deactivate(
             back=back,
             yes=gettext("Yes, deactivate"),
         )
-    return _to_account(command(), "deactivated")
+    return _to_account(bone.bus.handle_from_thread(command, caller), "deactivated")
 
 
-def _to_account(done: identity.Registered, said: str) -> Redirect:
+def _to_account(done: Registered, said: str) -> Redirect:
     """To the account's page, once it shows what was done, saying so."""
     return Redirect(f"/console/staff/{done.id}?after={done.position}&done={said}", status_code=303)

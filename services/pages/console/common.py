@@ -18,8 +18,8 @@ from domain.provenance import SYSTEM_ACTOR, Provenance
 from domain.volunteer import Volunteer
 from projections import marketplace, staff_directory
 from projections.readstore import ReadDb
-from services import identity
 from services.eventstore import Timebank
+from services.identity import records as identity
 from services.pages.i18n import gettext, language
 from services.pages.labels import choices, label
 from services.pages.session import current

@@ -4,7 +4,6 @@ is asked about; from then on its code signs nobody in, and its residents' sessio
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,18 +16,16 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import kiosks
-from services import identity
 from services.api.auth import allow
 from services.api.context import After, read
+from services.bus import Caller
+from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
 from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
-from services.pages.kiosk.signing import KioskName
 from services.runtime import Backbone
-from services.staging import dry_run
 
 ADMINS = allow(Role.ADMIN)
 DEVICE_CODE_COOKIE = "timebank_device_code"
@@ -43,10 +40,16 @@ Done = Annotated[str, QueryParameter(max_length=20)]
 class NewKiosk(msgspec.Struct, kw_only=True):
     name: KioskName
 
+    def command(self) -> RegisterKiosk:
+        return RegisterKiosk(name=self.name)
+
 
 class Retirement(msgspec.Struct, kw_only=True):
     reason: Annotated[str, Meta(max_length=500)] = ""  # whether one is given: the command says
     confirmed: bool = False
+
+    def command(self, kiosk_id: UUID) -> RetireKiosk:
+        return RetireKiosk(kiosk_id=kiosk_id, reason=self.reason)
 
 
 @get("/kiosks", opt=ADMINS, sync_to_thread=True)
@@ -60,15 +63,15 @@ def listed(
 
 @post("/kiosks", opt=ADMINS, sync_to_thread=True)
 def register(
-    data: Form[NewKiosk], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+    data: Form[NewKiosk], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
 ) -> Redirect:
     """Registered: to the kiosk's page, the device code in a cookie for that page alone,
     which it reads once and drops: in no URL, history or request log, and gone on reload."""
-    done, token = identity.register_kiosk(bone.timebank, name=data.name, by=by)
+    done = bone.bus.handle_from_thread(data.command(), caller)
     path = f"/console/kiosks/{done.id}"
     code = Cookie(
         key=DEVICE_CODE_COOKIE,
-        value=token,
+        value=done.token,
         max_age=DEVICE_CODE_SHOWN_FOR,
         path=path,
         httponly=True,
@@ -111,16 +114,14 @@ def retire(
     kiosk_id: FromPath[UUID],
     data: Form[Retirement],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template | Redirect:
     """First which kiosk and why, to confirm (the domain is asked whether it would refuse);
     then the retirement."""
-    command = partial(
-        identity.retire_kiosk, bone.timebank, kiosk_id=kiosk_id, reason=data.reason, by=by
-    )
+    command = data.command(kiosk_id)
     back = f"/console/kiosks/{kiosk_id}"
     if not data.confirmed:
-        dry_run(command)
+        bone.bus.check(command, caller)
         name = read(bone, ("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id)))
         where = name["name"] if name is not None else str(kiosk_id)
         return confirm(
@@ -140,5 +141,5 @@ def retire(
             back=back,
             yes=gettext("Yes, retire"),
         )
-    done = command()
+    done = bone.bus.handle_from_thread(command, caller)
     return Redirect(f"{back}?after={done.position}&done=retired", status_code=303)

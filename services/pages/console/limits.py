@@ -16,10 +16,10 @@ from msgspec import Meta
 from domain.identity import Member, Role
 from domain.ledger import AccountKind, Limits, account_id_for
 from projections import balances
-from services import identity
 from services.api.auth import allow
 from services.api.context import read
 from services.bus import Caller
+from services.identity import records as identity
 from services.ledger.commands import ChangeLimits
 from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import gettext

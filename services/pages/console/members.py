@@ -20,15 +20,17 @@ from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from domain.volunteer import volunteer_id_for
 from projections import balances, volunteers
-from services import identity, windows
+from services import windows
 from services.api.auth import allow
 from services.api.context import After, read
+from services.bus import Caller
+from services.identity import records
+from services.identity.commands import IssueSetupCode, RegisterMember
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show
 from services.pages.console.membership import DONE
 from services.pages.i18n import gettext
 from services.runtime import Backbone
-from services.vault import PersonalDetails
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 SETUP_CODE_COOKIE = "timebank_setup_code"
@@ -46,14 +48,16 @@ class NewMember(msgspec.Struct, kw_only=True):
     birth_date: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
     notice_version: Annotated[str, Meta(pattern=r"^([A-Za-z0-9._-]{1,32})?$")] = ""
 
-    def details(self) -> PersonalDetails:
-        return PersonalDetails(
+    def command(self) -> RegisterMember:
+        """Registered with a setup code, with which the resident chooses their own PIN."""
+        return RegisterMember(
             display_name=self.display_name,
             building=self.building,
             household=self.household,
             phone=self.phone,
             id_number=self.id_number or None,
             birth_date=self.born(),
+            notice_version=self.notice_version or None,
         )
 
     def born(self) -> date | None:
@@ -102,9 +106,9 @@ def registry(
     members = _members(bone, rows)
     if sought:
         ids = [row["member"].id for row in members]
-        named = set(identity.members_named(bone.timebank, bone.vault, ids, sought))
+        named = set(records.members_named(bone.timebank, bone.vault, ids, sought))
         members = [row for row in members if row["member"].id in named][:LIST_LIMIT]
-    names = identity.open_names(
+    names = records.open_names(
         bone.timebank,
         bone.vault,
         member_ids=[row["member"].id for row in members],
@@ -143,32 +147,23 @@ def registration(request: Request[Any, Any, Any], bone: NamedDependency[Backbone
 
 @post("/members", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def register(
-    data: Form[NewMember], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+    data: Form[NewMember], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
 ) -> Redirect:
     """Registered: to the member's page, which shows the setup code this once."""
-    done = identity.register_member(
-        bone.timebank,
-        bone.vault,
-        details=data.details(),
-        pin=None,
-        notice_version=data.notice_version or bone.settings.privacy_notice_version,
-        now=bone.clock(),
-        by=by,
-        limits=bone.settings.member_limits,
-    )
+    done = bone.bus.handle_from_thread(data.command(), caller)
     return _with_code(done, "&registered=true")
 
 
 @post("/members/{member_id:uuid}/setup-code", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def setup_code(
-    member_id: FromPath[UUID], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+    member_id: FromPath[UUID], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
 ) -> Redirect:
     """A new setup code, for a resident who forgot their PIN: shown this once."""
-    done = identity.issue_setup_code(bone.timebank, member_id=member_id, now=bone.clock(), by=by)
+    done = bone.bus.handle_from_thread(IssueSetupCode(member_id=member_id), caller)
     return _with_code(done)
 
 
-def _with_code(done: identity.Registered, query: str = "") -> Redirect:
+def _with_code(done: records.Registered, query: str = "") -> Redirect:
     """To the member's page, the code in a cookie for that page alone, which it reads once and
     drops: in no URL, history or request log, and gone on reload."""
     path = f"/console/members/{done.id}"
@@ -195,7 +190,7 @@ def member(
     """What a coordinator may see without opening personal details: number, status, whether
     a lockout keeps them from signing in, consents, account and volunteer record; once after
     it was issued, the setup code; once back from an action, what it did."""
-    found = identity.member_of(bone.timebank, member_id)
+    found = records.member_of(bone.timebank, member_id)
 
     def query(db: Any) -> dict[str, Any]:
         account = balances.account(db, account_id_for(str(member_id), AccountKind.MEMBER))
@@ -210,7 +205,7 @@ def member(
         "setup_code": code,
         "done": gettext(DONE[done]) if done in DONE else "",
         "locked_until": found.pin_locked_until(bone.clock()),
-        "consents": identity.consents_of(bone.timebank, member_id),
+        "consents": records.consents_of(bone.timebank, member_id),
         "notice_version": bone.settings.privacy_notice_version,
     }
     page = show(request, "console/members/member.html", {**context, **shown})
@@ -232,7 +227,7 @@ def details(
     by: NamedDependency[Provenance],
 ) -> Template:
     """The member's personal details, after recording who opened them and why."""
-    found, seen, position = identity.open_personal_data(
+    found, seen, position = records.open_personal_data(
         bone.timebank, bone.vault, member_id=member_id, purpose=data.purpose, by=by
     )
     return opened(

@@ -4,7 +4,6 @@ their personal data — the last two after a confirmation in plain words."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,14 +16,14 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.ledger import AccountKind, TimeAccount, account_id_for
-from domain.provenance import Provenance
-from services import identity
 from services.api.auth import allow
+from services.bus import Caller
+from services.identity.commands import DeactivateMember, ErasePersonalData, RecordConsent
+from services.identity.records import member_of
 from services.pages.console.common import Form, confirm
 from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
-from services.staging import dry_run
 
 # What the member's page says once it is back from each action (``?done=``).
 DONE = {
@@ -41,12 +40,22 @@ class Consent(msgspec.Struct, kw_only=True):
     notice_version: Annotated[str, Meta(pattern=r"^([A-Za-z0-9._-]{1,32})?$")] = ""
     withdrawn: bool = False
 
+    def command(self, member_id: UUID, current_notice: str) -> RecordConsent:
+        notice = self.notice_version or current_notice
+        return RecordConsent(member_id=member_id, notice_version=notice, withdrawn=self.withdrawn)
+
 
 class Ending(msgspec.Struct, kw_only=True):
     """A deactivation or an erasure: why, and whether the coordinator has said yes."""
 
     reason: Annotated[str, Meta(max_length=500)] = ""
     confirmed: bool = False
+
+    def deactivation(self, member_id: UUID) -> DeactivateMember:
+        return DeactivateMember(member_id=member_id, reason=self.reason)
+
+    def erasure(self, member_id: UUID) -> ErasePersonalData:
+        return ErasePersonalData(member_id=member_id, reason=self.reason)
 
 
 def _back(member_id: UUID, position: int, done: str) -> Redirect:
@@ -60,16 +69,11 @@ def consent(
     member_id: FromPath[UUID],
     data: Form[Consent],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Redirect:
     """A consent the resident signed on paper, or their withdrawal of the one in force."""
-    done = identity.record_consent(
-        bone.timebank,
-        member_id=member_id,
-        notice_version=data.notice_version or bone.settings.privacy_notice_version,
-        withdrawn=data.withdrawn,
-        by=by,
-    )
+    command = data.command(member_id, bone.settings.privacy_notice_version)
+    done = bone.bus.handle_from_thread(command, caller)
     return _back(
         member_id, done.position, "consent-withdrawn" if data.withdrawn else "consent-given"
     )
@@ -102,22 +106,17 @@ def deactivate(
     member_id: FromPath[UUID],
     data: Form[Ending],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template | Redirect:
     """First what deactivating does, once the domain says it would (a dry run); then the
     deactivation, after which the page shows the member as deactivated."""
-    command = partial(
-        identity.deactivate_member,
-        bone.timebank,
-        member_id=member_id,
-        reason=data.reason,
-        now=bone.clock(),
-        by=by,
-    )
+    command = data.deactivation(member_id)
     if data.confirmed:
-        return _back(member_id, command().position, "deactivated")
-    dry_run(command)
-    number = identity.member_of(bone.timebank, member_id).member_number
+        return _back(
+            member_id, bone.bus.handle_from_thread(command, caller).position, "deactivated"
+        )
+    bone.bus.check(command, caller)
+    number = member_of(bone.timebank, member_id).member_number
     return confirm(
         request,
         question=gettext("Deactivate member %(number)s?") % {"number": number},
@@ -148,17 +147,15 @@ def erase(
     member_id: FromPath[UUID],
     data: Form[Ending],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template | Redirect:
     """First what goes and what stays, to confirm; then the erasure. No dry run: it deletes
     the person's key outside the event store, so the command itself refuses (a member still
     active, a blank reason) when the coordinator says yes, before it deletes anything."""
     if data.confirmed:
-        done = identity.erase_member(
-            bone.timebank, bone.vault, member_id=member_id, reason=data.reason, by=by
-        )
+        done = bone.bus.handle_from_thread(data.erasure(member_id), caller)
         return _back(member_id, done.position, "erased")
-    number = identity.member_of(bone.timebank, member_id).member_number
+    number = member_of(bone.timebank, member_id).member_number
     return confirm(
         request,
         question=gettext("Erase the personal data of member %(number)s?") % {"number": number},

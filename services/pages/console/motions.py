@@ -17,9 +17,9 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from services import council as commands
-from services import identity
 from services.api.auth import allow
 from services.api.council import Title
+from services.identity import records as identity
 from services.pages.console.common import Form, show
 from services.runtime import Backbone
 

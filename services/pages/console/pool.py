@@ -18,10 +18,10 @@ from domain.identity import Role, member_id_for
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import pool
-from services import identity
 from services import pool as pool_commands
 from services.api.auth import allow
 from services.api.context import read
+from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import (
     LIST_LIMIT,

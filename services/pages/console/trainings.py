@@ -21,10 +21,10 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import volunteers
-from services import identity
 from services import volunteers as registry
 from services.api.auth import allow
 from services.api.context import read
+from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import (
     LIST_LIMIT,

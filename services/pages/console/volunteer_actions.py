@@ -19,9 +19,9 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from domain.volunteer import Rating, VolunteerStatus
-from services import identity
 from services import volunteers as registry
 from services.api.auth import allow
+from services.identity import records as identity
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.volunteers import PAGE, PART, split_labels, volunteer_view
 from services.pages.i18n import gettext

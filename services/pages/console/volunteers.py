@@ -21,11 +21,11 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from domain.volunteer import VolunteerStatus
 from projections import certificates, hours, volunteers
-from services import identity
 from services import volunteers as registry
 from services.api.auth import allow
 from services.api.context import After, read
 from services.api.volunteers import VolunteerBasics
+from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened

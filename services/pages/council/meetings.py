@@ -21,9 +21,10 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services import council as commands
-from services import identity, windows
+from services import windows
 from services.api.context import After, read
 from services.bus import IdempotencyKey, Receipt
+from services.identity import records as identity
 from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,

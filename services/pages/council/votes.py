@@ -20,8 +20,8 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services import council as commands
-from services import identity
 from services.api.context import After, read
+from services.identity import records as identity
 from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,

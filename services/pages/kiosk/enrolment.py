@@ -12,8 +12,8 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from domain.identity import kiosk_id_for
-from services import identity
 from services.api.auth import public
+from services.identity.records import kiosk_active, token_digest
 from services.pages.i18n import gettext
 from services.pages.kiosk.frame import Form, screen
 from services.pages.session import device_cookie, signed_out
@@ -39,8 +39,8 @@ def enrol(
 ) -> Response[Any]:
     """The screen keeps the code, if it names a kiosk in use, and shows the number pad."""
     code = data.code.strip()
-    kiosk_id = kiosk_id_for(identity.token_digest(code))
-    if not identity.kiosk_active(bone.timebank, kiosk_id):
+    kiosk_id = kiosk_id_for(token_digest(code))
+    if not kiosk_active(bone.timebank, kiosk_id):
         said = gettext(
             "This code names no kiosk in use. Please check it, or register the kiosk again in "
             "the console."

@@ -12,11 +12,11 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import identity
 from services.api.auth import public
-from services.api.identity import MemberNumber, Pin, SetupCode
+from services.bus import Caller
+from services.identity.commands import ChoosePin, MemberNumber, Pin, SetupCode
+from services.identity.records import SignInRefused
 from services.pages.i18n import gettext, ngettext
 from services.pages.kiosk.frame import Form, screen
 from services.pages.kiosk.signing import SIGN_IN, sign_in_refusal
@@ -35,6 +35,14 @@ class PinChoice(msgspec.Struct, kw_only=True):
     pin: Pin
     pin_again: Pin
 
+    def command(self, kiosk_token: str) -> ChoosePin:
+        return ChoosePin(
+            member_number=self.member_number,
+            setup_code=self.setup_code,
+            pin=self.pin,
+            kiosk_token=kiosk_token,
+        )
+
 
 @get(FIRST_PIN, opt=public(), sync_to_thread=False)
 def first_pin_form(request: Request[Any, Any, Any]) -> Template:
@@ -51,7 +59,7 @@ def choose_pin(
     request: Request[Any, Any, Any],
     data: Annotated[PinChoice, Form],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Response[Any]:
     """Chosen, to the sign-in with a word that it worked; refused, the form again with the
     member number kept and the code and PINs cleared."""
@@ -63,18 +71,11 @@ def choose_pin(
         )
         page.status_code = 400
         return page
+    command = data.command(request.cookies.get(DEVICE_COOKIE, ""))
     now = bone.clock()
     try:
-        identity.choose_pin(
-            bone.timebank,
-            kiosk_token=request.cookies.get(DEVICE_COOKIE, ""),
-            member_number=data.member_number,
-            setup_code=data.setup_code,
-            pin=data.pin,
-            now=now,
-            by=by,
-        )
-    except identity.SignInRefused as refused:
+        bone.bus.handle_from_thread(command, caller)
+    except SignInRefused as refused:
         log.info("page.refused", path=request.url.path, code=refused.code)
         page = _page(
             request,
@@ -90,7 +91,7 @@ def choose_pin(
     return Redirect(f"{SIGN_IN}?pin_chosen=true", status_code=303)
 
 
-def _refusal(refused: identity.SignInRefused, now: datetime, zone: tzinfo) -> str:
+def _refusal(refused: SignInRefused, now: datetime, zone: tzinfo) -> str:
     """A wrong code says so, and how many tries are left once few are; a lock as at sign-in."""
     if refused.locked_until is not None or refused.code != "wrong-credentials":
         return sign_in_refusal(refused, now, zone)

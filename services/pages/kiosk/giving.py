@@ -18,7 +18,7 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from services import exchange
 from services.api.context import read
-from services.api.identity import MemberNumber
+from services.identity.commands import MemberNumber
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
 from services.pages.kiosk.frame import (

@@ -5,7 +5,7 @@ must know whom they are dealing with — the confirmation screen of help given o
 full, and the list of help waiting for their confirmation, masked (王*英) as Chinese public
 services show names on a shared screen — and each opening is recorded in the personal-data
 access log (who, whose, when, why), as a coordinator's is
-(services.identity.open_personal_data). Elsewhere the kiosk names nobody.
+(services.identity.records.open_personal_data). Elsewhere the kiosk names nobody.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from projections import balances
 from projections.readstore import ReadDb
-from services import identity
+from services.identity import records as identity
 from services.pages.i18n import N_, gettext
 from services.runtime import Backbone
 

@@ -19,8 +19,9 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
 from projections.readstore import Row
-from services import exchange, identity
+from services import exchange
 from services.api.context import After, read
+from services.identity import records as identity
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
 from services.pages.kiosk.frame import (

@@ -21,10 +21,17 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from domain.identity import PIN_LOCKOUT, Role, minutes_until
-from domain.provenance import Provenance
-from services import identity
 from services.api.auth import allow, public
-from services.api.identity import MemberNumber, Pin, principal_of
+from services.api.identity import principal_of
+from services.bus import Caller
+from services.identity.commands import (
+    KioskName,
+    MemberNumber,
+    Pin,
+    RegisterKiosk,
+    SignInAtKiosk,
+)
+from services.identity.records import SignInRefused
 from services.pages.i18n import clock, ngettext
 from services.pages.kiosk.frame import RESIDENTS, Form, screen
 from services.pages.refusals import explain
@@ -42,16 +49,23 @@ log = structlog.get_logger(__name__)
 SIGN_IN = "/kiosk/sign-in"
 SETUP = "/kiosk/setup"
 LOCKOUT_MINUTES = int(PIN_LOCKOUT / timedelta(minutes=1))
-KioskName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class SignIn(msgspec.Struct, kw_only=True):
     member_number: MemberNumber
     pin: Pin
 
+    def command(self, kiosk_token: str) -> SignInAtKiosk:
+        return SignInAtKiosk(
+            member_number=self.member_number, pin=self.pin, kiosk_token=kiosk_token
+        )
+
 
 class NewKiosk(msgspec.Struct, kw_only=True):
     name: KioskName
+
+    def command(self) -> RegisterKiosk:
+        return RegisterKiosk(name=self.name)
 
 
 class SignOut(msgspec.Struct, kw_only=True):
@@ -92,21 +106,15 @@ def sign_in(
     request: Request[Any, Any, Any],
     data: Annotated[SignIn, Form],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Response[Any]:
     """Signed in, to the resident's home; refused, the number pad again with the member number
     kept and the PIN cleared (a pad typing on after a wrong PIN would burn the next try)."""
+    command = data.command(request.cookies.get(DEVICE_COOKIE, ""))
     now = bone.clock()
     try:
-        member, kiosk = identity.kiosk_sign_in(
-            bone.timebank,
-            kiosk_token=request.cookies.get(DEVICE_COOKIE, ""),
-            member_number=data.member_number,
-            pin=data.pin,
-            now=now,
-            by=by,
-        )
-    except identity.SignInRefused as refused:
+        member, kiosk = bone.bus.handle_from_thread(command, caller)
+    except SignInRefused as refused:
         log.info("page.refused", path=request.url.path, code=refused.code)
         page = _sign_in_page(
             request,
@@ -119,7 +127,7 @@ def sign_in(
     return signed_in(request.app.state.page_auth, principal, "/kiosk")
 
 
-def sign_in_refusal(refused: identity.SignInRefused, now: datetime, zone: tzinfo) -> str:
+def sign_in_refusal(refused: SignInRefused, now: datetime, zone: tzinfo) -> str:
     """What a refused sign-in says: how long a locked number waits and who can help, or how
     many tries are left (the service says so once few are)."""
     if refused.locked_until is not None:
@@ -179,9 +187,9 @@ class KioskSetup(Controller):
         self,
         data: Annotated[NewKiosk, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        _, token = identity.register_kiosk(bone.timebank, name=data.name, by=by)
+        done = bone.bus.handle_from_thread(data.command(), caller)
         response = signed_out(f"{SIGN_IN}?ready=true")
-        response.set_cookie(device_cookie(token))
+        response.set_cookie(device_cookie(done.token))
         return response

@@ -1,0 +1,1 @@
+"""Identity and privacy: staff, members and kiosks, signing in, consent and erasure."""
