@@ -31,6 +31,7 @@ from services.pages.site import is_page_path
 from tests.integration.support import (
     PROBLEM,
     caught_up,
+    create_staff,
     make_backbone,
     member_principal,
     refused,
@@ -112,6 +113,9 @@ FILLERS: dict[str, Callable[[World, str], object]] = {
     "listing_id": lambda w, _: w.listing(w.alice.account_id),
     "exchange_id": lambda w, _: w.exchange(w.bob.account_id, w.alice.account_id),
     "kiosk_id": lambda w, _: register_kiosk(w.bone).id,
+    "staff_id": lambda w, _: (
+        create_staff(w.bone.timebank, w.unique("page.staff"), Role.COORDINATOR).id
+    ),
     "what": lambda w, _: next(iter(DONE)),  # what the kiosk thanks a resident for
     "choice": lambda w, _: Choice.YES.value,
 }
