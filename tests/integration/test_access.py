@@ -309,7 +309,7 @@ def _member_caller(world: World, name: str, person: Person, role: Role, foreign:
 def _staff_caller(bone: Backbone, role: Role) -> Caller:
     """A real staff account of ``role`` (refreshing a token checks that it is still active)."""
     title = CouncilTitle.CHAIR if role is Role.COUNCIL else None
-    registered = create_staff(bone.timebank, f"caller.{role}", role, title=title)
+    registered = create_staff(bone.timebank, f"caller.{role}", role, ADMIN_PASSWORD, title)
     principal = Principal(
         subject=f"staff:{registered.id}", roles=frozenset({role}), channel="console"
     )
@@ -643,7 +643,8 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
 
     def staff_id() -> UUID:
         # A fresh account: deactivating the callers' own would end their sessions.
-        return create_staff(world.bone.timebank, world.unique("matrix.extra"), Role.COORDINATOR).id
+        extra = world.unique("matrix.extra")
+        return create_staff(world.bone.timebank, extra, Role.COORDINATOR, ADMIN_PASSWORD).id
 
     def let_reads_catch_up() -> None:
         """A GET of one object reads the read models: let them catch up first."""
@@ -772,7 +773,7 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
 def build_world(bone: Backbone) -> World:
     """Alice and bob (residents), vera (a volunteer with an approved, certified half hour), the
     kiosk they sign in at, a grant, a donation to the pool, a council meeting they attend."""
-    create_staff(bone.timebank, "matrix.admin", Role.ADMIN)
+    create_staff(bone.timebank, "matrix.admin", Role.ADMIN, ADMIN_PASSWORD)
     placeholder = Person(uuid.uuid4(), "", uuid.uuid4())
     built = World(
         bone,
