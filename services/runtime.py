@@ -14,15 +14,21 @@ from projections.readstore import ReadStore, open_read_store
 from services import council, exchange, listings
 from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
+from services.certificates import handlers as certificates
 from services.config import Settings
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
 from services.ledger import handlers as ledger
 from services.revocation import Revocations
 from services.vault import Vault
+from services.volunteers import handlers as volunteers
 
 # Every command's handler, by the command's type.
-HANDLERS: dict[type, Handler] = {**ledger.HANDLERS}
+HANDLERS: dict[type, Handler] = {
+    **ledger.HANDLERS,
+    **volunteers.HANDLERS,
+    **certificates.HANDLERS,
+}
 
 
 def utc_now() -> datetime:

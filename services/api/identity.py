@@ -17,7 +17,7 @@ from domain.identity import CouncilTitle, Kiosk, Member, Role
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import staff_directory
-from services import identity, volunteers
+from services import identity
 from services.api.auth import (
     KIOSK_TOKEN_HEADER,
     Principal,
@@ -31,6 +31,7 @@ from services.api.schemas import Strict
 from services.bus import Reason
 from services.eventstore import Timebank
 from services.runtime import Backbone
+from services.volunteers import handlers as volunteers
 
 MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
 Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]

@@ -32,11 +32,13 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import certificates, identity, listings, volunteers
+from services import identity, listings
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.broker import stream_head
 from services.bus import Acting, Caller, Receipt
+from services.certificates import handlers as certificates
+from services.certificates.commands import IssueCertificate
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
 from services.eventstore import Timebank
@@ -45,7 +47,8 @@ from services.ledger.commands import OpenAccount, PostTransfer
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.runtime import Backbone, build_backbone
 from services.vault import PersonalDetails, Vault
-from services.volunteers import VolunteerDetails
+from services.volunteers import handlers as volunteers
+from services.volunteers.commands import RegisterVolunteer
 from services.workers import Workers
 
 BY = Provenance(actor="test", channel="test", correlation_id="test")
@@ -153,41 +156,33 @@ def register_volunteer(
 ) -> Receipt:
     """Member ``member_id`` registered as a volunteer today (the station's day), with made-up
     Art. 5 details: no test reads them back."""
-    return volunteers.register(
-        bone.timebank,
-        bone.vault,
+    command = RegisterVolunteer(
         member_id=member_id,
-        details=VolunteerDetails(
-            name=name,
-            gender="女",
-            birth_date=date(1960, 3, 8),
-            id_number="110101196003080028",
-            area="3号楼",
-            contact="13800138000",
-        ),
+        name=name,
+        gender="女",
+        birth_date=date(1960, 3, 8),
+        id_number="110101196003080028",
+        area="3号楼",
+        contact="13800138000",
         consent_version=NOTICE,
-        skills=skills,
-        categories=("companionship",),
+        skills=list(skills),
+        categories=["companionship"],
         building="3号楼",
-        today=bone.today(),
-        by=BY,
     )
+    return volunteers.register(command, acting_on(bone))
 
 
 def certify_last_week(bone: Backbone, volunteer_id: UUID, recording_body: str) -> str:
     """A certificate of the volunteer's approved service over the station's last seven days;
     its verification code."""
     today = bone.today()
-    _, code = certificates.issue(
-        bone.timebank,
+    command = IssueCertificate(
         volunteer_id=volunteer_id,
         period_from=today - timedelta(days=7),
         period_to=today,
         recording_body=recording_body,
-        today=today,
-        by=BY,
     )
-    return code
+    return certificates.issue(command, acting_on(bone)).code
 
 
 def acting(
@@ -200,6 +195,11 @@ def acting(
     """What the bus gives a handler, for a test that calls one straight (no HTTP, no group
     commit): staff ``by`` acting at ``now``."""
     return Acting(app, Caller(by), now or datetime.now(UTC), settings, vault)  # type: ignore[arg-type]
+
+
+def acting_on(bone: Backbone) -> Acting:
+    """``acting``, as the station ``bone`` gives it: its clock, settings and vault."""
+    return acting(bone.timebank, bone.clock(), settings=bone.settings, vault=bone.vault)
 
 
 def open_member(bone: Backbone, owner: str, grant: int = 0) -> Receipt:

@@ -21,12 +21,15 @@ from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, exchange, hours, listings, volunteers
+from services import council, exchange, hours, listings
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits, PostTransfer
+from services.volunteers import handlers as volunteers
+from services.volunteers.commands import RecordTraining, UpdateVolunteerProfile
 from tests.integration.support import (
     BY,
     acting,
+    acting_on,
     make_backbone,
     open_member,
     register_resident,
@@ -226,26 +229,27 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
     labels = d.draw(st.lists(texts, max_size=3))
     station.attempt(
         lambda: volunteers.update_profile(
-            app,
-            volunteer_id=station.volunteer,
-            skills=tuple(labels),
-            categories=tuple(reversed(labels)),
-            building=d.draw(texts),
-            by=BY,
+            UpdateVolunteerProfile(
+                volunteer_id=station.volunteer,
+                skills=labels,
+                categories=list(reversed(labels)),
+                building=d.draw(texts),
+            ),
+            acting(app),
         )
     )
     station.attempt(
         lambda: volunteers.record_training(
-            app,
-            idempotency_key=f"{key}-training",
-            name=d.draw(texts),
-            content=d.draw(texts),
-            minutes=d.draw(whole_numbers),
-            organiser=d.draw(texts),
-            held_on=d.draw(days),
-            today=station.bone.today(),
-            attendees=d.draw(st.sampled_from([(), (station.volunteer,)])),
-            by=BY,
+            RecordTraining(
+                idempotency_key=f"{key}-training",
+                name=d.draw(texts),
+                content=d.draw(texts),
+                minutes=d.draw(whole_numbers),
+                organiser=d.draw(texts),
+                held_on=d.draw(days),
+                attendees=d.draw(st.sampled_from([[], [station.volunteer]])),
+            ),
+            acting_on(station.bone),
         )
     )
 

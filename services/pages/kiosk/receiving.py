@@ -35,7 +35,7 @@ from services.pages.kiosk.frame import (
     with_note,
 )
 from services.runtime import Backbone
-from services.volunteers import masked
+from services.volunteers.handlers import masked
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.
 PURPOSE = N_("kiosk: name who gave the help a resident is asked to confirm")
