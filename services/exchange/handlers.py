@@ -1,4 +1,5 @@
-"""Exchange command handlers: record help, confirm it, dispute and resolve it, expire it.
+"""Exchange command handlers: record help, confirm it, dispute and resolve it, withdraw it,
+change the rules; and the sweep that expires help left unconfirmed.
 
 Each loads the exchange and the accounts it touches, lets the domain decide, and saves them
 in one ``save()``: an exchange never settles without its transfer, nor a transfer without its
@@ -79,6 +80,7 @@ def rules_in_force(app: Timebank) -> ExchangeRules:
 
 @retried_on_conflict
 def change_rules(command: ChangeExchangeRules, acting: Acting) -> Receipt:
+    """Change the rules new exchanges are recorded under, saying why."""
     rulebook = acting.app.find(rulebook_id(), ExchangeRulebook)
     assert rulebook is not None, "start_rulebook runs when the backbone is built"
     rulebook.change(command.rules, command.reason, acting.by)
@@ -201,6 +203,7 @@ def dispute(command: DisputeHelp, acting: Acting) -> Receipt:
 
 @retried_on_conflict
 def resolve(command: ResolveDispute, acting: Acting) -> Receipt:
+    """Uphold, adjust or cancel disputed help; what is then owed moves."""
     minutes = tuple(command.minutes) if command.minutes is not None else None
 
     def decide(exchange: Exchange, accounts: dict[UUID, TimeAccount]) -> tuple[Transfer | None]:
