@@ -13,14 +13,16 @@ from uuid import UUID
 import msgspec
 from playwright.sync_api import Page, expect
 
-from domain.exchange import Pair
 from domain.listing import ListingKind
-from services import council, exchange, listings
+from services import council, listings
+from services.exchange import handlers as exchange
+from services.exchange.commands import PairIn, RecordHelp
 from tests.browser.conftest import Site
 from tests.integration.support import (
     BY,
     COMMUNITY,
     PIN,
+    acting,
     register_resident,
     register_volunteer,
     transfer,
@@ -89,17 +91,12 @@ def make_volunteer(site: Site, resident: Resident) -> None:
 
 def help_given(site: Site, provider: Resident, receiver: Resident, minutes: int) -> int:
     """Help ``provider`` recorded for ``receiver``; the position it was recorded at."""
-    now = datetime.now(UTC)
-    return exchange.record(
-        site.bone.timebank,
+    command = RecordHelp(
         idempotency_key=f"help-{provider.number}-{receiver.number}-{minutes}",
-        pairs=(Pair(provider.account_id, receiver.account_id, minutes),),
-        listing_id=None,
+        pairs=[PairIn(provider=provider.account_id, receiver=receiver.account_id, minutes=minutes)],
         description="买菜",
-        occurred_at=now,
-        now=now,
-        by=BY,
-    ).position
+    )
+    return exchange.record(command, acting(site.bone.timebank)).position
 
 
 def offer(site: Site, owner: Resident, title: str) -> None:

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from domain.exchange import Pair
 from projections import balances, pool
-from services import exchange, identity
 from services import hours as entries
+from services import identity
 from services import pool as pool_commands
+from services.exchange import handlers as exchange
+from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import (
     COORDINATOR,
@@ -24,7 +25,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY, certify_last_week, register_resident
+from tests.integration.support import BY, acting, certify_last_week, register_resident
 
 
 def disputed_exchange(
@@ -35,23 +36,21 @@ def disputed_exchange(
     assert giver.account_id is not None and receiver.account_id is not None
     now = site.bone.clock()
     recorded = exchange.record(
-        site.bone.timebank,
-        idempotency_key=uuid.uuid4().hex,
-        pairs=(Pair(giver.account_id, receiver.account_id, minutes),),
-        listing_id=None,
-        description="陪同就医",
-        occurred_at=now - timedelta(hours=3),
-        now=now,
-        by=BY,
+        RecordHelp(
+            idempotency_key=uuid.uuid4().hex,
+            pairs=[
+                PairIn(provider=giver.account_id, receiver=receiver.account_id, minutes=minutes)
+            ],
+            description="陪同就医",
+            occurred_at=now - timedelta(hours=3),
+        ),
+        acting(site.bone.timebank, now),
     )
     exchange.dispute(
-        site.bone.timebank,
-        exchange_id=recorded.id,
-        party=receiver.account_id,
-        reason="实际只有一小时",
-        idempotency_key=uuid.uuid4().hex,
-        now=now,
-        by=BY,
+        DisputeHelp(
+            idempotency_key=uuid.uuid4().hex, exchange_id=recorded.id, reason="实际只有一小时"
+        ),
+        acting(site.bone.timebank, now),
     )
     return giver, receiver
 

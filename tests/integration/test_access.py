@@ -24,12 +24,13 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
 from domain.council import Choice
-from domain.exchange import Pair
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services import council, exchange, hours, identity, listings, pool
+from services import council, hours, identity, listings, pool
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
+from services.exchange import handlers as exchange
+from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
 from services.pages.site import is_page_path
 from services.runtime import Backbone
 from tests.integration.support import (
@@ -37,6 +38,7 @@ from tests.integration.support import (
     COMMUNITY,
     NOTICE,
     KioskDevice,
+    acting,
     caught_up,
     certify_last_week,
     headers_for,
@@ -255,16 +257,12 @@ class World:
 
     def exchange(self, provider: UUID, receiver: UUID) -> UUID:
         """A minute of help from account ``provider`` to ``receiver``, awaiting confirmation."""
-        return exchange.record(
-            self.bone.timebank,
+        command = RecordHelp(
             idempotency_key=uuid.uuid4().hex,
-            pairs=(Pair(provider, receiver, 1),),
-            listing_id=None,
+            pairs=[PairIn(provider=provider, receiver=receiver, minutes=1)],
             description="access matrix",
-            occurred_at=self.bone.clock(),
-            now=self.bone.clock(),
-            by=BY,
-        ).id
+        )
+        return exchange.record(command, acting(self.bone.timebank, self.bone.clock())).id
 
     def member(self, name: str) -> Person:
         done = register_resident(self.bone, name, pin=PIN)
@@ -696,15 +694,10 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
             provider, receiver = receiver, provider
         recorded = world.exchange(provider, receiver)
         if template.endswith("/resolution"):
-            exchange.dispute(
-                bone.timebank,
-                exchange_id=recorded,
-                party=None,
-                reason="access matrix",
-                idempotency_key=uuid.uuid4().hex,
-                now=bone.clock(),
-                by=BY,
+            command = DisputeHelp(
+                idempotency_key=uuid.uuid4().hex, exchange_id=recorded, reason="access matrix"
             )
+            exchange.dispute(command, acting(bone.timebank, bone.clock()))
         if template.endswith("}"):
             let_reads_catch_up()
         return recorded

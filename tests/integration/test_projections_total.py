@@ -16,12 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.council import DEFAULT_RULES
-from domain.exchange import ExchangeRules, Pair
 from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, exchange, hours, listings
+from services import council, hours, listings
+from services.exchange import handlers as exchange
+from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits, PostTransfer
 from services.volunteers import handlers as volunteers
@@ -117,7 +118,15 @@ def _money(station: Station, key: str, d: st.DataObject) -> None:
     # The rules the next example's help is recorded and settled under.
     hours = (d.draw(whole_numbers), d.draw(whole_numbers), d.draw(whole_numbers))
     station.attempt(
-        lambda: exchange.change_rules(app, rules=ExchangeRules(*hours), reason="x", by=BY)
+        lambda: exchange.change_rules(
+            ChangeExchangeRules(
+                max_minutes=hours[0],
+                confirm_within_hours=hours[1],
+                dispute_within_hours=hours[2],
+                reason="x",
+            ),
+            acting(app),
+        )
     )
 
 
@@ -126,26 +135,22 @@ def _help(station: Station, key: str, gives: UUID, gets: UUID, d: st.DataObject)
     now = datetime.now(UTC)
     recorded = station.attempt(
         lambda: exchange.record(
-            app,
-            idempotency_key=f"{key}-help",
-            pairs=(Pair(provider=gives, receiver=gets, minutes=d.draw(whole_numbers)),),
-            listing_id=None,
-            description=d.draw(texts),
-            occurred_at=d.draw(moments),
-            now=now,
-            by=BY,
+            RecordHelp(
+                idempotency_key=f"{key}-help",
+                pairs=[PairIn(provider=gives, receiver=gets, minutes=d.draw(whole_numbers))],
+                description=d.draw(texts),
+                occurred_at=d.draw(moments),
+            ),
+            acting(app, now),
         )
     )
     if recorded is not None:
         station.attempt(
             lambda: exchange.confirm(
-                app,
-                exchange_id=recorded.id,
-                receiver=gets,
-                on_behalf=True,
-                idempotency_key=f"{key}-confirm",
-                now=now,
-                by=BY,
+                ConfirmHelp(
+                    idempotency_key=f"{key}-confirm", exchange_id=recorded.id, receiver=gets
+                ),
+                acting(app, now),
             )
         )
 

@@ -19,10 +19,11 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import JSONTranscoder, Transcoder
 
 import domain
-from domain.exchange import Pair
 from domain.ledger import AccountKind, Limits, TimeAccount
-from services import exchange, identity, pool
+from services import identity, pool
 from services.eventstore import APPLICATION_NAME, Timebank, TypedSnapshot
+from services.exchange import handlers as exchange
+from services.exchange.commands import PairIn, RecordHelp
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits
 from tests.integration.busy_world import busy_world
@@ -91,14 +92,12 @@ def test_a_busy_account_loaded_from_its_snapshot_takes_member_only_commands(bone
         by=BY,
     )
     exchange.record(
-        app,
-        idempotency_key="help",
-        pairs=(Pair(provider=giver.account_id, receiver=taker.account_id, minutes=60),),
-        listing_id=None,
-        description="Shopping",
-        occurred_at=now,
-        now=now,
-        by=BY,
+        RecordHelp(
+            idempotency_key="help",
+            pairs=[PairIn(provider=giver.account_id, receiver=taker.account_id, minutes=60)],
+            description="Shopping",
+        ),
+        acting(app, now),
     )
     identity.deactivate_member(app, member_id=taker.id, reason="moved away", now=now, by=BY)
     app.close()
