@@ -32,7 +32,7 @@ from domain.rules import KeyReused, NotFound, RuleViolated
 from services.bus import Receipt
 from services.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.ledger.handlers import account_of, check_not_future
-from services.listings import listing_of
+from services.listings.handlers import listing_of
 
 
 def exchange_of(app: Timebank, exchange_id: UUID) -> Exchange:

@@ -11,18 +11,24 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import council, exchange, listings
+from services import council, exchange
 from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
 from services.config import Settings
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
 from services.ledger import handlers as ledger
+from services.listings import handlers as listings
+from services.pool import handlers as pool
 from services.revocation import Revocations
 from services.vault import Vault
 
 # Every command's handler, by the command's type.
-HANDLERS: dict[type, Handler] = {**ledger.HANDLERS}
+HANDLERS: dict[type, Handler] = {
+    **ledger.HANDLERS,
+    **listings.HANDLERS,
+    **pool.HANDLERS,
+}
 
 
 def utc_now() -> datetime:

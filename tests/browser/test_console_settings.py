@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 from domain.exchange import Pair
 from domain.ledger import Limits, TimeAccount
 from projections import exchanges
-from services import exchange, identity, listings
+from services import exchange, identity
+from services.listings import handlers as listings
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import coordinator, read_model, said, settled
 from tests.browser.test_console_pages import balance_of, disputed_exchange
