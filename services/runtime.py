@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import council, listings
+from services import council
 from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
 from services.certificates import handlers as certificates
@@ -20,6 +20,8 @@ from services.eventstore import Timebank
 from services.exchange import handlers as exchange
 from services.groupcommit import GroupCommit
 from services.ledger import handlers as ledger
+from services.listings import handlers as listings
+from services.pool import handlers as pool
 from services.revocation import Revocations
 from services.vault import Vault
 from services.volunteers import handlers as volunteers
@@ -30,6 +32,8 @@ HANDLERS: dict[type, Handler] = {
     **exchange.HANDLERS,
     **volunteers.HANDLERS,
     **certificates.HANDLERS,
+    **listings.HANDLERS,
+    **pool.HANDLERS,
 }
 
 

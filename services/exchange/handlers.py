@@ -39,7 +39,7 @@ from services.exchange.commands import (
     WithdrawHelp,
 )
 from services.ledger.handlers import account_of, check_not_future
-from services.listings import listing_of
+from services.listings.handlers import listing_of
 
 
 def exchange_of(app: Timebank, exchange_id: UUID) -> Exchange:

@@ -14,15 +14,17 @@ import msgspec
 from playwright.sync_api import Page, expect
 
 from domain.listing import ListingKind
-from services import council, listings
+from services import council
 from services.exchange import handlers as exchange
 from services.exchange.commands import PairIn, RecordHelp
+from services.listings.commands import PostListing
 from tests.browser.conftest import Site
 from tests.integration.support import (
     BY,
     COMMUNITY,
     PIN,
     acting,
+    post_listing,
     register_resident,
     register_volunteer,
     transfer,
@@ -100,19 +102,16 @@ def help_given(site: Site, provider: Resident, receiver: Resident, minutes: int)
 
 
 def offer(site: Site, owner: Resident, title: str) -> None:
-    listings.post(
-        site.bone.timebank,
+    offered = PostListing(
         idempotency_key=f"offer-{owner.number}-{title}",
-        owner=owner.account_id,
         kind=ListingKind.OFFER,
         category="repairs",
         title=title,
         description="周末有空",
         building="3号楼",
-        place="",
         availability="周六上午",
-        by=BY,
     )
+    post_listing(site.bone.timebank, owner.account_id, offered)
 
 
 def motion(site: Site, mover: Resident, title: str) -> UUID:

@@ -12,9 +12,10 @@ from playwright.sync_api import Page, expect
 from projections import balances, pool
 from services import hours as entries
 from services import identity
-from services import pool as pool_commands
 from services.exchange import handlers as exchange
 from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
+from services.pool import handlers as pool_commands
+from services.pool.commands import DonateToPool
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import (
     COORDINATOR,
@@ -137,15 +138,10 @@ def test_a_resident_registered_a_dispute_adjusted_and_a_pool_grant_made(screens,
     assert balance_of(site, giver.account_id) == 60
     assert balance_of(site, receiver.account_id) == -60
 
-    pool_commands.donation(
-        site.bone.timebank,
-        idempotency_key=uuid.uuid4().hex,
-        donor=giver.account_id,
-        minutes=30,
-        memo="",
-        now=site.bone.clock(),
-        by=BY,
+    given = DonateToPool(
+        idempotency_key=uuid.uuid4().hex, from_account=giver.account_id, minutes=30
     )
+    pool_commands.donation(given, acting(site.bone.timebank, site.bone.clock()))
     settled(site)
     page.get_by_role("link", name="公益池").first.click()
     expect(page.locator("#pool-balance")).to_have_text("0.5 小时")

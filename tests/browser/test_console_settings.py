@@ -12,9 +12,10 @@ from playwright.sync_api import Page, expect
 
 from domain.ledger import Limits, TimeAccount
 from projections import exchanges
-from services import identity, listings
+from services import identity
 from services.exchange.commands import PairIn, RecordHelp
 from services.exchange.handlers import record, rules_in_force
+from services.listings import handlers as listings
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import coordinator, read_model, said, settled
 from tests.browser.test_console_pages import balance_of, disputed_exchange

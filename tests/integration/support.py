@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -32,7 +32,7 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import identity, listings
+from services import identity
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.broker import stream_head
@@ -44,6 +44,8 @@ from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, 
 from services.eventstore import Timebank
 from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
+from services.listings import handlers as listings
+from services.listings.commands import PostListing
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.runtime import Backbone, build_backbone
 from services.vault import PersonalDetails, Vault
@@ -227,19 +229,19 @@ def transfer_on(app: Timebank, key: str, source, target, minutes: int, memo: str
 
 def post_offer(app: Timebank, owner: UUID, by: Provenance = BY) -> Receipt:
     """A fresh offer of help on the board, posted for the owner of account ``owner``."""
-    return listings.post(
-        app,
+    offer = PostListing(
         idempotency_key=uuid.uuid4().hex,
-        owner=owner,
         kind=ListingKind.OFFER,
         category="errands",
         title="an offer of help",
-        description="",
-        building="",
-        place="",
-        availability="",
-        by=by,
     )
+    return post_listing(app, owner, offer, by)
+
+
+def post_listing(app: Timebank, owner: UUID, command: PostListing, by: Provenance = BY) -> Receipt:
+    """A listing posted straight through its handler (no HTTP), as the resident whose account
+    is ``owner``."""
+    return listings.post(command, replace(acting(app, by=by), caller=Caller(by, account_id=owner)))
 
 
 # Calling the API: as staff, or as a resident at a kiosk.

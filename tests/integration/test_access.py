@@ -26,12 +26,16 @@ from litestar.testing import TestClient
 from domain.council import Choice
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services import council, hours, identity, listings, pool
+from services import council, hours, identity
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from services.exchange import handlers as exchange
 from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
+from services.listings import handlers as listings
+from services.listings.commands import AddCategory
 from services.pages.site import is_page_path
+from services.pool import handlers as pool
+from services.pool.commands import DonateToPool
 from services.runtime import Backbone
 from tests.integration.support import (
     BY,
@@ -669,9 +673,8 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         if not let_through:
             return "errands"
         fresh = world.unique("matrix-")
-        listings.add_category(
-            world.bone.timebank, code=fresh, name_zh="矩阵", name_en="Matrix", by=BY
-        )
+        added = AddCategory(code=fresh, name_zh="矩阵", name_en="Matrix")
+        listings.add_category(added, acting(world.bone.timebank))
         return fresh
 
     def listing_id() -> UUID:
@@ -800,15 +803,13 @@ def build_world(bone: Backbone) -> World:
     built.grant_id = transfer(bone, "matrix-grant", COMMUNITY, built.alice.account_id, 600).id
     # Alice gives some of it to the pool, so there is something to grant; she keeps 480
     # minutes to pay for the help the matrix has her confirm.
-    pool.donation(
-        bone.timebank,
+    donated = DonateToPool(
         idempotency_key="matrix-donation",
-        donor=built.alice.account_id,
+        from_account=built.alice.account_id,
         minutes=120,
         memo="access matrix",
-        now=bone.clock(),
-        by=BY,
     )
+    pool.donation(donated, acting(bone.timebank, bone.clock()))
     # Vera volunteers: an approved half hour of hers, certified.
     built.volunteer_id = built.volunteer(built.vera)
     built.entry_id = built.entry(approved=True)

@@ -20,11 +20,12 @@ from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, hours, listings
+from services import council, hours
 from services.exchange import handlers as exchange
 from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits, PostTransfer
+from services.listings.commands import PostListing
 from services.volunteers import handlers as volunteers
 from services.volunteers.commands import RecordTraining, UpdateVolunteerProfile
 from tests.integration.support import (
@@ -33,6 +34,7 @@ from tests.integration.support import (
     acting_on,
     make_backbone,
     open_member,
+    post_listing,
     register_resident,
     register_volunteer,
     stored_envelopes,
@@ -158,18 +160,19 @@ def _help(station: Station, key: str, gives: UUID, gets: UUID, d: st.DataObject)
 def _board(station: Station, key: str, d: st.DataObject) -> None:
     app = station.bone.timebank
     station.attempt(
-        lambda: listings.post(
+        lambda: post_listing(
             app,
-            idempotency_key=f"{key}-listing",
-            owner=station.resident,
-            kind=d.draw(st.sampled_from(ListingKind)),
-            category="companionship",
-            title=d.draw(texts),
-            description=d.draw(texts),
-            building=d.draw(texts),
-            place=d.draw(texts),
-            availability=d.draw(texts),
-            by=BY,
+            station.resident,
+            PostListing(
+                idempotency_key=f"{key}-listing",
+                kind=d.draw(st.sampled_from(ListingKind)),
+                category="companionship",
+                title=d.draw(texts),
+                description=d.draw(texts),
+                building=d.draw(texts),
+                place=d.draw(texts),
+                availability=d.draw(texts),
+            ),
         )
     )
     station.attempt(
