@@ -35,8 +35,8 @@ from services.bus import Receipt
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity.records import member_of
 from services.ledger.handlers import account_of
-from services.listings import categories_of
-from services.volunteers import volunteer_of
+from services.listings.handlers import categories_of
+from services.volunteers.handlers import volunteer_of
 
 
 def entry_of(app: Timebank, entry_id: UUID) -> HourEntry:

@@ -11,19 +11,32 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import council, exchange, listings
+from services import council
 from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
+from services.certificates import handlers as certificates
 from services.config import Settings
 from services.eventstore import Timebank
+from services.exchange import handlers as exchange
 from services.groupcommit import GroupCommit
 from services.identity import handlers as identity
 from services.ledger import handlers as ledger
+from services.listings import handlers as listings
+from services.pool import handlers as pool
 from services.revocation import Revocations
 from services.vault import Vault
+from services.volunteers import handlers as volunteers
 
 # Every command's handler, by the command's type.
-HANDLERS: dict[type, Handler] = {**ledger.HANDLERS, **identity.HANDLERS}
+HANDLERS: dict[type, Handler] = {
+    **ledger.HANDLERS,
+    **exchange.HANDLERS,
+    **volunteers.HANDLERS,
+    **certificates.HANDLERS,
+    **listings.HANDLERS,
+    **pool.HANDLERS,
+    **identity.HANDLERS,
+}
 
 
 def utc_now() -> datetime:

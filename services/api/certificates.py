@@ -9,34 +9,24 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from projections import certificates, hours, monitoring
 from projections.readstore import ReadDb, Row
-from services import certificates as issuing
 from services.api import schemas
 from services.api.auth import allow, public
 from services.api.context import After, read
 from services.api.downloads import csv_response
 from services.api.hours import Step, step_of
+from services.bus import Bus, Caller
+from services.certificates.commands import IssueCertificate
 from services.runtime import Backbone
-from services.volunteers import masked_name
-from services.windows import DoneOn, PeriodEnd, check_months_asked
+from services.volunteers.handlers import masked_name
+from services.windows import check_months_asked
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
-
-
-class NewCertificate(schemas.Strict, kw_only=True):
-    volunteer_id: UUID
-    period_from: DoneOn
-    period_to: PeriodEnd
-    recording_body: Annotated[
-        str, Meta(min_length=1, max_length=100, description="Who recorded the service (Art. 15)")
-    ]
 
 
 class Issued(msgspec.Struct, kw_only=True):
@@ -131,26 +121,17 @@ class CertificateController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         opt=allow(Role.COORDINATOR),
         summary="Certify a volunteer's approved service over a period",
     )
-    def issue(
+    async def issue(
         self,
-        data: JSONBody[NewCertificate],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[IssueCertificate],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[Issued]:
-        receipt, code = issuing.issue(
-            bone.timebank,
-            volunteer_id=data.volunteer_id,
-            period_from=data.period_from,
-            period_to=data.period_to,
-            recording_body=data.recording_body,
-            today=bone.today(),
-            by=by,
-        )
-        issued = Issued(id=str(receipt.id), code=code, position=receipt.position)
+        certified = await bus.handle(data, caller)
+        issued = Issued(id=str(certified.id), code=certified.code, position=certified.position)
         return Response(issued, status_code=201)
 
     @get(

@@ -10,80 +10,32 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
-from msgspec import Meta
 
-from domain.exchange import ExchangeRules, ExchangeStatus, Outcome, Pair
+from domain.exchange import ExchangeStatus
 from domain.identity import Role
-from domain.provenance import Provenance
-from domain.rules import NotFound, RuleViolated
+from domain.rules import NotFound
 from projections import exchanges
-from services import exchange
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
-from services.bus import IdempotencyKey, Reason
+from services.bus import Bus, Caller
+from services.exchange.commands import (
+    ChangeExchangeRules,
+    Confirmation,
+    ConfirmHelp,
+    Dispute,
+    DisputeHelp,
+    RecordHelp,
+    Resolution,
+    ResolveDispute,
+    Rules,
+    Withdrawal,
+    WithdrawHelp,
+)
+from services.exchange.handlers import rules_in_force
 from services.runtime import Backbone
-from services.windows import DoneAt
 
 PARTIES = (Role.RESIDENT, Role.VOLUNTEER)
-Minutes = Annotated[int, Meta(gt=0, le=24 * 60)]
-
-
-class PairIn(schemas.Strict):
-    provider: UUID
-    receiver: UUID
-    minutes: Minutes
-
-
-class NewExchange(schemas.Strict):
-    idempotency_key: IdempotencyKey
-    pairs: Annotated[
-        list[PairIn],
-        Meta(
-            min_length=1,
-            max_length=50,
-            description="Who helped whom for how long: one pair for two residents; a group "
-            "shares its provider (or its receiver) across pairs.",
-        ),
-    ]
-    listing_id: UUID | None = None
-    description: Annotated[str, Meta(max_length=500)] = ""
-    occurred_at: DoneAt | None = None
-
-
-class Confirmation(schemas.Strict):
-    idempotency_key: IdempotencyKey
-    receiver: UUID | None = None  # a coordinator names whom they confirm for
-
-
-class Dispute(schemas.Strict):
-    idempotency_key: IdempotencyKey
-    reason: Reason
-
-
-class Resolution(schemas.Strict):
-    idempotency_key: IdempotencyKey
-    outcome: Outcome
-    reason: Reason
-    minutes: Annotated[
-        list[Minutes] | None,
-        Meta(description="To adjust: the minutes that stand, one per pair in order."),
-    ] = None
-
-
-class Withdrawal(schemas.Strict):
-    idempotency_key: IdempotencyKey
-    reason: Reason
-
-
-class Rules(msgspec.Struct, kw_only=True):
-    max_minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
-    confirm_within_hours: Annotated[int, Meta(gt=0, le=24 * 90)]
-    dispute_within_hours: Annotated[int, Meta(gt=0, le=24 * 365)]
-
-
-class RulesChange(Rules, schemas.Strict):
-    reason: Reason
 
 
 class Party(msgspec.Struct, kw_only=True):
@@ -148,28 +100,11 @@ class ExchangeController(Controller):
     )
     async def record(
         self,
-        request: Request[Principal, Any, Any],
-        data: JSONBody[NewExchange],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[RecordHelp],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        pairs = tuple(Pair(pair.provider, pair.receiver, pair.minutes) for pair in data.pairs)
-        me = _member_account(request.user)
-        if me is not None and any(pair.provider != me for pair in pairs):
-            raise RuleViolated("not-the-provider", "You can record only help you gave yourself.")
-        now = bone.clock()
-        receipt = await bone.commits.run(
-            exchange.record,
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            pairs=pairs,
-            listing_id=data.listing_id,
-            description=data.description,
-            occurred_at=data.occurred_at or now,
-            now=now,
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))
 
     @get(
         "/",
@@ -210,7 +145,7 @@ class ExchangeController(Controller):
 
     @get("/rules", sync_to_thread=True, opt=allow(*tuple(Role)), summary="The rules in force")
     def rules(self, bone: NamedDependency[Backbone]) -> Rules:
-        rules = exchange.rules_in_force(bone.timebank)
+        rules = rules_in_force(bone.timebank)
         return Rules(
             max_minutes=rules.max_minutes,
             confirm_within_hours=rules.confirm_within_hours,
@@ -224,18 +159,11 @@ class ExchangeController(Controller):
     )
     async def change_rules(
         self,
-        data: JSONBody[RulesChange],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[ChangeExchangeRules],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        rules = ExchangeRules(
-            data.max_minutes, data.confirm_within_hours, data.dispute_within_hours
-        )
-        return answer(
-            await bone.commits.run(
-                exchange.change_rules, bone.timebank, rules=rules, reason=data.reason, by=by
-            )
-        )
+        return answer(await bus.handle(data, caller))
 
     @get(
         "/{exchange_id:uuid}",
@@ -270,28 +198,11 @@ class ExchangeController(Controller):
     async def confirm(
         self,
         exchange_id: FromPath[UUID],
-        request: Request[Principal, Any, Any],
         data: JSONBody[Confirmation],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        me = _member_account(request.user)
-        if me is not None and data.receiver not in (None, me):
-            raise RuleViolated("not-a-receiver", "You can confirm only help you received.")
-        receiver = me or data.receiver
-        if receiver is None:
-            raise RuleViolated("receiver-required", "Name the receiver you confirm for.")
-        receipt = await bone.commits.run(
-            exchange.confirm,
-            bone.timebank,
-            exchange_id=exchange_id,
-            receiver=receiver,
-            on_behalf=me is None,
-            idempotency_key=data.idempotency_key,
-            now=bone.clock(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(ConfirmHelp.at(data, exchange_id=exchange_id), caller))
 
     @post(
         "/{exchange_id:uuid}/disputes",
@@ -301,22 +212,11 @@ class ExchangeController(Controller):
     async def dispute(
         self,
         exchange_id: FromPath[UUID],
-        request: Request[Principal, Any, Any],
         data: JSONBody[Dispute],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            exchange.dispute,
-            bone.timebank,
-            exchange_id=exchange_id,
-            party=_member_account(request.user),
-            reason=data.reason,
-            idempotency_key=data.idempotency_key,
-            now=bone.clock(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(DisputeHelp.at(data, exchange_id=exchange_id), caller))
 
     @post(
         "/{exchange_id:uuid}/resolution",
@@ -327,21 +227,10 @@ class ExchangeController(Controller):
         self,
         exchange_id: FromPath[UUID],
         data: JSONBody[Resolution],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            exchange.resolve,
-            bone.timebank,
-            exchange_id=exchange_id,
-            outcome=data.outcome,
-            minutes=tuple(data.minutes) if data.minutes is not None else None,
-            reason=data.reason,
-            idempotency_key=data.idempotency_key,
-            now=bone.clock(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(ResolveDispute.at(data, exchange_id=exchange_id), caller))
 
     @post(
         "/{exchange_id:uuid}/withdrawal",
@@ -351,18 +240,8 @@ class ExchangeController(Controller):
     async def withdraw(
         self,
         exchange_id: FromPath[UUID],
-        request: Request[Principal, Any, Any],
         data: JSONBody[Withdrawal],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            exchange.withdraw,
-            bone.timebank,
-            exchange_id=exchange_id,
-            provider=_member_account(request.user),
-            reason=data.reason,
-            idempotency_key=data.idempotency_key,
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(WithdrawHelp.at(data, exchange_id=exchange_id), caller))

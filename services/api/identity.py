@@ -16,7 +16,6 @@ from msgspec import Meta
 from domain.identity import Kiosk, Member, Role
 from domain.ledger import AccountKind, account_id_for
 from projections import staff_directory
-from services import volunteers
 from services.api.auth import (
     KIOSK_TOKEN_HEADER,
     Principal,
@@ -43,6 +42,7 @@ from services.identity.commands import (
 )
 from services.identity.staff import staff_sign_in
 from services.runtime import Backbone
+from services.volunteers import handlers as volunteers
 
 KioskTokenHeader = Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)]
 # Route ``opt`` key: exempt from the sign-in rate limit (refresh needs a valid token already,

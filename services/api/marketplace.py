@@ -1,4 +1,5 @@
-"""Help categories and listings over HTTP: the kiosk's marketplace board."""
+"""Help categories and listings over HTTP: the kiosk's marketplace board; each command route
+hands its body to the bus."""
 
 from __future__ import annotations
 
@@ -9,28 +10,26 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from msgspec import Meta
 
 from domain.identity import Role
 from domain.listing import ListingKind
-from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import marketplace
-from services import listings
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
-from services.bus import IdempotencyKey, Receipt
+from services.bus import Bus, Caller
+from services.listings.commands import (
+    AddCategory,
+    CategoryRetirement,
+    CloseListing,
+    ListingClosure,
+    PostListing,
+    RetireCategory,
+)
 from services.runtime import Backbone
 
 EVERYONE = tuple(Role)
-BoardText = Annotated[str, Meta(max_length=200)]
-
-
-class NewCategory(schemas.Strict):
-    code: Annotated[str, Meta(min_length=2, max_length=32, description="e.g. `gardening`")]
-    name_zh: Annotated[str, Meta(min_length=1, max_length=40)]
-    name_en: Annotated[str, Meta(min_length=1, max_length=60)]
 
 
 class Category(msgspec.Struct, kw_only=True):
@@ -38,38 +37,6 @@ class Category(msgspec.Struct, kw_only=True):
     name_zh: str
     name_en: str
     is_active: bool
-
-
-class ListingDraft(msgspec.Struct, kw_only=True):
-    """What a resident writes for the board, checked alike by the API and the kiosk's form."""
-
-    kind: ListingKind
-    category: Annotated[str, Meta(min_length=1, max_length=32)]
-    title: Annotated[str, Meta(min_length=1, max_length=80)]
-    description: Annotated[str, Meta(max_length=1000)] = ""
-    building: Annotated[str, Meta(max_length=40, description="e.g. 3号楼")] = ""
-    place: BoardText = ""
-    availability: Annotated[BoardText, Meta(description="When, e.g. 周二上午")] = ""
-
-    def post(self, bone: Backbone, *, idempotency_key: str, owner: UUID, by: Provenance) -> Receipt:
-        """Put the listing on the board as ``owner``'s."""
-        return listings.post(
-            bone.timebank,
-            idempotency_key=idempotency_key,
-            owner=owner,
-            kind=self.kind,
-            category=self.category,
-            title=self.title,
-            description=self.description,
-            building=self.building,
-            place=self.place,
-            availability=self.availability,
-            by=by,
-        )
-
-
-class NewListing(ListingDraft, schemas.Strict):
-    idempotency_key: IdempotencyKey
 
 
 class Listing(msgspec.Struct, kw_only=True):
@@ -119,19 +86,11 @@ class CategoryController(Controller):
     @post("/", opt=allow(Role.COORDINATOR), summary="Add a category")
     async def add(
         self,
-        data: JSONBody[NewCategory],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[AddCategory],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            listings.add_category,
-            bone.timebank,
-            code=data.code,
-            name_zh=data.name_zh,
-            name_en=data.name_en,
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))
 
     @post(
         "/{code:str}/retirement",
@@ -141,15 +100,11 @@ class CategoryController(Controller):
     async def retire(
         self,
         code: FromPath[str],
-        data: JSONBody[schemas.Closure],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[CategoryRetirement],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        return answer(
-            await bone.commits.run(
-                listings.retire_category, bone.timebank, code=code, reason=data.reason, by=by
-            )
-        )
+        return answer(await bus.handle(RetireCategory.at(data, code=code), caller))
 
 
 class ListingController(Controller):
@@ -163,17 +118,11 @@ class ListingController(Controller):
     )
     async def post_listing(
         self,
-        request: Request[Principal, Any, Any],
-        data: JSONBody[NewListing],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[PostListing],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        owner = request.user.account_id
-        assert owner is not None, "residents and volunteers sign in with their account"
-        receipt = await bone.commits.run(
-            data.post, bone, idempotency_key=data.idempotency_key, owner=owner, by=by
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))
 
     @get("/", sync_to_thread=True, opt=allow(*EVERYONE), summary="Search the board, newest first")
     def search(
@@ -233,18 +182,8 @@ class ListingController(Controller):
     async def close(
         self,
         listing_id: FromPath[UUID],
-        request: Request[Principal, Any, Any],
-        data: JSONBody[schemas.Closure],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[ListingClosure],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        principal = request.user
-        receipt = await bone.commits.run(
-            listings.close,
-            bone.timebank,
-            listing_id=listing_id,
-            closer=principal.account_id if principal.is_member else None,
-            reason=data.reason,
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(CloseListing.at(data, listing_id=listing_id), caller))

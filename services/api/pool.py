@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
-from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
 from projections import pool
-from services import pool as pool_commands
 from services.api import schemas
-from services.api.auth import Principal, allow
-from services.api.context import After, Before, Limit, answer, check_owner, next_before, read
-from services.bus import IdempotencyKey, Minutes, Reason
+from services.api.auth import allow
+from services.api.context import After, Before, Limit, answer, next_before, read
+from services.bus import Bus, Caller
+from services.pool.commands import DonateToPool, GrantFromPool
 from services.runtime import Backbone
-
-
-class Donation(schemas.Strict):
-    idempotency_key: IdempotencyKey
-    from_account: UUID
-    minutes: Minutes
-    memo: Annotated[str, Meta(max_length=500)] = ""
-
-
-class Grant(schemas.Strict):
-    idempotency_key: IdempotencyKey
-    to_account: UUID
-    minutes: Minutes
-    reason: Reason
 
 
 class PoolStanding(msgspec.Struct, kw_only=True):
@@ -101,23 +84,11 @@ class PoolController(Controller):
     )
     async def donate(
         self,
-        request: Request[Principal, Any, Any],
-        data: JSONBody[Donation],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[DonateToPool],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        check_owner(request, data.from_account)
-        receipt = await bone.commits.run(
-            pool_commands.donation,
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            donor=data.from_account,
-            minutes=data.minutes,
-            memo=data.memo,
-            now=bone.clock(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))
 
     @post(
         "/grants",
@@ -126,18 +97,8 @@ class PoolController(Controller):
     )
     async def grant(
         self,
-        data: JSONBody[Grant],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[GrantFromPool],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            pool_commands.grant_from_pool,
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            recipient=data.to_account,
-            minutes=data.minutes,
-            reason=data.reason,
-            now=bone.clock(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 
 from projections.deadletter import Failure
-from services.bus import Reason
 from services.windows import Windowed
 
 CSV = "text/csv"  # the media type of the downloads spreadsheet programs open
@@ -13,10 +12,6 @@ CSV = "text/csv"  # the media type of the downloads spreadsheet programs open
 
 class Strict(Windowed, forbid_unknown_fields=True, kw_only=True):
     """A request body: unknown fields refused, dated fields checked against their windows."""
-
-
-class Closure(Strict):
-    reason: Reason
 
 
 class Receipt(msgspec.Struct, kw_only=True):

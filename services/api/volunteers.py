@@ -1,8 +1,9 @@
-"""The volunteer registry and trainings over HTTP."""
+"""The volunteer registry and trainings over HTTP: each command route hands its body to the
+bus."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -10,93 +11,30 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, JSONBody, QueryParameter
-from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
 from domain.rules import NotFound
-from domain.volunteer import Rating, VolunteerStatus, volunteer_id_for
+from domain.volunteer import VolunteerStatus, volunteer_id_for
 from projections import certificates, volunteers
-from services import volunteers as registry
 from services.api import schemas
 from services.api.auth import Principal, allow
 from services.api.context import After, Before, Limit, answer, next_before, read
-from services.bus import IdempotencyKey, Reason, RuledNumber
+from services.bus import Bus, Caller
 from services.runtime import Backbone
-from services.windows import BornOn, DoneOn, Windowed
+from services.volunteers.commands import (
+    Award,
+    ChangeVolunteerStatus,
+    Evaluation,
+    Profile,
+    RecordAward,
+    RecordEvaluation,
+    RecordTraining,
+    RegisterVolunteer,
+    StatusChange,
+    UpdateVolunteerProfile,
+)
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
-Label = Annotated[str, Meta(min_length=1, max_length=40)]
-Labels = Annotated[list[Label], Meta(max_length=20)]
-Text = Annotated[str, Meta(min_length=1, max_length=200)]
-# A choice, as on Chinese forms (GB/T 2261.1's 男, 女 and 未说明的性别), never free text.
-Gender = Annotated[Literal["女", "男", "未说明"], Meta(description="女, 男 or 未说明 (not stated)")]
-
-
-class VolunteerBasics(Windowed, kw_only=True):
-    """The basic information of Art. 5 as a coordinator enters it: the API and the console's
-    form check it alike, and both seal it as the same details."""
-
-    name: Annotated[str, Meta(min_length=1, max_length=60)]
-    gender: Gender
-    birth_date: BornOn
-    id_number: Annotated[str, Meta(min_length=6, max_length=30)]
-    area: Text
-    contact: Annotated[str, Meta(min_length=5, max_length=40)]
-
-    def details(self) -> registry.VolunteerDetails:
-        return registry.VolunteerDetails(
-            name=self.name,
-            gender=self.gender,
-            birth_date=self.birth_date,
-            id_number=self.id_number,
-            area=self.area,
-            contact=self.contact,
-        )
-
-
-class NewVolunteer(VolunteerBasics, schemas.Strict, kw_only=True):
-    member_id: UUID
-    skills: Labels = msgspec.field(default_factory=list)
-    categories: Labels = msgspec.field(default_factory=list)
-    building: Annotated[str, Meta(max_length=40)] = ""
-    consent_version: Annotated[
-        str, Meta(min_length=1, max_length=40, description="The notice the person agreed to")
-    ]
-
-
-class StatusChange(schemas.Strict, kw_only=True):
-    status: VolunteerStatus
-    reason: Reason
-
-
-class Profile(schemas.Strict, kw_only=True):
-    skills: Labels
-    categories: Labels
-    building: Annotated[str, Meta(max_length=40)] = ""
-
-
-class NewAward(schemas.Strict, kw_only=True):
-    name: Text
-    awarded_on: DoneOn
-    awarded_by: Text
-
-
-class NewEvaluation(schemas.Strict, kw_only=True):
-    rating: Rating
-    evaluated_on: DoneOn
-    stars: RuledNumber | None = None
-    note: Annotated[str, Meta(max_length=500)] = ""
-
-
-class NewTraining(schemas.Strict, kw_only=True):
-    idempotency_key: IdempotencyKey
-    name: Text
-    content: Annotated[str, Meta(max_length=1000)] = ""
-    minutes: Annotated[int, Meta(gt=0, le=24 * 60)]
-    organiser: Text
-    held_on: DoneOn
-    attendees: Annotated[list[UUID], Meta(min_length=1, max_length=500)]
 
 
 class Record(msgspec.Struct, kw_only=True):
@@ -154,24 +92,11 @@ class VolunteerController(Controller):
     @post("/", opt=allow(Role.COORDINATOR), summary="Register a volunteer")
     async def register(
         self,
-        data: JSONBody[NewVolunteer],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[RegisterVolunteer],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            registry.register,
-            bone.timebank,
-            bone.vault,
-            member_id=data.member_id,
-            details=data.details(),
-            consent_version=data.consent_version,
-            skills=tuple(data.skills),
-            categories=tuple(data.categories),
-            building=data.building,
-            today=bone.today(),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))
 
     @get("/", sync_to_thread=True, opt=allow(*STAFF), summary="Search the registry")
     def search(
@@ -258,18 +183,12 @@ class VolunteerController(Controller):
         self,
         volunteer_id: FromPath[UUID],
         data: JSONBody[StatusChange],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            registry.change_status,
-            bone.timebank,
-            volunteer_id=volunteer_id,
-            status=data.status,
-            reason=data.reason,
-            by=by,
+        return answer(
+            await bus.handle(ChangeVolunteerStatus.at(data, volunteer_id=volunteer_id), caller)
         )
-        return answer(receipt)
 
     @put(
         "/{volunteer_id:uuid}/profile",
@@ -280,19 +199,12 @@ class VolunteerController(Controller):
         self,
         volunteer_id: FromPath[UUID],
         data: JSONBody[Profile],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            registry.update_profile,
-            bone.timebank,
-            volunteer_id=volunteer_id,
-            skills=tuple(data.skills),
-            categories=tuple(data.categories),
-            building=data.building,
-            by=by,
+        return answer(
+            await bus.handle(UpdateVolunteerProfile.at(data, volunteer_id=volunteer_id), caller)
         )
-        return answer(receipt)
 
     @post(
         "/{volunteer_id:uuid}/awards",
@@ -302,20 +214,11 @@ class VolunteerController(Controller):
     async def give_award(
         self,
         volunteer_id: FromPath[UUID],
-        data: JSONBody[NewAward],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[Award],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            registry.give_award,
-            bone.timebank,
-            volunteer_id=volunteer_id,
-            name=data.name,
-            awarded_on=data.awarded_on,
-            awarded_by=data.awarded_by,
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(RecordAward.at(data, volunteer_id=volunteer_id), caller))
 
     @post(
         "/{volunteer_id:uuid}/evaluations",
@@ -325,21 +228,13 @@ class VolunteerController(Controller):
     async def evaluate(
         self,
         volunteer_id: FromPath[UUID],
-        data: JSONBody[NewEvaluation],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[Evaluation],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            registry.evaluate,
-            bone.timebank,
-            volunteer_id=volunteer_id,
-            rating=data.rating,
-            stars=data.stars,
-            evaluated_on=data.evaluated_on,
-            note=data.note,
-            by=by,
+        return answer(
+            await bus.handle(RecordEvaluation.at(data, volunteer_id=volunteer_id), caller)
         )
-        return answer(receipt)
 
 
 class TrainingController(Controller):
@@ -353,21 +248,8 @@ class TrainingController(Controller):
     )
     async def record(
         self,
-        data: JSONBody[NewTraining],
-        bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        data: JSONBody[RecordTraining],
+        bus: NamedDependency[Bus],
+        caller: NamedDependency[Caller],
     ) -> Response[schemas.Receipt]:
-        receipt = await bone.commits.run(
-            registry.record_training,
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            name=data.name,
-            content=data.content,
-            minutes=data.minutes,
-            organiser=data.organiser,
-            held_on=data.held_on,
-            today=bone.today(),
-            attendees=tuple(data.attendees),
-            by=by,
-        )
-        return answer(receipt)
+        return answer(await bus.handle(data, caller))

@@ -13,14 +13,18 @@ from uuid import UUID
 import msgspec
 from playwright.sync_api import Page, expect
 
-from domain.exchange import Pair
 from domain.listing import ListingKind
-from services import council, exchange, listings
+from services import council
+from services.exchange import handlers as exchange
+from services.exchange.commands import PairIn, RecordHelp
+from services.listings.commands import PostListing
 from tests.browser.conftest import Site
 from tests.integration.support import (
     BY,
     COMMUNITY,
     PIN,
+    acting,
+    post_listing,
     register_resident,
     register_volunteer,
     transfer,
@@ -89,33 +93,25 @@ def make_volunteer(site: Site, resident: Resident) -> None:
 
 def help_given(site: Site, provider: Resident, receiver: Resident, minutes: int) -> int:
     """Help ``provider`` recorded for ``receiver``; the position it was recorded at."""
-    now = datetime.now(UTC)
-    return exchange.record(
-        site.bone.timebank,
+    command = RecordHelp(
         idempotency_key=f"help-{provider.number}-{receiver.number}-{minutes}",
-        pairs=(Pair(provider.account_id, receiver.account_id, minutes),),
-        listing_id=None,
+        pairs=[PairIn(provider=provider.account_id, receiver=receiver.account_id, minutes=minutes)],
         description="买菜",
-        occurred_at=now,
-        now=now,
-        by=BY,
-    ).position
+    )
+    return exchange.record(command, acting(site.bone.timebank)).position
 
 
 def offer(site: Site, owner: Resident, title: str) -> None:
-    listings.post(
-        site.bone.timebank,
+    offered = PostListing(
         idempotency_key=f"offer-{owner.number}-{title}",
-        owner=owner.account_id,
         kind=ListingKind.OFFER,
         category="repairs",
         title=title,
         description="周末有空",
         building="3号楼",
-        place="",
         availability="周六上午",
-        by=BY,
     )
+    post_listing(site.bone.timebank, owner.account_id, offered)
 
 
 def motion(site: Site, mover: Resident, title: str) -> UUID:

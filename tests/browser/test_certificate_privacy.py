@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from services import certificates
 from services import hours as entries
+from services.certificates import handlers as certificates
+from services.certificates.commands import IssueCertificate
 from tests.browser.conftest import serious_violations
 from tests.browser.test_console import (
     coordinator,
@@ -18,7 +19,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY
+from tests.integration.support import BY, acting_on
 
 PRIVATE = "陪王阿姨去社区医院复诊"  # a third person's name and a hospital visit
 
@@ -31,15 +32,13 @@ def test_anyone_verifying_sees_totals_by_category_and_staff_see_the_entries(scre
     visit = log_hours(site, zhou, started + timedelta(hours=3), 60, "上门探访", "home-visits")
     for entry in (escort, visit):
         entries.approve(site.bone.timebank, entry_id=entry, by=BY)
-    _, code = certificates.issue(
-        site.bone.timebank,
+    certificate = IssueCertificate(
         volunteer_id=zhou.volunteer_id,
         period_from=started.date(),
         period_to=now.date(),
         recording_body="幸福社区社工站",
-        today=now.date(),
-        by=BY,
     )
+    code = certificates.issue(certificate, acting_on(site.bone)).code
     entries.void(
         site.bone.timebank,
         entry_id=visit,

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from domain.exchange import Pair
 from projections import balances, pool
-from services import exchange
 from services import hours as entries
-from services import pool as pool_commands
+from services.exchange import handlers as exchange
+from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
 from services.identity import records as identity
+from services.pool import handlers as pool_commands
+from services.pool.commands import DonateToPool
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import (
     COORDINATOR,
@@ -25,7 +26,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY, certify_last_week, register_resident
+from tests.integration.support import BY, acting, certify_last_week, register_resident
 
 
 def disputed_exchange(
@@ -36,23 +37,21 @@ def disputed_exchange(
     assert giver.account_id is not None and receiver.account_id is not None
     now = site.bone.clock()
     recorded = exchange.record(
-        site.bone.timebank,
-        idempotency_key=uuid.uuid4().hex,
-        pairs=(Pair(giver.account_id, receiver.account_id, minutes),),
-        listing_id=None,
-        description="陪同就医",
-        occurred_at=now - timedelta(hours=3),
-        now=now,
-        by=BY,
+        RecordHelp(
+            idempotency_key=uuid.uuid4().hex,
+            pairs=[
+                PairIn(provider=giver.account_id, receiver=receiver.account_id, minutes=minutes)
+            ],
+            description="陪同就医",
+            occurred_at=now - timedelta(hours=3),
+        ),
+        acting(site.bone.timebank, now),
     )
     exchange.dispute(
-        site.bone.timebank,
-        exchange_id=recorded.id,
-        party=receiver.account_id,
-        reason="实际只有一小时",
-        idempotency_key=uuid.uuid4().hex,
-        now=now,
-        by=BY,
+        DisputeHelp(
+            idempotency_key=uuid.uuid4().hex, exchange_id=recorded.id, reason="实际只有一小时"
+        ),
+        acting(site.bone.timebank, now),
     )
     return giver, receiver
 
@@ -139,15 +138,10 @@ def test_a_resident_registered_a_dispute_adjusted_and_a_pool_grant_made(screens,
     assert balance_of(site, giver.account_id) == 60
     assert balance_of(site, receiver.account_id) == -60
 
-    pool_commands.donation(
-        site.bone.timebank,
-        idempotency_key=uuid.uuid4().hex,
-        donor=giver.account_id,
-        minutes=30,
-        memo="",
-        now=site.bone.clock(),
-        by=BY,
+    given = DonateToPool(
+        idempotency_key=uuid.uuid4().hex, from_account=giver.account_id, minutes=30
     )
+    pool_commands.donation(given, acting(site.bone.timebank, site.bone.clock()))
     settled(site)
     page.get_by_role("link", name="公益池").first.click()
     expect(page.locator("#pool-balance")).to_have_text("0.5 小时")

@@ -12,7 +12,8 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from services import hours as entries
-from services import volunteers
+from services.volunteers import handlers as volunteers
+from services.volunteers.commands import RecordTraining
 from tests.browser.conftest import Site
 from tests.browser.test_console import (
     coordinator,
@@ -21,7 +22,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY
+from tests.integration.support import BY, acting_on
 
 
 def months_back(today: date, count: int) -> date:
@@ -48,18 +49,16 @@ def test_the_report_charts_the_figures_exports_them_and_a_certificate_of_them_ve
     ]
     for visit in visits:
         entries.approve(site.bone.timebank, entry_id=visit, by=BY)
-    volunteers.record_training(
-        site.bone.timebank,
+    training = RecordTraining(
         idempotency_key=uuid.uuid4().hex,
         name="急救培训",
         content="心肺复苏",
         minutes=120,
         organiser="幸福社区社工站",
         held_on=later.replace(day=12),
-        today=today,
-        attendees=(zhou.volunteer_id,),
-        by=BY,
+        attendees=[zhou.volunteer_id],
     )
+    volunteers.record_training(training, acting_on(site.bone))
     settled(site)
     page = coordinator(screens, site)
     first, last = earlier.strftime("%Y-%m"), later.strftime("%Y-%m")

@@ -10,15 +10,16 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from domain.exchange import Pair
 from domain.ledger import Limits, TimeAccount
 from projections import exchanges
-from services import exchange, listings
+from services.exchange.commands import PairIn, RecordHelp
+from services.exchange.handlers import record, rules_in_force
 from services.identity import records as identity
+from services.listings import handlers as listings
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import coordinator, read_model, said, settled
 from tests.browser.test_console_pages import balance_of, disputed_exchange
-from tests.integration.support import BY, register_resident
+from tests.integration.support import acting, register_resident
 
 
 def clean(page: Page, screens, name: str) -> None:
@@ -52,7 +53,7 @@ def test_the_exchange_rules_are_changed_with_a_reason_under_settings(screens, si
     assert site.bone.timebank.last_position() == before
     page.get_by_role("button", name="是，修改规则").click()
     expect(page.locator("#max-minutes")).to_have_text("4 小时")
-    assert exchange.rules_in_force(site.bone.timebank).max_minutes == 240
+    assert rules_in_force(site.bone.timebank).max_minutes == 240
 
     page.get_by_role("link", name="English").click()
     expect(page.locator("#max-minutes")).to_have_text("4 hours")
@@ -146,15 +147,16 @@ def recorded_help(
     giver, receiver = register_resident(site.bone, "王阿姨"), register_resident(site.bone, "李大爷")
     assert giver.account_id is not None and receiver.account_id is not None
     now = site.bone.clock()
-    recorded = exchange.record(
-        site.bone.timebank,
-        idempotency_key=uuid.uuid4().hex,
-        pairs=(Pair(giver.account_id, receiver.account_id, minutes),),
-        listing_id=None,
-        description="陪同就医",
-        occurred_at=now - timedelta(hours=3),
-        now=now,
-        by=BY,
+    recorded = record(
+        RecordHelp(
+            idempotency_key=uuid.uuid4().hex,
+            pairs=[
+                PairIn(provider=giver.account_id, receiver=receiver.account_id, minutes=minutes)
+            ],
+            description="陪同就医",
+            occurred_at=now - timedelta(hours=3),
+        ),
+        acting(site.bone.timebank, now),
     )
     return recorded.id, giver, receiver
 

@@ -168,6 +168,16 @@ def test_refusals_are_said_in_the_residents_language_and_record_nothing(site, sc
     )
     assert awaiting == []
 
+    # Wang has earned nothing to give: the domain says so before any question is asked.
+    helper.goto("/kiosk/donate")
+    helper.get_by_role("button", name="1 小时").click()
+    helper.get_by_role("button", name="下一步").click()
+    expect(helper.locator("#notice .notice-error")).not_to_be_empty()
+    expect(helper.locator("#question")).to_have_count(0)
+    assert untranslated(helper) == []
+    screens.snap(helper, "donation-over-balance-refused")
+    assert site.bone.timebank.last_position() == before
+
     # The read models behind (the broker down, say): the page says so, in Chinese.
     change_settings(site, read_wait_seconds=0.2)
     helper.goto(f"/kiosk?after={site.bone.timebank.last_position() + 1000}")

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -32,11 +32,12 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services import certificates, listings, volunteers
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.broker import stream_head
 from services.bus import Acting, Caller, Receipt
+from services.certificates import handlers as certificates
+from services.certificates.commands import IssueCertificate
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
 from services.eventstore import Timebank
@@ -50,10 +51,13 @@ from services.identity.commands import (
 from services.identity.records import Registered
 from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
+from services.listings import handlers as listings
+from services.listings.commands import PostListing
 from services.persistence import is_postgres, persistence_env, postgres_connection
 from services.runtime import Backbone, build_backbone
 from services.vault import Vault
-from services.volunteers import VolunteerDetails
+from services.volunteers import handlers as volunteers
+from services.volunteers.commands import RegisterVolunteer
 from services.workers import Workers
 
 BY = Provenance(actor="test", channel="test", correlation_id="test")
@@ -179,41 +183,33 @@ def register_volunteer(
 ) -> Receipt:
     """Member ``member_id`` registered as a volunteer today (the station's day), with made-up
     Art. 5 details: no test reads them back."""
-    return volunteers.register(
-        bone.timebank,
-        bone.vault,
+    command = RegisterVolunteer(
         member_id=member_id,
-        details=VolunteerDetails(
-            name=name,
-            gender="女",
-            birth_date=date(1960, 3, 8),
-            id_number="110101196003080028",
-            area="3号楼",
-            contact="13800138000",
-        ),
+        name=name,
+        gender="女",
+        birth_date=date(1960, 3, 8),
+        id_number="110101196003080028",
+        area="3号楼",
+        contact="13800138000",
         consent_version=NOTICE,
-        skills=skills,
-        categories=("companionship",),
+        skills=list(skills),
+        categories=["companionship"],
         building="3号楼",
-        today=bone.today(),
-        by=BY,
     )
+    return volunteers.register(command, acting_on(bone))
 
 
 def certify_last_week(bone: Backbone, volunteer_id: UUID, recording_body: str) -> str:
     """A certificate of the volunteer's approved service over the station's last seven days;
     its verification code."""
     today = bone.today()
-    _, code = certificates.issue(
-        bone.timebank,
+    command = IssueCertificate(
         volunteer_id=volunteer_id,
         period_from=today - timedelta(days=7),
         period_to=today,
         recording_body=recording_body,
-        today=today,
-        by=BY,
     )
-    return code
+    return certificates.issue(command, acting_on(bone)).code
 
 
 def acting(
@@ -226,6 +222,11 @@ def acting(
     """What the bus gives a handler, for a test that calls one straight (no HTTP, no group
     commit): staff ``by`` acting at ``now``."""
     return Acting(app, Caller(by), now or datetime.now(UTC), settings, vault)  # type: ignore[arg-type]
+
+
+def acting_on(bone: Backbone) -> Acting:
+    """``acting``, as the station ``bone`` gives it: its clock, settings and vault."""
+    return acting(bone.timebank, bone.clock(), settings=bone.settings, vault=bone.vault)
 
 
 def open_member(bone: Backbone, owner: str, grant: int = 0) -> Receipt:
@@ -253,19 +254,19 @@ def transfer_on(app: Timebank, key: str, source, target, minutes: int, memo: str
 
 def post_offer(app: Timebank, owner: UUID, by: Provenance = BY) -> Receipt:
     """A fresh offer of help on the board, posted for the owner of account ``owner``."""
-    return listings.post(
-        app,
+    offer = PostListing(
         idempotency_key=uuid.uuid4().hex,
-        owner=owner,
         kind=ListingKind.OFFER,
         category="errands",
         title="an offer of help",
-        description="",
-        building="",
-        place="",
-        availability="",
-        by=by,
     )
+    return post_listing(app, owner, offer, by)
+
+
+def post_listing(app: Timebank, owner: UUID, command: PostListing, by: Provenance = BY) -> Receipt:
+    """A listing posted straight through its handler (no HTTP), as the resident whose account
+    is ``owner``."""
+    return listings.post(command, replace(acting(app, by=by), caller=Caller(by, account_id=owner)))
 
 
 # Calling the API: as staff, or as a resident at a kiosk.

@@ -24,19 +24,25 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.testing import TestClient
 
 from domain.council import Choice
-from domain.exchange import Pair
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services import council, exchange, hours, listings, pool
+from services import council, hours
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
+from services.exchange import handlers as exchange
+from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
+from services.listings import handlers as listings
+from services.listings.commands import AddCategory
 from services.pages.site import is_page_path
+from services.pool import handlers as pool
+from services.pool.commands import DonateToPool
 from services.runtime import Backbone
 from tests.integration.support import (
     BY,
     COMMUNITY,
     NOTICE,
     KioskDevice,
+    acting,
     caught_up,
     certify_last_week,
     create_staff,
@@ -257,16 +263,12 @@ class World:
 
     def exchange(self, provider: UUID, receiver: UUID) -> UUID:
         """A minute of help from account ``provider`` to ``receiver``, awaiting confirmation."""
-        return exchange.record(
-            self.bone.timebank,
+        command = RecordHelp(
             idempotency_key=uuid.uuid4().hex,
-            pairs=(Pair(provider, receiver, 1),),
-            listing_id=None,
+            pairs=[PairIn(provider=provider, receiver=receiver, minutes=1)],
             description="access matrix",
-            occurred_at=self.bone.clock(),
-            now=self.bone.clock(),
-            by=BY,
-        ).id
+        )
+        return exchange.record(command, acting(self.bone.timebank, self.bone.clock())).id
 
     def member(self, name: str) -> Person:
         done = register_resident(self.bone, name, pin=PIN)
@@ -656,9 +658,8 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         if not let_through:
             return "errands"
         fresh = world.unique("matrix-")
-        listings.add_category(
-            world.bone.timebank, code=fresh, name_zh="矩阵", name_en="Matrix", by=BY
-        )
+        added = AddCategory(code=fresh, name_zh="矩阵", name_en="Matrix")
+        listings.add_category(added, acting(world.bone.timebank))
         return fresh
 
     def listing_id() -> UUID:
@@ -681,15 +682,10 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
             provider, receiver = receiver, provider
         recorded = world.exchange(provider, receiver)
         if template.endswith("/resolution"):
-            exchange.dispute(
-                bone.timebank,
-                exchange_id=recorded,
-                party=None,
-                reason="access matrix",
-                idempotency_key=uuid.uuid4().hex,
-                now=bone.clock(),
-                by=BY,
+            command = DisputeHelp(
+                idempotency_key=uuid.uuid4().hex, exchange_id=recorded, reason="access matrix"
             )
+            exchange.dispute(command, acting(bone.timebank, bone.clock()))
         if template.endswith("}"):
             let_reads_catch_up()
         return recorded
@@ -790,15 +786,13 @@ def build_world(bone: Backbone) -> World:
     built.grant_id = transfer(bone, "matrix-grant", COMMUNITY, built.alice.account_id, 600).id
     # Alice gives some of it to the pool, so there is something to grant; she keeps 480
     # minutes to pay for the help the matrix has her confirm.
-    pool.donation(
-        bone.timebank,
+    donated = DonateToPool(
         idempotency_key="matrix-donation",
-        donor=built.alice.account_id,
+        from_account=built.alice.account_id,
         minutes=120,
         memo="access matrix",
-        now=bone.clock(),
-        by=BY,
     )
+    pool.donation(donated, acting(bone.timebank, bone.clock()))
     # Vera volunteers: an approved half hour of hers, certified.
     built.volunteer_id = built.volunteer(built.vera)
     built.entry_id = built.entry(approved=True)

@@ -10,7 +10,7 @@ from typing import Any
 from domain.listing import STARTING_CATEGORIES, Categories
 from domain.provenance import Provenance
 from services.eventstore import Timebank
-from services.listings import categories_of
+from services.listings.handlers import categories_of
 from services.runtime import Backbone
 from tests.integration.support import make_backbone
 

@@ -10,23 +10,25 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from litestar.testing import TestClient
 
-from domain.exchange import ExchangeRules, Pair
 from domain.hours import Service
 from projections import deadletter
 from projections.catalog import READ_MODELS
 from projections.exchanges import Exchanges
 from projections.readstore import ReadDb, open_read_store
 from projections.runner import PoisonEvent, ProjectionRunner
-from services import council, exchange, hours
+from services import council, hours
 from services.api.app import create_app
 from services.bus import Receipt
 from services.envelope import Envelope
+from services.exchange import handlers as exchange
+from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
 from services.rebuild import rebuild
 from tests.integration.support import (
     BY,
     COMMUNITY,
     POOL,
     Background,
+    acting,
     caught_up,
     make_backbone,
     open_member,
@@ -51,33 +53,30 @@ def bone(broker, stores, tmp_path):
 
 def _help_given_at(bone, key: str, occurred_at: datetime, description: str = "") -> Receipt:
     provider, receiver = (open_member(bone, f"{key}-{side}").id for side in ("gives", "gets"))
-    return exchange.record(
-        bone.timebank,
+    command = RecordHelp(
         idempotency_key=key,
-        pairs=(Pair(provider=provider, receiver=receiver, minutes=60),),
-        listing_id=None,
+        pairs=[PairIn(provider=provider, receiver=receiver, minutes=60)],
         description=description,
-        occurred_at=occurred_at,
-        now=datetime.now(UTC),
-        by=BY,
     )
+    # Set past the API's date window, as a store written before there were windows holds.
+    command.occurred_at = occurred_at
+    return exchange.record(command, acting(bone.timebank))
 
 
 def _settled_with_a_dispute_window_past_the_calendar(bone) -> None:
-    rules = ExchangeRules(
-        max_minutes=60, confirm_within_hours=1, dispute_within_hours=24 * 999_999_999
+    rules = ChangeExchangeRules(
+        max_minutes=60,
+        confirm_within_hours=1,
+        dispute_within_hours=24 * 999_999_999,
+        reason="a slip of the keyboard",
     )
-    exchange.change_rules(bone.timebank, rules=rules, reason="a slip of the keyboard", by=BY)
+    exchange.change_rules(rules, acting(bone.timebank))
     recorded = _help_given_at(bone, "settled", datetime.now(UTC))
-    exchange.confirm(
-        bone.timebank,
-        exchange_id=recorded.id,
-        receiver=exchange.exchange_of(bone.timebank, recorded.id).recorded_pairs[0].receiver,
-        on_behalf=True,
-        idempotency_key="settled-confirmed",
-        now=datetime.now(UTC),
-        by=BY,
+    receiver = exchange.exchange_of(bone.timebank, recorded.id).recorded_pairs[0].receiver
+    confirmation = ConfirmHelp(
+        idempotency_key="settled-confirmed", exchange_id=recorded.id, receiver=receiver
     )
+    exchange.confirm(confirmation, acting(bone.timebank))
 
 
 def _service_at(bone, key: str, started_at: datetime) -> Receipt:

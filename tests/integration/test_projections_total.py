@@ -16,19 +16,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.council import DEFAULT_RULES
-from domain.exchange import ExchangeRules, Pair
 from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, exchange, hours, listings, volunteers
+from services import council, hours
+from services.exchange import handlers as exchange
+from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits, PostTransfer
+from services.listings.commands import PostListing
+from services.volunteers import handlers as volunteers
+from services.volunteers.commands import RecordTraining, UpdateVolunteerProfile
 from tests.integration.support import (
     BY,
     acting,
+    acting_on,
     make_backbone,
     open_member,
+    post_listing,
     register_resident,
     register_volunteer,
     stored_envelopes,
@@ -114,7 +120,15 @@ def _money(station: Station, key: str, d: st.DataObject) -> None:
     # The rules the next example's help is recorded and settled under.
     hours = (d.draw(whole_numbers), d.draw(whole_numbers), d.draw(whole_numbers))
     station.attempt(
-        lambda: exchange.change_rules(app, rules=ExchangeRules(*hours), reason="x", by=BY)
+        lambda: exchange.change_rules(
+            ChangeExchangeRules(
+                max_minutes=hours[0],
+                confirm_within_hours=hours[1],
+                dispute_within_hours=hours[2],
+                reason="x",
+            ),
+            acting(app),
+        )
     )
 
 
@@ -123,26 +137,22 @@ def _help(station: Station, key: str, gives: UUID, gets: UUID, d: st.DataObject)
     now = datetime.now(UTC)
     recorded = station.attempt(
         lambda: exchange.record(
-            app,
-            idempotency_key=f"{key}-help",
-            pairs=(Pair(provider=gives, receiver=gets, minutes=d.draw(whole_numbers)),),
-            listing_id=None,
-            description=d.draw(texts),
-            occurred_at=d.draw(moments),
-            now=now,
-            by=BY,
+            RecordHelp(
+                idempotency_key=f"{key}-help",
+                pairs=[PairIn(provider=gives, receiver=gets, minutes=d.draw(whole_numbers))],
+                description=d.draw(texts),
+                occurred_at=d.draw(moments),
+            ),
+            acting(app, now),
         )
     )
     if recorded is not None:
         station.attempt(
             lambda: exchange.confirm(
-                app,
-                exchange_id=recorded.id,
-                receiver=gets,
-                on_behalf=True,
-                idempotency_key=f"{key}-confirm",
-                now=now,
-                by=BY,
+                ConfirmHelp(
+                    idempotency_key=f"{key}-confirm", exchange_id=recorded.id, receiver=gets
+                ),
+                acting(app, now),
             )
         )
 
@@ -150,18 +160,19 @@ def _help(station: Station, key: str, gives: UUID, gets: UUID, d: st.DataObject)
 def _board(station: Station, key: str, d: st.DataObject) -> None:
     app = station.bone.timebank
     station.attempt(
-        lambda: listings.post(
+        lambda: post_listing(
             app,
-            idempotency_key=f"{key}-listing",
-            owner=station.resident,
-            kind=d.draw(st.sampled_from(ListingKind)),
-            category="companionship",
-            title=d.draw(texts),
-            description=d.draw(texts),
-            building=d.draw(texts),
-            place=d.draw(texts),
-            availability=d.draw(texts),
-            by=BY,
+            station.resident,
+            PostListing(
+                idempotency_key=f"{key}-listing",
+                kind=d.draw(st.sampled_from(ListingKind)),
+                category="companionship",
+                title=d.draw(texts),
+                description=d.draw(texts),
+                building=d.draw(texts),
+                place=d.draw(texts),
+                availability=d.draw(texts),
+            ),
         )
     )
     station.attempt(
@@ -226,26 +237,27 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
     labels = d.draw(st.lists(texts, max_size=3))
     station.attempt(
         lambda: volunteers.update_profile(
-            app,
-            volunteer_id=station.volunteer,
-            skills=tuple(labels),
-            categories=tuple(reversed(labels)),
-            building=d.draw(texts),
-            by=BY,
+            UpdateVolunteerProfile(
+                volunteer_id=station.volunteer,
+                skills=labels,
+                categories=list(reversed(labels)),
+                building=d.draw(texts),
+            ),
+            acting(app),
         )
     )
     station.attempt(
         lambda: volunteers.record_training(
-            app,
-            idempotency_key=f"{key}-training",
-            name=d.draw(texts),
-            content=d.draw(texts),
-            minutes=d.draw(whole_numbers),
-            organiser=d.draw(texts),
-            held_on=d.draw(days),
-            today=station.bone.today(),
-            attendees=d.draw(st.sampled_from([(), (station.volunteer,)])),
-            by=BY,
+            RecordTraining(
+                idempotency_key=f"{key}-training",
+                name=d.draw(texts),
+                content=d.draw(texts),
+                minutes=d.draw(whole_numbers),
+                organiser=d.draw(texts),
+                held_on=d.draw(days),
+                attendees=d.draw(st.sampled_from([[], [station.volunteer]])),
+            ),
+            acting_on(station.bone),
         )
     )
 

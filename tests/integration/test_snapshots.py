@@ -19,15 +19,16 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import JSONTranscoder, Transcoder
 
 import domain
-from domain.exchange import Pair
 from domain.ledger import AccountKind, Limits, TimeAccount
-from services import exchange, pool
 from services.eventstore import APPLICATION_NAME, Timebank, TypedSnapshot
+from services.exchange import handlers as exchange
+from services.exchange.commands import PairIn, RecordHelp
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits
+from services.pool import handlers as pool
+from services.pool.commands import DonateToPool, GrantFromPool
 from tests.integration.busy_world import busy_world
 from tests.integration.support import (
-    BY,
     COMMUNITY,
     acting,
     deactivate_member,
@@ -79,27 +80,19 @@ def test_a_busy_account_loaded_from_its_snapshot_takes_member_only_commands(bone
 
     review = ChangeLimits(account=str(giver.account_id), floor=-120, cap=600, reason="review")
     ledger.change_limits(review, acting(app))
-    pool.donation(
-        app, idempotency_key="give", donor=giver.account_id, minutes=30, memo="", now=now, by=BY
+    given = DonateToPool(idempotency_key="give", from_account=giver.account_id, minutes=30)
+    pool.donation(given, acting(app, now))
+    granted = GrantFromPool(
+        idempotency_key="grant", to_account=taker.account_id, minutes=30, reason="in need"
     )
-    pool.grant_from_pool(
-        app,
-        idempotency_key="grant",
-        recipient=taker.account_id,
-        minutes=30,
-        reason="in need",
-        now=now,
-        by=BY,
-    )
+    pool.grant_from_pool(granted, acting(app, now))
     exchange.record(
-        app,
-        idempotency_key="help",
-        pairs=(Pair(provider=giver.account_id, receiver=taker.account_id, minutes=60),),
-        listing_id=None,
-        description="Shopping",
-        occurred_at=now,
-        now=now,
-        by=BY,
+        RecordHelp(
+            idempotency_key="help",
+            pairs=[PairIn(provider=giver.account_id, receiver=taker.account_id, minutes=60)],
+            description="Shopping",
+        ),
+        acting(app, now),
     )
     deactivate_member(app, taker.id, "moved away", now)
     app.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.volunteers import masked
+from services.volunteers.handlers import masked
 
 
 @pytest.mark.parametrize(

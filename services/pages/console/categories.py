@@ -3,7 +3,6 @@ retiring one with a reason after a confirmation (what was recorded under it keep
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 import msgspec
@@ -13,15 +12,15 @@ from litestar.response import Template
 from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
 from projections import marketplace
-from services import listings
 from services.api.auth import allow
 from services.api.context import read
+from services.bus import Caller
+from services.listings.commands import AddCategory, RetireCategory
+from services.listings.handlers import categories_of
 from services.pages.console.common import STAFF, Form, confirm, show
 from services.pages.i18n import gettext, language
 from services.runtime import Backbone
-from services.staging import dry_run
 
 PAGE = "console/settings/categories.html"
 PART = "console/settings/_categories.html"
@@ -35,11 +34,17 @@ class NewCategory(msgspec.Struct, kw_only=True):
     name_zh: Annotated[str, Meta(max_length=40)]
     name_en: Annotated[str, Meta(max_length=60)]
 
+    def command(self) -> AddCategory:
+        return AddCategory(code=self.code.strip(), name_zh=self.name_zh, name_en=self.name_en)
+
 
 class Retirement(msgspec.Struct, kw_only=True):
     code: Annotated[str, Meta(max_length=32)]
     reason: Annotated[str, Meta(max_length=500)] = ""
     confirmed: bool = False
+
+    def command(self) -> RetireCategory:
+        return RetireCategory(code=self.code, reason=self.reason)
 
 
 def _listed(bone: Backbone, after: int | None, done: str = "") -> dict[str, Any]:
@@ -59,16 +64,9 @@ def add(
     request: Request[Any, Any, Any],
     data: Form[NewCategory],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
-    receipt = bone.commits.run_from_thread(
-        listings.add_category,
-        bone.timebank,
-        code=data.code.strip(),
-        name_zh=data.name_zh,
-        name_en=data.name_en,
-        by=by,
-    )
+    receipt = bone.bus.handle_from_thread(data.command(), caller)
     done = gettext("Added the category %(name)s.") % {"name": _name(data.name_zh, data.name_en)}
     return show(request, PAGE, _listed(bone, receipt.position, done), PART)
 
@@ -80,7 +78,7 @@ def _name(name_zh: str, name_en: str) -> str:
 def _named(bone: Backbone, code: str) -> str:
     """The category's name in the reader's language (its code, if there is none such: the
     command then says so)."""
-    names = listings.categories_of(bone.timebank).names.get(code)
+    names = categories_of(bone.timebank).names.get(code)
     return _name(*names) if names else code
 
 
@@ -94,15 +92,13 @@ def retire(
     request: Request[Any, Any, Any],
     data: Form[Retirement],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First what retiring means, to confirm; then the retirement."""
-    command = partial(
-        listings.retire_category, bone.timebank, code=data.code, reason=data.reason, by=by
-    )
+    command = data.command()
     name = _named(bone, data.code)
     if not data.confirmed:
-        dry_run(command)
+        bone.bus.check(command, caller)
         return confirm(
             request,
             question=gettext("Retire the category %(name)s?") % {"name": name},
@@ -117,6 +113,6 @@ def retire(
             back=PATH,
             yes=gettext("Yes, retire it"),
         )
-    receipt = bone.commits.run_from_thread(command)
+    receipt = bone.bus.handle_from_thread(command, caller)
     done = gettext("The category %(name)s is retired.") % {"name": name}
     return show(request, PAGE, _listed(bone, receipt.position, done), PART)

@@ -17,15 +17,16 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from projections import certificates, hours
-from services import certificates as issuing
-from services import volunteers
 from services.api.auth import allow, public
 from services.api.certificates import found_certificate, public_verification
 from services.api.context import After, read
+from services.bus import Caller
+from services.certificates.commands import IssueCertificate
 from services.pages.console.common import STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
 from services.pages.console.timeline import Shown
 from services.runtime import Backbone
+from services.volunteers.handlers import open_details
 from services.windows import DoneOn, PeriodEnd, Windowed
 
 
@@ -34,6 +35,9 @@ class NewCertificate(Windowed, kw_only=True):
     period_from: DoneOn
     period_to: PeriodEnd
     recording_body: Annotated[str, Meta(max_length=100)] = ""
+
+    def command(self) -> IssueCertificate:
+        return IssueCertificate.at(self)
 
 
 def verification(bone: Backbone, code: str, after: int | None) -> dict[str, Any]:
@@ -60,18 +64,12 @@ def verification(bone: Backbone, code: str, after: int | None) -> dict[str, Any]
 
 @post("/certificates", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def issue(
-    data: Form[NewCertificate], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+    data: Form[NewCertificate], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
 ) -> Redirect:
-    receipt, code = issuing.issue(
-        bone.timebank,
-        volunteer_id=data.volunteer_id,
-        period_from=data.period_from,
-        period_to=data.period_to,
-        recording_body=data.recording_body,
-        today=bone.today(),
-        by=by,
+    certified = bone.bus.handle_from_thread(data.command(), caller)
+    return Redirect(
+        f"/console/certificates/{certified.code}?after={certified.position}", status_code=303
     )
-    return Redirect(f"/console/certificates/{code}?after={receipt.position}", status_code=303)
 
 
 @get("/certificates/{code:str}", opt=allow(*STAFF), sync_to_thread=True)
@@ -100,7 +98,7 @@ def printable(
     """The certificate to print, with the volunteer's name: opening it is recorded."""
     context = verification(bone, code, None)
     volunteer_id = UUID(context["certificate"]["volunteer_id"])
-    _, details, position = volunteers.open_details(
+    _, details, position = open_details(
         bone.timebank, bone.vault, volunteer_id=volunteer_id, purpose=data.purpose, by=by
     )
     page = "console/certificates/printable.html"

@@ -5,7 +5,6 @@ of each pair, or cancel — with a reason, after a confirmation that says what w
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,15 +20,15 @@ from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
-from services import exchange
 from services.api.auth import allow
 from services.api.context import After, read
+from services.bus import Caller
+from services.exchange.commands import ResolveDispute
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confirm, people, show
 from services.pages.i18n import gettext, moment
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
-from services.staging import dry_run
 
 PAGE = "console/exchanges/exchange.html"
 PART = "console/exchanges/_exchange.html"
@@ -48,6 +47,16 @@ class Resolution(msgspec.Struct, kw_only=True):
         if self.outcome is not Outcome.ADJUST:
             return None
         return tuple(self.minutes) if isinstance(self.minutes, list) else (self.minutes,)
+
+    def command(self, exchange_id: UUID) -> ResolveDispute:
+        adjusted = self.adjusted
+        return ResolveDispute(
+            idempotency_key=self.idempotency_key or uuid.uuid4().hex,
+            exchange_id=exchange_id,
+            outcome=self.outcome,
+            reason=self.reason,
+            minutes=list(adjusted) if adjusted is not None else None,
+        )
 
 
 def _reveal(
@@ -180,23 +189,13 @@ def resolve(
     exchange_id: FromPath[UUID],
     data: Form[Resolution],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First what resolving this way moves, to confirm (once the domain would accept it);
     then the resolution."""
-    command = partial(
-        exchange.resolve,
-        bone.timebank,
-        exchange_id=exchange_id,
-        outcome=data.outcome,
-        minutes=data.adjusted,
-        reason=data.reason,
-        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
-        now=bone.clock(),
-        by=by,
-    )
+    command = data.command(exchange_id)
     if not data.confirmed:
-        dry_run(command)
+        bone.bus.check(command, caller)
         shown = view(bone, exchange_id, None)
         return confirm(
             request,
@@ -216,6 +215,6 @@ def resolve(
             back=f"/console/exchanges/{exchange_id}",
             yes=gettext("Yes, resolve"),
         )
-    receipt = bone.commits.run_from_thread(command)
-    shown = view(bone, exchange_id, receipt.position, by)
+    receipt = bone.bus.handle_from_thread(command, caller)
+    shown = view(bone, exchange_id, receipt.position, caller.by)
     return show(request, PAGE, {**shown, "done": gettext("The dispute is resolved.")}, PART)

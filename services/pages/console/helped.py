@@ -6,7 +6,6 @@ was asked about first (a dry run): a refusal comes before any question."""
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,16 +19,15 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import exchange
 from services.api.auth import allow
 from services.bus import Caller, Receipt
+from services.exchange.commands import ConfirmHelp, WithdrawHelp
 from services.ledger.commands import CorrectTransfer
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.disputes import PAGE, PART, view
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
-from services.staging import dry_run
 
 Key = Annotated[str, Meta(max_length=100)]
 Reason = Annotated[str, Meta(max_length=500)]
@@ -40,11 +38,25 @@ class Confirmation(msgspec.Struct, kw_only=True):
     idempotency_key: Key = ""
     confirmed: bool = False
 
+    def command(self, exchange_id: UUID) -> ConfirmHelp:
+        return ConfirmHelp(
+            idempotency_key=self.idempotency_key or uuid.uuid4().hex,
+            exchange_id=exchange_id,
+            receiver=self.receiver,
+        )
+
 
 class Withdrawal(msgspec.Struct, kw_only=True):
     reason: Reason = ""
     idempotency_key: Key = ""
     confirmed: bool = False
+
+    def command(self, exchange_id: UUID) -> WithdrawHelp:
+        return WithdrawHelp(
+            idempotency_key=self.idempotency_key or uuid.uuid4().hex,
+            exchange_id=exchange_id,
+            reason=self.reason,
+        )
 
 
 class Correction(msgspec.Struct, kw_only=True):
@@ -114,23 +126,14 @@ def confirm_help(
     exchange_id: FromPath[UUID],
     data: Form[Confirmation],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """Confirm, for the receiver named, help they received (the last confirmation settles)."""
-    command = partial(
-        exchange.confirm,
-        bone.timebank,
-        exchange_id=exchange_id,
-        receiver=data.receiver,
-        on_behalf=True,
-        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
-        now=bone.clock(),
-        by=by,
-    )
+    command = data.command(exchange_id)
     if data.confirmed:
-        receipt = bone.commits.run_from_thread(command)
-        return _done(request, bone, exchange_id, receipt, gettext("Confirmed."), by)
-    dry_run(command)
+        receipt = bone.bus.handle_from_thread(command, caller)
+        return _done(request, bone, exchange_id, receipt, gettext("Confirmed."), caller.by)
+    bone.bus.check(command, caller)
     shown = view(bone, exchange_id, None)
     receiver = shown["unconfirmed"].get(str(data.receiver), "—")
     received = [pair for pair in shown["pairs"] if pair["receiver"] == receiver]
@@ -159,22 +162,14 @@ def withdraw_help(
     exchange_id: FromPath[UUID],
     data: Form[Withdrawal],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """Withdraw, for the helper, help recorded by mistake, before anyone confirmed it."""
-    command = partial(
-        exchange.withdraw,
-        bone.timebank,
-        exchange_id=exchange_id,
-        provider=None,
-        reason=data.reason,
-        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
-        by=by,
-    )
+    command = data.command(exchange_id)
     if data.confirmed:
-        receipt = bone.commits.run_from_thread(command)
-        return _done(request, bone, exchange_id, receipt, gettext("Withdrawn."), by)
-    dry_run(command)
+        receipt = bone.bus.handle_from_thread(command, caller)
+        return _done(request, bone, exchange_id, receipt, gettext("Withdrawn."), caller.by)
+    bone.bus.check(command, caller)
     return _asked(
         request,
         exchange_id,

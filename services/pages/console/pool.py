@@ -4,8 +4,8 @@ need — with a reason, after a confirmation that says who receives how much."""
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
@@ -18,9 +18,9 @@ from domain.identity import Role, member_id_for
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import pool
-from services import pool as pool_commands
 from services.api.auth import allow
 from services.api.context import read
+from services.bus import Caller
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import (
@@ -34,8 +34,8 @@ from services.pages.console.common import (
 )
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
+from services.pool.commands import GrantFromPool
 from services.runtime import Backbone
-from services.staging import dry_run
 
 PAGE = "console/pool.html"
 PART = "console/_pool.html"
@@ -47,6 +47,14 @@ class Grant(msgspec.Struct, kw_only=True):
     reason: Annotated[str, Meta(max_length=500)] = ""
     idempotency_key: Annotated[str, Meta(max_length=100)] = ""
     confirmed: bool = False
+
+    def command(self, recipient: UUID) -> GrantFromPool:
+        return GrantFromPool(
+            idempotency_key=self.idempotency_key or uuid.uuid4().hex,
+            to_account=recipient,
+            minutes=self.minutes,
+            reason=self.reason,
+        )
 
 
 def _standing(bone: Backbone, after: int | None, by: Provenance, done: str = "") -> dict[str, Any]:
@@ -86,23 +94,13 @@ def grant(
     request: Request[Any, Any, Any],
     data: Form[Grant],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First who receives how much and why, to confirm; then the grant."""
     member = identity.member_of(bone.timebank, member_id_for(data.member_number))
-    recipient = account_id_for(str(member.id), AccountKind.MEMBER)
-    command = partial(
-        pool_commands.grant_from_pool,
-        bone.timebank,
-        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
-        recipient=recipient,
-        minutes=data.minutes,
-        reason=data.reason,
-        now=bone.clock(),
-        by=by,
-    )
+    command = data.command(account_id_for(str(member.id), AccountKind.MEMBER))
     if not data.confirmed:
-        dry_run(command)
+        bone.bus.check(command, caller)
         return confirm(
             request,
             question=gettext("Grant from the pool?"),
@@ -122,9 +120,9 @@ def grant(
             back="/console/pool",
             yes=gettext("Yes, grant"),
         )
-    receipt = bone.commits.run_from_thread(command)
+    receipt = bone.bus.handle_from_thread(command, caller)
     done = gettext("Granted %(hours)s to member %(number)s.") % {
         "hours": hours_of(data.minutes),
         "number": data.member_number,
     }
-    return show(request, PAGE, _standing(bone, receipt.position, by, done), PART)
+    return show(request, PAGE, _standing(bone, receipt.position, caller.by, done), PART)

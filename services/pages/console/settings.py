@@ -4,7 +4,6 @@ under), and the way to the help categories."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -13,15 +12,14 @@ from litestar.response import Template
 from msgspec import Meta
 
 from domain.exchange import ExchangeRules
-from domain.provenance import Provenance
-from services import exchange
 from services.api.auth import allow
-from services.api.exchanges import Rules
+from services.bus import Caller
+from services.exchange.commands import ChangeExchangeRules, Rules
+from services.exchange.handlers import rules_in_force
 from services.pages.console.common import STAFF, Form, confirm, show
 from services.pages.i18n import gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
-from services.staging import dry_run
 
 PAGE = "console/settings/settings.html"
 PART = "console/settings/_exchange_rules.html"
@@ -34,9 +32,17 @@ class RulesChange(Rules, kw_only=True):
     reason: Annotated[str, Meta(max_length=500)] = ""
     confirmed: bool = False
 
+    def command(self) -> ChangeExchangeRules:
+        return ChangeExchangeRules(
+            max_minutes=self.max_minutes,
+            confirm_within_hours=self.confirm_within_hours,
+            dispute_within_hours=self.dispute_within_hours,
+            reason=self.reason,
+        )
+
 
 def _in_force(bone: Backbone, done: str = "") -> dict[str, Any]:
-    return {"rules": exchange.rules_in_force(bone.timebank), "done": done}
+    return {"rules": rules_in_force(bone.timebank), "done": done}
 
 
 @get("/settings", opt=allow(*STAFF), sync_to_thread=True)
@@ -70,18 +76,17 @@ def change_rules(
     request: Request[Any, Any, Any],
     data: Form[RulesChange],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First the rules as they would read, to confirm; then the change."""
-    rules = ExchangeRules(data.max_minutes, data.confirm_within_hours, data.dispute_within_hours)
-    command = partial(exchange.change_rules, bone.timebank, rules=rules, reason=data.reason, by=by)
+    command = data.command()
     if not data.confirmed:
-        dry_run(command)
+        bone.bus.check(command, caller)
         return confirm(
             request,
             question=gettext("Change the exchange rules?"),
             sentences=[
-                *described(rules),
+                *described(data.rules),
                 gettext("Exchanges already recorded keep the rules they were recorded under."),
                 gettext("Why: %(reason)s") % {"reason": data.reason},
             ],
@@ -96,6 +101,6 @@ def change_rules(
             back="/console/settings",
             yes=gettext("Yes, change the rules"),
         )
-    bone.commits.run_from_thread(command)
+    bone.bus.handle_from_thread(command, caller)
     done = gettext("The exchange rules are changed.")
     return show(request, PAGE, _in_force(bone, done), PART)

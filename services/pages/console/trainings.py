@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,9 +20,9 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import volunteers
-from services import volunteers as registry
 from services.api.auth import allow
 from services.api.context import read
+from services.bus import Caller
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import (
@@ -39,7 +38,7 @@ from services.pages.console.common import (
 from services.pages.i18n import day, gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
-from services.staging import dry_run
+from services.volunteers.commands import RecordTraining
 from services.windows import DoneOn, Windowed
 
 PAGE = "console/trainings/trainings.html"
@@ -64,6 +63,17 @@ class NewTraining(Windowed, kw_only=True):
 
     def attendees(self) -> list[UUID]:
         return self.attendee if isinstance(self.attendee, list) else [self.attendee]
+
+    def command(self, attendees: list[UUID]) -> RecordTraining:
+        return RecordTraining(
+            idempotency_key=self.idempotency_key or uuid.uuid4().hex,
+            name=self.name,
+            content=self.content,
+            minutes=self.minutes,
+            organiser=self.organiser,
+            held_on=self.held_on,
+            attendees=attendees,
+        )
 
 
 def _shown(bone: Backbone, after: int | None, by: Provenance, done: str = "") -> dict[str, Any]:
@@ -124,33 +134,21 @@ def record(
     request: Request[Any, Any, Any],
     data: Form[NewTraining],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First the training and each volunteer found, named, to confirm; then the training."""
     attendees = data.attendees() if data.confirmed else found(bone, data.who)
-    command = partial(
-        registry.record_training,
-        bone.timebank,
-        idempotency_key=data.idempotency_key or uuid.uuid4().hex,
-        name=data.name,
-        content=data.content,
-        minutes=data.minutes,
-        organiser=data.organiser,
-        held_on=data.held_on,
-        today=bone.today(),
-        attendees=tuple(attendees),
-        by=by,
-    )
+    command = data.command(attendees)
     if not data.confirmed:
-        dry_run(command)
-        return _confirmation(request, bone, data, attendees, by)
-    receipt = bone.commits.run_from_thread(command)
+        bone.bus.check(command, caller)
+        return _confirmation(request, bone, data, attendees, caller.by)
+    receipt = bone.bus.handle_from_thread(command, caller)
     done = ngettext(
         "Training recorded for %(num)s volunteer.",
         "Training recorded for %(num)s volunteers.",
         len(attendees),
     ) % {"num": len(attendees)}
-    return show(request, PAGE, _shown(bone, receipt.position, by, done), PART)
+    return show(request, PAGE, _shown(bone, receipt.position, caller.by, done), PART)
 
 
 def _confirmation(

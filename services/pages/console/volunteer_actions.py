@@ -5,7 +5,6 @@ command's position, so it shows the change at once."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,17 +16,22 @@ from litestar.response import Template
 from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
 from domain.volunteer import Rating, VolunteerStatus
-from services import volunteers as registry
 from services.api.auth import allow
+from services.bus import Caller
 from services.identity import records as identity
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.volunteers import PAGE, PART, split_labels, volunteer_view
 from services.pages.i18n import gettext
 from services.pages.labels import label
 from services.runtime import Backbone
-from services.staging import dry_run
+from services.volunteers.commands import (
+    ChangeVolunteerStatus,
+    RecordAward,
+    RecordEvaluation,
+    UpdateVolunteerProfile,
+)
+from services.volunteers.handlers import volunteer_of
 from services.windows import DoneOn, Windowed
 
 Text = Annotated[str, Meta(max_length=200)]
@@ -39,11 +43,25 @@ class StatusChange(msgspec.Struct, kw_only=True):
     reason: Reason = ""
     confirmed: bool = False
 
+    def command(self, volunteer_id: UUID) -> ChangeVolunteerStatus:
+        return ChangeVolunteerStatus(
+            volunteer_id=volunteer_id, status=self.status, reason=self.reason
+        )
+
 
 class Profile(msgspec.Struct, kw_only=True):
     skills: Annotated[str, Meta(max_length=400)] = ""  # as typed: separated by commas
     categories: list[str] | str = msgspec.field(default_factory=list)  # one ticked: a string
     building: Annotated[str, Meta(max_length=40)] = ""
+
+    def command(self, volunteer_id: UUID) -> UpdateVolunteerProfile:
+        skills, categories = split_labels(self.skills, self.categories)
+        return UpdateVolunteerProfile(
+            volunteer_id=volunteer_id,
+            skills=list(skills),
+            categories=list(categories),
+            building=self.building.strip(),
+        )
 
 
 class Award(Windowed, kw_only=True):
@@ -51,12 +69,24 @@ class Award(Windowed, kw_only=True):
     awarded_on: DoneOn
     awarded_by: Text = ""
 
+    def command(self, volunteer_id: UUID) -> RecordAward:
+        return RecordAward.at(self, volunteer_id=volunteer_id)
+
 
 class Evaluation(Windowed, kw_only=True):
     rating: Rating
     stars: Annotated[str, Meta(pattern=r"^[1-5]?$")] = ""  # the form's "none" sends it empty
     evaluated_on: DoneOn
     note: Reason = ""
+
+    def command(self, volunteer_id: UUID) -> RecordEvaluation:
+        return RecordEvaluation(
+            volunteer_id=volunteer_id,
+            rating=self.rating,
+            stars=int(self.stars) if self.stars else None,
+            evaluated_on=self.evaluated_on,
+            note=self.note,
+        )
 
 
 def _done(
@@ -78,20 +108,13 @@ def change_status(
     volunteer_id: FromPath[UUID],
     data: Form[StatusChange],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First what will change and why, once the registry would accept it; then the change."""
-    command = partial(
-        registry.change_status,
-        bone.timebank,
-        volunteer_id=volunteer_id,
-        status=data.status,
-        reason=data.reason,
-        by=by,
-    )
+    command = data.command(volunteer_id)
     if not data.confirmed:
-        dry_run(command)
-        member_id = registry.volunteer_of(bone.timebank, volunteer_id).member_id
+        bone.bus.check(command, caller)
+        member_id = volunteer_of(bone.timebank, volunteer_id).member_id
         number = identity.member_of(bone.timebank, member_id).member_number
         return confirm(
             request,
@@ -107,7 +130,7 @@ def change_status(
             back=f"/console/volunteers/{volunteer_id}",
             yes=gettext("Yes, change the status"),
         )
-    receipt = bone.commits.run_from_thread(command)
+    receipt = bone.bus.handle_from_thread(command, caller)
     done = gettext("The status is now: %(status)s.") % {
         "status": label("volunteer_status", data.status)
     }
@@ -125,18 +148,9 @@ def update_profile(
     volunteer_id: FromPath[UUID],
     data: Form[Profile],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
-    skills, categories = split_labels(data.skills, data.categories)
-    receipt = bone.commits.run_from_thread(
-        registry.update_profile,
-        bone.timebank,
-        volunteer_id=volunteer_id,
-        skills=skills,
-        categories=categories,
-        building=data.building.strip(),
-        by=by,
-    )
+    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
     return _done(request, bone, volunteer_id, receipt.position, gettext("Profile saved."))
 
 
@@ -151,17 +165,9 @@ def give_award(
     volunteer_id: FromPath[UUID],
     data: Form[Award],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
-    receipt = bone.commits.run_from_thread(
-        registry.give_award,
-        bone.timebank,
-        volunteer_id=volunteer_id,
-        name=data.name,
-        awarded_on=data.awarded_on,
-        awarded_by=data.awarded_by,
-        by=by,
-    )
+    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
     return _done(request, bone, volunteer_id, receipt.position, gettext("Award recorded."))
 
 
@@ -176,16 +182,7 @@ def evaluate(
     volunteer_id: FromPath[UUID],
     data: Form[Evaluation],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
-    receipt = bone.commits.run_from_thread(
-        registry.evaluate,
-        bone.timebank,
-        volunteer_id=volunteer_id,
-        rating=data.rating,
-        stars=int(data.stars) if data.stars else None,
-        evaluated_on=data.evaluated_on,
-        note=data.note,
-        by=by,
-    )
+    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
     return _done(request, bone, volunteer_id, receipt.position, gettext("Evaluation recorded."))

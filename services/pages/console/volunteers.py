@@ -21,16 +21,17 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from domain.volunteer import VolunteerStatus
 from projections import certificates, hours, volunteers
-from services import volunteers as registry
 from services.api.auth import allow
 from services.api.context import After, read
-from services.api.volunteers import VolunteerBasics
+from services.bus import Caller
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
 from services.pages.labels import label
 from services.runtime import Backbone
+from services.volunteers.commands import RegisterVolunteer, VolunteerBasics
+from services.volunteers.handlers import open_details
 
 Label = Annotated[str, QueryParameter(max_length=40)]
 RECENT_ENTRIES = 20
@@ -58,6 +59,13 @@ class NewVolunteer(VolunteerBasics, kw_only=True):
     categories: list[str] | str = msgspec.field(default_factory=list)  # one ticked: a string
     building: Annotated[str, Meta(max_length=40)] = ""
     consent_version: Annotated[str, Meta(min_length=1, max_length=40)]
+
+    def command(self) -> RegisterVolunteer:
+        skills, categories = split_labels(self.skills, self.categories)
+        typed = msgspec.structs.asdict(self)
+        return RegisterVolunteer(
+            **{**typed, "skills": list(skills), "categories": list(categories)}
+        )
 
 
 @get("/volunteers", opt=allow(*STAFF), sync_to_thread=True)
@@ -196,22 +204,9 @@ def registration(
 
 @post("/volunteers", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def register(
-    data: Form[NewVolunteer], bone: NamedDependency[Backbone], by: NamedDependency[Provenance]
+    data: Form[NewVolunteer], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
 ) -> Redirect:
-    skills, categories = split_labels(data.skills, data.categories)
-    receipt = bone.commits.run_from_thread(
-        registry.register,
-        bone.timebank,
-        bone.vault,
-        member_id=data.member_id,
-        details=data.details(),
-        consent_version=data.consent_version,
-        skills=skills,
-        categories=categories,
-        building=data.building,
-        today=bone.today(),
-        by=by,
-    )
+    receipt = bone.bus.handle_from_thread(data.command(), caller)
     return Redirect(
         f"/console/volunteers/{receipt.id}?after={receipt.position}&registered=true",
         status_code=303,
@@ -232,7 +227,7 @@ def details(
     by: NamedDependency[Provenance],
 ) -> Template:
     """The volunteer's Art. 5 details, after recording who opened them and why."""
-    found, seen, position = registry.open_details(
+    found, seen, position = open_details(
         bone.timebank, bone.vault, volunteer_id=volunteer_id, purpose=data.purpose, by=by
     )
     page = "console/volunteers/details.html"

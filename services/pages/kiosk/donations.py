@@ -4,16 +4,16 @@ words, then the donation; the new balance shows at once."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from domain.provenance import Provenance
 from projections import balances
-from services import pool
 from services.api.context import read
+from services.bus import Caller
 from services.pages.i18n import gettext, hours
 from services.pages.kiosk.frame import (
     RESIDENTS,
@@ -23,15 +23,25 @@ from services.pages.kiosk.frame import (
     Note,
     account_of,
     form_confirmed,
+    new_key,
     screen,
     showing,
 )
+from services.pool.commands import DonateToPool
 from services.runtime import Backbone
 
 
 class Donation(msgspec.Struct, kw_only=True):
     minutes: Minutes
     note: Note = ""
+
+    def command(self, donor: UUID, key: str) -> DonateToPool:
+        return DonateToPool(
+            idempotency_key=f"kiosk-donate:{key}",
+            from_account=donor,
+            minutes=self.minutes,
+            memo=self.note.strip(),
+        )
 
 
 class DonationConfirmed(Donation, kw_only=True):
@@ -47,8 +57,16 @@ class Donating(Controller):
         row = read(bone, ("balances",), None, lambda db: balances.account(db, account))
         return screen(request, "donate.html", earned=max(row["balance"] if row else 0, 0))
 
-    @post("/check", opt=RESIDENTS, sync_to_thread=False)
-    def check(self, request: Request[Any, Any, Any], data: Annotated[Donation, Form]) -> Template:
+    @post("/check", opt=RESIDENTS, sync_to_thread=True)
+    def check(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[Donation, Form],
+        bone: NamedDependency[Backbone],
+        caller: NamedDependency[Caller],
+    ) -> Template:
+        """The donation in plain words, once the domain has said it would take it."""
+        bone.bus.check(data.command(account_of(request), new_key()), caller)
         question = gettext(
             "You are giving %(hours)s to the community pool. "
             "%(hours)s will move out of your account. Confirm?"
@@ -67,16 +85,8 @@ class Donating(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[DonationConfirmed, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            pool.donation,
-            bone.timebank,
-            idempotency_key=f"kiosk-donate:{data.key}",
-            donor=account_of(request),
-            minutes=data.minutes,
-            memo=data.note.strip(),
-            now=bone.clock(),
-            by=by,
-        )
+        command = data.command(account_of(request), data.key)
+        receipt = bone.bus.handle_from_thread(command, caller)
         return showing("/kiosk/done/donated", receipt)

@@ -5,6 +5,7 @@ moves until the person helped confirms it."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -12,12 +13,10 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
-from domain.exchange import Pair, check_pairs
-from domain.listing import check_no_contact_details
-from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import exchange
 from services.api.context import read
+from services.bus import Caller
+from services.exchange.commands import PairIn, RecordHelp
 from services.identity.commands import MemberNumber
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
@@ -30,6 +29,7 @@ from services.pages.kiosk.frame import (
     account_of,
     category_names,
     form_confirmed,
+    new_key,
     screen,
     showing,
     with_note,
@@ -46,6 +46,14 @@ class HelpGiven(msgspec.Struct, kw_only=True):
     category: Annotated[str, Meta(min_length=1, max_length=32)]
     note: Note = ""
 
+    def command(self, key: str, giver: UUID, receiver: UUID, description: str) -> RecordHelp:
+        """The help as the giver records it, now: the same command the API takes."""
+        return RecordHelp(
+            idempotency_key=f"kiosk-give:{key}",
+            pairs=[PairIn(provider=giver, receiver=receiver, minutes=self.minutes)],
+            description=description,
+        )
+
 
 class HelpConfirmed(HelpGiven, kw_only=True):
     key: ActionKey
@@ -57,6 +65,15 @@ def _described(bone: Backbone, help_: HelpGiven) -> str:
     if help_.category not in categories:
         raise RuleViolated("unknown-category", f"There is no category {help_.category!r}.")
     return with_note(categories[help_.category], help_.note)
+
+
+def _recorded(
+    request: Request[Any, Any, Any], bone: Backbone, help_: HelpGiven, key: str
+) -> tuple[UUID, RecordHelp]:
+    """The receiver named, and the command that records the help given them."""
+    receiver = people.member_by_number(bone, help_.receiver)
+    giver, account = account_of(request), people.member_account(receiver)
+    return receiver, help_.command(key, giver, account, _described(bone, help_))
 
 
 class Giving(Controller):
@@ -73,23 +90,20 @@ class Giving(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[HelpGiven, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Template:
-        """Everything the rules will check, checked now: the resident confirms only what can
-        be recorded. Then the receiver is named (the opening is logged)."""
-        receiver = people.member_by_number(bone, data.receiver)
-        pair = Pair(account_of(request), people.member_account(receiver), data.minutes)
-        check_pairs((pair,), exchange.rules_in_force(bone.timebank).max_minutes)
-        check_no_contact_details(data.note)
-        description = _described(bone, data)
-        name = people.name_of(bone, receiver, purpose=PURPOSE, by=by)
+        """The command asked first (a dry run): the resident confirms only what can be
+        recorded. Then the receiver is named (the opening is logged)."""
+        receiver, command = _recorded(request, bone, data, new_key())
+        bone.bus.check(command, caller)
+        name = people.name_of(bone, receiver, purpose=PURPOSE, by=caller.by)
         question = gettext("You are recording %(hours)s of help you gave %(name)s. Confirm?")
         return form_confirmed(
             request,
             question % {"hours": hours(data.minutes), "name": name},
             data,
             path="/kiosk/give",
-            detail=description,
+            detail=command.description,
         )
 
     @post("/", opt=RESIDENTS, sync_to_thread=True)
@@ -98,19 +112,7 @@ class Giving(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[HelpConfirmed, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receiver = people.member_by_number(bone, data.receiver)
-        now = bone.clock()
-        receipt = bone.commits.run_from_thread(
-            exchange.record,
-            bone.timebank,
-            idempotency_key=f"kiosk-give:{data.key}",
-            pairs=(Pair(account_of(request), people.member_account(receiver), data.minutes),),
-            listing_id=None,
-            description=_described(bone, data),
-            occurred_at=now,
-            now=now,
-            by=by,
-        )
-        return showing("/kiosk/done/given", receipt)
+        _, command = _recorded(request, bone, data, data.key)
+        return showing("/kiosk/done/given", bone.bus.handle_from_thread(command, caller))

@@ -7,17 +7,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from domain.listing import ListingKind
-from domain.provenance import Provenance
 from projections import marketplace
-from services import listings
 from services.api.context import After, read
-from services.api.marketplace import ListingDraft
+from services.bus import Caller
+from services.listings.commands import CloseListing, ListingClosure, ListingDraft, PostListing
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.frame import (
     RESIDENTS,
@@ -39,6 +39,11 @@ CLOSED_BY_OWNER = N_("Taken off the board by whoever posted it")
 
 class NewListing(ListingDraft, kw_only=True):
     key: ActionKey
+
+    def command(self) -> PostListing:
+        draft = msgspec.structs.asdict(self)
+        key = draft.pop("key")
+        return PostListing(idempotency_key=f"kiosk-listing:{key}", **draft)
 
 
 def _search(bone: Backbone, after: int | None, **filters: Any) -> dict[str, Any]:
@@ -94,34 +99,22 @@ class Offers(Controller):
     @post("/", opt=RESIDENTS, sync_to_thread=True)
     def post_listing(
         self,
-        request: Request[Any, Any, Any],
         data: Annotated[NewListing, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            data.post,
-            bone,
-            idempotency_key=f"kiosk-listing:{data.key}",
-            owner=account_of(request),
-            by=by,
-        )
+        receipt = bone.bus.handle_from_thread(data.command(), caller)
         return showing("/kiosk/listings/mine", receipt, done="posted")
 
     @post("/{listing_id:uuid}/closure", opt=RESIDENTS, sync_to_thread=True)
     def close(
         self,
-        request: Request[Any, Any, Any],
         listing_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            listings.close,
-            bone.timebank,
-            listing_id=listing_id,
-            closer=account_of(request),
-            reason=gettext(CLOSED_BY_OWNER),
-            by=by,
-        )
+        # The kiosk's form says nothing but "take it off": the reason is always this one.
+        closure = ListingClosure(reason=gettext(CLOSED_BY_OWNER))
+        command = CloseListing.at(closure, listing_id=listing_id)
+        receipt = bone.bus.handle_from_thread(command, caller)
         return showing("/kiosk/listings/mine", receipt, done="closed")

@@ -19,8 +19,9 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
 from projections.readstore import Row
-from services import exchange
 from services.api.context import After, read
+from services.bus import Caller
+from services.exchange.commands import ConfirmHelp, DisputeHelp
 from services.identity import records as identity
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
@@ -36,7 +37,7 @@ from services.pages.kiosk.frame import (
     with_note,
 )
 from services.runtime import Backbone
-from services.volunteers import masked
+from services.volunteers.handlers import masked
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.
 PURPOSE = N_("kiosk: name who gave the help a resident is asked to confirm")
@@ -52,14 +53,25 @@ OBJECTIONS = {
 class Confirmation(msgspec.Struct, kw_only=True):
     key: ActionKey
 
+    def command(self, exchange_id: UUID) -> ConfirmHelp:
+        return ConfirmHelp(idempotency_key=f"kiosk-confirm:{self.key}", exchange_id=exchange_id)
 
-class Objection(Confirmation, kw_only=True):
+
+class Objection(msgspec.Struct, kw_only=True):
+    key: ActionKey
     why: Annotated[str, Meta(pattern="^(" + "|".join(OBJECTIONS) + ")$")]
     words: Annotated[str, Meta(max_length=300)] = ""
 
     def reason(self) -> str:
         """The reason on record: the one picked, in the resident's language, and their words."""
         return with_note(gettext(OBJECTIONS[self.why]), self.words)
+
+    def command(self, exchange_id: UUID) -> DisputeHelp:
+        return DisputeHelp(
+            idempotency_key=f"kiosk-dispute:{self.key}",
+            exchange_id=exchange_id,
+            reason=self.reason(),
+        )
 
 
 def _mine_to_confirm(bone: Backbone, account: UUID, exchange_id: UUID) -> Row:
@@ -160,22 +172,12 @@ class Receiving(Controller):
     @post("/{exchange_id:uuid}/confirmation", opt=RESIDENTS, sync_to_thread=True)
     def confirm(
         self,
-        request: Request[Any, Any, Any],
         exchange_id: FromPath[UUID],
         data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            exchange.confirm,
-            bone.timebank,
-            exchange_id=exchange_id,
-            receiver=account_of(request),
-            on_behalf=False,
-            idempotency_key=f"kiosk-confirm:{data.key}",
-            now=bone.clock(),
-            by=by,
-        )
+        receipt = bone.bus.handle_from_thread(data.command(exchange_id), caller)
         return showing("/kiosk/done/confirmed", receipt)
 
     @get("/{exchange_id:uuid}/objection", opt=RESIDENTS, sync_to_thread=True)
@@ -197,20 +199,10 @@ class Receiving(Controller):
     @post("/{exchange_id:uuid}/objection", opt=RESIDENTS, sync_to_thread=True)
     def object_to(
         self,
-        request: Request[Any, Any, Any],
         exchange_id: FromPath[UUID],
         data: Annotated[Objection, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            exchange.dispute,
-            bone.timebank,
-            exchange_id=exchange_id,
-            party=account_of(request),
-            reason=data.reason(),
-            idempotency_key=f"kiosk-dispute:{data.key}",
-            now=bone.clock(),
-            by=by,
-        )
+        receipt = bone.bus.handle_from_thread(data.command(exchange_id), caller)
         return showing("/kiosk/done/disputed", receipt)

@@ -1,4 +1,5 @@
-"""Exchange command handlers: record help, confirm it, dispute and resolve it, expire it.
+"""Exchange command handlers: record help, confirm it, dispute and resolve it, withdraw it,
+change the rules; and the sweep that expires help left unconfirmed.
 
 Each loads the exchange and the accounts it touches, lets the domain decide, and saves them
 in one ``save()``: an exchange never settles without its transfer, nor a transfer without its
@@ -17,8 +18,6 @@ from domain.exchange import (
     Exchange,
     ExchangeRulebook,
     ExchangeRules,
-    Outcome,
-    Pair,
     confirm_exchange,
     dispute_exchange,
     exchange_id_for,
@@ -29,10 +28,18 @@ from domain.exchange import (
 from domain.ledger import TimeAccount, Transfer
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
-from services.bus import Receipt
+from services.bus import Acting, Handler, Receipt
 from services.eventstore import Timebank, change_each_due, retried_on_conflict
+from services.exchange.commands import (
+    ChangeExchangeRules,
+    ConfirmHelp,
+    DisputeHelp,
+    RecordHelp,
+    ResolveDispute,
+    WithdrawHelp,
+)
 from services.ledger.handlers import account_of, check_not_future
-from services.listings import listing_of
+from services.listings.handlers import listing_of
 
 
 def exchange_of(app: Timebank, exchange_id: UUID) -> Exchange:
@@ -72,49 +79,51 @@ def rules_in_force(app: Timebank) -> ExchangeRules:
 
 
 @retried_on_conflict
-def change_rules(app: Timebank, *, rules: ExchangeRules, reason: str, by: Provenance) -> Receipt:
-    rulebook = app.find(rulebook_id(), ExchangeRulebook)
+def change_rules(command: ChangeExchangeRules, acting: Acting) -> Receipt:
+    """Change the rules new exchanges are recorded under, saying why."""
+    rulebook = acting.app.find(rulebook_id(), ExchangeRulebook)
     assert rulebook is not None, "start_rulebook runs when the backbone is built"
-    rulebook.change(rules, reason, by)
-    return Receipt(rulebook.id, app.record(rulebook))
+    rulebook.change(command.rules, command.reason, acting.by)
+    return Receipt(rulebook.id, acting.app.record(rulebook))
+
+
+def _own_account(acting: Acting) -> UUID | None:
+    """The caller's own account when a resident or volunteer acts; None for staff."""
+    return acting.caller.account_id if acting.caller.is_member else None
 
 
 @retried_on_conflict
-def record(
-    app: Timebank,
-    *,
-    idempotency_key: str,
-    pairs: tuple[Pair, ...],
-    listing_id: UUID | None,
-    description: str,
-    occurred_at: datetime,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
-    existing = app.find(exchange_id_for(idempotency_key), Exchange)
+def record(command: RecordHelp, acting: Acting) -> Receipt:
+    """Record help given (a resident: help they gave themselves); nothing moves yet."""
+    app, pairs = acting.app, command.recorded_pairs
+    me = _own_account(acting)
+    if me is not None and any(pair.provider != me for pair in pairs):
+        raise RuleViolated("not-the-provider", "You can record only help you gave yourself.")
+    existing = app.find(exchange_id_for(command.idempotency_key), Exchange)
     if existing is not None:
         recorded = (existing.recorded_pairs, existing.listing_id, existing.description)
-        if recorded != (pairs, listing_id, description):
+        if recorded != (pairs, command.listing_id, command.description):
             raise KeyReused
         return _replayed(app, existing)
-    check_not_future(occurred_at, now)
-    if listing_id is not None:
-        listing_of(app, listing_id)
+    occurred_at = command.occurred_at or acting.now
+    check_not_future(occurred_at, acting.now)
+    if command.listing_id is not None:
+        listing_of(app, command.listing_id)
     accounts = {
         account_id: account_of(app, account_id)
         for pair in pairs
         for account_id in (pair.provider, pair.receiver)
     }
     exchange = record_help(
-        idempotency_key=idempotency_key,
+        idempotency_key=command.idempotency_key,
         pairs=pairs,
-        listing_id=listing_id,
-        description=description,
+        listing_id=command.listing_id,
+        description=command.description,
         occurred_at=occurred_at,
-        now=now,
+        now=acting.now,
         rules=rules_in_force(app),
         accounts=accounts,
-        by=by,
+        by=acting.by,
     )
     return Receipt(exchange.id, app.record(exchange))
 
@@ -137,108 +146,93 @@ def _settling(
     return Receipt(exchange.id, app.record(exchange, *changed, *accounts.values()))
 
 
+def _receiver(command: ConfirmHelp, acting: Acting) -> UUID:
+    """Whom the help is confirmed for: a resident, themselves; staff, the receiver named."""
+    me = _own_account(acting)
+    if me is not None and command.receiver not in (None, me):
+        raise RuleViolated("not-a-receiver", "You can confirm only help you received.")
+    receiver = me or command.receiver
+    if receiver is None:
+        raise RuleViolated("receiver-required", "Name the receiver you confirm for.")
+    return receiver
+
+
 @retried_on_conflict
-def confirm(
-    app: Timebank,
-    *,
-    exchange_id: UUID,
-    receiver: UUID,
-    on_behalf: bool,
-    idempotency_key: str,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
+def confirm(command: ConfirmHelp, acting: Acting) -> Receipt:
+    """Confirm help received (staff: on behalf of the receiver named)."""
+    receiver = _receiver(command, acting)
+
     def decide(exchange: Exchange, accounts: dict[UUID, TimeAccount]) -> tuple[Transfer | None]:
         settlement = confirm_exchange(
             exchange,
             receiver=receiver,
-            on_behalf=on_behalf,
-            idempotency_key=idempotency_key,
-            now=now,
+            on_behalf=not acting.caller.is_member,
+            idempotency_key=command.idempotency_key,
+            now=acting.now,
             accounts=accounts,
-            by=by,
+            by=acting.by,
         )
         return (settlement,)
 
-    return _settling(app, exchange_id, idempotency_key, "confirm", decide)
+    return _settling(acting.app, command.exchange_id, command.idempotency_key, "confirm", decide)
 
 
 @retried_on_conflict
-def dispute(
-    app: Timebank,
-    *,
-    exchange_id: UUID,
-    party: UUID | None,
-    reason: str,
-    idempotency_key: str,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
+def dispute(command: DisputeHelp, acting: Acting) -> Receipt:
+    """Hold help out of balances (a resident: help they are a party to)."""
+    app = acting.app
+
     def decide(
         exchange: Exchange, accounts: dict[UUID, TimeAccount]
     ) -> tuple[Transfer | None, Transfer | None]:
         settlement = app.find(exchange.settlement, Transfer) if exchange.settlement else None
         hold = dispute_exchange(
             exchange,
-            party=party,
-            reason=reason,
-            idempotency_key=idempotency_key,
-            now=now,
+            party=_own_account(acting),
+            reason=command.reason,
+            idempotency_key=command.idempotency_key,
+            now=acting.now,
             settlement=settlement,
             accounts=accounts,
-            by=by,
+            by=acting.by,
         )
         return hold, settlement
 
-    return _settling(app, exchange_id, idempotency_key, "dispute", decide)
+    return _settling(app, command.exchange_id, command.idempotency_key, "dispute", decide)
 
 
 @retried_on_conflict
-def resolve(
-    app: Timebank,
-    *,
-    exchange_id: UUID,
-    outcome: Outcome,
-    minutes: tuple[int, ...] | None,
-    reason: str,
-    idempotency_key: str,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
+def resolve(command: ResolveDispute, acting: Acting) -> Receipt:
+    """Uphold, adjust or cancel disputed help; what is then owed moves."""
+    minutes = tuple(command.minutes) if command.minutes is not None else None
+
     def decide(exchange: Exchange, accounts: dict[UUID, TimeAccount]) -> tuple[Transfer | None]:
         settlement = resolve_dispute(
             exchange,
-            outcome=outcome,
+            outcome=command.outcome,
             minutes=minutes,
-            reason=reason,
-            idempotency_key=idempotency_key,
-            now=now,
+            reason=command.reason,
+            idempotency_key=command.idempotency_key,
+            now=acting.now,
             accounts=accounts,
-            by=by,
+            by=acting.by,
         )
         return (settlement,)
 
-    return _settling(app, exchange_id, idempotency_key, "resolve", decide)
+    return _settling(acting.app, command.exchange_id, command.idempotency_key, "resolve", decide)
 
 
 @retried_on_conflict
-def withdraw(
-    app: Timebank,
-    *,
-    exchange_id: UUID,
-    provider: UUID | None,
-    reason: str,
-    idempotency_key: str,
-    by: Provenance,
-) -> Receipt:
-    """``provider`` None: a coordinator withdraws it for the provider."""
-    exchange = exchange_of(app, exchange_id)
-    if exchange.is_retry(idempotency_key, "withdraw"):
-        return _replayed(app, exchange)
+def withdraw(command: WithdrawHelp, acting: Acting) -> Receipt:
+    """Withdraw help recorded by mistake (staff: for the provider)."""
+    exchange = exchange_of(acting.app, command.exchange_id)
+    if exchange.is_retry(command.idempotency_key, "withdraw"):
+        return _replayed(acting.app, exchange)
+    provider = _own_account(acting)
     if provider is not None and provider not in exchange.providers:
         raise RuleViolated("not-a-provider", "Only whoever gave this help can withdraw it.")
-    exchange.withdraw(reason, idempotency_key, by)
-    return Receipt(exchange.id, app.record(exchange))
+    exchange.withdraw(command.reason, command.idempotency_key, acting.by)
+    return Receipt(exchange.id, acting.app.record(exchange))
 
 
 def expire_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provenance) -> int:
@@ -247,3 +241,13 @@ def expire_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provena
     return change_each_due(
         app, Exchange, candidates, lambda found: found.expire(now, by), done="exchanges.expired"
     )
+
+
+HANDLERS: dict[type, Handler] = {
+    RecordHelp: record,
+    ConfirmHelp: confirm,
+    DisputeHelp: dispute,
+    ResolveDispute: resolve,
+    WithdrawHelp: withdraw,
+    ChangeExchangeRules: change_rules,
+}

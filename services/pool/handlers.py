@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from uuid import UUID
-
 from domain.ledger import (
     AccountKind,
     Leg,
@@ -15,11 +12,11 @@ from domain.ledger import (
     two_party_legs,
 )
 from domain.pool import donate, grant
-from domain.provenance import Provenance
 from domain.rules import KeyReused
-from services.bus import Receipt
+from services.bus import Acting, Handler, Receipt
 from services.eventstore import Timebank, retried_on_conflict
 from services.ledger.handlers import account_of
+from services.pool.commands import DonateToPool, GrantFromPool
 
 
 def _retried(
@@ -34,58 +31,50 @@ def _retried(
 
 
 @retried_on_conflict
-def donation(
-    app: Timebank,
-    *,
-    idempotency_key: str,
-    donor: UUID,
-    minutes: int,
-    memo: str,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
+def donation(command: DonateToPool, acting: Acting) -> Receipt:
+    """Minutes a member earned, given to the pool (a resident: from their own account)."""
+    app, donor = acting.app, command.from_account
+    acting.caller.check_owns(donor)
     pool_id = system_account_id(AccountKind.POOL)
-    legs = two_party_legs(donor, pool_id, minutes)
-    if retried := _retried(app, idempotency_key, TransferKind.DONATION, legs, memo):
+    legs = two_party_legs(donor, pool_id, command.minutes)
+    key, memo = command.idempotency_key, command.memo
+    if retried := _retried(app, key, TransferKind.DONATION, legs, memo):
         return retried
     account = account_of(app, donor)
     pool = account_of(app, pool_id)
     posted = donate(
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         donor=account,
         pool=pool,
-        minutes=minutes,
+        minutes=command.minutes,
         memo=memo,
-        occurred_at=now,
-        by=by,
+        occurred_at=acting.now,
+        by=acting.by,
     )
     return Receipt(posted.id, app.record(posted, account, pool))
 
 
 @retried_on_conflict
-def grant_from_pool(
-    app: Timebank,
-    *,
-    idempotency_key: str,
-    recipient: UUID,
-    minutes: int,
-    reason: str,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
+def grant_from_pool(command: GrantFromPool, acting: Acting) -> Receipt:
+    """Pool minutes for a resident in need, with the reason the record shows."""
+    app, recipient = acting.app, command.to_account
     pool_id = system_account_id(AccountKind.POOL)
-    legs = two_party_legs(pool_id, recipient, minutes)
-    if retried := _retried(app, idempotency_key, TransferKind.GRANT, legs, reason):
+    legs = two_party_legs(pool_id, recipient, command.minutes)
+    key, reason = command.idempotency_key, command.reason
+    if retried := _retried(app, key, TransferKind.GRANT, legs, reason):
         return retried
     account = account_of(app, recipient)
     pool = account_of(app, pool_id)
     posted = grant(
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         pool=pool,
         recipient=account,
-        minutes=minutes,
+        minutes=command.minutes,
         reason=reason,
-        occurred_at=now,
-        by=by,
+        occurred_at=acting.now,
+        by=acting.by,
     )
     return Receipt(posted.id, app.record(posted, account, pool))
+
+
+HANDLERS: dict[type, Handler] = {DonateToPool: donation, GrantFromPool: grant_from_pool}

@@ -1,4 +1,5 @@
-"""Volunteer registry and training command handlers."""
+"""Volunteer registry and training command handlers: plain functions of a command and what
+the bus gives them; and the registry's loaders and queries (``volunteer_of``, ``masked``...)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from domain.volunteer import (
-    Rating,
     Training,
     Volunteer,
     VolunteerStatus,
@@ -21,10 +21,19 @@ from domain.volunteer import (
     training_id_for,
     volunteer_id_for,
 )
-from services.bus import Receipt
+from services.bus import Acting, Handler, Receipt
 from services.eventstore import Timebank, retried_on_conflict
 from services.identity.records import member_of
 from services.vault import Vault
+from services.volunteers.commands import (
+    ChangeVolunteerStatus,
+    RecordAward,
+    RecordEvaluation,
+    RecordTraining,
+    RegisterVolunteer,
+    UpdateVolunteerProfile,
+    VolunteerBasics,
+)
 
 
 class VolunteerDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,20 +89,21 @@ def is_volunteer(app: Timebank, member_id: UUID) -> bool:
     return volunteer is not None and volunteer.status is not VolunteerStatus.LEFT
 
 
+def details_of(basics: VolunteerBasics) -> VolunteerDetails:
+    return VolunteerDetails(
+        name=basics.name,
+        gender=basics.gender,
+        birth_date=basics.birth_date,
+        id_number=basics.id_number,
+        area=basics.area,
+        contact=basics.contact,
+    )
+
+
 @retried_on_conflict
-def register(
-    app: Timebank,
-    vault: Vault,
-    *,
-    member_id: UUID,
-    details: VolunteerDetails,
-    consent_version: str,
-    skills: tuple[str, ...],
-    categories: tuple[str, ...],
-    building: str,
-    today: date,
-    by: Provenance,
-) -> Receipt:
+def register(command: RegisterVolunteer, acting: Acting) -> Receipt:
+    """Register an active member as a volunteer, their Art. 5 details sealed in the vault."""
+    app, member_id = acting.app, command.member_id
     member = member_of(app, member_id)
     if not member.is_active or member.is_erased:
         raise RuleViolated("member-inactive", "Only an active member can become a volunteer.")
@@ -106,101 +116,75 @@ def register(
         member_id=member_id,
         account_id=account_id_for(str(member_id), AccountKind.MEMBER),
         # Sealed with the member's own key: erasing the member erases these too.
-        sealed_details=vault.seal(member_id, details),
-        consent_version=consent_version,
-        skills=skills,
-        categories=categories,
-        building=building,
-        registered_on=today,
-        by=by,
+        sealed_details=acting.vault.seal(member_id, details_of(command)),
+        consent_version=command.consent_version,
+        skills=tuple(command.skills),
+        categories=tuple(command.categories),
+        building=command.building,
+        registered_on=acting.local_now().date(),
+        by=acting.by,
     )
     return Receipt(volunteer.id, app.record(volunteer))
 
 
 @retried_on_conflict
-def change_status(
-    app: Timebank, *, volunteer_id: UUID, status: VolunteerStatus, reason: str, by: Provenance
-) -> Receipt:
-    volunteer = volunteer_of(app, volunteer_id)
-    volunteer.change_status(status, reason, by)
-    return Receipt(volunteer.id, app.record(volunteer))
+def change_status(command: ChangeVolunteerStatus, acting: Acting) -> Receipt:
+    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    volunteer.change_status(command.status, command.reason, acting.by)
+    return Receipt(volunteer.id, acting.app.record(volunteer))
 
 
 @retried_on_conflict
-def update_profile(
-    app: Timebank,
-    *,
-    volunteer_id: UUID,
-    skills: tuple[str, ...],
-    categories: tuple[str, ...],
-    building: str,
-    by: Provenance,
-) -> Receipt:
-    volunteer = volunteer_of(app, volunteer_id)
-    volunteer.update_profile(skills, categories, building, by)
-    return Receipt(volunteer.id, app.record(volunteer))
+def update_profile(command: UpdateVolunteerProfile, acting: Acting) -> Receipt:
+    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    skills, categories = tuple(command.skills), tuple(command.categories)
+    volunteer.update_profile(skills, categories, command.building, acting.by)
+    return Receipt(volunteer.id, acting.app.record(volunteer))
 
 
 @retried_on_conflict
-def give_award(
-    app: Timebank,
-    *,
-    volunteer_id: UUID,
-    name: str,
-    awarded_on: date,
-    awarded_by: str,
-    by: Provenance,
-) -> Receipt:
-    volunteer = volunteer_of(app, volunteer_id)
-    volunteer.give_award(name, awarded_on, awarded_by, by)
-    return Receipt(volunteer.id, app.record(volunteer))
+def give_award(command: RecordAward, acting: Acting) -> Receipt:
+    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    volunteer.give_award(command.name, command.awarded_on, command.awarded_by, acting.by)
+    return Receipt(volunteer.id, acting.app.record(volunteer))
 
 
 @retried_on_conflict
-def evaluate(
-    app: Timebank,
-    *,
-    volunteer_id: UUID,
-    rating: Rating,
-    stars: int | None,
-    evaluated_on: date,
-    note: str,
-    by: Provenance,
-) -> Receipt:
-    volunteer = volunteer_of(app, volunteer_id)
-    volunteer.evaluate(rating, stars, evaluated_on, note, by)
-    return Receipt(volunteer.id, app.record(volunteer))
+def evaluate(command: RecordEvaluation, acting: Acting) -> Receipt:
+    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    volunteer.evaluate(command.rating, command.stars, command.evaluated_on, command.note, acting.by)
+    return Receipt(volunteer.id, acting.app.record(volunteer))
 
 
 @retried_on_conflict
-def record_training(
-    app: Timebank,
-    *,
-    idempotency_key: str,
-    name: str,
-    content: str,
-    minutes: int,
-    organiser: str,
-    held_on: date,
-    today: date,
-    attendees: tuple[UUID, ...],
-    by: Provenance,
-) -> Receipt:
-    existing = app.find(training_id_for(idempotency_key), Training)
+def record_training(command: RecordTraining, acting: Acting) -> Receipt:
+    """Record a training session and who attended; a retry answers as the first one did."""
+    app, attendees = acting.app, tuple(command.attendees)
+    existing = app.find(training_id_for(command.idempotency_key), Training)
     if existing is not None:
         same = (existing.name, existing.minutes, existing.held_on, existing.attendees)
-        if same != (name, minutes, held_on, attendees):
+        if same != (command.name, command.minutes, command.held_on, attendees):
             raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
     training = hold_training(
-        idempotency_key=idempotency_key,
-        name=name,
-        content=content,
-        minutes=minutes,
-        organiser=organiser,
-        held_on=held_on,
-        today=today,
+        idempotency_key=command.idempotency_key,
+        name=command.name,
+        content=command.content,
+        minutes=command.minutes,
+        organiser=command.organiser,
+        held_on=command.held_on,
+        today=acting.local_now().date(),
         attendees=tuple(volunteer_of(app, attendee) for attendee in attendees),
-        by=by,
+        by=acting.by,
     )
     return Receipt(training.id, app.record(training))
+
+
+HANDLERS: dict[type, Handler] = {
+    RegisterVolunteer: register,
+    ChangeVolunteerStatus: change_status,
+    UpdateVolunteerProfile: update_profile,
+    RecordAward: give_award,
+    RecordEvaluation: evaluate,
+    RecordTraining: record_training,
+}

@@ -1,0 +1,1 @@
+"""Certificates of volunteer service: the command (``commands``) and its handler (``handlers``)."""

@@ -1,0 +1,1 @@
+"""Help exchanges: the commands (``commands``) and their handlers (``handlers``)."""

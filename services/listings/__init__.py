@@ -1,0 +1,1 @@
+"""Help categories and listings: the commands (``commands``) and their handlers (``handlers``)."""

@@ -1,0 +1,1 @@
+"""The community pool: the commands (``commands``) and their handlers (``handlers``)."""

@@ -1,0 +1,2 @@
+"""The volunteer registry and trainings: the commands (``commands``) and their handlers
+(``handlers``)."""
