@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import council, exchange, listings
+from services import exchange, listings
 from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
 from services.config import Settings
+from services.council import handlers as council
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
 from services.ledger import handlers as ledger
@@ -22,7 +23,7 @@ from services.revocation import Revocations
 from services.vault import Vault
 
 # Every command's handler, by the command's type.
-HANDLERS: dict[type, Handler] = {**ledger.HANDLERS}
+HANDLERS: dict[type, Handler] = {**ledger.HANDLERS, **council.HANDLERS}
 
 
 def utc_now() -> datetime:

@@ -23,9 +23,9 @@ from projections import council, exchanges
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadDb
 from projections.runner import ProjectionRunner
-from services import council as council_commands
 from services import exchange
 from services.broker import EmbeddedBroker, die_with_parent
+from services.council import handlers as council_commands
 from services.relay import Relay
 from services.runtime import Backbone
 

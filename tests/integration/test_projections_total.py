@@ -21,7 +21,9 @@ from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, exchange, hours, listings, volunteers
+from services import exchange, hours, listings, volunteers
+from services.council import handlers as council
+from services.council.commands import CallMeeting, ChangeRules, SubmitMotion
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits, PostTransfer
 from tests.integration.support import (
@@ -166,13 +168,14 @@ def _board(station: Station, key: str, d: st.DataObject) -> None:
     )
     station.attempt(
         lambda: council.call(
-            app,
-            idempotency_key=f"{key}-meeting",
-            title=d.draw(texts),
-            starts_at=d.draw(moments),
-            place=d.draw(texts),
-            entitled=(station.resident,),
-            by=BY,
+            CallMeeting(
+                idempotency_key=f"{key}-meeting",
+                title=d.draw(texts),
+                starts_at=d.draw(moments),
+                place=d.draw(texts),
+                entitled=[station.resident],
+            ),
+            acting(app),
         )
     )
     counts = {
@@ -180,19 +183,19 @@ def _board(station: Station, key: str, d: st.DataObject) -> None:
         for name in ("quorum_count", "seconding_threshold", "seconding_days")
     }
     station.attempt(
-        lambda: council.change_rules(app, rules=replace(DEFAULT_RULES, **counts), reason="x", by=BY)
+        lambda: council.change_rules(
+            ChangeRules(**vars(replace(DEFAULT_RULES, **counts)), reason="x"), acting(app)
+        )
     )
     station.attempt(
         lambda: council.submit(
-            app,
-            idempotency_key=f"{key}-motion",
-            mover=station.resident,
-            title=d.draw(texts),
-            text=d.draw(texts),
-            amends=None,
-            reconsiders=None,
-            now=datetime.now(UTC),
-            by=BY,
+            SubmitMotion(
+                idempotency_key=f"{key}-motion",
+                mover=station.resident,
+                title=d.draw(texts),
+                text=d.draw(texts),
+            ),
+            acting(app, datetime.now(UTC)),
         )
     )
 
