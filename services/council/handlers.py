@@ -374,10 +374,13 @@ def reassign(command: ReassignOwner, acting: Acting) -> Receipt:
 
 
 def _reporter(app: Timebank, by: Provenance) -> str | None:
-    """Who reports progress, checked against the owner; None for a council officer, who may
-    report on any motion."""
-    staff_id = by.actor.removeprefix("staff:")
-    staff = app.find(UUID(staff_id), Staff) if by.actor.startswith("staff:") else None
+    """Who reports progress, checked against the owner; None for a council officer (as the
+    staff directory records them), who may report on any motion."""
+    kind, _, raw = by.actor.partition(":")
+    try:
+        staff = app.find(UUID(raw), Staff) if kind == "staff" else None
+    except ValueError:  # not an id: no one the directory lists
+        staff = None
     return None if staff is not None and staff.role is Role.COUNCIL else by.actor
 
 
