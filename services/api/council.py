@@ -1,4 +1,5 @@
-"""The resident council over HTTP: motions, meetings, votes, implementation, and its rules."""
+"""The resident council over HTTP: motions, their votes and implementation (its meetings and
+rules: services/api/meetings.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from services.api.auth import allow, public
 from services.api.board import without_member_ids
 from services.api.context import After, Before, Limit, answer, next_before, read
 from services.bus import Bus, Caller
-from services.council import handlers as commands
+from services.council import handlers
 from services.council.commands import (
     AddMilestone,
     AdmitMotion,
@@ -227,7 +228,7 @@ class MotionController(Controller):
             raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
         if counted is None:
             raise RuleViolated("voting-not-open", "Voting on this motion has not opened.")
-        counted = commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
+        counted = handlers.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
         return msgspec.convert(without_member_ids(counted), TallyView)
 
     @post("/{motion_id:uuid}/support", opt=allow(*RESIDENTS))

@@ -21,7 +21,7 @@ from services.api.board import without_member_ids
 from services.api.context import After, answer, read
 from services.api.council import MotionView, decoded
 from services.bus import Bus, Caller
-from services.council import handlers as commands
+from services.council import handlers
 from services.council.commands import (
     Agenda,
     Attendance,
@@ -142,7 +142,7 @@ class CouncilRulesController(Controller):
 
     @get("/", sync_to_thread=True, opt=public(), summary="The voting rules in force")
     def rules(self, bone: NamedDependency[Backbone]) -> Rules:
-        return msgspec.convert(vars(commands.rules_in_force(bone.timebank)), Rules)
+        return msgspec.convert(vars(handlers.rules_in_force(bone.timebank)), Rules)
 
     @put(
         "/",

@@ -14,7 +14,7 @@ from litestar.response import Template
 
 from domain.council import Base, Threshold
 from services.bus import Caller
-from services.council import handlers as commands
+from services.council import handlers
 from services.council.commands import ChangeRules
 from services.pages.council.common import COUNCIL, done, render
 from services.runtime import Backbone
@@ -38,7 +38,7 @@ class RulesPages(Controller):
             bone,
             "rules.html",
             "rules",
-            rules=commands.rules_in_force(bone.timebank),
+            rules=handlers.rules_in_force(bone.timebank),
             thresholds=list(Threshold),
             bases=list(Base),
         )

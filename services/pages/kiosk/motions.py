@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from services.bus import Caller
-from services.council import handlers as commands
+from services.council import handlers
 from services.council.commands import MotionText, SubmitMotion, Title
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.frame import (
@@ -57,7 +57,7 @@ class NewMotion(Controller):
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
     def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-        rules = commands.rules_in_force(bone.timebank)
+        rules = handlers.rules_in_force(bone.timebank)
         return screen(request, "motion_form.html", topics=COMMON_TOPICS, rules=rules)
 
     @post("/check", opt=RESIDENTS, sync_to_thread=False)
