@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import council
 from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
 from services.certificates import handlers as certificates
 from services.config import Settings
+from services.council import handlers as council
 from services.eventstore import Timebank
 from services.exchange import handlers as exchange
 from services.groupcommit import GroupCommit
@@ -34,6 +34,7 @@ HANDLERS: dict[type, Handler] = {
     **certificates.HANDLERS,
     **listings.HANDLERS,
     **pool.HANDLERS,
+    **council.HANDLERS,
 }
 
 

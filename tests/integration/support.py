@@ -193,10 +193,12 @@ def acting(
     by: Provenance = BY,
     settings: Settings = BARE_STATION,
     vault: Vault | None = None,
+    member: UUID | None = None,
 ) -> Acting:
     """What the bus gives a handler, for a test that calls one straight (no HTTP, no group
-    commit): staff ``by`` acting at ``now``."""
-    return Acting(app, Caller(by), now or datetime.now(UTC), settings, vault)  # type: ignore[arg-type]
+    commit): staff ``by`` (or the resident ``member``) acting at ``now``."""
+    caller = Caller(by, member)
+    return Acting(app, caller, now or datetime.now(UTC), settings, vault)  # type: ignore[arg-type]
 
 
 def acting_on(bone: Backbone) -> Acting:

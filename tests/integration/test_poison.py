@@ -16,9 +16,11 @@ from projections.catalog import READ_MODELS
 from projections.exchanges import Exchanges
 from projections.readstore import ReadDb, open_read_store
 from projections.runner import PoisonEvent, ProjectionRunner
-from services import council, hours
+from services import hours
 from services.api.app import create_app
 from services.bus import Receipt
+from services.council import handlers as council
+from services.council.commands import CallMeeting
 from services.envelope import Envelope
 from services.exchange import handlers as exchange
 from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
@@ -104,15 +106,17 @@ def _service_at(bone, key: str, started_at: datetime) -> Receipt:
 
 
 def _meeting_at(bone, key: str, starts_at: datetime) -> None:
-    council.call(
-        bone.timebank,
+    entitled = [register_resident(bone, key).id]
+    called = CallMeeting(
         idempotency_key=key,
         title="General meeting",
-        starts_at=starts_at,
+        starts_at=datetime.now(UTC),
         place="hall",
-        entitled=(register_resident(bone, key).id,),
-        by=BY,
+        entitled=entitled,
     )
+    # Set after the command is made, past its date window: a store may hold such times.
+    called.starts_at = starts_at
+    council.call(called, acting(bone.timebank))
 
 
 def test_times_at_the_ends_of_the_calendar_are_applied_by_every_read_model(bone, stores):

@@ -20,7 +20,9 @@ from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, hours
+from services import hours
+from services.council import handlers as council
+from services.council.commands import CallMeeting, ChangeRules, SubmitMotion
 from services.exchange import handlers as exchange
 from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
 from services.ledger import handlers as ledger
@@ -177,13 +179,14 @@ def _board(station: Station, key: str, d: st.DataObject) -> None:
     )
     station.attempt(
         lambda: council.call(
-            app,
-            idempotency_key=f"{key}-meeting",
-            title=d.draw(texts),
-            starts_at=d.draw(moments),
-            place=d.draw(texts),
-            entitled=(station.resident,),
-            by=BY,
+            CallMeeting(
+                idempotency_key=f"{key}-meeting",
+                title=d.draw(texts),
+                starts_at=d.draw(moments),
+                place=d.draw(texts),
+                entitled=[station.resident],
+            ),
+            acting(app),
         )
     )
     counts = {
@@ -191,19 +194,19 @@ def _board(station: Station, key: str, d: st.DataObject) -> None:
         for name in ("quorum_count", "seconding_threshold", "seconding_days")
     }
     station.attempt(
-        lambda: council.change_rules(app, rules=replace(DEFAULT_RULES, **counts), reason="x", by=BY)
+        lambda: council.change_rules(
+            ChangeRules(**vars(replace(DEFAULT_RULES, **counts)), reason="x"), acting(app)
+        )
     )
     station.attempt(
         lambda: council.submit(
-            app,
-            idempotency_key=f"{key}-motion",
-            mover=station.resident,
-            title=d.draw(texts),
-            text=d.draw(texts),
-            amends=None,
-            reconsiders=None,
-            now=datetime.now(UTC),
-            by=BY,
+            SubmitMotion(
+                idempotency_key=f"{key}-motion",
+                mover=station.resident,
+                title=d.draw(texts),
+                text=d.draw(texts),
+            ),
+            acting(app, datetime.now(UTC)),
         )
     )
 
