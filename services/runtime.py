@@ -17,12 +17,13 @@ from services.bus import Bus, Handler
 from services.config import Settings
 from services.eventstore import Timebank
 from services.groupcommit import GroupCommit
+from services.hours import handlers as hours
 from services.ledger import handlers as ledger
 from services.revocation import Revocations
 from services.vault import Vault
 
 # Every command's handler, by the command's type.
-HANDLERS: dict[type, Handler] = {**ledger.HANDLERS}
+HANDLERS: dict[type, Handler] = {**ledger.HANDLERS, **hours.HANDLERS}
 
 
 def utc_now() -> datetime:

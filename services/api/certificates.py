@@ -21,7 +21,7 @@ from services.api import schemas
 from services.api.auth import allow, public
 from services.api.context import After, read
 from services.api.downloads import csv_response
-from services.api.hours import Step, step_of
+from services.api.hour_audit import Step, step_of
 from services.runtime import Backbone
 from services.volunteers import masked_name
 from services.windows import DoneOn, PeriodEnd, check_months_asked

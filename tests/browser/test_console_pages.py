@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 from domain.exchange import Pair
 from projections import balances, pool
 from services import exchange, identity
-from services import hours as entries
 from services import pool as pool_commands
 from tests.browser.conftest import Site, serious_violations, untranslated
 from tests.browser.test_console import (
@@ -24,7 +23,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY, certify_last_week, register_resident
+from tests.integration.support import BY, approve_entry, certify_last_week, register_resident
 
 
 def disputed_exchange(
@@ -175,7 +174,7 @@ def prepared(site: Site) -> dict[str, str]:
     started = station_now(site).replace(hour=9, minute=0, second=0, microsecond=0)
     waiting = log_hours(site, zhou, started - timedelta(days=1), 60, "探访")
     approved = log_hours(site, zhou, started - timedelta(days=2), 90, "读报")
-    entries.approve(site.bone.timebank, entry_id=approved, by=BY)
+    approve_entry(site.bone.timebank, approved)
     disputed_exchange(site)
     identity.open_personal_data(
         site.bone.timebank, site.bone.vault, member_id=zhou.member_id, purpose="回访", by=BY

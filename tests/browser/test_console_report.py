@@ -11,7 +11,6 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from services import hours as entries
 from services import volunteers
 from tests.browser.conftest import Site
 from tests.browser.test_console import (
@@ -21,7 +20,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY
+from tests.integration.support import BY, approve_entry
 
 
 def months_back(today: date, count: int) -> date:
@@ -47,7 +46,7 @@ def test_the_report_charts_the_figures_exports_them_and_a_certificate_of_them_ve
         log_hours(site, zhou, at_nine(site, later), 120, "探访"),
     ]
     for visit in visits:
-        entries.approve(site.bone.timebank, entry_id=visit, by=BY)
+        approve_entry(site.bone.timebank, visit)
     volunteers.record_training(
         site.bone.timebank,
         idempotency_key=uuid.uuid4().hex,

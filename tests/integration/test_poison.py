@@ -17,7 +17,7 @@ from projections.catalog import READ_MODELS
 from projections.exchanges import Exchanges
 from projections.readstore import ReadDb, open_read_store
 from projections.runner import PoisonEvent, ProjectionRunner
-from services import council, exchange, hours
+from services import council, exchange
 from services.api.app import create_app
 from services.bus import Receipt
 from services.envelope import Envelope
@@ -36,6 +36,7 @@ from tests.integration.support import (
     run_workers,
     staff_headers,
     stored_envelopes,
+    submit_entry,
     transfer,
     wait_until,
 )
@@ -94,14 +95,7 @@ def _service_at(bone, key: str, started_at: datetime) -> Receipt:
         category="companionship",
         building="3号楼",
     )
-    return hours.submit(
-        bone.timebank,
-        idempotency_key=key,
-        volunteer_id=volunteer.id,
-        service=service,
-        now=datetime.now(UTC),
-        by=BY,
-    )
+    return submit_entry(bone.timebank, volunteer.id, service, key, settings=bone.settings)
 
 
 def _meeting_at(bone, key: str, starts_at: datetime) -> None:
