@@ -264,9 +264,8 @@ def check_amendment(
     requested_by: str,
     now: datetime,
 ) -> None:
-    """What an amendment must meet whatever the accounts hold, so a page can refuse it before
-    asking to confirm it. A new category must be one in use; the entry's own (retired since,
-    say) may stay."""
+    """What an amendment must meet whatever the accounts hold. A new category must be one in
+    use; the entry's own (retired since, say) may stay."""
     entry.check_status(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
     _check_change(reason, requested_by)
     check_service(service, now)
