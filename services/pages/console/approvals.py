@@ -163,14 +163,18 @@ def _nothing_chosen(request: Request[Any, Any, Any], bone: Backbone, by: Provena
     return show(request, QUEUE, context, QUEUE_PART)
 
 
+def _approvable(bone: Backbone, caller: Caller, command: ApproveEntries) -> set[str]:
+    """The entries of ``command`` the domain would approve now (the others are not shown)."""
+    would = bone.bus.check(command, caller)
+    return {outcome.item for outcome in would.results if outcome.code is None}
+
+
 def _confirm_approval(
     request: Request[Any, Any, Any], bone: Backbone, caller: Caller, command: ApproveEntries
 ) -> Template:
     """Approval credits the volunteers: first say, in plain words, how much to whom (of the
     entries the domain would approve now)."""
-    approvable = {
-        outcome.item for outcome in bone.bus.check(command, caller).results if outcome.code is None
-    }
+    approvable = _approvable(bone, caller, command)
     context = _queue(bone, Asked(by=caller.by), selected=command.entry_ids)
     chosen = [row for row in context["chosen"] if row["entry_id"] in approvable]
     if not chosen:

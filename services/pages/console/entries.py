@@ -187,6 +187,15 @@ def _credit_change(status: EntryStatus, credited: int, minutes: int) -> list[str
     return [text % {"hours": hours_of(abs(difference))}]
 
 
+def _changed(before: Service, after: Service) -> dict[str, list[Any]]:
+    """Each field an amendment changes, before and after."""
+    return {
+        field.name: [getattr(before, field.name), getattr(after, field.name)]
+        for field in fields_of(Service)
+        if getattr(before, field.name) != getattr(after, field.name)
+    }
+
+
 @post(
     "/hours/{entry_id:uuid}/amendment",
     opt=allow(Role.COORDINATOR),
@@ -207,11 +216,6 @@ def amend(
     if not data.confirmed:
         bone.bus.check(command, caller)
         service = command.service(bone.settings.zone)
-        changed = {
-            field.name: [getattr(found.service, field.name), getattr(service, field.name)]
-            for field in fields_of(Service)
-            if getattr(found.service, field.name) != getattr(service, field.name)
-        }
         shown: Shown = entry_view(bone, entry_id)["shown"]
         return confirm(
             request,
@@ -223,7 +227,7 @@ def amend(
             ],
             items=[
                 f"{change['field']}: {change['before']} → {change['after']}"
-                for change in shown.changes(changed)
+                for change in shown.changes(_changed(found.service, service))
             ],
             action=f"/console/hours/{entry_id}/amendment",
             fields=data.fields(),
