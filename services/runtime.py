@@ -19,6 +19,7 @@ from services.council import handlers as council
 from services.eventstore import Timebank
 from services.exchange import handlers as exchange
 from services.groupcommit import GroupCommit
+from services.hours import handlers as hours
 from services.ledger import handlers as ledger
 from services.listings import handlers as listings
 from services.pool import handlers as pool
@@ -35,6 +36,7 @@ HANDLERS: dict[type, Handler] = {
     **listings.HANDLERS,
     **pool.HANDLERS,
     **council.HANDLERS,
+    **hours.HANDLERS,
 }
 
 

@@ -20,7 +20,8 @@ from services.api.context import backbone, caller, provenance, the_bus, with_req
 from services.api.council import MotionController
 from services.api.exchanges import ExchangeController
 from services.api.health import health
-from services.api.hours import HoursController, VolunteerHoursController
+from services.api.hour_audit import VolunteerHoursController
+from services.api.hours import HoursController
 from services.api.identity import NOT_A_SIGN_IN, AuthController, StaffController
 from services.api.ledger import AccountController, TransferController
 from services.api.marketplace import CategoryController, ListingController

@@ -26,7 +26,7 @@ from litestar.testing import TestClient
 from domain.council import Choice
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services import hours, identity
+from services import identity
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from services.council import handlers as council
@@ -57,6 +57,7 @@ from tests.integration.support import (
     NOTICE,
     KioskDevice,
     acting,
+    approve_entry,
     caught_up,
     certify_last_week,
     headers_for,
@@ -69,6 +70,7 @@ from tests.integration.support import (
     register_volunteer,
     run_workers,
     staff_headers,
+    submit_entry,
     transfer,
     wait_until,
 )
@@ -199,16 +201,16 @@ class World:
 
     def entry(self, *, approved: bool = False) -> UUID:
         """A fresh entry of vera's, yesterday, awaiting approval (or approved)."""
-        receipt = hours.submit(
+        receipt = submit_entry(
             self.bone.timebank,
-            idempotency_key=uuid.uuid4().hex,
-            volunteer_id=self.volunteer_id,
-            service=Service(**_service(self)),
+            self.volunteer_id,
+            Service(**_service(self)),
+            uuid.uuid4().hex,
             now=self.bone.clock(),
-            by=BY,
+            settings=self.bone.settings,
         )
         if approved:
-            hours.approve(self.bone.timebank, entry_id=receipt.id, by=BY)
+            approve_entry(self.bone.timebank, receipt.id)
         return receipt.id
 
     def meeting(self, *, present: bool = False) -> UUID:

@@ -20,7 +20,6 @@ from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import hours
 from services.council import handlers as council
 from services.council.commands import CallMeeting, ChangeRules, SubmitMotion
 from services.exchange import handlers as exchange
@@ -31,15 +30,16 @@ from services.listings.commands import PostListing
 from services.volunteers import handlers as volunteers
 from services.volunteers.commands import RecordTraining, UpdateVolunteerProfile
 from tests.integration.support import (
-    BY,
     acting,
     acting_on,
+    approve_entry,
     make_backbone,
     open_member,
     post_listing,
     register_resident,
     register_volunteer,
     stored_envelopes,
+    submit_entry,
 )
 
 OFFSETS = [timezone(timedelta(hours=hours, minutes=59 if hours else 0)) for hours in (-23, 23)]
@@ -226,17 +226,10 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
     )
     now = datetime.now(UTC)
     entry = station.attempt(
-        lambda: hours.submit(
-            app,
-            idempotency_key=f"{key}-service",
-            volunteer_id=station.volunteer,
-            service=service,
-            now=now,
-            by=BY,
-        )
+        lambda: submit_entry(app, station.volunteer, service, f"{key}-service", now=now)
     )
     if entry is not None:
-        station.attempt(lambda: hours.approve(app, entry_id=entry.id, by=BY))
+        station.attempt(lambda: approve_entry(app, entry.id))
     labels = d.draw(st.lists(texts, max_size=3))
     station.attempt(
         lambda: volunteers.update_profile(
