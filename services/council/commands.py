@@ -173,6 +173,12 @@ class OrderAgenda(Agenda, kw_only=True):
     meeting_id: UUID
 
 
+class MoveOnAgenda(Command, kw_only=True):
+    meeting_id: UUID
+    motion_id: UUID
+    step: Annotated[int, Meta(ge=-100, le=100)]  # places: up is negative
+
+
 class Attendance(Command, kw_only=True):
     present: Annotated[list[UUID], Meta(max_length=500)]
 

@@ -46,6 +46,7 @@ from services.council.commands import (
     DeclineMotion,
     FinishMotion,
     LapseMotion,
+    MoveOnAgenda,
     OpenVote,
     OrderAgenda,
     ReachMilestone,
@@ -236,6 +237,11 @@ def _meeting_act(app: Timebank, meeting_id: UUID, action: Callable[[Meeting], ob
 def order_agenda(command: OrderAgenda, acting: Acting) -> Receipt:
     order, by = tuple(command.motions), acting.by
     return _meeting_act(acting.app, command.meeting_id, lambda m: m.reorder(order, by))
+
+
+def move_on_agenda(command: MoveOnAgenda, acting: Acting) -> Receipt:
+    motion, step, by = command.motion_id, command.step, acting.by
+    return _meeting_act(acting.app, command.meeting_id, lambda m: m.move(motion, step, by))
 
 
 def record_attendance(command: RecordAttendance, acting: Acting) -> Receipt:
@@ -433,6 +439,7 @@ HANDLERS: dict[type, Handler] = {
     FinishMotion: finish,
     CallMeeting: call,
     OrderAgenda: order_agenda,
+    MoveOnAgenda: move_on_agenda,
     RecordAttendance: record_attendance,
     CloseMeeting: close_meeting,
     ChangeRules: change_rules,

@@ -16,7 +16,6 @@ from litestar.response import Template
 from msgspec import Meta
 
 from domain.identity import member_id_for
-from domain.meeting import Meeting
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
@@ -28,7 +27,7 @@ from services.council import handlers
 from services.council.commands import (
     CallMeeting,
     CloseMeeting,
-    OrderAgenda,
+    MoveOnAgenda,
     RecordAttendance,
     ScheduleMotion,
 )
@@ -80,11 +79,9 @@ class Move(msgspec.Struct, kw_only=True):
     motion_id: UUID
     direction: Literal["up", "down"]
 
-    def command(self, meeting: Meeting) -> OrderAgenda:
-        """The meeting's agenda with the motion moved one place."""
+    def command(self, meeting_id: UUID) -> MoveOnAgenda:
         step = -1 if self.direction == "up" else 1
-        order = moved(meeting.agenda, self.motion_id, step)
-        return OrderAgenda(meeting_id=meeting.id, motions=list(order))
+        return MoveOnAgenda(meeting_id=meeting_id, motion_id=self.motion_id, step=step)
 
 
 class Attendance(msgspec.Struct, kw_only=True):
@@ -119,16 +116,6 @@ def members_named(bone: Backbone, text: str) -> tuple[UUID, ...]:
     refused, so a typo cannot give a vote to nobody."""
     numbers = dict.fromkeys(token for token in re.split(r"[\s,，、;；]+", text) if token)
     return tuple(identity.member_of(bone.timebank, member_id_for(n)).id for n in numbers)
-
-
-def moved(agenda: list[UUID], motion: UUID, step: int) -> tuple[UUID, ...]:
-    """``agenda`` with ``motion`` moved ``step`` places (kept within the agenda)."""
-    order = list(agenda)
-    if motion in order:
-        here = order.index(motion)
-        there = min(max(here + step, 0), len(order) - 1)
-        order[here], order[there] = order[there], order[here]
-    return tuple(order)
 
 
 def _agenda(db: ReadDb, found: Row) -> dict[str, Any]:
@@ -245,8 +232,7 @@ class MeetingPages(Controller):
         bone: NamedDependency[Backbone],
         caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        command = data.command(handlers.meeting_of(bone.timebank, meeting_id))
-        receipt = bone.bus.handle_from_thread(command, caller)
+        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
         return _agenda_answer(request, bone, meeting_id, receipt)
 
     @post("/{meeting_id:uuid}/attendance", opt=COUNCIL, sync_to_thread=True)
