@@ -155,8 +155,8 @@ def rules_for_rescission(rules: VotingRules, *, noticed: bool) -> VotingRules:
 
 class BallotBox(Protocol):
     """Where a secret vote's choices are sealed: only the vote's own key opens them, and that
-    key is destroyed once the vote has been counted (services/council.py keeps it in the key
-    store, apart from the events)."""
+    key is destroyed once the vote has been counted (services/council/handlers.py keeps it in
+    the key store, apart from the events)."""
 
     def seal(self, voter: UUID, choice: Choice) -> str:
         """``choice``, sealed for ``voter``: the same length whatever the choice."""

@@ -151,7 +151,7 @@ class HourEntry(Aggregate):
 
     def reject(self, reason: str, by: Provenance) -> None:
         self.check_status(EntryStatus.SUBMITTED)
-        _check_reason(reason)
+        check_reason(reason)
         self._reject(reason=reason, by=by)
 
     @event("HoursRejected")
@@ -184,7 +184,8 @@ class HourEntry(Aggregate):
         self.credits = {}
 
 
-def _check_reason(reason: str) -> None:
+def check_reason(reason: str) -> None:
+    """Why an entry is rejected or changed, as its record shows it."""
     require_reason(reason, "Say why, so the record can show it.")
 
 
@@ -263,9 +264,8 @@ def check_amendment(
     requested_by: str,
     now: datetime,
 ) -> None:
-    """What an amendment must meet whatever the accounts hold, so a page can refuse it before
-    asking to confirm it. A new category must be one in use; the entry's own (retired since,
-    say) may stay."""
+    """What an amendment must meet whatever the accounts hold. A new category must be one in
+    use; the entry's own (retired since, say) may stay."""
     entry.check_status(EntryStatus.SUBMITTED, EntryStatus.APPROVED)
     _check_change(reason, requested_by)
     check_service(service, now)
@@ -362,7 +362,7 @@ def void_hours(
 
 
 def _check_change(reason: str, requested_by: str) -> None:
-    _check_reason(reason)
+    check_reason(reason)
     if not requested_by.strip():
         raise RuleViolated("requester-required", "Say who asked for the change (Art. 13).")
 

@@ -66,6 +66,17 @@ class Meeting(Aggregate):
             )
         self._reorder(agenda=agenda, by=by)
 
+    def move(self, motion: UUID, step: int, by: Provenance) -> None:
+        """Move ``motion`` ``step`` places on the agenda (kept within it): the order it is
+        moved in is the one recorded now, whoever reordered it last."""
+        order = list(self.agenda)
+        if motion not in order:
+            raise RuleViolated("not-on-agenda", "That motion is not on this meeting's agenda.")
+        here = order.index(motion)
+        there = min(max(here + step, 0), len(order) - 1)
+        order[here], order[there] = order[there], order[here]
+        self.reorder(tuple(order), by)
+
     @event("AgendaReordered")
     def _reorder(self, agenda: tuple[UUID, ...], by: Provenance) -> None:
         self.agenda = list(agenda)

@@ -420,7 +420,7 @@ def tally_of(db: ReadDb, motion_id: str) -> tuple[bool, Row | None]:
     """Whether the motion exists, and its tally once voting opened: counts, the result (as
     decided, or what the ballots would decide now), and who voted how unless secret. While a
     secret vote is open its counts are sealed: ``yes``, ``no``, ``abstain`` and ``result`` are
-    None here (services.council.live_counts opens them, counts only)."""
+    None here (services.council.handlers.live_counts opens them, counts only)."""
     row = db.one("SELECT * FROM motions WHERE motion_id = %(id)s", {"id": motion_id})
     if row is None or row["rules"] is None:
         return row is not None, None

@@ -11,14 +11,15 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services import council
 from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
 from services.certificates import handlers as certificates
 from services.config import Settings
+from services.council import handlers as council
 from services.eventstore import Timebank
 from services.exchange import handlers as exchange
 from services.groupcommit import GroupCommit
+from services.hours import handlers as hours
 from services.identity import handlers as identity
 from services.ledger import handlers as ledger
 from services.listings import handlers as listings
@@ -36,6 +37,8 @@ HANDLERS: dict[type, Handler] = {
     **listings.HANDLERS,
     **pool.HANDLERS,
     **identity.HANDLERS,
+    **council.HANDLERS,
+    **hours.HANDLERS,
 }
 
 

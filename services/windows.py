@@ -89,13 +89,25 @@ def check(field: str, value: date, window: Window, now: datetime) -> None:
         )
     earliest = datetime.combine(bounds.earliest, time(), now.tzinfo)
     if window is Window.DONE:
-        latest = now + CLOCK_SKEW
+        latest = latest_done(now)
         bounds = replace(bounds, latest_words="now")
     else:
         latest = datetime.combine(bounds.latest + timedelta(days=1), time(), now.tzinfo)
     # Comparing aware datetimes works at any offset; converting year 1 to UTC would not.
     if not earliest <= value <= latest:
         raise _refuse(field, bounds, late=value > latest, window=window)
+
+
+def latest_done(now: datetime) -> datetime:
+    """The latest instant something done may name: now, as far as the clocks disagree."""
+    return now + CLOCK_SKEW
+
+
+def check_not_future(occurred_at: datetime, now: datetime) -> None:
+    """The end of the DONE window, against the clock a handler was given (a body's instant
+    was checked against the request's as it was decoded), with the ledger's code for it."""
+    if occurred_at > latest_done(now):
+        raise RuleViolated("occurred-in-future", "Help cannot be recorded before it happened.")
 
 
 def _system_now() -> datetime:

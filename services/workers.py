@@ -23,8 +23,8 @@ from projections import council, exchanges
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadDb
 from projections.runner import ProjectionRunner
-from services import council as council_commands
 from services.broker import EmbeddedBroker, die_with_parent
+from services.council import handlers as council_commands
 from services.exchange import handlers as exchange
 from services.relay import Relay
 from services.runtime import Backbone

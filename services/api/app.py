@@ -17,13 +17,15 @@ from services.api.auth import Principal, jwt_auth, public
 from services.api.bodies import PlainParameters, TimebankRequest
 from services.api.certificates import CertificateController, ReportController
 from services.api.context import backbone, caller, provenance, the_bus, with_request_context
-from services.api.council import CouncilRulesController, MeetingController, MotionController
+from services.api.council import MotionController
 from services.api.exchanges import ExchangeController
 from services.api.health import health
-from services.api.hours import HoursController, VolunteerHoursController
+from services.api.hour_audit import VolunteerHoursController
+from services.api.hours import HoursController
 from services.api.identity import NOT_A_SIGN_IN, AuthController, StaffController
 from services.api.ledger import AccountController, TransferController
 from services.api.marketplace import CategoryController, ListingController
+from services.api.meetings import CouncilRulesController, MeetingController
 from services.api.members import MemberController
 from services.api.openapi import DescribedResponses
 from services.api.pool import PoolController

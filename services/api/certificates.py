@@ -18,7 +18,7 @@ from services.api import schemas
 from services.api.auth import allow, public
 from services.api.context import After, read
 from services.api.downloads import csv_response
-from services.api.hours import Step, step_of
+from services.api.hour_audit import Step, step_of
 from services.bus import Bus, Caller
 from services.certificates.commands import IssueCertificate
 from services.runtime import Backbone

@@ -38,8 +38,9 @@ from services.exchange.commands import (
     ResolveDispute,
     WithdrawHelp,
 )
-from services.ledger.handlers import account_of, check_not_future
+from services.ledger.handlers import account_of
 from services.listings.handlers import listing_of
+from services.windows import check_not_future
 
 
 def exchange_of(app: Timebank, exchange_id: UUID) -> Exchange:

@@ -7,7 +7,6 @@ command is retried from a fresh load, a bounded number of times.
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -38,7 +37,7 @@ from services.ledger.commands import (
     OpenAccount,
     PostTransfer,
 )
-from services.windows import CLOCK_SKEW
+from services.windows import check_not_future
 
 
 def account_named(ref: str) -> UUID:
@@ -56,11 +55,6 @@ def account_of(app: Timebank, account_id: UUID) -> TimeAccount:
     if account is None:
         raise NotFound("account-not-found", f"There is no time account {account_id}.")
     return account
-
-
-def check_not_future(occurred_at: datetime, now: datetime) -> None:
-    if occurred_at > now + CLOCK_SKEW:
-        raise RuleViolated("occurred-in-future", "Help cannot be recorded before it happened.")
 
 
 @retried_on_conflict

@@ -14,13 +14,21 @@ import msgspec
 from playwright.sync_api import Page, expect
 
 from domain.listing import ListingKind
-from services import council
+from services.council import handlers as council
+from services.council.commands import (
+    AdmitMotion,
+    CallMeeting,
+    OpenVote,
+    RecordAttendance,
+    ScheduleMotion,
+    SubmitMotion,
+    SupportMotion,
+)
 from services.exchange import handlers as exchange
 from services.exchange.commands import PairIn, RecordHelp
 from services.listings.commands import PostListing
 from tests.browser.conftest import Site
 from tests.integration.support import (
-    BY,
     COMMUNITY,
     PIN,
     acting,
@@ -115,17 +123,12 @@ def offer(site: Site, owner: Resident, title: str) -> None:
 
 
 def motion(site: Site, mover: Resident, title: str) -> UUID:
-    receipt = council.submit(
-        site.bone.timebank,
+    submitted = SubmitMotion(
         idempotency_key=f"motion-{title}",
-        mover=mover.member_id,
         title=title,
         text="在小区东门加装一排长椅，方便老人休息。",
-        amends=None,
-        reconsiders=None,
-        now=datetime.now(UTC),
-        by=BY,
     )
+    receipt = council.submit(submitted, acting(site.bone.timebank, member=mover.member_id))
     return receipt.id
 
 
@@ -134,22 +137,23 @@ def vote_opened(site: Site, mover: Resident, voters: list[Resident], title: str)
     entitled and present, with its vote open."""
     app, now = site.bone.timebank, datetime.now(UTC)
     motion_id = motion(site, mover, title)
+    on_it = {"motion_id": motion_id}
     for voter in voters[: council.rules_in_force(app).seconding_threshold]:
-        council.act(app, motion_id, lambda m, who=voter: m.support(who.member_id, now, BY))
-    council.act(app, motion_id, lambda m: m.admit(BY))
-    people = tuple(voter.member_id for voter in voters)
-    meeting = council.call(
-        app,
+        council.support(SupportMotion(**on_it), acting(app, now, member=voter.member_id))
+    council.admit(AdmitMotion(**on_it), acting(app, now))
+    people = [voter.member_id for voter in voters]
+    called = CallMeeting(
         idempotency_key=f"meeting-{title}",
         title="十二月居民议事会",
         starts_at=now,
         place="社区活动室",
         entitled=people,
-        by=BY,
-    ).id
-    council.schedule(app, motion_id=motion_id, meeting_id=meeting, by=BY, now=now)
-    council.meeting_act(app, meeting, lambda m: m.record_attendance(people, BY))
-    council.open_vote(app, motion_id=motion_id, now=now, by=BY)
+    )
+    meeting = council.call(called, acting(app, now)).id
+    council.schedule(ScheduleMotion(**on_it, meeting_id=meeting), acting(app, now))
+    attendance = RecordAttendance(meeting_id=meeting, present=people)
+    council.record_attendance(attendance, acting(app, now))
+    council.open_vote(OpenVote(**on_it), acting(app, now))
     return motion_id
 
 

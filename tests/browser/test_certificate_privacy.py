@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from services import hours as entries
 from services.certificates import handlers as certificates
 from services.certificates.commands import IssueCertificate
+from services.hours import handlers as hours
+from services.hours.commands import VoidEntry
 from tests.browser.conftest import serious_violations
 from tests.browser.test_console import (
     coordinator,
@@ -19,7 +20,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY, acting_on
+from tests.integration.support import acting, acting_on, approve_entry
 
 PRIVATE = "陪王阿姨去社区医院复诊"  # a third person's name and a hospital visit
 
@@ -31,7 +32,7 @@ def test_anyone_verifying_sees_totals_by_category_and_staff_see_the_entries(scre
     escort = log_hours(site, zhou, started, 120, PRIVATE, category="escort")
     visit = log_hours(site, zhou, started + timedelta(hours=3), 60, "上门探访", "home-visits")
     for entry in (escort, visit):
-        entries.approve(site.bone.timebank, entry_id=entry, by=BY)
+        approve_entry(site.bone.timebank, entry)
     certificate = IssueCertificate(
         volunteer_id=zhou.volunteer_id,
         period_from=started.date(),
@@ -39,13 +40,8 @@ def test_anyone_verifying_sees_totals_by_category_and_staff_see_the_entries(scre
         recording_body="幸福社区社工站",
     )
     code = certificates.issue(certificate, acting_on(site.bone)).code
-    entries.void(
-        site.bone.timebank,
-        entry_id=visit,
-        reason="王阿姨住院，探访未成行",
-        requested_by="社工",
-        by=BY,
-    )
+    void = VoidEntry(entry_id=visit, reason="王阿姨住院，探访未成行", requested_by="社工")
+    hours.void(void, acting(site.bone.timebank))
     settled(site)
 
     anyone = screens.person()

@@ -18,7 +18,6 @@ from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from projections import balances, hours
-from services import hours as entries
 from services.pages import refusals
 from services.pages.i18n import speaking
 from tests.browser.conftest import Site, make_staff, sign_in_staff
@@ -26,6 +25,7 @@ from tests.integration.support import (
     caught_up,
     register_resident,
     register_volunteer,
+    submit_entry,
     wait_until,
 )
 
@@ -64,11 +64,10 @@ def log_hours(
     at_kiosk = Provenance(
         actor=f"member:{volunteer.member_id}", channel="kiosk:test", correlation_id="test"
     )
-    receipt = entries.submit(
+    receipt = submit_entry(
         site.bone.timebank,
-        idempotency_key=uuid.uuid4().hex,
-        volunteer_id=volunteer.volunteer_id,
-        service=Service(
+        volunteer.volunteer_id,
+        Service(
             activity=activity,
             started_at=started_at,
             minutes=minutes,
@@ -79,8 +78,10 @@ def log_hours(
             category=category,
             building="3号楼",
         ),
+        uuid.uuid4().hex,
         now=station_now(site),
         by=at_kiosk,
+        settings=site.bone.settings,
     )
     return receipt.id
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 
 from projections import balances, pool
-from services import hours as entries
 from services.exchange import handlers as exchange
 from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
 from services.identity import records as identity
@@ -26,7 +25,13 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY, acting, certify_last_week, register_resident
+from tests.integration.support import (
+    BY,
+    acting,
+    approve_entry,
+    certify_last_week,
+    register_resident,
+)
 
 
 def disputed_exchange(
@@ -170,7 +175,7 @@ def prepared(site: Site) -> dict[str, str]:
     started = station_now(site).replace(hour=9, minute=0, second=0, microsecond=0)
     waiting = log_hours(site, zhou, started - timedelta(days=1), 60, "探访")
     approved = log_hours(site, zhou, started - timedelta(days=2), 90, "读报")
-    entries.approve(site.bone.timebank, entry_id=approved, by=BY)
+    approve_entry(site.bone.timebank, approved)
     disputed_exchange(site)
     identity.open_personal_data(
         site.bone.timebank, site.bone.vault, member_id=zhou.member_id, purpose="回访", by=BY

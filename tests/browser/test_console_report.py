@@ -11,7 +11,6 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from services import hours as entries
 from services.volunteers import handlers as volunteers
 from services.volunteers.commands import RecordTraining
 from tests.browser.conftest import Site
@@ -22,7 +21,7 @@ from tests.browser.test_console import (
     settled,
     station_now,
 )
-from tests.integration.support import BY, acting_on
+from tests.integration.support import acting_on, approve_entry
 
 
 def months_back(today: date, count: int) -> date:
@@ -48,7 +47,7 @@ def test_the_report_charts_the_figures_exports_them_and_a_certificate_of_them_ve
         log_hours(site, zhou, at_nine(site, later), 120, "探访"),
     ]
     for visit in visits:
-        entries.approve(site.bone.timebank, entry_id=visit, by=BY)
+        approve_entry(site.bone.timebank, visit)
     training = RecordTraining(
         idempotency_key=uuid.uuid4().hex,
         name="急救培训",

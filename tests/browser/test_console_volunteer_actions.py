@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from domain.identity import Role
 from projections import access_log, hours, volunteers
-from services.hours import IMPORT_COLUMNS
+from services.hours.handlers import IMPORT_COLUMNS
 from services.pages import purposes
 from tests.browser.conftest import make_staff, serious_violations, sign_in_staff, untranslated
 from tests.browser.test_console import Volunteer, coordinator, read_model, settled

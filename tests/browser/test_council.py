@@ -16,7 +16,19 @@ from domain.council import Choice
 from domain.identity import CouncilTitle, Role
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
-from services import council as commands
+from services.council import handlers as commands
+from services.council.commands import (
+    AdmitMotion,
+    CallMeeting,
+    CastBallot,
+    CloseVote,
+    DeclineMotion,
+    OpenVote,
+    RecordAttendance,
+    ScheduleMotion,
+    SubmitMotion,
+    SupportMotion,
+)
 from services.pages import refusals
 from services.pages.i18n import speaking
 from tests.browser.conftest import (
@@ -26,7 +38,7 @@ from tests.browser.conftest import (
     sign_in_staff,
     untranslated,
 )
-from tests.integration.support import BY, caught_up, register_resident, wait_until
+from tests.integration.support import acting, caught_up, register_resident, wait_until
 
 LIVE_TALLY_WAIT = 20_000  # ms: the tally refreshes every 2 s; a busy machine may be slower
 
@@ -47,26 +59,20 @@ def residents(site: Site, count: int) -> list[Resident]:
 
 def seconded(site: Site, people: list[Resident], title: str) -> UUID:
     """A motion moved by the first of ``people`` and supported by the next three."""
-    now = datetime.now(UTC)
-    motion = commands.submit(
-        site.bone.timebank,
-        idempotency_key=uuid4().hex,
-        mover=people[0].id,
-        title=title,
-        text=f"{title}：请议事会讨论。",
-        amends=None,
-        reconsiders=None,
-        now=now,
-        by=people[0].by,
-    ).id
+    app, now, mover = site.bone.timebank, datetime.now(UTC), people[0]
+    submitted = SubmitMotion(
+        idempotency_key=uuid4().hex, title=title, text=f"{title}：请议事会讨论。"
+    )
+    motion = commands.submit(submitted, acting(app, now, mover.by, member=mover.id)).id
     for supporter in people[1:4]:
-        commands.act(site.bone.timebank, motion, lambda m, s=supporter: m.support(s.id, now, s.by))
+        on_it = SupportMotion(motion_id=motion)
+        commands.support(on_it, acting(app, now, supporter.by, member=supporter.id))
     return motion
 
 
 def admitted(site: Site, people: list[Resident], title: str) -> UUID:
     motion = seconded(site, people, title)
-    commands.act(site.bone.timebank, motion, lambda m: m.admit(BY))
+    commands.admit(AdmitMotion(motion_id=motion), acting(site.bone.timebank))
     return motion
 
 
@@ -74,19 +80,18 @@ def voting(site: Site, people: list[Resident], title: str) -> UUID:
     """A motion being voted on at a meeting of ``people``, all present; through the services."""
     motion = admitted(site, people, title)
     app = site.bone.timebank
-    meeting = commands.call(
-        app,
+    everyone = [person.id for person in people]
+    called = CallMeeting(
         idempotency_key=uuid4().hex,
         title="十一月议事会",
         starts_at=datetime.now(UTC) - timedelta(minutes=5),  # under way
         place="社区活动室",
-        entitled=tuple(person.id for person in people),
-        by=BY,
-    ).id
-    commands.schedule(app, motion_id=motion, meeting_id=meeting, by=BY)
-    present = tuple(person.id for person in people)
-    commands.meeting_act(app, meeting, lambda m: m.record_attendance(present, BY))
-    commands.open_vote(app, motion_id=motion, now=datetime.now(UTC), by=BY)
+        entitled=everyone,
+    )
+    meeting = commands.call(called, acting(app)).id
+    commands.schedule(ScheduleMotion(motion_id=motion, meeting_id=meeting), acting(app))
+    commands.record_attendance(RecordAttendance(meeting_id=meeting, present=everyone), acting(app))
+    commands.open_vote(OpenVote(motion_id=motion), acting(app))
     return motion
 
 
@@ -95,20 +100,16 @@ def adopted(site: Site, people: list[Resident], title: str) -> UUID:
     motion = voting(site, people, title)
     for person in people:
         cast(site, motion, person, Choice.YES)
-    commands.close_vote(site.bone.timebank, motion_id=motion, by=BY, vault=site.bone.vault)
+    closing = CloseVote(motion_id=motion)
+    commands.close_vote(closing, acting(site.bone.timebank, vault=site.bone.vault))
     return motion
 
 
 def cast(site: Site, motion: UUID, voter: Resident, choice: Choice) -> None:
     """A resident's ballot, as the kiosk casts it."""
-    commands.vote(
-        site.bone.timebank,
-        motion_id=motion,
-        voter=voter.id,
-        choice=choice,
-        by=voter.by,
-        vault=site.bone.vault,
-    )
+    ballot = CastBallot(motion_id=motion, choice=choice)
+    as_voter = acting(site.bone.timebank, by=voter.by, vault=site.bone.vault, member=voter.id)
+    commands.vote(ballot, as_voter)
 
 
 CHAIR = "wang.chair"
@@ -286,7 +287,8 @@ def test_refused_actions_say_why_and_record_nothing_and_the_rules_change_with_a_
 
     # Another officer declined the motion while this page was open: admitting it is refused.
     page.goto(f"/council/motions/{shed}")
-    commands.act(site.bone.timebank, shed, lambda m: m.decline("属于物业维修范围", BY))
+    declined = DeclineMotion(motion_id=shed, reason="属于物业维修范围")
+    commands.decline(declined, acting(site.bone.timebank))
 
     def admit() -> None:
         page.get_by_role("button", name="受理", exact=True).click()

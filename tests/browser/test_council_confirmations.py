@@ -10,7 +10,8 @@ from uuid import UUID, uuid4
 from playwright.sync_api import expect
 
 from domain.rules import RuleViolated
-from services import council as commands
+from services.council import handlers as commands
+from services.council.commands import CallMeeting, ScheduleMotion
 from tests.browser.conftest import Site
 from tests.browser.test_council import (
     Resident,
@@ -21,22 +22,22 @@ from tests.browser.test_council import (
     residents,
     said,
 )
-from tests.integration.support import BY
+from tests.integration.support import acting
 
 
 def on_agenda(site: Site, people: list[Resident], title: str, starts_at: datetime) -> UUID:
     """An admitted motion on the agenda of a meeting of ``people`` beginning ``starts_at``."""
     motion = admitted(site, people, title)
-    meeting = commands.call(
-        site.bone.timebank,
+    called = CallMeeting(
         idempotency_key=uuid4().hex,
         title=f"{title}议事会",
         starts_at=starts_at,
         place="社区活动室",
-        entitled=tuple(person.id for person in people),
-        by=BY,
-    ).id
-    commands.schedule(site.bone.timebank, motion_id=motion, meeting_id=meeting, by=BY)
+        entitled=[person.id for person in people],
+    )
+    meeting = commands.call(called, acting(site.bone.timebank)).id
+    scheduled = ScheduleMotion(motion_id=motion, meeting_id=meeting)
+    commands.schedule(scheduled, acting(site.bone.timebank))
     return meeting
 
 

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domain.identity import PIN_ATTEMPTS, Role
-from services import council
+from services.council import handlers as council
+from services.council.commands import ChangeRules
 from services.pages.i18n import gettext, speaking
 from services.pages.labels import LABELS
 from tests.browser.conftest import make_staff, serious_violations, sign_in_staff, untranslated
@@ -29,7 +30,7 @@ from tests.browser.kiosk_people import (
     tap_digits,
     vote_opened,
 )
-from tests.integration.support import BY, PIN
+from tests.integration.support import PIN, acting
 
 PATIENT = 30_000  # ms: what a shared, busy test machine may need for a page or a poll
 WRONG_PIN = "9999"
@@ -184,7 +185,9 @@ def test_every_action_ends_on_a_done_state_in_words_and_a_vote_shows_its_choice(
     # A secret vote whose ballots may not change: the choice is shown to the voter alone,
     # and no other choice is offered.
     rules = replace(council.rules_in_force(site.bone.timebank), secret=True, votes_may_change=False)
-    council.change_rules(site.bone.timebank, rules=rules, reason="无记名投票", by=BY)
+    council.change_rules(
+        ChangeRules(**vars(rules), reason="无记名投票"), acting(site.bone.timebank)
+    )
     sun, zhou = (register(site, name) for name in ("吴大爷", "郑阿姨"))
     secret = vote_opened(site, here.qian, [zhao, sun, zhou], "小区加装路灯")
     page.goto(f"/kiosk/council/{secret}?after={site.bone.timebank.last_position()}")

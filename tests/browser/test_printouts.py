@@ -9,13 +9,12 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from services import hours as entries
 from services.identity import records as identity
 from services.pages.kiosk import giving
 from tests.browser.conftest import serious_violations
 from tests.browser.kiosk_people import change_settings
 from tests.browser.test_console import coordinator, enrol, log_hours, settled, station_now
-from tests.integration.support import BY
+from tests.integration.support import BY, approve_entry
 
 STATION = "幸福社区社工站"
 PUBLIC = "https://timebank.example.org/"
@@ -29,7 +28,7 @@ def test_printouts_name_the_station_and_the_day_and_point_at_the_public_address(
     served = (now - timedelta(minutes=61)).replace(second=0, microsecond=0)
     zhou = enrol(site)
     visit = log_hours(site, zhou, served, 60, "探访")
-    entries.approve(site.bone.timebank, entry_id=visit, by=BY)
+    approve_entry(site.bone.timebank, visit)
     settled(site)
     page = coordinator(screens, site, lang="en")
     month = served.strftime("%Y-%m")

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -25,6 +25,7 @@ from litestar.testing import TestClient
 from nats.js.errors import NotFoundError
 from psycopg import sql
 
+from domain.hours import Service
 from domain.identity import CouncilTitle, Role
 from domain.ledger import AccountKind, system_account_id
 from domain.listing import ListingKind
@@ -41,6 +42,8 @@ from services.certificates.commands import IssueCertificate
 from services.config import Settings
 from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
 from services.eventstore import Timebank
+from services.hours import handlers as hours
+from services.hours.commands import ApproveEntry, SubmitEntry
 from services.identity import kiosks, members, staff
 from services.identity.commands import (
     CreateStaffAccount,
@@ -218,10 +221,12 @@ def acting(
     by: Provenance = BY,
     settings: Settings = BARE_STATION,
     vault: Vault | None = None,
+    member: UUID | None = None,
 ) -> Acting:
     """What the bus gives a handler, for a test that calls one straight (no HTTP, no group
-    commit): staff ``by`` acting at ``now``."""
-    return Acting(app, Caller(by), now or datetime.now(UTC), settings, vault)  # type: ignore[arg-type]
+    commit): staff ``by`` (or the resident ``member``) acting at ``now``."""
+    caller = Caller(by, member)
+    return Acting(app, caller, now or datetime.now(UTC), settings, vault)  # type: ignore[arg-type]
 
 
 def acting_on(bone: Backbone) -> Acting:
@@ -250,6 +255,26 @@ def transfer_on(app: Timebank, key: str, source, target, minutes: int, memo: str
         memo=memo,
     )
     return ledger.transfer(command, acting(app))
+
+
+def submit_entry(
+    app: Timebank,
+    volunteer_id: UUID,
+    service: Service,
+    key: str,
+    *,
+    now: datetime | None = None,
+    by: Provenance = BY,
+    settings: Settings = BARE_STATION,
+) -> Receipt:
+    """Service recorded for a volunteer straight through the command handler (no HTTP)."""
+    command = SubmitEntry(idempotency_key=key, volunteer_id=volunteer_id, **asdict(service))
+    return hours.submit(command, acting(app, now, by, settings))
+
+
+def approve_entry(app: Timebank, entry_id: UUID) -> Receipt:
+    """An entry approved straight through the command handler: its volunteer is credited."""
+    return hours.approve(ApproveEntry(entry_id=entry_id), acting(app))
 
 
 def post_offer(app: Timebank, owner: UUID, by: Provenance = BY) -> Receipt:

@@ -26,9 +26,22 @@ from litestar.testing import TestClient
 from domain.council import Choice
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services import council, hours
 from services.api.app import create_app
 from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
+from services.council import handlers as council
+from services.council.commands import (
+    AddMilestone,
+    AdmitMotion,
+    AssignOwner,
+    CallMeeting,
+    CastBallot,
+    CloseVote,
+    OpenVote,
+    RecordAttendance,
+    ScheduleMotion,
+    SubmitMotion,
+    SupportMotion,
+)
 from services.exchange import handlers as exchange
 from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
 from services.listings import handlers as listings
@@ -38,11 +51,11 @@ from services.pool import handlers as pool
 from services.pool.commands import DonateToPool
 from services.runtime import Backbone
 from tests.integration.support import (
-    BY,
     COMMUNITY,
     NOTICE,
     KioskDevice,
     acting,
+    approve_entry,
     caught_up,
     certify_last_week,
     create_staff,
@@ -57,6 +70,7 @@ from tests.integration.support import (
     register_volunteer,
     run_workers,
     staff_headers,
+    submit_entry,
     transfer,
     wait_until,
 )
@@ -187,16 +201,16 @@ class World:
 
     def entry(self, *, approved: bool = False) -> UUID:
         """A fresh entry of vera's, yesterday, awaiting approval (or approved)."""
-        receipt = hours.submit(
+        receipt = submit_entry(
             self.bone.timebank,
-            idempotency_key=uuid.uuid4().hex,
-            volunteer_id=self.volunteer_id,
-            service=Service(**_service(self)),
+            self.volunteer_id,
+            Service(**_service(self)),
+            uuid.uuid4().hex,
             now=self.bone.clock(),
-            by=BY,
+            settings=self.bone.settings,
         )
         if approved:
-            hours.approve(self.bone.timebank, entry_id=receipt.id, by=BY)
+            approve_entry(self.bone.timebank, receipt.id)
         return receipt.id
 
     def meeting(self, *, present: bool = False) -> UUID:
@@ -204,16 +218,18 @@ class World:
         timebank = self.bone.timebank
         entitled = (self.alice.member_id, self.bob.member_id, self.vera.member_id)
         meeting_id = council.call(
-            timebank,
-            idempotency_key=uuid.uuid4().hex,
-            title="Matrix meeting",
-            starts_at=self.bone.clock(),
-            place="Block 3",
-            entitled=entitled,
-            by=BY,
+            CallMeeting(
+                idempotency_key=uuid.uuid4().hex,
+                title="Matrix meeting",
+                starts_at=self.bone.clock(),
+                place="Block 3",
+                entitled=list(entitled),
+            ),
+            acting(timebank),
         ).id
         if present:
-            council.meeting_act(timebank, meeting_id, lambda m: m.record_attendance(entitled, BY))
+            attendance = RecordAttendance(meeting_id=meeting_id, present=list(entitled))
+            council.record_attendance(attendance, acting(timebank))
         return meeting_id
 
     def motion(
@@ -223,38 +239,35 @@ class World:
         long ago that its time to gather support is over)."""
         timebank, now = self.bone.timebank, self.bone.clock()
         motion_id = council.submit(
-            timebank,
-            idempotency_key=uuid.uuid4().hex,
-            mover=mover or uuid.uuid4(),
-            title="Matrix motion",
-            text="access matrix",
-            amends=None,
-            reconsiders=None,
-            now=now - timedelta(days=400) if late else now,
-            by=BY,
+            SubmitMotion(
+                idempotency_key=uuid.uuid4().hex, title="Matrix motion", text="access matrix"
+            ),
+            acting(
+                timebank, now - timedelta(days=400) if late else now, member=mover or uuid.uuid4()
+            ),
         ).id
+        on_it = {"motion_id": motion_id}
         reached = self.STAGES.index(stage)
         if reached >= self.STAGES.index("seconded"):
             for _ in range(council.rules_in_force(timebank).seconding_threshold):
-                supporter = uuid.uuid4()
-                council.act(timebank, motion_id, lambda m, s=supporter: m.support(s, now, BY))
+                council.support(SupportMotion(**on_it), acting(timebank, now, member=uuid.uuid4()))
         if reached >= self.STAGES.index("admitted"):
-            council.act(timebank, motion_id, lambda m: m.admit(BY))
+            council.admit(AdmitMotion(**on_it), acting(timebank))
         if reached >= self.STAGES.index("scheduled"):
             assert self.meeting_id is not None
-            council.schedule(timebank, motion_id=motion_id, meeting_id=self.meeting_id, by=BY)
+            scheduled = ScheduleMotion(**on_it, meeting_id=self.meeting_id)
+            council.schedule(scheduled, acting(timebank))
         if reached >= self.STAGES.index("voting"):
-            council.open_vote(timebank, motion_id=motion_id, now=self.bone.clock(), by=BY)
+            council.open_vote(OpenVote(**on_it), acting(timebank, self.bone.clock()))
         if reached >= self.STAGES.index("adopted"):
-            council.vote(
-                timebank, motion_id=motion_id, voter=self.alice.member_id, choice=Choice.YES, by=BY
-            )
-            council.act(timebank, motion_id, lambda m: m.close_vote(BY))
+            ballot = CastBallot(**on_it, choice=Choice.YES)
+            council.vote(ballot, acting(timebank, member=self.alice.member_id))
+            council.close_vote(CloseVote(**on_it), acting(timebank))
         if reached >= self.STAGES.index("implementing"):
-            council.assign(timebank, motion_id=motion_id, owner=OWNER, due=None, by=BY)
+            council.assign(AssignOwner(**on_it, owner=OWNER), acting(timebank))
         if milestone:
             due = date.fromisoformat(self.today()) + timedelta(days=30)
-            council.act(timebank, motion_id, lambda m: m.add_milestone("matrix", due, BY))
+            council.add_milestone(AddMilestone(**on_it, name="matrix", due=due), acting(timebank))
         return motion_id
 
     def listing(self, owner: UUID) -> UUID:

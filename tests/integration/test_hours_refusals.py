@@ -5,10 +5,14 @@ through HTTP: each is refused with a problem+json and a stable ``code``, and rec
 from __future__ import annotations
 
 import uuid
+from uuid import UUID
 
 import pytest
 
-from tests.integration.support import kiosk_sign_in, refused, register
+from domain.rules import RuleViolated
+from services.bus import Caller
+from services.hours.commands import ApproveEntries, VoidEntry
+from tests.integration.support import BY, kiosk_sign_in, refused, register
 from tests.integration.test_hours import (
     AMENDED,
     COLUMNS,
@@ -338,3 +342,28 @@ def test_a_recording_key_reused_for_different_service_is_refused(station):
     body = entry(minutes=60)
     station.post(zhou, HOURS, **body)
     station.refuses(zhou, "POST", HOURS, {**body, "minutes": 90}, 422, "idempotency-key-reused")
+
+
+def test_a_bulk_rejection_without_a_reason_rejects_none(station):
+    zhou, staff = station.volunteer("Zhou"), station.coordinator
+    waiting = [station.record(zhou, on=f"2026-06-0{day}")["id"] for day in (1, 2)]
+    body = {"entry_ids": waiting, "reason": "   "}
+    station.refuses(staff, "POST", f"{HOURS}/rejections", body, 422, "reason-required")
+
+
+def test_a_confirmation_asks_the_domain_what_each_command_would_do_and_records_nothing(station):
+    """What the console's confirmation screens ask (``bus.check``): each entry's outcome, or
+    the rule that refuses the command, with nothing recorded either way."""
+    zhou, caller = station.volunteer("Zhou"), Caller(BY)
+    waiting, approved = (UUID(station.record(zhou, on=f"2026-06-0{day}")["id"]) for day in (1, 2))
+    station.approve({"id": str(approved)})
+    before = station.bone.timebank.last_position()
+
+    would = station.bone.bus.check(ApproveEntries(entry_ids=[waiting, approved]), caller)
+    voiding = VoidEntry(entry_id=approved, reason="重复", requested_by=" ")
+    with pytest.raises(RuleViolated) as refusal:
+        station.bone.bus.check(voiding, caller)
+
+    assert [outcome.code for outcome in would.results] == [None, "entry-approved"]
+    assert refusal.value.code == "requester-required"
+    assert station.bone.timebank.last_position() == before

@@ -20,7 +20,8 @@ from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
 from projections.catalog import READ_MODELS
-from services import council, hours
+from services.council import handlers as council
+from services.council.commands import CallMeeting, ChangeRules, SubmitMotion
 from services.exchange import handlers as exchange
 from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
 from services.ledger import handlers as ledger
@@ -29,15 +30,16 @@ from services.listings.commands import PostListing
 from services.volunteers import handlers as volunteers
 from services.volunteers.commands import RecordTraining, UpdateVolunteerProfile
 from tests.integration.support import (
-    BY,
     acting,
     acting_on,
+    approve_entry,
     make_backbone,
     open_member,
     post_listing,
     register_resident,
     register_volunteer,
     stored_envelopes,
+    submit_entry,
 )
 
 OFFSETS = [timezone(timedelta(hours=hours, minutes=59 if hours else 0)) for hours in (-23, 23)]
@@ -177,13 +179,14 @@ def _board(station: Station, key: str, d: st.DataObject) -> None:
     )
     station.attempt(
         lambda: council.call(
-            app,
-            idempotency_key=f"{key}-meeting",
-            title=d.draw(texts),
-            starts_at=d.draw(moments),
-            place=d.draw(texts),
-            entitled=(station.resident,),
-            by=BY,
+            CallMeeting(
+                idempotency_key=f"{key}-meeting",
+                title=d.draw(texts),
+                starts_at=d.draw(moments),
+                place=d.draw(texts),
+                entitled=[station.resident],
+            ),
+            acting(app),
         )
     )
     counts = {
@@ -191,19 +194,19 @@ def _board(station: Station, key: str, d: st.DataObject) -> None:
         for name in ("quorum_count", "seconding_threshold", "seconding_days")
     }
     station.attempt(
-        lambda: council.change_rules(app, rules=replace(DEFAULT_RULES, **counts), reason="x", by=BY)
+        lambda: council.change_rules(
+            ChangeRules(**vars(replace(DEFAULT_RULES, **counts)), reason="x"), acting(app)
+        )
     )
     station.attempt(
         lambda: council.submit(
-            app,
-            idempotency_key=f"{key}-motion",
-            mover=station.resident,
-            title=d.draw(texts),
-            text=d.draw(texts),
-            amends=None,
-            reconsiders=None,
-            now=datetime.now(UTC),
-            by=BY,
+            SubmitMotion(
+                idempotency_key=f"{key}-motion",
+                mover=station.resident,
+                title=d.draw(texts),
+                text=d.draw(texts),
+            ),
+            acting(app, datetime.now(UTC)),
         )
     )
 
@@ -223,17 +226,10 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
     )
     now = datetime.now(UTC)
     entry = station.attempt(
-        lambda: hours.submit(
-            app,
-            idempotency_key=f"{key}-service",
-            volunteer_id=station.volunteer,
-            service=service,
-            now=now,
-            by=BY,
-        )
+        lambda: submit_entry(app, station.volunteer, service, f"{key}-service", now=now)
     )
     if entry is not None:
-        station.attempt(lambda: hours.approve(app, entry_id=entry.id, by=BY))
+        station.attempt(lambda: approve_entry(app, entry.id))
     labels = d.draw(st.lists(texts, max_size=3))
     station.attempt(
         lambda: volunteers.update_profile(

@@ -15,15 +15,17 @@ from domain.identity import Role
 from domain.listing import Listing
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import council
 from services.api.app import create_app
 from services.api.auth import Principal
 from services.bus import Receipt
+from services.council import handlers as council
+from services.council.commands import SubmitMotion, SupportMotion
 from services.groupcommit import GroupCommit
 from services.identity.records import Registered
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
 from tests.integration.support import (
     COORDINATOR_PASSWORD,
+    acting,
     bearer,
     deactivate_member,
     kiosk_sign_in,
@@ -234,17 +236,8 @@ def test_the_kiosk_page_session_of_a_deactivated_member_is_refused(with_pages):
 
 
 def _submit(bone, key: str, member: Registered, by: Provenance) -> Receipt:
-    return council.submit(
-        bone.timebank,
-        idempotency_key=key,
-        mover=member.id,
-        title="修路灯",
-        text="三号楼前的路灯坏了",
-        amends=None,
-        reconsiders=None,
-        now=bone.clock(),
-        by=by,
-    )
+    command = SubmitMotion(idempotency_key=key, title="修路灯", text="三号楼前的路灯坏了")
+    return council.submit(command, acting(bone.timebank, bone.clock(), by, member=member.id))
 
 
 def test_the_command_side_refuses_whatever_a_deactivated_member_would_do(broker, stores, tmp_path):
@@ -260,8 +253,9 @@ def test_the_command_side_refuses_whatever_a_deactivated_member_would_do(broker,
     commands = {
         "listing": lambda: post_offer(bone.timebank, gone.account_id, as_gone),
         "motion": lambda: _submit(bone, "another motion", gone, as_gone),
-        "support": lambda: council.act(
-            bone.timebank, motion, lambda m: m.support(gone.id, bone.clock(), as_gone)
+        "support": lambda: council.support(
+            SupportMotion(motion_id=motion),
+            acting(bone.timebank, bone.clock(), as_gone, member=gone.id),
         ),
     }
     for what, command in commands.items():

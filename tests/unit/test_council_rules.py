@@ -1412,6 +1412,23 @@ def test_reordering_the_agenda(world):
     assert names(meeting) == ["AgendaReordered"]
 
 
+def test_a_motion_moves_on_the_agenda_as_it_stands_now(world):
+    """Two officers moving motions one after the other both get their move: each is applied
+    to the agenda as the last one left it (the page once sent a whole order it had read)."""
+    meeting = world.meeting()
+    first, second, third = (world.scheduled(meeting) for _ in range(3))
+    world.flush()
+    meeting.move(third.id, -1, BY)
+    meeting.move(first.id, 1, BY)
+    assert meeting.agenda == [third.id, first.id, second.id]
+    meeting.move(third.id, -5, BY)  # kept within the agenda
+    assert meeting.agenda == [third.id, first.id, second.id]
+    assert names(meeting) == ["AgendaReordered"] * 3
+    with pytest.raises(RuleViolated) as refused:
+        meeting.move(world.submit().id, 1, BY)
+    assert refused.value.code == "not-on-agenda"
+
+
 def test_a_reordered_agenda_has_the_same_motions_once_each(world):
     meeting = world.meeting()
     first, second = world.scheduled(meeting), world.scheduled(meeting)

@@ -113,7 +113,7 @@ def enrol_args(**changes):
 
 class World:
     """In-memory accounts, volunteers, entries and transfers, with helpers that run the domain
-    commands the way services/hours.py does."""
+    commands the way services/hours/handlers.py does."""
 
     def __init__(self) -> None:
         kind = AccountKind.COMMUNITY

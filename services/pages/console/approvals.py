@@ -6,7 +6,6 @@ Volunteers are named in the list, the names opened as one access-log record per 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,10 +20,11 @@ from domain.identity import Role, member_id_for
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from projections import hours, volunteers
-from services import hours as entries
 from services.api.auth import allow
 from services.api.context import Before, next_before, read
-from services.bus import Receipt
+from services.bus import Caller
+from services.hours.commands import ApproveEntries, Chosen, RejectEntries
+from services.hours.handlers import Outcomes
 from services.pages import purposes, refusals
 from services.pages.console.common import (
     LIST_LIMIT,
@@ -55,6 +55,12 @@ class Selection(msgspec.Struct, kw_only=True):
     @property
     def ids(self) -> list[UUID]:
         return self.entry_ids if isinstance(self.entry_ids, list) else [self.entry_ids]
+
+    def approval(self) -> ApproveEntries:
+        return ApproveEntries(entry_ids=self.ids)
+
+    def rejection(self) -> RejectEntries:
+        return RejectEntries(entry_ids=self.ids, reason=self.reason)
 
 
 class Asked(msgspec.Struct, kw_only=True, frozen=True):
@@ -132,14 +138,11 @@ def queue(
 
 
 def _results(
-    request: Request[Any, Any, Any],
-    bone: Backbone,
-    by: Provenance,
-    outcomes: list[entries.Result],
+    request: Request[Any, Any, Any], bone: Backbone, by: Provenance, outcomes: Outcomes
 ) -> Template:
     """The queue as it now stands, with what became of each entry asked about."""
-    asked = [UUID(outcome.item) for outcome in outcomes]
-    context = _queue(bone, Asked(by=by), bone.timebank.last_position(), asked)
+    asked = [UUID(outcome.item) for outcome in outcomes.results]
+    context = _queue(bone, Asked(by=by), outcomes.position, asked)
     rows = {row["entry_id"]: row for row in context["chosen"]}
     context["results"] = [
         {
@@ -149,7 +152,7 @@ def _results(
             if outcome.code is None
             else refusals.explain(RuleViolated(outcome.code, outcome.message or "")),
         }
-        for outcome in outcomes
+        for outcome in outcomes.results
     ]
     return show(request, QUEUE, context, QUEUE_PART)
 
@@ -160,14 +163,22 @@ def _nothing_chosen(request: Request[Any, Any, Any], bone: Backbone, by: Provena
     return show(request, QUEUE, context, QUEUE_PART)
 
 
+def _approvable(bone: Backbone, caller: Caller, command: ApproveEntries) -> set[str]:
+    """The entries of ``command`` the domain would approve now (the others are not shown)."""
+    would = bone.bus.check(command, caller)
+    return {outcome.item for outcome in would.results if outcome.code is None}
+
+
 def _confirm_approval(
-    request: Request[Any, Any, Any], bone: Backbone, by: Provenance, asked: list[UUID]
+    request: Request[Any, Any, Any], bone: Backbone, caller: Caller, command: ApproveEntries
 ) -> Template:
-    """Approval credits the volunteers: first say, in plain words, how much to whom."""
-    context = _queue(bone, Asked(by=by), selected=asked)
-    chosen = [row for row in context["chosen"] if row["status"] == EntryStatus.SUBMITTED]
+    """Approval credits the volunteers: first say, in plain words, how much to whom (of the
+    entries the domain would approve now)."""
+    approvable = _approvable(bone, caller, command)
+    context = _queue(bone, Asked(by=caller.by), selected=command.entry_ids)
+    chosen = [row for row in context["chosen"] if row["entry_id"] in approvable]
     if not chosen:
-        return _nothing_chosen(request, bone, by)
+        return _nothing_chosen(request, bone, caller.by)
     who = context["people"]
     total = sum(row["minutes"] for row in chosen)
     sentence = ngettext(
@@ -201,17 +212,12 @@ def _confirm_approval(
 
 
 def _decide(
-    request: Request[Any, Any, Any],
-    bone: Backbone,
-    by: Provenance,
-    asked: list[UUID],
-    command: Callable[[UUID], Receipt],
+    request: Request[Any, Any, Any], bone: Backbone, caller: Caller, command: Chosen
 ) -> Template:
     """``command`` for each entry asked about, on its own; the queue then shows each result."""
-    if not asked:
-        return _nothing_chosen(request, bone, by)
-    outcomes = entries.each([str(entry_id) for entry_id in asked], lambda item: command(UUID(item)))
-    return _results(request, bone, by, outcomes)
+    if not command.entry_ids:
+        return _nothing_chosen(request, bone, caller.by)
+    return _results(request, bone, caller.by, bone.bus.handle_from_thread(command, caller))
 
 
 @post("/hours/approvals", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
@@ -219,20 +225,12 @@ def approve(
     request: Request[Any, Any, Any],
     data: Form[Selection],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First what approving would credit, to confirm; once confirmed, each entry on its own."""
     if data.ids and not data.confirmed:
-        return _confirm_approval(request, bone, by, data.ids)
-    return _decide(
-        request,
-        bone,
-        by,
-        data.ids,
-        lambda entry_id: bone.commits.run_from_thread(
-            entries.approve, bone.timebank, entry_id=entry_id, by=by
-        ),
-    )
+        return _confirm_approval(request, bone, caller, data.approval())
+    return _decide(request, bone, caller, data.approval())
 
 
 @post("/hours/rejections", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
@@ -240,17 +238,7 @@ def reject(
     request: Request[Any, Any, Any],
     data: Form[Selection],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """Reject the ticked entries with one reason (nothing is credited, so no confirmation)."""
-    if data.ids and not data.reason.strip():
-        raise RuleViolated("reason-required", "Say why, so the record can show it.")
-    return _decide(
-        request,
-        bone,
-        by,
-        data.ids,
-        lambda entry_id: bone.commits.run_from_thread(
-            entries.reject, bone.timebank, entry_id=entry_id, reason=data.reason, by=by
-        ),
-    )
+    return _decide(request, bone, caller, data.rejection())

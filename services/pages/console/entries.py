@@ -9,6 +9,7 @@ from dataclasses import fields as fields_of
 from datetime import datetime, time
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, get, post
@@ -20,11 +21,11 @@ from msgspec import Meta
 from domain.hours import EntryStatus, Service
 from domain.identity import Role
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
-from services import hours as entries
 from services.api.auth import allow
 from services.api.context import After
-from services.api.hours import ServiceIn
+from services.bus import Caller
+from services.hours.commands import AmendEntry, ApproveEntry, RejectEntry, VoidEntry
+from services.hours.handlers import entry_of
 from services.pages.console.common import STAFF, Form, confirm, show
 from services.pages.console.timeline import Shown, entry_view
 from services.pages.i18n import gettext
@@ -39,18 +40,27 @@ Reason = Annotated[str, Meta(max_length=500)]
 Requester = Annotated[str, Meta(max_length=100)]
 
 
-class Confirmation(msgspec.Struct, kw_only=True):
+class Approval(msgspec.Struct, kw_only=True):
     confirmed: bool = False
+
+    def command(self, entry_id: UUID) -> ApproveEntry:
+        return ApproveEntry(entry_id=entry_id)
 
 
 class Rejection(msgspec.Struct, kw_only=True):
     reason: Reason = ""
+
+    def command(self, entry_id: UUID) -> RejectEntry:
+        return RejectEntry(entry_id=entry_id, reason=self.reason)
 
 
 class Voiding(msgspec.Struct, kw_only=True):
     reason: Reason = ""
     requested_by: Requester = ""
     confirmed: bool = False
+
+    def command(self, entry_id: UUID) -> VoidEntry:
+        return VoidEntry(entry_id=entry_id, reason=self.reason, requested_by=self.requested_by)
 
 
 class Amendment(Windowed, kw_only=True):
@@ -70,14 +80,15 @@ class Amendment(Windowed, kw_only=True):
     requested_by: Requester = ""
     confirmed: bool = False
 
-    def service(self, bone: Backbone, beneficiary: UUID | None) -> Service:
-        """The service as the API reads it, begun at the station's day and time."""
+    def command(self, entry_id: UUID, beneficiary: UUID | None, zone: ZoneInfo) -> AmendEntry:
+        """The amendment as the API takes it, begun at the station's day and time (whom the
+        service was for stays as it was)."""
         written = msgspec.structs.asdict(self)
-        for field in ("day", "start", "reason", "requested_by", "confirmed"):
+        for field in ("day", "start", "confirmed"):
             written.pop(field)
-        started_at = datetime.combine(self.day, time.fromisoformat(self.start), bone.settings.zone)
-        return ServiceIn(**written, started_at=started_at, beneficiary=beneficiary).service(
-            bone.settings.zone
+        started_at = datetime.combine(self.day, time.fromisoformat(self.start), zone)
+        return AmendEntry(
+            **written, entry_id=entry_id, started_at=started_at, beneficiary=beneficiary
         )
 
     def fields(self) -> list[tuple[str, Any]]:
@@ -92,14 +103,6 @@ def _entry_page(
 ) -> Template:
     """The entry as it stands after the command at ``position``, saying what was done."""
     return show(request, PAGE, {**entry_view(bone, entry_id, position), "done": done}, PART)
-
-
-def _changed_by(reason: str, requested_by: str) -> None:
-    """Art. 13: a change to a record says why and who asked, before it is confirmed."""
-    if not reason.strip():
-        raise RuleViolated("reason-required", "Say why, so the record can show it.")
-    if not requested_by.strip():
-        raise RuleViolated("requester-required", "Say who asked for the change (Art. 13).")
 
 
 @get("/hours/{entry_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
@@ -122,12 +125,14 @@ def entry(
 def approve(
     request: Request[Any, Any, Any],
     entry_id: FromPath[UUID],
-    data: Form[Confirmation],
+    data: Form[Approval],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
+    command = data.command(entry_id)
     if not data.confirmed:
-        found = entries.entry_of(bone.timebank, entry_id)
+        bone.bus.check(command, caller)
+        found = entry_of(bone.timebank, entry_id)
         view = entry_view(bone, entry_id)
         return confirm(
             request,
@@ -149,7 +154,7 @@ def approve(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, approve and credit"),
         )
-    receipt = bone.commits.run_from_thread(entries.approve, bone.timebank, entry_id=entry_id, by=by)
+    receipt = bone.bus.handle_from_thread(command, caller)
     return _entry_page(request, bone, entry_id, receipt.position, gettext("Approved and credited."))
 
 
@@ -164,11 +169,9 @@ def reject(
     entry_id: FromPath[UUID],
     data: Form[Rejection],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
-    receipt = bone.commits.run_from_thread(
-        entries.reject, bone.timebank, entry_id=entry_id, reason=data.reason, by=by
-    )
+    receipt = bone.bus.handle_from_thread(data.command(entry_id), caller)
     return _entry_page(request, bone, entry_id, receipt.position, gettext("Rejected."))
 
 
@@ -184,6 +187,15 @@ def _credit_change(status: EntryStatus, credited: int, minutes: int) -> list[str
     return [text % {"hours": hours_of(abs(difference))}]
 
 
+def _changed(before: Service, after: Service) -> dict[str, list[Any]]:
+    """Each field an amendment changes, before and after."""
+    return {
+        field.name: [getattr(before, field.name), getattr(after, field.name)]
+        for field in fields_of(Service)
+        if getattr(before, field.name) != getattr(after, field.name)
+    }
+
+
 @post(
     "/hours/{entry_id:uuid}/amendment",
     opt=allow(Role.COORDINATOR),
@@ -195,26 +207,15 @@ def amend(
     entry_id: FromPath[UUID],
     data: Form[Amendment],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
     """First the changes before → after and what they do to credits; then, confirmed, the
     amendment, after which the timeline shows it."""
-    found = entries.entry_of(bone.timebank, entry_id)
-    service = data.service(bone, found.service.beneficiary)
-    asked: dict[str, Any] = {
-        "entry_id": entry_id,
-        "service": service,
-        "reason": data.reason,
-        "requested_by": data.requested_by,
-        "now": bone.local_now(),
-    }
+    found = entry_of(bone.timebank, entry_id)
+    command = data.command(entry_id, found.service.beneficiary, bone.settings.zone)
     if not data.confirmed:
-        entries.check_amending(bone.timebank, **asked)
-        changed = {
-            field.name: [getattr(found.service, field.name), getattr(service, field.name)]
-            for field in fields_of(Service)
-            if getattr(found.service, field.name) != getattr(service, field.name)
-        }
+        bone.bus.check(command, caller)
+        service = command.service(bone.settings.zone)
         shown: Shown = entry_view(bone, entry_id)["shown"]
         return confirm(
             request,
@@ -226,7 +227,7 @@ def amend(
             ],
             items=[
                 f"{change['field']}: {change['before']} → {change['after']}"
-                for change in shown.changes(changed)
+                for change in shown.changes(_changed(found.service, service))
             ],
             action=f"/console/hours/{entry_id}/amendment",
             fields=data.fields(),
@@ -234,7 +235,7 @@ def amend(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, amend"),
         )
-    receipt = bone.commits.run_from_thread(entries.amend, bone.timebank, **asked, by=by)
+    receipt = bone.bus.handle_from_thread(command, caller)
     done = gettext("Amended. The timeline below shows the change.")
     return _entry_page(request, bone, entry_id, receipt.position, done)
 
@@ -250,12 +251,12 @@ def void(
     entry_id: FromPath[UUID],
     data: Form[Voiding],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
+    command = data.command(entry_id)
     if not data.confirmed:
-        found = entries.entry_of(bone.timebank, entry_id)
-        found.check_status(EntryStatus.APPROVED)
-        _changed_by(data.reason, data.requested_by)
+        bone.bus.check(command, caller)
+        found = entry_of(bone.timebank, entry_id)
         return confirm(
             request,
             question=gettext("Void this entry?"),
@@ -271,12 +272,5 @@ def void(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, void"),
         )
-    receipt = bone.commits.run_from_thread(
-        entries.void,
-        bone.timebank,
-        entry_id=entry_id,
-        reason=data.reason,
-        requested_by=data.requested_by,
-        by=by,
-    )
+    receipt = bone.bus.handle_from_thread(command, caller)
     return _entry_page(request, bone, entry_id, receipt.position, gettext("Voided."))

@@ -13,7 +13,12 @@ from litestar.params import FromPath, QueryParameter
 
 from services.api.auth import allow
 from services.api.context import After
-from services.api.hours import entry_history, history_export, volunteer_export, volunteer_report
+from services.api.hour_audit import (
+    entry_history,
+    history_export,
+    volunteer_export,
+    volunteer_report,
+)
 from services.pages.console.common import STAFF
 from services.runtime import Backbone
 

@@ -15,14 +15,13 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
-from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services import hours as entries
 from services.api.auth import allow
-from services.api.hours import MAX_IMPORT_BYTES
+from services.bus import Caller
+from services.hours.commands import MAX_IMPORT_BYTES, ImportAttendance, ImportKey
+from services.hours.handlers import IMPORT_COLUMNS, Result
 from services.pages import refusals
 from services.pages.console.common import show
 from services.pages.i18n import gettext, ngettext
@@ -36,12 +35,15 @@ class Upload(msgspec.Struct, kw_only=True):
     """The upload form: the list (``data``, as the API names its part) and the form's key."""
 
     data: UploadFile
-    key: Annotated[str, Meta(min_length=8, max_length=80, pattern=r"^[\w.:-]+$")]
+    key: ImportKey
+
+    def command(self) -> ImportAttendance:
+        return ImportAttendance.uploaded(self.key, self.data.file.read())
 
 
 def _form(results: list[dict[str, Any]] | None = None, summary: str = "") -> dict[str, Any]:
     return {
-        "columns": entries.IMPORT_COLUMNS,
+        "columns": IMPORT_COLUMNS,
         "key": uuid.uuid4().hex,
         "results": results or [],
         "summary": summary,
@@ -53,7 +55,7 @@ def upload_form(request: Request[Any, Any, Any]) -> Template:
     return show(request, PAGE, _form(), PART)
 
 
-def _line(result: entries.Result) -> dict[str, Any]:
+def _line(result: Result) -> dict[str, Any]:
     """One row's outcome in words: recorded, or why not (and in which column)."""
     refused = result.code is not None
     return {
@@ -77,16 +79,10 @@ def upload(
     request: Request[Any, Any, Any],
     data: Annotated[Upload, Body(media_type=RequestEncodingType.MULTI_PART)],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Template:
-    try:
-        text = data.data.file.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RuleViolated("not-utf8", "Save the list as CSV in UTF-8 and try again.") from None
-    results = entries.import_attendance(
-        bone.timebank, import_key=data.key, text=text, now=bone.local_now(), by=by
-    )
-    lines = [_line(result) for result in results]
+    outcomes = bone.bus.handle_from_thread(data.command(), caller)
+    lines = [_line(result) for result in outcomes.results]
     recorded = sum(1 for line in lines if line["done"])
     summary = ngettext(
         "%(num)s row recorded, awaiting approval;",

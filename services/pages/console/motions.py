@@ -15,10 +15,9 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from domain.identity import Role
-from domain.provenance import Provenance
-from services import council as commands
 from services.api.auth import allow
-from services.api.council import Title
+from services.bus import Caller
+from services.council.commands import MotionText, SubmitMotion, Title
 from services.identity import records as identity
 from services.pages.console.common import Form, show
 from services.runtime import Backbone
@@ -29,7 +28,16 @@ Key = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
 class PaperMotion(msgspec.Struct, kw_only=True):
     key: Key  # made with the form: sending it twice records the motion once
     title: Title
-    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+    text: MotionText
+
+    def command(self, mover: UUID) -> SubmitMotion:
+        """The resident's motion, entered by staff: the bus records it as on paper."""
+        return SubmitMotion(
+            idempotency_key=f"paper-motion:{self.key}",
+            mover=mover,
+            title=self.title,
+            text=self.text,
+        )
 
 
 @get("/members/{member_id:uuid}/motion", opt=allow(Role.COORDINATOR), sync_to_thread=True)
@@ -50,19 +58,8 @@ def enter_paper_motion(
     member_id: FromPath[UUID],
     data: Form[PaperMotion],
     bone: NamedDependency[Backbone],
-    by: NamedDependency[Provenance],
+    caller: NamedDependency[Caller],
 ) -> Redirect:
-    bone.commits.run_from_thread(
-        commands.submit,
-        bone.timebank,
-        idempotency_key=f"paper-motion:{data.key}",
-        mover=member_id,
-        title=data.title,
-        text=data.text,
-        amends=None,
-        reconsiders=None,
-        now=bone.clock(),
-        by=commands.on_paper(by),
-    )
+    bone.bus.handle_from_thread(data.command(member_id), caller)
     path = f"/console/members/{member_id}/motion"
     return Redirect(path, query_params={"entered": data.title.strip()}, status_code=303)

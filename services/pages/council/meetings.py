@@ -20,10 +20,16 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
-from services import council as commands
-from services import windows
 from services.api.context import After, read
-from services.bus import IdempotencyKey, Receipt
+from services.bus import Caller, IdempotencyKey, Receipt
+from services.council import handlers
+from services.council.commands import (
+    CallMeeting,
+    CloseMeeting,
+    MoveOnAgenda,
+    RecordAttendance,
+    ScheduleMotion,
+)
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.council.common import (
@@ -51,18 +57,39 @@ class NewMeeting(msgspec.Struct, kw_only=True):
     place: Title
     members: MemberNumbers  # member numbers, separated by spaces, commas or lines
 
+    def command(self, bone: Backbone) -> CallMeeting:
+        """The meeting called: its time in the station's zone, its members by number."""
+        return CallMeeting(
+            idempotency_key=self.idempotency_key,
+            title=self.title,
+            starts_at=datetime.fromisoformat(self.starts_at).replace(tzinfo=bone.settings.zone),
+            place=self.place,
+            entitled=list(members_named(bone, self.members)),
+        )
+
 
 class AgendaItem(msgspec.Struct, kw_only=True):
     motion_id: UUID
+
+    def command(self, meeting_id: UUID) -> ScheduleMotion:
+        return ScheduleMotion(motion_id=self.motion_id, meeting_id=meeting_id)
 
 
 class Move(msgspec.Struct, kw_only=True):
     motion_id: UUID
     direction: Literal["up", "down"]
 
+    def command(self, meeting_id: UUID) -> MoveOnAgenda:
+        step = -1 if self.direction == "up" else 1
+        return MoveOnAgenda(meeting_id=meeting_id, motion_id=self.motion_id, step=step)
+
 
 class Attendance(msgspec.Struct, kw_only=True):
     present: list[UUID] | UUID = msgspec.field(default_factory=list)  # one box ticked: one id
+
+    def command(self, meeting_id: UUID) -> RecordAttendance:
+        present = self.present if isinstance(self.present, list) else [self.present]
+        return RecordAttendance(meeting_id=meeting_id, present=present)
 
 
 def meeting_path(meeting_id: UUID | str) -> str:
@@ -79,7 +106,7 @@ def meeting_or_refuse(db: ReadDb, meeting_id: UUID | str) -> Row:
 def entitled_members(bone: Backbone, meeting_id: UUID | str) -> list[tuple[str, str]]:
     """(member id, member number) of each member entitled at the meeting, by number. The read
     model counts them; the meeting itself names them."""
-    entitled = commands.meeting_of(bone.timebank, UUID(str(meeting_id))).entitled
+    entitled = handlers.meeting_of(bone.timebank, UUID(str(meeting_id))).entitled
     numbers = member_numbers(bone, map(str, entitled))
     return sorted(numbers.items(), key=lambda item: item[1])
 
@@ -89,16 +116,6 @@ def members_named(bone: Backbone, text: str) -> tuple[UUID, ...]:
     refused, so a typo cannot give a vote to nobody."""
     numbers = dict.fromkeys(token for token in re.split(r"[\s,，、;；]+", text) if token)
     return tuple(identity.member_of(bone.timebank, member_id_for(n)).id for n in numbers)
-
-
-def moved(agenda: list[UUID], motion: UUID, step: int) -> tuple[UUID, ...]:
-    """``agenda`` with ``motion`` moved ``step`` places (kept within the agenda)."""
-    order = list(agenda)
-    if motion in order:
-        here = order.index(motion)
-        there = min(max(here + step, 0), len(order) - 1)
-        order[here], order[there] = order[there], order[here]
-    return tuple(order)
 
 
 def _agenda(db: ReadDb, found: Row) -> dict[str, Any]:
@@ -173,20 +190,9 @@ class MeetingPages(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[NewMeeting, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        starts_at = datetime.fromisoformat(data.starts_at).replace(tzinfo=bone.settings.zone)
-        windows.check("starts_at", starts_at, windows.Window.PLANNED, bone.local_now())
-        receipt = bone.commits.run_from_thread(
-            commands.call,
-            bone.timebank,
-            idempotency_key=data.idempotency_key,
-            title=data.title,
-            starts_at=starts_at,
-            place=data.place,
-            entitled=members_named(bone, data.members),
-            by=by,
-        )
+        receipt = bone.bus.handle_from_thread(data.command(bone), caller)
         return done(request, meeting_path(receipt.id), receipt)
 
     @get("/{meeting_id:uuid}", opt=COUNCIL, sync_to_thread=True)
@@ -212,16 +218,9 @@ class MeetingPages(Controller):
         meeting_id: FromPath[UUID],
         data: Annotated[AgendaItem, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.commits.run_from_thread(
-            commands.schedule,
-            bone.timebank,
-            motion_id=data.motion_id,
-            meeting_id=meeting_id,
-            by=by,
-            now=bone.clock(),
-        )
+        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
         return _agenda_answer(request, bone, meeting_id, receipt)
 
     @post("/{meeting_id:uuid}/agenda/order", opt=COUNCIL, sync_to_thread=True)
@@ -231,15 +230,9 @@ class MeetingPages(Controller):
         meeting_id: FromPath[UUID],
         data: Annotated[Move, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        step = -1 if data.direction == "up" else 1
-        receipt = bone.commits.run_from_thread(
-            commands.meeting_act,
-            bone.timebank,
-            meeting_id,
-            lambda m: m.reorder(moved(m.agenda, data.motion_id, step), by),
-        )
+        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
         return _agenda_answer(request, bone, meeting_id, receipt)
 
     @post("/{meeting_id:uuid}/attendance", opt=COUNCIL, sync_to_thread=True)
@@ -249,15 +242,10 @@ class MeetingPages(Controller):
         meeting_id: FromPath[UUID],
         data: Annotated[Attendance, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        present = tuple(data.present) if isinstance(data.present, list) else (data.present,)
-        receipt = bone.commits.run_from_thread(
-            commands.meeting_act,
-            bone.timebank,
-            meeting_id,
-            lambda m: m.record_attendance(present, by),
-        )
+        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
+        by = caller.by
 
         def fragment() -> Template:
             found = read(
@@ -275,9 +263,7 @@ class MeetingPages(Controller):
         request: Request[Any, Any, Any],
         meeting_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.commits.run_from_thread(
-            commands.meeting_act, bone.timebank, meeting_id, lambda m: m.close(by)
-        )
+        receipt = bone.bus.handle_from_thread(CloseMeeting(meeting_id=meeting_id), caller)
         return done(request, meeting_path(meeting_id), receipt)

@@ -3,7 +3,6 @@ council does with it — admit it, decline it with a reason, put it on a meeting
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,14 +12,21 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from domain.motion import Motion, MotionStatus
+from domain.motion import MotionStatus
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb
-from services import council as commands
-from services.api import council as api
 from services.api.context import After, Before, next_before, read
+from services.bus import Caller
+from services.council import commands, handlers
+from services.council.commands import (
+    AdmitMotion,
+    DeclineMotion,
+    OnMotion,
+    Reasoned,
+    ScheduleMotion,
+)
 from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
@@ -41,12 +47,18 @@ from services.runtime import Backbone
 PAGE_SIZE = 50
 
 
-class Declining(api.Reasoned, forbid_unknown_fields=False):
+class Declining(Reasoned, forbid_unknown_fields=False):
     """The API's body, from a form (which also carries its CSRF token)."""
 
+    def command(self, motion_id: UUID) -> DeclineMotion:
+        return DeclineMotion.at(self, motion_id=motion_id)
 
-class Scheduling(api.Scheduling, forbid_unknown_fields=False):
+
+class Scheduling(commands.Scheduling, forbid_unknown_fields=False):
     """The API's body, from a form."""
+
+    def command(self, motion_id: UUID) -> ScheduleMotion:
+        return ScheduleMotion.at(self, motion_id=motion_id)
 
 
 def motion_path(motion_id: UUID | str) -> str:
@@ -61,17 +73,11 @@ def motion_or_refuse(db: ReadDb, motion_id: UUID | str) -> dict[str, Any]:
 
 
 def acted(
-    request: Request[Any, Any, Any],
-    bone: Backbone,
-    motion_id: UUID,
-    action: Callable[[Motion], object],
+    request: Request[Any, Any, Any], bone: Backbone, command: OnMotion, caller: Caller
 ) -> Response[Any]:
-    """Apply ``action`` to the motion; answer with its page, showing the effect."""
-    return done(
-        request,
-        motion_path(motion_id),
-        bone.commits.run_from_thread(commands.act, bone.timebank, motion_id, action),
-    )
+    """Give ``command`` about a motion; answer with its page, showing the effect."""
+    receipt = bone.bus.handle_from_thread(command, caller)
+    return done(request, motion_path(command.motion_id), receipt)
 
 
 def today(bone: Backbone) -> str:
@@ -151,10 +157,12 @@ class MotionPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
+        command = AdmitMotion(motion_id=motion_id)
         if not data.confirmed:
-            motion = commands.tried(bone.timebank, motion_id, lambda m: m.admit(by))
+            bone.bus.check(command, caller)
+            title = handlers.motion_of(bone.timebank, motion_id).title
             return confirming(
                 request,
                 bone,
@@ -162,14 +170,14 @@ class MotionPages(Controller):
                 question=gettext("Admit this motion?"),
                 sentences=[
                     gettext("“%(title)s” will go forward to a meeting's agenda.")
-                    % {"title": motion.title},
+                    % {"title": title},
                     gettext("An admission cannot be taken back."),
                 ],
                 action=f"{motion_path(motion_id)}/admission",
                 back=motion_path(motion_id),
                 yes=gettext("Yes, admit"),
             )
-        return acted(request, bone, motion_id, lambda m: m.admit(by))
+        return acted(request, bone, command, caller)
 
     @post("/motions/{motion_id:uuid}/declining", opt=COUNCIL, sync_to_thread=True)
     def decline(
@@ -178,9 +186,9 @@ class MotionPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Declining, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        return acted(request, bone, motion_id, lambda m: m.decline(data.reason, by))
+        return acted(request, bone, data.command(motion_id), caller)
 
     @post("/motions/{motion_id:uuid}/scheduling", opt=COUNCIL, sync_to_thread=True)
     def schedule(
@@ -189,14 +197,6 @@ class MotionPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Scheduling, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.commits.run_from_thread(
-            commands.schedule,
-            bone.timebank,
-            motion_id=motion_id,
-            meeting_id=data.meeting_id,
-            by=by,
-            now=bone.clock(),
-        )
-        return done(request, motion_path(motion_id), receipt)
+        return acted(request, bone, data.command(motion_id), caller)

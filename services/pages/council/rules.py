@@ -12,19 +12,21 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from domain.council import Base, Threshold, VotingRules
-from domain.provenance import Provenance
-from services import council as commands
-from services.api.council import Rules
-from services.bus import Reason
+from domain.council import Base, Threshold
+from services.bus import Caller
+from services.council import handlers
+from services.council.commands import ChangeRules
 from services.pages.council.common import COUNCIL, done, render
 from services.runtime import Backbone
 
 RULES = "/council/rules"
 
 
-class RulesChange(Rules, kw_only=True):
-    reason: Reason
+class RulesChange(ChangeRules, forbid_unknown_fields=False):
+    """The API's body, from a form (which also carries its CSRF token)."""
+
+    def command(self) -> ChangeRules:
+        return ChangeRules(**msgspec.structs.asdict(self))
 
 
 class RulesPages(Controller):
@@ -36,7 +38,7 @@ class RulesPages(Controller):
             bone,
             "rules.html",
             "rules",
-            rules=commands.rules_in_force(bone.timebank),
+            rules=handlers.rules_in_force(bone.timebank),
             thresholds=list(Threshold),
             bases=list(Base),
         )
@@ -47,11 +49,7 @@ class RulesPages(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[RulesChange, Body(media_type=RequestEncodingType.URL_ENCODED)],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        values = msgspec.structs.asdict(data)
-        reason = values.pop("reason")
-        receipt = bone.commits.run_from_thread(
-            commands.change_rules, bone.timebank, rules=VotingRules(**values), reason=reason, by=by
-        )
+        receipt = bone.bus.handle_from_thread(data.command(), caller)
         return done(request, RULES, receipt)

@@ -14,13 +14,20 @@ from litestar.params import FromPath
 from litestar.response import Template
 from msgspec import Meta
 
-from domain.provenance import Provenance
 from projections import council
 from projections.readstore import ReadDb
-from services import council as commands
 from services import windows
-from services.api import council as api
 from services.api.context import After, read
+from services.bus import Caller
+from services.council import commands
+from services.council.commands import (
+    AddMilestone,
+    AssignOwner,
+    FinishMotion,
+    ReachMilestone,
+    ReassignOwner,
+    ReportProgress,
+)
 from services.pages.council.common import (
     COUNCIL,
     WITH_STAFF,
@@ -30,7 +37,7 @@ from services.pages.council.common import (
     render,
     staff_choices,
 )
-from services.pages.council.motions import acted, motion_path, today
+from services.pages.council.motions import acted, today
 from services.runtime import Backbone
 
 TRACKER = "/council/tracker"
@@ -41,25 +48,45 @@ class Owner(msgspec.Struct, kw_only=True):
     owner: Annotated[str, Meta(min_length=1, max_length=80)]  # a staff subject
     due: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""  # a date input left empty
 
+    def command(self, motion_id: UUID) -> AssignOwner:
+        now = windows.station_now()
+        due = windows.day_of("due", self.due, windows.Window.PLANNED, now) if self.due else None
+        return AssignOwner(motion_id=motion_id, owner=self.owner, due=due)
 
-class Reassignment(api.Reassignment, forbid_unknown_fields=False):
+
+class Reassignment(commands.Reassignment, forbid_unknown_fields=False):
     """The API's body, from a form."""
 
+    def command(self, motion_id: UUID) -> ReassignOwner:
+        return ReassignOwner.at(self, motion_id=motion_id)
 
-class Progress(api.Progress, forbid_unknown_fields=False):
+
+class Progress(commands.Progress, forbid_unknown_fields=False):
     """The API's body, from a form (which also carries its CSRF token)."""
 
+    def command(self, motion_id: UUID) -> ReportProgress:
+        return ReportProgress.at(self, motion_id=motion_id)
 
-class NewMilestone(api.NewMilestone, forbid_unknown_fields=False):
+
+class NewMilestone(commands.NewMilestone, forbid_unknown_fields=False):
     """The API's body, from a form."""
 
+    def command(self, motion_id: UUID) -> AddMilestone:
+        return AddMilestone.at(self, motion_id=motion_id)
 
-class MilestoneName(api.MilestoneName, forbid_unknown_fields=False):
+
+class MilestoneName(commands.MilestoneName, forbid_unknown_fields=False):
     """The API's body, from a form."""
 
+    def command(self, motion_id: UUID) -> ReachMilestone:
+        return ReachMilestone.at(self, motion_id=motion_id)
 
-class Outcome(api.Outcome, forbid_unknown_fields=False):
+
+class Outcome(commands.Outcome, forbid_unknown_fields=False):
     """The API's body, from a form."""
+
+    def command(self, motion_id: UUID) -> FinishMotion:
+        return FinishMotion.at(self, motion_id=motion_id)
 
 
 def _tracker(bone: Backbone, db: ReadDb, on: str) -> dict[str, Any]:
@@ -91,13 +118,9 @@ class TrackerPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Owner, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        now = bone.local_now()
-        due = windows.day_of("due", data.due, windows.Window.PLANNED, now) if data.due else None
-        receipt = bone.commits.run_from_thread(
-            commands.assign, bone.timebank, motion_id=motion_id, owner=data.owner, due=due, by=by
-        )
+        receipt = bone.bus.handle_from_thread(data.command(motion_id), caller)
         return done(request, TRACKER, receipt)
 
     @post("/motions/{motion_id:uuid}/owner/reassignment", opt=COUNCIL, sync_to_thread=True)
@@ -107,17 +130,9 @@ class TrackerPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Reassignment, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.commits.run_from_thread(
-            commands.reassign,
-            bone.timebank,
-            motion_id=motion_id,
-            owner=data.owner,
-            reason=data.reason,
-            by=by,
-        )
-        return done(request, motion_path(motion_id), receipt)
+        return acted(request, bone, data.command(motion_id), caller)
 
     @post("/motions/{motion_id:uuid}/progress", opt=COUNCIL, sync_to_thread=True)
     def progress(
@@ -126,11 +141,9 @@ class TrackerPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Progress, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        return acted(
-            request, bone, motion_id, lambda m: m.report_progress(data.percent, data.note, by)
-        )
+        return acted(request, bone, data.command(motion_id), caller)
 
     @post("/motions/{motion_id:uuid}/milestones", opt=COUNCIL, sync_to_thread=True)
     def add_milestone(
@@ -139,9 +152,9 @@ class TrackerPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[NewMilestone, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        return acted(request, bone, motion_id, lambda m: m.add_milestone(data.name, data.due, by))
+        return acted(request, bone, data.command(motion_id), caller)
 
     @post("/motions/{motion_id:uuid}/milestones/reached", opt=COUNCIL, sync_to_thread=True)
     def reach_milestone(
@@ -150,9 +163,9 @@ class TrackerPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[MilestoneName, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        return acted(request, bone, motion_id, lambda m: m.reach_milestone(data.name, by))
+        return acted(request, bone, data.command(motion_id), caller)
 
     @post("/motions/{motion_id:uuid}/outcome", opt=COUNCIL, sync_to_thread=True)
     def finish(
@@ -161,14 +174,6 @@ class TrackerPages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Outcome, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.commits.run_from_thread(
-            commands.finish,
-            bone.timebank,
-            motion_id=motion_id,
-            status=data.status,
-            reason=data.reason,
-            by=by,
-        )
-        return done(request, motion_path(motion_id), receipt)
+        return acted(request, bone, data.command(motion_id), caller)

@@ -19,8 +19,10 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
-from services import council as commands
 from services.api.context import After, read
+from services.bus import Caller
+from services.council import handlers
+from services.council.commands import CloseVote, OpenVote
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.council.common import (
@@ -52,7 +54,7 @@ def tally(bone: Backbone, motion_id: UUID, after: int | None) -> Row | None:
         raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
     if counted is None:
         return None
-    return commands.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
+    return handlers.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
 
 
 def _vote_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
@@ -74,9 +76,12 @@ def _ballots_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
     return {**page, "ballots": council.ballots(db, str(motion_id)) if listed else None}
 
 
-def _asking_to_open(request: Request[Any, Any, Any], bone: Backbone, motion: Motion) -> Template:
-    """Opening a vote, as opening it would be recorded: who is present counts for quorum."""
-    motion_id = motion.id
+def _asking_to_open(request: Request[Any, Any, Any], bone: Backbone, motion_id: UUID) -> Template:
+    """Opening a vote, as opening it would be recorded (the domain has said it may open):
+    those entitled at the motion's meeting, and of them who is present, counts for quorum."""
+    motion = handlers.motion_of(bone.timebank, motion_id)
+    assert motion.meeting is not None, "a vote that may open is on a meeting's agenda"
+    meeting = handlers.meeting_of(bone.timebank, motion.meeting)
     return confirming(
         request,
         bone,
@@ -88,8 +93,8 @@ def _asking_to_open(request: Request[Any, Any, Any], bone: Backbone, motion: Mot
                 " present; quorum is counted from them, and only they vote."
             )
             % {
-                "present": number(len(motion.present)),
-                "entitled": number(len(motion.entitled)),
+                "present": number(len(meeting.present)),
+                "entitled": number(len(meeting.entitled)),
             },
             gettext(
                 "Once opened, the vote cannot be taken back: who is present and the"
@@ -139,13 +144,13 @@ class VotePages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        asked = {"motion_id": motion_id, "now": bone.clock(), "by": by}
+        command = OpenVote(motion_id=motion_id)
         if not data.confirmed:
-            motion = commands.opened_vote(bone.timebank, **asked)
-            return _asking_to_open(request, bone, motion)
-        receipt = bone.commits.run_from_thread(commands.open_vote, bone.timebank, **asked)
+            bone.bus.check(command, caller)
+            return _asking_to_open(request, bone, motion_id)
+        receipt = bone.bus.handle_from_thread(command, caller)
         return done(request, vote_path(motion_id), receipt)
 
     @get("/vote", opt=COUNCIL, sync_to_thread=True)
@@ -200,12 +205,14 @@ class VotePages(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Confirmation, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Response[Any]:
         if not data.confirmed:
-            motion = commands.counted_vote(
-                bone.timebank, motion_id=motion_id, by=by, vault=bone.vault
+            # Closing destroys a secret vote's ballot box, so it is not dry-run: the count
+            # is read from a copy of the motion, as closing now would leave it.
+            motion = handlers.counted_vote(
+                bone.timebank, motion_id=motion_id, by=caller.by, vault=bone.vault
             )
             return _asking_to_close(request, bone, motion)
-        receipt = commands.close_vote(bone.timebank, motion_id=motion_id, by=by, vault=bone.vault)
+        receipt = bone.bus.handle_from_thread(CloseVote(motion_id=motion_id), caller)
         return done(request, vote_path(motion_id), receipt)

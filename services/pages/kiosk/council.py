@@ -14,12 +14,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from domain.council import Choice
-from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import Row
-from services import council as commands
 from services.api.context import After, read
+from services.bus import Caller
+from services.council import commands, handlers
+from services.council.commands import CastBallot, SupportMotion
 from services.pages.i18n import gettext
 from services.pages.kiosk.frame import RESIDENTS, Form, confirmation, member_of, screen, showing
 from services.pages.labels import LABELS
@@ -28,8 +29,11 @@ from services.runtime import Backbone
 SHOWN = 30
 
 
-class Ballot(msgspec.Struct, kw_only=True):
-    choice: Choice
+class Ballot(commands.Ballot, forbid_unknown_fields=False):
+    """The API's body, from the kiosk's form."""
+
+    def command(self, motion_id: UUID) -> CastBallot:
+        return CastBallot.at(self, motion_id=motion_id)
 
 
 class _BallotRules(msgspec.Struct):
@@ -75,7 +79,7 @@ def _my_ballot(bone: Backbone, row: Row, ballots: list[Row], member: UUID) -> di
     if voters is None:
         return {"mine": None, "may_change": False}
     if voters.rules.secret:
-        mine = commands.own_choice(
+        mine = handlers.own_choice(
             bone.timebank, motion_id=UUID(row["motion_id"]), voter=member, vault=bone.vault
         )
     else:
@@ -136,12 +140,9 @@ class CouncilBoard(Controller):
         request: Request[Any, Any, Any],
         motion_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        supporter, now = member_of(request), bone.clock()
-        receipt = bone.commits.run_from_thread(
-            commands.act, bone.timebank, motion_id, lambda m: m.support(supporter, now, by)
-        )
+        receipt = bone.bus.handle_from_thread(SupportMotion(motion_id=motion_id), caller)
         return showing(f"/kiosk/council/{motion_id}", receipt)
 
     @get("/{motion_id:uuid}/vote/{choice:str}", opt=RESIDENTS, sync_to_thread=True)
@@ -169,15 +170,7 @@ class CouncilBoard(Controller):
         motion_id: FromPath[UUID],
         data: Annotated[Ballot, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            commands.vote,
-            bone.timebank,
-            motion_id=motion_id,
-            voter=member_of(request),
-            choice=data.choice,
-            by=by,
-            vault=bone.vault,
-        )
+        receipt = bone.bus.handle_from_thread(data.command(motion_id), caller)
         return showing(f"/kiosk/council/{motion_id}", receipt, done="voted")

@@ -16,15 +16,14 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
-from domain.hours import Service
 from domain.identity import Role
-from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import hours
-from services import hours as entries
 from services.api.auth import allow
 from services.api.context import After, read
+from services.bus import Caller
+from services.hours.commands import SubmitEntry
 from services.pages.i18n import N_, gettext, language
 from services.pages.kiosk.frame import (
     ActionKey,
@@ -68,13 +67,13 @@ class ServiceGiven(Windowed, kw_only=True):
     content: Annotated[str, Meta(max_length=1000)] = ""
     building: Annotated[str, Meta(max_length=40)] = ""
 
-    def service(self, zone: ZoneInfo) -> Service:
-        """The service as recorded: the day and time the volunteer wrote, in the station's
+    def command(self, zone: ZoneInfo) -> SubmitEntry:
+        """The volunteer's own service, begun at the day and time they wrote, in the station's
         time zone."""
         fields = msgspec.structs.asdict(self)
         del fields["key"], fields["day"], fields["start"]
         started = datetime.combine(self.day, time.fromisoformat(self.start), zone)
-        return Service(started_at=started, **fields)
+        return SubmitEntry(idempotency_key=f"kiosk-hours:{self.key}", started_at=started, **fields)
 
 
 def _as_last_time(rows: list[Any], station: str) -> dict[str, str]:
@@ -119,19 +118,11 @@ class VolunteerHours(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[ServiceGiven, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect | Template:
         """Sent for approval; refused, the form again as it was filled in, saying why."""
         try:
-            receipt = bone.commits.run_from_thread(
-                entries.submit,
-                bone.timebank,
-                idempotency_key=f"kiosk-hours:{data.key}",
-                volunteer_id=volunteer_id_for(member_of(request)),
-                service=data.service(bone.settings.zone),
-                now=bone.local_now(),
-                by=by,
-            )
+            receipt = bone.bus.handle_from_thread(data.command(bone.settings.zone), caller)
         except RuleViolated as refused:
             log.info("page.refused", path=request.url.path, code=refused.code)
             page = _form(request, bone, None, entered=_entered(data), refusal=_refusal(refused))

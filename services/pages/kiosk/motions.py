@@ -10,18 +10,16 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
-from msgspec import Meta
 
-from domain.provenance import Provenance
-from services import council as commands
-from services.api.council import Title
+from services.bus import Caller
+from services.council import handlers
+from services.council.commands import MotionText, SubmitMotion, Title
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.frame import (
     RESIDENTS,
     ActionKey,
     Form,
     form_confirmed,
-    member_of,
     screen,
     showing,
 )
@@ -41,11 +39,17 @@ COMMON_TOPICS = (
 
 class MotionDraft(msgspec.Struct, kw_only=True):
     title: Title
-    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+    text: MotionText
 
 
 class MotionConfirmed(MotionDraft, kw_only=True):
     key: ActionKey
+
+    def command(self) -> SubmitMotion:
+        """The resident's own motion (the bus knows who they are)."""
+        return SubmitMotion(
+            idempotency_key=f"kiosk-motion:{self.key}", title=self.title, text=self.text
+        )
 
 
 class NewMotion(Controller):
@@ -53,7 +57,7 @@ class NewMotion(Controller):
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
     def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-        rules = commands.rules_in_force(bone.timebank)
+        rules = handlers.rules_in_force(bone.timebank)
         return screen(request, "motion_form.html", topics=COMMON_TOPICS, rules=rules)
 
     @post("/check", opt=RESIDENTS, sync_to_thread=False)
@@ -71,18 +75,7 @@ class NewMotion(Controller):
         request: Request[Any, Any, Any],
         data: Annotated[MotionConfirmed, Form],
         bone: NamedDependency[Backbone],
-        by: NamedDependency[Provenance],
+        caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.commits.run_from_thread(
-            commands.submit,
-            bone.timebank,
-            idempotency_key=f"kiosk-motion:{data.key}",
-            mover=member_of(request),
-            title=data.title,
-            text=data.text,
-            amends=None,
-            reconsiders=None,
-            now=bone.clock(),
-            by=by,
-        )
+        receipt = bone.bus.handle_from_thread(data.command(), caller)
         return showing(f"/kiosk/council/{receipt.id}", receipt, done="proposed")

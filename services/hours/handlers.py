@@ -19,7 +19,7 @@ from domain.hours import (
     Service,
     amend_hours,
     approve_hours,
-    check_amendment,
+    check_reason,
     entry_id_for,
     reject_hours,
     submit_hours,
@@ -27,12 +27,21 @@ from domain.hours import (
 )
 from domain.identity import member_id_for
 from domain.ledger import AccountKind, TimeAccount, Transfer, system_account_id
-from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated, plain_text
 from domain.volunteer import Volunteer, volunteer_id_for
 from services import windows
-from services.bus import Receipt
+from services.bus import Acting, Caller, Handler, Receipt
 from services.eventstore import Timebank, retried_on_conflict
+from services.hours.commands import (
+    AmendEntry,
+    ApproveEntries,
+    ApproveEntry,
+    ImportAttendance,
+    RejectEntries,
+    RejectEntry,
+    SubmitEntry,
+    VoidEntry,
+)
 from services.identity.records import member_of
 from services.ledger.handlers import account_of
 from services.listings.handlers import categories_of
@@ -46,17 +55,29 @@ def entry_of(app: Timebank, entry_id: UUID) -> HourEntry:
     return entry
 
 
+def volunteer_for(caller: Caller, named: UUID | None) -> UUID:
+    """Volunteers record (and list) their own service; coordinators name whose."""
+    if caller.member_id is not None:
+        own = volunteer_id_for(caller.member_id)
+        if named not in (None, own):
+            raise RuleViolated("not-your-entry", "You can record only your own service.")
+        return own
+    if named is None:
+        raise RuleViolated("volunteer-required", "Name the volunteer whose service this is.")
+    return named
+
+
+def submit(command: SubmitEntry, acting: Acting) -> Receipt:
+    """Record service as submitted, awaiting approval."""
+    volunteer_id = volunteer_for(acting.caller, command.volunteer_id)
+    service = command.service(acting.zone)
+    return _submitted(acting, command.idempotency_key, volunteer_id, service)
+
+
 @retried_on_conflict
-def submit(
-    app: Timebank,
-    *,
-    idempotency_key: str,
-    volunteer_id: UUID,
-    service: Service,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
-    existing = app.find(entry_id_for(idempotency_key), HourEntry)
+def _submitted(acting: Acting, key: str, volunteer_id: UUID, service: Service) -> Receipt:
+    app = acting.app
+    existing = app.find(entry_id_for(key), HourEntry)
     if existing is not None:
         if (existing.volunteer_id, existing.service) != (volunteer_id, service):
             raise KeyReused
@@ -67,30 +88,33 @@ def submit(
             "member-inactive", "This volunteer's membership has ended; record no more service."
         )
     entry = submit_hours(
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         volunteer=volunteer,
         service=service,
         categories=categories_of(app),
-        now=now,
-        by=by,
+        now=acting.local_now(),
+        by=acting.by,
     )
     return Receipt(entry.id, app.record(entry, volunteer))
 
 
 @retried_on_conflict
-def approve(app: Timebank, *, entry_id: UUID, by: Provenance) -> Receipt:
-    entry = entry_of(app, entry_id)
+def approve(command: ApproveEntry, acting: Acting) -> Receipt:
+    """Credit the volunteer from the community account."""
+    app = acting.app
+    entry = entry_of(app, command.entry_id)
     account = account_of(app, entry.account_id)
     community = account_of(app, system_account_id(AccountKind.COMMUNITY))
-    credit = approve_hours(entry, account=account, community=community, by=by)
+    credit = approve_hours(entry, account=account, community=community, by=acting.by)
     return Receipt(entry.id, app.record(entry, credit, account, community))
 
 
 @retried_on_conflict
-def reject(app: Timebank, *, entry_id: UUID, reason: str, by: Provenance) -> Receipt:
-    entry = entry_of(app, entry_id)
+def reject(command: RejectEntry, acting: Acting) -> Receipt:
+    app = acting.app
+    entry = entry_of(app, command.entry_id)
     volunteer = volunteer_of(app, entry.volunteer_id)
-    reject_hours(entry, volunteer, reason=reason, by=by)
+    reject_hours(entry, volunteer, reason=command.reason, by=acting.by)
     return Receipt(entry.id, app.record(entry, volunteer))
 
 
@@ -119,16 +143,11 @@ def _changing(app: Timebank, entry_id: UUID, change: Correction) -> Receipt:
 
 
 @retried_on_conflict
-def amend(
-    app: Timebank,
-    *,
-    entry_id: UUID,
-    service: Service,
-    reason: str,
-    requested_by: str,
-    now: datetime,
-    by: Provenance,
-) -> Receipt:
+def amend(command: AmendEntry, acting: Acting) -> Receipt:
+    """Change an entry with a reason and who asked; an approved one is credited or debited
+    the difference."""
+    app = acting.app
+
     def change(
         entry: HourEntry,
         volunteer: Volunteer,
@@ -138,46 +157,23 @@ def amend(
         return amend_hours(
             entry,
             volunteer=volunteer,
-            service=service,
+            service=command.service(acting.zone),
             categories=categories_of(app),
-            reason=reason,
-            requested_by=requested_by,
-            now=now,
+            reason=command.reason,
+            requested_by=command.requested_by,
+            now=acting.local_now(),
             credits=credits,
             accounts=accounts,
-            by=by,
+            by=acting.by,
         )
 
-    return _changing(app, entry_id, change)
-
-
-def check_amending(
-    app: Timebank,
-    *,
-    entry_id: UUID,
-    service: Service,
-    reason: str,
-    requested_by: str,
-    now: datetime,
-) -> HourEntry:
-    """The entry, if ``amend`` could change it to ``service`` (as far as its accounts allow);
-    else the refusal ``amend`` would give."""
-    entry = entry_of(app, entry_id)
-    check_amendment(
-        entry,
-        service=service,
-        categories=categories_of(app),
-        reason=reason,
-        requested_by=requested_by,
-        now=now,
-    )
-    return entry
+    return _changing(app, command.entry_id, change)
 
 
 @retried_on_conflict
-def void(
-    app: Timebank, *, entry_id: UUID, reason: str, requested_by: str, by: Provenance
-) -> Receipt:
+def void(command: VoidEntry, acting: Acting) -> Receipt:
+    """Undo an approved entry with a reason and who asked; its credits are corrected."""
+
     def change(
         entry: HourEntry,
         volunteer: Volunteer,
@@ -187,14 +183,14 @@ def void(
         return void_hours(
             entry,
             volunteer=volunteer,
-            reason=reason,
-            requested_by=requested_by,
+            reason=command.reason,
+            requested_by=command.requested_by,
             credits=credits,
             accounts=accounts,
-            by=by,
+            by=acting.by,
         )
 
-    return _changing(app, entry_id, change)
+    return _changing(acting.app, command.entry_id, change)
 
 
 @dataclass(frozen=True)
@@ -213,18 +209,47 @@ class Result:
         return cls(item, code=refusal.code, message=refusal.message, field=field)
 
 
-def each(items: list[str], command: Callable[[str], Receipt]) -> list[Result]:
-    """Run ``command`` for every item on its own: one refusal does not stop the others, and
+@dataclass(frozen=True)
+class Outcomes:
+    """What a bulk command came to, item by item, and the store's position once it is done
+    (a read after it sees every item recorded)."""
+
+    results: list[Result]
+    position: int
+
+    @property
+    def recorded(self) -> int:
+        return sum(1 for result in self.results if result.code is None)
+
+
+def _each(acting: Acting, entry_ids: list[UUID], command: Callable[[UUID], Receipt]) -> Outcomes:
+    """Run ``command`` for every entry on its own: one refusal does not stop the others, and
     each either fully happens or not at all."""
     outcomes = []
-    for item in items:
+    for entry_id in entry_ids:
         try:
-            receipt = command(item)
+            receipt = command(entry_id)
         except (RuleViolated, NotFound) as refused:
-            outcomes.append(Result.refused(item, refused))
+            outcomes.append(Result.refused(str(entry_id), refused))
         else:
-            outcomes.append(Result(item, position=receipt.position))
-    return outcomes
+            outcomes.append(Result(str(entry_id), position=receipt.position))
+    return Outcomes(outcomes, acting.app.last_position())
+
+
+def approve_each(command: ApproveEntries, acting: Acting) -> Outcomes:
+    return _each(
+        acting, command.entry_ids, lambda entry_id: approve(ApproveEntry(entry_id=entry_id), acting)
+    )
+
+
+def reject_each(command: RejectEntries, acting: Acting) -> Outcomes:
+    """Reject each entry chosen with the one reason: without one, none is asked about."""
+    check_reason(command.reason)
+
+    def rejected(entry_id: UUID) -> Receipt:
+        return reject(RejectEntry(entry_id=entry_id, reason=command.reason), acting)
+
+    return _each(acting, command.entry_ids, rejected)
 
 
 # The columns of an attendance list, as a coordinator's spreadsheet exports them.
@@ -276,19 +301,12 @@ def _service_from(row: dict[str, str], now: datetime) -> Service:
     )
 
 
-def import_attendance(
-    app: Timebank,
-    *,
-    import_key: str,
-    text: str,
-    now: datetime,
-    by: Provenance,
-) -> list[Result]:
+def import_attendance(command: ImportAttendance, acting: Acting) -> Outcomes:
     """One entry per row of an attendance list (CSV with a header row). Each row is recorded
     on its own, all of it or nothing; a row that cannot be recorded is reported with its line
     number and why. Uploading the same list again under the same key records nothing new.
-    ``now`` is the station's: its zone is the one the list's days and times are written in."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    The list's days and times are the station's."""
+    reader = csv.DictReader(io.StringIO(command.text, newline=""))
     if reader.fieldnames is None or set(IMPORT_COLUMNS) - set(reader.fieldnames):
         raise RuleViolated(
             "import-columns-missing",
@@ -298,22 +316,30 @@ def import_attendance(
     ended = reader.line_num  # a quoted cell may span lines: a row starts after the last one
     for row in reader:
         first, ended = ended + 1, reader.line_num
-        line = f"line {first}"
-        try:
-            service = _service_from(row, now)
-            volunteer_id = volunteer_id_for(member_id_for(row["member_number"].strip()))
-            receipt = submit(
-                app,
-                idempotency_key=f"{import_key}.{first}",
-                volunteer_id=volunteer_id,
-                service=service,
-                now=now,
-                by=by,
-            )
-        except MalformedRow as malformed:
-            outcomes.append(Result(line, code="malformed-row", message=str(malformed)))
-        except (RuleViolated, NotFound) as refused:
-            outcomes.append(Result.refused(line, refused))
-        else:
-            outcomes.append(Result(line, position=receipt.position))
-    return outcomes
+        outcomes.append(_imported(f"{command.import_key}.{first}", f"line {first}", row, acting))
+    return Outcomes(outcomes, acting.app.last_position())
+
+
+def _imported(key: str, line: str, row: dict[str, str], acting: Acting) -> Result:
+    """One row of an attendance list, recorded under ``key``, or why not."""
+    try:
+        service = _service_from(row, acting.local_now())
+        volunteer_id = volunteer_id_for(member_id_for(row["member_number"].strip()))
+        receipt = _submitted(acting, key, volunteer_id, service)
+    except MalformedRow as malformed:
+        return Result(line, code="malformed-row", message=str(malformed))
+    except (RuleViolated, NotFound) as refused:
+        return Result.refused(line, refused)
+    return Result(line, position=receipt.position)
+
+
+HANDLERS: dict[type, Handler] = {
+    SubmitEntry: submit,
+    ApproveEntry: approve,
+    RejectEntry: reject,
+    AmendEntry: amend,
+    VoidEntry: void,
+    ApproveEntries: approve_each,
+    RejectEntries: reject_each,
+    ImportAttendance: import_attendance,
+}

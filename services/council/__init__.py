@@ -1,0 +1,1 @@
+"""The resident council: its commands and their handlers."""

@@ -1,0 +1,1 @@
+"""Volunteers' service hours: the commands (``commands``) and their handlers (``handlers``)."""
