@@ -252,6 +252,7 @@ BY_CODE: dict[str, str] = {
     "motion-withdrawn": N_("The mover withdrew this motion, so nothing more can be done with it."),
     # Meetings, votes and the council's rules.
     "agenda-mismatch": N_("Please arrange the motions already on the agenda, each once."),
+    "not-on-agenda": N_("That motion is not on this meeting's agenda any more. Please reload."),
     "ballot-box-destroyed": N_(
         "This vote has been counted, so its ballots can no longer be opened."
     ),
