@@ -58,7 +58,6 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services.api.auth import Principal, issue_token, jwt_auth
 from services.broker import EmbeddedBroker, free_port
 from services.bus import Acting, Caller
 from services.config import Settings
@@ -67,6 +66,7 @@ from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
 from services.relay import Relay
 from services.runtime import Backbone, build_backbone
+from services.web.auth import Principal, issue_token, jwt_auth
 from services.workers import Workers
 
 BY = Provenance(actor="benchmark", channel="benchmark", correlation_id="benchmark")

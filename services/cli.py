@@ -38,7 +38,7 @@ from services.rebuild import rebuild as rebuilding
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from services.api.app import Lifespan
+    from services.app import Lifespan
     from services.runtime import Backbone
     from services.workers import Workers
 
@@ -59,7 +59,7 @@ def _nats_url(settings: Settings) -> str:
 def _serve(bone: Backbone, workers: Workers | None) -> None:
     import uvicorn  # noqa: PLC0415 - not in a projector (see the module's docstring)
 
-    from services.api.app import create_app  # noqa: PLC0415 - likewise
+    from services.app import create_app  # noqa: PLC0415 - likewise
 
     app = create_app(bone, lifespan=[_lifespan_of(workers, bone)] if workers else [])
     uvicorn.run(

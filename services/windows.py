@@ -114,7 +114,7 @@ def _system_now() -> datetime:
     return datetime.now(UTC)
 
 
-# The serving app's clock, set for each request (services.api.context.RequestContext): a
+# The serving app's clock, set for each request (services.web.context.RequestContext): a
 # struct decoded outside any request (a test, the CLI) is checked against the system's.
 station_clock: ContextVar[Callable[[], datetime]] = ContextVar("station_clock", default=_system_now)
 

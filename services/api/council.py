@@ -18,9 +18,8 @@ from domain.rules import NotFound, RuleViolated
 from projections import council, staff_directory
 from projections.readstore import ReadDb
 from services.api import schemas
-from services.api.auth import allow, public
 from services.api.board import without_member_ids
-from services.api.context import After, Before, Limit, answer, next_before, read
+from services.api.schemas import answer
 from services.bus import Bus, Caller
 from services.council import handlers
 from services.council.commands import (
@@ -51,6 +50,8 @@ from services.council.commands import (
     WithdrawMotion,
 )
 from services.runtime import Backbone
+from services.web.auth import allow, public
+from services.web.context import After, Before, Limit, next_before, read
 
 RESIDENTS = (Role.RESIDENT, Role.VOLUNTEER)
 

@@ -16,8 +16,7 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import exchanges
 from services.api import schemas
-from services.api.auth import Principal, allow
-from services.api.context import After, Before, Limit, answer, next_before, read
+from services.api.schemas import answer
 from services.bus import Bus, Caller
 from services.exchange.commands import (
     ChangeExchangeRules,
@@ -34,6 +33,8 @@ from services.exchange.commands import (
 )
 from services.exchange.handlers import rules_in_force
 from services.runtime import Backbone
+from services.web.auth import Principal, allow
+from services.web.context import After, Before, Limit, next_before, read
 
 PARTIES = (Role.RESIDENT, Role.VOLUNTEER)
 

@@ -22,9 +22,9 @@ from nats.js.errors import Error as JetStreamError
 from projections import deadletter
 from projections.catalog import READ_MODELS
 from services.api import schemas
-from services.api.auth import public
 from services.broker import servers, stream_head
 from services.runtime import Backbone
+from services.web.auth import public
 
 
 class Stall:

@@ -20,18 +20,7 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import hours
 from services.api import schemas
-from services.api.auth import Principal, allow
-from services.api.context import After, Before, Limit, answer, next_before, read
-from services.api.hour_audit import (
-    STAFF,
-    Entry,
-    EntryList,
-    Step,
-    entry_history,
-    entry_of_row,
-    history_export,
-    step_of,
-)
+from services.api.schemas import answer
 from services.api.volunteers import check_own_volunteer
 from services.bus import Bus, Caller
 from services.hours.commands import (
@@ -50,6 +39,18 @@ from services.hours.commands import (
 )
 from services.hours.handlers import IMPORT_COLUMNS, Outcomes, volunteer_for
 from services.runtime import Backbone
+from services.web.auth import Principal, allow
+from services.web.context import After, Before, Limit, next_before, read
+from services.web.hour_history import (
+    STAFF,
+    Entry,
+    EntryList,
+    Step,
+    entry_history,
+    entry_of_row,
+    history_export,
+    step_of,
+)
 
 
 class ItemResult(msgspec.Struct, kw_only=True):

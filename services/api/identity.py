@@ -13,21 +13,10 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
-from domain.identity import Kiosk, Member, Role
-from domain.ledger import AccountKind, account_id_for
+from domain.identity import Role
 from projections import staff_directory
-from services.api.auth import (
-    KIOSK_TOKEN_HEADER,
-    Principal,
-    allow,
-    issue_token,
-    public,
-    token_lifetime,
-)
-from services.api.context import After, read
 from services.api.schemas import Strict
 from services.bus import Bus, Caller
-from services.eventstore import Timebank
 from services.identity import records
 from services.identity.commands import (
     ChoosePin,
@@ -42,7 +31,17 @@ from services.identity.commands import (
 )
 from services.identity.staff import staff_sign_in
 from services.runtime import Backbone
-from services.volunteers import handlers as volunteers
+from services.web.auth import (
+    KIOSK_TOKEN_HEADER,
+    Principal,
+    allow,
+    issue_token,
+    member_roles,
+    principal_of,
+    public,
+    token_lifetime,
+)
+from services.web.context import After, read
 
 KioskTokenHeader = Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)]
 # Route ``opt`` key: exempt from the sign-in rate limit (refresh needs a valid token already,
@@ -87,25 +86,6 @@ class Registered(msgspec.Struct, kw_only=True):
 def recorded(done: records.Registered, status: int = 201) -> Response[Registered]:
     """The answer to a command that changed one aggregate: its id and the position reached."""
     return Response(Registered(id=str(done.id), position=done.position), status_code=status)
-
-
-def member_roles(app: Timebank, member_id: UUID) -> frozenset[Role]:
-    """A resident; a volunteer too while registered as one (so the role follows the registry
-    at every refresh, not only at sign-in)."""
-    if volunteers.is_volunteer(app, member_id):
-        return frozenset({Role.RESIDENT, Role.VOLUNTEER})
-    return frozenset({Role.RESIDENT})
-
-
-def principal_of(app: Timebank, member: Member, kiosk: Kiosk) -> Principal:
-    return Principal(
-        subject=f"member:{member.id}",
-        roles=member_roles(app, member.id),
-        channel=f"kiosk:{kiosk.id}",
-        member_id=member.id,
-        account_id=account_id_for(str(member.id), AccountKind.MEMBER),
-        kiosk_id=kiosk.id,
-    )
 
 
 def _signed_in(auth: JWTAuth[Principal, Token], principal: Principal) -> SignedIn:

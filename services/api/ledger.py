@@ -14,8 +14,7 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import balances, statements
 from services.api import schemas
-from services.api.auth import allow
-from services.api.context import After, Before, Limit, answer, check_owner, read
+from services.api.schemas import answer
 from services.bus import Bus, Caller
 from services.ledger.commands import (
     ChangeLimits,
@@ -29,6 +28,8 @@ from services.ledger.commands import (
 )
 from services.ledger.handlers import account_named
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After, Before, Limit, check_owner, read
 
 HOLDERS = (Role.RESIDENT, Role.VOLUNTEER)  # people who hold an account of their own
 STAFF = (Role.COORDINATOR, Role.ADMIN)

@@ -16,8 +16,7 @@ from domain.listing import ListingKind
 from domain.rules import NotFound
 from projections import marketplace
 from services.api import schemas
-from services.api.auth import Principal, allow
-from services.api.context import After, Before, Limit, answer, next_before, read
+from services.api.schemas import answer
 from services.bus import Bus, Caller
 from services.listings.commands import (
     AddCategory,
@@ -28,6 +27,8 @@ from services.listings.commands import (
     RetireCategory,
 )
 from services.runtime import Backbone
+from services.web.auth import Principal, allow
+from services.web.context import After, Before, Limit, next_before, read
 
 EVERYONE = tuple(Role)
 

@@ -16,10 +16,9 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import council
 from services.api import schemas
-from services.api.auth import allow, public
 from services.api.board import without_member_ids
-from services.api.context import After, answer, read
 from services.api.council import MotionView, decoded
+from services.api.schemas import answer
 from services.bus import Bus, Caller
 from services.council import handlers
 from services.council.commands import (
@@ -33,6 +32,8 @@ from services.council.commands import (
     Rules,
 )
 from services.runtime import Backbone
+from services.web.auth import allow, public
+from services.web.context import After, read
 
 
 class MeetingRow(msgspec.Struct, kw_only=True):

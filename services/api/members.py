@@ -10,7 +10,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from domain.identity import Role
-from services.api.auth import allow
 from services.api.identity import Registered, recorded
 from services.bus import Bus, Caller
 from services.identity import records
@@ -22,6 +21,7 @@ from services.identity.commands import (
     RegisterMember,
     ResetPin,
 )
+from services.web.auth import allow
 
 
 def _answered(done: records.Registered) -> Registered:

@@ -37,9 +37,9 @@ from msgspec import Meta
 
 from domain.identity import Role
 from services.api import schemas
-from services.api.auth import KIOSK_TOKEN_HEADER
 from services.api.identity import NOT_A_SIGN_IN
-from services.api.problems import RATE_LIMIT_RESET, RETRY_AFTER
+from services.web.auth import KIOSK_TOKEN_HEADER
+from services.web.problems import RATE_LIMIT_RESET, RETRY_AFTER
 
 BEARER = "BearerToken"  # the scheme Litestar's JWTAuth registers
 KIOSK = "KioskToken"

@@ -12,11 +12,12 @@ from litestar.params import JSONBody, QueryParameter
 from domain.identity import Role
 from projections import pool
 from services.api import schemas
-from services.api.auth import allow
-from services.api.context import After, Before, Limit, answer, next_before, read
+from services.api.schemas import answer
 from services.bus import Bus, Caller
 from services.pool.commands import DonateToPool, GrantFromPool
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After, Before, Limit, next_before, read
 
 
 class PoolStanding(msgspec.Struct, kw_only=True):

@@ -13,8 +13,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from domain.identity import Role
 from domain.provenance import Provenance
 from projections import access_log
-from services.api.auth import allow
-from services.api.context import After, read
 from services.api.identity import Registered, recorded
 from services.bus import Bus, Caller
 from services.identity import records
@@ -27,6 +25,8 @@ from services.identity.commands import (
 )
 from services.runtime import Backbone
 from services.vault import PersonalDetails
+from services.web.auth import allow
+from services.web.context import After, read
 
 # Litestar checks a query parameter against its QueryParameter, not a msgspec Meta inside it.
 Purpose = Annotated[

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import msgspec
+from litestar import Response
 
 from projections.deadletter import Failure
+from services import bus
 from services.windows import Windowed
 
 CSV = "text/csv"  # the media type of the downloads spreadsheet programs open
@@ -18,6 +20,12 @@ class Receipt(msgspec.Struct, kw_only=True):
     id: str
     position: int
     replayed: bool = False
+
+
+def answer(receipt: bus.Receipt) -> Response[Receipt]:
+    """A command's answer: what it recorded (or, for a retry, had recorded) and where."""
+    body = Receipt(id=str(receipt.id), position=receipt.position, replayed=receipt.replayed)
+    return Response(body, status_code=200 if receipt.replayed else 201)
 
 
 class Account(msgspec.Struct, kw_only=True):

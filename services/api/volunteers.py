@@ -17,8 +17,7 @@ from domain.rules import NotFound
 from domain.volunteer import VolunteerStatus, volunteer_id_for
 from projections import certificates, volunteers
 from services.api import schemas
-from services.api.auth import Principal, allow
-from services.api.context import After, Before, Limit, answer, next_before, read
+from services.api.schemas import answer
 from services.bus import Bus, Caller
 from services.runtime import Backbone
 from services.volunteers.commands import (
@@ -33,6 +32,8 @@ from services.volunteers.commands import (
     StatusChange,
     UpdateVolunteerProfile,
 )
+from services.web.auth import Principal, allow
+from services.web.context import After, Before, Limit, next_before, read
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 

@@ -16,7 +16,7 @@ from litestar.datastructures import Cookie
 from litestar.response import Redirect
 from litestar.security.jwt import JWTCookieAuth, Token
 
-from services.api.auth import Principal, issue_token, principal_from, token_lifetime
+from services.web.auth import Principal, issue_token, principal_from, token_lifetime
 
 SESSION_COOKIE = "timebank_session"
 DEVICE_COOKIE = "timebank_kiosk"

@@ -34,18 +34,18 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from domain.rules import NotFound, RuleViolated
-from services.api.auth import Principal, TokenRevoked, public
-from services.api.problems import (
-    PositionAheadOfStore,
-    ReadModelBehind,
-    ReadModelFailing,
-    http_problem,
-)
 from services.eventstore import ConcurrentUpdate
 from services.identity.records import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
 from services.runtime import Backbone
+from services.web.auth import Principal, TokenRevoked, public
+from services.web.problems import (
+    PositionAheadOfStore,
+    ReadModelBehind,
+    ReadModelFailing,
+    http_problem,
+)
 from services.windows import DateOutOfRange
 
 HERE = Path(__file__).parent
@@ -90,7 +90,7 @@ def csrf_config(secret: str) -> CSRFConfig:
 
 async def before_page(request: Request[Any, Any, Any]) -> None:
     """before_request: the page speaks the language the reader chose (Chinese by default),
-    and a form is read (its text checked, services/api/bodies.py) before its handler, which
+    and a form is read (its text checked, services/web/bodies.py) before its handler, which
     Litestar would otherwise give the form without asking the request for it."""
     i18n.use(request.cookies.get(i18n.LANGUAGE_COOKIE, i18n.DEFAULT))
     if request.content_type[0] in FORMS:
@@ -181,7 +181,7 @@ def _lost(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any
     return _notice(request, refusals.explain(error), error.status_code)
 
 
-# The app's own handlers for what no route answered (services/api/app.py).
+# The app's own handlers for what no route answered (services/app.py).
 ROUTING_FAILURES: dict[type[Exception] | int, Any] = {
     NotFoundException: _lost,
     MethodNotAllowedException: _lost,

@@ -9,9 +9,9 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from domain.identity import Role
-from services.api.auth import KIOSK_TOKEN_HEADER
 from services.pages import refusals
 from services.pages.i18n import speaking
+from services.web.auth import KIOSK_TOKEN_HEADER
 from tests.browser.conftest import (
     make_staff,
     serious_violations,

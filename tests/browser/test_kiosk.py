@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from projections import access_log, exchanges
-from services.api.context import read
 from services.pages.i18n import gettext, speaking
 from services.pages.labels import LABELS
+from services.web.context import read
 from tests.browser.conftest import KIOSK_IDLE_SECONDS, untranslated
 from tests.browser.kiosk_people import (
     change_settings,

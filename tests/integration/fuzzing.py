@@ -15,7 +15,7 @@ import httpx
 import uvicorn
 
 from domain.identity import CouncilTitle, Role
-from services.api.app import create_app
+from services.app import create_app
 from services.runtime import Backbone
 from tests.integration.support import (
     ADMIN_PASSWORD,

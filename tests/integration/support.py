@@ -33,8 +33,7 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services.api.app import create_app
-from services.api.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
+from services.app import create_app
 from services.broker import stream_head
 from services.bus import Acting, Caller, Receipt
 from services.certificates import handlers as certificates
@@ -61,6 +60,7 @@ from services.runtime import Backbone, build_backbone
 from services.vault import Vault
 from services.volunteers import handlers as volunteers
 from services.volunteers.commands import RegisterVolunteer
+from services.web.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
 from services.workers import Workers
 
 BY = Provenance(actor="test", channel="test", correlation_id="test")

@@ -26,8 +26,7 @@ from litestar.testing import TestClient
 from domain.council import Choice
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services.api.app import create_app
-from services.api.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
+from services.app import create_app
 from services.council import handlers as council
 from services.council.commands import (
     AddMilestone,
@@ -50,6 +49,7 @@ from services.pages.site import is_page_path
 from services.pool import handlers as pool
 from services.pool.commands import DonateToPool
 from services.runtime import Backbone
+from services.web.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from tests.integration.support import (
     COMMUNITY,
     NOTICE,

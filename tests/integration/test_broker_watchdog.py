@@ -15,7 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from projections.catalog import READ_MODELS
-from services.api.app import create_app
+from services.app import create_app
 from services.broker import EmbeddedBroker
 from services.workers import Workers
 from tests.integration.support import (

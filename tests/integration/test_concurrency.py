@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from domain.ledger import MEMBER_LIMITS, TimeAccount
 from domain.rules import RuleViolated
 from projections import statements
-from services.api.app import create_app
+from services.app import create_app
 from services.eventstore import ConcurrentUpdate, Timebank
 from services.ledger import handlers as ledger
 from services.ledger.commands import PostTransfer

@@ -23,7 +23,7 @@ from domain.council import Choice
 from domain.identity import CouncilTitle, Role, staff_id_for
 from domain.motion import Motion
 from domain.rules import RuleViolated
-from services.api.app import create_app
+from services.app import create_app
 from services.council import handlers as commands
 from services.envelope import Envelope, decode
 from services.vault import BallotBox

@@ -10,9 +10,9 @@ import io
 import pytest
 
 from domain.identity import Role
-from services.api.auth import Principal
-from services.api.downloads import FORMULA_STARTS
 from services.pages.session import session_cookie
+from services.web.auth import Principal
+from services.web.downloads import FORMULA_STARTS
 from tests.integration.support import create_staff, make_backbone, serving
 from tests.integration.test_hours import HOURS, MONITORING, NOW, VOLUNTEERS, Station, service
 

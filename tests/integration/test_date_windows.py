@@ -11,9 +11,9 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role, staff_id_for
-from services.api.app import create_app
-from services.api.auth import Principal
+from services.app import create_app
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
+from services.web.auth import Principal
 from tests.integration.support import (
     make_backbone,
     member_body,

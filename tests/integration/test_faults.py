@@ -17,7 +17,7 @@ from nats.errors import Error as NatsError
 from domain.ledger import Transfer
 from projections.catalog import READ_MODELS
 from projections.runner import durable_name
-from services.api.app import create_app
+from services.app import create_app
 from services.envelope import STREAM
 from tests.integration.support import (
     COMMUNITY,

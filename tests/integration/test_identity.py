@@ -13,17 +13,17 @@ from litestar.testing import TestClient
 
 from domain.identity import PIN_ATTEMPTS, PIN_LOCKOUT, Role
 from domain.rules import RuleViolated
-from services.api.app import create_app
-from services.api.auth import (
+from services.app import create_app
+from services.identity import members
+from services.identity.commands import RegisterMember
+from services.runtime import utc_now
+from services.vault import PersonalDetails
+from services.web.auth import (
     KIOSK_IDLE_LIFETIME,
     KIOSK_TOKEN_HEADER,
     STAFF_TOKEN_LIFETIME,
     jwt_auth,
 )
-from services.identity import members
-from services.identity.commands import RegisterMember
-from services.runtime import utc_now
-from services.vault import PersonalDetails
 from tests.integration.support import (
     ADMIN_PASSWORD,
     COORDINATOR_PASSWORD,

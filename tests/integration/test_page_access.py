@@ -22,12 +22,12 @@ from litestar.testing import TestClient
 
 from domain.council import Choice
 from domain.identity import Role
-from services.api.app import create_app
-from services.api.auth import Principal
+from services.app import create_app
 from services.pages.i18n import LANGUAGE_COOKIE
 from services.pages.kiosk.home import DONE
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
 from services.pages.site import is_page_path
+from services.web.auth import Principal
 from tests.integration.support import (
     PROBLEM,
     caught_up,

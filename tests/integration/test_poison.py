@@ -18,7 +18,7 @@ from projections.catalog import READ_MODELS
 from projections.exchanges import Exchanges
 from projections.readstore import ReadDb, open_read_store
 from projections.runner import PoisonEvent, ProjectionRunner
-from services.api.app import create_app
+from services.app import create_app
 from services.bus import Receipt
 from services.council import handlers as council
 from services.council.commands import CallMeeting

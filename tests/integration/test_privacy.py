@@ -12,9 +12,9 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role, staff_id_for
-from services.api.app import create_app
-from services.api.auth import KIOSK_TOKEN_HEADER
+from services.app import create_app
 from services.identity.records import token_digest
+from services.web.auth import KIOSK_TOKEN_HEADER
 from tests.integration.support import (
     ADMIN_PASSWORD,
     COORDINATOR_PASSWORD,

@@ -8,8 +8,8 @@ import uuid
 
 from litestar.testing import TestClient
 
-from services.api.app import create_app
-from services.api.context import CORRELATION_HEADER
+from services.app import create_app
+from services.web.context import CORRELATION_HEADER
 from tests.integration.support import COMMUNITY, make_backbone, open_member, staff_headers
 
 

@@ -16,7 +16,7 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.ledger import TimeAccount
-from services.api.app import create_app
+from services.app import create_app
 from services.broker import free_port
 from services.eventstore import Timebank
 from tests.integration.support import (

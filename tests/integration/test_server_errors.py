@@ -16,7 +16,7 @@ import pytest
 from litestar.routes import HTTPRoute
 
 from domain.identity import Role
-from services.api.auth import Principal
+from services.web.auth import Principal
 from tests.integration.support import (
     PROBLEM,
     headers_for,

@@ -9,7 +9,7 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.api.downloads import FORMULA_STARTS, cell, csv_response
+from services.web.downloads import FORMULA_STARTS, cell, csv_response
 
 
 def test_a_number_stays_a_number_and_the_same_text_is_neutralised() -> None:

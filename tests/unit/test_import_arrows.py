@@ -142,11 +142,13 @@ def _forbidden(found: dict[str, str], prefixes: tuple[str, ...]) -> list[str]:
 
 
 def _modules_of(package: str) -> list[str]:
-    return sorted(
-        f"{package}.{path.stem}"
-        for path in (ROOT / package).glob("*.py")
-        if path.stem != "__init__"
+    """Every module in ``package`` and the packages within it (dotted: ``services.pages``)."""
+    found = sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in ROOT.joinpath(*package.split(".")).rglob("*.py")
     )
+    assert found, f"no modules in {package}"
+    return found
 
 
 def test_the_domain_imports_only_the_standard_library_and_eventsourcing_domain():
@@ -178,12 +180,25 @@ def test_the_vault_keeps_its_keys_outside_the_read_store():
     assert _forbidden(reached("services.vault", loaded_only=False), ("projections",)) == []
 
 
+def test_the_api_and_the_pages_stand_on_the_web_kit_and_import_neither_each_other():
+    """Both use the web kit (``services.web``); the app is composed above them
+    (``services.app``), so no arrow runs back up the house."""
+    above = ("services.app",)
+    for package, other in (("services.api", "services.pages"), ("services.pages", "services.api")):
+        for module in _modules_of(package):
+            assert _forbidden(reached(module, loaded_only=False), (other, *above)) == [], module
+    for module in _modules_of("services.web"):
+        found = reached(module, loaded_only=False)
+        assert _forbidden(found, ("services.api", "services.pages", *above)) == [], module
+
+
 def test_the_walk_sees_a_forbidden_arrow_where_there_is_one():
     """The composition root holds the command side: were the walk blind, the tests above would
     pass for nothing."""
     found = reached("services.runtime", loaded_only=True)
     assert "services.eventstore <- services.runtime" in _forbidden(found, COMMAND_SIDE)
-    assert "services.api.app" in reached("services.cli", loaded_only=False)
+    assert "services.app" in reached("services.cli", loaded_only=False)
+    assert "services.pages.site" in reached("services.app", loaded_only=False)
 
 
 def _loaded_by_importing(modules: list[str]) -> list[str]:

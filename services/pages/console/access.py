@@ -12,10 +12,10 @@ from litestar.response import Template
 
 from domain.identity import Role, member_id_for
 from projections import access_log
-from services.api.auth import allow
-from services.api.context import After, read
 from services.pages.console.common import people, show
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After, read
 
 SHOWN = 200  # openings on one page
 

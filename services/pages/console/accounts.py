@@ -17,8 +17,6 @@ from msgspec import Meta
 from domain.identity import CouncilTitle, Role
 from domain.rules import NotFound
 from projections import staff_directory
-from services.api.auth import allow
-from services.api.context import After, read
 from services.bus import Caller
 from services.identity.commands import (
     CreateStaffAccount,
@@ -31,6 +29,8 @@ from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After, read
 
 ADMINS = allow(Role.ADMIN)
 STAFF_ROLES = ("coordinator", "council", "admin")  # in the order the form offers them

@@ -20,8 +20,6 @@ from domain.identity import Role, member_id_for
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from projections import hours, volunteers
-from services.api.auth import allow
-from services.api.context import Before, next_before, read
 from services.bus import Caller
 from services.hours.commands import ApproveEntries, Chosen, RejectEntries
 from services.hours.handlers import Outcomes
@@ -40,6 +38,8 @@ from services.pages.console.volunteers import named
 from services.pages.i18n import gettext, moment, ngettext, number
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import Before, next_before, read
 
 QUEUE = "console/hours/queue.html"
 QUEUE_PART = "console/hours/_queue.html"

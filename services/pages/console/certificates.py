@@ -17,9 +17,6 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from projections import certificates, hours
-from services.api.auth import allow, public
-from services.api.certificates import found_certificate, public_verification
-from services.api.context import After, read
 from services.bus import Caller
 from services.certificates.commands import IssueCertificate
 from services.pages.console.common import STAFF, Form, category_names, people, show
@@ -27,6 +24,9 @@ from services.pages.console.members import Opening, opened
 from services.pages.console.timeline import Shown
 from services.runtime import Backbone
 from services.volunteers.handlers import open_details
+from services.web.auth import allow, public
+from services.web.context import After, read
+from services.web.verification import found_certificate, public_verification
 from services.windows import DoneOn, PeriodEnd, Windowed
 
 

@@ -20,8 +20,6 @@ from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
-from services.api.auth import allow
-from services.api.context import After, read
 from services.bus import Caller
 from services.exchange.commands import ResolveDispute
 from services.pages import purposes
@@ -29,6 +27,8 @@ from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confi
 from services.pages.i18n import gettext, moment
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After, read
 
 PAGE = "console/exchanges/exchange.html"
 PART = "console/exchanges/_exchange.html"

@@ -21,8 +21,6 @@ from msgspec import Meta
 from domain.hours import EntryStatus, Service
 from domain.identity import Role
 from domain.provenance import Provenance
-from services.api.auth import allow
-from services.api.context import After
 from services.bus import Caller
 from services.hours.commands import AmendEntry, ApproveEntry, RejectEntry, VoidEntry
 from services.hours.handlers import entry_of
@@ -31,6 +29,8 @@ from services.pages.console.timeline import Shown, entry_view
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After
 from services.windows import DoneOn, TimeOfDay, Windowed
 
 PAGE = "console/hours/entry.html"

@@ -11,16 +11,16 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from services.api.auth import allow
-from services.api.context import After
-from services.api.hour_audit import (
+from services.pages.console.common import STAFF
+from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After
+from services.web.hour_history import (
     entry_history,
     history_export,
     volunteer_export,
     volunteer_report,
 )
-from services.pages.console.common import STAFF
-from services.runtime import Backbone
 
 Day = Annotated[date | None, QueryParameter(description="A day (the station's)")]
 

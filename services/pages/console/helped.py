@@ -19,7 +19,6 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services.api.auth import allow
 from services.bus import Caller, Receipt
 from services.exchange.commands import ConfirmHelp, WithdrawHelp
 from services.ledger.commands import CorrectTransfer
@@ -28,6 +27,7 @@ from services.pages.console.disputes import PAGE, PART, view
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.web.auth import allow
 
 Key = Annotated[str, Meta(max_length=100)]
 Reason = Annotated[str, Meta(max_length=500)]

@@ -9,10 +9,10 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from projections import exchanges, hours, pool
-from services.api.auth import allow
-from services.api.context import read
 from services.pages.console.common import STAFF, show
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import read
 
 
 @get("/", opt=allow(*STAFF), sync_to_thread=True)

@@ -16,8 +16,6 @@ from msgspec import Meta
 from domain.identity import Member, Role
 from domain.ledger import AccountKind, Limits, account_id_for
 from projections import balances
-from services.api.auth import allow
-from services.api.context import read
 from services.bus import Caller
 from services.identity import records as identity
 from services.ledger.commands import ChangeLimits
@@ -25,6 +23,8 @@ from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import read
 
 PAGE = "console/members/limits.html"
 PART = "console/members/_limits.html"

@@ -21,8 +21,6 @@ from domain.provenance import Provenance
 from domain.volunteer import volunteer_id_for
 from projections import balances, volunteers
 from services import windows
-from services.api.auth import allow
-from services.api.context import After, read
 from services.bus import Caller
 from services.identity import records
 from services.identity.commands import IssueSetupCode, RegisterMember
@@ -31,6 +29,8 @@ from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show
 from services.pages.console.membership import DONE
 from services.pages.i18n import gettext
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After, read
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 SETUP_CODE_COOKIE = "timebank_setup_code"

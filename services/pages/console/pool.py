@@ -18,8 +18,6 @@ from domain.identity import Role, member_id_for
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import pool
-from services.api.auth import allow
-from services.api.context import read
 from services.bus import Caller
 from services.identity import records as identity
 from services.pages import purposes
@@ -36,6 +34,8 @@ from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.pool.commands import GrantFromPool
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import read
 
 PAGE = "console/pool.html"
 PART = "console/_pool.html"

@@ -12,7 +12,6 @@ from litestar.response import Template
 from msgspec import Meta
 
 from domain.exchange import ExchangeRules
-from services.api.auth import allow
 from services.bus import Caller
 from services.exchange.commands import ChangeExchangeRules, Rules
 from services.exchange.handlers import rules_in_force
@@ -20,6 +19,7 @@ from services.pages.console.common import STAFF, Form, confirm, show
 from services.pages.i18n import gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
+from services.web.auth import allow
 
 PAGE = "console/settings/settings.html"
 PART = "console/settings/_exchange_rules.html"

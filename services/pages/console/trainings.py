@@ -20,8 +20,6 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import volunteers
-from services.api.auth import allow
-from services.api.context import read
 from services.bus import Caller
 from services.identity import records as identity
 from services.pages import purposes
@@ -39,6 +37,8 @@ from services.pages.i18n import day, gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.runtime import Backbone
 from services.volunteers.commands import RecordTraining
+from services.web.auth import allow
+from services.web.context import read
 from services.windows import DoneOn, Windowed
 
 PAGE = "console/trainings/trainings.html"

@@ -17,7 +17,6 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.volunteer import Rating, VolunteerStatus
-from services.api.auth import allow
 from services.bus import Caller
 from services.identity import records as identity
 from services.pages.console.common import Form, confirm, show
@@ -32,6 +31,7 @@ from services.volunteers.commands import (
     UpdateVolunteerProfile,
 )
 from services.volunteers.handlers import volunteer_of
+from services.web.auth import allow
 from services.windows import DoneOn, Windowed
 
 Text = Annotated[str, Meta(max_length=200)]

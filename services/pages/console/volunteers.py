@@ -21,8 +21,6 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from domain.volunteer import VolunteerStatus
 from projections import certificates, hours, volunteers
-from services.api.auth import allow
-from services.api.context import After, read
 from services.bus import Caller
 from services.identity import records as identity
 from services.pages import purposes
@@ -32,6 +30,8 @@ from services.pages.labels import label
 from services.runtime import Backbone
 from services.volunteers.commands import RegisterVolunteer, VolunteerBasics
 from services.volunteers.handlers import open_details
+from services.web.auth import allow
+from services.web.context import After, read
 
 Label = Annotated[str, QueryParameter(max_length=40)]
 RECENT_ENTRIES = 20

@@ -20,7 +20,6 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
-from services.api.context import After, read
 from services.bus import Caller, IdempotencyKey, Receipt
 from services.council import handlers
 from services.council.commands import (
@@ -42,6 +41,7 @@ from services.pages.council.common import (
     render,
 )
 from services.runtime import Backbone
+from services.web.context import After, read
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
 # What a datetime-local input sends: a day and a time of day, in the station's zone.

@@ -17,7 +17,6 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb
-from services.api.context import After, Before, next_before, read
 from services.bus import Caller
 from services.council import commands, handlers
 from services.council.commands import (
@@ -43,6 +42,7 @@ from services.pages.council.common import (
 )
 from services.pages.i18n import gettext
 from services.runtime import Backbone
+from services.web.context import After, Before, next_before, read
 
 PAGE_SIZE = 50
 

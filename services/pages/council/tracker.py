@@ -17,7 +17,6 @@ from msgspec import Meta
 from projections import council
 from projections.readstore import ReadDb
 from services import windows
-from services.api.context import After, read
 from services.bus import Caller
 from services.council import commands
 from services.council.commands import (
@@ -39,6 +38,7 @@ from services.pages.council.common import (
 )
 from services.pages.council.motions import acted, today
 from services.runtime import Backbone
+from services.web.context import After, read
 
 TRACKER = "/council/tracker"
 WAITING = 100  # adopted motions shown waiting for an owner

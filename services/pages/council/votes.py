@@ -19,7 +19,6 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
-from services.api.context import After, read
 from services.bus import Caller
 from services.council import handlers
 from services.council.commands import CloseVote, OpenVote
@@ -39,6 +38,7 @@ from services.pages.council.motions import motion_or_refuse
 from services.pages.i18n import gettext, number
 from services.pages.labels import label
 from services.runtime import Backbone
+from services.web.context import After, read
 
 
 def vote_path(motion_id: UUID | str) -> str:

@@ -17,7 +17,6 @@ from domain.council import Choice
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import Row
-from services.api.context import After, read
 from services.bus import Caller
 from services.council import commands, handlers
 from services.council.commands import CastBallot, SupportMotion
@@ -25,6 +24,7 @@ from services.pages.i18n import gettext
 from services.pages.kiosk.frame import RESIDENTS, Form, confirmation, member_of, screen, showing
 from services.pages.labels import LABELS
 from services.runtime import Backbone
+from services.web.context import After, read
 
 SHOWN = 30
 

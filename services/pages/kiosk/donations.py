@@ -12,7 +12,6 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from projections import balances
-from services.api.context import read
 from services.bus import Caller
 from services.pages.i18n import gettext, hours
 from services.pages.kiosk.frame import (
@@ -29,6 +28,7 @@ from services.pages.kiosk.frame import (
 )
 from services.pool.commands import DonateToPool
 from services.runtime import Backbone
+from services.web.context import read
 
 
 class Donation(msgspec.Struct, kw_only=True):

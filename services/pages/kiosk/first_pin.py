@@ -13,7 +13,6 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from domain.rules import RuleViolated
-from services.api.auth import public
 from services.bus import Caller
 from services.identity.commands import ChoosePin, MemberNumber, Pin, SetupCode
 from services.identity.records import SignInRefused
@@ -23,6 +22,7 @@ from services.pages.kiosk.signing import SIGN_IN, sign_in_refusal
 from services.pages.refusals import explain
 from services.pages.session import DEVICE_COOKIE
 from services.runtime import Backbone
+from services.web.auth import public
 
 log = structlog.get_logger(__name__)
 

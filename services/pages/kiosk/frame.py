@@ -17,11 +17,11 @@ from msgspec import Meta
 from domain.identity import Role
 from projections import marketplace
 from projections.readstore import ReadDb
-from services.api.auth import Principal, allow
 from services.bus import Receipt
 from services.pages.i18n import N_, gettext, language
 from services.pages.labels import label
 from services.pages.session import current, renew_resident_session
+from services.web.auth import Principal, allow
 
 RESIDENTS = allow(Role.RESIDENT, Role.VOLUNTEER)
 # A form posted by a kiosk page (URL-encoded, as a browser sends it).

@@ -14,7 +14,6 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from domain.rules import RuleViolated
-from services.api.context import read
 from services.bus import Caller
 from services.exchange.commands import PairIn, RecordHelp
 from services.identity.commands import MemberNumber
@@ -35,6 +34,7 @@ from services.pages.kiosk.frame import (
     with_note,
 )
 from services.runtime import Backbone
+from services.web.context import read
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.
 PURPOSE = N_("kiosk: name the resident help is recorded for, to confirm it")

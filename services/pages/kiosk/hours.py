@@ -20,8 +20,6 @@ from domain.identity import Role
 from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import hours
-from services.api.auth import allow
-from services.api.context import After, read
 from services.bus import Caller
 from services.hours.commands import SubmitEntry
 from services.pages.i18n import N_, gettext, language
@@ -37,6 +35,8 @@ from services.pages.kiosk.frame import (
 )
 from services.pages.refusals import explain
 from services.runtime import Backbone
+from services.web.auth import allow
+from services.web.context import After, read
 from services.windows import DoneOn, TimeOfDay, Windowed
 
 log = structlog.get_logger(__name__)

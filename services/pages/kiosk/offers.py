@@ -15,7 +15,6 @@ from litestar.response import Redirect, Template
 
 from domain.listing import ListingKind
 from projections import marketplace
-from services.api.context import After, read
 from services.bus import Caller
 from services.listings.commands import CloseListing, ListingClosure, ListingDraft, PostListing
 from services.pages.i18n import N_, gettext
@@ -30,6 +29,7 @@ from services.pages.kiosk.frame import (
     showing,
 )
 from services.runtime import Backbone
+from services.web.context import After, read
 
 SHOWN = 30  # listings on one screen
 KINDS = {"offer": N_("Offers help"), "request": N_("Asks for help")}

@@ -19,7 +19,6 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
 from projections.readstore import Row
-from services.api.context import After, read
 from services.bus import Caller
 from services.exchange.commands import ConfirmHelp, DisputeHelp
 from services.identity import records as identity
@@ -38,6 +37,7 @@ from services.pages.kiosk.frame import (
 )
 from services.runtime import Backbone
 from services.volunteers.handlers import masked
+from services.web.context import After, read
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.
 PURPOSE = N_("kiosk: name who gave the help a resident is asked to confirm")

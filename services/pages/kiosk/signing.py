@@ -21,8 +21,6 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from domain.identity import PIN_LOCKOUT, Role, minutes_until
-from services.api.auth import allow, public
-from services.api.identity import principal_of
 from services.bus import Caller
 from services.identity.commands import (
     KioskName,
@@ -43,6 +41,7 @@ from services.pages.session import (
     signed_out,
 )
 from services.runtime import Backbone
+from services.web.auth import allow, principal_of, public
 
 log = structlog.get_logger(__name__)
 

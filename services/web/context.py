@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from uuid import UUID, uuid4
 
 import structlog
-from litestar import Request, Response
+from litestar import Request
 from litestar.config.app import AppConfig
 from litestar.datastructures import Headers, State
 from litestar.di import NamedDependency
@@ -22,11 +22,10 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from domain.provenance import Provenance
 from projections import deadletter
 from projections.readstore import ReadDb
-from services.api import schemas
-from services.api.auth import Principal
-from services.api.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
-from services.bus import Bus, Caller, Receipt
+from services.bus import Bus, Caller
 from services.runtime import Backbone
+from services.web.auth import Principal
+from services.web.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
 from services.windows import station_clock
 
 T = TypeVar("T")
@@ -50,12 +49,6 @@ Before = Annotated[
     Parameter(ge=1, le=MAX_POSITION, description="`next_before` of the previous page"),
 ]
 Limit = Annotated[int, Parameter(ge=1, le=200)]
-
-
-def answer(receipt: Receipt) -> Response[schemas.Receipt]:
-    """A command's answer: what it recorded (or, for a retry, had recorded) and where."""
-    body = schemas.Receipt(id=str(receipt.id), position=receipt.position, replayed=receipt.replayed)
-    return Response(body, status_code=200 if receipt.replayed else 201)
 
 
 def next_before(rows: list[Any], limit: int, key: str = "position") -> int | None:

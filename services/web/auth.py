@@ -17,8 +17,11 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, JWTCookieAuth, Token
 
-from domain.identity import Role, kiosk_id_for
+from domain.identity import Kiosk, Member, Role, kiosk_id_for
+from domain.ledger import AccountKind, account_id_for
+from services.eventstore import Timebank
 from services.identity.records import token_digest
+from services.volunteers import handlers as volunteers
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=8)
 # Kiosks are shared: a resident's session ends after this long without a request.
@@ -162,4 +165,23 @@ def issue_token(
         identifier=principal.subject,
         token_expiration=token_lifetime(principal),
         token_extras=msgspec.to_builtins(principal),
+    )
+
+
+def member_roles(app: Timebank, member_id: UUID) -> frozenset[Role]:
+    """A resident; a volunteer too while registered as one (so the role follows the registry
+    at every refresh, not only at sign-in)."""
+    if volunteers.is_volunteer(app, member_id):
+        return frozenset({Role.RESIDENT, Role.VOLUNTEER})
+    return frozenset({Role.RESIDENT})
+
+
+def principal_of(app: Timebank, member: Member, kiosk: Kiosk) -> Principal:
+    return Principal(
+        subject=f"member:{member.id}",
+        roles=member_roles(app, member.id),
+        channel=f"kiosk:{kiosk.id}",
+        member_id=member.id,
+        account_id=account_id_for(str(member.id), AccountKind.MEMBER),
+        kiosk_id=kiosk.id,
     )

@@ -13,10 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.types import ControllerRouterHandler
 
-from services.api.auth import Principal, jwt_auth, public
-from services.api.bodies import PlainParameters, TimebankRequest
 from services.api.certificates import CertificateController, ReportController
-from services.api.context import backbone, caller, provenance, the_bus, with_request_context
 from services.api.council import MotionController
 from services.api.exchanges import ExchangeController
 from services.api.health import health
@@ -30,13 +27,16 @@ from services.api.members import MemberController
 from services.api.openapi import DescribedResponses
 from services.api.pool import PoolController
 from services.api.privacy import KioskController, PrivacyController
-from services.api.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 from services.api.volunteers import TrainingController, VolunteerController
 from services.logs import structlog_plugin
 from services.pages import console, council, kiosk, site
 from services.pages.session import page_auth
 from services.pages.staff import StaffSignInPage
 from services.runtime import Backbone
+from services.web.auth import Principal, jwt_auth, public
+from services.web.bodies import PlainParameters, TimebankRequest
+from services.web.context import backbone, caller, provenance, the_bus, with_request_context
+from services.web.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 
 MAX_BODY_BYTES = 64 * 1024
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]

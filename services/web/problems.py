@@ -17,10 +17,10 @@ from litestar.plugins.problem_details import (
 
 from domain.rules import NotFound, RuleViolated
 from projections.deadletter import Failure
-from services.api.auth import TokenRevoked
 from services.bus import NotYours
 from services.eventstore import ConcurrentUpdate
 from services.identity.records import SignInRefused
+from services.web.auth import TokenRevoked
 from services.windows import DateOutOfRange
 
 log = structlog.get_logger(__name__)
