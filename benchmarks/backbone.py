@@ -14,7 +14,7 @@ nats-server of its own, measures:
 3. the relay publishing the whole stored backlog to an empty stream;
 4. a rebuild of each read model from the start of the stream into a fresh read store;
 5. p50/p99 lag from a command's commit to every read model having applied it, with the relay
-   and projections running (services.workers.Workers) and commands at a steady rate.
+   and projections running (services.composition.workers.Workers) and commands at a steady rate.
 
 Everything talks over loopback only, and the run stops by itself (a few minutes at most).
 """
@@ -58,16 +58,16 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services.broker import EmbeddedBroker, free_port
 from services.bus import Acting, Caller
-from services.config import Settings
-from services.envelope import STREAM
+from services.composition.config import Settings
+from services.composition.runtime import Backbone, build_backbone
+from services.composition.workers import Workers
 from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
-from services.relay import Relay
-from services.runtime import Backbone, build_backbone
+from services.messaging.broker import EmbeddedBroker, free_port
+from services.messaging.envelope import STREAM
+from services.messaging.relay import Relay
 from services.web.auth import Principal, issue_token, jwt_auth
-from services.workers import Workers
 
 BY = Provenance(actor="benchmark", channel="benchmark", correlation_id="benchmark")
 COMMUNITY = system_account_id(AccountKind.COMMUNITY)
@@ -410,8 +410,9 @@ def measure_rebuilds(stores: Stores, nats_url: str, events: int) -> dict:
 
 
 class BackgroundWorkers:
-    """What `timebank up` runs beside the API (services.workers.Workers.embedded: the relay
-    here, on an event loop of its own in a thread; the read models in a child process)."""
+    """What `timebank up` runs beside the API (``Workers.embedded`` in
+    services.composition.workers: the relay here, on an event loop of its own in a thread; the
+    read models in a child process)."""
 
     def __init__(self, bone: Backbone) -> None:
         self.bone = bone

@@ -116,7 +116,7 @@ class TimeAccount(Aggregate):
     @event("AccountOpened")
     def __init__(self, owner: str, kind: AccountKind, limits: Limits, by: Provenance) -> None:
         self.owner = owner
-        # Events stored before enums were written with their type (services/transcoding.py)
+        # Events stored before enums were written with their type (services/store/transcoding.py)
         # give the kind back as a plain string; coerce so identity checks stay exact.
         self.kind = AccountKind(kind)
         self.limits = limits

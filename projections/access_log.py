@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from projections.readstore import ReadDb, Row
-from services.envelope import Envelope, PersonalDataListed, PersonalDataOpened
+from services.messaging.envelope import Envelope, PersonalDataListed, PersonalDataOpened
 
 LIST = "list"  # the member_id of a row that stands for a list view
 

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.readstore import ReadDb, Row
-from services.envelope import (
+from services.messaging.envelope import (
     AccountClosed,
     AccountOpened,
     EntryPosted,

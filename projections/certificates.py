@@ -9,7 +9,7 @@ import msgspec
 
 from projections import hours
 from projections.readstore import ReadDb, Row
-from services.envelope import CertificateIssued, Envelope
+from services.messaging.envelope import CertificateIssued, Envelope
 
 
 class Certificates:

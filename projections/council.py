@@ -16,7 +16,7 @@ import msgspec
 from domain.council import Choice, Tally, VotingRules, decide
 from projections.readstore import ReadDb, Row, overdue
 from projections.stored import stamp
-from services.envelope import (
+from services.messaging.envelope import (
     AgendaItemAdded,
     AgendaReordered,
     AttendanceRecorded,

@@ -19,7 +19,7 @@ import msgspec
 
 if TYPE_CHECKING:
     from projections.readstore import ReadStore
-    from services.envelope import Envelope
+    from services.messaging.envelope import Envelope
 
 TABLE = "dead_letters"
 CREATE = (

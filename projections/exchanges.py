@@ -11,7 +11,7 @@ import msgspec
 
 from projections.readstore import ReadDb, Row, overdue
 from projections.stored import later_by, stamp
-from services.envelope import (
+from services.messaging.envelope import (
     DisputeResolved,
     Envelope,
     ExchangeConfirmed,

@@ -11,7 +11,7 @@ import msgspec
 from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from projections.stored import month_of, stamp
-from services.envelope import (
+from services.messaging.envelope import (
     Envelope,
     HoursAmended,
     HoursApproved,

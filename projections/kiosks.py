@@ -7,7 +7,7 @@ from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from projections.readstore import ReadDb, Row
-from services.envelope import Envelope, KioskRegistered, KioskRetired
+from services.messaging.envelope import Envelope, KioskRegistered, KioskRetired
 
 
 class Kiosks:

@@ -6,7 +6,7 @@ from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from projections.readstore import ReadDb, Row
-from services.envelope import (
+from services.messaging.envelope import (
     CategoryAdded,
     CategoryRetired,
     Envelope,

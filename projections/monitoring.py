@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from projections.readstore import ReadDb, Row
 from projections.stored import month_of
-from services.envelope import (
+from services.messaging.envelope import (
     Envelope,
     HoursAmended,
     HoursApproved,

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from domain.ledger import AccountKind, system_account_id
 from projections.readstore import ReadDb, Row
-from services.envelope import Envelope, TransferPosted
+from services.messaging.envelope import Envelope, TransferPosted
 
 POOL = system_account_id(AccountKind.POOL)
 

@@ -26,8 +26,8 @@ from psycopg import sql
 from projections import deadletter, rebuilds
 from projections.readdb import ReadDb, Row  # noqa: F401 - read models import them from here
 from projections.stored import stamp
-from services.envelope import Envelope
-from services.persistence import creating_tables, is_postgres, prepare_store
+from services.messaging.envelope import Envelope
+from services.store.persistence import creating_tables, is_postgres, prepare_store
 
 
 def overdue(

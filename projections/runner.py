@@ -46,8 +46,8 @@ from nats.js.errors import NotFoundError
 from projections import deadletter
 from projections.readstore import ReadModel, ReadStore
 from projections.rebuilds import RebuildInProgress, RebuildRefused, rebuilding
-from services.broker import connect, sleep_unless, stream_head, wait_either
-from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
+from services.messaging.broker import connect, sleep_unless, stream_head, wait_either
+from services.messaging.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from projections.readstore import ReadDb, Row
-from services.envelope import Envelope, StaffDeactivated, StaffRegistered
+from services.messaging.envelope import Envelope, StaffDeactivated, StaffRegistered
 
 
 class StaffDirectory:

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 from projections.readstore import ReadDb, Row
-from services.envelope import EntryPosted, Envelope, LegData, TransferPosted
+from services.messaging.envelope import EntryPosted, Envelope, LegData, TransferPosted
 
 _TRANSFERS_MEMO = "statements.transfers"  # transfer rows inserted in this transaction
 

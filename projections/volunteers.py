@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
-from services.envelope import (
+from services.messaging.envelope import (
     AwardGiven,
     Envelope,
     TrainingHeld,

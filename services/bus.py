@@ -8,7 +8,7 @@ gives it in one line with the record its path names (``at``). A handler is a pla
 the command, the clock's reading for it, the station's settings and the key vault — so no
 route or page passes them. Behind ``handle`` live, once, the group commit (the commands that
 arrive together share one save), its retries and the answer's position; ``check`` is the dry
-run a confirmation screen asks before it shows its question (``services.staging.dry_run``).
+run a confirmation screen asks before it shows its question (``services.store.staging.dry_run``).
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ import msgspec
 from msgspec import Meta
 
 from domain.provenance import Provenance
-from services.staging import dry_run
+from services.store.staging import dry_run
 from services.windows import Windowed
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from services.config import Settings
-    from services.eventstore import Timebank
-    from services.groupcommit import GroupCommit
-    from services.vault import Vault
+    from services.composition.config import Settings
+    from services.store.eventstore import Timebank
+    from services.store.groupcommit import GroupCommit
+    from services.store.vault import Vault
 
 C = TypeVar("C", bound="Command")
 

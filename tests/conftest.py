@@ -8,14 +8,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-# Before the services are imported: hash PINs and passwords cheaply (services/config.py).
+# Before the services are imported: hash PINs and passwords cheaply
+# (services/composition/config.py).
 os.environ.setdefault("TIMEBANK_PASSWORD_HASHING", "CHEAPEST")
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from services.broker import EmbeddedBroker
+from services.messaging.broker import EmbeddedBroker
 
 POSTGRES_URL = os.environ.get("TIMEBANK_TEST_POSTGRES", "")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]

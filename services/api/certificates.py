@@ -15,7 +15,7 @@ from projections import monitoring
 from services.api import schemas
 from services.bus import Bus, Caller
 from services.certificates.commands import IssueCertificate
-from services.runtime import Backbone
+from services.composition.runtime import Backbone
 from services.web.auth import allow, public
 from services.web.context import After, read
 from services.web.downloads import csv_response

@@ -21,6 +21,7 @@ from services.api import schemas
 from services.api.board import without_member_ids
 from services.api.schemas import answer
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
     AddMilestone,
@@ -49,7 +50,6 @@ from services.council.commands import (
     SupportMotion,
     WithdrawMotion,
 )
-from services.runtime import Backbone
 from services.web.auth import allow, public
 from services.web.context import After, Before, Limit, next_before, read
 

@@ -18,6 +18,7 @@ from projections import exchanges
 from services.api import schemas
 from services.api.schemas import answer
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.exchange.commands import (
     ChangeExchangeRules,
     Confirmation,
@@ -32,7 +33,6 @@ from services.exchange.commands import (
     WithdrawHelp,
 )
 from services.exchange.handlers import rules_in_force
-from services.runtime import Backbone
 from services.web.auth import Principal, allow
 from services.web.context import After, Before, Limit, next_before, read
 

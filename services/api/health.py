@@ -22,8 +22,8 @@ from nats.js.errors import Error as JetStreamError
 from projections import deadletter
 from projections.catalog import READ_MODELS
 from services.api import schemas
-from services.broker import servers, stream_head
-from services.runtime import Backbone
+from services.composition.runtime import Backbone
+from services.messaging.broker import servers, stream_head
 from services.web.auth import public
 
 

@@ -14,7 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from domain.identity import Role
 from services.api import schemas
 from services.api.volunteers import check_own_volunteer
-from services.runtime import Backbone
+from services.composition.runtime import Backbone
 from services.web.auth import Principal, allow
 from services.web.context import After
 from services.web.hour_history import HoursReport, volunteer_export, volunteer_report

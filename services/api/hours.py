@@ -23,6 +23,7 @@ from services.api import schemas
 from services.api.schemas import answer
 from services.api.volunteers import check_own_volunteer
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.hours.commands import (
     MAX_IMPORT_BYTES,
     AmendEntry,
@@ -38,7 +39,6 @@ from services.hours.commands import (
     Voiding,
 )
 from services.hours.handlers import IMPORT_COLUMNS, Outcomes, volunteer_for
-from services.runtime import Backbone
 from services.web.auth import Principal, allow
 from services.web.context import After, Before, Limit, next_before, read
 from services.web.hour_history import (

@@ -17,6 +17,7 @@ from domain.identity import Role
 from projections import staff_directory
 from services.api.schemas import Strict
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import (
     ChoosePin,
@@ -30,7 +31,6 @@ from services.identity.commands import (
     SignInAtKiosk,
 )
 from services.identity.staff import staff_sign_in
-from services.runtime import Backbone
 from services.web.auth import (
     KIOSK_TOKEN_HEADER,
     Principal,

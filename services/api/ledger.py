@@ -16,6 +16,7 @@ from projections import balances, statements
 from services.api import schemas
 from services.api.schemas import answer
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.ledger.commands import (
     ChangeLimits,
     CloseAccount,
@@ -27,7 +28,6 @@ from services.ledger.commands import (
     PostTransfer,
 )
 from services.ledger.handlers import account_named
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, Before, Limit, check_owner, read
 

@@ -18,6 +18,7 @@ from projections import marketplace
 from services.api import schemas
 from services.api.schemas import answer
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.listings.commands import (
     AddCategory,
     CategoryRetirement,
@@ -26,7 +27,6 @@ from services.listings.commands import (
     PostListing,
     RetireCategory,
 )
-from services.runtime import Backbone
 from services.web.auth import Principal, allow
 from services.web.context import After, Before, Limit, next_before, read
 

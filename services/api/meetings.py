@@ -20,6 +20,7 @@ from services.api.board import without_member_ids
 from services.api.council import MotionView, decoded
 from services.api.schemas import answer
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
     Agenda,
@@ -31,7 +32,6 @@ from services.council.commands import (
     RecordAttendance,
     Rules,
 )
-from services.runtime import Backbone
 from services.web.auth import allow, public
 from services.web.context import After, read
 

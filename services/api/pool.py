@@ -14,8 +14,8 @@ from projections import pool
 from services.api import schemas
 from services.api.schemas import answer
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.pool.commands import DonateToPool, GrantFromPool
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, Before, Limit, next_before, read
 

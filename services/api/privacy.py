@@ -15,6 +15,7 @@ from domain.provenance import Provenance
 from projections import access_log
 from services.api.identity import Registered, recorded
 from services.bus import Bus, Caller
+from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import (
     ErasePersonalData,
@@ -23,8 +24,7 @@ from services.identity.commands import (
     RetireKiosk,
     Retirement,
 )
-from services.runtime import Backbone
-from services.vault import PersonalDetails
+from services.store.vault import PersonalDetails
 from services.web.auth import allow
 from services.web.context import After, read
 

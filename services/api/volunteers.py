@@ -19,7 +19,7 @@ from projections import certificates, volunteers
 from services.api import schemas
 from services.api.schemas import answer
 from services.bus import Bus, Caller
-from services.runtime import Backbone
+from services.composition.runtime import Backbone
 from services.volunteers.commands import (
     Award,
     ChangeVolunteerStatus,

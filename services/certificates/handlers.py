@@ -10,7 +10,7 @@ from domain.certificate import Certificate, CoveredEntry, issue_certificate
 from domain.hours import EntryStatus, HourEntry
 from services.bus import Acting, Handler, Receipt
 from services.certificates.commands import IssueCertificate
-from services.eventstore import Timebank
+from services.store.eventstore import Timebank
 from services.volunteers.handlers import volunteer_of
 
 

@@ -58,8 +58,8 @@ from services.council.commands import (
     SupportMotion,
     WithdrawMotion,
 )
-from services.eventstore import Timebank, change_each_due, retried_on_conflict
-from services.vault import BallotBox, Vault
+from services.store.eventstore import Timebank, change_each_due, retried_on_conflict
+from services.store.vault import BallotBox, Vault
 
 PAPER = "paper"  # the channel of what a resident handed in on paper and staff entered
 

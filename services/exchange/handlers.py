@@ -29,7 +29,6 @@ from domain.ledger import TimeAccount, Transfer
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from services.bus import Acting, Handler, Receipt
-from services.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.exchange.commands import (
     ChangeExchangeRules,
     ConfirmHelp,
@@ -40,6 +39,7 @@ from services.exchange.commands import (
 )
 from services.ledger.handlers import account_of
 from services.listings.handlers import listing_of
+from services.store.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.windows import check_not_future
 
 

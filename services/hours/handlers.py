@@ -31,7 +31,6 @@ from domain.rules import KeyReused, NotFound, RuleViolated, plain_text
 from domain.volunteer import Volunteer, volunteer_id_for
 from services import windows
 from services.bus import Acting, Caller, Handler, Receipt
-from services.eventstore import Timebank, retried_on_conflict
 from services.hours.commands import (
     AmendEntry,
     ApproveEntries,
@@ -45,6 +44,7 @@ from services.hours.commands import (
 from services.identity.records import member_of
 from services.ledger.handlers import account_of
 from services.listings.handlers import categories_of
+from services.store.eventstore import Timebank, retried_on_conflict
 from services.volunteers.handlers import volunteer_of
 
 

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from domain.rules import RuleViolated
-from services.config import PASSWORD_HASHING
+from services.composition.config import PASSWORD_HASHING
 
 _hasher = PasswordHasher.from_parameters(PASSWORD_HASHING)
 MIN_PASSWORD_LENGTH = 10

@@ -7,9 +7,9 @@ import secrets
 from domain.identity import Kiosk
 from domain.rules import NotFound
 from services.bus import Acting
-from services.eventstore import retried_on_conflict
 from services.identity.commands import RegisterKiosk, RetireKiosk
 from services.identity.records import Registered, token_digest
+from services.store.eventstore import retried_on_conflict
 
 
 def register_kiosk(command: RegisterKiosk, acting: Acting) -> Registered:

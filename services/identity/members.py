@@ -18,12 +18,12 @@ from domain.ledger import (
 )
 from domain.rules import RuleViolated
 from services.bus import Acting
-from services.eventstore import retried_on_conflict
 from services.identity.commands import DeactivateMember, IssueSetupCode, RegisterMember, ResetPin
 from services.identity.hashing import hashed, new_setup_code
 from services.identity.records import Registered, member_of
 from services.ledger.handlers import account_of
-from services.vault import PersonalDetails
+from services.store.eventstore import retried_on_conflict
+from services.store.vault import PersonalDetails
 
 _NUMBER_ATTEMPTS = 20
 # A setup code is handed over on paper at the station and used at a kiosk within days.

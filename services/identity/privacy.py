@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from domain.volunteer import Volunteer, VolunteerStatus, volunteer_id_for
 from services.bus import Acting
-from services.eventstore import retried_on_conflict
 from services.identity.commands import ErasePersonalData, RecordConsent
 from services.identity.records import Registered, member_of
+from services.store.eventstore import retried_on_conflict
 
 ERASED = "The person's personal data was erased."  # why their volunteer record reads left
 

@@ -16,8 +16,8 @@ from uuid import UUID
 from domain.identity import Kiosk, Member, PersonalDataAccess, PersonalDataListView, Staff
 from domain.provenance import Provenance
 from domain.rules import NotFound
-from services.eventstore import Timebank
-from services.vault import PersonalDetails, Vault
+from services.store.eventstore import Timebank
+from services.store.vault import PersonalDetails, Vault
 
 
 class SignInRefused(Exception):

@@ -11,10 +11,10 @@ from domain.identity import PIN_TRIES_SAID, Kiosk, Member, PinLocked, kiosk_id_f
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from services.bus import Acting
-from services.eventstore import Timebank, retried_on_conflict
 from services.identity.commands import ChoosePin, SignInAtKiosk
 from services.identity.hashing import hashed, verified
 from services.identity.records import Registered, SignInRefused, token_digest
+from services.store.eventstore import Timebank, retried_on_conflict
 
 
 def _at_kiosk(

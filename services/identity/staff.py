@@ -7,10 +7,10 @@ from eventsourcing.persistence import RecordConflictError
 from domain.identity import Staff, staff_id_for
 from domain.rules import RuleViolated
 from services.bus import Acting
-from services.eventstore import Timebank, retried_on_conflict
 from services.identity.commands import CreateStaffAccount, DeactivateStaff, SetStaffPassword
 from services.identity.hashing import check_password, hashed, verified
 from services.identity.records import Registered, SignInRefused, staff_of
+from services.store.eventstore import Timebank, retried_on_conflict
 
 
 def register_staff(command: CreateStaffAccount, acting: Acting) -> Registered:

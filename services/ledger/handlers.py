@@ -29,7 +29,6 @@ from domain.ledger import (
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from services.bus import Acting, Handler, Receipt
-from services.eventstore import Timebank, retried_on_conflict
 from services.ledger.commands import (
     ChangeLimits,
     CloseAccount,
@@ -37,6 +36,7 @@ from services.ledger.commands import (
     OpenAccount,
     PostTransfer,
 )
+from services.store.eventstore import Timebank, retried_on_conflict
 from services.windows import check_not_future
 
 

@@ -14,8 +14,8 @@ from domain.listing import (
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from services.bus import Acting, Caller, Handler, NotYours, Receipt
-from services.eventstore import Timebank, retried_on_conflict
 from services.listings.commands import AddCategory, CloseListing, PostListing, RetireCategory
+from services.store.eventstore import Timebank, retried_on_conflict
 
 
 def categories_of(app: Timebank) -> Categories:

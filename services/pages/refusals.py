@@ -18,9 +18,9 @@ from litestar.exceptions import (
 )
 
 from domain.rules import NotFound, RuleViolated
-from services.eventstore import ConcurrentUpdate
 from services.identity.records import SignInRefused
 from services.pages.i18n import N_, gettext
+from services.store.eventstore import ConcurrentUpdate
 from services.web.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
 
 # One sentence per refusal code, said to the person who tried; nothing was recorded.

@@ -34,11 +34,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from domain.rules import NotFound, RuleViolated
-from services.eventstore import ConcurrentUpdate
+from services.composition.runtime import Backbone
 from services.identity.records import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
-from services.runtime import Backbone
+from services.store.eventstore import ConcurrentUpdate
 from services.web.auth import Principal, TokenRevoked, public
 from services.web.problems import (
     PositionAheadOfStore,
@@ -181,7 +181,7 @@ def _lost(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any
     return _notice(request, refusals.explain(error), error.status_code)
 
 
-# The app's own handlers for what no route answered (services/app.py).
+# The app's own handlers for what no route answered (services/composition/app.py).
 ROUTING_FAILURES: dict[type[Exception] | int, Any] = {
     NotFoundException: _lost,
     MethodNotAllowedException: _lost,

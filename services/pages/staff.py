@@ -12,9 +12,9 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
 from domain.identity import Role
+from services.composition.runtime import Backbone
 from services.identity.staff import staff_sign_in
 from services.pages.session import current, local_path, signed_in, signed_out
-from services.runtime import Backbone
 from services.web.auth import Principal, allow, public
 
 Next = Annotated[str, QueryParameter(name="next", max_length=200)]

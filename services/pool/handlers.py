@@ -14,9 +14,9 @@ from domain.ledger import (
 from domain.pool import donate, grant
 from domain.rules import KeyReused
 from services.bus import Acting, Handler, Receipt
-from services.eventstore import Timebank, retried_on_conflict
 from services.ledger.handlers import account_of
 from services.pool.commands import DonateToPool, GrantFromPool
+from services.store.eventstore import Timebank, retried_on_conflict
 
 
 def _retried(

@@ -22,9 +22,9 @@ from domain.volunteer import (
     volunteer_id_for,
 )
 from services.bus import Acting, Handler, Receipt
-from services.eventstore import Timebank, retried_on_conflict
 from services.identity.records import member_of
-from services.vault import Vault
+from services.store.eventstore import Timebank, retried_on_conflict
+from services.store.vault import Vault
 from services.volunteers.commands import (
     ChangeVolunteerStatus,
     RecordAward,

@@ -19,8 +19,8 @@ from litestar.security.jwt import JWTAuth, JWTCookieAuth, Token
 
 from domain.identity import Kiosk, Member, Role, kiosk_id_for
 from domain.ledger import AccountKind, account_id_for
-from services.eventstore import Timebank
 from services.identity.records import token_digest
+from services.store.eventstore import Timebank
 from services.volunteers import handlers as volunteers
 
 STAFF_TOKEN_LIFETIME = timedelta(hours=8)
@@ -85,7 +85,7 @@ def principal_from(
 ) -> Principal | None:
     """The token's principal; a resident's only from the kiosk they signed in at, which
     ``device_token`` (sent by the kiosk with every request) identifies. Refused once its
-    subject or kiosk is revoked (services.revocation), which this process knows in memory."""
+    subject or kiosk is revoked (services.web.revocation), which this process knows in memory."""
     try:
         principal = msgspec.convert(token.extras, Principal)
     except msgspec.ValidationError:

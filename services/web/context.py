@@ -23,7 +23,7 @@ from domain.provenance import Provenance
 from projections import deadletter
 from projections.readstore import ReadDb
 from services.bus import Bus, Caller
-from services.runtime import Backbone
+from services.composition.runtime import Backbone
 from services.web.auth import Principal
 from services.web.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
 from services.windows import station_clock

@@ -15,7 +15,7 @@ from domain.identity import Role
 from domain.rules import NotFound, RuleViolated
 from projections import hours
 from projections.stored import stamp
-from services.runtime import Backbone
+from services.composition.runtime import Backbone
 from services.web.context import read
 from services.web.downloads import csv_response
 from services.windows import check_days_asked

@@ -18,8 +18,8 @@ from litestar.plugins.problem_details import (
 from domain.rules import NotFound, RuleViolated
 from projections.deadletter import Failure
 from services.bus import NotYours
-from services.eventstore import ConcurrentUpdate
 from services.identity.records import SignInRefused
+from services.store.eventstore import ConcurrentUpdate
 from services.web.auth import TokenRevoked
 from services.windows import DateOutOfRange
 

@@ -9,7 +9,7 @@ import msgspec
 from domain.rules import NotFound
 from projections import certificates, hours
 from projections.readstore import ReadDb, Row
-from services.runtime import Backbone
+from services.composition.runtime import Backbone
 from services.volunteers.handlers import masked_name
 from services.web.context import read
 from services.web.hour_history import Step, step_of

@@ -21,11 +21,11 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from domain.identity import CouncilTitle, Role
-from services.app import create_app
-from services.broker import EmbeddedBroker
+from services.composition.app import create_app
+from services.composition.runtime import Backbone
+from services.messaging.broker import EmbeddedBroker
 from services.pages.i18n import LANGUAGE_COOKIE
 from services.pages.session import DEVICE_COOKIE
-from services.runtime import Backbone
 from tests.integration.support import (
     KioskDevice,
     create_staff,

@@ -14,7 +14,7 @@ from domain.ledger import AccountKind, TimeAccount, system_account_id
 from services.identity.commands import SignInAtKiosk
 from services.identity.records import SignInRefused
 from services.identity.signin import kiosk_sign_in
-from services.vault import PersonalDetails
+from services.store.vault import PersonalDetails
 from tests.browser.conftest import Site, serious_violations, sign_in_staff, untranslated
 from tests.browser.kiosk_people import Resident, change_settings, register, sign_in_on_pad
 from tests.browser.test_console import COORDINATOR, coordinator

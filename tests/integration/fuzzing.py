@@ -15,8 +15,8 @@ import httpx
 import uvicorn
 
 from domain.identity import CouncilTitle, Role
-from services.app import create_app
-from services.runtime import Backbone
+from services.composition.app import create_app
+from services.composition.runtime import Backbone
 from tests.integration.support import (
     ADMIN_PASSWORD,
     COORDINATOR_PASSWORD,

@@ -33,14 +33,13 @@ from domain.provenance import Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.runner import ProjectionRunner
-from services.app import create_app
-from services.broker import stream_head
 from services.bus import Acting, Caller, Receipt
 from services.certificates import handlers as certificates
 from services.certificates.commands import IssueCertificate
-from services.config import Settings
-from services.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, encode, position_of, seal
-from services.eventstore import Timebank
+from services.composition.app import create_app
+from services.composition.config import Settings
+from services.composition.runtime import Backbone, build_backbone
+from services.composition.workers import Workers
 from services.hours import handlers as hours
 from services.hours.commands import ApproveEntry, SubmitEntry
 from services.identity import kiosks, members, staff
@@ -55,13 +54,22 @@ from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
 from services.listings import handlers as listings
 from services.listings.commands import PostListing
-from services.persistence import is_postgres, persistence_env, postgres_connection
-from services.runtime import Backbone, build_backbone
-from services.vault import Vault
+from services.messaging.broker import stream_head
+from services.messaging.envelope import (
+    STREAM,
+    SUBJECT_PREFIX,
+    Envelope,
+    decode,
+    encode,
+    position_of,
+    seal,
+)
+from services.store.eventstore import Timebank
+from services.store.persistence import is_postgres, persistence_env, postgres_connection
+from services.store.vault import Vault
 from services.volunteers import handlers as volunteers
 from services.volunteers.commands import RegisterVolunteer
 from services.web.auth import KIOSK_TOKEN_HEADER, Principal, issue_token, jwt_auth
-from services.workers import Workers
 
 BY = Provenance(actor="test", channel="test", correlation_id="test")
 # The settings a handler called straight on a bare store sees (nothing is written from them).

@@ -26,7 +26,8 @@ from litestar.testing import TestClient
 from domain.council import Choice
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
-from services.app import create_app
+from services.composition.app import create_app
+from services.composition.runtime import Backbone
 from services.council import handlers as council
 from services.council.commands import (
     AddMilestone,
@@ -48,7 +49,6 @@ from services.listings.commands import AddCategory
 from services.pages.site import is_page_path
 from services.pool import handlers as pool
 from services.pool.commands import DonateToPool
-from services.runtime import Backbone
 from services.web.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from tests.integration.support import (
     COMMUNITY,

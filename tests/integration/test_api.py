@@ -8,7 +8,7 @@ import pytest
 from litestar.testing import TestClient
 
 from projections.catalog import READ_MODELS
-from services.app import create_app
+from services.composition.app import create_app
 from tests.integration.support import (
     caught_up,
     make_backbone,

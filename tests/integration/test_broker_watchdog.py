@@ -15,9 +15,9 @@ import pytest
 from litestar.testing import TestClient
 
 from projections.catalog import READ_MODELS
-from services.app import create_app
-from services.broker import EmbeddedBroker
-from services.workers import Workers
+from services.composition.app import create_app
+from services.composition.workers import Workers
+from services.messaging.broker import EmbeddedBroker
 from tests.integration.support import (
     COMMUNITY,
     Background,

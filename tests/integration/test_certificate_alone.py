@@ -16,9 +16,9 @@ from domain.rules import RuleViolated
 from domain.volunteer import Volunteer
 from services.bus import Caller, Receipt
 from services.certificates.commands import IssueCertificate
-from services.eventstore import Timebank
+from services.composition.runtime import Backbone
 from services.ledger.handlers import account_of
-from services.runtime import Backbone
+from services.store.eventstore import Timebank
 from tests.integration.support import BY, make_backbone, register_resident, register_volunteer
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from projections.catalog import READ_MODELS
-from services.broker import free_port
+from services.messaging.broker import free_port
 from tests.integration.support import (
     COMMUNITY,
     caught_up,
@@ -54,7 +54,7 @@ class Up:
         return self._children("nats-server")
 
     def projector_pids(self) -> list[int]:
-        return self._children("services.cli\0project")
+        return self._children("services.composition.cli\0project")
 
     def _children(self, command: str) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()

@@ -12,8 +12,8 @@ import msgspec
 import nats
 import pytest
 
-from services.broker import free_port, nats_server_binary
-from services.envelope import STREAM
+from services.messaging.broker import free_port, nats_server_binary
+from services.messaging.envelope import STREAM
 from tests.integration.support import (
     caught_up,
     live_dumps,

@@ -16,10 +16,10 @@ from litestar.testing import AsyncTestClient
 from domain.ledger import MEMBER_LIMITS, TimeAccount
 from domain.rules import RuleViolated
 from projections import statements
-from services.app import create_app
-from services.eventstore import ConcurrentUpdate, Timebank
+from services.composition.app import create_app
 from services.ledger import handlers as ledger
 from services.ledger.commands import PostTransfer
+from services.store.eventstore import ConcurrentUpdate, Timebank
 from tests.integration.support import (
     acting,
     caught_up,
@@ -91,7 +91,7 @@ def test_fifty_concurrent_transfers_never_break_the_floor(broker, stores, tmp_pa
 
 
 def test_fifty_transfers_through_the_api_at_once_never_break_the_floor(broker, stores, tmp_path):
-    """The API saves requests that arrive together in groups (services.groupcommit): the
+    """The API saves requests that arrive together in groups (services.store.groupcommit): the
     floor still holds, and each accepted transfer is in the statement exactly once."""
     bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
     source = open_member(bone, "drained", grant=400)

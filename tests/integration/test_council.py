@@ -23,11 +23,11 @@ from domain.council import Choice
 from domain.identity import CouncilTitle, Role, staff_id_for
 from domain.motion import Motion
 from domain.rules import RuleViolated
-from services.app import create_app
+from services.composition.app import create_app
+from services.composition.workers import LAPSE, lapse_due_motions
 from services.council import handlers as commands
-from services.envelope import Envelope, decode
-from services.vault import BallotBox
-from services.workers import LAPSE, lapse_due_motions
+from services.messaging.envelope import Envelope, decode
+from services.store.vault import BallotBox
 from tests.integration.support import (
     ADMIN_PASSWORD,
     bearer,

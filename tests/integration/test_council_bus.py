@@ -14,6 +14,7 @@ import pytest
 from domain.council import Choice
 from domain.rules import RuleViolated
 from services.bus import Caller
+from services.composition.runtime import HANDLERS, Backbone
 from services.council import commands, handlers
 from services.council.commands import (
     AdmitMotion,
@@ -28,8 +29,7 @@ from services.council.commands import (
     SubmitMotion,
     SupportMotion,
 )
-from services.runtime import HANDLERS, Backbone
-from services.vault import BallotBox
+from services.store.vault import BallotBox
 from tests.integration.support import BY, acting, make_backbone, register_resident
 
 

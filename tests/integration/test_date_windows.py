@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role, staff_id_for
-from services.app import create_app
+from services.composition.app import create_app
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
 from services.web.auth import Principal
 from tests.integration.support import (

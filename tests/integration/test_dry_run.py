@@ -1,6 +1,6 @@
-"""A confirmation screen asks the domain what a command would do (``services.staging.dry_run``)
-instead of re-spelling its rules: the dry run answers as the command would, or raises the rule
-that refuses it, and records nothing either way."""
+"""A confirmation screen asks the domain what a command would do (``Bus.check``, by way of
+``services.store.staging.dry_run``) instead of re-spelling its rules: the dry run answers as the
+command would, or raises the rule that refuses it, and records nothing either way."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from domain.rules import RuleViolated
 from services.ledger import handlers as ledger
-from services.staging import dry_run
+from services.store.staging import dry_run
 from tests.integration.support import make_backbone, open_member, transfer_on
 
 

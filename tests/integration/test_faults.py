@@ -17,8 +17,8 @@ from nats.errors import Error as NatsError
 from domain.ledger import Transfer
 from projections.catalog import READ_MODELS
 from projections.runner import durable_name
-from services.app import create_app
-from services.envelope import STREAM
+from services.composition.app import create_app
+from services.messaging.envelope import STREAM
 from tests.integration.support import (
     COMMUNITY,
     POOL,

@@ -7,9 +7,9 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Member, Role, member_id_for
-from services.app import create_app
+from services.composition.app import create_app
+from services.composition.runtime import utc_now
 from services.identity.members import SETUP_CODE_LIFETIME
-from services.runtime import utc_now
 from services.web.auth import KIOSK_TOKEN_HEADER
 from tests.integration.support import (
     kiosk_sign_in,

@@ -9,9 +9,9 @@ from typing import Any
 
 from domain.listing import STARTING_CATEGORIES, Categories
 from domain.provenance import Provenance
-from services.eventstore import Timebank
+from services.composition.runtime import Backbone
 from services.listings.handlers import categories_of
-from services.runtime import Backbone
+from services.store.eventstore import Timebank
 from tests.integration.support import make_backbone
 
 REPLICAS = 3

@@ -25,10 +25,10 @@ from domain.ledger import (
 )
 from domain.rules import RuleViolated
 from services.bus import Receipt
-from services.eventstore import Timebank
-from services.groupcommit import GroupCommit
 from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount
+from services.store.eventstore import Timebank
+from services.store.groupcommit import GroupCommit
 from tests.integration.support import BY, acting, transfer_on
 
 NOW = datetime.now(UTC)

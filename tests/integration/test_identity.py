@@ -13,11 +13,11 @@ from litestar.testing import TestClient
 
 from domain.identity import PIN_ATTEMPTS, PIN_LOCKOUT, Role
 from domain.rules import RuleViolated
-from services.app import create_app
+from services.composition.app import create_app
+from services.composition.runtime import utc_now
 from services.identity import members
 from services.identity.commands import RegisterMember
-from services.runtime import utc_now
-from services.vault import PersonalDetails
+from services.store.vault import PersonalDetails
 from services.web.auth import (
     KIOSK_IDLE_LIFETIME,
     KIOSK_TOKEN_HEADER,

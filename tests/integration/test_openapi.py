@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role
-from services.app import create_app
+from services.composition.app import create_app
 from tests.integration.support import make_backbone
 
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -22,7 +22,7 @@ from litestar.testing import TestClient
 
 from domain.council import Choice
 from domain.identity import Role
-from services.app import create_app
+from services.composition.app import create_app
 from services.pages.i18n import LANGUAGE_COOKIE
 from services.pages.kiosk.home import DONE
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie

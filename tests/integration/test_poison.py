@@ -18,14 +18,14 @@ from projections.catalog import READ_MODELS
 from projections.exchanges import Exchanges
 from projections.readstore import ReadDb, open_read_store
 from projections.runner import PoisonEvent, ProjectionRunner
-from services.app import create_app
 from services.bus import Receipt
+from services.composition.app import create_app
+from services.composition.rebuild import rebuild
 from services.council import handlers as council
 from services.council.commands import CallMeeting
-from services.envelope import Envelope
 from services.exchange import handlers as exchange
 from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
-from services.rebuild import rebuild
+from services.messaging.envelope import Envelope
 from tests.integration.support import (
     BY,
     COMMUNITY,

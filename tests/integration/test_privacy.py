@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.identity import Role, staff_id_for
-from services.app import create_app
+from services.composition.app import create_app
 from services.identity.records import token_digest
 from services.web.auth import KIOSK_TOKEN_HEADER
 from tests.integration.support import (

@@ -14,7 +14,7 @@ from projections.balances import Balances
 from projections.readstore import ReadDb, ReadStore, open_read_store
 from projections.runner import ProjectionRunner
 from projections.statements import Statements
-from services.envelope import STREAM, Envelope
+from services.messaging.envelope import STREAM, Envelope
 from tests.integration.support import (
     Background,
     make_backbone,

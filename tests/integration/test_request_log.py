@@ -8,7 +8,7 @@ import uuid
 
 from litestar.testing import TestClient
 
-from services.app import create_app
+from services.composition.app import create_app
 from services.web.context import CORRELATION_HEADER
 from tests.integration.support import COMMUNITY, make_backbone, open_member, staff_headers
 

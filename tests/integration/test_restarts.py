@@ -16,9 +16,9 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.ledger import TimeAccount
-from services.app import create_app
-from services.broker import free_port
-from services.eventstore import Timebank
+from services.composition.app import create_app
+from services.messaging.broker import free_port
+from services.store.eventstore import Timebank
 from tests.integration.support import (
     COMMUNITY,
     Part,

@@ -15,13 +15,13 @@ from domain.identity import Role
 from domain.listing import Listing
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services.app import create_app
 from services.bus import Receipt
+from services.composition.app import create_app
 from services.council import handlers as council
 from services.council.commands import SubmitMotion, SupportMotion
-from services.groupcommit import GroupCommit
 from services.identity.records import Registered
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
+from services.store.groupcommit import GroupCommit
 from services.web.auth import Principal
 from tests.integration.support import (
     COORDINATOR_PASSWORD,

@@ -20,13 +20,13 @@ from eventsourcing.persistence import JSONTranscoder, Transcoder
 
 import domain
 from domain.ledger import AccountKind, Limits, TimeAccount
-from services.eventstore import APPLICATION_NAME, Timebank, TypedSnapshot
 from services.exchange import handlers as exchange
 from services.exchange.commands import PairIn, RecordHelp
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits
 from services.pool import handlers as pool
 from services.pool.commands import DonateToPool, GrantFromPool
+from services.store.eventstore import APPLICATION_NAME, Timebank, TypedSnapshot
 from tests.integration.busy_world import busy_world
 from tests.integration.support import (
     COMMUNITY,

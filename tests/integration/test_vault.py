@@ -17,7 +17,7 @@ from eventsourcing.cipher import AESCipher
 from domain.council import Choice
 from domain.rules import RuleViolated
 from projections.readstore import open_read_store
-from services.vault import BallotBox, PersonalDetails, Vault, _cipher
+from services.store.vault import BallotBox, PersonalDetails, Vault, _cipher
 
 DETAILS = PersonalDetails(display_name="金秀英", building="7", household="702", phone="13912345678")
 

@@ -1,5 +1,5 @@
 """An in-memory ballot box for domain tests (domain.council.BallotBox); the real one seals with
-a key in the key store (services.vault.BallotBox)."""
+a key in the key store (services.store.vault.BallotBox)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate
 
 import domain
 from domain.council import Choice
-from services.envelope import CONTEXTS, PAYLOADS, seal
+from services.messaging.envelope import CONTEXTS, PAYLOADS, seal
 from tests.unit.test_council_rules import BY, A, B, C, World, rules
 
 

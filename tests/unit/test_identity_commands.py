@@ -10,8 +10,8 @@ import msgspec
 import pytest
 
 from domain.provenance import Provenance
-from services import runtime
 from services.bus import Bus, Caller, Command
+from services.composition import runtime
 from services.identity import commands
 from services.identity.handlers import HANDLERS
 

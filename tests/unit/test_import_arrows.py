@@ -28,15 +28,15 @@ OURS = ("domain", "services", "projections")
 # the vault, the web, and the composition that holds them all.
 COMMAND_SIDE = (
     "eventsourcing.application",
-    "services.eventstore",
-    "services.staging",
+    "services.store.eventstore",
+    "services.store.staging",
     "services.bus",
-    "services.groupcommit",
-    "services.transcoding",
-    "services.revocation",
-    "services.relay",
-    "services.runtime",
-    "services.workers",
+    "services.store.groupcommit",
+    "services.store.transcoding",
+    "services.web.revocation",
+    "services.messaging.relay",
+    "services.composition.runtime",
+    "services.composition.workers",
     "services.ledger",
     "services.hours",
     "services.council",
@@ -46,7 +46,7 @@ COMMAND_SIDE = (
     "services.pool",
     "services.volunteers",
     "services.certificates",
-    "services.vault",
+    "services.store.vault",
     "services.api",
     "services.pages",
 )
@@ -56,7 +56,10 @@ STDLIB_IO = frozenset(
     {"asyncio", "http", "io", "logging", "os", "pathlib", "shutil", "socket", "sqlite3"}
     | {"subprocess", "tempfile", "threading", "time", "urllib"}
 )
-PROJECTOR_ENTRY = ("services.cli", "project")  # the module, and the command a projector runs
+PROJECTOR_ENTRY = (
+    "services.composition.cli",
+    "project",
+)  # the module, and the command a projector runs
 
 
 def _within(name: str, prefixes: tuple[str, ...]) -> bool:
@@ -177,13 +180,13 @@ def test_a_projector_process_loads_nothing_of_the_command_side():
 
 
 def test_the_vault_keeps_its_keys_outside_the_read_store():
-    assert _forbidden(reached("services.vault", loaded_only=False), ("projections",)) == []
+    assert _forbidden(reached("services.store.vault", loaded_only=False), ("projections",)) == []
 
 
 def test_the_api_and_the_pages_stand_on_the_web_kit_and_import_neither_each_other():
     """Both use the web kit (``services.web``); the app is composed above them
-    (``services.app``), so no arrow runs back up the house."""
-    above = ("services.app",)
+    (``services.composition.app``), so no arrow runs back up the house."""
+    above = ("services.composition.app",)
     for package, other in (("services.api", "services.pages"), ("services.pages", "services.api")):
         for module in _modules_of(package):
             assert _forbidden(reached(module, loaded_only=False), (other, *above)) == [], module
@@ -195,10 +198,12 @@ def test_the_api_and_the_pages_stand_on_the_web_kit_and_import_neither_each_othe
 def test_the_walk_sees_a_forbidden_arrow_where_there_is_one():
     """The composition root holds the command side: were the walk blind, the tests above would
     pass for nothing."""
-    found = reached("services.runtime", loaded_only=True)
-    assert "services.eventstore <- services.runtime" in _forbidden(found, COMMAND_SIDE)
-    assert "services.app" in reached("services.cli", loaded_only=False)
-    assert "services.pages.site" in reached("services.app", loaded_only=False)
+    found = reached("services.composition.runtime", loaded_only=True)
+    assert "services.store.eventstore <- services.composition.runtime" in _forbidden(
+        found, COMMAND_SIDE
+    )
+    assert "services.composition.app" in reached("services.composition.cli", loaded_only=False)
+    assert "services.pages.site" in reached("services.composition.app", loaded_only=False)
 
 
 def _loaded_by_importing(modules: list[str]) -> list[str]:
@@ -217,5 +222,5 @@ def _loaded_by_importing(modules: list[str]) -> list[str]:
 def test_importing_the_projections_or_the_projector_loads_no_command_side():
     for modules in (_modules_of("projections"), [PROJECTOR_ENTRY[0]]):
         loaded = _loaded_by_importing(modules)
-        assert "services.envelope" in loaded
+        assert "services.messaging.envelope" in loaded
         assert [name for name in loaded if _within(name, COMMAND_SIDE)] == []

@@ -6,7 +6,7 @@ import json
 
 import structlog
 
-from services.logs import REDACTED, configure_logging
+from services.composition.logs import REDACTED, configure_logging
 
 
 def test_personal_values_are_redacted_wherever_they_sit(capfd):

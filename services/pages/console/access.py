@@ -12,8 +12,8 @@ from litestar.response import Template
 
 from domain.identity import Role, member_id_for
 from projections import access_log
+from services.composition.runtime import Backbone
 from services.pages.console.common import people, show
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, read
 

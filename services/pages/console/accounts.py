@@ -18,6 +18,7 @@ from domain.identity import CouncilTitle, Role
 from domain.rules import NotFound
 from projections import staff_directory
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity.commands import (
     CreateStaffAccount,
     DeactivateStaff,
@@ -28,7 +29,6 @@ from services.identity.records import Registered, staff_of
 from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, read
 

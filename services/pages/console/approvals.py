@@ -21,6 +21,7 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from projections import hours, volunteers
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.hours.commands import ApproveEntries, Chosen, RejectEntries
 from services.hours.handlers import Outcomes
 from services.pages import purposes, refusals
@@ -37,7 +38,6 @@ from services.pages.console.common import (
 from services.pages.console.volunteers import named
 from services.pages.i18n import gettext, moment, ngettext, number
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import Before, next_before, read
 

@@ -14,11 +14,11 @@ from msgspec import Meta
 from domain.identity import Role
 from projections import marketplace
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.listings.commands import AddCategory, RetireCategory
 from services.listings.handlers import categories_of
 from services.pages.console.common import STAFF, Form, confirm, show
 from services.pages.i18n import gettext, language
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import read
 

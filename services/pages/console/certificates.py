@@ -19,10 +19,10 @@ from domain.provenance import Provenance
 from projections import certificates, hours
 from services.bus import Caller
 from services.certificates.commands import IssueCertificate
+from services.composition.runtime import Backbone
 from services.pages.console.common import STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
 from services.pages.console.timeline import Shown
-from services.runtime import Backbone
 from services.volunteers.handlers import open_details
 from services.web.auth import allow, public
 from services.web.context import After, read

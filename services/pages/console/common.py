@@ -18,13 +18,13 @@ from domain.provenance import SYSTEM_ACTOR, Provenance
 from domain.volunteer import Volunteer
 from projections import marketplace, staff_directory
 from projections.readstore import ReadDb
-from services.eventstore import Timebank
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages.i18n import gettext, language
 from services.pages.labels import choices, label
 from services.pages.session import current
-from services.runtime import Backbone
-from services.vault import Vault
+from services.store.eventstore import Timebank
+from services.store.vault import Vault
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)  # read the console, as the API lets them
 LIST_LIMIT = 50  # rows on one page of a list

@@ -21,12 +21,12 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.exchange.commands import ResolveDispute
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confirm, people, show
 from services.pages.i18n import gettext, moment
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, read
 

@@ -22,13 +22,13 @@ from domain.hours import EntryStatus, Service
 from domain.identity import Role
 from domain.provenance import Provenance
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.hours.commands import AmendEntry, ApproveEntry, RejectEntry, VoidEntry
 from services.hours.handlers import entry_of
 from services.pages.console.common import STAFF, Form, confirm, show
 from services.pages.console.timeline import Shown, entry_view
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After
 from services.windows import DoneOn, TimeOfDay, Windowed

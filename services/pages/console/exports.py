@@ -11,8 +11,8 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from services.composition.runtime import Backbone
 from services.pages.console.common import STAFF
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After
 from services.web.hour_history import (

@@ -20,13 +20,13 @@ from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from services.bus import Caller, Receipt
+from services.composition.runtime import Backbone
 from services.exchange.commands import ConfirmHelp, WithdrawHelp
 from services.ledger.commands import CorrectTransfer
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.disputes import PAGE, PART, view
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 
 Key = Annotated[str, Meta(max_length=100)]

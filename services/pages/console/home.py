@@ -9,8 +9,8 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from projections import exchanges, hours, pool
+from services.composition.runtime import Backbone
 from services.pages.console.common import STAFF, show
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import read
 

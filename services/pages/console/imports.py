@@ -19,12 +19,12 @@ from litestar.response import Template
 from domain.identity import Role
 from domain.rules import RuleViolated
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.hours.commands import MAX_IMPORT_BYTES, ImportAttendance, ImportKey
 from services.hours.handlers import IMPORT_COLUMNS, Result
 from services.pages import refusals
 from services.pages.console.common import show
 from services.pages.i18n import gettext, ngettext
-from services.runtime import Backbone
 from services.web.auth import allow
 
 PAGE = "console/hours/import.html"

@@ -19,11 +19,11 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import kiosks
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
 from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, read
 

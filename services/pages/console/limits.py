@@ -17,12 +17,12 @@ from domain.identity import Member, Role
 from domain.ledger import AccountKind, Limits, account_id_for
 from projections import balances
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.ledger.commands import ChangeLimits
 from services.pages.console.common import Form, confirm, show
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import read
 

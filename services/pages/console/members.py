@@ -22,13 +22,13 @@ from domain.volunteer import volunteer_id_for
 from projections import balances, volunteers
 from services import windows
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import IssueSetupCode, RegisterMember
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show
 from services.pages.console.membership import DONE
 from services.pages.i18n import gettext
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, read
 

@@ -17,12 +17,12 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.ledger import AccountKind, TimeAccount, account_id_for
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity.commands import DeactivateMember, ErasePersonalData, RecordConsent
 from services.identity.records import member_of
 from services.pages.console.common import Form, confirm
 from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 
 # What the member's page says once it is back from each action (``?done=``).

@@ -16,10 +16,10 @@ from msgspec import Meta
 
 from domain.identity import Role
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.council.commands import MotionText, SubmitMotion, Title
 from services.identity import records as identity
 from services.pages.console.common import Form, show
-from services.runtime import Backbone
 from services.web.auth import allow
 
 Key = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]

@@ -19,6 +19,7 @@ from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import pool
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import (
@@ -33,7 +34,6 @@ from services.pages.console.common import (
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.pool.commands import GrantFromPool
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import read
 

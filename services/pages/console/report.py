@@ -16,11 +16,11 @@ from litestar.response import Template
 
 from domain.rules import RuleViolated
 from projections import monitoring
+from services.composition.runtime import Backbone
 from services.pages.console.charts import Series, bar_chart
 from services.pages.console.common import STAFF, category_names, show
 from services.pages.i18n import gettext, language, number
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import read
 from services.web.downloads import csv_response

@@ -13,12 +13,12 @@ from msgspec import Meta
 
 from domain.exchange import ExchangeRules
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.exchange.commands import ChangeExchangeRules, Rules
 from services.exchange.handlers import rules_in_force
 from services.pages.console.common import STAFF, Form, confirm, show
 from services.pages.i18n import gettext, ngettext
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.web.auth import allow
 
 PAGE = "console/settings/settings.html"

@@ -16,12 +16,12 @@ from domain.rules import NotFound
 from projections import hours
 from projections.readstore import ReadDb
 from projections.stored import in_zone
+from services.composition.runtime import Backbone
 from services.pages import purposes
 from services.pages.console.common import People, category_names, people, volunteer_member
 from services.pages.i18n import hours as hours_of
 from services.pages.i18n import moment
 from services.pages.labels import label
-from services.runtime import Backbone
 from services.web.context import read
 
 NOTHING = "—"

@@ -21,6 +21,7 @@ from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import volunteers
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import (
@@ -35,7 +36,6 @@ from services.pages.console.common import (
 )
 from services.pages.i18n import day, gettext, ngettext
 from services.pages.i18n import hours as hours_of
-from services.runtime import Backbone
 from services.volunteers.commands import RecordTraining
 from services.web.auth import allow
 from services.web.context import read

@@ -18,12 +18,12 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.volunteer import Rating, VolunteerStatus
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.volunteers import PAGE, PART, split_labels, volunteer_view
 from services.pages.i18n import gettext
 from services.pages.labels import label
-from services.runtime import Backbone
 from services.volunteers.commands import (
     ChangeVolunteerStatus,
     RecordAward,

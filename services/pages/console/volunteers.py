@@ -22,12 +22,12 @@ from domain.rules import NotFound
 from domain.volunteer import VolunteerStatus
 from projections import certificates, hours, volunteers
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, category_names, people, show
 from services.pages.console.members import Opening, opened
 from services.pages.labels import label
-from services.runtime import Backbone
 from services.volunteers.commands import RegisterVolunteer, VolunteerBasics
 from services.volunteers.handlers import open_details
 from services.web.auth import allow

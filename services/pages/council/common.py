@@ -19,9 +19,9 @@ from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections import staff_directory
 from projections.readstore import ReadDb, Row
 from services.bus import Receipt
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages.council.labels import LABELS
-from services.runtime import Backbone
 from services.web.auth import allow
 
 COUNCIL = allow(Role.COUNCIL)

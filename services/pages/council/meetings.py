@@ -21,6 +21,7 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services.bus import Caller, IdempotencyKey, Receipt
+from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
     CallMeeting,
@@ -40,7 +41,6 @@ from services.pages.council.common import (
     part,
     render,
 )
-from services.runtime import Backbone
 from services.web.context import After, read
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]

@@ -15,9 +15,9 @@ from litestar.response import Template
 
 from projections import council
 from projections.readstore import ReadDb, Row
+from services.composition.runtime import Backbone
 from services.pages.council.common import COUNCIL, MODELS, named_ballots, render
 from services.pages.council.meetings import entitled_members, meeting_or_refuse
-from services.runtime import Backbone
 from services.web.context import After, read
 
 

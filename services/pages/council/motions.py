@@ -18,6 +18,7 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.council import commands, handlers
 from services.council.commands import (
     AdmitMotion,
@@ -41,7 +42,6 @@ from services.pages.council.common import (
     staff_choices,
 )
 from services.pages.i18n import gettext
-from services.runtime import Backbone
 from services.web.context import After, Before, next_before, read
 
 PAGE_SIZE = 50

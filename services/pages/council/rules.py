@@ -14,10 +14,10 @@ from litestar.response import Template
 
 from domain.council import Base, Threshold
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import ChangeRules
 from services.pages.council.common import COUNCIL, done, render
-from services.runtime import Backbone
 
 RULES = "/council/rules"
 

@@ -18,6 +18,7 @@ from projections import council
 from projections.readstore import ReadDb
 from services import windows
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.council import commands
 from services.council.commands import (
     AddMilestone,
@@ -37,7 +38,6 @@ from services.pages.council.common import (
     staff_choices,
 )
 from services.pages.council.motions import acted, today
-from services.runtime import Backbone
 from services.web.context import After, read
 
 TRACKER = "/council/tracker"

@@ -20,6 +20,7 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import CloseVote, OpenVote
 from services.identity import records as identity
@@ -37,7 +38,6 @@ from services.pages.council.common import (
 from services.pages.council.motions import motion_or_refuse
 from services.pages.i18n import gettext, number
 from services.pages.labels import label
-from services.runtime import Backbone
 from services.web.context import After, read
 
 

@@ -18,12 +18,12 @@ from domain.rules import NotFound
 from projections import council
 from projections.readstore import Row
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.council import commands, handlers
 from services.council.commands import CastBallot, SupportMotion
 from services.pages.i18n import gettext
 from services.pages.kiosk.frame import RESIDENTS, Form, confirmation, member_of, screen, showing
 from services.pages.labels import LABELS
-from services.runtime import Backbone
 from services.web.context import After, read
 
 SHOWN = 30

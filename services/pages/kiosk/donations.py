@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from projections import balances
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.pages.i18n import gettext, hours
 from services.pages.kiosk.frame import (
     RESIDENTS,
@@ -27,7 +28,6 @@ from services.pages.kiosk.frame import (
     showing,
 )
 from services.pool.commands import DonateToPool
-from services.runtime import Backbone
 from services.web.context import read
 
 

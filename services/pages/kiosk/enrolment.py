@@ -12,11 +12,11 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from domain.identity import kiosk_id_for
+from services.composition.runtime import Backbone
 from services.identity.records import kiosk_active, token_digest
 from services.pages.i18n import gettext
 from services.pages.kiosk.frame import Form, screen
 from services.pages.session import device_cookie, signed_out
-from services.runtime import Backbone
 from services.web.auth import public
 
 ENROL = "/kiosk/enrol"

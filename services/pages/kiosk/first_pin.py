@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from domain.rules import RuleViolated
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity.commands import ChoosePin, MemberNumber, Pin, SetupCode
 from services.identity.records import SignInRefused
 from services.pages.i18n import gettext, ngettext
@@ -21,7 +22,6 @@ from services.pages.kiosk.frame import Form, screen
 from services.pages.kiosk.signing import SIGN_IN, sign_in_refusal
 from services.pages.refusals import explain
 from services.pages.session import DEVICE_COOKIE
-from services.runtime import Backbone
 from services.web.auth import public
 
 log = structlog.get_logger(__name__)

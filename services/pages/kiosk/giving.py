@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from domain.rules import RuleViolated
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.exchange.commands import PairIn, RecordHelp
 from services.identity.commands import MemberNumber
 from services.pages.i18n import N_, gettext, hours
@@ -33,7 +34,6 @@ from services.pages.kiosk.frame import (
     showing,
     with_note,
 )
-from services.runtime import Backbone
 from services.web.context import read
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.

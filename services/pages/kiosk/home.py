@@ -14,9 +14,9 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from projections import balances, exchanges, statements
+from services.composition.runtime import Backbone
 from services.pages.i18n import N_
 from services.pages.kiosk.frame import RESIDENTS, account_of, fragment, screen
-from services.runtime import Backbone
 from services.web.context import After, read
 
 STANDING_MODELS = ("balances", "statements", "exchanges")

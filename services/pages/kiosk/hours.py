@@ -21,6 +21,7 @@ from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import hours
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.hours.commands import SubmitEntry
 from services.pages.i18n import N_, gettext, language
 from services.pages.kiosk.frame import (
@@ -34,7 +35,6 @@ from services.pages.kiosk.frame import (
     showing,
 )
 from services.pages.refusals import explain
-from services.runtime import Backbone
 from services.web.auth import allow
 from services.web.context import After, read
 from services.windows import DoneOn, TimeOfDay, Windowed

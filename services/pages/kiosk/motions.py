@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import MotionText, SubmitMotion, Title
 from services.pages.i18n import N_, gettext
@@ -23,7 +24,6 @@ from services.pages.kiosk.frame import (
     screen,
     showing,
 )
-from services.runtime import Backbone
 
 NEW = "/kiosk/council/new"
 # What residents' motions are often about: one touch fills the title, still editable.

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from domain.listing import ListingKind
 from projections import marketplace
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.listings.commands import CloseListing, ListingClosure, ListingDraft, PostListing
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.frame import (
@@ -28,7 +29,6 @@ from services.pages.kiosk.frame import (
     screen,
     showing,
 )
-from services.runtime import Backbone
 from services.web.context import After, read
 
 SHOWN = 30  # listings on one screen

@@ -1,6 +1,6 @@
 """Whom an action concerns, named the way a resident knows them.
 
-A name is sealed personal data (services.vault). A kiosk shows one only where the resident
+A name is sealed personal data (services.store.vault). A kiosk shows one only where the resident
 must know whom they are dealing with — the confirmation screen of help given or received, in
 full, and the list of help waiting for their confirmation, masked (王*英) as Chinese public
 services show names on a shared screen — and each opening is recorded in the personal-data
@@ -18,9 +18,9 @@ from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from projections import balances
 from projections.readstore import ReadDb
+from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages.i18n import N_, gettext
-from services.runtime import Backbone
 
 ERASED = N_("a member whose details were erased")
 

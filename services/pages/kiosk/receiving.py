@@ -20,6 +20,7 @@ from domain.rules import NotFound
 from projections import exchanges
 from projections.readstore import Row
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.exchange.commands import ConfirmHelp, DisputeHelp
 from services.identity import records as identity
 from services.pages.i18n import N_, gettext, hours
@@ -35,7 +36,6 @@ from services.pages.kiosk.frame import (
     showing,
     with_note,
 )
-from services.runtime import Backbone
 from services.volunteers.handlers import masked
 from services.web.context import After, read
 

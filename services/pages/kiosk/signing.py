@@ -22,6 +22,7 @@ from litestar.response import Redirect, Template
 
 from domain.identity import PIN_LOCKOUT, Role, minutes_until
 from services.bus import Caller
+from services.composition.runtime import Backbone
 from services.identity.commands import (
     KioskName,
     MemberNumber,
@@ -40,7 +41,6 @@ from services.pages.session import (
     signed_in,
     signed_out,
 )
-from services.runtime import Backbone
 from services.web.auth import allow, principal_of, public
 
 log = structlog.get_logger(__name__)

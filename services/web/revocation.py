@@ -28,7 +28,7 @@ from eventsourcing.persistence import Notification, Recording
 from eventsourcing.utils import get_topic
 
 from domain.identity import Kiosk, Member, Staff
-from services.eventstore import Timebank
+from services.store.eventstore import Timebank
 
 log = structlog.get_logger(__name__)
 

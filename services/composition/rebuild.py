@@ -15,8 +15,8 @@ import click
 from projections import rebuilds
 from projections.readstore import ReadModel, ReadStore
 from projections.runner import ProjectionRunner
-from services.broker import EmbeddedBroker, running_url
-from services.config import Settings
+from services.composition.config import Settings
+from services.messaging.broker import EmbeddedBroker, running_url
 
 
 @contextmanager

@@ -23,11 +23,11 @@ from projections import council, exchanges
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadDb
 from projections.runner import ProjectionRunner
-from services.broker import EmbeddedBroker, die_with_parent
+from services.composition.runtime import Backbone
 from services.council import handlers as council_commands
 from services.exchange import handlers as exchange
-from services.relay import Relay
-from services.runtime import Backbone
+from services.messaging.broker import EmbeddedBroker, die_with_parent
+from services.messaging.relay import Relay
 
 log = structlog.get_logger(__name__)
 EXPIRY = Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="exchange-expiry")
@@ -81,7 +81,7 @@ class Projector:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             child = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "project"],
+                [sys.executable, "-m", "services.composition.cli", "project"],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 preexec_fn=die_with_parent,  # noqa: PLW1509

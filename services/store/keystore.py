@@ -18,7 +18,7 @@ from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import InfrastructureFactory
 from psycopg import sql
 
-from services.persistence import creating_tables, is_postgres, prepare_store
+from services.store.persistence import creating_tables, is_postgres, prepare_store
 
 TABLE = "person_keys"
 

@@ -16,9 +16,9 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
-from services.broker import connect, ensure_stream, sleep_unless, stream_head, wait_either
-from services.envelope import encode, message_id, position_of, seal
-from services.eventstore import Timebank
+from services.messaging.broker import connect, ensure_stream, sleep_unless, stream_head, wait_either
+from services.messaging.envelope import encode, message_id, position_of, seal
+from services.store.eventstore import Timebank
 
 log = structlog.get_logger(__name__)
 

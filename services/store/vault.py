@@ -22,7 +22,7 @@ from eventsourcing.utils import Environment
 
 from domain.council import Choice
 from domain.rules import RuleViolated
-from services.keystore import KeyStore
+from services.store.keystore import KeyStore
 
 S = TypeVar("S", bound=msgspec.Struct)
 

@@ -183,5 +183,5 @@ class TypedJSONTranscoder(JSONTranscoder):
             return _DATACLASS
         raise TranscodingNotRegisteredError(
             f"Object of type {type(obj)} is not serializable. Please register a transcoding "
-            "for it in services/transcoding.py."
+            "for it in services/store/transcoding.py."
         )

@@ -11,22 +11,22 @@ from datetime import UTC, date, datetime
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
-from services.broker import EmbeddedBroker
 from services.bus import Bus, Handler
 from services.certificates import handlers as certificates
-from services.config import Settings
+from services.composition.config import Settings
 from services.council import handlers as council
-from services.eventstore import Timebank
 from services.exchange import handlers as exchange
-from services.groupcommit import GroupCommit
 from services.hours import handlers as hours
 from services.identity import handlers as identity
 from services.ledger import handlers as ledger
 from services.listings import handlers as listings
+from services.messaging.broker import EmbeddedBroker
 from services.pool import handlers as pool
-from services.revocation import Revocations
-from services.vault import Vault
+from services.store.eventstore import Timebank
+from services.store.groupcommit import GroupCommit
+from services.store.vault import Vault
 from services.volunteers import handlers as volunteers
+from services.web.revocation import Revocations
 
 # Every command's handler, by the command's type.
 HANDLERS: dict[type, Handler] = {

@@ -28,11 +28,11 @@ from services.api.openapi import DescribedResponses
 from services.api.pool import PoolController
 from services.api.privacy import KioskController, PrivacyController
 from services.api.volunteers import TrainingController, VolunteerController
-from services.logs import structlog_plugin
+from services.composition.logs import structlog_plugin
+from services.composition.runtime import Backbone
 from services.pages import console, council, kiosk, site
 from services.pages.session import page_auth
 from services.pages.staff import StaffSignInPage
-from services.runtime import Backbone
 from services.web.auth import Principal, jwt_auth, public
 from services.web.bodies import PlainParameters, TimebankRequest
 from services.web.context import backbone, caller, provenance, the_bus, with_request_context
@@ -90,7 +90,7 @@ def _pages(bone: Backbone, cookie_auth: JWTCookieAuth[Principal, Token]) -> list
 
 
 def _following_revocations(bone: Backbone) -> Lifespan:
-    """What other replicas revoke reaches this one while it serves (services.revocation)."""
+    """What other replicas revoke reaches this one while it serves (services.web.revocation)."""
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

@@ -3,7 +3,7 @@
 Most of what a small command costs is the save's fixed part: a transaction and, on SQLite, a
 sync of the write-ahead log to disk. Command handlers run on the event loop (README,
 Decisions), so the requests that arrive together are answered by one save: each command runs
-against what the ones before it staged (``services.staging``), the group is saved at once
+against what the ones before it staged (``services.store.staging``), the group is saved at once
 with its events in the order the commands made them, and each command is answered with the
 position of its own last event, as if it had been saved alone.
 
@@ -25,8 +25,8 @@ from typing import ParamSpec
 import structlog
 
 from services.bus import Receipt
-from services.eventstore import Timebank
-from services.staging import CommitAlone, Staged, Staging, staged
+from services.store.eventstore import Timebank
+from services.store.staging import CommitAlone, Staged, Staging, staged
 
 log = structlog.get_logger(__name__)
 P = ParamSpec("P")

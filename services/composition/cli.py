@@ -29,18 +29,18 @@ from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.rebuilds import RebuildRefused
 from projections.runner import PoisonEvent, ProjectionRunner
-from services.broker import EmbeddedBroker
-from services.config import Settings
-from services.logs import configure_logging
-from services.rebuild import broker_of
-from services.rebuild import rebuild as rebuilding
+from services.composition.config import Settings
+from services.composition.logs import configure_logging
+from services.composition.rebuild import broker_of
+from services.composition.rebuild import rebuild as rebuilding
+from services.messaging.broker import EmbeddedBroker
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from services.app import Lifespan
-    from services.runtime import Backbone
-    from services.workers import Workers
+    from services.composition.app import Lifespan
+    from services.composition.runtime import Backbone
+    from services.composition.workers import Workers
 
 
 def _exit_on_sigterm() -> None:
@@ -59,7 +59,7 @@ def _nats_url(settings: Settings) -> str:
 def _serve(bone: Backbone, workers: Workers | None) -> None:
     import uvicorn  # noqa: PLC0415 - not in a projector (see the module's docstring)
 
-    from services.app import create_app  # noqa: PLC0415 - likewise
+    from services.composition.app import create_app  # noqa: PLC0415 - likewise
 
     app = create_app(bone, lifespan=[_lifespan_of(workers, bone)] if workers else [])
     uvicorn.run(
@@ -70,7 +70,7 @@ def _serve(bone: Backbone, workers: Workers | None) -> None:
 def _command_side(
     settings: Settings, nats_url: str, broker: EmbeddedBroker | None = None
 ) -> Backbone:
-    from services.runtime import build_backbone  # noqa: PLC0415 - see the module's docstring
+    from services.composition.runtime import build_backbone  # noqa: PLC0415 - see the module's docstring
 
     return build_backbone(settings, nats_url, broker=broker)
 
@@ -118,7 +118,7 @@ def main() -> None:
 @click.option("--port", envvar="TIMEBANK_PORT", type=int, default=8000, show_default=True)
 def up(data: Path, host: str, port: int) -> None:
     """Run everything on this machine: broker, event store, relay, read models and the API."""
-    from services.workers import Workers  # noqa: PLC0415 - see the module's docstring
+    from services.composition.workers import Workers  # noqa: PLC0415 - see the module's docstring
 
     _exit_on_sigterm()
     configure_logging()
@@ -150,7 +150,7 @@ def api(host: str, port: int) -> None:
 @main.command()
 def relay() -> None:
     """Run only the outbox relay: event store → JetStream."""
-    from services.workers import Workers  # noqa: PLC0415 - see the module's docstring
+    from services.composition.workers import Workers  # noqa: PLC0415 - see the module's docstring
 
     configure_logging()
     settings = Settings.from_env()
@@ -196,10 +196,10 @@ def create_staff(username: str, role: str, password: str, data: Path) -> None:
     """Create a staff account (the first admin, typically)."""
     # The command side (see the module's docstring):
     from services.bus import Acting, Caller  # noqa: PLC0415
-    from services.eventstore import Timebank  # noqa: PLC0415
     from services.identity.commands import CreateStaffAccount  # noqa: PLC0415
     from services.identity.staff import register_staff  # noqa: PLC0415
-    from services.vault import Vault  # noqa: PLC0415
+    from services.store.eventstore import Timebank  # noqa: PLC0415
+    from services.store.vault import Vault  # noqa: PLC0415
 
     configure_logging()
     settings = Settings.from_env(data_dir=data)
@@ -269,5 +269,7 @@ def _progress(name: str) -> Iterator[Callable[[int, int], None]]:
         yield report
 
 
-if __name__ == "__main__":  # `timebank up` starts its projector as `python -m services.cli`
+if (
+    __name__ == "__main__"
+):  # `timebank up` starts its projector as `python -m services.composition.cli`
     main()

@@ -31,7 +31,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from services.envelope import STREAM, SUBJECT_PREFIX, position_of
+from services.messaging.envelope import STREAM, SUBJECT_PREFIX, position_of
 
 log = structlog.get_logger(__name__)
 

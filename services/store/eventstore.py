@@ -35,9 +35,9 @@ from domain.identity import Member, check_may_act, members_acting_in
 from domain.ledger import TimeAccount
 from domain.rules import RuleViolated
 from domain.volunteer import Volunteer
-from services.persistence import creating_tables, prepare_store
-from services.staging import Staged, Staging, staging_now
-from services.transcoding import TypedJSONTranscoder
+from services.store.persistence import creating_tables, prepare_store
+from services.store.staging import Staged, Staging, staging_now
+from services.store.transcoding import TypedJSONTranscoder
 
 log = structlog.get_logger(__name__)
 A = TypeVar("A", bound=Aggregate)
@@ -128,7 +128,7 @@ class Timebank(Application[UUID]):
     def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The aggregate of ``kind`` with this id, or None when there is none of that kind.
 
-        While a group is staged, what its earlier commands changed (services.staging)."""
+        While a group is staged, what its earlier commands changed (services.store.staging)."""
         staging = staging_now()
         found = staging.load(aggregate_id) if staging is not None else None
         if found is None:
