@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, check_period
 
 _CERTIFICATE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:certificate")
 # No 0/O or 1/I/L: the code is read off paper and typed in by hand.
@@ -76,8 +76,7 @@ def issue_certificate(
     today: date,
     by: Provenance,
 ) -> Certificate:
-    if period_from > period_to:
-        raise RuleViolated("invalid-period", "The period starts before it ends.")
+    check_period(period_from, period_to)
     if period_from > today:
         raise RuleViolated("date-in-future", "A certificate covers service already given.")
     if not entries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 
 class RuleViolated(Exception):
@@ -68,6 +69,13 @@ def is_blank(text: str) -> bool:
         or unicodedata.category(character) in _BLANK_CATEGORIES
         for character in text
     )
+
+
+def check_period(first: date | str, last: date | str) -> None:
+    """A period (of days, or of months written ``YYYY-MM``) starts before it ends, or on the
+    day it ends."""
+    if first > last:  # type: ignore[operator]
+        raise RuleViolated("invalid-period", "The period starts before it ends.")
 
 
 def require_reason(reason: str, message: str) -> None:

@@ -78,8 +78,10 @@ class Command(Windowed, kw_only=True, forbid_unknown_fields=True):
     # Writes outside the event store (seals personal data in the vault, deletes a key,
     # destroys a ballot box): ``check`` cannot stage it, so it is not dry-run.
     writes_outside_the_store: ClassVar[bool] = False
-    # Runs on its own, never in a group: a group whose save fails runs each of its commands
-    # again, and this one's work outside the store (destroying a ballot box) cannot be redone.
+    # Runs on its own, in the caller's thread, never in a group: because its work outside the
+    # store cannot be redone (a group whose save fails runs its commands again; destroying a
+    # ballot box), it must count at the store's own position (a certificate), it saves item by
+    # item (bulk approvals, an imported list), or it would hold up the loop (hashing a PIN).
     alone: ClassVar[bool] = False
 
     @classmethod

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from domain.rules import RuleViolated
+from domain.rules import RuleViolated, check_period
 
 EARLIEST = date(2000, 1, 1)  # before any station kept its records here
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -182,12 +182,14 @@ def check_days_asked(first: date, last: date, now: datetime) -> None:
     """A query's days ``first`` to ``last``: records may be asked for up to two years ahead."""
     check("first", first, Window.ASKED, now)
     check("last", last, Window.ASKED, now)
+    check_period(first, last)
 
 
 def check_months_asked(first: str, last: str, now: datetime) -> None:
     """``check_days_asked`` for months written ``YYYY-MM``."""
     check_month("first", first, Window.ASKED, now)
     check_month("last", last, Window.ASKED, now)
+    check_period(first, last)
 
 
 def day_of(field: str, text: str, window: Window, now: datetime) -> date:

@@ -12,7 +12,7 @@ import msgspec
 from litestar import Response
 
 from domain.identity import Role
-from domain.rules import NotFound, RuleViolated
+from domain.rules import NotFound
 from projections import hours
 from projections.stored import stamp
 from services.composition.runtime import Backbone
@@ -96,8 +96,6 @@ def _bounds(first: date, last: date, bone: Backbone) -> tuple[str, str]:
     """The station's days ``first`` to ``last`` as stored (UTC) bounds."""
     check_days_asked(first, last, bone.local_now())
     zone = bone.settings.zone
-    if first > last:
-        raise RuleViolated("invalid-period", "The period starts before it ends.")
     start = datetime.combine(first, time(), zone)
     end = datetime.combine(last + timedelta(days=1), time(), zone)
     return stamp(start), stamp(end)

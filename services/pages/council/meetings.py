@@ -58,14 +58,17 @@ class NewMeeting(msgspec.Struct, kw_only=True):
     members: MemberNumbers  # member numbers, separated by spaces, commas or lines
 
     def command(self, bone: Backbone) -> CallMeeting:
-        """The meeting called: its time in the station's zone, its members by number."""
-        return CallMeeting(
+        """The meeting called: its time in the station's zone, its members by number (looked
+        up once the command has taken its time, so that a time out of its window is said
+        first)."""
+        meeting = CallMeeting(
             idempotency_key=self.idempotency_key,
             title=self.title,
             starts_at=datetime.fromisoformat(self.starts_at).replace(tzinfo=bone.settings.zone),
             place=self.place,
-            entitled=list(members_named(bone, self.members)),
+            entitled=[],
         )
+        return msgspec.structs.replace(meeting, entitled=list(members_named(bone, self.members)))
 
 
 class AgendaItem(msgspec.Struct, kw_only=True):
