@@ -28,6 +28,15 @@ TIMEBANK = str(Path(sys.executable).parent / "timebank")
 PASSWORD = "a long test password"
 
 
+def _command_line(pid: int) -> str:
+    """A process's command line; empty once it is gone (a killed child may be reaped between
+    listing it and reading it)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
 class Up:
     def __init__(self, data: Path) -> None:
         self.port = free_port()
@@ -58,8 +67,7 @@ class Up:
 
     def _children(self, command: str) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
-        pids = [int(pid) for pid in children.split()]
-        return [pid for pid in pids if command in Path(f"/proc/{pid}/cmdline").read_text()]
+        return [pid for pid in map(int, children.split()) if command in _command_line(pid)]
 
     def stop(self, signum: int) -> int:
         self.process.send_signal(signum)
