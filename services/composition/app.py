@@ -37,6 +37,7 @@ from services.web.auth import Principal, jwt_auth, public
 from services.web.bodies import PlainParameters, TimebankRequest
 from services.web.context import backbone, caller, provenance, the_bus, with_request_context
 from services.web.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
+from services.web.reads import the_reads
 
 MAX_BODY_BYTES = 64 * 1024
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
@@ -119,6 +120,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             "by": Provide(provenance, sync_to_thread=False),
             "bus": Provide(the_bus, sync_to_thread=False),
             "caller": Provide(caller, sync_to_thread=False),
+            "reads": Provide(the_reads, sync_to_thread=False),
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), structlog_plugin(), DescribedResponses()],
@@ -142,5 +144,6 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
         on_startup=[bone.commits.attach],
     )
     app.state.backbone = bone
+    app.state.reads = bone.read_side
     app.state.page_auth = cookie_auth
     return app

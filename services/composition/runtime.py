@@ -26,6 +26,7 @@ from services.store.eventstore import Timebank
 from services.store.groupcommit import GroupCommit
 from services.store.vault import Vault
 from services.volunteers import handlers as volunteers
+from services.web.reads import Reads
 from services.web.revocation import Revocations
 
 # Every command's handler, by the command's type.
@@ -62,9 +63,13 @@ class Backbone:
     # when the broker is configured.
     broker: EmbeddedBroker | None = None
     bus: Bus = field(init=False)
+    read_side: Reads = field(init=False)
 
     def __post_init__(self) -> None:
         self.bus = Bus(self, HANDLERS)
+        self.read_side = Reads(
+            self.reads, self.timebank.last_position, self.settings.read_wait_seconds
+        )
 
     def local_now(self) -> datetime:
         """The clock (UTC) read where the station is: the hour and day people write."""

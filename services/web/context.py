@@ -20,12 +20,10 @@ from litestar.params import Parameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.provenance import Provenance
-from projections import deadletter
 from projections.readstore import ReadDb
 from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.web.auth import Principal
-from services.web.problems import PositionAheadOfStore, ReadModelBehind, ReadModelFailing
 from services.windows import station_clock
 
 T = TypeVar("T")
@@ -153,29 +151,4 @@ def read(
     bone: Backbone, models: tuple[str, ...], after: int | None, query: Callable[[ReadDb], T]
 ) -> T:
     """Run ``query`` once ``models`` have applied everything up to ``after`` (DESIGN.md 4)."""
-    if after:
-        for name in models:
-            if not bone.reads.has_tracking_id(name, after):
-                _wait_for(bone, name, after)
-    with bone.reads.transaction(commit=False) as db:
-        return query(db)
-
-
-def _wait_for(bone: Backbone, name: str, after: int) -> None:
-    """Wait for read model ``name`` to reach ``after``, unless it never can: the position is
-    past the store's last event, or the model is stopped before it (then say so at once)."""
-    head = bone.timebank.last_position()
-    if after > head:
-        raise PositionAheadOfStore(after, head)
-    _refuse_if_failing(bone, name, after)
-    try:
-        bone.reads.wait(name, after, timeout=bone.settings.read_wait_seconds)
-    except TimeoutError:
-        _refuse_if_failing(bone, name, after)  # it may have stopped while we waited
-        raise ReadModelBehind(after) from None
-
-
-def _refuse_if_failing(bone: Backbone, name: str, after: int) -> None:
-    failure = deadletter.failing(bone.reads).get(name)
-    if failure is not None and failure.position <= after:
-        raise ReadModelFailing(after, failure)
+    return bone.read_side.query(models, after, query)
