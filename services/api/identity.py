@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import HeaderParameter, JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
 from domain.identity import Role
 from projections import staff_directory
+from services.api.command_routes import command_route
 from services.api.schemas import Strict
 from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
@@ -41,7 +41,8 @@ from services.web.auth import (
     public,
     token_lifetime,
 )
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 KioskTokenHeader = Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)]
 # Route ``opt`` key: exempt from the sign-in rate limit (refresh needs a valid token already,
@@ -83,9 +84,10 @@ class Registered(msgspec.Struct, kw_only=True):
     setup_code_expires: datetime | None = None  # when it stops working
 
 
-def recorded(done: records.Registered, status: int = 201) -> Response[Registered]:
-    """The answer to a command that changed one aggregate: its id and the position reached."""
-    return Response(Registered(id=str(done.id), position=done.position), status_code=status)
+def recorded(done: records.Registered) -> Registered:
+    """The answer to a command that changed one aggregate: its id and the position reached
+    (with its route's status)."""
+    return Registered(id=str(done.id), position=done.position)
 
 
 def _signed_in(auth: JWTAuth[Principal, Token], principal: Principal) -> SignedIn:
@@ -141,7 +143,7 @@ class AuthController(Controller):
         bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
         kiosk_token: KioskTokenHeader,
-    ) -> Response[Registered]:
+    ) -> Registered:
         command = ChoosePin.at(data, kiosk_token=kiosk_token)
         return recorded(bus.handle_from_thread(command, caller))
 
@@ -169,57 +171,52 @@ class AuthController(Controller):
         return _signed_in(auth, principal)
 
 
-class StaffController(Controller):
-    path = "/api/v1/staff"
-    tags = ["identity"]  # noqa: RUF012
+@get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
+def directory(reads: NamedDependency[Reads], after: After = None) -> list[StaffMember]:
+    rows = reads.query(("staff_directory",), after, staff_directory.everyone)
+    return [msgspec.convert(row, StaffMember, strict=False) for row in rows]
 
-    @post("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Create a staff account")
-    def create(
-        self,
-        data: JSONBody[CreateStaffAccount],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        return recorded(bus.handle_from_thread(data, caller))
 
-    @get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
-    def directory(
-        self,
-        bone: NamedDependency[Backbone],
-        after: After = None,
-    ) -> list[StaffMember]:
-        rows = read(bone, ("staff_directory",), after, staff_directory.everyone)
-        return [msgspec.convert(row, StaffMember, strict=False) for row in rows]
-
-    @post(
-        "/{staff_id:uuid}/password",
-        status_code=200,
-        sync_to_thread=True,
-        opt=allow(Role.ADMIN),
-        summary="Set a staff member's password",
-    )
-    def set_password(
-        self,
-        staff_id: FromPath[UUID],
-        data: JSONBody[NewPassword],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        command = SetStaffPassword.at(data, staff_id=staff_id)
-        return recorded(bus.handle_from_thread(command, caller), 200)
-
-    @post(
-        "/{staff_id:uuid}/deactivation",
-        status_code=200,
-        opt=allow(Role.ADMIN),
-        summary="Deactivate a staff account; it can no longer sign in or refresh",
-    )
-    async def deactivate(
-        self,
-        staff_id: FromPath[UUID],
-        data: JSONBody[Deactivation],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        command = DeactivateStaff.at(data, staff_id=staff_id)
-        return recorded(await bus.handle(command, caller), 200)
+STAFF = Router(
+    "/api/v1/staff",
+    tags=["identity"],
+    route_handlers=[
+        directory,
+        command_route(
+            "create",
+            post(
+                "/",
+                sync_to_thread=True,
+                opt=allow(Role.ADMIN),
+                summary="Create a staff account",
+            ),
+            CreateStaffAccount,
+            reply=recorded,
+        ),
+        command_route(
+            "set_password",
+            post(
+                "/{staff_id:uuid}/password",
+                status_code=200,
+                sync_to_thread=True,
+                opt=allow(Role.ADMIN),
+                summary="Set a staff member's password",
+            ),
+            SetStaffPassword,
+            NewPassword,
+            reply=recorded,
+        ),
+        command_route(
+            "deactivate",
+            post(
+                "/{staff_id:uuid}/deactivation",
+                status_code=200,
+                opt=allow(Role.ADMIN),
+                summary="Deactivate a staff account; it can no longer sign in or refresh",
+            ),
+            DeactivateStaff,
+            Deactivation,
+            reply=recorded,
+        ),
+    ],
+)
