@@ -49,27 +49,23 @@ def command_route(
     or saves item by item) hands the command over from there. ``name`` is the handler's name,
     which the OpenAPI operation id ends in."""
     in_path = _path_parameters(route)
-    if not in_path:
-        body = command
     renamed = fields or {}
 
-    def command_of(data: msgspec.Struct | None, path: dict[str, Any]) -> Command:
-        record = {renamed.get(parameter, parameter): value for parameter, value in path.items()}
+    def command_of(given: dict[str, Any]) -> Command:
+        data = given.pop("data", None)
+        record = {renamed.get(parameter, parameter): value for parameter, value in given.items()}
         if data is None:
             return command(**record)
-        return command.at(data, **record) if record else data  # type: ignore[return-value]
+        return command.at(data, **record) if record else data
 
-    if route.sync_to_thread:
+    async def handle(bus: Bus, caller: Caller, **given: Any) -> Any:
+        return reply(await bus.handle(command_of(given), caller))
 
-        def handler(bus: Bus, caller: Caller, data: Any = None, **path: Any) -> Any:
-            return reply(bus.handle_from_thread(command_of(data, path), caller))
+    def handle_in_thread(bus: Bus, caller: Caller, **given: Any) -> Any:
+        return reply(bus.handle_from_thread(command_of(given), caller))
 
-    else:
-
-        async def handler(bus: Bus, caller: Caller, data: Any = None, **path: Any) -> Any:  # type: ignore[misc]
-            return reply(await bus.handle(command_of(data, path), caller))
-
-    signature = _signature(in_path, body, get_type_hints(reply)["return"])
+    handler = handle_in_thread if route.sync_to_thread else handle
+    signature = _signature(in_path, body if in_path else command, get_type_hints(reply)["return"])
     handler.__name__ = handler.__qualname__ = name
     handler.__signature__ = signature  # type: ignore[attr-defined]
     handler.__annotations__ = {

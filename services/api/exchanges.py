@@ -16,7 +16,6 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import exchanges
 from services.api.command_routes import command_route
-from services.composition.runtime import Backbone
 from services.exchange.commands import (
     ChangeExchangeRules,
     Confirmation,
@@ -31,6 +30,7 @@ from services.exchange.commands import (
     WithdrawHelp,
 )
 from services.exchange.handlers import rules_in_force
+from services.store.eventstore import Timebank
 from services.web.auth import Principal, allow
 from services.web.context import After, Before, Limit, next_before
 from services.web.reads import Reads
@@ -129,8 +129,8 @@ class ExchangeController(Controller):
         )
 
     @get("/rules", sync_to_thread=True, opt=allow(*tuple(Role)), summary="The rules in force")
-    def rules(self, bone: NamedDependency[Backbone]) -> Rules:
-        rules = rules_in_force(bone.timebank)
+    def rules(self, timebank: NamedDependency[Timebank]) -> Rules:
+        rules = rules_in_force(timebank)
         return Rules(
             max_minutes=rules.max_minutes,
             confirm_within_hours=rules.confirm_within_hours,

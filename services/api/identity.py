@@ -17,7 +17,6 @@ from projections import staff_directory
 from services.api.command_routes import command_route
 from services.api.schemas import Strict
 from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import (
     ChoosePin,
@@ -31,6 +30,7 @@ from services.identity.commands import (
     SignInAtKiosk,
 )
 from services.identity.staff import staff_sign_in
+from services.store.eventstore import Timebank
 from services.web.auth import (
     KIOSK_TOKEN_HEADER,
     Principal,
@@ -109,10 +109,10 @@ class AuthController(Controller):
     def staff(
         self,
         data: JSONBody[StaffSignIn],
-        bone: NamedDependency[Backbone],
+        timebank: NamedDependency[Timebank],
         auth: NamedDependency[Any],
     ) -> SignedIn:
-        staff = staff_sign_in(bone.timebank, data.username, data.password)
+        staff = staff_sign_in(timebank, data.username, data.password)
         principal = Principal(
             subject=f"staff:{staff.id}", roles=frozenset({staff.role}), channel="console"
         )
@@ -122,14 +122,15 @@ class AuthController(Controller):
     def kiosk(
         self,
         data: JSONBody[KioskSignIn],
-        bone: NamedDependency[Backbone],
+        timebank: NamedDependency[Timebank],
         auth: NamedDependency[Any],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
         kiosk_token: KioskTokenHeader,
     ) -> SignedIn:
         command = SignInAtKiosk.at(data, kiosk_token=kiosk_token)
-        member, kiosk = bone.bus.handle_from_thread(command, caller)
-        return _signed_in(auth, principal_of(bone.timebank, member, kiosk))
+        member, kiosk = bus.handle_from_thread(command, caller)
+        return _signed_in(auth, principal_of(timebank, member, kiosk))
 
     @post(
         "/kiosk/pin",
@@ -156,17 +157,17 @@ class AuthController(Controller):
     def refresh(
         self,
         request: Request[Principal, Token, Any],
-        bone: NamedDependency[Backbone],
+        timebank: NamedDependency[Timebank],
         auth: NamedDependency[Any],
     ) -> SignedIn:
-        if not records.still_active(bone.timebank, request.user.subject):
+        if not records.still_active(timebank, request.user.subject):
             raise records.SignInRefused("inactive", "This account is no longer active.")
         kiosk_id = request.user.kiosk_id
-        if kiosk_id is not None and not records.kiosk_active(bone.timebank, kiosk_id):
+        if kiosk_id is not None and not records.kiosk_active(timebank, kiosk_id):
             raise records.SignInRefused("unknown-kiosk", "This kiosk has been retired.")
         principal = request.user
         if principal.member_id is not None:
-            roles = member_roles(bone.timebank, principal.member_id)
+            roles = member_roles(timebank, principal.member_id)
             principal = msgspec.structs.replace(principal, roles=roles)
         return _signed_in(auth, principal)
 

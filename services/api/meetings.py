@@ -18,7 +18,6 @@ from projections import council
 from services.api.board import without_member_ids
 from services.api.command_routes import command_route
 from services.api.council import MotionView, decoded
-from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
     Agenda,
@@ -30,6 +29,7 @@ from services.council.commands import (
     RecordAttendance,
     Rules,
 )
+from services.store.eventstore import Timebank
 from services.web.auth import allow, public
 from services.web.context import After
 from services.web.reads import Reads
@@ -99,8 +99,8 @@ class CouncilRulesController(Controller):
     """The voting rules in force (changing them: ``COUNCIL_RULES``)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="The voting rules in force")
-    def rules(self, bone: NamedDependency[Backbone]) -> Rules:
-        return msgspec.convert(vars(handlers.rules_in_force(bone.timebank)), Rules)
+    def rules(self, timebank: NamedDependency[Timebank]) -> Rules:
+        return msgspec.convert(vars(handlers.rules_in_force(timebank)), Rules)
 
 
 MEETINGS = Router(

@@ -35,7 +35,14 @@ from services.pages.session import page_auth
 from services.pages.staff import StaffSignInPage
 from services.web.auth import Principal, jwt_auth, public
 from services.web.bodies import PlainParameters, TimebankRequest
-from services.web.context import backbone, caller, provenance, the_bus, with_request_context
+from services.web.context import (
+    backbone,
+    caller,
+    provenance,
+    the_bus,
+    the_timebank,
+    with_request_context,
+)
 from services.web.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 from services.web.reads import the_reads
 
@@ -121,6 +128,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             "bus": Provide(the_bus, sync_to_thread=False),
             "caller": Provide(caller, sync_to_thread=False),
             "reads": Provide(the_reads, sync_to_thread=False),
+            "timebank": Provide(the_timebank, sync_to_thread=False),
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), structlog_plugin(), DescribedResponses()],

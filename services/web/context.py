@@ -23,6 +23,7 @@ from domain.provenance import Provenance
 from projections.readstore import ReadDb
 from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
+from services.store.eventstore import Timebank
 from services.web.auth import Principal
 from services.windows import station_clock
 
@@ -140,6 +141,12 @@ def caller(request: Request[Any, Any, Any], bus: NamedDependency[Bus]) -> Caller
 
 def the_bus(state: State) -> Bus:
     return state.backbone.bus  # type: ignore[no-any-return]
+
+
+def the_timebank(state: State) -> Timebank:
+    """The write model, for what only it knows (the rules in force, who may sign in): never to
+    record through (that is the bus's)."""
+    return state.backbone.timebank  # type: ignore[no-any-return]
 
 
 def check_owner(request: Request[Any, Any, Any], account: UUID) -> None:
