@@ -79,7 +79,7 @@ class MonitoringReport(msgspec.Struct, kw_only=True):
 
 
 class CertificateController(Controller):
-    """Verifying certificates (issuing one: ``CERTIFICATES``)."""
+    """Verifying certificates (``CERTIFICATES`` adds issuing one)."""
 
     @get(
         "/{code:str}",

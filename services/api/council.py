@@ -158,7 +158,7 @@ def decoded(steps: list[dict[str, Any]], *kinds: str) -> list[dict[str, Any]]:
 
 
 class MotionController(Controller):
-    """The motions' reads (their commands: ``MOTIONS``)."""
+    """The motions' reads (``MOTIONS`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="The public motion board")
     def board(

@@ -90,7 +90,7 @@ def _member_account(principal: Principal) -> UUID | None:
 
 
 class ExchangeController(Controller):
-    """The exchanges' reads (their commands: ``EXCHANGES``)."""
+    """The exchanges' reads (``EXCHANGES`` adds their commands)."""
 
     @get(
         "/",

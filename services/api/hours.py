@@ -85,7 +85,7 @@ def _bulk(outcomes: Outcomes) -> BulkResult:
 
 
 class HoursController(Controller):
-    """The entries' reads and the attendance import (the other commands: ``HOURS``)."""
+    """The entries' reads and the attendance import (``HOURS`` adds the other commands)."""
 
     @post(
         "/imports",

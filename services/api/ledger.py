@@ -35,7 +35,7 @@ STAFF = (Role.COORDINATOR, Role.ADMIN)
 
 
 class AccountController(Controller):
-    """The accounts' reads (their commands: ``ACCOUNTS``)."""
+    """The accounts' reads (``ACCOUNTS`` adds their commands)."""
 
     @get(
         "/{ref:str}",

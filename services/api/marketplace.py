@@ -64,7 +64,7 @@ def _listing(row: dict[str, Any]) -> Listing:
 
 
 class CategoryController(Controller):
-    """The categories' reads (their commands: ``CATEGORIES``)."""
+    """The categories' reads (``CATEGORIES`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*EVERYONE), summary="Help categories")
     def list_categories(
@@ -82,7 +82,7 @@ class CategoryController(Controller):
 
 
 class ListingController(Controller):
-    """The listings' reads (their commands: ``LISTINGS``)."""
+    """The listings' reads (``LISTINGS`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*EVERYONE), summary="Search the board, newest first")
     def search(

@@ -60,7 +60,7 @@ class Minutes(msgspec.Struct, kw_only=True):
 
 
 class MeetingController(Controller):
-    """The meetings' reads (their commands: ``MEETINGS``)."""
+    """The meetings' reads (``MEETINGS`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="Meetings, latest first")
     def list_meetings(self, reads: NamedDependency[Reads], after: After = None) -> list[MeetingRow]:
@@ -96,7 +96,7 @@ class MeetingController(Controller):
 
 
 class CouncilRulesController(Controller):
-    """The voting rules in force (changing them: ``COUNCIL_RULES``)."""
+    """The voting rules in force (``COUNCIL_RULES`` adds changing them)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="The voting rules in force")
     def rules(self, timebank: NamedDependency[Timebank]) -> Rules:

@@ -43,7 +43,7 @@ class Movements(msgspec.Struct, kw_only=True):
 
 
 class PoolController(Controller):
-    """The pool's reads (its commands: ``POOL``)."""
+    """The pool's reads (``POOL`` adds its commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*tuple(Role)), summary="The pool's balance and totals")
     def standing(self, reads: NamedDependency[Reads], after: After = None) -> PoolStanding:

@@ -66,7 +66,7 @@ class Access(msgspec.Struct, kw_only=True):
 
 
 class PrivacyController(Controller):
-    """Personal data and who opened it (consent and erasure: ``PRIVACY``)."""
+    """Personal data and who opened it (``PRIVACY`` adds consent and erasure)."""
 
     @get(
         "/members/{member_id:uuid}",

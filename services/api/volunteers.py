@@ -85,7 +85,7 @@ def check_own_volunteer(principal: Principal, volunteer_id: UUID) -> None:
 
 
 class VolunteerController(Controller):
-    """The registry's reads (its commands: ``VOLUNTEERS``)."""
+    """The registry's reads (``VOLUNTEERS`` adds its commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*STAFF), summary="Search the registry")
     def search(
