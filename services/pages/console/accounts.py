@@ -17,7 +17,7 @@ from msgspec import Meta
 from domain.identity import CouncilTitle, Role
 from domain.rules import NotFound
 from projections import staff_directory
-from services.bus import Caller
+from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity.commands import (
     CreateStaffAccount,
@@ -27,10 +27,12 @@ from services.identity.commands import (
 )
 from services.identity.records import Registered, staff_of
 from services.pages.console.common import Form, confirm, show
+from services.pages.forms import asked_first
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 ADMINS = allow(Role.ADMIN)
 STAFF_ROLES = ("coordinator", "council", "admin")  # in the order the form offers them
@@ -75,32 +77,32 @@ class Deactivation(msgspec.Struct, kw_only=True):
 
 @get("/staff", opt=ADMINS, sync_to_thread=True)
 def accounts(
-    request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+    request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
 ) -> Template:
     """Every staff account, and the form for a new one."""
-    rows = read(bone, ("staff_directory",), after, staff_directory.everyone)
+    rows = reads.query(("staff_directory",), after, staff_directory.everyone)
     context = {"accounts": rows, "roles": [(role, label("role", role)) for role in STAFF_ROLES]}
     return show(request, "console/staff/accounts.html", context)
 
 
 @post("/staff", opt=ADMINS, sync_to_thread=True)
 def create(
-    data: Form[NewAccount], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    data: Form[NewAccount], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
-    return _to_account(bone.bus.handle_from_thread(data.command(), caller), "created")
+    return _to_account(bus.handle_from_thread(data.command(), caller), "created")
 
 
 @get("/staff/{staff_id:uuid}", opt=ADMINS, sync_to_thread=True)
 def account(
     request: Request[Any, Any, Any],
     staff_id: FromPath[UUID],
-    bone: NamedDependency[Backbone],
+    reads: NamedDependency[Reads],
     after: After = None,
     done: Done = "",
 ) -> Template:
     """One account: what it is, a new password, and deactivating it."""
-    found = read(
-        bone, ("staff_directory",), after, lambda db: staff_directory.account(db, staff_id)
+    found = reads.query(
+        ("staff_directory",), after, lambda db: staff_directory.account(db, staff_id)
     )
     if found is None:
         raise NotFound("staff-not-found", f"There is no staff account {staff_id}.")
@@ -112,10 +114,10 @@ def account(
 def set_password(
     staff_id: FromPath[UUID],
     data: Form[NewPassword],
-    bone: NamedDependency[Backbone],
+    bus: NamedDependency[Bus],
     caller: NamedDependency[Caller],
 ) -> Redirect:
-    done = bone.bus.handle_from_thread(data.command(staff_id), caller)
+    done = bus.handle_from_thread(data.command(staff_id), caller)
     return _to_account(done, "password")
 
 
@@ -130,8 +132,8 @@ def deactivate(
     """First whose account and why, to confirm (the domain is asked whether it would
     refuse); then the deactivation."""
     command = data.command(staff_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
+
+    def question() -> Template:
         username = staff_of(bone.timebank, staff_id).username
         back = f"/console/staff/{staff_id}"
         return confirm(
@@ -152,7 +154,13 @@ def deactivate(
             back=back,
             yes=gettext("Yes, deactivate"),
         )
-    return _to_account(bone.bus.handle_from_thread(command, caller), "deactivated")
+
+    def then(receipt: Receipt) -> Redirect:
+        return _to_account(receipt, "deactivated")
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+    )
 
 
 def _to_account(done: Registered, said: str) -> Redirect:

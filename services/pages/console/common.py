@@ -8,6 +8,7 @@ from uuid import UUID
 
 from litestar import Request
 from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -20,11 +21,13 @@ from projections import marketplace, staff_directory
 from projections.readstore import ReadDb
 from services.composition.runtime import Backbone
 from services.identity import records as identity
+from services.pages.forms import Answer, Ask, CommandForm, action
 from services.pages.i18n import gettext, language
 from services.pages.labels import choices, label
 from services.pages.session import current
 from services.store.eventstore import Timebank
 from services.store.vault import Vault
+from services.web.auth import allow
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)  # read the console, as the API lets them
 LIST_LIMIT = 50  # rows on one page of a list
@@ -119,6 +122,14 @@ def category_names(db: ReadDb, *, include_retired: bool = True) -> dict[str, str
     column = "name_zh" if language() == "zh_CN" else "name_en"
     rows = marketplace.categories(db, include_retired=include_retired)
     return {row["code"]: row[column] for row in rows}
+
+
+def coordinating(
+    path: str, form: type[CommandForm], answer: Answer, *, ask: Ask | None = None
+) -> HTTPRouteHandler:
+    """A coordinator's action on the record ``path`` names (``forms.action``): its answer
+    is a page, shown in place."""
+    return action(path, form, answer, ask=ask, opt=allow(Role.COORDINATOR), status_code=200)
 
 
 def acts(request: Request[Any, Any, Any]) -> bool:

@@ -20,15 +20,16 @@ from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.exchange.commands import ResolveDispute
 from services.pages import purposes
 from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confirm, people, show
+from services.pages.forms import asked_first
 from services.pages.i18n import gettext, moment
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
 
 PAGE = "console/exchanges/exchange.html"
 PART = "console/exchanges/_exchange.html"
@@ -110,7 +111,7 @@ def listed(
         rows = exchanges.listed(db, account=None, status=status, before=None, limit=LIST_LIMIT)
         return rows, people(bone, db)
 
-    rows, who = read(bone, ("exchanges",), None, query)
+    rows, who = bone.read_side.query(("exchanges",), None, query)
     _reveal(bone, who, rows, purpose=purposes.EXCHANGES, by=by)
     listed = [{**row, "pairs": _pairs(row, who)} for row in rows]
     return show(
@@ -139,7 +140,7 @@ def view(
             raise NotFound("exchange-not-found", f"There is no exchange {exchange_id}.")
         return row, people(bone, db)
 
-    row, who = read(bone, ("exchanges",), after, query)
+    row, who = bone.read_side.query(("exchanges",), after, query)
     if named_for is not None:
         _reveal(bone, who, [row], purpose=purposes.EXCHANGE, by=named_for)
     return {
@@ -194,8 +195,8 @@ def resolve(
     """First what resolving this way moves, to confirm (once the domain would accept it);
     then the resolution."""
     command = data.command(exchange_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
+
+    def question() -> Template:
         shown = view(bone, exchange_id, None)
         return confirm(
             request,
@@ -215,6 +216,11 @@ def resolve(
             back=f"/console/exchanges/{exchange_id}",
             yes=gettext("Yes, resolve"),
         )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    shown = view(bone, exchange_id, receipt.position, caller.by)
-    return show(request, PAGE, {**shown, "done": gettext("The dispute is resolved.")}, PART)
+
+    def then(receipt: Receipt) -> Template:
+        shown = view(bone, exchange_id, receipt.position, caller.by)
+        return show(request, PAGE, {**shown, "done": gettext("The dispute is resolved.")}, PART)
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+    )

@@ -21,18 +21,20 @@ from msgspec import Meta
 from domain.hours import EntryStatus, Service
 from domain.identity import Role
 from domain.provenance import Provenance
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.hours.commands import AmendEntry, ApproveEntry, RejectEntry, VoidEntry
 from services.hours.handlers import entry_of
-from services.pages.console.common import STAFF, Form, confirm, show
+from services.pages.console.common import STAFF, Form, confirm, coordinating, show
 from services.pages.console.timeline import Shown, entry_view
-from services.pages.i18n import gettext
+from services.pages.forms import Answer, asked_first
+from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
-from services.web.context import After
+from services.web.context import After, backbone
 from services.windows import DoneOn, TimeOfDay, Windowed
 
+ENTRY = "/hours/{entry_id:uuid}"
 PAGE = "console/hours/entry.html"
 PART = "console/hours/_entry.html"
 Text = Annotated[str, Meta(max_length=200)]
@@ -116,65 +118,6 @@ def entry(
     return show(request, PAGE, {**entry_view(bone, entry_id, after, by), "done": ""}, PART)
 
 
-@post(
-    "/hours/{entry_id:uuid}/approval",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def approve(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Approval],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    command = data.command(entry_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        found = entry_of(bone.timebank, entry_id)
-        view = entry_view(bone, entry_id)
-        return confirm(
-            request,
-            question=gettext("Approve this entry?"),
-            sentences=[
-                gettext(
-                    "Member %(number)s will be credited %(hours)s from the community account"
-                    " for “%(activity)s”."
-                )
-                % {
-                    "number": view["volunteer"],
-                    "hours": hours_of(found.service.minutes),
-                    "activity": found.service.activity,
-                }
-            ],
-            action=f"/console/hours/{entry_id}/approval",
-            fields=[],
-            target="#entry",
-            back=f"/console/hours/{entry_id}",
-            yes=gettext("Yes, approve and credit"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    return _entry_page(request, bone, entry_id, receipt.position, gettext("Approved and credited."))
-
-
-@post(
-    "/hours/{entry_id:uuid}/rejection",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def reject(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Rejection],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(entry_id), caller)
-    return _entry_page(request, bone, entry_id, receipt.position, gettext("Rejected."))
-
-
 def _credit_change(status: EntryStatus, credited: int, minutes: int) -> list[str]:
     """What an amendment does to the volunteer's account, in plain words."""
     difference = minutes - credited
@@ -197,7 +140,7 @@ def _changed(before: Service, after: Service) -> dict[str, list[Any]]:
 
 
 @post(
-    "/hours/{entry_id:uuid}/amendment",
+    f"{ENTRY}/amendment",
     opt=allow(Role.COORDINATOR),
     sync_to_thread=True,
     status_code=200,
@@ -213,8 +156,8 @@ def amend(
     amendment, after which the timeline shows it."""
     found = entry_of(bone.timebank, entry_id)
     command = data.command(entry_id, found.service.beneficiary, bone.settings.zone)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
+
+    def question() -> Template:
         service = command.service(bone.settings.zone)
         shown: Shown = entry_view(bone, entry_id)["shown"]
         return confirm(
@@ -235,42 +178,79 @@ def amend(
             back=f"/console/hours/{entry_id}",
             yes=gettext("Yes, amend"),
         )
-    receipt = bone.bus.handle_from_thread(command, caller)
+
     done = gettext("Amended. The timeline below shows the change.")
-    return _entry_page(request, bone, entry_id, receipt.position, done)
+    return asked_first(
+        bone.bus,
+        caller,
+        command,
+        confirmed=data.confirmed,
+        question=question,
+        then=lambda receipt: _entry_page(request, bone, entry_id, receipt.position, done),
+    )
 
 
-@post(
-    "/hours/{entry_id:uuid}/voiding",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def void(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Voiding],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    command = data.command(entry_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        found = entry_of(bone.timebank, entry_id)
-        return confirm(
-            request,
-            question=gettext("Void this entry?"),
-            sentences=[
-                gettext("%(hours)s will be taken back from the volunteer's account.")
-                % {"hours": hours_of(found.credited)},
-                gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
-                % {"reason": data.reason, "requested_by": data.requested_by},
-            ],
-            action=f"/console/hours/{entry_id}/voiding",
-            fields=[("reason", data.reason), ("requested_by", data.requested_by)],
-            target="#entry",
-            back=f"/console/hours/{entry_id}",
-            yes=gettext("Yes, void"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    return _entry_page(request, bone, entry_id, receipt.position, gettext("Voided."))
+def _saying(done: str) -> Answer:
+    """After a command about the entry: its page, its timeline showing the new step."""
+
+    def answer(request: Request[Any, Any, Any], entry_id: UUID, receipt: Receipt) -> Template:
+        bone = backbone(request.app.state)
+        return _entry_page(request, bone, entry_id, receipt.position, gettext(done))
+
+    return answer
+
+
+def _approving(request: Request[Any, Any, Any], entry_id: UUID, _: Approval) -> Template:
+    """Approving credits the volunteer: first how much, and for what."""
+    bone = backbone(request.app.state)
+    found = entry_of(bone.timebank, entry_id)
+    view = entry_view(bone, entry_id)
+    return confirm(
+        request,
+        question=gettext("Approve this entry?"),
+        sentences=[
+            gettext(
+                "Member %(number)s will be credited %(hours)s from the community account"
+                " for “%(activity)s”."
+            )
+            % {
+                "number": view["volunteer"],
+                "hours": hours_of(found.service.minutes),
+                "activity": found.service.activity,
+            }
+        ],
+        action=f"/console/hours/{entry_id}/approval",
+        fields=[],
+        target="#entry",
+        back=f"/console/hours/{entry_id}",
+        yes=gettext("Yes, approve and credit"),
+    )
+
+
+def _voiding(request: Request[Any, Any, Any], entry_id: UUID, data: Voiding) -> Template:
+    """Voiding takes back what was credited: first how much, and why."""
+    credited = entry_of(backbone(request.app.state).timebank, entry_id).credited
+    return confirm(
+        request,
+        question=gettext("Void this entry?"),
+        sentences=[
+            gettext("%(hours)s will be taken back from the volunteer's account.")
+            % {"hours": hours_of(credited)},
+            gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
+            % {"reason": data.reason, "requested_by": data.requested_by},
+        ],
+        action=f"/console/hours/{entry_id}/voiding",
+        fields=[("reason", data.reason), ("requested_by", data.requested_by)],
+        target="#entry",
+        back=f"/console/hours/{entry_id}",
+        yes=gettext("Yes, void"),
+    )
+
+
+ACTIONS = [
+    coordinating(
+        f"{ENTRY}/approval", Approval, _saying(N_("Approved and credited.")), ask=_approving
+    ),
+    coordinating(f"{ENTRY}/rejection", Rejection, _saying(N_("Rejected."))),
+    coordinating(f"{ENTRY}/voiding", Voiding, _saying(N_("Voided.")), ask=_voiding),
+]

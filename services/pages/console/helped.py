@@ -25,6 +25,7 @@ from services.exchange.commands import ConfirmHelp, WithdrawHelp
 from services.ledger.commands import CorrectTransfer
 from services.pages.console.common import Form, confirm, show
 from services.pages.console.disputes import PAGE, PART, view
+from services.pages.forms import asked_first
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
@@ -130,24 +131,29 @@ def confirm_help(
 ) -> Template:
     """Confirm, for the receiver named, help they received (the last confirmation settles)."""
     command = data.command(exchange_id)
-    if data.confirmed:
-        receipt = bone.bus.handle_from_thread(command, caller)
+
+    def question() -> Template:
+        shown = view(bone, exchange_id, None)
+        receiver = shown["unconfirmed"].get(str(data.receiver), "—")
+        received = [pair for pair in shown["pairs"] if pair["receiver"] == receiver]
+        return _asked(
+            request,
+            exchange_id,
+            "confirmation",
+            [("receiver", data.receiver)],
+            question=gettext("Confirm this help for the receiver?"),
+            sentences=[
+                *(_received(receiver, pair) for pair in received),
+                gettext("Once everyone who received help has confirmed, the time credits move."),
+            ],
+            yes=gettext("Yes, confirm"),
+        )
+
+    def then(receipt: Receipt) -> Template:
         return _done(request, bone, exchange_id, receipt, gettext("Confirmed."), caller.by)
-    bone.bus.check(command, caller)
-    shown = view(bone, exchange_id, None)
-    receiver = shown["unconfirmed"].get(str(data.receiver), "—")
-    received = [pair for pair in shown["pairs"] if pair["receiver"] == receiver]
-    return _asked(
-        request,
-        exchange_id,
-        "confirmation",
-        [("receiver", data.receiver)],
-        question=gettext("Confirm this help for the receiver?"),
-        sentences=[
-            *(_received(receiver, pair) for pair in received),
-            gettext("Once everyone who received help has confirmed, the time credits move."),
-        ],
-        yes=gettext("Yes, confirm"),
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
     )
 
 
@@ -166,21 +172,26 @@ def withdraw_help(
 ) -> Template:
     """Withdraw, for the helper, help recorded by mistake, before anyone confirmed it."""
     command = data.command(exchange_id)
-    if data.confirmed:
-        receipt = bone.bus.handle_from_thread(command, caller)
+
+    def question() -> Template:
+        return _asked(
+            request,
+            exchange_id,
+            "withdrawal",
+            [("reason", data.reason)],
+            question=gettext("Withdraw this help?"),
+            sentences=[
+                gettext("It was recorded by mistake: no time credits move, and the record stays."),
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            yes=gettext("Yes, withdraw"),
+        )
+
+    def then(receipt: Receipt) -> Template:
         return _done(request, bone, exchange_id, receipt, gettext("Withdrawn."), caller.by)
-    bone.bus.check(command, caller)
-    return _asked(
-        request,
-        exchange_id,
-        "withdrawal",
-        [("reason", data.reason)],
-        question=gettext("Withdraw this help?"),
-        sentences=[
-            gettext("It was recorded by mistake: no time credits move, and the record stays."),
-            gettext("Why: %(reason)s") % {"reason": data.reason},
-        ],
-        yes=gettext("Yes, withdraw"),
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
     )
 
 
@@ -203,24 +214,29 @@ def correct_settlement(
     if settlement is None:
         raise RuleViolated("transfer-not-found", "This exchange has moved no time credits.")
     command = data.command(UUID(settlement))
-    if data.confirmed:
-        receipt = bone.bus.handle_from_thread(command, caller)
+
+    def question() -> Template:
+        taken = data.taken_back
+        return _asked(
+            request,
+            exchange_id,
+            "correction",
+            [("minutes", data.minutes), ("reason", data.reason)],
+            question=gettext("Correct what this exchange moved?"),
+            sentences=[
+                gettext("A compensating transfer takes back all that is still uncorrected.")
+                if taken is None
+                else gettext("A compensating transfer takes back %(hours)s.")
+                % {"hours": hours_of(taken)},
+                gettext("The original transfer stays on record."),
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            yes=gettext("Yes, correct it"),
+        )
+
+    def then(receipt: Receipt) -> Template:
         return _done(request, bone, exchange_id, receipt, gettext("Corrected."), caller.by)
-    bone.bus.check(command, caller)
-    taken = data.taken_back
-    return _asked(
-        request,
-        exchange_id,
-        "correction",
-        [("minutes", data.minutes), ("reason", data.reason)],
-        question=gettext("Correct what this exchange moved?"),
-        sentences=[
-            gettext("A compensating transfer takes back all that is still uncorrected.")
-            if taken is None
-            else gettext("A compensating transfer takes back %(hours)s.")
-            % {"hours": hours_of(taken)},
-            gettext("The original transfer stays on record."),
-            gettext("Why: %(reason)s") % {"reason": data.reason},
-        ],
-        yes=gettext("Yes, correct it"),
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
     )

@@ -18,14 +18,16 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.rules import NotFound
 from projections import kiosks
-from services.bus import Caller
+from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
 from services.pages.console.common import Form, confirm, show
+from services.pages.forms import asked_first
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 ADMINS = allow(Role.ADMIN)
 DEVICE_CODE_COOKIE = "timebank_device_code"
@@ -54,20 +56,20 @@ class Retirement(msgspec.Struct, kw_only=True):
 
 @get("/kiosks", opt=ADMINS, sync_to_thread=True)
 def listed(
-    request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+    request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
 ) -> Template:
     """Every kiosk, and the form for a new one."""
-    rows = read(bone, ("kiosks",), after, kiosks.everyone)
+    rows = reads.query(("kiosks",), after, kiosks.everyone)
     return show(request, "console/kiosks/kiosks.html", {"kiosks": rows})
 
 
 @post("/kiosks", opt=ADMINS, sync_to_thread=True)
 def register(
-    data: Form[NewKiosk], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    data: Form[NewKiosk], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
     """Registered: to the kiosk's page, the device code in a cookie for that page alone,
     which it reads once and drops: in no URL, history or request log, and gone on reload."""
-    done = bone.bus.handle_from_thread(data.command(), caller)
+    done = bus.handle_from_thread(data.command(), caller)
     path = f"/console/kiosks/{done.id}"
     code = Cookie(
         key=DEVICE_CODE_COOKIE,
@@ -91,7 +93,7 @@ def kiosk(
 ) -> Template:
     """One kiosk: where it stands, whether it is in use; once after it was registered, its
     device code and how to set the screen up with it."""
-    found = read(bone, ("kiosks",), after, lambda db: kiosks.kiosk(db, str(kiosk_id)))
+    found = bone.read_side.query(("kiosks",), after, lambda db: kiosks.kiosk(db, str(kiosk_id)))
     if found is None:
         raise NotFound("kiosk-not-found", f"There is no kiosk {kiosk_id}.")
     code = request.cookies.get(DEVICE_CODE_COOKIE, "") if found["is_active"] else ""
@@ -113,16 +115,17 @@ def retire(
     request: Request[Any, Any, Any],
     kiosk_id: FromPath[UUID],
     data: Form[Retirement],
-    bone: NamedDependency[Backbone],
+    reads: NamedDependency[Reads],
+    bus: NamedDependency[Bus],
     caller: NamedDependency[Caller],
 ) -> Template | Redirect:
     """First which kiosk and why, to confirm (the domain is asked whether it would refuse);
     then the retirement."""
     command = data.command(kiosk_id)
     back = f"/console/kiosks/{kiosk_id}"
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        name = read(bone, ("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id)))
+
+    def question() -> Template:
+        name = reads.query(("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id)))
         where = name["name"] if name is not None else str(kiosk_id)
         return confirm(
             request,
@@ -141,5 +144,8 @@ def retire(
             back=back,
             yes=gettext("Yes, retire"),
         )
-    done = bone.bus.handle_from_thread(command, caller)
-    return Redirect(f"{back}?after={done.position}&done=retired", status_code=303)
+
+    def then(receipt: Receipt) -> Redirect:
+        return Redirect(f"{back}?after={receipt.position}&done=retired", status_code=303)
+
+    return asked_first(bus, caller, command, confirmed=data.confirmed, question=question, then=then)

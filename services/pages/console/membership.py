@@ -16,11 +16,12 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.ledger import AccountKind, TimeAccount, account_id_for
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity.commands import DeactivateMember, ErasePersonalData, RecordConsent
 from services.identity.records import member_of
 from services.pages.console.common import Form, confirm
+from services.pages.forms import asked_first
 from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
@@ -111,28 +112,32 @@ def deactivate(
     """First what deactivating does, once the domain says it would (a dry run); then the
     deactivation, after which the page shows the member as deactivated."""
     command = data.deactivation(member_id)
-    if data.confirmed:
-        return _back(
-            member_id, bone.bus.handle_from_thread(command, caller).position, "deactivated"
+
+    def question() -> Template:
+        number = member_of(bone.timebank, member_id).member_number
+        return confirm(
+            request,
+            question=gettext("Deactivate member %(number)s?") % {"number": number},
+            sentences=[
+                _closing(bone, member_id),
+                gettext(
+                    "They can no longer sign in at a kiosk, and a kiosk session they have open ends"
+                    " at once. This cannot be undone: if they come back, they register anew."
+                ),
+                gettext("Why: %(reason)s") % {"reason": data.reason},
+            ],
+            action=f"/console/members/{member_id}/deactivation",
+            fields=[("reason", data.reason)],
+            target="",
+            back=f"/console/members/{member_id}",
+            yes=gettext("Yes, deactivate"),
         )
-    bone.bus.check(command, caller)
-    number = member_of(bone.timebank, member_id).member_number
-    return confirm(
-        request,
-        question=gettext("Deactivate member %(number)s?") % {"number": number},
-        sentences=[
-            _closing(bone, member_id),
-            gettext(
-                "They can no longer sign in at a kiosk, and a kiosk session they have open ends"
-                " at once. This cannot be undone: if they come back, they register anew."
-            ),
-            gettext("Why: %(reason)s") % {"reason": data.reason},
-        ],
-        action=f"/console/members/{member_id}/deactivation",
-        fields=[("reason", data.reason)],
-        target="",
-        back=f"/console/members/{member_id}",
-        yes=gettext("Yes, deactivate"),
+
+    def then(receipt: Receipt) -> Redirect:
+        return _back(member_id, receipt.position, "deactivated")
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
     )
 
 

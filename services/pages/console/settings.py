@@ -12,11 +12,12 @@ from litestar.response import Template
 from msgspec import Meta
 
 from domain.exchange import ExchangeRules
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.exchange.commands import ChangeExchangeRules, Rules
 from services.exchange.handlers import rules_in_force
 from services.pages.console.common import STAFF, Form, confirm, show
+from services.pages.forms import asked_first
 from services.pages.i18n import gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
@@ -80,8 +81,8 @@ def change_rules(
 ) -> Template:
     """First the rules as they would read, to confirm; then the change."""
     command = data.command()
-    if not data.confirmed:
-        bone.bus.check(command, caller)
+
+    def question() -> Template:
         return confirm(
             request,
             question=gettext("Change the exchange rules?"),
@@ -101,6 +102,11 @@ def change_rules(
             back="/console/settings",
             yes=gettext("Yes, change the rules"),
         )
-    bone.bus.handle_from_thread(command, caller)
-    done = gettext("The exchange rules are changed.")
-    return show(request, PAGE, _in_force(bone, done), PART)
+
+    def then(_receipt: Receipt) -> Template:
+        done = gettext("The exchange rules are changed.")
+        return show(request, PAGE, _in_force(bone, done), PART)
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+    )

@@ -17,12 +17,13 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.volunteer import Rating, VolunteerStatus
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
-from services.pages.console.common import Form, confirm, show
+from services.pages.console.common import Form, confirm, coordinating, show
 from services.pages.console.volunteers import PAGE, PART, split_labels, volunteer_view
-from services.pages.i18n import gettext
+from services.pages.forms import Answer, asked_first
+from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.volunteers.commands import (
     ChangeVolunteerStatus,
@@ -32,10 +33,14 @@ from services.volunteers.commands import (
 )
 from services.volunteers.handlers import volunteer_of
 from services.web.auth import allow
+from services.web.context import backbone
 from services.windows import DoneOn, Windowed
 
 Text = Annotated[str, Meta(max_length=200)]
 Reason = Annotated[str, Meta(max_length=500)]
+
+
+VOLUNTEER = "/volunteers/{volunteer_id:uuid}"
 
 
 class StatusChange(msgspec.Struct, kw_only=True):
@@ -98,7 +103,7 @@ def _done(
 
 
 @post(
-    "/volunteers/{volunteer_id:uuid}/status",
+    f"{VOLUNTEER}/status",
     opt=allow(Role.COORDINATOR),
     sync_to_thread=True,
     status_code=200,
@@ -112,8 +117,8 @@ def change_status(
 ) -> Template:
     """First what will change and why, once the registry would accept it; then the change."""
     command = data.command(volunteer_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
+
+    def question() -> Template:
         member_id = volunteer_of(bone.timebank, volunteer_id).member_id
         number = identity.member_of(bone.timebank, member_id).member_number
         return confirm(
@@ -130,59 +135,30 @@ def change_status(
             back=f"/console/volunteers/{volunteer_id}",
             yes=gettext("Yes, change the status"),
         )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    done = gettext("The status is now: %(status)s.") % {
-        "status": label("volunteer_status", data.status)
-    }
-    return _done(request, bone, volunteer_id, receipt.position, done)
+
+    def then(receipt: Receipt) -> Template:
+        done = gettext("The status is now: %(status)s.") % {
+            "status": label("volunteer_status", data.status)
+        }
+        return _done(request, bone, volunteer_id, receipt.position, done)
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+    )
 
 
-@post(
-    "/volunteers/{volunteer_id:uuid}/profile",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def update_profile(
-    request: Request[Any, Any, Any],
-    volunteer_id: FromPath[UUID],
-    data: Form[Profile],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
-    return _done(request, bone, volunteer_id, receipt.position, gettext("Profile saved."))
+def _saying(done: str) -> Answer:
+    """After a change on the volunteer's page: the page, saying ``done``."""
+
+    def answer(request: Request[Any, Any, Any], volunteer_id: UUID, receipt: Receipt) -> Template:
+        bone = backbone(request.app.state)
+        return _done(request, bone, volunteer_id, receipt.position, gettext(done))
+
+    return answer
 
 
-@post(
-    "/volunteers/{volunteer_id:uuid}/awards",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def give_award(
-    request: Request[Any, Any, Any],
-    volunteer_id: FromPath[UUID],
-    data: Form[Award],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
-    return _done(request, bone, volunteer_id, receipt.position, gettext("Award recorded."))
-
-
-@post(
-    "/volunteers/{volunteer_id:uuid}/evaluations",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def evaluate(
-    request: Request[Any, Any, Any],
-    volunteer_id: FromPath[UUID],
-    data: Form[Evaluation],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
-    return _done(request, bone, volunteer_id, receipt.position, gettext("Evaluation recorded."))
+ACTIONS = [
+    coordinating(f"{VOLUNTEER}/profile", Profile, _saying(N_("Profile saved."))),
+    coordinating(f"{VOLUNTEER}/awards", Award, _saying(N_("Award recorded."))),
+    coordinating(f"{VOLUNTEER}/evaluations", Evaluation, _saying(N_("Evaluation recorded."))),
+]

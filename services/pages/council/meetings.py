@@ -20,7 +20,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
-from services.bus import Caller, IdempotencyKey, Receipt
+from services.bus import Bus, Caller, IdempotencyKey, Receipt
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
@@ -41,7 +41,8 @@ from services.pages.council.common import (
     part,
     render,
 )
-from services.web.context import After, read
+from services.pages.forms import BUTTON, action
+from services.web.context import After
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
 # What a datetime-local input sends: a day and a time of day, in the station's zone.
@@ -156,16 +157,14 @@ def _attendance(bone: Backbone, found: Row, by: Provenance) -> dict[str, Any]:
 
 
 def _agenda_answer(
-    request: Request[Any, Any, Any], bone: Backbone, meeting_id: UUID, receipt: Receipt
+    request: Request[Any, Any, Any], meeting_id: UUID, receipt: Receipt
 ) -> Response[Any]:
     """After a change to the agenda: the agenda as it now is."""
+    bone: Backbone = request.app.state.backbone
 
     def fragment() -> Template:
-        found = read(
-            bone,
-            MODELS,
-            receipt.position,
-            lambda db: _agenda(db, meeting_or_refuse(db, meeting_id)),
+        found = bone.read_side.query(
+            MODELS, receipt.position, lambda db: _agenda(db, meeting_or_refuse(db, meeting_id))
         )
         return render(bone, "_agenda.html", "meetings", **found)
 
@@ -184,7 +183,7 @@ class MeetingPages(Controller):
 
     @get("/", opt=COUNCIL, sync_to_thread=True)
     def meetings(self, bone: NamedDependency[Backbone], after: After = None) -> Template:
-        page = read(bone, MODELS, after, lambda db: _meetings(bone, db))
+        page = bone.read_side.query(MODELS, after, lambda db: _meetings(bone, db))
         return render(bone, "meetings.html", "meetings", key=uuid4().hex, **page)
 
     @post("/", opt=COUNCIL, sync_to_thread=True)
@@ -210,33 +209,9 @@ class MeetingPages(Controller):
             found = meeting_or_refuse(db, meeting_id)
             return {"found": found, **_agenda(db, found)}
 
-        shown = read(bone, MODELS, after, query)
+        shown = bone.read_side.query(MODELS, after, query)
         shown.update(_attendance(bone, shown.pop("found"), by))
         return render(bone, "meeting.html", "meetings", **shown)
-
-    @post("/{meeting_id:uuid}/agenda", opt=COUNCIL, sync_to_thread=True)
-    def add_to_agenda(
-        self,
-        request: Request[Any, Any, Any],
-        meeting_id: FromPath[UUID],
-        data: Annotated[AgendaItem, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
-        return _agenda_answer(request, bone, meeting_id, receipt)
-
-    @post("/{meeting_id:uuid}/agenda/order", opt=COUNCIL, sync_to_thread=True)
-    def move(
-        self,
-        request: Request[Any, Any, Any],
-        meeting_id: FromPath[UUID],
-        data: Annotated[Move, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
-        return _agenda_answer(request, bone, meeting_id, receipt)
 
     @post("/{meeting_id:uuid}/attendance", opt=COUNCIL, sync_to_thread=True)
     def attendance(
@@ -251,8 +226,8 @@ class MeetingPages(Controller):
         by = caller.by
 
         def fragment() -> Template:
-            found = read(
-                bone, MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
+            found = bone.read_side.query(
+                MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
             )
             return render(
                 bone, "_attendance.html", "meetings", saved=True, **_attendance(bone, found, by)
@@ -265,8 +240,14 @@ class MeetingPages(Controller):
         self,
         request: Request[Any, Any, Any],
         meeting_id: FromPath[UUID],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(CloseMeeting(meeting_id=meeting_id), caller)
-        return done(request, meeting_path(meeting_id), receipt)
+        command = CloseMeeting.at(BUTTON, meeting_id=meeting_id)
+        return done(request, meeting_path(meeting_id), bus.handle_from_thread(command, caller))
+
+
+ACTIONS = [
+    action("/council/meetings/{meeting_id:uuid}/agenda", AgendaItem, _agenda_answer, opt=COUNCIL),
+    action("/council/meetings/{meeting_id:uuid}/agenda/order", Move, _agenda_answer, opt=COUNCIL),
+]

@@ -36,9 +36,10 @@ from services.pages.council.common import (
     render,
 )
 from services.pages.council.motions import motion_or_refuse
+from services.pages.forms import BUTTON, asked_first
 from services.pages.i18n import gettext, number
 from services.pages.labels import label
-from services.web.context import After, read
+from services.web.context import After
 
 
 def vote_path(motion_id: UUID | str) -> str:
@@ -49,7 +50,9 @@ def tally(bone: Backbone, motion_id: UUID, after: int | None) -> Row | None:
     """The tally once voting opened (None before): counts and the result (as decided, or
     what the ballots would decide now). A secret vote still open is counted from its sealed
     ballot box."""
-    found, counted = read(bone, MODELS, after, lambda db: council.tally_of(db, str(motion_id)))
+    found, counted = bone.read_side.query(
+        MODELS, after, lambda db: council.tally_of(db, str(motion_id))
+    )
     if not found:
         raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
     if counted is None:
@@ -146,18 +149,20 @@ class VotePages(Controller):
         bone: NamedDependency[Backbone],
         caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        command = OpenVote(motion_id=motion_id)
-        if not data.confirmed:
-            bone.bus.check(command, caller)
-            return _asking_to_open(request, bone, motion_id)
-        receipt = bone.bus.handle_from_thread(command, caller)
-        return done(request, vote_path(motion_id), receipt)
+        return asked_first(
+            bone.bus,
+            caller,
+            OpenVote.at(BUTTON, motion_id=motion_id),
+            confirmed=data.confirmed,
+            question=lambda: _asking_to_open(request, bone, motion_id),
+            then=lambda receipt: done(request, vote_path(motion_id), receipt),
+        )
 
     @get("/vote", opt=COUNCIL, sync_to_thread=True)
     def vote(
         self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
     ) -> Template:
-        page = read(bone, MODELS, after, lambda db: _vote_page(db, motion_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _vote_page(db, motion_id))
         return render(
             bone,
             "vote.html",
@@ -185,7 +190,7 @@ class VotePages(Controller):
         """Who voted how, by name: a page of its own rather than part of the live tally, which
         refreshes every 2 s and may be on the meeting room's screen. Each time it is drawn is
         one record in the personal-data access log; it does not refresh itself."""
-        page = read(bone, MODELS, after, lambda db: _ballots_page(db, motion_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _ballots_page(db, motion_id))
         cast = page.pop("ballots")
         if cast is not None:
             names = identity.open_names(
@@ -214,5 +219,5 @@ class VotePages(Controller):
                 bone.timebank, motion_id=motion_id, by=caller.by, vault=bone.vault
             )
             return _asking_to_close(request, bone, motion)
-        receipt = bone.bus.handle_from_thread(CloseVote(motion_id=motion_id), caller)
+        receipt = bone.bus.handle_from_thread(CloseVote.at(BUTTON, motion_id=motion_id), caller)
         return done(request, vote_path(motion_id), receipt)

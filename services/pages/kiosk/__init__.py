@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.pages.kiosk.council import CouncilBoard
+from services.pages.kiosk import council, receiving
 from services.pages.kiosk.donations import Donating
 from services.pages.kiosk.enrolment import enrol, enrol_form
 from services.pages.kiosk.first_pin import choose_pin, first_pin_form
@@ -16,7 +16,6 @@ from services.pages.kiosk.home import KioskHome
 from services.pages.kiosk.hours import VolunteerHours
 from services.pages.kiosk.motions import NewMotion
 from services.pages.kiosk.offers import Offers
-from services.pages.kiosk.receiving import Receiving
 from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign_out, still_here
 
 PAGES: list[Any] = [
@@ -28,11 +27,13 @@ PAGES: list[Any] = [
     enrol_form,
     KioskHome,
     Giving,
-    Receiving,
+    receiving.Receiving,
+    *receiving.ACTIONS,
     Donating,
     Offers,
     VolunteerHours,
-    CouncilBoard,
+    council.CouncilBoard,
+    *council.ACTIONS,
     NewMotion,
 ]
 # Rate-limited per client address, like the API's sign-in.

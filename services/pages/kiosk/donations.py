@@ -12,8 +12,7 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from projections import balances
-from services.bus import Caller
-from services.composition.runtime import Backbone
+from services.bus import Bus, Caller
 from services.pages.i18n import gettext, hours
 from services.pages.kiosk.frame import (
     RESIDENTS,
@@ -28,7 +27,7 @@ from services.pages.kiosk.frame import (
     showing,
 )
 from services.pool.commands import DonateToPool
-from services.web.context import read
+from services.web.reads import Reads
 
 
 class Donation(msgspec.Struct, kw_only=True):
@@ -52,9 +51,9 @@ class Donating(Controller):
     path = "/kiosk/donate"
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
-    def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+    def form(self, request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
         account = account_of(request)
-        row = read(bone, ("balances",), None, lambda db: balances.account(db, account))
+        row = reads.query(("balances",), None, lambda db: balances.account(db, account))
         return screen(request, "donate.html", earned=max(row["balance"] if row else 0, 0))
 
     @post("/check", opt=RESIDENTS, sync_to_thread=True)
@@ -62,11 +61,11 @@ class Donating(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[Donation, Form],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Template:
         """The donation in plain words, once the domain has said it would take it."""
-        bone.bus.check(data.command(account_of(request), new_key()), caller)
+        bus.check(data.command(account_of(request), new_key()), caller)
         question = gettext(
             "You are giving %(hours)s to the community pool. "
             "%(hours)s will move out of your account. Confirm?"
@@ -84,9 +83,9 @@ class Donating(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[DonationConfirmed, Form],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Redirect:
         command = data.command(account_of(request), data.key)
-        receipt = bone.bus.handle_from_thread(command, caller)
+        receipt = bus.handle_from_thread(command, caller)
         return showing("/kiosk/done/donated", receipt)

@@ -34,7 +34,7 @@ from services.pages.kiosk.frame import (
     showing,
     with_note,
 )
-from services.web.context import read
+from services.web.reads import Reads
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.
 PURPOSE = N_("kiosk: name the resident help is recorded for, to confirm it")
@@ -59,9 +59,9 @@ class HelpConfirmed(HelpGiven, kw_only=True):
     key: ActionKey
 
 
-def _described(bone: Backbone, help_: HelpGiven) -> str:
+def _described(reads: Reads, help_: HelpGiven) -> str:
     """What the help was, in the giver's words: the kind, then their note."""
-    categories = read(bone, ("marketplace",), None, category_names)
+    categories = reads.query(("marketplace",), None, category_names)
     if help_.category not in categories:
         raise RuleViolated("unknown-category", f"There is no category {help_.category!r}.")
     return with_note(categories[help_.category], help_.note)
@@ -73,15 +73,15 @@ def _recorded(
     """The receiver named, and the command that records the help given them."""
     receiver = people.member_by_number(bone, help_.receiver)
     giver, account = account_of(request), people.member_account(receiver)
-    return receiver, help_.command(key, giver, account, _described(bone, help_))
+    return receiver, help_.command(key, giver, account, _described(bone.read_side, help_))
 
 
 class Giving(Controller):
     path = "/kiosk/give"
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
-    def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-        categories = read(bone, ("marketplace",), None, category_names)
+    def form(self, request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
+        categories = reads.query(("marketplace",), None, category_names)
         return screen(request, "give.html", categories=categories)
 
     @post("/check", opt=RESIDENTS, sync_to_thread=True)

@@ -36,7 +36,8 @@ from services.pages.kiosk.frame import (
 )
 from services.pages.refusals import explain
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 from services.windows import DoneOn, TimeOfDay, Windowed
 
 log = structlog.get_logger(__name__)
@@ -141,7 +142,7 @@ def _form(
 ) -> Template:
     """The form, empty but for the day and who organised it (as last time), or as it was
     filled in; the volunteer's latest hours below it."""
-    found = _latest(bone, str(volunteer_id_for(member_of(request))), after)
+    found = _latest(bone.read_side, str(volunteer_id_for(member_of(request))), after)
     today = bone.today()
     empty = {
         **dict.fromkeys(("activity", "start", "minutes", "place", "content", "building"), ""),
@@ -164,7 +165,7 @@ def _form(
     )
 
 
-def _latest(bone: Backbone, volunteer: str, after: int | None) -> dict[str, Any]:
+def _latest(reads: Reads, volunteer: str, after: int | None) -> dict[str, Any]:
     """The volunteer's latest hours, and the help categories to choose from."""
 
     def query(db: Any) -> dict[str, Any]:
@@ -182,4 +183,4 @@ def _latest(bone: Backbone, volunteer: str, after: int | None) -> dict[str, Any]
             "every_category": category_names(db, include_retired=True),
         }
 
-    return read(bone, ("hours", "marketplace"), after, query)
+    return reads.query(("hours", "marketplace"), after, query)

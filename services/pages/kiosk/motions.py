@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import MotionText, SubmitMotion, Title
@@ -74,8 +74,8 @@ class NewMotion(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[MotionConfirmed, Form],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.bus.handle_from_thread(data.command(), caller)
+        receipt = bus.handle_from_thread(data.command(), caller)
         return showing(f"/kiosk/council/{receipt.id}", receipt, done="proposed")

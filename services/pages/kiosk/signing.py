@@ -21,7 +21,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from domain.identity import PIN_LOCKOUT, Role, minutes_until
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.identity.commands import (
     KioskName,
@@ -185,10 +185,10 @@ class KioskSetup(Controller):
     def register(
         self,
         data: Annotated[NewKiosk, Form],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Redirect:
-        done = bone.bus.handle_from_thread(data.command(), caller)
+        done = bus.handle_from_thread(data.command(), caller)
         response = signed_out(f"{SIGN_IN}?ready=true")
         response.set_cookie(device_cookie(done.token))
         return response
