@@ -17,8 +17,8 @@ from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.listings.commands import AddCategory, RetireCategory
 from services.listings.handlers import categories_of
-from services.pages.console.common import STAFF, Form, confirm, show
-from services.pages.forms import asked_first
+from services.pages.console.common import STAFF, Form, confirm, coordinating, show
+from services.pages.forms import Sent
 from services.pages.i18n import gettext, language
 from services.web.auth import allow
 from services.web.reads import Reads
@@ -84,42 +84,30 @@ def _named(bone: Backbone, code: str) -> str:
     return _name(*names) if names else code
 
 
-@post(
-    "/settings/categories/retirement",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def retire(
-    request: Request[Any, Any, Any],
-    data: Form[Retirement],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """First what retiring means, to confirm; then the retirement."""
-    command = data.command()
-    name = _named(bone, data.code)
-
-    def question() -> Template:
-        return confirm(
-            request,
-            question=gettext("Retire the category %(name)s?") % {"name": name},
-            sentences=[
-                gettext("It is no longer offered for new listings or service hours."),
-                gettext("Listings and service hours already recorded under it keep it."),
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=f"{PATH}/retirement",
-            fields=[("code", data.code), ("reason", data.reason)],
-            target="#categories",
-            back=PATH,
-            yes=gettext("Yes, retire it"),
-        )
-
-    def then(receipt: Receipt) -> Template:
-        done = gettext("The category %(name)s is retired.") % {"name": name}
-        return show(request, PAGE, _listed(bone.read_side, receipt.position, done), PART)
-
-    return asked_first(
-        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+def _asking(sent: Sent) -> Template:
+    """What retiring means, to confirm."""
+    data = sent.form
+    return confirm(
+        sent.request,
+        question=gettext("Retire the category %(name)s?")
+        % {"name": _named(sent.station, data.code)},
+        sentences=[
+            gettext("It is no longer offered for new listings or service hours."),
+            gettext("Listings and service hours already recorded under it keep it."),
+            gettext("Why: %(reason)s") % {"reason": data.reason},
+        ],
+        action=f"{PATH}/retirement",
+        fields=[("code", data.code), ("reason", data.reason)],
+        target="#categories",
+        back=PATH,
+        yes=gettext("Yes, retire it"),
     )
+
+
+def _retired(sent: Sent, receipt: Receipt) -> Template:
+    bone = sent.station
+    done = gettext("The category %(name)s is retired.") % {"name": _named(bone, sent.form.code)}
+    return show(sent.request, PAGE, _listed(bone.read_side, receipt.position, done), PART)
+
+
+RETIRE = coordinating("/settings/categories/retirement", Retirement, _retired, ask=_asking)

@@ -3,6 +3,8 @@ page answers htmx (a fragment in place) and a plain request (the whole page)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -19,9 +21,10 @@ from domain.provenance import SYSTEM_ACTOR, Provenance
 from domain.volunteer import Volunteer
 from projections import marketplace, staff_directory
 from projections.readstore import ReadDb
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
-from services.pages.forms import Answer, Ask, CommandForm, action
+from services.pages.forms import Answer, CommandForm, Sent, action
 from services.pages.i18n import gettext, language
 from services.pages.labels import choices, label
 from services.pages.session import current
@@ -124,12 +127,40 @@ def category_names(db: ReadDb, *, include_retired: bool = True) -> dict[str, str
     return {row["code"]: row[column] for row in rows}
 
 
+@dataclass(frozen=True)
+class RecordPage:
+    """A record's console page (an entry, an exchange, a volunteer): its path, its template,
+    the part htmx swaps, and what it shows of the record once the read models have applied a
+    position."""
+
+    path: str
+    template: str
+    part: str
+    view: Callable[[Sent, int], dict[str, Any]]
+
+    def saying(self, done: str) -> Answer:
+        """After a command about the record: this page, saying ``done`` (marked by ``N_``)."""
+
+        def answer(sent: Sent, receipt: Receipt) -> Template:
+            context = {**self.view(sent, receipt.position), "done": gettext(done)}
+            return show(sent.request, self.template, context, self.part)
+
+        return answer
+
+    def action(
+        self, what: str, form: type[CommandForm], done: str, **asking: Any
+    ) -> HTTPRouteHandler:
+        """A coordinator's ``what`` to the record (``path/what``), after which this page says
+        ``done``; ``asking``: ``ask`` and ``command`` of ``forms.action``."""
+        return coordinating(f"{self.path}/{what}", form, self.saying(done), **asking)
+
+
 def coordinating(
-    path: str, form: type[CommandForm], answer: Answer, *, ask: Ask | None = None
+    path: str, form: type[CommandForm], answer: Answer, **asking: Any
 ) -> HTTPRouteHandler:
     """A coordinator's action on the record ``path`` names (``forms.action``): its answer
     is a page, shown in place."""
-    return action(path, form, answer, ask=ask, opt=allow(Role.COORDINATOR), status_code=200)
+    return action(path, form, answer, opt=allow(Role.COORDINATOR), status_code=200, **asking)
 
 
 def acts(request: Request[Any, Any, Any]) -> bool:

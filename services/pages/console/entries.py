@@ -12,26 +12,29 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 from msgspec import Meta
 
 from domain.hours import EntryStatus, Service
-from domain.identity import Role
 from domain.provenance import Provenance
-from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.hours.commands import AmendEntry, ApproveEntry, RejectEntry, VoidEntry
 from services.hours.handlers import entry_of
-from services.pages.console.common import STAFF, Form, confirm, coordinating, show
+from services.pages.console.common import (
+    STAFF,
+    RecordPage,
+    confirm,
+    show,
+)
 from services.pages.console.timeline import Shown, entry_view
-from services.pages.forms import Answer, asked_first
+from services.pages.forms import Sent
 from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
-from services.web.context import After, backbone
+from services.web.context import After
 from services.windows import DoneOn, TimeOfDay, Windowed
 
 ENTRY = "/hours/{entry_id:uuid}"
@@ -100,14 +103,13 @@ class Amendment(Windowed, kw_only=True):
         return list(sent.items())
 
 
-def _entry_page(
-    request: Request[Any, Any, Any], bone: Backbone, entry_id: UUID, position: int, done: str
-) -> Template:
-    """The entry as it stands after the command at ``position``, saying what was done."""
-    return show(request, PAGE, {**entry_view(bone, entry_id, position), "done": done}, PART)
+# The entry after a command: its timeline shows the new step at once.
+ENTRY_PAGE = RecordPage(
+    ENTRY, PAGE, PART, lambda sent, position: entry_view(sent.station, sent.record_id, position)
+)
 
 
-@get("/hours/{entry_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+@get(ENTRY, opt=allow(*STAFF), sync_to_thread=True)
 def entry(
     request: Request[Any, Any, Any],
     entry_id: FromPath[UUID],
@@ -139,74 +141,47 @@ def _changed(before: Service, after: Service) -> dict[str, list[Any]]:
     }
 
 
-@post(
-    f"{ENTRY}/amendment",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def amend(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Amendment],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """First the changes before → after and what they do to credits; then, confirmed, the
-    amendment, after which the timeline shows it."""
+def _amendment(sent: Sent) -> AmendEntry:
+    """The amendment, begun at the station's day and time (whom the service was for stays as
+    it was)."""
+    bone, entry_id = sent.station, sent.record_id
+    beneficiary = entry_of(bone.timebank, entry_id).service.beneficiary
+    return sent.form.command(entry_id, beneficiary, bone.settings.zone)
+
+
+def _amending(sent: Sent) -> Template:
+    """The changes before → after, and what they do to credits."""
+    bone, entry_id, data = sent.station, sent.record_id, sent.form
     found = entry_of(bone.timebank, entry_id)
-    command = data.command(entry_id, found.service.beneficiary, bone.settings.zone)
-
-    def question() -> Template:
-        service = command.service(bone.settings.zone)
-        shown: Shown = entry_view(bone, entry_id)["shown"]
-        return confirm(
-            request,
-            question=gettext("Amend this entry?"),
-            sentences=[
-                *_credit_change(found.status, found.credited, service.minutes),
-                gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
-                % {"reason": data.reason, "requested_by": data.requested_by},
-            ],
-            items=[
-                f"{change['field']}: {change['before']} → {change['after']}"
-                for change in shown.changes(_changed(found.service, service))
-            ],
-            action=f"/console/hours/{entry_id}/amendment",
-            fields=data.fields(),
-            target="#entry",
-            back=f"/console/hours/{entry_id}",
-            yes=gettext("Yes, amend"),
-        )
-
-    done = gettext("Amended. The timeline below shows the change.")
-    return asked_first(
-        bone.bus,
-        caller,
-        command,
-        confirmed=data.confirmed,
-        question=question,
-        then=lambda receipt: _entry_page(request, bone, entry_id, receipt.position, done),
+    service = _amendment(sent).service(bone.settings.zone)
+    shown: Shown = entry_view(bone, entry_id)["shown"]
+    return confirm(
+        sent.request,
+        question=gettext("Amend this entry?"),
+        sentences=[
+            *_credit_change(found.status, found.credited, service.minutes),
+            gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
+            % {"reason": data.reason, "requested_by": data.requested_by},
+        ],
+        items=[
+            f"{change['field']}: {change['before']} → {change['after']}"
+            for change in shown.changes(_changed(found.service, service))
+        ],
+        action=f"/console/hours/{entry_id}/amendment",
+        fields=data.fields(),
+        target="#entry",
+        back=f"/console/hours/{entry_id}",
+        yes=gettext("Yes, amend"),
     )
 
 
-def _saying(done: str) -> Answer:
-    """After a command about the entry: its page, its timeline showing the new step."""
-
-    def answer(request: Request[Any, Any, Any], entry_id: UUID, receipt: Receipt) -> Template:
-        bone = backbone(request.app.state)
-        return _entry_page(request, bone, entry_id, receipt.position, gettext(done))
-
-    return answer
-
-
-def _approving(request: Request[Any, Any, Any], entry_id: UUID, _: Approval) -> Template:
+def _approving(sent: Sent) -> Template:
     """Approving credits the volunteer: first how much, and for what."""
-    bone = backbone(request.app.state)
+    bone, entry_id = sent.station, sent.record_id
     found = entry_of(bone.timebank, entry_id)
     view = entry_view(bone, entry_id)
     return confirm(
-        request,
+        sent.request,
         question=gettext("Approve this entry?"),
         sentences=[
             gettext(
@@ -227,11 +202,12 @@ def _approving(request: Request[Any, Any, Any], entry_id: UUID, _: Approval) -> 
     )
 
 
-def _voiding(request: Request[Any, Any, Any], entry_id: UUID, data: Voiding) -> Template:
+def _voiding(sent: Sent) -> Template:
     """Voiding takes back what was credited: first how much, and why."""
-    credited = entry_of(backbone(request.app.state).timebank, entry_id).credited
+    entry_id, data = sent.record_id, sent.form
+    credited = entry_of(sent.station.timebank, entry_id).credited
     return confirm(
-        request,
+        sent.request,
         question=gettext("Void this entry?"),
         sentences=[
             gettext("%(hours)s will be taken back from the volunteer's account.")
@@ -248,9 +224,14 @@ def _voiding(request: Request[Any, Any, Any], entry_id: UUID, data: Voiding) -> 
 
 
 ACTIONS = [
-    coordinating(
-        f"{ENTRY}/approval", Approval, _saying(N_("Approved and credited.")), ask=_approving
+    ENTRY_PAGE.action("approval", Approval, N_("Approved and credited."), ask=_approving),
+    ENTRY_PAGE.action("rejection", Rejection, N_("Rejected.")),
+    ENTRY_PAGE.action("voiding", Voiding, N_("Voided."), ask=_voiding),
+    ENTRY_PAGE.action(
+        "amendment",
+        Amendment,
+        N_("Amended. The timeline below shows the change."),
+        ask=_amending,
+        command=_amendment,
     ),
-    coordinating(f"{ENTRY}/rejection", Rejection, _saying(N_("Rejected."))),
-    coordinating(f"{ENTRY}/voiding", Voiding, _saying(N_("Voided.")), ask=_voiding),
 ]

@@ -20,9 +20,9 @@ from domain.volunteer import Rating, VolunteerStatus
 from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
-from services.pages.console.common import Form, confirm, coordinating, show
+from services.pages.console.common import Form, RecordPage, confirm, show
 from services.pages.console.volunteers import PAGE, PART, split_labels, volunteer_view
-from services.pages.forms import Answer, asked_first
+from services.pages.forms import asked_first
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.volunteers.commands import (
@@ -33,7 +33,6 @@ from services.volunteers.commands import (
 )
 from services.volunteers.handlers import volunteer_of
 from services.web.auth import allow
-from services.web.context import backbone
 from services.windows import DoneOn, Windowed
 
 Text = Annotated[str, Meta(max_length=200)]
@@ -147,18 +146,16 @@ def change_status(
     )
 
 
-def _saying(done: str) -> Answer:
-    """After a change on the volunteer's page: the page, saying ``done``."""
-
-    def answer(request: Request[Any, Any, Any], volunteer_id: UUID, receipt: Receipt) -> Template:
-        bone = backbone(request.app.state)
-        return _done(request, bone, volunteer_id, receipt.position, gettext(done))
-
-    return answer
+VOLUNTEER_PAGE = RecordPage(
+    VOLUNTEER,
+    PAGE,
+    PART,
+    lambda sent, position: volunteer_view(sent.station, sent.record_id, position),
+)
 
 
 ACTIONS = [
-    coordinating(f"{VOLUNTEER}/profile", Profile, _saying(N_("Profile saved."))),
-    coordinating(f"{VOLUNTEER}/awards", Award, _saying(N_("Award recorded."))),
-    coordinating(f"{VOLUNTEER}/evaluations", Evaluation, _saying(N_("Evaluation recorded."))),
+    VOLUNTEER_PAGE.action("profile", Profile, N_("Profile saved.")),
+    VOLUNTEER_PAGE.action("awards", Award, N_("Award recorded.")),
+    VOLUNTEER_PAGE.action("evaluations", Evaluation, N_("Evaluation recorded.")),
 ]

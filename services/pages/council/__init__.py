@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.pages.council import meetings, motions, tracker
+from services.pages.council import meetings, motions, tracker, votes
 from services.pages.council.minutes import MinutesPages
 from services.pages.council.rules import RulesPages
-from services.pages.council.votes import VotePages
 
 PAGES: list[Any] = [
     motions.MotionPages,
@@ -17,7 +16,8 @@ PAGES: list[Any] = [
     meetings.MeetingPages,
     *meetings.ACTIONS,
     MinutesPages,
-    VotePages,
+    votes.VotePages,
+    *votes.ACTIONS,
     tracker.TrackerPages,
     *tracker.ACTIONS,
     RulesPages,

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 from msgspec import Meta
@@ -41,7 +42,7 @@ from services.pages.council.common import (
     part,
     render,
 )
-from services.pages.forms import BUTTON, action
+from services.pages.forms import BUTTON, Answer, CommandForm, Sent, action
 from services.web.context import After
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
@@ -156,11 +157,9 @@ def _attendance(bone: Backbone, found: Row, by: Provenance) -> dict[str, Any]:
     }
 
 
-def _agenda_answer(
-    request: Request[Any, Any, Any], meeting_id: UUID, receipt: Receipt
-) -> Response[Any]:
+def _agenda_answer(sent: Sent, receipt: Receipt) -> Response[Any]:
     """After a change to the agenda: the agenda as it now is."""
-    bone: Backbone = request.app.state.backbone
+    bone, meeting_id = sent.station, sent.record_id
 
     def fragment() -> Template:
         found = bone.read_side.query(
@@ -168,7 +167,21 @@ def _agenda_answer(
         )
         return render(bone, "_agenda.html", "meetings", **found)
 
-    return part(request, meeting_path(meeting_id), receipt, fragment)
+    return part(sent.request, meeting_path(meeting_id), receipt, fragment)
+
+
+def _attendance_answer(sent: Sent, receipt: Receipt) -> Response[Any]:
+    """After the roll call: who is recorded present, named (one access-log record)."""
+    bone, meeting_id = sent.station, sent.record_id
+
+    def fragment() -> Template:
+        found = bone.read_side.query(
+            MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
+        )
+        shown = _attendance(bone, found, sent.caller.by)
+        return render(bone, "_attendance.html", "meetings", saved=True, **shown)
+
+    return part(sent.request, meeting_path(meeting_id), receipt, fragment)
 
 
 def _meetings(bone: Backbone, db: ReadDb) -> dict[str, Any]:
@@ -213,28 +226,6 @@ class MeetingPages(Controller):
         shown.update(_attendance(bone, shown.pop("found"), by))
         return render(bone, "meeting.html", "meetings", **shown)
 
-    @post("/{meeting_id:uuid}/attendance", opt=COUNCIL, sync_to_thread=True)
-    def attendance(
-        self,
-        request: Request[Any, Any, Any],
-        meeting_id: FromPath[UUID],
-        data: Annotated[Attendance, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
-        by = caller.by
-
-        def fragment() -> Template:
-            found = bone.read_side.query(
-                MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
-            )
-            return render(
-                bone, "_attendance.html", "meetings", saved=True, **_attendance(bone, found, by)
-            )
-
-        return part(request, meeting_path(meeting_id), receipt, fragment)
-
     @post("/{meeting_id:uuid}/closure", opt=COUNCIL, sync_to_thread=True)
     def close(
         self,
@@ -247,7 +238,14 @@ class MeetingPages(Controller):
         return done(request, meeting_path(meeting_id), bus.handle_from_thread(command, caller))
 
 
+def _on_meeting(what: str, form: type[CommandForm], answer: Answer) -> HTTPRouteHandler:
+    """``POST /council/meetings/{meeting_id}/what``: the command ``form`` gives about the
+    meeting."""
+    return action(f"/council/meetings/{{meeting_id:uuid}}/{what}", form, answer, opt=COUNCIL)
+
+
 ACTIONS = [
-    action("/council/meetings/{meeting_id:uuid}/agenda", AgendaItem, _agenda_answer, opt=COUNCIL),
-    action("/council/meetings/{meeting_id:uuid}/agenda/order", Move, _agenda_answer, opt=COUNCIL),
+    _on_meeting("agenda", AgendaItem, _agenda_answer),
+    _on_meeting("agenda/order", Move, _agenda_answer),
+    _on_meeting("attendance", Attendance, _attendance_answer),
 ]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, QueryParameter
@@ -18,7 +18,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb
-from services.bus import Caller, Receipt
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.council import commands, handlers
 from services.council.commands import (
@@ -33,7 +33,6 @@ from services.pages.council.common import (
     MODELS,
     WITH_STAFF,
     Confirmation,
-    Form,
     confirming,
     done,
     people,
@@ -41,7 +40,7 @@ from services.pages.council.common import (
     reveal,
     staff_choices,
 )
-from services.pages.forms import BUTTON, Answer, CommandForm, action, asked_first
+from services.pages.forms import Answer, Ask, CommandForm, Sent, action
 from services.pages.i18n import gettext
 from services.web.context import After, Before, next_before
 
@@ -53,6 +52,11 @@ class Declining(Reasoned, forbid_unknown_fields=False):
 
     def command(self, motion_id: UUID) -> DeclineMotion:
         return DeclineMotion.at(self, motion_id=motion_id)
+
+
+class Admission(Confirmation):
+    def command(self, motion_id: UUID) -> AdmitMotion:
+        return AdmitMotion(motion_id=motion_id)
 
 
 class Scheduling(commands.Scheduling, forbid_unknown_fields=False):
@@ -73,16 +77,16 @@ def motion_or_refuse(db: ReadDb, motion_id: UUID | str) -> dict[str, Any]:
     return row
 
 
-def on_motion(request: Request[Any, Any, Any], motion_id: UUID, receipt: Receipt) -> Response[Any]:
+def on_motion(sent: Sent, receipt: Receipt) -> Response[Any]:
     """After a command about a motion: its page, showing the effect."""
-    return done(request, motion_path(motion_id), receipt)
+    return done(sent.request, motion_path(sent.record_id), receipt)
 
 
 def motion_action(
-    path: str, form: type[CommandForm], answer: Answer = on_motion
+    path: str, form: type[CommandForm], answer: Answer = on_motion, *, ask: Ask | None = None
 ) -> HTTPRouteHandler:
     """``POST /council/motions/{motion_id}/path``: the command ``form`` gives about the motion."""
-    return action(f"/council/motions/{{motion_id:uuid}}/{path}", form, answer, opt=COUNCIL)
+    return action(f"/council/motions/{{motion_id:uuid}}/{path}", form, answer, ask=ask, opt=COUNCIL)
 
 
 def today(bone: Backbone) -> str:
@@ -154,40 +158,29 @@ class MotionPages(Controller):
         reveal(bone, page["people"], purpose=purposes.MOTION, by=by)
         return render(bone, "motion.html", "board", today=today(bone), **page)
 
-    @post("/motions/{motion_id:uuid}/admission", opt=COUNCIL, sync_to_thread=True)
-    def admit(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Confirmation, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        def question() -> Template:
-            title = handlers.motion_of(bone.timebank, motion_id).title
-            return confirming(
-                request,
-                bone,
-                "board",
-                question=gettext("Admit this motion?"),
-                sentences=[
-                    gettext("“%(title)s” will go forward to a meeting's agenda.")
-                    % {"title": title},
-                    gettext("An admission cannot be taken back."),
-                ],
-                action=f"{motion_path(motion_id)}/admission",
-                back=motion_path(motion_id),
-                yes=gettext("Yes, admit"),
-            )
 
-        return asked_first(
-            bone.bus,
-            caller,
-            AdmitMotion.at(BUTTON, motion_id=motion_id),
-            confirmed=data.confirmed,
-            question=question,
-            then=lambda receipt: on_motion(request, motion_id, receipt),
-        )
+def _asking_to_admit(sent: Sent) -> Template:
+    """An admission cannot be taken back: first which motion goes forward."""
+    bone = sent.station
+    path = motion_path(sent.record_id)
+    return confirming(
+        sent.request,
+        bone,
+        "board",
+        question=gettext("Admit this motion?"),
+        sentences=[
+            gettext("“%(title)s” will go forward to a meeting's agenda.")
+            % {"title": handlers.motion_of(bone.timebank, sent.record_id).title},
+            gettext("An admission cannot be taken back."),
+        ],
+        action=f"{path}/admission",
+        back=path,
+        yes=gettext("Yes, admit"),
+    )
 
 
-ACTIONS = [motion_action("declining", Declining), motion_action("scheduling", Scheduling)]
+ACTIONS = [
+    motion_action("admission", Admission, ask=_asking_to_admit),
+    motion_action("declining", Declining),
+    motion_action("scheduling", Scheduling),
+]

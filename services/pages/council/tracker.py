@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 from msgspec import Meta
@@ -36,6 +36,7 @@ from services.pages.council.common import (
     staff_choices,
 )
 from services.pages.council.motions import motion_action, today
+from services.pages.forms import Sent
 from services.web.context import After
 
 TRACKER = "/council/tracker"
@@ -110,8 +111,8 @@ class TrackerPages(Controller):
         return render(bone, "tracker.html", "tracker", today=on, **page)
 
 
-def _to_tracker(request: Request[Any, Any, Any], _: UUID, receipt: Receipt) -> Response[Any]:
-    return done(request, TRACKER, receipt)
+def _to_tracker(sent: Sent, receipt: Receipt) -> Response[Any]:
+    return done(sent.request, TRACKER, receipt)
 
 
 ACTIONS = [

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from services.pages.kiosk import council, receiving
-from services.pages.kiosk.donations import Donating
+from services.pages.kiosk.donations import DONATE, Donating
 from services.pages.kiosk.enrolment import enrol, enrol_form
 from services.pages.kiosk.first_pin import choose_pin, first_pin_form
-from services.pages.kiosk.giving import Giving
+from services.pages.kiosk.giving import GIVE, Giving
 from services.pages.kiosk.home import KioskHome
 from services.pages.kiosk.hours import VolunteerHours
 from services.pages.kiosk.motions import NewMotion
@@ -27,9 +27,11 @@ PAGES: list[Any] = [
     enrol_form,
     KioskHome,
     Giving,
+    GIVE,
     receiving.Receiving,
     *receiving.ACTIONS,
     Donating,
+    DONATE,
     Offers,
     VolunteerHours,
     council.CouncilBoard,

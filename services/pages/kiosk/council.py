@@ -21,7 +21,7 @@ from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.council import commands, handlers
 from services.council.commands import CastBallot, SupportMotion
-from services.pages.forms import BUTTON, action
+from services.pages.forms import BUTTON, Sent, action
 from services.pages.i18n import gettext
 from services.pages.kiosk.frame import RESIDENTS, confirmation, member_of, screen, showing
 from services.pages.labels import LABELS
@@ -165,8 +165,8 @@ class CouncilBoard(Controller):
         )
 
 
-def _voted(_request: Request[Any, Any, Any], motion_id: UUID, receipt: Receipt) -> Response[Any]:
-    return showing(f"/kiosk/council/{motion_id}", receipt, done="voted")
+def _voted(sent: Sent, receipt: Receipt) -> Response[Any]:
+    return showing(f"/kiosk/council/{sent.record_id}", receipt, done="voted")
 
 
 ACTIONS = [action("/kiosk/council/{motion_id:uuid}/ballot", Ballot, _voted, opt=RESIDENTS)]

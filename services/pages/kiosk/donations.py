@@ -9,10 +9,11 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from projections import balances
 from services.bus import Bus, Caller
+from services.pages.forms import Sent, asking
 from services.pages.i18n import gettext, hours
 from services.pages.kiosk.frame import (
     RESIDENTS,
@@ -23,8 +24,9 @@ from services.pages.kiosk.frame import (
     account_of,
     form_confirmed,
     new_key,
+    resident_action,
     screen,
-    showing,
+    to_done,
 )
 from services.pool.commands import DonateToPool
 from services.web.reads import Reads
@@ -65,27 +67,20 @@ class Donating(Controller):
         caller: NamedDependency[Caller],
     ) -> Template:
         """The donation in plain words, once the domain has said it would take it."""
-        bus.check(data.command(account_of(request), new_key()), caller)
         question = gettext(
             "You are giving %(hours)s to the community pool. "
             "%(hours)s will move out of your account. Confirm?"
-        )
-        return form_confirmed(
-            request,
-            question % {"hours": hours(data.minutes)},
-            data,
-            path="/kiosk/donate",
-            detail=data.note,
+        ) % {"hours": hours(data.minutes)}
+        return asking(
+            bus,
+            caller,
+            data.command(account_of(request), new_key()),
+            lambda: form_confirmed(request, question, data, path="/kiosk/donate", detail=data.note),
         )
 
-    @post("/", opt=RESIDENTS, sync_to_thread=True)
-    def donate(
-        self,
-        request: Request[Any, Any, Any],
-        data: Annotated[DonationConfirmed, Form],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Redirect:
-        command = data.command(account_of(request), data.key)
-        receipt = bus.handle_from_thread(command, caller)
-        return showing("/kiosk/done/donated", receipt)
+
+def _donation(sent: Sent) -> DonateToPool:
+    return sent.form.command(account_of(sent.request), sent.form.key)
+
+
+DONATE = resident_action("/kiosk/donate", DonationConfirmed, to_done("donated"), command=_donation)

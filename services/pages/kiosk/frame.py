@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import msgspec
 from litestar import Request
 from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from msgspec import Meta
@@ -18,6 +19,7 @@ from domain.identity import Role
 from projections import marketplace
 from projections.readstore import ReadDb
 from services.bus import Receipt
+from services.pages.forms import Answer, CommandForm, action
 from services.pages.i18n import N_, gettext, language
 from services.pages.labels import label
 from services.pages.session import current, renew_resident_session
@@ -150,6 +152,19 @@ def showing(path: str, receipt: Receipt, done: str | None = None) -> Redirect:
     ``done`` (a key of :data:`DONE_HERE`): what the page says the action came to."""
     said = "" if done is None else f"&done={done}"
     return Redirect(f"{path}?after={receipt.position}{said}", status_code=303)
+
+
+def to_done(said: str) -> Answer:
+    """After a resident's action: the screen that says ``said`` (a key of the done
+    screens), with the new balance."""
+    return lambda _, receipt: showing(f"/kiosk/done/{said}", receipt)
+
+
+def resident_action(
+    path: str, form: type[CommandForm], answer: Answer, **asking: Any
+) -> HTTPRouteHandler:
+    """A resident's action at the kiosk (``forms.action``)."""
+    return action(path, form, answer, opt=RESIDENTS, **asking)
 
 
 def new_key() -> str:

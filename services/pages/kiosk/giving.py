@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from msgspec import Meta
 
 from domain.rules import RuleViolated
@@ -18,6 +18,7 @@ from services.bus import Caller
 from services.composition.runtime import Backbone
 from services.exchange.commands import PairIn, RecordHelp
 from services.identity.commands import MemberNumber
+from services.pages.forms import Sent, asking
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
 from services.pages.kiosk.frame import (
@@ -30,8 +31,9 @@ from services.pages.kiosk.frame import (
     category_names,
     form_confirmed,
     new_key,
+    resident_action,
     screen,
-    showing,
+    to_done,
     with_note,
 )
 from services.web.reads import Reads
@@ -95,24 +97,23 @@ class Giving(Controller):
         """The command asked first (a dry run): the resident confirms only what can be
         recorded. Then the receiver is named (the opening is logged)."""
         receiver, command = _recorded(request, bone, data, new_key())
-        bone.bus.check(command, caller)
-        name = people.name_of(bone, receiver, purpose=PURPOSE, by=caller.by)
-        question = gettext("You are recording %(hours)s of help you gave %(name)s. Confirm?")
-        return form_confirmed(
-            request,
-            question % {"hours": hours(data.minutes), "name": name},
-            data,
-            path="/kiosk/give",
-            detail=command.description,
-        )
 
-    @post("/", opt=RESIDENTS, sync_to_thread=True)
-    def record(
-        self,
-        request: Request[Any, Any, Any],
-        data: Annotated[HelpConfirmed, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Redirect:
-        _, command = _recorded(request, bone, data, data.key)
-        return showing("/kiosk/done/given", bone.bus.handle_from_thread(command, caller))
+        def question() -> Template:
+            name = people.name_of(bone, receiver, purpose=PURPOSE, by=caller.by)
+            question = gettext("You are recording %(hours)s of help you gave %(name)s. Confirm?")
+            return form_confirmed(
+                request,
+                question % {"hours": hours(data.minutes), "name": name},
+                data,
+                path="/kiosk/give",
+                detail=command.description,
+            )
+
+        return asking(bone.bus, caller, command, question)
+
+
+def _help(sent: Sent) -> RecordHelp:
+    return _recorded(sent.request, sent.station, sent.form, sent.form.key)[1]
+
+
+GIVE = resident_action("/kiosk/give", HelpConfirmed, to_done("given"), command=_help)

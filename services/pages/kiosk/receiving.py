@@ -22,7 +22,6 @@ from projections.readstore import Row
 from services.composition.runtime import Backbone
 from services.exchange.commands import ConfirmHelp, DisputeHelp
 from services.identity import records as identity
-from services.pages.forms import Answer, action
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
 from services.pages.kiosk.frame import (
@@ -31,8 +30,9 @@ from services.pages.kiosk.frame import (
     account_of,
     confirmation,
     new_key,
+    resident_action,
     screen,
-    showing,
+    to_done,
     with_note,
 )
 from services.volunteers.handlers import masked
@@ -189,12 +189,7 @@ class Receiving(Controller):
         )
 
 
-def _done(said: str) -> Answer:
-    """After the resident's answer about help they received: the screen that says ``said``."""
-    return lambda _request, _exchange_id, receipt: showing(f"/kiosk/done/{said}", receipt)
-
-
 ACTIONS = [
-    action(f"{HELP}/confirmation", Confirmation, _done("confirmed"), opt=RESIDENTS),
-    action(f"{HELP}/objection", Objection, _done("disputed"), opt=RESIDENTS),
+    resident_action(f"{HELP}/confirmation", Confirmation, to_done("confirmed")),
+    resident_action(f"{HELP}/objection", Objection, to_done("disputed")),
 ]
