@@ -97,7 +97,7 @@ Answer = Callable[[Sent, Receipt], Response[Any]]
 def action(
     path: str,
     form: type[CommandForm],
-    answer: Answer,
+    answer: Answer | None,
     *,
     ask: Ask | None = None,
     command: Callable[[Sent], Command] = Sent.command,
@@ -106,8 +106,9 @@ def action(
 ) -> HTTPRouteHandler:
     """``POST path``: the command ``form`` gives (about the record of the path's
     ``{…:uuid}`` parameter, if it has one; ``command``, when the form needs more to give
-    it), asked first when there is ``ask``, then ``answer``. For the routes that differ only
-    in these; ``route``: the rest of the route's declaration."""
+    it), asked first when there is ``ask``, then ``answer``; without ``answer`` the route only
+    asks (its "yes" posts to a route of its own, as the kiosk's do). For the routes that
+    differ only in these; ``route``: the rest of the route's declaration."""
     records = re.findall(r"\{(\w+):uuid\}", path)
     assert len(records) <= 1, f"{path}: one record at the most"
 
@@ -115,12 +116,16 @@ def action(
         request: Request[Any, Any, Any], data: Any, bus: Bus, caller: Caller, **ids: UUID
     ) -> Response[Any]:
         sent = Sent(request, ids[records[0]] if records else None, data, caller)
+        given = command(sent)
         if ask is None:
-            return answer(sent, bus.handle_from_thread(command(sent), caller))
+            assert answer is not None, f"{path}: neither asks nor answers"
+            return answer(sent, bus.handle_from_thread(given, caller))
+        if answer is None:
+            return asking(bus, caller, given, lambda: ask(sent))
         return asked_first(
             bus,
             caller,
-            command(sent),
+            given,
             confirmed=data.confirmed,
             question=lambda: ask(sent),
             then=lambda receipt: answer(sent, receipt),

@@ -90,12 +90,11 @@ PAGES: list[Any] = [
             accounts.accounts,
             accounts.create,
             accounts.account,
-            accounts.set_password,
-            accounts.deactivate,
+            *accounts.ACTIONS,
             kiosks.listed,
             kiosks.register,
             kiosks.kiosk,
-            kiosks.retire,
+            kiosks.RETIRE,
         ],
     )
 ]

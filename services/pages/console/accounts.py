@@ -17,8 +17,7 @@ from msgspec import Meta
 from domain.identity import CouncilTitle, Role
 from domain.rules import NotFound
 from projections import staff_directory
-from services.bus import Bus, Caller, Receipt
-from services.composition.runtime import Backbone
+from services.bus import Bus, Caller
 from services.identity.commands import (
     CreateStaffAccount,
     DeactivateStaff,
@@ -27,13 +26,14 @@ from services.identity.commands import (
 )
 from services.identity.records import Registered, staff_of
 from services.pages.console.common import Form, confirm, show
-from services.pages.forms import asked_first
+from services.pages.forms import Answer, Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.web.auth import allow
 from services.web.context import After
 from services.web.reads import Reads
 
+ACCOUNT = "/staff/{staff_id:uuid}"
 ADMINS = allow(Role.ADMIN)
 STAFF_ROLES = ("coordinator", "council", "admin")  # in the order the form offers them
 Password = Annotated[str, Meta(max_length=200)]  # how long at least: the command says
@@ -92,7 +92,7 @@ def create(
     return _to_account(bus.handle_from_thread(data.command(), caller), "created")
 
 
-@get("/staff/{staff_id:uuid}", opt=ADMINS, sync_to_thread=True)
+@get(ACCOUNT, opt=ADMINS, sync_to_thread=True)
 def account(
     request: Request[Any, Any, Any],
     staff_id: FromPath[UUID],
@@ -110,57 +110,45 @@ def account(
     return show(request, "console/staff/account.html", {"account": found, "done": said})
 
 
-@post("/staff/{staff_id:uuid}/password", opt=ADMINS, sync_to_thread=True)
-def set_password(
-    staff_id: FromPath[UUID],
-    data: Form[NewPassword],
-    bus: NamedDependency[Bus],
-    caller: NamedDependency[Caller],
-) -> Redirect:
-    done = bus.handle_from_thread(data.command(staff_id), caller)
-    return _to_account(done, "password")
-
-
-@post("/staff/{staff_id:uuid}/deactivation", opt=ADMINS, sync_to_thread=True)
-def deactivate(
-    request: Request[Any, Any, Any],
-    staff_id: FromPath[UUID],
-    data: Form[Deactivation],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template | Redirect:
-    """First whose account and why, to confirm (the domain is asked whether it would
-    refuse); then the deactivation."""
-    command = data.command(staff_id)
-
-    def question() -> Template:
-        username = staff_of(bone.timebank, staff_id).username
-        back = f"/console/staff/{staff_id}"
-        return confirm(
-            request,
-            question=gettext("Deactivate the account %(username)s?") % {"username": username},
-            sentences=[
-                gettext(
-                    "%(username)s will no longer be able to sign in, and is signed out "
-                    "everywhere now. This cannot be undone: someone who comes back gets a new "
-                    "account."
-                )
-                % {"username": username},
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=f"{back}/deactivation",
-            fields=[("reason", data.reason)],
-            target="",
-            back=back,
-            yes=gettext("Yes, deactivate"),
-        )
-
-    def then(receipt: Receipt) -> Redirect:
-        return _to_account(receipt, "deactivated")
-
-    return asked_first(
-        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+def _deactivating(sent: Sent) -> Template:
+    """Whose account and why, to confirm (the domain is asked first whether it would
+    refuse)."""
+    username = staff_of(sent.station.timebank, sent.record_id).username
+    back = f"/console/staff/{sent.record_id}"
+    return confirm(
+        sent.request,
+        question=gettext("Deactivate the account %(username)s?") % {"username": username},
+        sentences=[
+            gettext(
+                "%(username)s will no longer be able to sign in, and is signed out "
+                "everywhere now. This cannot be undone: someone who comes back gets a new "
+                "account."
+            )
+            % {"username": username},
+            gettext("Why: %(reason)s") % {"reason": sent.form.reason},
+        ],
+        action=f"{back}/deactivation",
+        fields=[("reason", sent.form.reason)],
+        target="",
+        back=back,
+        yes=gettext("Yes, deactivate"),
     )
+
+
+def _saying(said: str) -> Answer:
+    return lambda _, receipt: _to_account(receipt, said)
+
+
+ACTIONS = [
+    action(f"{ACCOUNT}/password", NewPassword, _saying("password"), opt=ADMINS),
+    action(
+        f"{ACCOUNT}/deactivation",
+        Deactivation,
+        _saying("deactivated"),
+        ask=_deactivating,
+        opt=ADMINS,
+    ),
+]
 
 
 def _to_account(done: Registered, said: str) -> Redirect:

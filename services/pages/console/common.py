@@ -9,11 +9,12 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from litestar import Request
+from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from domain.identity import Member, Role
 from domain.ledger import TimeAccount
@@ -34,6 +35,7 @@ from services.web.auth import allow
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)  # read the console, as the API lets them
 LIST_LIMIT = 50  # rows on one page of a list
+CODE_SHOWN_FOR = 120  # seconds a code shown once waits in its cookie: its page reads it at once
 T = TypeVar("T")
 Form = Annotated[T, Body(media_type=RequestEncodingType.URL_ENCODED)]  # a page's form
 
@@ -161,6 +163,21 @@ def coordinating(
     """A coordinator's action on the record ``path`` names (``forms.action``): its answer
     is a page, shown in place."""
     return action(path, form, answer, opt=allow(Role.COORDINATOR), status_code=200, **asking)
+
+
+def shown_once(path: str, query: str, cookie: str, code: str) -> Redirect:
+    """To the page at ``path`` (``query``: what it reads at once), ``code`` in a cookie for
+    that page alone, which it reads once and drops: in no URL, history or request log, and
+    gone on reload."""
+    once = Cookie(
+        key=cookie,
+        value=code,
+        max_age=CODE_SHOWN_FOR,
+        path=path,
+        httponly=True,
+        samesite="strict",
+    )
+    return Redirect(f"{path}?{query}", status_code=303, cookies=[once])
 
 
 def acts(request: Request[Any, Any, Any]) -> bool:

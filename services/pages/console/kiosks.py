@@ -9,7 +9,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -21,8 +20,8 @@ from projections import kiosks
 from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
-from services.pages.console.common import Form, confirm, show
-from services.pages.forms import asked_first
+from services.pages.console.common import Form, confirm, show, shown_once
+from services.pages.forms import Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
 from services.web.auth import allow
@@ -31,7 +30,6 @@ from services.web.reads import Reads
 
 ADMINS = allow(Role.ADMIN)
 DEVICE_CODE_COOKIE = "timebank_device_code"
-DEVICE_CODE_SHOWN_FOR = 120  # seconds: the redirect's page reads it at once
 DONE = {
     "registered": N_("The kiosk is registered. Set its screen up with the code below."),
     "retired": N_("The kiosk is retired: its code signs nobody in any more."),
@@ -70,17 +68,8 @@ def register(
     """Registered: to the kiosk's page, the device code in a cookie for that page alone,
     which it reads once and drops: in no URL, history or request log, and gone on reload."""
     done = bus.handle_from_thread(data.command(), caller)
-    path = f"/console/kiosks/{done.id}"
-    code = Cookie(
-        key=DEVICE_CODE_COOKIE,
-        value=done.token,
-        max_age=DEVICE_CODE_SHOWN_FOR,
-        path=path,
-        httponly=True,
-        samesite="strict",
-    )
-    to = f"{path}?after={done.position}&done=registered"
-    return Redirect(to, status_code=303, cookies=[code])
+    query = f"after={done.position}&done=registered"
+    return shown_once(f"/console/kiosks/{done.id}", query, DEVICE_CODE_COOKIE, done.token)
 
 
 @get("/kiosks/{kiosk_id:uuid}", opt=ADMINS, sync_to_thread=True)
@@ -110,42 +99,38 @@ def kiosk(
     return page
 
 
-@post("/kiosks/{kiosk_id:uuid}/retirement", opt=ADMINS, sync_to_thread=True)
-def retire(
-    request: Request[Any, Any, Any],
-    kiosk_id: FromPath[UUID],
-    data: Form[Retirement],
-    reads: NamedDependency[Reads],
-    bus: NamedDependency[Bus],
-    caller: NamedDependency[Caller],
-) -> Template | Redirect:
-    """First which kiosk and why, to confirm (the domain is asked whether it would refuse);
-    then the retirement."""
-    command = data.command(kiosk_id)
+def _retiring(sent: Sent) -> Template:
+    """Which kiosk and why, to confirm (the domain is asked first whether it would refuse)."""
+    kiosk_id = sent.record_id
     back = f"/console/kiosks/{kiosk_id}"
+    name = sent.station.read_side.query(
+        ("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id))
+    )
+    where = name["name"] if name is not None else str(kiosk_id)
+    return confirm(
+        sent.request,
+        question=gettext("Retire the kiosk %(name)s?") % {"name": where},
+        sentences=[
+            gettext(
+                "Nobody can sign in at this screen any more, and whoever is signed in there "
+                "now is signed out. This cannot be undone: to use the screen again, register "
+                "it as a new kiosk."
+            ),
+            gettext("Why: %(reason)s") % {"reason": sent.form.reason},
+        ],
+        action=f"{back}/retirement",
+        fields=[("reason", sent.form.reason)],
+        target="",
+        back=back,
+        yes=gettext("Yes, retire"),
+    )
 
-    def question() -> Template:
-        name = reads.query(("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id)))
-        where = name["name"] if name is not None else str(kiosk_id)
-        return confirm(
-            request,
-            question=gettext("Retire the kiosk %(name)s?") % {"name": where},
-            sentences=[
-                gettext(
-                    "Nobody can sign in at this screen any more, and whoever is signed in there "
-                    "now is signed out. This cannot be undone: to use the screen again, register "
-                    "it as a new kiosk."
-                ),
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=f"{back}/retirement",
-            fields=[("reason", data.reason)],
-            target="",
-            back=back,
-            yes=gettext("Yes, retire"),
-        )
 
-    def then(receipt: Receipt) -> Redirect:
-        return Redirect(f"{back}?after={receipt.position}&done=retired", status_code=303)
+def _retired(sent: Sent, receipt: Receipt) -> Redirect:
+    back = f"/console/kiosks/{sent.record_id}"
+    return Redirect(f"{back}?after={receipt.position}&done=retired", status_code=303)
 
-    return asked_first(bus, caller, command, confirmed=data.confirmed, question=question, then=then)
+
+RETIRE = action(
+    "/kiosks/{kiosk_id:uuid}/retirement", Retirement, _retired, ask=_retiring, opt=ADMINS
+)

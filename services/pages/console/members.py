@@ -9,7 +9,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -26,7 +25,7 @@ from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import IssueSetupCode, RegisterMember
 from services.pages import purposes
-from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show
+from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show, shown_once
 from services.pages.console.membership import DONE
 from services.pages.forms import BUTTON
 from services.pages.i18n import gettext
@@ -35,7 +34,6 @@ from services.web.context import After
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 SETUP_CODE_COOKIE = "timebank_setup_code"
-SETUP_CODE_SHOWN_FOR = 120  # seconds: the redirect's page reads it at once
 
 
 class NewMember(msgspec.Struct, kw_only=True):
@@ -167,15 +165,7 @@ def _with_code(done: records.Registered, query: str = "") -> Redirect:
     """To the member's page, the code in a cookie for that page alone, which it reads once and
     drops: in no URL, history or request log, and gone on reload."""
     path = f"/console/members/{done.id}"
-    code = Cookie(
-        key=SETUP_CODE_COOKIE,
-        value=done.setup_code,
-        max_age=SETUP_CODE_SHOWN_FOR,
-        path=path,
-        httponly=True,
-        samesite="strict",
-    )
-    return Redirect(f"{path}?after={done.position}{query}", status_code=303, cookies=[code])
+    return shown_once(path, f"after={done.position}{query}", SETUP_CODE_COOKIE, done.setup_code)
 
 
 @get("/members/{member_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)

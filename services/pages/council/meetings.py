@@ -36,7 +36,6 @@ from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
     MODELS,
-    Form,
     done,
     member_numbers,
     part,
@@ -199,17 +198,6 @@ class MeetingPages(Controller):
         page = bone.read_side.query(MODELS, after, lambda db: _meetings(bone, db))
         return render(bone, "meetings.html", "meetings", key=uuid4().hex, **page)
 
-    @post("/", opt=COUNCIL, sync_to_thread=True)
-    def call(
-        self,
-        request: Request[Any, Any, Any],
-        data: Annotated[NewMeeting, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(bone), caller)
-        return done(request, meeting_path(receipt.id), receipt)
-
     @get("/{meeting_id:uuid}", opt=COUNCIL, sync_to_thread=True)
     def meeting(
         self,
@@ -244,7 +232,16 @@ def _on_meeting(what: str, form: type[CommandForm], answer: Answer) -> HTTPRoute
     return action(f"/council/meetings/{{meeting_id:uuid}}/{what}", form, answer, opt=COUNCIL)
 
 
+def _called(sent: Sent, receipt: Receipt) -> Response[Any]:
+    return done(sent.request, meeting_path(receipt.id), receipt)
+
+
+def _meeting(sent: Sent) -> CallMeeting:
+    return sent.form.command(sent.station)
+
+
 ACTIONS = [
+    action("/council/meetings", NewMeeting, _called, command=_meeting, opt=COUNCIL),
     _on_meeting("agenda", AgendaItem, _agenda_answer),
     _on_meeting("agenda/order", Move, _agenda_answer),
     _on_meeting("attendance", Attendance, _attendance_answer),

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
+import structlog
 from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.handlers import HTTPRouteHandler
@@ -24,6 +25,8 @@ from services.pages.i18n import N_, gettext, language
 from services.pages.labels import label
 from services.pages.session import current, renew_resident_session
 from services.web.auth import Principal, allow
+
+log = structlog.get_logger(__name__)
 
 RESIDENTS = allow(Role.RESIDENT, Role.VOLUNTEER)
 # A form posted by a kiosk page (URL-encoded, as a browser sends it).
@@ -161,10 +164,20 @@ def to_done(said: str) -> Answer:
 
 
 def resident_action(
-    path: str, form: type[CommandForm], answer: Answer, **asking: Any
+    path: str, form: type[CommandForm], answer: Answer | None, **asking: Any
 ) -> HTTPRouteHandler:
     """A resident's action at the kiosk (``forms.action``)."""
     return action(path, form, answer, opt=RESIDENTS, **asking)
+
+
+def refused_again(
+    request: Request[Any, Any, Any], code: str, page: Template, status: int
+) -> Template:
+    """The form again (``page``), saying why the command was refused, with ``status``; the
+    refusal logged by its ``code``."""
+    log.info("page.refused", path=request.url.path, code=code)
+    page.status_code = status
+    return page
 
 
 def new_key() -> str:

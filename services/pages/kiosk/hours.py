@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-import structlog
 from babel.dates import format_time
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -31,6 +30,7 @@ from services.pages.kiosk.frame import (
     category_names,
     member_of,
     new_key,
+    refused_again,
     screen,
     showing,
 )
@@ -39,8 +39,6 @@ from services.web.auth import allow
 from services.web.context import After
 from services.web.reads import Reads
 from services.windows import DoneOn, TimeOfDay, Windowed
-
-log = structlog.get_logger(__name__)
 
 VOLUNTEERS = allow(Role.VOLUNTEER)
 # The usual start times, one touch each; any other is typed in the time field.
@@ -125,10 +123,8 @@ class VolunteerHours(Controller):
         try:
             receipt = bone.bus.handle_from_thread(data.command(bone.settings.zone), caller)
         except RuleViolated as refused:
-            log.info("page.refused", path=request.url.path, code=refused.code)
             page = _form(request, bone, None, entered=_entered(data), refusal=_refusal(refused))
-            page.status_code = 422
-            return page
+            return refused_again(request, refused.code, page, 422)
         return showing("/kiosk/hours", receipt, done="logged")
 
 
