@@ -55,6 +55,8 @@ class Declining(Reasoned, forbid_unknown_fields=False):
 
 
 class Admission(Confirmation):
+    """Admitting a motion: nothing but the officers' "yes"."""
+
     def command(self, motion_id: UUID) -> AdmitMotion:
         return AdmitMotion(motion_id=motion_id)
 

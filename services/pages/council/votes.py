@@ -186,11 +186,15 @@ class VotePages(Controller):
 
 
 class Opening(Confirmation):
+    """Opening the vote on a motion: nothing but the officers' "yes"."""
+
     def command(self, motion_id: UUID) -> OpenVote:
         return OpenVote(motion_id=motion_id)
 
 
 class Closing(Confirmation):
+    """Closing the vote and counting: nothing but the officers' "yes"."""
+
     def command(self, motion_id: UUID) -> CloseVote:
         return CloseVote(motion_id=motion_id)
 
