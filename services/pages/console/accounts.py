@@ -25,7 +25,7 @@ from services.identity.commands import (
     Username,
 )
 from services.identity.records import Registered, staff_of
-from services.pages.console.common import Form, confirm, show
+from services.pages.console.common import Form, confirm_why, show
 from services.pages.forms import Answer, Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
@@ -114,23 +114,17 @@ def _deactivating(sent: Sent) -> Template:
     """Whose account and why, to confirm (the domain is asked first whether it would
     refuse)."""
     username = staff_of(sent.station.timebank, sent.record_id).username
-    back = f"/console/staff/{sent.record_id}"
-    return confirm(
-        sent.request,
+    signed_out = gettext(
+        "%(username)s will no longer be able to sign in, and is signed out "
+        "everywhere now. This cannot be undone: someone who comes back gets a new "
+        "account."
+    )
+    return confirm_why(
+        sent,
+        f"/console/staff/{sent.record_id}",
+        "deactivation",
+        [signed_out % {"username": username}],
         question=gettext("Deactivate the account %(username)s?") % {"username": username},
-        sentences=[
-            gettext(
-                "%(username)s will no longer be able to sign in, and is signed out "
-                "everywhere now. This cannot be undone: someone who comes back gets a new "
-                "account."
-            )
-            % {"username": username},
-            gettext("Why: %(reason)s") % {"reason": sent.form.reason},
-        ],
-        action=f"{back}/deactivation",
-        fields=[("reason", sent.form.reason)],
-        target="",
-        back=back,
         yes=gettext("Yes, deactivate"),
     )
 

@@ -169,15 +169,23 @@ def shown_once(path: str, query: str, cookie: str, code: str) -> Redirect:
     """To the page at ``path`` (``query``: what it reads at once), ``code`` in a cookie for
     that page alone, which it reads once and drops: in no URL, history or request log, and
     gone on reload."""
-    once = Cookie(
-        key=cookie,
-        value=code,
-        max_age=CODE_SHOWN_FOR,
-        path=path,
-        httponly=True,
-        samesite="strict",
-    )
+    once = Cookie(cookie, path, code, CODE_SHOWN_FOR, httponly=True, samesite="strict")
     return Redirect(f"{path}?{query}", status_code=303, cookies=[once])
+
+
+def confirm_why(sent: Sent, back: str, what: str, sentences: list[str], **words: str) -> Template:
+    """The confirmation of ``what`` is done to the record whose page is at ``back`` (it
+    reloads whole): ``sentences``, then why; its "yes" posts the reason to ``back/what``."""
+    reason = sent.form.reason
+    return confirm(
+        sent.request,
+        sentences=[*sentences, gettext("Why: %(reason)s") % {"reason": reason}],
+        action=f"{back}/{what}",
+        fields=[("reason", reason)],
+        target="",
+        back=back,
+        **words,
+    )
 
 
 def acts(request: Request[Any, Any, Any]) -> bool:

@@ -20,7 +20,7 @@ from projections import kiosks
 from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
-from services.pages.console.common import Form, confirm, show, shown_once
+from services.pages.console.common import Form, confirm_why, show, shown_once
 from services.pages.forms import Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
@@ -102,26 +102,22 @@ def kiosk(
 def _retiring(sent: Sent) -> Template:
     """Which kiosk and why, to confirm (the domain is asked first whether it would refuse)."""
     kiosk_id = sent.record_id
-    back = f"/console/kiosks/{kiosk_id}"
     name = sent.station.read_side.query(
         ("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id))
     )
     where = name["name"] if name is not None else str(kiosk_id)
-    return confirm(
-        sent.request,
-        question=gettext("Retire the kiosk %(name)s?") % {"name": where},
-        sentences=[
+    return confirm_why(
+        sent,
+        f"/console/kiosks/{kiosk_id}",
+        "retirement",
+        [
             gettext(
                 "Nobody can sign in at this screen any more, and whoever is signed in there "
                 "now is signed out. This cannot be undone: to use the screen again, register "
                 "it as a new kiosk."
-            ),
-            gettext("Why: %(reason)s") % {"reason": sent.form.reason},
+            )
         ],
-        action=f"{back}/retirement",
-        fields=[("reason", sent.form.reason)],
-        target="",
-        back=back,
+        question=gettext("Retire the kiosk %(name)s?") % {"name": where},
         yes=gettext("Yes, retire"),
     )
 

@@ -20,7 +20,7 @@ from services.bus import Caller
 from services.composition.runtime import Backbone
 from services.identity.commands import DeactivateMember, ErasePersonalData, RecordConsent
 from services.identity.records import member_of
-from services.pages.console.common import Form, confirm, coordinating
+from services.pages.console.common import Form, confirm_why, coordinating
 from services.pages.forms import Answer, Sent
 from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
@@ -101,28 +101,13 @@ def _closing(bone: Backbone, member_id: UUID) -> str:
     return words % {"hours": hours_of(abs(balance))}
 
 
-def _asked(sent: Sent, what: str, sentences: list[str], **words: str) -> Template:
-    """The confirmation for ``what`` is done to the member, saying why; its "yes" posts the
-    reason to ``what``."""
-    path = f"/console/members/{sent.record_id}"
-    reason = sent.form.reason
-    return confirm(
-        sent.request,
-        sentences=[*sentences, gettext("Why: %(reason)s") % {"reason": reason}],
-        action=f"{path}/{what}",
-        fields=[("reason", reason)],
-        target="",
-        back=path,
-        **words,
-    )
-
-
 def _deactivating(sent: Sent) -> Template:
     """What deactivating does, once the domain says it would (a dry run)."""
     bone, member_id = sent.station, sent.record_id
     number = member_of(bone.timebank, member_id).member_number
-    return _asked(
+    return confirm_why(
         sent,
+        f"/console/members/{member_id}",
         "deactivation",
         [
             _closing(bone, member_id),
@@ -141,8 +126,9 @@ def _erasing(sent: Sent) -> Template:
     event store, so the command itself refuses (a member still active, a blank reason) when
     the coordinator says yes, before it deletes anything."""
     number = member_of(sent.station.timebank, sent.record_id).member_number
-    return _asked(
+    return confirm_why(
         sent,
+        f"/console/members/{sent.record_id}",
         "erasure",
         [
             gettext(
