@@ -11,7 +11,6 @@ from projections import certificates, hours
 from projections.readstore import ReadDb, Row
 from services.composition.runtime import Backbone
 from services.volunteers.handlers import masked_name
-from services.web.context import read
 from services.web.hour_history import Step, step_of
 from services.web.reads import Reads
 
@@ -132,4 +131,4 @@ def public_verification(bone: Backbone, code: str, after: int | None) -> PublicV
             ),
         )
 
-    return read(bone, ("certificates", "hours"), after, query)
+    return bone.read_side.query(("certificates", "hours"), after, query)
