@@ -4,16 +4,19 @@ works — never further. The read model says where everyone belongs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from domain.identity import Role
+from domain.identity import Role, staff_id_for
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from domain.station import DEFAULT_STATION, Level
+from domain.station import DEFAULT_STATION, Level, Scope
 from services.bus import Acting, Caller, Command, NotYours
+from services.composition.config import Settings
 from services.composition.runtime import HANDLERS, Backbone
 from services.identity.commands import (
     ChangeStaffReach,
@@ -24,9 +27,11 @@ from services.identity.commands import (
     RegisterMember,
 )
 from services.stations.commands import CloseStation, OpenStation, Placing, RenameStation
+from services.store.eventstore import Timebank
 from tests.integration.support import (
     ADMIN_PASSWORD,
     NOTICE,
+    TIMEBANK,
     caught_up,
     make_backbone,
     run_workers,
@@ -177,3 +182,32 @@ def test_a_member_moves_home_and_a_staff_account_changes_reach(bone):
         reach = db.one("SELECT * FROM staff_reach WHERE staff_id = %(id)s", {"id": str(local_id)})
     assert home == {"station_id": str(second)}
     assert (reach["level"], reach["district"], reach["street"]) == ("street", "西湖区", "北山街道")
+
+
+def test_the_command_line_creates_a_district_administrator_and_refuses_a_garbled_reach(tmp_path):
+    env = {**os.environ, "TIMEBANK_STAFF_PASSWORD": ADMIN_PASSWORD, "TIMEBANK_DISTRICT": "西湖区"}
+    create = [TIMEBANK, "admin", "create-staff", "--data", str(tmp_path), "--username"]
+    done = subprocess.run(
+        [*create, "district.admin", "--reach", "district:西湖区"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "created" in done.stdout
+    garbled = subprocess.run(
+        [*create, "street.admin", "--reach", "street:西湖区"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert garbled.returncode == 2 and "--reach" in garbled.stderr
+    app = Timebank(Settings(data_dir=tmp_path).event_store_url)
+    try:
+        admin = app.repository.get(staff_id_for("district.admin"))
+        assert admin.scope == Scope.of_district("西湖区")
+        assert staff_id_for("street.admin") not in app.repository
+        assert app.repository.get(DEFAULT_STATION).place.district == "西湖区"
+    finally:
+        app.close()
