@@ -19,12 +19,14 @@ from services.api.schemas import Strict
 from services.bus import Bus, Caller
 from services.identity import records
 from services.identity.commands import (
+    ChangeStaffReach,
     ChoosePin,
     CreateStaffAccount,
     DeactivateStaff,
     Deactivation,
     KioskSignIn,
     NewPassword,
+    NewReach,
     PinChoice,
     SetStaffPassword,
     SignInAtKiosk,
@@ -217,6 +219,18 @@ STAFF = Router(
             ),
             DeactivateStaff,
             Deactivation,
+            reply=recorded,
+        ),
+        command_route(
+            "change_reach",
+            post(
+                "/{staff_id:uuid}/reach",
+                status_code=200,
+                opt=allow(Role.ADMIN),
+                summary="Change how far a staff account's work reaches (never beyond yours)",
+            ),
+            ChangeStaffReach,
+            NewReach,
             reply=recorded,
         ),
     ],

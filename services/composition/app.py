@@ -27,6 +27,7 @@ from services.api.members import MEMBERS
 from services.api.openapi import DescribedResponses
 from services.api.pool import POOL
 from services.api.privacy import KIOSKS, PRIVACY
+from services.api.stations import STATIONS
 from services.api.volunteers import TRAININGS, VOLUNTEERS
 from services.composition.logs import structlog_plugin
 from services.composition.runtime import Backbone
@@ -81,6 +82,7 @@ def _api(bone: Backbone) -> list[ControllerRouterHandler]:
         COUNCIL_RULES,
         KIOSKS,
         PRIVACY,
+        STATIONS,
         health,
     ]
 

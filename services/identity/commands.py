@@ -77,10 +77,13 @@ class DeactivateStaff(Deactivation, kw_only=True):
     staff_id: UUID
 
 
-class ChangeStaffReach(Command, kw_only=True):
-    staff_id: UUID
+class NewReach(Command):
     reach: Reach
     reason: Reason
+
+
+class ChangeStaffReach(NewReach, kw_only=True):
+    staff_id: UUID
 
 
 class RegisterMember(WithSecret):
@@ -127,12 +130,15 @@ class DeactivateMember(Deactivation, kw_only=True):
     member_id: UUID
 
 
-class MoveMemberHome(Command, kw_only=True):
+class NewHome(Command):
+    station: UUID
+    reason: Reason
+
+
+class MoveMemberHome(NewHome, kw_only=True):
     """The resident moved: from now on they belong to another station."""
 
     member_id: UUID
-    station: UUID
-    reason: Reason
 
 
 class RegisterKiosk(Command):

@@ -38,13 +38,19 @@ class OpenStation(Command):
     placing: Placing
 
 
-class RenameStation(Command, kw_only=True):
-    station_id: UUID
+class Renaming(Command):
     name: Name
     placing: Placing
     reason: Reason
 
 
-class CloseStation(Command, kw_only=True):
+class RenameStation(Renaming, kw_only=True):
     station_id: UUID
+
+
+class Closing(Command):
     reason: Reason
+
+
+class CloseStation(Closing, kw_only=True):
+    station_id: UUID

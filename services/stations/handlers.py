@@ -34,9 +34,15 @@ def station_of(app: Timebank, station_id: UUID) -> Station:
 def scope_of(app: Timebank, by: Provenance) -> Scope | None:
     """Where the one acting works: a member of staff's scope, a resident's home station; None
     for the system, which acts everywhere."""
-    if (staff_id := acting_staff(by)) and (staff := app.find(staff_id, Staff)):
+    if staff_id := acting_staff(by):
+        staff = app.find(staff_id, Staff)
+        if staff is None:
+            raise NotYours("This staff account is not known here.")
         return staff.scope
-    if (member_id := acting_member(by)) and (member := app.find(member_id, Member)):
+    if member_id := acting_member(by):
+        member = app.find(member_id, Member)
+        if member is None:
+            raise NotYours("This member is not known here.")
         return Scope.of_station(member.station)
     return None
 
