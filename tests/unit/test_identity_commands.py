@@ -46,6 +46,6 @@ def test_a_command_that_hashes_a_secret_runs_alone(kind):
     ids=lambda command: type(command).__name__,
 )
 def test_sealing_or_erasing_personal_data_is_never_dry_run(command):
-    bus = Bus(station=None, handlers=HANDLERS)  # type: ignore[arg-type]
+    bus = Bus(root=None, handlers=HANDLERS)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="writes outside the store"):
         bus.check(command, Caller(Provenance("test", "test", "test")))
