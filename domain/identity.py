@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, is_blank, require_reason
-from domain.station import DEFAULT_SCOPE, DEFAULT_STATION, Scope
+from domain.station import DEFAULT_SCOPE, DEFAULT_STATION, NamesItsStation, Scope
 
 _STAFF_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:staff")
 _MEMBER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:member")
@@ -163,20 +163,14 @@ class Member(Aggregate):
     def create_id(member_number: str) -> UUID:
         return member_id_for(member_number)
 
-    class MemberRegistered(Aggregate.Created):
-        """Version 2 names the member's home station; members registered before stations
-        existed belong to the first station."""
+    class MemberRegistered(NamesItsStation, Aggregate.Created):
+        """Names the member's home station."""
 
         member_number: str
         sealed_details: str
         pin_hash: str
         by: Provenance
         station: UUID
-        class_version = 2
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["station"] = DEFAULT_STATION
 
     @event(MemberRegistered)
     def __init__(
@@ -422,19 +416,13 @@ class Kiosk(Aggregate):
     def create_id(token_digest: str) -> UUID:
         return kiosk_id_for(token_digest)
 
-    class KioskRegistered(Aggregate.Created):
-        """Version 2 names the station the kiosk stands in; kiosks registered before stations
-        existed stand in the first station."""
+    class KioskRegistered(NamesItsStation, Aggregate.Created):
+        """Names the station the kiosk stands in."""
 
         token_digest: str
         name: str
         by: Provenance
         station: UUID
-        class_version = 2
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            state["station"] = DEFAULT_STATION
 
     @event(KioskRegistered)
     def __init__(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -98,6 +99,17 @@ class Scope:
 
 
 DEFAULT_SCOPE = Scope.of_station(DEFAULT_STATION)
+
+
+class NamesItsStation:
+    """A registration event that names its station (``station``) from version 2; one written
+    before stations existed (version 1) is read as naming the first station."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["station"] = DEFAULT_STATION
 
 
 def _named(name: str | None) -> bool:
