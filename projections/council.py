@@ -196,6 +196,16 @@ class Council:
         """Events with nothing beyond a step and a status, or not the council's, add nothing."""
 
     @_on.register
+    def _step_only(
+        self,
+        payload: MotionSeconded | MotionLapsed | MotionAdmitted | MotionDeclined | MotionWithdrawn,
+        db: ReadDb,
+        envelope: Envelope,
+    ) -> None:
+        """A step in the motion's timeline and its status, which ``apply`` records; named
+        here so that the store hands this model these events (readstore.shown)."""
+
+    @_on.register
     def _submitted(self, payload: MotionSubmitted, db: ReadDb, envelope: Envelope) -> None:
         db.execute(
             "INSERT INTO motions (motion_id, title, text, mover, status, amends, reconsiders,"

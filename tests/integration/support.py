@@ -124,8 +124,12 @@ class Background:
         self._thread.start()
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def stop_soon(self) -> None:
+        """Ask the workers to stop (they finish what they have in hand first)."""
         self._loop.call_soon_threadsafe(self._stop.set)
+
+    def __exit__(self, *_: object) -> None:
+        self.stop_soon()
         self._thread.join(30)
         assert not self._thread.is_alive(), "workers did not stop"
 
