@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from functools import cache, singledispatchmethod
 from typing import Any, Protocol
 
 from eventsourcing.persistence import (
@@ -25,6 +24,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
 from projections import deadletter, rebuilds
+from projections.dispatch import shown
 from projections.readdb import ReadDb, Row  # noqa: F401 - read models import them from here
 from projections.stored import stamp
 from services.messaging.envelope import Envelope
@@ -51,18 +51,6 @@ class ReadModel(Protocol):
     tables: dict[str, str]  # table name -> CREATE TABLE statement
 
     def apply(self, db: ReadDb, envelope: Envelope) -> None: ...
-
-
-@cache
-def shown(model_class: type) -> frozenset[str] | None:
-    """The event types a read model of ``model_class`` does something with: those its
-    ``_on`` (a singledispatchmethod on payload types) handles; None, every type. The store
-    hands a model only these (every model sees every event, and most skip most of them: the
-    skipping, a payload decoded and dispatched for each model, was most of a replay's time)."""
-    on = model_class.__dict__.get("_on")
-    if not isinstance(on, singledispatchmethod):
-        return None
-    return frozenset(kind.__name__ for kind in on.dispatcher.registry if kind is not object)
 
 
 class ReadStore:

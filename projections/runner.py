@@ -75,19 +75,23 @@ class ProjectionRunner:
         nats_url: str,
         *,
         batch_size: int = 1000,
+        replay_batch_size: int = 5000,
         fetch_timeout: float = 0.5,
         rebuild: str | None = None,
         events: StoredEvents | None = None,
     ) -> None:
         """``rebuild``: the lease of the rebuild this runner does (see projections.rebuilds).
         ``events``: the event store's log to replay from; without it, the runner reads only the
-        stream, which must then hold every event it has not applied."""
+        stream, which must then hold every event it has not applied. A batch from the store is
+        ``replay_batch_size`` events (one transaction each: fewer, larger ones replay faster);
+        from the stream, what has arrived, up to ``batch_size``."""
         self.models = list(models)
         self.events = events
         self.rebuild = rebuild
         self.store = store
         self.nats_url = nats_url
         self.batch_size = batch_size
+        self.replay_batch_size = replay_batch_size
         self.fetch_timeout = fetch_timeout
         self.positions = {model.name: 0 for model in self.models}
 
@@ -273,6 +277,7 @@ class ProjectionRunner:
                 self.store,
                 self.nats_url,
                 batch_size=self.batch_size,
+                replay_batch_size=self.replay_batch_size,
                 fetch_timeout=self.fetch_timeout,
                 events=self.events,
             )
@@ -302,17 +307,30 @@ class ProjectionRunner:
     async def _replay_from_store(
         self, stop: asyncio.Event, on_progress: Callable[[int, int], None] | None
     ) -> None:
-        """Apply what the event store holds past the group's position, batch by batch."""
+        """Apply what the event store holds past the group's position, batch by batch; each
+        batch is read and decoded while the one before it is applied (the drivers let go of
+        the interpreter while they wait on the database)."""
         if self.events is None:
             return
         head = await asyncio.to_thread(self.events.head)
-        while not stop.is_set() and self.position < head:
-            envelopes = await asyncio.to_thread(self.events.after, self.position, self.batch_size)
-            if not envelopes:
-                return
-            await self._apply(envelopes, split=not on_progress)
-            if on_progress:
-                on_progress(self.position, head)
+        reading = self._read_after(self.position)
+        try:
+            while not stop.is_set() and self.position < head:
+                envelopes = await reading
+                if not envelopes:
+                    return
+                reading = self._read_after(envelopes[-1].position)
+                await self._apply(envelopes, split=not on_progress)
+                if on_progress:
+                    on_progress(self.position, head)
+        finally:
+            reading.cancel()
+
+    def _read_after(self, position: int) -> asyncio.Future[list[Envelope]]:
+        assert self.events is not None
+        return asyncio.ensure_future(
+            asyncio.to_thread(self.events.after, position, self.replay_batch_size)
+        )
 
     async def _dropped_before(self, position: int) -> bool:
         """Whether the store holds an event past the group's position and before

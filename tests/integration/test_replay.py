@@ -140,7 +140,7 @@ def test_a_runner_replays_from_the_store_then_follows_the_stream_with_no_gap_or_
         store = open_read_store(stores.new("reads-replayed"), models)
         events = CountingLog(bone)
         try:
-            with Background(_runner(models, store, bone, events, batch_size=50).run):
+            with Background(_runner(models, store, bone, events, replay_batch_size=50).run):
                 wait_until(lambda: store.position("recording") >= backlog, what="the replay")
                 live = _post(bone, members, 20, "live")
                 wait_until(lambda: store.position("recording") >= live, what="live events")
@@ -164,14 +164,14 @@ def test_a_replay_stopped_halfway_resumes_where_it_stopped(bone, stores):
         try:
             recording.held_after = head // 2
             recording.gate.clear()  # the replay holds halfway, then is stopped there
-            halfway = Background(_runner(models, store, bone, events, batch_size=20).run)
+            halfway = Background(_runner(models, store, bone, events, replay_batch_size=20).run)
             with halfway:
                 wait_until(lambda: store.position("recording") >= head // 3, what="half of it")
                 halfway.stop_soon()
                 recording.gate.set()  # the batch in hand is applied, and the replay stops
             stopped_at = store.position("recording")
             assert 0 < stopped_at < head, "stopped in the middle of the replay"
-            with Background(_runner(models, store, bone, events, batch_size=20).run):
+            with Background(_runner(models, store, bone, events, replay_batch_size=20).run):
                 wait_until(lambda: store.position("recording") >= head, what="the rest")
             assert recorded(store) == store_positions(bone)
             _assert_equal_to_a_rebuild(bone, stores, store, GROUP)

@@ -1,11 +1,11 @@
 """The read store hands each read model only the event types its ``_on`` handles
-(projections.readstore.shown): whatever else a model's ``apply`` looks at must be among them."""
+(projections.dispatch.shown): whatever else a model's ``apply`` looks at must be among them."""
 
 from __future__ import annotations
 
 from projections import council, exchanges, hours
 from projections.catalog import READ_MODELS
-from projections.readstore import shown
+from projections.dispatch import shown
 
 
 def test_every_read_model_names_the_events_it_shows():
