@@ -78,7 +78,8 @@ _REQUEST_ENDED = {
 
 
 class DeliveryGap(Exception):
-    """A message arrived ahead of one that was delivered but lost on the way."""
+    """A message arrived ahead of one that was delivered but lost on the way, or that the
+    bounded stream dropped before the runner took it: the runner starts again, from the store."""
 
     def __init__(self, expected: int, got: int) -> None:
         super().__init__(f"expected stream sequence {expected}, got {got}")
