@@ -198,11 +198,13 @@ class TypedJSONTranscoder(JSONTranscoder):
         containers are changed in place (they are fresh from the parser)."""
         kind = type(obj)
         if kind is dict:
+            if len(obj) == 2 and "_type_" in obj and "_data_" in obj:  # a tag, most often
+                if type(obj["_data_"]) in _CONTAINERS:
+                    obj["_data_"] = self._untagged(obj["_data_"])
+                return self._decode_obj(obj)
             for key, value in obj.items():
                 if type(value) in _CONTAINERS:
                     obj[key] = self._untagged(value)
-            if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
-                return self._decode_obj(obj)
         elif kind is list:
             for index, value in enumerate(obj):
                 if type(value) in _CONTAINERS:

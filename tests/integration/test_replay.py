@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import ClassVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import ClassVar, NamedTuple
 
 import pytest
 
@@ -126,116 +128,106 @@ def _assert_equal_to_a_rebuild(bone, stores, store: ReadStore, models) -> None:
         fresh.datastore.close()
 
 
+class Replaying(NamedTuple):
+    members: list
+    head: int  # the last position of the backlog
+    recording: Recording
+    models: list
+    store: ReadStore
+
+
+@contextmanager
+def replaying(bone, stores, name: str, backlog: int) -> Iterator[Replaying]:
+    """The relay running; ``backlog`` transfers relayed to the bounded stream; a fresh read
+    store for the group and a ``Recording`` model."""
+    members = _members(bone, name)
+    with run_workers(bone, models=()):
+        head = _post(bone, members, backlog, "backlog") if backlog else 0
+        wait_until(lambda: _relayed(bone), what="the relay")
+        recording = Recording()
+        models = [*GROUP, recording]
+        store = open_read_store(stores.new(f"reads-{name}"), models)
+        try:
+            yield Replaying(members, head, recording, models, store)
+        finally:
+            store.datastore.close()
+
+
 def test_a_runner_replays_from_the_store_then_follows_the_stream_with_no_gap_or_duplicate(
     bone, stores
 ):
-    members = _members(bone, "replay")
-    with run_workers(bone, models=()):  # the relay, bounding the stream
-        backlog = _post(bone, members, 60, "backlog")
-        wait_until(lambda: _relayed(bone), what="the relay")
+    with replaying(bone, stores, "replay", 60) as (members, backlog, _, models, store):
         assert stream_positions(bone.nats_url)[0] > 1, "the bounded stream dropped the oldest"
-
-        recording = Recording()
-        models = [*GROUP, recording]
-        store = open_read_store(stores.new("reads-replayed"), models)
         events = CountingLog(bone)
-        try:
-            with Background(_runner(models, store, bone, events, replay_batch_size=50).run):
-                wait_until(lambda: store.position("recording") >= backlog, what="the replay")
-                live = _post(bone, members, 20, "live")
-                wait_until(lambda: store.position("recording") >= live, what="live events")
-            assert recorded(store) == store_positions(bone), "every event, each once"
-            assert events.given == store_positions(bone)[: len(events.given)]
-            assert max(events.given) == backlog, "the backlog from the store, the rest streamed"
-            _assert_equal_to_a_rebuild(bone, stores, store, GROUP)
-        finally:
-            store.datastore.close()
+        with Background(_runner(models, store, bone, events, replay_batch_size=50).run):
+            wait_until(lambda: store.position("recording") >= backlog, what="the replay")
+            live = _post(bone, members, 20, "live")
+            wait_until(lambda: store.position("recording") >= live, what="live events")
+        assert recorded(store) == store_positions(bone), "every event, each once"
+        assert events.given == store_positions(bone)[: len(events.given)]
+        assert max(events.given) == backlog, "the backlog from the store, the rest streamed"
+        _assert_equal_to_a_rebuild(bone, stores, store, GROUP)
 
 
 def test_a_replay_stopped_halfway_resumes_where_it_stopped(bone, stores):
-    members = _members(bone, "halfway")
-    with run_workers(bone, models=()):
-        head = _post(bone, members, 80, "backlog")
-        wait_until(lambda: _relayed(bone), what="the relay")
-        recording = Recording()
-        models = [*GROUP, recording]
-        store = open_read_store(stores.new("reads-halfway"), models)
+    with replaying(bone, stores, "halfway", 80) as (_, head, recording, models, store):
         events = EventLog(bone.timebank.recorder, bone.timebank.mapper)
-        try:
-            recording.held_after = head // 2
-            recording.gate.clear()  # the replay holds halfway, then is stopped there
-            halfway = Background(_runner(models, store, bone, events, replay_batch_size=20).run)
-            with halfway:
-                wait_until(lambda: store.position("recording") >= head // 3, what="half of it")
-                halfway.stop_soon()
-                recording.gate.set()  # the batch in hand is applied, and the replay stops
-            stopped_at = store.position("recording")
-            assert 0 < stopped_at < head, "stopped in the middle of the replay"
-            with Background(_runner(models, store, bone, events, replay_batch_size=20).run):
-                wait_until(lambda: store.position("recording") >= head, what="the rest")
-            assert recorded(store) == store_positions(bone)
-            _assert_equal_to_a_rebuild(bone, stores, store, GROUP)
-        finally:
-            store.datastore.close()
+        recording.held_after = head // 2
+        recording.gate.clear()  # the replay holds halfway, then is stopped there
+        halfway = Background(_runner(models, store, bone, events, replay_batch_size=20).run)
+        with halfway:
+            wait_until(lambda: store.position("recording") >= head // 3, what="half of it")
+            halfway.stop_soon()
+            recording.gate.set()  # the batch in hand is applied, and the replay stops
+        stopped_at = store.position("recording")
+        assert 0 < stopped_at < head, "stopped in the middle of the replay"
+        with Background(_runner(models, store, bone, events, replay_batch_size=20).run):
+            wait_until(lambda: store.position("recording") >= head, what="the rest")
+        assert recorded(store) == store_positions(bone)
+        _assert_equal_to_a_rebuild(bone, stores, store, GROUP)
 
 
 def test_a_poison_event_in_a_store_replay_halts_its_model_as_on_the_stream(bone, stores):
-    members = _members(bone, "poison")
-    with run_workers(bone, models=()):
-        head = _post(bone, members, 40, "backlog")
-        wait_until(lambda: _relayed(bone), what="the relay")
-        recording = Recording()
+    with replaying(bone, stores, "poison", 40) as (_, head, recording, models, store):
         recording.poison = head // 2  # long gone from the bounded stream
         assert stream_positions(bone.nats_url)[0] > recording.poison
-        models = [*GROUP, recording]
-        store = open_read_store(stores.new("reads-poisoned"), models)
         events = EventLog(bone.timebank.recorder, bone.timebank.mapper)
-        try:
-            with Background(_runner(models, store, bone, events).run):
-                wait_until(lambda: "recording" in deadletter.failing(store), what="the dead letter")
-                failure = deadletter.failing(store)["recording"]
-                assert failure.position == recording.poison
-                assert "a bug in the recording read model" in failure.error
-                assert store.position("recording") == recording.poison - 1, "halted before it"
-                wait_until(
-                    lambda: (
-                        store.positions(["balances", "statements"])
-                        == {"balances": head, "statements": head}
-                    ),
-                    what="the rest of the group to go on",
-                )
-                recording.poison = None  # the fix
-                wait_until(lambda: store.position("recording") >= head, timeout=90, what="heal")
-            assert deadletter.failing(store) == {}
-            assert recorded(store) == store_positions(bone)
-        finally:
-            store.datastore.close()
+        with Background(_runner(models, store, bone, events).run):
+            wait_until(lambda: "recording" in deadletter.failing(store), what="the dead letter")
+            failure = deadletter.failing(store)["recording"]
+            assert failure.position == recording.poison
+            assert "a bug in the recording read model" in failure.error
+            assert store.position("recording") == recording.poison - 1, "halted before it"
+            wait_until(
+                lambda: (
+                    store.positions(["balances", "statements"])
+                    == {"balances": head, "statements": head}
+                ),
+                what="the rest of the group to go on",
+            )
+            recording.poison = None  # the fix
+            wait_until(lambda: store.position("recording") >= head, timeout=90, what="heal")
+        assert deadletter.failing(store) == {}
+        assert recorded(store) == store_positions(bone)
 
 
 def test_a_projector_that_falls_behind_the_stream_replays_from_the_store(bone, stores):
     """While it follows the stream live, the stream drops what it has not taken yet."""
-    members = _members(bone, "behind")
-    with run_workers(bone, models=()):
+    with replaying(bone, stores, "behind", 0) as (members, _, recording, models, store):
         start = _post(bone, members, 5, "start")
-        recording = Recording()
-        models = [*GROUP, recording]
-        store = open_read_store(stores.new("reads-behind"), models)
         events = CountingLog(bone)
-        try:
-            with Background(_runner(models, store, bone, events, batch_size=10).run):
-                wait_until(lambda: store.position("recording") >= start, what="the start")
-                recording.held_after = start
-                recording.gate.clear()  # busy: the stream moves on without it
-                dropped = _post(bone, members, 60, "meanwhile")
-                wait_until(lambda: _relayed(bone), what="the relay")
-                assert stream_positions(bone.nats_url)[0] > start + 10
-                recording.gate.set()
-                wait_until(lambda: store.position("recording") >= dropped, what="the catch-up")
-            assert recorded(store) == store_positions(bone)
-            assert any(start < given <= dropped for given in events.given), "from the store"
-            _assert_equal_to_a_rebuild(bone, stores, store, GROUP)
-        finally:
-            store.datastore.close()
+        with Background(_runner(models, store, bone, events, batch_size=10).run):
+            wait_until(lambda: store.position("recording") >= start, what="the start")
+            recording.held_after = start
+            recording.gate.clear()  # busy: the stream moves on without it
+            dropped = _post(bone, members, 60, "meanwhile")
+            wait_until(lambda: _relayed(bone), what="the relay")
+            assert stream_positions(bone.nats_url)[0] > start + 10
+            recording.gate.set()
+            wait_until(lambda: store.position("recording") >= dropped, what="the catch-up")
+        assert recorded(store) == store_positions(bone)
+        assert any(start < given <= dropped for given in events.given), "from the store"
+        _assert_equal_to_a_rebuild(bone, stores, store, GROUP)
 
 
 def test_with_a_tiny_stream_bound_every_reader_gets_every_event_once(bone, stores):
