@@ -1,7 +1,7 @@
 """`timebank rebuild`: drop a read model and apply the event store to it again (then the
-stream, to its head), safely beside
-running projectors (see projections.rebuilds), on any installation: it finds the broker a
-running `timebank up` started, or starts the embedded one itself when `up` is stopped.
+stream, to its head), safely beside running projectors (see projections.rebuilds), on any
+installation: it finds the broker a running `timebank up` started, or starts the embedded one
+itself when `up` is stopped.
 """
 
 from __future__ import annotations

@@ -62,8 +62,8 @@ from services.messaging.envelope import (
     decode,
     encode,
     position_of,
-    seal,
 )
+from services.messaging.eventlog import EventLog
 from services.store.eventstore import Timebank
 from services.store.persistence import is_postgres, persistence_env, postgres_connection
 from services.store.vault import Vault
@@ -466,11 +466,8 @@ def rebuilt_dumps(read_store_url: str, nats_url: str) -> dict[str, dict]:
 
 def stored_envelopes(bone: Backbone) -> list[Envelope]:
     """Every stored event as a projection receives it from the stream."""
-    notifications = bone.timebank.recorder.select_notifications(start=1, limit=1_000_000)
-    return [
-        decode(encode(seal(bone.timebank.mapper.to_domain_event(notification), notification.id)))
-        for notification in notifications
-    ]
+    events = EventLog(bone.timebank.recorder, bone.timebank.mapper)
+    return [decode(encode(envelope)) for envelope in events.after(0, 1_000_000)]
 
 
 def live_dumps(bone: Backbone) -> dict[str, dict]:

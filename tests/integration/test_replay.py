@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar, NamedTuple
 
+import nats
 import pytest
 
 from projections import deadletter
@@ -22,7 +23,8 @@ from projections.readstore import ReadDb, ReadStore, open_read_store
 from projections.runner import ProjectionRunner
 from projections.statements import Statements
 from services.composition.rebuild import rebuild
-from services.messaging.envelope import Envelope
+from services.messaging.broker import ensure_stream
+from services.messaging.envelope import STREAM, Envelope
 from services.messaging.eventlog import EventLog
 from tests.integration.support import (
     Background,
@@ -258,3 +260,19 @@ def test_with_a_tiny_stream_bound_every_reader_gets_every_event_once(bone, store
     )
     assert done and position == second
     assert bone.reads.dump(statements) == before
+
+
+def test_the_relay_bounds_a_stream_made_without_a_bound(broker):
+    async def bounds() -> list[int]:
+        nc = await nats.connect(broker.url)
+        try:
+            js = nc.jetstream()
+            found = []
+            for max_mb in (0, 0.5, 0):  # made unbounded, bounded, then unbounded again
+                await ensure_stream(js, 1, max_mb)
+                found.append((await js.stream_info(STREAM)).config.max_bytes)
+            return found
+        finally:
+            await nc.close()
+
+    assert asyncio.run(bounds()) == [-1, 512 * 1024, -1]
