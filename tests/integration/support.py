@@ -22,6 +22,7 @@ from uuid import UUID
 
 import nats
 from litestar.testing import TestClient
+from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 from psycopg import sql
 
@@ -54,7 +55,7 @@ from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
 from services.listings import handlers as listings
 from services.listings.commands import PostListing
-from services.messaging.broker import stream_head
+from services.messaging.broker import servers, stream_head
 from services.messaging.envelope import (
     STREAM,
     SUBJECT_PREFIX,
@@ -154,8 +155,15 @@ def wait_until(
 
 
 def caught_up(bone: Backbone) -> bool:
+    """Every read model and the stream hold every stored event. (Read models catch up from the
+    event store as well as from the stream: the stream is asked on its own.)"""
     head = bone.timebank.last_position()
-    return all(bone.reads.position(name) >= head for name in READ_MODELS)
+    if not all(bone.reads.position(name) >= head for name in READ_MODELS):
+        return False
+    try:
+        return stream_position(bone.nats_url) >= head
+    except (TimeoutError, NatsError):  # a cluster still electing the stream's leader
+        return False
 
 
 def register_resident(bone: Backbone, name: str, pin: str | None = PIN) -> Registered:
@@ -505,7 +513,7 @@ def stream_position(nats_url: str) -> int:
     """The event-store position of the stream's last message (0 while there is none)."""
 
     async def head() -> int:
-        nc = await nats.connect(nats_url)
+        nc = await nats.connect(servers(nats_url))
         try:
             return (await stream_head(nc.jetstream()))[1]
         except NotFoundError:  # no stream yet: whoever connects first creates it
