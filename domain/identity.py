@@ -11,12 +11,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from math import ceil
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, is_blank, require_reason
+from domain.station import DEFAULT_SCOPE, DEFAULT_STATION, Scope
 
 _STAFF_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:staff")
 _MEMBER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:member")
@@ -79,7 +81,23 @@ class Staff(Aggregate):
     def create_id(username: str) -> UUID:
         return staff_id_for(username)
 
-    @event("StaffRegistered")
+    class StaffRegistered(Aggregate.Created):
+        """Version 2 says how far the account's work reaches; accounts made before stations
+        existed work at the first station."""
+
+        username: str
+        role: Role
+        password_hash: str
+        by: Provenance
+        title: CouncilTitle | None
+        scope: Scope
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["scope"] = DEFAULT_SCOPE
+
+    @event(StaffRegistered)
     def __init__(
         self,
         username: str,
@@ -87,6 +105,7 @@ class Staff(Aggregate):
         password_hash: str,
         by: Provenance,
         title: CouncilTitle | None = None,
+        scope: Scope = DEFAULT_SCOPE,
     ) -> None:
         if Role(role) not in STAFF_ROLES:
             raise RuleViolated("not-a-staff-role", f"{role!r} is not a staff role.")
@@ -96,8 +115,10 @@ class Staff(Aggregate):
             )
         self.username = username
         self.role = Role(role)
+        scope.check_well_formed()
         self.title = None if title is None else CouncilTitle(title)
         self.password_hash = password_hash
+        self.scope = scope
         self.is_active = True
 
     def change_password(self, password_hash: str, by: Provenance) -> None:
@@ -117,6 +138,19 @@ class Staff(Aggregate):
     def _deactivate(self, reason: str, by: Provenance) -> None:
         self.is_active = False
 
+    def change_scope(self, scope: Scope, reason: str, by: Provenance) -> None:
+        """The account now works at another station, or across a street or district."""
+        self._check_active()
+        scope.check_well_formed()
+        require_reason(reason, "Changing where a staff account works needs a reason.")
+        if scope == self.scope:
+            raise RuleViolated("scope-unchanged", "The account already works there.")
+        self._change_scope(scope=scope, reason=reason, by=by)
+
+    @event("StaffScopeChanged")
+    def _change_scope(self, scope: Scope, reason: str, by: Provenance) -> None:
+        self.scope = scope
+
     def _check_active(self) -> None:
         if not self.is_active:
             raise RuleViolated("staff-inactive", f"Staff account {self.username!r} is inactive.")
@@ -129,11 +163,32 @@ class Member(Aggregate):
     def create_id(member_number: str) -> UUID:
         return member_id_for(member_number)
 
-    @event("MemberRegistered")
+    class MemberRegistered(Aggregate.Created):
+        """Version 2 names the member's home station; members registered before stations
+        existed belong to the first station."""
+
+        member_number: str
+        sealed_details: str
+        pin_hash: str
+        by: Provenance
+        station: UUID
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["station"] = DEFAULT_STATION
+
+    @event(MemberRegistered)
     def __init__(
-        self, member_number: str, sealed_details: str, pin_hash: str, by: Provenance
+        self,
+        member_number: str,
+        sealed_details: str,
+        pin_hash: str,
+        by: Provenance,
+        station: UUID = DEFAULT_STATION,
     ) -> None:
         self.member_number = member_number
+        self.station = station
         self.sealed_details = sealed_details
         self.pin_hash = pin_hash
         self.is_active = True
@@ -277,12 +332,35 @@ class Member(Aggregate):
     def _deactivate(self, reason: str, by: Provenance) -> None:
         self.is_active = False
 
+    def move_home(self, station: UUID, reason: str, by: Provenance) -> None:
+        """The resident now belongs to another station (they moved); their account, hours and
+        records stay theirs, and what they did stays where it happened."""
+        if not self.is_active:
+            raise RuleViolated("member-inactive", "This member number is no longer active.")
+        require_reason(reason, "Moving a member to another station needs a reason.")
+        if station == self.station:
+            raise RuleViolated("same-station", "The member already belongs to that station.")
+        self._move_home(station=station, reason=reason, by=by)
+
+    @event("MemberMovedHome")
+    def _move_home(self, station: UUID, reason: str, by: Provenance) -> None:
+        self.station = station
+
 
 def acting_member(by: Provenance) -> UUID | None:
     """The member who does what ``by`` records, when a member does: a signed-in member's
     pseudonymous subject, ``member:<id>``, is the actor of everything they do."""
-    kind, _, raw_id = by.actor.partition(":")
-    if kind != "member":
+    return _actor_id(by, "member")
+
+
+def acting_staff(by: Provenance) -> UUID | None:
+    """The staff account that does what ``by`` records, when one does (``staff:<id>``)."""
+    return _actor_id(by, "staff")
+
+
+def _actor_id(by: Provenance, kind: str) -> UUID | None:
+    actor_kind, _, raw_id = by.actor.partition(":")
+    if actor_kind != kind:
         return None
     try:
         return UUID(raw_id)
@@ -344,9 +422,26 @@ class Kiosk(Aggregate):
     def create_id(token_digest: str) -> UUID:
         return kiosk_id_for(token_digest)
 
-    @event("KioskRegistered")
-    def __init__(self, token_digest: str, name: str, by: Provenance) -> None:
+    class KioskRegistered(Aggregate.Created):
+        """Version 2 names the station the kiosk stands in; kiosks registered before stations
+        existed stand in the first station."""
+
+        token_digest: str
+        name: str
+        by: Provenance
+        station: UUID
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["station"] = DEFAULT_STATION
+
+    @event(KioskRegistered)
+    def __init__(
+        self, token_digest: str, name: str, by: Provenance, station: UUID = DEFAULT_STATION
+    ) -> None:
         self.name = name
+        self.station = station
         self.is_active = True
 
     def retire(self, reason: str, by: Provenance) -> None:

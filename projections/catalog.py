@@ -12,6 +12,7 @@ from projections.monitoring import Monitoring
 from projections.pool import Pool
 from projections.staff_directory import StaffDirectory
 from projections.statements import Statements
+from projections.stations import Stations
 from projections.volunteers import Volunteers
 
 READ_MODELS = {
@@ -30,5 +31,6 @@ READ_MODELS = {
         Certificates(),
         Monitoring(),
         Council(),
+        Stations(),
     )
 }

@@ -139,7 +139,7 @@ class Acting:
 Handler = Callable[[Any, Acting], Any]
 
 
-class Station(Protocol):
+class Root(Protocol):
     """What the bus needs of the composition root (read on every command: tests and the
     settings page change the clock and the settings while the station runs)."""
 
@@ -152,14 +152,14 @@ class Station(Protocol):
 
 
 class Bus:
-    def __init__(self, station: Station, handlers: Mapping[type[Command], Handler]) -> None:
-        self._station = station
+    def __init__(self, root: Root, handlers: Mapping[type[Command], Handler]) -> None:
+        self._root = root
         self._handlers = dict(handlers)
 
     def _prepared(self, command: Command, caller: Caller) -> tuple[Handler, Acting]:
         handler = self._handlers[type(command)]
-        station = self._station
-        acting = Acting(station.timebank, caller, station.clock(), station.settings, station.vault)
+        root = self._root
+        acting = Acting(root.timebank, caller, root.clock(), root.settings, root.vault)
         return handler, acting
 
     async def handle(self, command: Command, caller: Caller) -> Any:
@@ -167,14 +167,14 @@ class Bus:
         handler, acting = self._prepared(command, caller)
         if command.alone:
             return handler(command, acting)
-        return await self._station.commits.run(handler, command, acting)
+        return await self._root.commits.run(handler, command, acting)
 
     def handle_from_thread(self, command: Command, caller: Caller) -> Any:
         """``handle``, for a page rendering in a worker thread."""
         handler, acting = self._prepared(command, caller)
         if command.alone:
             return handler(command, acting)
-        return self._station.commits.run_from_thread(handler, command, acting)
+        return self._root.commits.run_from_thread(handler, command, acting)
 
     def check(self, command: Command, caller: Caller) -> Any:
         """What ``command`` would answer now, recording nothing; raises the rule that

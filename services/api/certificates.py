@@ -5,26 +5,28 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
 from projections import monitoring
 from services.api import schemas
-from services.bus import Bus, Caller
+from services.api.command_routes import command_route
 from services.certificates.commands import IssueCertificate
+from services.certificates.handlers import Certified
 from services.composition.runtime import Backbone
 from services.web.auth import allow, public
-from services.web.context import After, read
+from services.web.context import After
 from services.web.downloads import csv_response
+from services.web.reads import Reads
 from services.web.verification import (
     PublicVerification,
     Verification,
     full_verification,
     public_verification,
 )
-from services.windows import check_months_asked
+from services.windows import check_months_asked, station_now
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
@@ -34,6 +36,10 @@ class Issued(msgspec.Struct, kw_only=True):
     id: str
     code: str
     position: int
+
+
+def _issued(certified: Certified) -> Issued:
+    return Issued(id=str(certified.id), code=certified.code, position=certified.position)
 
 
 class ServiceFigure(msgspec.Struct, kw_only=True):
@@ -73,23 +79,7 @@ class MonitoringReport(msgspec.Struct, kw_only=True):
 
 
 class CertificateController(Controller):
-    path = "/api/v1/certificates"
-    tags = ["certificates"]  # noqa: RUF012
-
-    @post(
-        "/",
-        opt=allow(Role.COORDINATOR),
-        summary="Certify a volunteer's approved service over a period",
-    )
-    async def issue(
-        self,
-        data: JSONBody[IssueCertificate],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Issued]:
-        certified = await bus.handle(data, caller)
-        issued = Issued(id=str(certified.id), code=certified.code, position=certified.position)
-        return Response(issued, status_code=201)
+    """Verifying certificates (``CERTIFICATES`` adds issuing one)."""
 
     @get(
         "/{code:str}",
@@ -110,9 +100,9 @@ class CertificateController(Controller):
         summary="A certificate with each entry it covered and every later correction in full",
     )
     def entries(
-        self, code: FromPath[str], bone: NamedDependency[Backbone], after: After = None
+        self, code: FromPath[str], reads: NamedDependency[Reads], after: After = None
     ) -> Verification:
-        return full_verification(bone, code, after)
+        return full_verification(reads, code, after)
 
 
 class ReportController(Controller):
@@ -120,9 +110,9 @@ class ReportController(Controller):
     tags = ["reports"]  # noqa: RUF012
 
     def _monitoring(
-        self, bone: Backbone, first: str, last: str, after: int | None
+        self, reads: Reads, first: str, last: str, after: int | None
     ) -> MonitoringReport:
-        check_months_asked(first, last, bone.local_now())
+        check_months_asked(first, last, station_now())
 
         def query(db: Any) -> MonitoringReport:
             registry = monitoring.registry(db)
@@ -146,7 +136,7 @@ class ReportController(Controller):
                 ),
             )
 
-        return read(bone, ("monitoring",), after, query)
+        return reads.query(("monitoring",), after, query)
 
     @get(
         "/monitoring",
@@ -155,9 +145,9 @@ class ReportController(Controller):
         summary="Volunteers, trainings and service by month, category and building",
     )
     def report(
-        self, bone: NamedDependency[Backbone], first: Month, last: Month, after: After = None
+        self, reads: NamedDependency[Reads], first: Month, last: Month, after: After = None
     ) -> MonitoringReport:
-        return self._monitoring(bone, first, last, after)
+        return self._monitoring(reads, first, last, after)
 
     @get(
         "/monitoring/export",
@@ -167,9 +157,9 @@ class ReportController(Controller):
         media_type=schemas.CSV,
     )
     def export(
-        self, bone: NamedDependency[Backbone], first: Month, last: Month, after: After = None
+        self, reads: NamedDependency[Reads], first: Month, last: Month, after: After = None
     ) -> Response[str]:
-        report = self._monitoring(bone, first, last, after)
+        report = self._monitoring(reads, first, last, after)
         return csv_response(
             f"monitoring-{first}-{last}",
             ["month", "category", "building", "minutes", "services"],
@@ -178,3 +168,22 @@ class ReportController(Controller):
                 for figure in report.service
             ],
         )
+
+
+CERTIFICATES = Router(
+    "/api/v1/certificates",
+    tags=["certificates"],
+    route_handlers=[
+        CertificateController,
+        command_route(
+            "issue",
+            post(
+                "/",
+                opt=allow(Role.COORDINATOR),
+                summary="Certify a volunteer's approved service over a period",
+            ),
+            IssueCertificate,
+            reply=_issued,
+        ),
+    ],
+)

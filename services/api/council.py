@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from msgspec import Meta
 
 from domain.identity import Role
@@ -17,10 +17,8 @@ from domain.motion import MotionStatus
 from domain.rules import NotFound, RuleViolated
 from projections import council, staff_directory
 from projections.readstore import ReadDb
-from services.api import schemas
 from services.api.board import without_member_ids
-from services.api.schemas import answer
-from services.bus import Bus, Caller
+from services.api.command_routes import command_route
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
@@ -51,9 +49,13 @@ from services.council.commands import (
     WithdrawMotion,
 )
 from services.web.auth import allow, public
-from services.web.context import After, Before, Limit, next_before, read
+from services.web.context import After, Before, Limit, next_before
+from services.web.reads import Reads
+from services.windows import station_now
 
 RESIDENTS = (Role.RESIDENT, Role.VOLUNTEER)
+BY_RESIDENTS = allow(*RESIDENTS)
+BY_COUNCIL = allow(Role.COUNCIL)
 
 
 class TallyView(msgspec.Struct, kw_only=True):
@@ -156,33 +158,18 @@ def decoded(steps: list[dict[str, Any]], *kinds: str) -> list[dict[str, Any]]:
 
 
 class MotionController(Controller):
-    path = "/api/v1/motions"
-    tags = ["council"]  # noqa: RUF012
-
-    @post(
-        "/",
-        opt=allow(*RESIDENTS, Role.COORDINATOR),
-        summary="Submit a motion (a coordinator: one a resident handed in on paper, as theirs)",
-    )
-    async def submit(
-        self,
-        data: JSONBody[SubmitMotion],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+    """The motions' reads (``MOTIONS`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="The public motion board")
     def board(
         self,
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
         status: Annotated[MotionStatus | None, QueryParameter()] = None,
         before: Before = None,
         limit: Limit = 50,
     ) -> Board:
-        rows = read(
-            bone,
+        rows = reads.query(
             ("council",),
             after,
             lambda db: council.board(db, status=status, before=before, limit=limit),
@@ -193,9 +180,9 @@ class MotionController(Controller):
         )
 
     @get("/tracker", sync_to_thread=True, opt=public(), summary="Adopted motions being done")
-    def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> list[TrackedMotion]:
-        today = bone.today().isoformat()
-        rows = read(bone, ("council", "staff_directory"), after, lambda db: _tracked(db, today))
+    def tracker(self, reads: NamedDependency[Reads], after: After = None) -> list[TrackedMotion]:
+        today = station_now().date().isoformat()
+        rows = reads.query(("council", "staff_directory"), after, lambda db: _tracked(db, today))
         return msgspec.convert(rows, list[TrackedMotion])
 
     @get(
@@ -205,9 +192,9 @@ class MotionController(Controller):
         summary="A motion and its full timeline: every step, who, when",
     )
     def show(
-        self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+        self, motion_id: FromPath[UUID], reads: NamedDependency[Reads], after: After = None
     ) -> MotionView:
-        row = read(bone, ("council",), after, lambda db: council.motion(db, str(motion_id)))
+        row = reads.query(("council",), after, lambda db: council.motion(db, str(motion_id)))
         if row is None:
             raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
         shown = without_member_ids({**row, "steps": decoded(row["steps"])})
@@ -222,8 +209,8 @@ class MotionController(Controller):
     def tally(
         self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
     ) -> TallyView:
-        found, counted = read(
-            bone, ("council",), after, lambda db: council.tally_of(db, str(motion_id))
+        found, counted = bone.read_side.query(
+            ("council",), after, lambda db: council.tally_of(db, str(motion_id))
         )
         if not found:
             raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
@@ -232,158 +219,86 @@ class MotionController(Controller):
         counted = handlers.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
         return msgspec.convert(without_member_ids(counted), TallyView)
 
-    @post("/{motion_id:uuid}/support", opt=allow(*RESIDENTS))
-    async def support(
-        self,
-        motion_id: FromPath[UUID],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(SupportMotion(motion_id=motion_id), caller))
 
-    @post("/{motion_id:uuid}/lapse", opt=allow(Role.COUNCIL))
-    async def lapse(
-        self,
-        motion_id: FromPath[UUID],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(LapseMotion(motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/admission", opt=allow(Role.COUNCIL))
-    async def admit(
-        self,
-        motion_id: FromPath[UUID],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(AdmitMotion(motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/declining", opt=allow(Role.COUNCIL))
-    async def decline(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Reasoned],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(DeclineMotion.at(data, motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/scheduling", opt=allow(Role.COUNCIL))
-    async def schedule(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Scheduling],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(ScheduleMotion.at(data, motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/voting", opt=allow(Role.COUNCIL))
-    async def open_vote(
-        self,
-        motion_id: FromPath[UUID],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(OpenVote(motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/voting/close", opt=allow(Role.COUNCIL))
-    async def close_vote(
-        self,
-        motion_id: FromPath[UUID],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(CloseVote(motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/ballots", opt=allow(*RESIDENTS))
-    async def vote(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Ballot],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(CastBallot.at(data, motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/withdrawal", opt=allow(*RESIDENTS))
-    async def withdraw(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Reasoned],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(WithdrawMotion.at(data, motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/owner", opt=allow(Role.COUNCIL))
-    async def assign(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Owner],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(AssignOwner.at(data, motion_id=motion_id), caller))
-
-    @post(
-        "/{motion_id:uuid}/owner/reassignment",
-        opt=allow(Role.COUNCIL),
-        summary="Hand an adopted motion to another owner, saying why",
-    )
-    async def reassign(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Reassignment],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(ReassignOwner.at(data, motion_id=motion_id), caller))
-
-    @post(
-        "/{motion_id:uuid}/progress",
-        opt=allow(Role.COUNCIL, Role.COORDINATOR),
-        summary="Report progress (its owner, or a council officer)",
-    )
-    async def progress(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Progress],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(ReportProgress.at(data, motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/milestones", opt=allow(Role.COUNCIL))
-    async def add_milestone(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[NewMilestone],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(AddMilestone.at(data, motion_id=motion_id), caller))
-
-    @post(
-        "/{motion_id:uuid}/milestones/reached",
-        opt=allow(Role.COUNCIL, Role.COORDINATOR),
-    )
-    async def reach_milestone(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[MilestoneName],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(ReachMilestone.at(data, motion_id=motion_id), caller))
-
-    @post("/{motion_id:uuid}/outcome", opt=allow(Role.COUNCIL))
-    async def finish(
-        self,
-        motion_id: FromPath[UUID],
-        data: JSONBody[Outcome],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(FinishMotion.at(data, motion_id=motion_id), caller))
+MOTIONS = Router(
+    "/api/v1/motions",
+    tags=["council"],
+    route_handlers=[
+        MotionController,
+        command_route(
+            "submit",
+            post(
+                "/",
+                opt=allow(*RESIDENTS, Role.COORDINATOR),
+                summary="Submit a motion (a coordinator: one a resident handed in on paper, as "
+                "theirs)",
+            ),
+            SubmitMotion,
+        ),
+        command_route(
+            "support", post("/{motion_id:uuid}/support", opt=BY_RESIDENTS), SupportMotion
+        ),
+        command_route("lapse", post("/{motion_id:uuid}/lapse", opt=BY_COUNCIL), LapseMotion),
+        command_route("admit", post("/{motion_id:uuid}/admission", opt=BY_COUNCIL), AdmitMotion),
+        command_route(
+            "decline", post("/{motion_id:uuid}/declining", opt=BY_COUNCIL), DeclineMotion, Reasoned
+        ),
+        command_route(
+            "schedule",
+            post("/{motion_id:uuid}/scheduling", opt=BY_COUNCIL),
+            ScheduleMotion,
+            Scheduling,
+        ),
+        command_route("open_vote", post("/{motion_id:uuid}/voting", opt=BY_COUNCIL), OpenVote),
+        command_route(
+            "close_vote", post("/{motion_id:uuid}/voting/close", opt=BY_COUNCIL), CloseVote
+        ),
+        command_route(
+            "vote", post("/{motion_id:uuid}/ballots", opt=BY_RESIDENTS), CastBallot, Ballot
+        ),
+        command_route(
+            "withdraw",
+            post("/{motion_id:uuid}/withdrawal", opt=BY_RESIDENTS),
+            WithdrawMotion,
+            Reasoned,
+        ),
+        command_route(
+            "assign", post("/{motion_id:uuid}/owner", opt=BY_COUNCIL), AssignOwner, Owner
+        ),
+        command_route(
+            "reassign",
+            post(
+                "/{motion_id:uuid}/owner/reassignment",
+                opt=BY_COUNCIL,
+                summary="Hand an adopted motion to another owner, saying why",
+            ),
+            ReassignOwner,
+            Reassignment,
+        ),
+        command_route(
+            "progress",
+            post(
+                "/{motion_id:uuid}/progress",
+                opt=allow(Role.COUNCIL, Role.COORDINATOR),
+                summary="Report progress (its owner, or a council officer)",
+            ),
+            ReportProgress,
+            Progress,
+        ),
+        command_route(
+            "add_milestone",
+            post("/{motion_id:uuid}/milestones", opt=BY_COUNCIL),
+            AddMilestone,
+            NewMilestone,
+        ),
+        command_route(
+            "reach_milestone",
+            post("/{motion_id:uuid}/milestones/reached", opt=allow(Role.COUNCIL, Role.COORDINATOR)),
+            ReachMilestone,
+            MilestoneName,
+        ),
+        command_route(
+            "finish", post("/{motion_id:uuid}/outcome", opt=BY_COUNCIL), FinishMotion, Outcome
+        ),
+    ],
+)

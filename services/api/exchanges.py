@@ -6,19 +6,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Router, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from domain.exchange import ExchangeStatus
 from domain.identity import Role
 from domain.rules import NotFound
 from projections import exchanges
-from services.api import schemas
-from services.api.schemas import answer
-from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
+from services.api.command_routes import command_route
 from services.exchange.commands import (
     ChangeExchangeRules,
     Confirmation,
@@ -33,8 +30,10 @@ from services.exchange.commands import (
     WithdrawHelp,
 )
 from services.exchange.handlers import rules_in_force
+from services.store.eventstore import Timebank
 from services.web.auth import Principal, allow
-from services.web.context import After, Before, Limit, next_before, read
+from services.web.context import After, Before, Limit, next_before
+from services.web.reads import Reads
 
 PARTIES = (Role.RESIDENT, Role.VOLUNTEER)
 
@@ -91,21 +90,7 @@ def _member_account(principal: Principal) -> UUID | None:
 
 
 class ExchangeController(Controller):
-    path = "/api/v1/exchanges"
-    tags = ["exchanges"]  # noqa: RUF012
-
-    @post(
-        "/",
-        opt=allow(*PARTIES, Role.COORDINATOR),
-        summary="Record help given; nothing moves until the receiver confirms",
-    )
-    async def record(
-        self,
-        data: JSONBody[RecordHelp],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+    """The exchanges' reads (``EXCHANGES`` adds their commands)."""
 
     @get(
         "/",
@@ -116,7 +101,7 @@ class ExchangeController(Controller):
     def list_exchanges(
         self,
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
         status: Annotated[ExchangeStatus | None, QueryParameter()] = None,
         account: Annotated[UUID | None, QueryParameter(description="Staff: one account's")] = None,
@@ -127,8 +112,7 @@ class ExchangeController(Controller):
         if me is not None and account not in (None, me):
             raise PermissionDeniedException("You can only see your own exchanges.")
         whose = me or account
-        rows = read(
-            bone,
+        rows = reads.query(
             ("exchanges",),
             after,
             lambda db: exchanges.listed(
@@ -145,26 +129,13 @@ class ExchangeController(Controller):
         )
 
     @get("/rules", sync_to_thread=True, opt=allow(*tuple(Role)), summary="The rules in force")
-    def rules(self, bone: NamedDependency[Backbone]) -> Rules:
-        rules = rules_in_force(bone.timebank)
+    def rules(self, timebank: NamedDependency[Timebank]) -> Rules:
+        rules = rules_in_force(timebank)
         return Rules(
             max_minutes=rules.max_minutes,
             confirm_within_hours=rules.confirm_within_hours,
             dispute_within_hours=rules.dispute_within_hours,
         )
-
-    @put(
-        "/rules",
-        opt=allow(Role.COORDINATOR, Role.ADMIN),
-        summary="Change the rules, saying why (exchanges already recorded keep theirs)",
-    )
-    async def change_rules(
-        self,
-        data: JSONBody[ChangeExchangeRules],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
 
     @get(
         "/{exchange_id:uuid}",
@@ -176,10 +147,12 @@ class ExchangeController(Controller):
         self,
         exchange_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
     ) -> ExchangeDetail:
-        row = read(bone, ("exchanges",), after, lambda db: exchanges.exchange(db, str(exchange_id)))
+        row = reads.query(
+            ("exchanges",), after, lambda db: exchanges.exchange(db, str(exchange_id))
+        )
         me = _member_account(request.user)
         if row is None or (
             me is not None and str(me) not in {party["account_id"] for party in row["parties"]}
@@ -191,58 +164,69 @@ class ExchangeController(Controller):
             step["detail"] = msgspec.json.decode(step["detail"])
         return msgspec.convert(row, ExchangeDetail, strict=False)
 
-    @post(
-        "/{exchange_id:uuid}/confirmation",
-        opt=allow(*PARTIES, Role.COORDINATOR),
-        summary="Confirm help received (a coordinator: for the receiver named)",
-    )
-    async def confirm(
-        self,
-        exchange_id: FromPath[UUID],
-        data: JSONBody[Confirmation],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(ConfirmHelp.at(data, exchange_id=exchange_id), caller))
 
-    @post(
-        "/{exchange_id:uuid}/disputes",
-        opt=allow(*PARTIES, Role.COORDINATOR),
-        summary="Dispute help: it is held out of balances until a coordinator resolves it",
-    )
-    async def dispute(
-        self,
-        exchange_id: FromPath[UUID],
-        data: JSONBody[Dispute],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(DisputeHelp.at(data, exchange_id=exchange_id), caller))
-
-    @post(
-        "/{exchange_id:uuid}/resolution",
-        opt=allow(Role.COORDINATOR),
-        summary="Resolve a dispute: uphold, adjust the minutes, or cancel",
-    )
-    async def resolve(
-        self,
-        exchange_id: FromPath[UUID],
-        data: JSONBody[Resolution],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(ResolveDispute.at(data, exchange_id=exchange_id), caller))
-
-    @post(
-        "/{exchange_id:uuid}/withdrawal",
-        opt=allow(*PARTIES, Role.COORDINATOR),
-        summary="Withdraw help recorded by mistake, before anyone confirmed it",
-    )
-    async def withdraw(
-        self,
-        exchange_id: FromPath[UUID],
-        data: JSONBody[Withdrawal],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(WithdrawHelp.at(data, exchange_id=exchange_id), caller))
+EXCHANGES = Router(
+    "/api/v1/exchanges",
+    tags=["exchanges"],
+    route_handlers=[
+        ExchangeController,
+        command_route(
+            "record",
+            post(
+                "/",
+                opt=allow(*PARTIES, Role.COORDINATOR),
+                summary="Record help given; nothing moves until the receiver confirms",
+            ),
+            RecordHelp,
+        ),
+        command_route(
+            "change_rules",
+            put(
+                "/rules",
+                opt=allow(Role.COORDINATOR, Role.ADMIN),
+                summary="Change the rules, saying why (exchanges already recorded keep theirs)",
+            ),
+            ChangeExchangeRules,
+        ),
+        command_route(
+            "confirm",
+            post(
+                "/{exchange_id:uuid}/confirmation",
+                opt=allow(*PARTIES, Role.COORDINATOR),
+                summary="Confirm help received (a coordinator: for the receiver named)",
+            ),
+            ConfirmHelp,
+            Confirmation,
+        ),
+        command_route(
+            "dispute",
+            post(
+                "/{exchange_id:uuid}/disputes",
+                opt=allow(*PARTIES, Role.COORDINATOR),
+                summary="Dispute help: it is held out of balances until a coordinator resolves it",
+            ),
+            DisputeHelp,
+            Dispute,
+        ),
+        command_route(
+            "resolve",
+            post(
+                "/{exchange_id:uuid}/resolution",
+                opt=allow(Role.COORDINATOR),
+                summary="Resolve a dispute: uphold, adjust the minutes, or cancel",
+            ),
+            ResolveDispute,
+            Resolution,
+        ),
+        command_route(
+            "withdraw",
+            post(
+                "/{exchange_id:uuid}/withdrawal",
+                opt=allow(*PARTIES, Role.COORDINATOR),
+                summary="Withdraw help recorded by mistake, before anyone confirmed it",
+            ),
+            WithdrawHelp,
+            Withdrawal,
+        ),
+    ],
+)

@@ -14,10 +14,10 @@ from litestar.params import FromPath, QueryParameter
 from domain.identity import Role
 from services.api import schemas
 from services.api.volunteers import check_own_volunteer
-from services.composition.runtime import Backbone
 from services.web.auth import Principal, allow
 from services.web.context import After
 from services.web.hour_history import HoursReport, volunteer_export, volunteer_report
+from services.web.reads import Reads
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 
@@ -36,13 +36,13 @@ class VolunteerHoursController(Controller):
         self,
         volunteer_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         first: Annotated[date, QueryParameter(description="First day (the station's)")],
         last: Annotated[date, QueryParameter(description="Last day, included")],
         after: After = None,
     ) -> HoursReport:
         check_own_volunteer(request.user, volunteer_id)
-        return volunteer_report(bone, volunteer_id, first, last, after)
+        return volunteer_report(reads, volunteer_id, first, last, after)
 
     @get(
         "/export",
@@ -54,9 +54,9 @@ class VolunteerHoursController(Controller):
     def export(
         self,
         volunteer_id: FromPath[UUID],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         first: Annotated[date, QueryParameter()],
         last: Annotated[date, QueryParameter()],
         after: After = None,
     ) -> Response[str]:
-        return volunteer_export(volunteer_report(bone, volunteer_id, first, last, after))
+        return volunteer_export(volunteer_report(reads, volunteer_id, first, last, after))

@@ -9,21 +9,20 @@ from uuid import UUID
 
 import anyio
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, QueryParameter
 
 from domain.hours import EntryStatus
 from domain.identity import Role
 from domain.rules import NotFound
 from projections import hours
 from services.api import schemas
-from services.api.schemas import answer
+from services.api.command_routes import command_route
 from services.api.volunteers import check_own_volunteer
 from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
 from services.hours.commands import (
     MAX_IMPORT_BYTES,
     AmendEntry,
@@ -40,7 +39,7 @@ from services.hours.commands import (
 )
 from services.hours.handlers import IMPORT_COLUMNS, Outcomes, volunteer_for
 from services.web.auth import Principal, allow
-from services.web.context import After, Before, Limit, next_before, read
+from services.web.context import After, Before, Limit, next_before
 from services.web.hour_history import (
     STAFF,
     Entry,
@@ -51,6 +50,7 @@ from services.web.hour_history import (
     history_export,
     step_of,
 )
+from services.web.reads import Reads
 
 
 class ItemResult(msgspec.Struct, kw_only=True):
@@ -85,21 +85,7 @@ def _bulk(outcomes: Outcomes) -> BulkResult:
 
 
 class HoursController(Controller):
-    path = "/api/v1/hours"
-    tags = ["hours"]  # noqa: RUF012
-
-    @post(
-        "/",
-        opt=allow(Role.VOLUNTEER, Role.COORDINATOR),
-        summary="Record service (volunteers: their own, at a kiosk); it awaits approval",
-    )
-    async def submit(
-        self,
-        data: JSONBody[SubmitEntry],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+    """The entries' reads and the attendance import (``HOURS`` adds the other commands)."""
 
     @post(
         "/imports",
@@ -130,7 +116,7 @@ class HoursController(Controller):
     def list_entries(
         self,
         caller: NamedDependency[Caller],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
         volunteer_id: Annotated[UUID | None, QueryParameter()] = None,
@@ -139,8 +125,7 @@ class HoursController(Controller):
     ) -> EntryList:
         if caller.is_member:
             volunteer_id = volunteer_for(caller, volunteer_id)
-        rows = read(
-            bone,
+        rows = reads.query(
             ("hours",),
             after,
             lambda db: hours.listed(
@@ -157,34 +142,6 @@ class HoursController(Controller):
             entries=[entry_of_row(row) for row in rows], next_before=next_before(rows, limit)
         )
 
-    @post(
-        "/approvals",
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="Approve several entries; each is credited on its own",
-    )
-    def approve_many(
-        self,
-        data: JSONBody[ApproveEntries],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> BulkResult:
-        return _bulk(bus.handle_from_thread(data, caller))
-
-    @post(
-        "/rejections",
-        sync_to_thread=True,
-        opt=allow(Role.COORDINATOR),
-        summary="Reject several entries with one reason",
-    )
-    def reject_many(
-        self,
-        data: JSONBody[RejectEntries],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> BulkResult:
-        return _bulk(bus.handle_from_thread(data, caller))
-
     @get(
         "/{entry_id:uuid}",
         sync_to_thread=True,
@@ -195,10 +152,10 @@ class HoursController(Controller):
         self,
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
     ) -> Entry:
-        row = read(bone, ("hours",), after, lambda db: hours.entry(db, str(entry_id)))
+        row = reads.query(("hours",), after, lambda db: hours.entry(db, str(entry_id)))
         if row is None:
             raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
         check_own_volunteer(request.user, UUID(row["volunteer_id"]))
@@ -214,10 +171,10 @@ class HoursController(Controller):
         self,
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
     ) -> list[Step]:
-        return [step_of(row) for row in self._history(entry_id, request, bone, after)]
+        return [step_of(row) for row in self._history(entry_id, request, reads, after)]
 
     @get(
         "/{entry_id:uuid}/history.csv",
@@ -230,74 +187,99 @@ class HoursController(Controller):
         self,
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
     ) -> Response[str]:
-        return history_export(entry_id, self._history(entry_id, request, bone, after))
+        return history_export(entry_id, self._history(entry_id, request, reads, after))
 
     def _history(
         self,
         entry_id: UUID,
         request: Request[Principal, Any, Any],
-        bone: Backbone,
+        reads: Reads,
         after: int | None,
     ) -> list[dict[str, Any]]:
-        row, steps = entry_history(bone, entry_id, after)
+        row, steps = entry_history(reads, entry_id, after)
         check_own_volunteer(request.user, UUID(row["volunteer_id"]))
         return steps
 
-    @post(
-        "/{entry_id:uuid}/approval",
-        opt=allow(Role.COORDINATOR),
-        summary="Approve: the volunteer is credited from the community account",
-    )
-    async def approve(
-        self,
-        entry_id: FromPath[UUID],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(ApproveEntry(entry_id=entry_id), caller))
 
-    @post(
-        "/{entry_id:uuid}/rejection",
-        opt=allow(Role.COORDINATOR),
-        summary="Reject, saying why",
-    )
-    async def reject(
-        self,
-        entry_id: FromPath[UUID],
-        data: JSONBody[Rejection],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(RejectEntry.at(data, entry_id=entry_id), caller))
-
-    @post(
-        "/{entry_id:uuid}/amendments",
-        opt=allow(Role.COORDINATOR),
-        summary="Change an entry with a reason and who asked (approved: the difference is "
-        "credited or corrected)",
-    )
-    async def amend(
-        self,
-        entry_id: FromPath[UUID],
-        data: JSONBody[Amendment],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(AmendEntry.at(data, entry_id=entry_id), caller))
-
-    @post(
-        "/{entry_id:uuid}/voiding",
-        opt=allow(Role.COORDINATOR),
-        summary="Void an approved entry with a reason and who asked; its credit is corrected",
-    )
-    async def void(
-        self,
-        entry_id: FromPath[UUID],
-        data: JSONBody[Voiding],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(VoidEntry.at(data, entry_id=entry_id), caller))
+HOURS = Router(
+    "/api/v1/hours",
+    tags=["hours"],
+    route_handlers=[
+        HoursController,
+        command_route(
+            "submit",
+            post(
+                "/",
+                opt=allow(Role.VOLUNTEER, Role.COORDINATOR),
+                summary="Record service (volunteers: their own, at a kiosk); it awaits approval",
+            ),
+            SubmitEntry,
+        ),
+        command_route(
+            "approve_many",
+            post(
+                "/approvals",
+                sync_to_thread=True,
+                opt=allow(Role.COORDINATOR),
+                summary="Approve several entries; each is credited on its own",
+            ),
+            ApproveEntries,
+            reply=_bulk,
+        ),
+        command_route(
+            "reject_many",
+            post(
+                "/rejections",
+                sync_to_thread=True,
+                opt=allow(Role.COORDINATOR),
+                summary="Reject several entries with one reason",
+            ),
+            RejectEntries,
+            reply=_bulk,
+        ),
+        command_route(
+            "approve",
+            post(
+                "/{entry_id:uuid}/approval",
+                opt=allow(Role.COORDINATOR),
+                summary="Approve: the volunteer is credited from the community account",
+            ),
+            ApproveEntry,
+        ),
+        command_route(
+            "reject",
+            post(
+                "/{entry_id:uuid}/rejection",
+                opt=allow(Role.COORDINATOR),
+                summary="Reject, saying why",
+            ),
+            RejectEntry,
+            Rejection,
+        ),
+        command_route(
+            "amend",
+            post(
+                "/{entry_id:uuid}/amendments",
+                opt=allow(Role.COORDINATOR),
+                summary="Change an entry with a reason and who asked (approved: the difference is "
+                "credited or corrected)",
+            ),
+            AmendEntry,
+            Amendment,
+        ),
+        command_route(
+            "void",
+            post(
+                "/{entry_id:uuid}/voiding",
+                opt=allow(Role.COORDINATOR),
+                summary="Void an approved entry with a reason and who asked; its credit is "
+                "corrected",
+            ),
+            VoidEntry,
+            Voiding,
+        ),
+    ],
+)

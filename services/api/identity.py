@@ -4,33 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import HeaderParameter, JSONBody
 from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
 from domain.identity import Role
 from projections import staff_directory
+from services.api.command_routes import command_route
 from services.api.schemas import Strict
 from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import (
+    ChangeStaffReach,
     ChoosePin,
     CreateStaffAccount,
     DeactivateStaff,
     Deactivation,
     KioskSignIn,
     NewPassword,
+    NewReach,
     PinChoice,
     SetStaffPassword,
     SignInAtKiosk,
 )
 from services.identity.staff import staff_sign_in
+from services.store.eventstore import Timebank
 from services.web.auth import (
     KIOSK_TOKEN_HEADER,
     Principal,
@@ -41,7 +43,8 @@ from services.web.auth import (
     public,
     token_lifetime,
 )
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 KioskTokenHeader = Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)]
 # Route ``opt`` key: exempt from the sign-in rate limit (refresh needs a valid token already,
@@ -83,9 +86,10 @@ class Registered(msgspec.Struct, kw_only=True):
     setup_code_expires: datetime | None = None  # when it stops working
 
 
-def recorded(done: records.Registered, status: int = 201) -> Response[Registered]:
-    """The answer to a command that changed one aggregate: its id and the position reached."""
-    return Response(Registered(id=str(done.id), position=done.position), status_code=status)
+def recorded(done: records.Registered) -> Registered:
+    """The answer to a command that changed one aggregate: its id and the position reached
+    (with its route's status)."""
+    return Registered(id=str(done.id), position=done.position)
 
 
 def _signed_in(auth: JWTAuth[Principal, Token], principal: Principal) -> SignedIn:
@@ -107,10 +111,10 @@ class AuthController(Controller):
     def staff(
         self,
         data: JSONBody[StaffSignIn],
-        bone: NamedDependency[Backbone],
+        timebank: NamedDependency[Timebank],
         auth: NamedDependency[Any],
     ) -> SignedIn:
-        staff = staff_sign_in(bone.timebank, data.username, data.password)
+        staff = staff_sign_in(timebank, data.username, data.password)
         principal = Principal(
             subject=f"staff:{staff.id}", roles=frozenset({staff.role}), channel="console"
         )
@@ -120,14 +124,15 @@ class AuthController(Controller):
     def kiosk(
         self,
         data: JSONBody[KioskSignIn],
-        bone: NamedDependency[Backbone],
+        timebank: NamedDependency[Timebank],
         auth: NamedDependency[Any],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
         kiosk_token: KioskTokenHeader,
     ) -> SignedIn:
         command = SignInAtKiosk.at(data, kiosk_token=kiosk_token)
-        member, kiosk = bone.bus.handle_from_thread(command, caller)
-        return _signed_in(auth, principal_of(bone.timebank, member, kiosk))
+        member, kiosk = bus.handle_from_thread(command, caller)
+        return _signed_in(auth, principal_of(timebank, member, kiosk))
 
     @post(
         "/kiosk/pin",
@@ -141,7 +146,7 @@ class AuthController(Controller):
         bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
         kiosk_token: KioskTokenHeader,
-    ) -> Response[Registered]:
+    ) -> Registered:
         command = ChoosePin.at(data, kiosk_token=kiosk_token)
         return recorded(bus.handle_from_thread(command, caller))
 
@@ -154,72 +159,79 @@ class AuthController(Controller):
     def refresh(
         self,
         request: Request[Principal, Token, Any],
-        bone: NamedDependency[Backbone],
+        timebank: NamedDependency[Timebank],
         auth: NamedDependency[Any],
     ) -> SignedIn:
-        if not records.still_active(bone.timebank, request.user.subject):
+        if not records.still_active(timebank, request.user.subject):
             raise records.SignInRefused("inactive", "This account is no longer active.")
         kiosk_id = request.user.kiosk_id
-        if kiosk_id is not None and not records.kiosk_active(bone.timebank, kiosk_id):
+        if kiosk_id is not None and not records.kiosk_active(timebank, kiosk_id):
             raise records.SignInRefused("unknown-kiosk", "This kiosk has been retired.")
         principal = request.user
         if principal.member_id is not None:
-            roles = member_roles(bone.timebank, principal.member_id)
+            roles = member_roles(timebank, principal.member_id)
             principal = msgspec.structs.replace(principal, roles=roles)
         return _signed_in(auth, principal)
 
 
-class StaffController(Controller):
-    path = "/api/v1/staff"
-    tags = ["identity"]  # noqa: RUF012
+@get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
+def directory(reads: NamedDependency[Reads], after: After = None) -> list[StaffMember]:
+    rows = reads.query(("staff_directory",), after, staff_directory.everyone)
+    return [msgspec.convert(row, StaffMember, strict=False) for row in rows]
 
-    @post("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Create a staff account")
-    def create(
-        self,
-        data: JSONBody[CreateStaffAccount],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        return recorded(bus.handle_from_thread(data, caller))
 
-    @get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
-    def directory(
-        self,
-        bone: NamedDependency[Backbone],
-        after: After = None,
-    ) -> list[StaffMember]:
-        rows = read(bone, ("staff_directory",), after, staff_directory.everyone)
-        return [msgspec.convert(row, StaffMember, strict=False) for row in rows]
-
-    @post(
-        "/{staff_id:uuid}/password",
-        status_code=200,
-        sync_to_thread=True,
-        opt=allow(Role.ADMIN),
-        summary="Set a staff member's password",
-    )
-    def set_password(
-        self,
-        staff_id: FromPath[UUID],
-        data: JSONBody[NewPassword],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        command = SetStaffPassword.at(data, staff_id=staff_id)
-        return recorded(bus.handle_from_thread(command, caller), 200)
-
-    @post(
-        "/{staff_id:uuid}/deactivation",
-        status_code=200,
-        opt=allow(Role.ADMIN),
-        summary="Deactivate a staff account; it can no longer sign in or refresh",
-    )
-    async def deactivate(
-        self,
-        staff_id: FromPath[UUID],
-        data: JSONBody[Deactivation],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        command = DeactivateStaff.at(data, staff_id=staff_id)
-        return recorded(await bus.handle(command, caller), 200)
+STAFF = Router(
+    "/api/v1/staff",
+    tags=["identity"],
+    route_handlers=[
+        directory,
+        command_route(
+            "create",
+            post(
+                "/",
+                sync_to_thread=True,
+                opt=allow(Role.ADMIN),
+                summary="Create a staff account",
+            ),
+            CreateStaffAccount,
+            reply=recorded,
+        ),
+        command_route(
+            "set_password",
+            post(
+                "/{staff_id:uuid}/password",
+                status_code=200,
+                sync_to_thread=True,
+                opt=allow(Role.ADMIN),
+                summary="Set a staff member's password",
+            ),
+            SetStaffPassword,
+            NewPassword,
+            reply=recorded,
+        ),
+        command_route(
+            "deactivate",
+            post(
+                "/{staff_id:uuid}/deactivation",
+                status_code=200,
+                opt=allow(Role.ADMIN),
+                summary="Deactivate a staff account; it can no longer sign in or refresh",
+            ),
+            DeactivateStaff,
+            Deactivation,
+            reply=recorded,
+        ),
+        command_route(
+            "change_reach",
+            post(
+                "/{staff_id:uuid}/reach",
+                status_code=200,
+                opt=allow(Role.ADMIN),
+                summary="Change how far a staff account's work reaches (never beyond yours)",
+            ),
+            ChangeStaffReach,
+            NewReach,
+            reply=recorded,
+        ),
+    ],
+)

@@ -7,18 +7,15 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
 from domain.listing import ListingKind
 from domain.rules import NotFound
 from projections import marketplace
-from services.api import schemas
-from services.api.schemas import answer
-from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
+from services.api.command_routes import command_route
 from services.listings.commands import (
     AddCategory,
     CategoryRetirement,
@@ -28,7 +25,8 @@ from services.listings.commands import (
     RetireCategory,
 )
 from services.web.auth import Principal, allow
-from services.web.context import After, Before, Limit, next_before, read
+from services.web.context import After, Before, Limit, next_before
+from services.web.reads import Reads
 
 EVERYONE = tuple(Role)
 
@@ -66,70 +64,31 @@ def _listing(row: dict[str, Any]) -> Listing:
 
 
 class CategoryController(Controller):
-    path = "/api/v1/categories"
-    tags = ["marketplace"]  # noqa: RUF012
+    """The categories' reads (``CATEGORIES`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*EVERYONE), summary="Help categories")
     def list_categories(
         self,
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
         include_retired: Annotated[bool, QueryParameter()] = False,
     ) -> list[Category]:
-        rows = read(
-            bone,
+        rows = reads.query(
             ("marketplace",),
             after,
             lambda db: marketplace.categories(db, include_retired=include_retired),
         )
         return [msgspec.convert(row, Category, strict=False) for row in rows]
 
-    @post("/", opt=allow(Role.COORDINATOR), summary="Add a category")
-    async def add(
-        self,
-        data: JSONBody[AddCategory],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
-
-    @post(
-        "/{code:str}/retirement",
-        opt=allow(Role.COORDINATOR),
-        summary="Retire a category (existing listings keep it)",
-    )
-    async def retire(
-        self,
-        code: FromPath[str],
-        data: JSONBody[CategoryRetirement],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(RetireCategory.at(data, code=code), caller))
-
 
 class ListingController(Controller):
-    path = "/api/v1/listings"
-    tags = ["marketplace"]  # noqa: RUF012
-
-    @post(
-        "/",
-        opt=allow(Role.RESIDENT, Role.VOLUNTEER),
-        summary="Post an offer of help, or a request for it",
-    )
-    async def post_listing(
-        self,
-        data: JSONBody[PostListing],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+    """The listings' reads (``LISTINGS`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*EVERYONE), summary="Search the board, newest first")
     def search(
         self,
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
         category: Annotated[str | None, QueryParameter(max_length=32)] = None,
         building: Annotated[str | None, QueryParameter(max_length=40)] = None,
@@ -144,8 +103,7 @@ class ListingController(Controller):
         owner = request.user.account_id if mine else None
         if mine and owner is None:
             return Listings(listings=[], next_before=None)  # staff post no listings
-        rows = read(
-            bone,
+        rows = reads.query(
             ("marketplace",),
             after,
             lambda db: marketplace.search(
@@ -166,25 +124,59 @@ class ListingController(Controller):
 
     @get("/{listing_id:uuid}", sync_to_thread=True, opt=allow(*EVERYONE), summary="One listing")
     def show(
-        self, listing_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+        self, listing_id: FromPath[UUID], reads: NamedDependency[Reads], after: After = None
     ) -> Listing:
-        row = read(
-            bone, ("marketplace",), after, lambda db: marketplace.listing(db, str(listing_id))
+        row = reads.query(
+            ("marketplace",), after, lambda db: marketplace.listing(db, str(listing_id))
         )
         if row is None:
             raise NotFound("listing-not-found", f"There is no listing {listing_id}.")
         return _listing(row)
 
-    @post(
-        "/{listing_id:uuid}/closure",
-        opt=allow(Role.RESIDENT, Role.VOLUNTEER, Role.COORDINATOR),
-        summary="Take a listing off the board (its owner, or a coordinator)",
-    )
-    async def close(
-        self,
-        listing_id: FromPath[UUID],
-        data: JSONBody[ListingClosure],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(CloseListing.at(data, listing_id=listing_id), caller))
+
+CATEGORIES = Router(
+    "/api/v1/categories",
+    tags=["marketplace"],
+    route_handlers=[
+        CategoryController,
+        command_route(
+            "add", post("/", opt=allow(Role.COORDINATOR), summary="Add a category"), AddCategory
+        ),
+        command_route(
+            "retire",
+            post(
+                "/{code:str}/retirement",
+                opt=allow(Role.COORDINATOR),
+                summary="Retire a category (existing listings keep it)",
+            ),
+            RetireCategory,
+            CategoryRetirement,
+        ),
+    ],
+)
+LISTINGS = Router(
+    "/api/v1/listings",
+    tags=["marketplace"],
+    route_handlers=[
+        ListingController,
+        command_route(
+            "post_listing",
+            post(
+                "/",
+                opt=allow(Role.RESIDENT, Role.VOLUNTEER),
+                summary="Post an offer of help, or a request for it",
+            ),
+            PostListing,
+        ),
+        command_route(
+            "close",
+            post(
+                "/{listing_id:uuid}/closure",
+                opt=allow(Role.RESIDENT, Role.VOLUNTEER, Role.COORDINATOR),
+                summary="Take a listing off the board (its owner, or a coordinator)",
+            ),
+            CloseListing,
+            ListingClosure,
+        ),
+    ],
+)

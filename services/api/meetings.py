@@ -7,20 +7,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Router, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 from msgspec import Meta
 
 from domain.identity import Role
 from domain.rules import NotFound
 from projections import council
-from services.api import schemas
 from services.api.board import without_member_ids
+from services.api.command_routes import command_route
 from services.api.council import MotionView, decoded
-from services.api.schemas import answer
-from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
     Agenda,
@@ -32,8 +29,10 @@ from services.council.commands import (
     RecordAttendance,
     Rules,
 )
+from services.store.eventstore import Timebank
 from services.web.auth import allow, public
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 
 class MeetingRow(msgspec.Struct, kw_only=True):
@@ -61,23 +60,11 @@ class Minutes(msgspec.Struct, kw_only=True):
 
 
 class MeetingController(Controller):
-    path = "/api/v1/meetings"
-    tags = ["council"]  # noqa: RUF012
-
-    @post("/", opt=allow(Role.COUNCIL), summary="Call a meeting")
-    async def call(
-        self,
-        data: JSONBody[CallMeeting],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+    """The meetings' reads (``MEETINGS`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="Meetings, latest first")
-    def list_meetings(
-        self, bone: NamedDependency[Backbone], after: After = None
-    ) -> list[MeetingRow]:
-        rows = read(bone, ("council",), after, council.meetings)
+    def list_meetings(self, reads: NamedDependency[Reads], after: After = None) -> list[MeetingRow]:
+        rows = reads.query(("council",), after, council.meetings)
         return msgspec.convert(without_member_ids(rows), list[MeetingRow])
 
     @get(
@@ -87,7 +74,7 @@ class MeetingController(Controller):
         summary="Minutes generated from the record: who came, each motion taken, votes, results",
     )
     def minutes(
-        self, meeting_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+        self, meeting_id: FromPath[UUID], reads: NamedDependency[Reads], after: After = None
     ) -> Minutes:
         def query(db: Any) -> dict[str, Any] | None:
             found = council.meeting(db, str(meeting_id))
@@ -100,60 +87,60 @@ class MeetingController(Controller):
                 "agenda": [council.motion(db, motion_id) for motion_id in agenda],
             }
 
-        found = read(bone, ("council",), after, query)
+        found = reads.query(("council",), after, query)
         if found is None:
             raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
         taken = ("MotionScheduled", "VotingOpened", "VotingClosed")
         agenda = [{**item, "steps": decoded(item["steps"], *taken)} for item in found["agenda"]]
         return msgspec.convert(without_member_ids({**found, "agenda": agenda}), Minutes)
 
-    @put("/{meeting_id:uuid}/agenda", opt=allow(Role.COUNCIL))
-    async def reorder(
-        self,
-        meeting_id: FromPath[UUID],
-        data: JSONBody[Agenda],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(OrderAgenda.at(data, meeting_id=meeting_id), caller))
-
-    @put("/{meeting_id:uuid}/attendance", opt=allow(Role.COUNCIL))
-    async def attendance(
-        self,
-        meeting_id: FromPath[UUID],
-        data: JSONBody[Attendance],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(RecordAttendance.at(data, meeting_id=meeting_id), caller))
-
-    @post("/{meeting_id:uuid}/closure", opt=allow(Role.COUNCIL))
-    async def close(
-        self,
-        meeting_id: FromPath[UUID],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(CloseMeeting(meeting_id=meeting_id), caller))
-
 
 class CouncilRulesController(Controller):
-    path = "/api/v1/council/rules"
-    tags = ["council"]  # noqa: RUF012
+    """The voting rules in force (``COUNCIL_RULES`` adds changing them)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="The voting rules in force")
-    def rules(self, bone: NamedDependency[Backbone]) -> Rules:
-        return msgspec.convert(vars(handlers.rules_in_force(bone.timebank)), Rules)
+    def rules(self, timebank: NamedDependency[Timebank]) -> Rules:
+        return msgspec.convert(vars(handlers.rules_in_force(timebank)), Rules)
 
-    @put(
-        "/",
-        opt=allow(Role.COUNCIL, Role.ADMIN),
-        summary="Change the rules, saying why (votes already opened keep theirs)",
-    )
-    async def change(
-        self,
-        data: JSONBody[ChangeRules],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+
+MEETINGS = Router(
+    "/api/v1/meetings",
+    tags=["council"],
+    route_handlers=[
+        MeetingController,
+        command_route(
+            "call", post("/", opt=allow(Role.COUNCIL), summary="Call a meeting"), CallMeeting
+        ),
+        command_route(
+            "reorder",
+            put("/{meeting_id:uuid}/agenda", opt=allow(Role.COUNCIL)),
+            OrderAgenda,
+            Agenda,
+        ),
+        command_route(
+            "attendance",
+            put("/{meeting_id:uuid}/attendance", opt=allow(Role.COUNCIL)),
+            RecordAttendance,
+            Attendance,
+        ),
+        command_route(
+            "close", post("/{meeting_id:uuid}/closure", opt=allow(Role.COUNCIL)), CloseMeeting
+        ),
+    ],
+)
+COUNCIL_RULES = Router(
+    "/api/v1/council/rules",
+    tags=["council"],
+    route_handlers=[
+        CouncilRulesController,
+        command_route(
+            "change",
+            put(
+                "/",
+                opt=allow(Role.COUNCIL, Role.ADMIN),
+                summary="Change the rules, saying why (votes already opened keep theirs)",
+            ),
+            ChangeRules,
+        ),
+    ],
+)

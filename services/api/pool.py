@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import QueryParameter
 
 from domain.identity import Role
 from projections import pool
-from services.api import schemas
-from services.api.schemas import answer
-from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
+from services.api.command_routes import command_route
 from services.pool.commands import DonateToPool, GrantFromPool
 from services.web.auth import allow
-from services.web.context import After, Before, Limit, next_before, read
+from services.web.context import After, Before, Limit, next_before
+from services.web.reads import Reads
 
 
 class PoolStanding(msgspec.Struct, kw_only=True):
@@ -45,12 +43,11 @@ class Movements(msgspec.Struct, kw_only=True):
 
 
 class PoolController(Controller):
-    path = "/api/v1/pool"
-    tags = ["pool"]  # noqa: RUF012
+    """The pool's reads (``POOL`` adds its commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*tuple(Role)), summary="The pool's balance and totals")
-    def standing(self, bone: NamedDependency[Backbone], after: After = None) -> PoolStanding:
-        row = read(bone, ("pool",), after, pool.summary)
+    def standing(self, reads: NamedDependency[Reads], after: After = None) -> PoolStanding:
+        row = reads.query(("pool",), after, pool.summary)
         return msgspec.convert(row, PoolStanding, strict=False)
 
     @get(
@@ -61,14 +58,13 @@ class PoolController(Controller):
     )
     def movements(
         self,
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
         kind: Annotated[str | None, QueryParameter(max_length=20)] = None,
         before: Before = None,
         limit: Limit = 50,
     ) -> Movements:
-        rows = read(
-            bone,
+        rows = reads.query(
             ("pool",),
             after,
             lambda db: pool.movements(db, kind=kind, before=before, limit=limit),
@@ -78,28 +74,29 @@ class PoolController(Controller):
             next_before=next_before(rows, limit),
         )
 
-    @post(
-        "/donations",
-        opt=allow(Role.RESIDENT, Role.VOLUNTEER, own_account_only=True),
-        summary="Give minutes you earned to the pool",
-    )
-    async def donate(
-        self,
-        data: JSONBody[DonateToPool],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
 
-    @post(
-        "/grants",
-        opt=allow(Role.COORDINATOR),
-        summary="Grant pool minutes to a resident in need, saying why",
-    )
-    async def grant(
-        self,
-        data: JSONBody[GrantFromPool],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+POOL = Router(
+    "/api/v1/pool",
+    tags=["pool"],
+    route_handlers=[
+        PoolController,
+        command_route(
+            "donate",
+            post(
+                "/donations",
+                opt=allow(Role.RESIDENT, Role.VOLUNTEER, own_account_only=True),
+                summary="Give minutes you earned to the pool",
+            ),
+            DonateToPool,
+        ),
+        command_route(
+            "grant",
+            post(
+                "/grants",
+                opt=allow(Role.COORDINATOR),
+                summary="Grant pool minutes to a resident in need, saying why",
+            ),
+            GrantFromPool,
+        ),
+    ],
+)

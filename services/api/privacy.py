@@ -6,15 +6,15 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
 from domain.provenance import Provenance
 from projections import access_log
-from services.api.identity import Registered, recorded
-from services.bus import Bus, Caller
+from services.api.command_routes import command_route
+from services.api.identity import recorded
 from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import (
@@ -26,7 +26,8 @@ from services.identity.commands import (
 )
 from services.store.vault import PersonalDetails
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 # Litestar checks a query parameter against its QueryParameter, not a msgspec Meta inside it.
 Purpose = Annotated[
@@ -38,6 +39,10 @@ class KioskIssued(msgspec.Struct, kw_only=True):
     id: str
     position: int
     token: str  # shown once: configure the device with it
+
+
+def _issued(done: records.Registered) -> KioskIssued:
+    return KioskIssued(id=str(done.id), position=done.position, token=done.token)
 
 
 class MemberDetails(msgspec.Struct, kw_only=True):
@@ -60,62 +65,8 @@ class Access(msgspec.Struct, kw_only=True):
     shown: int = 0  # how many people such a list named
 
 
-class KioskController(Controller):
-    path = "/api/v1/kiosks"
-    tags = ["identity"]  # noqa: RUF012
-
-    @post("/", opt=allow(Role.ADMIN), summary="Register a kiosk device")
-    async def register(
-        self,
-        data: JSONBody[RegisterKiosk],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> KioskIssued:
-        done = await bus.handle(data, caller)
-        return KioskIssued(id=str(done.id), position=done.position, token=done.token)
-
-    @post(
-        "/{kiosk_id:uuid}/retirement",
-        status_code=200,
-        opt=allow(Role.ADMIN),
-        summary="Retire a kiosk; its token signs nobody in again",
-    )
-    async def retire(
-        self,
-        kiosk_id: FromPath[UUID],
-        data: JSONBody[Retirement],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        command = RetireKiosk.at(data, kiosk_id=kiosk_id)
-        return recorded(await bus.handle(command, caller), 200)
-
-
 class PrivacyController(Controller):
-    path = "/api/v1"
-    tags = ["privacy"]  # noqa: RUF012
-
-    @post("/consents", opt=allow(Role.COORDINATOR), summary="Consent given or withdrawn")
-    async def consent(
-        self,
-        data: JSONBody[RecordConsent],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        return recorded(await bus.handle(data, caller))
-
-    @post(
-        "/erasures",
-        opt=allow(Role.COORDINATOR),
-        summary="Erase a deactivated member's personal data (their key is deleted)",
-    )
-    async def erase(
-        self,
-        data: JSONBody[ErasePersonalData],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[Registered]:
-        return recorded(await bus.handle(data, caller))
+    """Personal data and who opened it (``PRIVACY`` adds consent and erasure)."""
 
     @get(
         "/members/{member_id:uuid}",
@@ -151,12 +102,61 @@ class PrivacyController(Controller):
     )
     def access_log(
         self,
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         member_id: Annotated[UUID | None, QueryParameter()] = None,
         after: After = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[Access]:
-        rows = read(
-            bone, ("access_log",), after, lambda db: access_log.entries(db, member_id, limit=limit)
+        rows = reads.query(
+            ("access_log",), after, lambda db: access_log.entries(db, member_id, limit=limit)
         )
         return [msgspec.convert(row, Access) for row in rows]
+
+
+KIOSKS = Router(
+    "/api/v1/kiosks",
+    tags=["identity"],
+    route_handlers=[
+        command_route(
+            "register",
+            post("/", opt=allow(Role.ADMIN), summary="Register a kiosk device"),
+            RegisterKiosk,
+            reply=_issued,
+        ),
+        command_route(
+            "retire",
+            post(
+                "/{kiosk_id:uuid}/retirement",
+                status_code=200,
+                opt=allow(Role.ADMIN),
+                summary="Retire a kiosk; its token signs nobody in again",
+            ),
+            RetireKiosk,
+            Retirement,
+            reply=recorded,
+        ),
+    ],
+)
+PRIVACY = Router(
+    "/api/v1",
+    tags=["privacy"],
+    route_handlers=[
+        PrivacyController,
+        command_route(
+            "consent",
+            post("/consents", opt=allow(Role.COORDINATOR), summary="Consent given or withdrawn"),
+            RecordConsent,
+            reply=recorded,
+        ),
+        command_route(
+            "erase",
+            post(
+                "/erasures",
+                opt=allow(Role.COORDINATOR),
+                summary="Erase a deactivated member's personal data (their key is deleted)",
+            ),
+            ErasePersonalData,
+            reply=recorded,
+        ),
+    ],
+)

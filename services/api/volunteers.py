@@ -1,5 +1,5 @@
-"""The volunteer registry and trainings over HTTP: each command route hands its body to the
-bus."""
+"""The volunteer registry and trainings over HTTP: each command route hands its command to
+the bus."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Router, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
 from domain.rules import NotFound
 from domain.volunteer import VolunteerStatus, volunteer_id_for
 from projections import certificates, volunteers
-from services.api import schemas
-from services.api.schemas import answer
-from services.bus import Bus, Caller
-from services.composition.runtime import Backbone
+from services.api.command_routes import command_route
 from services.volunteers.commands import (
     Award,
     ChangeVolunteerStatus,
@@ -33,7 +30,8 @@ from services.volunteers.commands import (
     UpdateVolunteerProfile,
 )
 from services.web.auth import Principal, allow
-from services.web.context import After, Before, Limit, next_before, read
+from services.web.context import After, Before, Limit, next_before
+from services.web.reads import Reads
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 
@@ -87,22 +85,12 @@ def check_own_volunteer(principal: Principal, volunteer_id: UUID) -> None:
 
 
 class VolunteerController(Controller):
-    path = "/api/v1/volunteers"
-    tags = ["volunteers"]  # noqa: RUF012
-
-    @post("/", opt=allow(Role.COORDINATOR), summary="Register a volunteer")
-    async def register(
-        self,
-        data: JSONBody[RegisterVolunteer],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+    """The registry's reads (``VOLUNTEERS`` adds its commands)."""
 
     @get("/", sync_to_thread=True, opt=allow(*STAFF), summary="Search the registry")
     def search(
         self,
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
         skill: Annotated[str | None, QueryParameter(max_length=40)] = None,
         category: Annotated[str | None, QueryParameter(max_length=40)] = None,
@@ -111,8 +99,7 @@ class VolunteerController(Controller):
         before: Before = None,
         limit: Limit = 50,
     ) -> VolunteerList:
-        rows = read(
-            bone,
+        rows = reads.query(
             ("volunteers",),
             after,
             lambda db: volunteers.search(
@@ -142,12 +129,12 @@ class VolunteerController(Controller):
         self,
         volunteer_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
     ) -> VolunteerDetail:
         check_own_volunteer(request.user, volunteer_id)
-        row = read(
-            bone, ("volunteers",), after, lambda db: volunteers.volunteer(db, str(volunteer_id))
+        row = reads.query(
+            ("volunteers",), after, lambda db: volunteers.volunteer(db, str(volunteer_id))
         )
         if row is None:
             raise NotFound("volunteer-not-found", f"There is no volunteer {volunteer_id}.")
@@ -163,94 +150,82 @@ class VolunteerController(Controller):
         self,
         volunteer_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         after: After = None,
     ) -> list[CertificateRow]:
         check_own_volunteer(request.user, volunteer_id)
-        rows = read(
-            bone,
+        rows = reads.query(
             ("certificates",),
             after,
             lambda db: certificates.for_volunteer(db, str(volunteer_id)),
         )
         return [msgspec.convert(row, CertificateRow, strict=False) for row in rows]
 
-    @post(
-        "/{volunteer_id:uuid}/status",
-        opt=allow(Role.COORDINATOR),
-        summary="Pause, reactivate, or record that a volunteer left",
-    )
-    async def change_status(
-        self,
-        volunteer_id: FromPath[UUID],
-        data: JSONBody[StatusChange],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(
-            await bus.handle(ChangeVolunteerStatus.at(data, volunteer_id=volunteer_id), caller)
-        )
 
-    @put(
-        "/{volunteer_id:uuid}/profile",
-        opt=allow(Role.COORDINATOR),
-        summary="Skills, service categories and building",
-    )
-    async def update_profile(
-        self,
-        volunteer_id: FromPath[UUID],
-        data: JSONBody[Profile],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(
-            await bus.handle(UpdateVolunteerProfile.at(data, volunteer_id=volunteer_id), caller)
-        )
-
-    @post(
-        "/{volunteer_id:uuid}/awards",
-        opt=allow(Role.COORDINATOR),
-        summary="Record an award (Art. 9)",
-    )
-    async def give_award(
-        self,
-        volunteer_id: FromPath[UUID],
-        data: JSONBody[Award],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(RecordAward.at(data, volunteer_id=volunteer_id), caller))
-
-    @post(
-        "/{volunteer_id:uuid}/evaluations",
-        opt=allow(Role.COORDINATOR),
-        summary="Record an evaluation (Art. 10)",
-    )
-    async def evaluate(
-        self,
-        volunteer_id: FromPath[UUID],
-        data: JSONBody[Evaluation],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(
-            await bus.handle(RecordEvaluation.at(data, volunteer_id=volunteer_id), caller)
-        )
-
-
-class TrainingController(Controller):
-    path = "/api/v1/trainings"
-    tags = ["volunteers"]  # noqa: RUF012
-
-    @post(
-        "/",
-        opt=allow(Role.COORDINATOR),
-        summary="Record a training session and who attended (Art. 8)",
-    )
-    async def record(
-        self,
-        data: JSONBody[RecordTraining],
-        bus: NamedDependency[Bus],
-        caller: NamedDependency[Caller],
-    ) -> Response[schemas.Receipt]:
-        return answer(await bus.handle(data, caller))
+VOLUNTEERS = Router(
+    "/api/v1/volunteers",
+    tags=["volunteers"],
+    route_handlers=[
+        VolunteerController,
+        command_route(
+            "register",
+            post("/", opt=allow(Role.COORDINATOR), summary="Register a volunteer"),
+            RegisterVolunteer,
+        ),
+        command_route(
+            "change_status",
+            post(
+                "/{volunteer_id:uuid}/status",
+                opt=allow(Role.COORDINATOR),
+                summary="Pause, reactivate, or record that a volunteer left",
+            ),
+            ChangeVolunteerStatus,
+            StatusChange,
+        ),
+        command_route(
+            "update_profile",
+            put(
+                "/{volunteer_id:uuid}/profile",
+                opt=allow(Role.COORDINATOR),
+                summary="Skills, service categories and building",
+            ),
+            UpdateVolunteerProfile,
+            Profile,
+        ),
+        command_route(
+            "give_award",
+            post(
+                "/{volunteer_id:uuid}/awards",
+                opt=allow(Role.COORDINATOR),
+                summary="Record an award (Art. 9)",
+            ),
+            RecordAward,
+            Award,
+        ),
+        command_route(
+            "evaluate",
+            post(
+                "/{volunteer_id:uuid}/evaluations",
+                opt=allow(Role.COORDINATOR),
+                summary="Record an evaluation (Art. 10)",
+            ),
+            RecordEvaluation,
+            Evaluation,
+        ),
+    ],
+)
+TRAININGS = Router(
+    "/api/v1/trainings",
+    tags=["volunteers"],
+    route_handlers=[
+        command_route(
+            "record",
+            post(
+                "/",
+                opt=allow(Role.COORDINATOR),
+                summary="Record a training session and who attended (Art. 8)",
+            ),
+            RecordTraining,
+        ),
+    ],
+)

@@ -13,21 +13,22 @@ from litestar.openapi import OpenAPIConfig
 from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.types import ControllerRouterHandler
 
-from services.api.certificates import CertificateController, ReportController
-from services.api.council import MotionController
-from services.api.exchanges import ExchangeController
+from services.api.certificates import CERTIFICATES, ReportController
+from services.api.council import MOTIONS
+from services.api.exchanges import EXCHANGES
 from services.api.health import health
 from services.api.hour_audit import VolunteerHoursController
-from services.api.hours import HoursController
-from services.api.identity import NOT_A_SIGN_IN, AuthController, StaffController
-from services.api.ledger import AccountController, TransferController
-from services.api.marketplace import CategoryController, ListingController
-from services.api.meetings import CouncilRulesController, MeetingController
-from services.api.members import MemberController
+from services.api.hours import HOURS
+from services.api.identity import NOT_A_SIGN_IN, STAFF, AuthController
+from services.api.ledger import ACCOUNTS, TRANSFERS
+from services.api.marketplace import CATEGORIES, LISTINGS
+from services.api.meetings import COUNCIL_RULES, MEETINGS
+from services.api.members import MEMBERS
 from services.api.openapi import DescribedResponses
-from services.api.pool import PoolController
-from services.api.privacy import KioskController, PrivacyController
-from services.api.volunteers import TrainingController, VolunteerController
+from services.api.pool import POOL
+from services.api.privacy import KIOSKS, PRIVACY
+from services.api.stations import STATIONS
+from services.api.volunteers import TRAININGS, VOLUNTEERS
 from services.composition.logs import structlog_plugin
 from services.composition.runtime import Backbone
 from services.pages import console, council, kiosk, site
@@ -35,7 +36,14 @@ from services.pages.session import page_auth
 from services.pages.staff import StaffSignInPage
 from services.web.auth import Principal, jwt_auth, public
 from services.web.bodies import PlainParameters, TimebankRequest
-from services.web.context import backbone, caller, provenance, the_bus, with_request_context
+from services.web.context import (
+    backbone,
+    caller,
+    provenance,
+    the_bus,
+    the_timebank,
+    with_request_context,
+)
 from services.web.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
 from services.web.reads import the_reads
 
@@ -45,8 +53,8 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 def _api(bone: Backbone) -> list[ControllerRouterHandler]:
     return [
-        AccountController,
-        TransferController,
+        ACCOUNTS,
+        TRANSFERS,
         Router(
             path="/",
             route_handlers=[AuthController],
@@ -57,23 +65,24 @@ def _api(bone: Backbone) -> list[ControllerRouterHandler]:
                 ).middleware
             ],
         ),
-        StaffController,
-        MemberController,
-        CategoryController,
-        ListingController,
-        ExchangeController,
-        PoolController,
-        VolunteerController,
-        TrainingController,
-        HoursController,
+        STAFF,
+        MEMBERS,
+        CATEGORIES,
+        LISTINGS,
+        EXCHANGES,
+        POOL,
+        VOLUNTEERS,
+        TRAININGS,
+        HOURS,
         VolunteerHoursController,
-        CertificateController,
+        CERTIFICATES,
         ReportController,
-        MotionController,
-        MeetingController,
-        CouncilRulesController,
-        KioskController,
-        PrivacyController,
+        MOTIONS,
+        MEETINGS,
+        COUNCIL_RULES,
+        KIOSKS,
+        PRIVACY,
+        STATIONS,
         health,
     ]
 
@@ -121,6 +130,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             "bus": Provide(the_bus, sync_to_thread=False),
             "caller": Provide(caller, sync_to_thread=False),
             "reads": Provide(the_reads, sync_to_thread=False),
+            "timebank": Provide(the_timebank, sync_to_thread=False),
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },
         plugins=[problem_details_plugin(), structlog_plugin(), DescribedResponses()],

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import click
+import msgspec
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from domain.identity import STAFF_ROLES, Role
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from services.composition.app import Lifespan
     from services.composition.runtime import Backbone
     from services.composition.workers import Workers
+    from services.identity.commands import Reach
 
 
 def _exit_on_sigterm() -> None:
@@ -194,11 +196,19 @@ def admin() -> None:
     help="Prompted for (twice) when not given; or set TIMEBANK_STAFF_PASSWORD.",
     envvar="TIMEBANK_STAFF_PASSWORD",
 )
+@click.option(
+    "--reach",
+    default=None,
+    metavar="SCOPE",
+    help="station:<station id>, street:<district>/<street> or district:<district>; "
+    "by default the first station.",
+)
 @DATA_OPTION
-def create_staff(username: str, role: str, password: str, data: Path) -> None:
+def create_staff(username: str, role: str, password: str, reach: str | None, data: Path) -> None:
     """Create a staff account (the first admin, typically)."""
     # The command side (see the module's docstring):
     from services.bus import Acting, Caller  # noqa: PLC0415
+    from services.composition.runtime import start_record  # noqa: PLC0415
     from services.identity.commands import CreateStaffAccount  # noqa: PLC0415
     from services.identity.staff import register_staff  # noqa: PLC0415
     from services.store.eventstore import Timebank  # noqa: PLC0415
@@ -208,8 +218,11 @@ def create_staff(username: str, role: str, password: str, data: Path) -> None:
     settings = Settings.from_env(data_dir=data)
     timebank, vault = Timebank(settings.event_store_url), Vault(settings.key_store_url)
     by = Provenance(actor=SYSTEM_ACTOR, channel="cli", correlation_id=uuid4().hex)
-    command = CreateStaffAccount(username=username, role=Role(role), password=password)
     try:
+        command = CreateStaffAccount(
+            username=username, role=Role(role), password=password, reach=_reach(reach)
+        )
+        start_record(timebank, settings)
         done = register_staff(
             command, Acting(timebank, Caller(by), datetime.now(UTC), settings, vault)
         )
@@ -219,6 +232,25 @@ def create_staff(username: str, role: str, password: str, data: Path) -> None:
         timebank.close()
         vault.close()
     click.echo(f"staff account {username!r} ({role}) created: {done.id}")
+
+
+def _reach(written: str | None) -> Reach | None:
+    """``--reach`` as the command takes it."""
+    from services.identity.commands import Reach  # noqa: PLC0415
+
+    if written is None:
+        return None
+    level, _, where = written.partition(":")
+    district, _, street = where.partition("/")
+    fields = {
+        "station": {"station": where},
+        "street": {"district": district, "street": street},
+        "district": {"district": where},
+    }
+    try:
+        return msgspec.convert({"level": level, **fields.get(level, {})}, Reach)
+    except msgspec.ValidationError as error:
+        raise click.BadParameter(f"{written!r}: {error}", param_hint="--reach") from None
 
 
 @main.command()

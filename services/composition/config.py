@@ -67,6 +67,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The station's name as residents know it: the organiser a volunteer's first hours at the
     # kiosk start with (later ones start with what they gave last time).
     station_name: str = ""
+    # Where the first station stands: its district (区) and street (街道). A deployment for a
+    # street or district opens its other stations through the API.
+    district: str = "default"
+    street: str = "default"
     # The station's current privacy notice: its version, which registration records as the one
     # a new resident agreed to unless told otherwise, and a UTF-8 text file with its wording,
     # shown at /privacy-notice for the resident to read.
@@ -134,6 +138,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "stream_max_mb": float(env.get("TIMEBANK_STREAM_MAX_MB", "256")),
             "pages": env.get("TIMEBANK_PAGES", "on").lower() not in ("off", "0", "false", "no"),
             "station_name": env.get("TIMEBANK_STATION_NAME", ""),
+            "district": env.get("TIMEBANK_DISTRICT", "default"),
+            "street": env.get("TIMEBANK_STREET", "default"),
             "privacy_notice_version": env.get("TIMEBANK_PRIVACY_NOTICE_VERSION", ""),
             "privacy_notice_file": env.get("TIMEBANK_PRIVACY_NOTICE_FILE", ""),
             "public_url": env.get("TIMEBANK_PUBLIC_URL", ""),

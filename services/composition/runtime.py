@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from domain.provenance import SYSTEM_ACTOR, Provenance
+from domain.station import DEFAULT_STATION_CODE, Place
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadStore, open_read_store
 from services.bus import Bus, Handler
@@ -22,6 +23,7 @@ from services.ledger import handlers as ledger
 from services.listings import handlers as listings
 from services.messaging.broker import EmbeddedBroker
 from services.pool import handlers as pool
+from services.stations import handlers as stations
 from services.store.eventstore import Timebank
 from services.store.groupcommit import GroupCommit
 from services.store.vault import Vault
@@ -40,6 +42,7 @@ HANDLERS: dict[type, Handler] = {
     **identity.HANDLERS,
     **council.HANDLERS,
     **hours.HANDLERS,
+    **stations.HANDLERS,
 }
 
 
@@ -86,16 +89,26 @@ class Backbone:
         self.vault.close()
 
 
-def build_backbone(
-    settings: Settings, nats_url: str, broker: EmbeddedBroker | None = None
-) -> Backbone:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    timebank = Timebank(settings.event_store_url, sole_writer=settings.sole_writer)
+def start_record(timebank: Timebank, settings: Settings) -> None:
+    """What every record starts with, recorded once: the system accounts, the rules, the
+    categories, the council and the first station."""
     startup = Provenance(actor=SYSTEM_ACTOR, channel="system", correlation_id="startup")
     ledger.open_system_accounts(timebank, startup)
     exchange.start_rulebook(timebank, settings.exchange_rules, startup)
     listings.start_categories(timebank, startup)
     council.start_council(timebank, startup)
+    first = Place(district=settings.district, street=settings.street)
+    stations.open_first_station(
+        timebank, settings.station_name or DEFAULT_STATION_CODE, first, startup
+    )
+
+
+def build_backbone(
+    settings: Settings, nats_url: str, broker: EmbeddedBroker | None = None
+) -> Backbone:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    timebank = Timebank(settings.event_store_url, sole_writer=settings.sole_writer)
+    start_record(timebank, settings)
     reads = open_read_store(settings.read_store_url, list(READ_MODELS.values()))
     vault = Vault(settings.key_store_url)
     return Backbone(

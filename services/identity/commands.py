@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 from uuid import UUID
 
+import msgspec
 from msgspec import Meta
 
 from domain.identity import CouncilTitle, Role
+from domain.station import Level, Scope
 from services.bus import Command, Reason
 from services.windows import BornOn
 
@@ -22,6 +24,9 @@ Text = Annotated[str, Meta(min_length=1, max_length=100)]
 NoticeVersion = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,32}$")]
 KioskName = Annotated[str, Meta(min_length=1, max_length=64)]
 KioskToken = Annotated[str, Meta(max_length=200)]  # the device token, from its header or cookie
+StationChoice = Annotated[
+    UUID | None, Meta(description="The station; by default the one of whoever registers it")
+]
 
 
 class WithSecret(Command):
@@ -32,11 +37,28 @@ class WithSecret(Command):
     alone: ClassVar[bool] = True
 
 
+class Reach(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How far a staff account's work reaches: one station (by id), a street (its district
+    and street) or a district."""
+
+    level: Level
+    station: UUID | None = None
+    district: Text | None = None
+    street: Text | None = None
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(Level(self.level), self.station, self.district, self.street)
+
+
 class CreateStaffAccount(WithSecret):
     username: Username
     role: Role
     password: Password
     title: CouncilTitle | None = None  # council officers: chair or secretary
+    reach: Annotated[
+        Reach | None, Meta(description="By default the station of the one creating it")
+    ] = None
 
 
 class NewPassword(Command):
@@ -52,6 +74,15 @@ class Deactivation(Command):
 
 
 class DeactivateStaff(Deactivation, kw_only=True):
+    staff_id: UUID
+
+
+class NewReach(Command):
+    reach: Reach
+    reason: Reason
+
+
+class ChangeStaffReach(NewReach, kw_only=True):
     staff_id: UUID
 
 
@@ -80,6 +111,7 @@ class RegisterMember(WithSecret):
         ]
         | None
     ) = None
+    station: StationChoice = None
 
 
 class IssueSetupCode(WithSecret):
@@ -98,8 +130,20 @@ class DeactivateMember(Deactivation, kw_only=True):
     member_id: UUID
 
 
+class NewHome(Command):
+    station: UUID
+    reason: Reason
+
+
+class MoveMemberHome(NewHome, kw_only=True):
+    """The resident moved: from now on they belong to another station."""
+
+    member_id: UUID
+
+
 class RegisterKiosk(Command):
     name: KioskName
+    station: StationChoice = None
 
 
 class Retirement(Command):

@@ -9,13 +9,19 @@ from domain.rules import NotFound
 from services.bus import Acting
 from services.identity.commands import RegisterKiosk, RetireKiosk
 from services.identity.records import Registered, token_digest
+from services.stations.handlers import station_for
 from services.store.eventstore import retried_on_conflict
 
 
 def register_kiosk(command: RegisterKiosk, acting: Acting) -> Registered:
     """A kiosk and its device token, which is shown this once and never stored."""
     token = secrets.token_urlsafe(32)
-    kiosk = Kiosk(token_digest=token_digest(token), name=command.name, by=acting.by)
+    kiosk = Kiosk(
+        token_digest=token_digest(token),
+        name=command.name,
+        by=acting.by,
+        station=station_for(acting, command.station),
+    )
     return Registered(kiosk.id, acting.app.record(kiosk), token=token)
 
 

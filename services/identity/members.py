@@ -18,10 +18,17 @@ from domain.ledger import (
 )
 from domain.rules import RuleViolated
 from services.bus import Acting
-from services.identity.commands import DeactivateMember, IssueSetupCode, RegisterMember, ResetPin
+from services.identity.commands import (
+    DeactivateMember,
+    IssueSetupCode,
+    MoveMemberHome,
+    RegisterMember,
+    ResetPin,
+)
 from services.identity.hashing import hashed, new_setup_code
 from services.identity.records import Registered, member_of
 from services.ledger.handlers import account_of
+from services.stations.handlers import check_reaches, scope_of, station_for, station_of
 from services.store.eventstore import retried_on_conflict
 from services.store.vault import PersonalDetails
 
@@ -50,13 +57,20 @@ def register_member(command: RegisterMember, acting: Acting) -> Registered:
     pin_hash = hashed(command.pin) if command.pin else ""
     code = "" if command.pin else new_setup_code()
     expires = acting.now + SETUP_CODE_LIFETIME
+    station = station_for(acting, command.station)
     for _ in range(_NUMBER_ATTEMPTS):
         number = f"{secrets.randbelow(900_000) + 100_000}"
         member_id = member_id_for(number)
         if member_id in app.repository:
             continue
         sealed = vault.seal(member_id, _details(command))
-        member = Member(member_number=number, sealed_details=sealed, pin_hash=pin_hash, by=by)
+        member = Member(
+            member_number=number,
+            sealed_details=sealed,
+            pin_hash=pin_hash,
+            by=by,
+            station=station,
+        )
         member.give_consent(notice, by)
         if code:
             member.issue_setup_code(hashed(code), expires, by)
@@ -112,3 +126,13 @@ def deactivate_member(command: DeactivateMember, acting: Acting) -> Registered:
         )
         account.close(reason, by)
     return Registered(member.id, app.record(member, settlement, account, pool, community))
+
+
+@retried_on_conflict
+def move_member_home(command: MoveMemberHome, acting: Acting) -> Registered:
+    """The resident's new home station, which must be one the caller works at, as must the old
+    one (a coordinator hands a resident over; the receiving station sees them arrive)."""
+    member = member_of(acting.app, command.member_id)
+    check_reaches(scope_of(acting.app, acting.by), station_of(acting.app, member.station))
+    member.move_home(station_for(acting, command.station), command.reason, acting.by)
+    return Registered(member.id, acting.app.record(member))

@@ -7,9 +7,15 @@ from eventsourcing.persistence import RecordConflictError
 from domain.identity import Staff, staff_id_for
 from domain.rules import RuleViolated
 from services.bus import Acting
-from services.identity.commands import CreateStaffAccount, DeactivateStaff, SetStaffPassword
+from services.identity.commands import (
+    ChangeStaffReach,
+    CreateStaffAccount,
+    DeactivateStaff,
+    SetStaffPassword,
+)
 from services.identity.hashing import check_password, hashed, verified
 from services.identity.records import Registered, SignInRefused, staff_of
+from services.stations.handlers import reach_for
 from services.store.eventstore import Timebank, retried_on_conflict
 
 
@@ -21,6 +27,7 @@ def register_staff(command: CreateStaffAccount, acting: Acting) -> Registered:
         password_hash=hashed(command.password),
         by=acting.by,
         title=command.title,
+        scope=reach_for(acting, command.reach and command.reach.scope),
     )
     try:
         return Registered(staff.id, acting.app.record(staff))
@@ -42,6 +49,13 @@ def change_staff_password(command: SetStaffPassword, acting: Acting) -> Register
 def deactivate_staff(command: DeactivateStaff, acting: Acting) -> Registered:
     staff = staff_of(acting.app, command.staff_id)
     staff.deactivate(command.reason, acting.by)
+    return Registered(staff.id, acting.app.record(staff))
+
+
+@retried_on_conflict
+def change_staff_reach(command: ChangeStaffReach, acting: Acting) -> Registered:
+    staff = staff_of(acting.app, command.staff_id)
+    staff.change_scope(reach_for(acting, command.reach.scope), command.reason, acting.by)
     return Registered(staff.id, acting.app.record(staff))
 
 

@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 
 from domain.provenance import Provenance
+from domain.station import DEFAULT_STATION, Level
 
 STREAM = "TIMEBANK"
 SUBJECT_PREFIX = "timebank"
@@ -89,10 +90,46 @@ class TransferCorrected(Payload):
     legs: list[LegData]
 
 
+class ScopeData(msgspec.Struct, frozen=True, kw_only=True):
+    level: str
+    station: UUID | None = None
+    district: str | None = None
+    street: str | None = None
+
+
+class PlaceData(msgspec.Struct, frozen=True):
+    district: str
+    street: str
+
+
+class StationOpened(Payload):
+    code: str
+    name: str
+    place: PlaceData
+
+
+class StationRenamed(Payload):
+    name: str
+    place: PlaceData
+    reason: str
+
+
+class StationClosed(Payload):
+    reason: str
+
+
 class StaffRegistered(Payload):
+    """Schema 1 had no scope: those accounts work at the first station."""
+
     username: str
     role: str
     title: str | None = None
+    scope: ScopeData = ScopeData(level=Level.STATION, station=DEFAULT_STATION)
+
+
+class StaffScopeChanged(Payload):
+    scope: ScopeData
+    reason: str
 
 
 class StaffPasswordChanged(Payload):
@@ -108,6 +145,12 @@ class MemberRegistered(Payload):
     event store, so no broker, consumer or backup of the stream ever holds them."""
 
     member_number: str
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station
+
+
+class MemberMovedHome(Payload):
+    station: UUID
+    reason: str
 
 
 class PinRejected(Payload):
@@ -168,6 +211,7 @@ class KioskRegistered(Payload):
     """The digest of the device token stays in the event store."""
 
     name: str
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station
 
 
 class KioskRetired(Payload):
@@ -528,7 +572,11 @@ class MeetingClosed(Payload):
 
 _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
     "identity": (
+        StationOpened,
+        StationRenamed,
+        StationClosed,
         StaffRegistered,
+        StaffScopeChanged,
         StaffPasswordChanged,
         StaffDeactivated,
         MemberRegistered,
@@ -539,6 +587,7 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         PinLockoutCleared,
         PinChosen,
         MemberDeactivated,
+        MemberMovedHome,
         ConsentGiven,
         ConsentWithdrawn,
         MemberErased,

@@ -336,6 +336,21 @@ BY_CODE: dict[str, str] = {
     "username-taken": N_("This username is taken. Please choose another."),
     "weak-password": N_("The password is too short. Please choose a longer one."),
     "wrong-credentials": N_("Sign-in did not work. Please check what you entered and try again."),
+    "default-station": N_("The first station cannot be closed."),
+    "same-station": N_("The member already belongs to that station."),
+    "scope-incomplete": N_(
+        "Please name the station, or the street and district, or the district the account "
+        "works across."
+    ),
+    "scope-unchanged": N_("The account already works there."),
+    "station-closed": N_("That station is closed: nothing new can be recorded there."),
+    "station-code": N_("A station code is 1 to 32 letters, digits or hyphens, such as xh-01."),
+    "station-code-taken": N_("There is already a station with this code. Please choose another."),
+    "station-not-found": N_("That station could not be found."),
+    "station-place": N_(
+        "Please give the station's name, and the street and district it belongs to."
+    ),
+    "station-required": N_("You work across several stations: please choose the station."),
 }
 
 _NO_SUCH_PAGE = N_("There is no such page. Please start again from the start page.")

@@ -4,7 +4,6 @@ acting, and read-your-writes."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs
 from uuid import UUID, uuid4
@@ -20,9 +19,9 @@ from litestar.params import Parameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.provenance import Provenance
-from projections.readstore import ReadDb
 from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
+from services.store.eventstore import Timebank
 from services.web.auth import Principal
 from services.windows import station_clock
 
@@ -142,13 +141,12 @@ def the_bus(state: State) -> Bus:
     return state.backbone.bus  # type: ignore[no-any-return]
 
 
+def the_timebank(state: State) -> Timebank:
+    """The write model, for what only it knows (the rules in force, who may sign in): never to
+    record through (that is the bus's)."""
+    return state.backbone.timebank  # type: ignore[no-any-return]
+
+
 def check_owner(request: Request[Any, Any, Any], account: UUID) -> None:
     """Residents reach only their own account; staff roles allowed on the route reach any."""
     _caller_of(request).check_owns(account)
-
-
-def read(
-    bone: Backbone, models: tuple[str, ...], after: int | None, query: Callable[[ReadDb], T]
-) -> T:
-    """Run ``query`` once ``models`` have applied everything up to ``after`` (DESIGN.md 4)."""
-    return bone.read_side.query(models, after, query)

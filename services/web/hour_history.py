@@ -15,10 +15,9 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import hours
 from projections.stored import stamp
-from services.composition.runtime import Backbone
-from services.web.context import read
 from services.web.downloads import csv_response
-from services.windows import check_days_asked
+from services.web.reads import Reads
+from services.windows import check_days_asked, station_now
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 
@@ -92,10 +91,11 @@ def step_of(row: dict[str, Any]) -> Step:
     )
 
 
-def _bounds(first: date, last: date, bone: Backbone) -> tuple[str, str]:
+def _bounds(first: date, last: date) -> tuple[str, str]:
     """The station's days ``first`` to ``last`` as stored (UTC) bounds."""
-    check_days_asked(first, last, bone.local_now())
-    zone = bone.settings.zone
+    now = station_now()
+    check_days_asked(first, last, now)
+    zone = now.tzinfo  # the station's clock reads in the station's zone
     start = datetime.combine(first, time(), zone)
     end = datetime.combine(last + timedelta(days=1), time(), zone)
     return stamp(start), stamp(end)
@@ -130,14 +130,14 @@ ENTRY_COLUMNS = [
 
 
 def entry_history(
-    bone: Backbone, entry_id: UUID, after: int | None
+    reads: Reads, entry_id: UUID, after: int | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """An entry as it stands and every step of it, once the hours read model reached ``after``."""
 
     def query(db: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         return hours.entry(db, str(entry_id)), hours.history(db, str(entry_id))
 
-    row, steps = read(bone, ("hours",), after, query)
+    row, steps = reads.query(("hours",), after, query)
     if row is None:
         raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
     return row, steps
@@ -169,11 +169,11 @@ def history_export(entry_id: UUID, rows: list[dict[str, Any]]) -> Response[str]:
 
 
 def volunteer_report(
-    bone: Backbone, volunteer_id: UUID, first: date, last: date, after: int | None
+    reads: Reads, volunteer_id: UUID, first: date, last: date, after: int | None
 ) -> HoursReport:
     """A volunteer's entries over the station's days ``first`` to ``last``, with the approved
     totals by month and category."""
-    start, end = _bounds(first, last, bone)
+    start, end = _bounds(first, last)
 
     def query(db: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         rows = hours.listed(
@@ -187,7 +187,7 @@ def volunteer_report(
         )
         return rows, hours.totals(db, str(volunteer_id), start, end)
 
-    rows, totals = read(bone, ("hours",), after, query)
+    rows, totals = reads.query(("hours",), after, query)
     sums = [msgspec.convert(row, Total, strict=False) for row in totals]
     return HoursReport(
         volunteer_id=str(volunteer_id),

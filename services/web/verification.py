@@ -11,8 +11,8 @@ from projections import certificates, hours
 from projections.readstore import ReadDb, Row
 from services.composition.runtime import Backbone
 from services.volunteers.handlers import masked_name
-from services.web.context import read
 from services.web.hour_history import Step, step_of
+from services.web.reads import Reads
 
 
 class CoveredEntry(msgspec.Struct, kw_only=True):
@@ -66,7 +66,7 @@ def found_certificate(db: ReadDb, code: str) -> Row:
     return found
 
 
-def full_verification(bone: Backbone, code: str, after: int | None) -> Verification:
+def full_verification(reads: Reads, code: str, after: int | None) -> Verification:
     """What the certificate said, each entry it covered now, and every later step of them."""
 
     def query(db: ReadDb) -> Verification:
@@ -95,7 +95,7 @@ def full_verification(bone: Backbone, code: str, after: int | None) -> Verificat
             still_accurate=all(entry.minutes_now == entry.minutes for entry in entries),
         )
 
-    return read(bone, ("certificates", "hours"), after, query)
+    return reads.query(("certificates", "hours"), after, query)
 
 
 def public_verification(bone: Backbone, code: str, after: int | None) -> PublicVerification:
@@ -131,4 +131,4 @@ def public_verification(bone: Backbone, code: str, after: int | None) -> PublicV
             ),
         )
 
-    return read(bone, ("certificates", "hours"), after, query)
+    return bone.read_side.query(("certificates", "hours"), after, query)

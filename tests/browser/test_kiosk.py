@@ -15,7 +15,6 @@ from playwright.sync_api import expect
 from projections import access_log, exchanges
 from services.pages.i18n import gettext, speaking
 from services.pages.labels import LABELS
-from services.web.context import read
 from tests.browser.conftest import KIOSK_IDLE_SECONDS, untranslated
 from tests.browser.kiosk_people import (
     change_settings,
@@ -90,16 +89,15 @@ def test_two_residents_trade_an_hour_and_a_half_and_the_idle_kiosk_signs_out(sit
     # Each confirmation screen named the other resident: both openings are on the record; so
     # is the list of help waiting for Wang, which named Li (masked), as one list view.
     position = site.bone.timebank.last_position()
-    opened = read(
-        site.bone, ("access_log",), position, lambda db: access_log.entries(db, None, limit=10)
+    opened = site.bone.read_side.query(
+        ("access_log",), position, lambda db: access_log.entries(db, None, limit=10)
     )
     assert {(row["member_id"], row["actor"]) for row in opened} == {
         (str(wang.member_id), f"member:{li.member_id}"),
         (str(li.member_id), f"member:{wang.member_id}"),
         (access_log.LIST, f"member:{wang.member_id}"),
     }
-    naming_li = read(
-        site.bone,
+    naming_li = site.bone.read_side.query(
         ("access_log",),
         position,
         lambda db: access_log.entries(db, li.member_id, limit=10),
@@ -160,8 +158,7 @@ def test_refusals_are_said_in_the_residents_language_and_record_nothing(site, sc
     expect(helper.locator("#receiver")).to_have_value(li.number)  # the form is still there
     screens.snap(helper, "too-long-refused")
     assert site.bone.timebank.last_position() == before
-    awaiting = read(
-        site.bone,
+    awaiting = site.bone.read_side.query(
         ("exchanges",),
         before,
         lambda db: exchanges.awaiting(db, account=str(li.account_id), role="receiver", limit=5),

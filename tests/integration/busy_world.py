@@ -20,6 +20,7 @@ from domain import (
     meeting,
     motion,
     pool,
+    station,
     volunteer,
 )
 from domain.council import DEFAULT_RULES, Choice, CouncilRules, Result, Threshold, VotingRules
@@ -239,6 +240,23 @@ def people(world: World) -> None:
         world.keep(aggregate)
 
 
+def stations(world: World) -> None:
+    """A district's stations, and people and a kiosk that belong to them."""
+    west = station.Place(district="西湖区", street="北山街道")
+    lakeside = station.Station("xh-02", "湖畔社区", west, BY)
+    lakeside.rename("湖畔社区工作站", station.Place("西湖区", "西溪街道"), "streets redrawn", BY)
+    closing = station.Station("xh-03", "Old hall", west, BY)
+    closing.close("merged into xh-02", BY)
+    at_lakeside = station.Scope.of_station(lakeside.id)
+    coordinator = identity.Staff("coord.xh", Role.COORDINATOR, "hash", BY, scope=at_lakeside)
+    coordinator.change_scope(station.Scope.of_street("西湖区", "北山街道"), "covers the street", BY)
+    member = identity.Member("M0002", "sealed", "pin-hash", BY, station=lakeside.id)
+    member.move_home(station.DEFAULT_STATION, "moved house", BY)
+    kiosk = identity.Kiosk("digest-2", "Lakeside lobby", BY, station=lakeside.id)
+    for aggregate in (lakeside, closing, coordinator, member, kiosk):
+        world.keep(aggregate)
+
+
 def service(activity: str, hours_ago: int, minutes: int) -> Service:
     return Service(
         activity=activity,
@@ -402,8 +420,11 @@ def seconded(
     return proposed
 
 
-def busy_world(busy_postings: int) -> list[Aggregate]:
+def busy_world(busy_postings: int, *, with_stations: bool = True) -> list[Aggregate]:
+    """``with_stations``: False for a world as it could be before stations existed."""
     world = World(busy_postings)
     for part in (ledger_moves, exchanges, listings, people, volunteering, councils):
         part(world)
+    if with_stations:
+        stations(world)
     return world.aggregates

@@ -47,6 +47,7 @@ from services.identity import kiosks, members, staff
 from services.identity.commands import (
     CreateStaffAccount,
     DeactivateMember,
+    Reach,
     RegisterKiosk,
     RegisterMember,
 )
@@ -187,9 +188,13 @@ def create_staff(
     role: Role,
     password: str = ADMIN_PASSWORD,
     title: CouncilTitle | None = None,
+    reach: Reach | None = None,
 ) -> Registered:
-    """A staff account, straight through its handler (no HTTP)."""
-    command = CreateStaffAccount(username=username, role=role, password=password, title=title)
+    """A staff account, straight through its handler (no HTTP); by default at the first
+    station."""
+    command = CreateStaffAccount(
+        username=username, role=role, password=password, title=title, reach=reach
+    )
     return staff.register_staff(command, acting(app))
 
 

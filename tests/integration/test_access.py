@@ -26,6 +26,7 @@ from litestar.testing import TestClient
 from domain.council import Choice
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
+from domain.station import DEFAULT_STATION, Level
 from services.composition.app import create_app
 from services.composition.runtime import Backbone
 from services.council import handlers as council
@@ -44,11 +45,14 @@ from services.council.commands import (
 )
 from services.exchange import handlers as exchange
 from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
+from services.identity.commands import Reach
 from services.listings import handlers as listings
 from services.listings.commands import AddCategory
 from services.pages.site import is_page_path
 from services.pool import handlers as pool
 from services.pool.commands import DonateToPool
+from services.stations import handlers as stations
+from services.stations.commands import OpenStation, Placing
 from services.web.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
 from tests.integration.support import (
     COMMUNITY,
@@ -193,6 +197,12 @@ class World:
     def today(self) -> str:
         return self.bone.today().isoformat()
 
+    def station(self) -> UUID:
+        """A fresh station in the district the administrator works across."""
+        placing = Placing(district=self.bone.settings.district, street="Matrix street")
+        opened = OpenStation(code=self.unique("matrix-"), name="Matrix station", placing=placing)
+        return stations.open_station(opened, acting(self.bone.timebank)).id
+
     def volunteer(self, person: Person) -> UUID:
         """Register ``person`` as a volunteer; their volunteer id."""
         return register_volunteer(
@@ -324,7 +334,11 @@ def _member_caller(world: World, name: str, person: Person, role: Role, foreign:
 def _staff_caller(bone: Backbone, role: Role) -> Caller:
     """A real staff account of ``role`` (refreshing a token checks that it is still active)."""
     title = CouncilTitle.CHAIR if role is Role.COUNCIL else None
-    registered = create_staff(bone.timebank, f"caller.{role}", role, ADMIN_PASSWORD, title)
+    # The administrator works across the whole district (the first station is in it):
+    # stations are opened, renamed and closed, and residents moved between them, from there.
+    district = Reach(level=Level.DISTRICT, district=bone.settings.district)
+    reach = district if role is Role.ADMIN else None
+    registered = create_staff(bone.timebank, f"caller.{role}", role, ADMIN_PASSWORD, title, reach)
     principal = Principal(
         subject=f"staff:{registered.id}", roles=frozenset({role}), channel="console"
     )
@@ -379,6 +393,7 @@ BODIES: dict[str, Body] = {
         "username": w.unique("matrix.staff"),
         "role": "coordinator",
         "password": "a long enough password",
+        "reach": {"level": "station", "station": str(DEFAULT_STATION)},
     },
     "/api/v1/members": lambda w, _: {
         "display_name": "Matrix Resident",
@@ -399,7 +414,33 @@ BODIES: dict[str, Body] = {
         "member_id": str(w.leaver().member_id),
         "reason": "access matrix",
     },
-    "/api/v1/kiosks": lambda w, _: {"name": w.unique("Matrix kiosk ")},
+    "/api/v1/kiosks": lambda w, _: {
+        "name": w.unique("Matrix kiosk "),
+        "station": str(DEFAULT_STATION),
+    },
+    "/api/v1/stations": lambda w, _: {
+        "code": w.unique("matrix-open-"),
+        "name": "Matrix opened",
+        "placing": {"district": w.bone.settings.district, "street": "Matrix street"},
+    },
+    "/api/v1/stations/{station_id:uuid}/renaming": lambda w, _: {
+        "name": "Matrix renamed",
+        "placing": {"district": w.bone.settings.district, "street": "Matrix lane"},
+        "reason": "access matrix",
+    },
+    "/api/v1/stations/{station_id:uuid}/closing": lambda w, _: {"reason": "access matrix"},
+    "/api/v1/members/{member_id:uuid}/home": lambda w, _: {
+        "station": str(w.station()),
+        "reason": "access matrix",
+    },
+    "/api/v1/staff/{staff_id:uuid}/reach": lambda w, _: {
+        "reach": {
+            "level": "street",
+            "district": w.bone.settings.district,
+            "street": "Matrix street",
+        },
+        "reason": "access matrix",
+    },
     "/api/v1/kiosks/{kiosk_id:uuid}/retirement": lambda w, _: {"reason": "access matrix"},
     "/api/v1/accounts/{ref:str}/limits": lambda w, _: {
         "floor": -600,
@@ -768,6 +809,7 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         "entry_id": entry_id,
         "motion_id": motion_id,
         "meeting_id": meeting_id,
+        "station_id": lambda: world.station() if let_through else uuid.uuid4(),
     }
 
     def value(match: re.Match[str]) -> str:

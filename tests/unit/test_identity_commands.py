@@ -24,7 +24,7 @@ COMMANDS = [
 
 
 def test_every_command_the_routes_send_has_its_handler_on_the_bus():
-    assert len(COMMANDS) == 13
+    assert len(COMMANDS) == 15
     assert all(runtime.HANDLERS[kind] is HANDLERS[kind] for kind in COMMANDS)
 
 

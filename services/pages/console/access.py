@@ -15,7 +15,7 @@ from projections import access_log
 from services.composition.runtime import Backbone
 from services.pages.console.common import people, show
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
 
 SHOWN = 200  # openings on one page
 
@@ -36,6 +36,6 @@ def openings(
             "people": people(bone, db),
         }
 
-    context = read(bone, ("access_log",), after, query)
+    context = bone.read_side.query(("access_log",), after, query)
     shown = {**context, "number": wanted}
     return show(request, "console/access_log.html", shown)

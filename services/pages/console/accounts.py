@@ -17,8 +17,7 @@ from msgspec import Meta
 from domain.identity import CouncilTitle, Role
 from domain.rules import NotFound
 from projections import staff_directory
-from services.bus import Caller
-from services.composition.runtime import Backbone
+from services.bus import Bus, Caller
 from services.identity.commands import (
     CreateStaffAccount,
     DeactivateStaff,
@@ -26,12 +25,15 @@ from services.identity.commands import (
     Username,
 )
 from services.identity.records import Registered, staff_of
-from services.pages.console.common import Form, confirm, show
+from services.pages.console.common import Form, confirm_why, show
+from services.pages.forms import Answer, Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
+ACCOUNT = "/staff/{staff_id:uuid}"
 ADMINS = allow(Role.ADMIN)
 STAFF_ROLES = ("coordinator", "council", "admin")  # in the order the form offers them
 Password = Annotated[str, Meta(max_length=200)]  # how long at least: the command says
@@ -75,32 +77,32 @@ class Deactivation(msgspec.Struct, kw_only=True):
 
 @get("/staff", opt=ADMINS, sync_to_thread=True)
 def accounts(
-    request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+    request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
 ) -> Template:
     """Every staff account, and the form for a new one."""
-    rows = read(bone, ("staff_directory",), after, staff_directory.everyone)
+    rows = reads.query(("staff_directory",), after, staff_directory.everyone)
     context = {"accounts": rows, "roles": [(role, label("role", role)) for role in STAFF_ROLES]}
     return show(request, "console/staff/accounts.html", context)
 
 
 @post("/staff", opt=ADMINS, sync_to_thread=True)
 def create(
-    data: Form[NewAccount], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    data: Form[NewAccount], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
-    return _to_account(bone.bus.handle_from_thread(data.command(), caller), "created")
+    return _to_account(bus.handle_from_thread(data.command(), caller), "created")
 
 
-@get("/staff/{staff_id:uuid}", opt=ADMINS, sync_to_thread=True)
+@get(ACCOUNT, opt=ADMINS, sync_to_thread=True)
 def account(
     request: Request[Any, Any, Any],
     staff_id: FromPath[UUID],
-    bone: NamedDependency[Backbone],
+    reads: NamedDependency[Reads],
     after: After = None,
     done: Done = "",
 ) -> Template:
     """One account: what it is, a new password, and deactivating it."""
-    found = read(
-        bone, ("staff_directory",), after, lambda db: staff_directory.account(db, staff_id)
+    found = reads.query(
+        ("staff_directory",), after, lambda db: staff_directory.account(db, staff_id)
     )
     if found is None:
         raise NotFound("staff-not-found", f"There is no staff account {staff_id}.")
@@ -108,51 +110,39 @@ def account(
     return show(request, "console/staff/account.html", {"account": found, "done": said})
 
 
-@post("/staff/{staff_id:uuid}/password", opt=ADMINS, sync_to_thread=True)
-def set_password(
-    staff_id: FromPath[UUID],
-    data: Form[NewPassword],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Redirect:
-    done = bone.bus.handle_from_thread(data.command(staff_id), caller)
-    return _to_account(done, "password")
+def _deactivating(sent: Sent) -> Template:
+    """Whose account and why, to confirm (the domain is asked first whether it would
+    refuse)."""
+    username = staff_of(sent.station.timebank, sent.record_id).username
+    signed_out = gettext(
+        "%(username)s will no longer be able to sign in, and is signed out "
+        "everywhere now. This cannot be undone: someone who comes back gets a new "
+        "account."
+    )
+    return confirm_why(
+        sent,
+        f"/console/staff/{sent.record_id}",
+        "deactivation",
+        [signed_out % {"username": username}],
+        question=gettext("Deactivate the account %(username)s?") % {"username": username},
+        yes=gettext("Yes, deactivate"),
+    )
 
 
-@post("/staff/{staff_id:uuid}/deactivation", opt=ADMINS, sync_to_thread=True)
-def deactivate(
-    request: Request[Any, Any, Any],
-    staff_id: FromPath[UUID],
-    data: Form[Deactivation],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template | Redirect:
-    """First whose account and why, to confirm (the domain is asked whether it would
-    refuse); then the deactivation."""
-    command = data.command(staff_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        username = staff_of(bone.timebank, staff_id).username
-        back = f"/console/staff/{staff_id}"
-        return confirm(
-            request,
-            question=gettext("Deactivate the account %(username)s?") % {"username": username},
-            sentences=[
-                gettext(
-                    "%(username)s will no longer be able to sign in, and is signed out "
-                    "everywhere now. This cannot be undone: someone who comes back gets a new "
-                    "account."
-                )
-                % {"username": username},
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=f"{back}/deactivation",
-            fields=[("reason", data.reason)],
-            target="",
-            back=back,
-            yes=gettext("Yes, deactivate"),
-        )
-    return _to_account(bone.bus.handle_from_thread(command, caller), "deactivated")
+def _saying(said: str) -> Answer:
+    return lambda _, receipt: _to_account(receipt, said)
+
+
+ACTIONS = [
+    action(f"{ACCOUNT}/password", NewPassword, _saying("password"), opt=ADMINS),
+    action(
+        f"{ACCOUNT}/deactivation",
+        Deactivation,
+        _saying("deactivated"),
+        ask=_deactivating,
+        opt=ADMINS,
+    ),
+]
 
 
 def _to_account(done: Registered, said: str) -> Redirect:

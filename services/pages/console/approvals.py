@@ -39,7 +39,7 @@ from services.pages.console.volunteers import named
 from services.pages.i18n import gettext, moment, ngettext, number
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
-from services.web.context import Before, next_before, read
+from services.web.context import Before, next_before
 
 QUEUE = "console/hours/queue.html"
 QUEUE_PART = "console/hours/_queue.html"
@@ -115,7 +115,7 @@ def _queue(
             "categories": category_names(db),
         }
 
-    context = read(bone, ("hours",), after, query)
+    context = bone.read_side.query(("hours",), after, query)
     shown = [volunteer_member(bone.timebank, row["volunteer_id"]) for row in context["entries"]]
     shown += [volunteer_member(bone.timebank, row["volunteer_id"]) for row in context["chosen"]]
     context["people"].reveal(

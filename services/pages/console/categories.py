@@ -13,14 +13,15 @@ from msgspec import Meta
 
 from domain.identity import Role
 from projections import marketplace
-from services.bus import Caller
+from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.listings.commands import AddCategory, RetireCategory
 from services.listings.handlers import categories_of
-from services.pages.console.common import STAFF, Form, confirm, show
+from services.pages.console.common import STAFF, Form, confirm, coordinating, show
+from services.pages.forms import Sent
 from services.pages.i18n import gettext, language
 from services.web.auth import allow
-from services.web.context import read
+from services.web.reads import Reads
 
 PAGE = "console/settings/categories.html"
 PART = "console/settings/_categories.html"
@@ -47,28 +48,29 @@ class Retirement(msgspec.Struct, kw_only=True):
         return RetireCategory(code=self.code, reason=self.reason)
 
 
-def _listed(bone: Backbone, after: int | None, done: str = "") -> dict[str, Any]:
-    rows = read(
-        bone, ("marketplace",), after, lambda db: marketplace.categories(db, include_retired=True)
+def _listed(reads: Reads, after: int | None, done: str = "") -> dict[str, Any]:
+    rows = reads.query(
+        ("marketplace",), after, lambda db: marketplace.categories(db, include_retired=True)
     )
     return {"categories": rows, "done": done}
 
 
 @get("/settings/categories", opt=allow(*STAFF), sync_to_thread=True)
-def categories(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-    return show(request, PAGE, _listed(bone, None), PART)
+def categories(request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
+    return show(request, PAGE, _listed(reads, None), PART)
 
 
 @post("/settings/categories", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
 def add(
     request: Request[Any, Any, Any],
     data: Form[NewCategory],
-    bone: NamedDependency[Backbone],
+    reads: NamedDependency[Reads],
+    bus: NamedDependency[Bus],
     caller: NamedDependency[Caller],
 ) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(), caller)
+    receipt = bus.handle_from_thread(data.command(), caller)
     done = gettext("Added the category %(name)s.") % {"name": _name(data.name_zh, data.name_en)}
-    return show(request, PAGE, _listed(bone, receipt.position, done), PART)
+    return show(request, PAGE, _listed(reads, receipt.position, done), PART)
 
 
 def _name(name_zh: str, name_en: str) -> str:
@@ -82,37 +84,30 @@ def _named(bone: Backbone, code: str) -> str:
     return _name(*names) if names else code
 
 
-@post(
-    "/settings/categories/retirement",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def retire(
-    request: Request[Any, Any, Any],
-    data: Form[Retirement],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """First what retiring means, to confirm; then the retirement."""
-    command = data.command()
-    name = _named(bone, data.code)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        return confirm(
-            request,
-            question=gettext("Retire the category %(name)s?") % {"name": name},
-            sentences=[
-                gettext("It is no longer offered for new listings or service hours."),
-                gettext("Listings and service hours already recorded under it keep it."),
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=f"{PATH}/retirement",
-            fields=[("code", data.code), ("reason", data.reason)],
-            target="#categories",
-            back=PATH,
-            yes=gettext("Yes, retire it"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    done = gettext("The category %(name)s is retired.") % {"name": name}
-    return show(request, PAGE, _listed(bone, receipt.position, done), PART)
+def _asking(sent: Sent) -> Template:
+    """What retiring means, to confirm."""
+    data = sent.form
+    return confirm(
+        sent.request,
+        question=gettext("Retire the category %(name)s?")
+        % {"name": _named(sent.station, data.code)},
+        sentences=[
+            gettext("It is no longer offered for new listings or service hours."),
+            gettext("Listings and service hours already recorded under it keep it."),
+            gettext("Why: %(reason)s") % {"reason": data.reason},
+        ],
+        action=f"{PATH}/retirement",
+        fields=[("code", data.code), ("reason", data.reason)],
+        target="#categories",
+        back=PATH,
+        yes=gettext("Yes, retire it"),
+    )
+
+
+def _retired(sent: Sent, receipt: Receipt) -> Template:
+    bone = sent.station
+    done = gettext("The category %(name)s is retired.") % {"name": _named(bone, sent.form.code)}
+    return show(sent.request, PAGE, _listed(bone.read_side, receipt.position, done), PART)
+
+
+RETIRE = coordinating("/settings/categories/retirement", Retirement, _retired, ask=_asking)

@@ -17,7 +17,7 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.provenance import Provenance
 from projections import certificates, hours
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.certificates.commands import IssueCertificate
 from services.composition.runtime import Backbone
 from services.pages.console.common import STAFF, Form, category_names, people, show
@@ -25,7 +25,7 @@ from services.pages.console.members import Opening, opened
 from services.pages.console.timeline import Shown
 from services.volunteers.handlers import open_details
 from services.web.auth import allow, public
-from services.web.context import After, read
+from services.web.context import After
 from services.web.verification import found_certificate, public_verification
 from services.windows import DoneOn, PeriodEnd, Windowed
 
@@ -59,14 +59,14 @@ def verification(bone: Backbone, code: str, after: int | None) -> dict[str, Any]
             "accurate": all(entry["now"] == entry["certified"] for entry in entries),
         }
 
-    return read(bone, ("certificates", "hours"), after, query)
+    return bone.read_side.query(("certificates", "hours"), after, query)
 
 
 @post("/certificates", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def issue(
-    data: Form[NewCertificate], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    data: Form[NewCertificate], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
-    certified = bone.bus.handle_from_thread(data.command(), caller)
+    certified = bus.handle_from_thread(data.command(), caller)
     return Redirect(
         f"/console/certificates/{certified.code}?after={certified.position}", status_code=303
     )
@@ -112,7 +112,7 @@ def verify(
     """Anyone holding a certificate can check it here: what it said and whether it still holds,
     by category; what each entry says stays with staff (it may name a third person)."""
     verified = public_verification(bone, code, None)
-    names = read(bone, (), None, category_names)
+    names = bone.read_side.query((), None, category_names)
     return show(
         request, "console/certificates/verify.html", {"verified": verified, "categories": names}
     )

@@ -3,14 +3,18 @@ page answers htmx (a fragment in place) and a plain request (the whole page)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from litestar import Request
+from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from domain.identity import Member, Role
 from domain.ledger import TimeAccount
@@ -18,16 +22,20 @@ from domain.provenance import SYSTEM_ACTOR, Provenance
 from domain.volunteer import Volunteer
 from projections import marketplace, staff_directory
 from projections.readstore import ReadDb
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
+from services.pages.forms import Answer, CommandForm, Sent, action
 from services.pages.i18n import gettext, language
 from services.pages.labels import choices, label
 from services.pages.session import current
 from services.store.eventstore import Timebank
 from services.store.vault import Vault
+from services.web.auth import allow
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)  # read the console, as the API lets them
 LIST_LIMIT = 50  # rows on one page of a list
+CODE_SHOWN_FOR = 120  # seconds a code shown once waits in its cookie: its page reads it at once
 T = TypeVar("T")
 Form = Annotated[T, Body(media_type=RequestEncodingType.URL_ENCODED)]  # a page's form
 
@@ -119,6 +127,65 @@ def category_names(db: ReadDb, *, include_retired: bool = True) -> dict[str, str
     column = "name_zh" if language() == "zh_CN" else "name_en"
     rows = marketplace.categories(db, include_retired=include_retired)
     return {row["code"]: row[column] for row in rows}
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """A record's console page (an entry, an exchange, a volunteer): its path, its template,
+    the part htmx swaps, and what it shows of the record once the read models have applied a
+    position."""
+
+    path: str
+    template: str
+    part: str
+    view: Callable[[Sent, int], dict[str, Any]]
+
+    def saying(self, done: str) -> Answer:
+        """After a command about the record: this page, saying ``done`` (marked by ``N_``)."""
+
+        def answer(sent: Sent, receipt: Receipt) -> Template:
+            context = {**self.view(sent, receipt.position), "done": gettext(done)}
+            return show(sent.request, self.template, context, self.part)
+
+        return answer
+
+    def action(
+        self, what: str, form: type[CommandForm], done: str, **asking: Any
+    ) -> HTTPRouteHandler:
+        """A coordinator's ``what`` to the record (``path/what``), after which this page says
+        ``done``; ``asking``: ``ask`` and ``command`` of ``forms.action``."""
+        return coordinating(f"{self.path}/{what}", form, self.saying(done), **asking)
+
+
+def coordinating(
+    path: str, form: type[CommandForm], answer: Answer, **asking: Any
+) -> HTTPRouteHandler:
+    """A coordinator's action on the record ``path`` names (``forms.action``): its answer
+    is a page, shown in place."""
+    return action(path, form, answer, opt=allow(Role.COORDINATOR), status_code=200, **asking)
+
+
+def shown_once(path: str, query: str, cookie: str, code: str) -> Redirect:
+    """To the page at ``path`` (``query``: what it reads at once), ``code`` in a cookie for
+    that page alone, which it reads once and drops: in no URL, history or request log, and
+    gone on reload."""
+    once = Cookie(cookie, path, code, CODE_SHOWN_FOR, httponly=True, samesite="strict")
+    return Redirect(f"{path}?{query}", status_code=303, cookies=[once])
+
+
+def confirm_why(sent: Sent, back: str, what: str, sentences: list[str], **words: str) -> Template:
+    """The confirmation of ``what`` is done to the record whose page is at ``back`` (it
+    reloads whole): ``sentences``, then why; its "yes" posts the reason to ``back/what``."""
+    reason = sent.form.reason
+    return confirm(
+        sent.request,
+        sentences=[*sentences, gettext("Why: %(reason)s") % {"reason": reason}],
+        action=f"{back}/{what}",
+        fields=[("reason", reason)],
+        target="",
+        back=back,
+        **words,
+    )
 
 
 def acts(request: Request[Any, Any, Any]) -> bool:

@@ -9,27 +9,35 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 from msgspec import Meta
 
 from domain.exchange import ExchangeStatus, Outcome
-from domain.identity import Role
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
-from services.bus import Caller
 from services.composition.runtime import Backbone
 from services.exchange.commands import ResolveDispute
 from services.pages import purposes
-from services.pages.console.common import LIST_LIMIT, STAFF, Form, People, confirm, people, show
-from services.pages.i18n import gettext, moment
+from services.pages.console.common import (
+    LIST_LIMIT,
+    STAFF,
+    People,
+    RecordPage,
+    confirm,
+    people,
+    show,
+)
+from services.pages.forms import Sent
+from services.pages.i18n import N_, gettext, moment
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
 
+EXCHANGE = "/exchanges/{exchange_id:uuid}"
 PAGE = "console/exchanges/exchange.html"
 PART = "console/exchanges/_exchange.html"
 
@@ -110,7 +118,7 @@ def listed(
         rows = exchanges.listed(db, account=None, status=status, before=None, limit=LIST_LIMIT)
         return rows, people(bone, db)
 
-    rows, who = read(bone, ("exchanges",), None, query)
+    rows, who = bone.read_side.query(("exchanges",), None, query)
     _reveal(bone, who, rows, purpose=purposes.EXCHANGES, by=by)
     listed = [{**row, "pairs": _pairs(row, who)} for row in rows]
     return show(
@@ -139,7 +147,7 @@ def view(
             raise NotFound("exchange-not-found", f"There is no exchange {exchange_id}.")
         return row, people(bone, db)
 
-    row, who = read(bone, ("exchanges",), after, query)
+    row, who = bone.read_side.query(("exchanges",), after, query)
     if named_for is not None:
         _reveal(bone, who, [row], purpose=purposes.EXCHANGE, by=named_for)
     return {
@@ -151,7 +159,7 @@ def view(
     }
 
 
-@get("/exchanges/{exchange_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+@get(EXCHANGE, opt=allow(*STAFF), sync_to_thread=True)
 def detail(
     request: Request[Any, Any, Any],
     exchange_id: FromPath[UUID],
@@ -178,43 +186,37 @@ def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-@post(
-    "/exchanges/{exchange_id:uuid}/resolution",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
+def _resolving(sent: Sent) -> Template:
+    """First what resolving this way moves, to confirm (once the domain would accept it)."""
+    data, exchange_id = sent.form, sent.record_id
+    shown = view(sent.station, exchange_id, None)
+    return confirm(
+        sent.request,
+        question=gettext("Resolve this dispute?"),
+        sentences=[
+            *_what_moves(data, shown["pairs"]),
+            gettext("Why: %(reason)s") % {"reason": data.reason},
+        ],
+        action=f"/console/exchanges/{exchange_id}/resolution",
+        fields=[
+            ("outcome", data.outcome.value),
+            ("reason", data.reason),
+            ("idempotency_key", uuid.uuid4().hex),
+            *(("minutes", minutes) for minutes in data.adjusted or ()),
+        ],
+        target="#exchange",
+        back=f"/console/exchanges/{exchange_id}",
+        yes=gettext("Yes, resolve"),
+    )
+
+
+# The exchange's page after a command, its pairs named for who gave it (one access-log record).
+EXCHANGE_PAGE = RecordPage(
+    EXCHANGE,
+    PAGE,
+    PART,
+    lambda sent, position: view(sent.station, sent.record_id, position, sent.caller.by),
 )
-def resolve(
-    request: Request[Any, Any, Any],
-    exchange_id: FromPath[UUID],
-    data: Form[Resolution],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """First what resolving this way moves, to confirm (once the domain would accept it);
-    then the resolution."""
-    command = data.command(exchange_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        shown = view(bone, exchange_id, None)
-        return confirm(
-            request,
-            question=gettext("Resolve this dispute?"),
-            sentences=[
-                *_what_moves(data, shown["pairs"]),
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=f"/console/exchanges/{exchange_id}/resolution",
-            fields=[
-                ("outcome", data.outcome.value),
-                ("reason", data.reason),
-                ("idempotency_key", uuid.uuid4().hex),
-                *(("minutes", minutes) for minutes in data.adjusted or ()),
-            ],
-            target="#exchange",
-            back=f"/console/exchanges/{exchange_id}",
-            yes=gettext("Yes, resolve"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    shown = view(bone, exchange_id, receipt.position, caller.by)
-    return show(request, PAGE, {**shown, "done": gettext("The dispute is resolved.")}, PART)
+ACTIONS = [
+    EXCHANGE_PAGE.action("resolution", Resolution, N_("The dispute is resolved."), ask=_resolving)
+]

@@ -12,27 +12,32 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 from msgspec import Meta
 
 from domain.hours import EntryStatus, Service
-from domain.identity import Role
 from domain.provenance import Provenance
-from services.bus import Caller
 from services.composition.runtime import Backbone
 from services.hours.commands import AmendEntry, ApproveEntry, RejectEntry, VoidEntry
 from services.hours.handlers import entry_of
-from services.pages.console.common import STAFF, Form, confirm, show
+from services.pages.console.common import (
+    STAFF,
+    RecordPage,
+    confirm,
+    show,
+)
 from services.pages.console.timeline import Shown, entry_view
-from services.pages.i18n import gettext
+from services.pages.forms import Sent
+from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 from services.web.context import After
 from services.windows import DoneOn, TimeOfDay, Windowed
 
+ENTRY = "/hours/{entry_id:uuid}"
 PAGE = "console/hours/entry.html"
 PART = "console/hours/_entry.html"
 Text = Annotated[str, Meta(max_length=200)]
@@ -98,14 +103,13 @@ class Amendment(Windowed, kw_only=True):
         return list(sent.items())
 
 
-def _entry_page(
-    request: Request[Any, Any, Any], bone: Backbone, entry_id: UUID, position: int, done: str
-) -> Template:
-    """The entry as it stands after the command at ``position``, saying what was done."""
-    return show(request, PAGE, {**entry_view(bone, entry_id, position), "done": done}, PART)
+# The entry after a command: its timeline shows the new step at once.
+ENTRY_PAGE = RecordPage(
+    ENTRY, PAGE, PART, lambda sent, position: entry_view(sent.station, sent.record_id, position)
+)
 
 
-@get("/hours/{entry_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+@get(ENTRY, opt=allow(*STAFF), sync_to_thread=True)
 def entry(
     request: Request[Any, Any, Any],
     entry_id: FromPath[UUID],
@@ -114,65 +118,6 @@ def entry(
     after: After = None,
 ) -> Template:
     return show(request, PAGE, {**entry_view(bone, entry_id, after, by), "done": ""}, PART)
-
-
-@post(
-    "/hours/{entry_id:uuid}/approval",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def approve(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Approval],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    command = data.command(entry_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        found = entry_of(bone.timebank, entry_id)
-        view = entry_view(bone, entry_id)
-        return confirm(
-            request,
-            question=gettext("Approve this entry?"),
-            sentences=[
-                gettext(
-                    "Member %(number)s will be credited %(hours)s from the community account"
-                    " for “%(activity)s”."
-                )
-                % {
-                    "number": view["volunteer"],
-                    "hours": hours_of(found.service.minutes),
-                    "activity": found.service.activity,
-                }
-            ],
-            action=f"/console/hours/{entry_id}/approval",
-            fields=[],
-            target="#entry",
-            back=f"/console/hours/{entry_id}",
-            yes=gettext("Yes, approve and credit"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    return _entry_page(request, bone, entry_id, receipt.position, gettext("Approved and credited."))
-
-
-@post(
-    "/hours/{entry_id:uuid}/rejection",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def reject(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Rejection],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(entry_id), caller)
-    return _entry_page(request, bone, entry_id, receipt.position, gettext("Rejected."))
 
 
 def _credit_change(status: EntryStatus, credited: int, minutes: int) -> list[str]:
@@ -196,81 +141,97 @@ def _changed(before: Service, after: Service) -> dict[str, list[Any]]:
     }
 
 
-@post(
-    "/hours/{entry_id:uuid}/amendment",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def amend(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Amendment],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """First the changes before → after and what they do to credits; then, confirmed, the
-    amendment, after which the timeline shows it."""
+def _amendment(sent: Sent) -> AmendEntry:
+    """The amendment, begun at the station's day and time (whom the service was for stays as
+    it was)."""
+    bone, entry_id = sent.station, sent.record_id
+    beneficiary = entry_of(bone.timebank, entry_id).service.beneficiary
+    return sent.form.command(entry_id, beneficiary, bone.settings.zone)
+
+
+def _amending(sent: Sent) -> Template:
+    """The changes before → after, and what they do to credits."""
+    bone, entry_id, data = sent.station, sent.record_id, sent.form
     found = entry_of(bone.timebank, entry_id)
-    command = data.command(entry_id, found.service.beneficiary, bone.settings.zone)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        service = command.service(bone.settings.zone)
-        shown: Shown = entry_view(bone, entry_id)["shown"]
-        return confirm(
-            request,
-            question=gettext("Amend this entry?"),
-            sentences=[
-                *_credit_change(found.status, found.credited, service.minutes),
-                gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
-                % {"reason": data.reason, "requested_by": data.requested_by},
-            ],
-            items=[
-                f"{change['field']}: {change['before']} → {change['after']}"
-                for change in shown.changes(_changed(found.service, service))
-            ],
-            action=f"/console/hours/{entry_id}/amendment",
-            fields=data.fields(),
-            target="#entry",
-            back=f"/console/hours/{entry_id}",
-            yes=gettext("Yes, amend"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    done = gettext("Amended. The timeline below shows the change.")
-    return _entry_page(request, bone, entry_id, receipt.position, done)
+    service = _amendment(sent).service(bone.settings.zone)
+    shown: Shown = entry_view(bone, entry_id)["shown"]
+    return confirm(
+        sent.request,
+        question=gettext("Amend this entry?"),
+        sentences=[
+            *_credit_change(found.status, found.credited, service.minutes),
+            gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
+            % {"reason": data.reason, "requested_by": data.requested_by},
+        ],
+        items=[
+            f"{change['field']}: {change['before']} → {change['after']}"
+            for change in shown.changes(_changed(found.service, service))
+        ],
+        action=f"/console/hours/{entry_id}/amendment",
+        fields=data.fields(),
+        target="#entry",
+        back=f"/console/hours/{entry_id}",
+        yes=gettext("Yes, amend"),
+    )
 
 
-@post(
-    "/hours/{entry_id:uuid}/voiding",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def void(
-    request: Request[Any, Any, Any],
-    entry_id: FromPath[UUID],
-    data: Form[Voiding],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    command = data.command(entry_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        found = entry_of(bone.timebank, entry_id)
-        return confirm(
-            request,
-            question=gettext("Void this entry?"),
-            sentences=[
-                gettext("%(hours)s will be taken back from the volunteer's account.")
-                % {"hours": hours_of(found.credited)},
-                gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
-                % {"reason": data.reason, "requested_by": data.requested_by},
-            ],
-            action=f"/console/hours/{entry_id}/voiding",
-            fields=[("reason", data.reason), ("requested_by", data.requested_by)],
-            target="#entry",
-            back=f"/console/hours/{entry_id}",
-            yes=gettext("Yes, void"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    return _entry_page(request, bone, entry_id, receipt.position, gettext("Voided."))
+def _approving(sent: Sent) -> Template:
+    """Approving credits the volunteer: first how much, and for what."""
+    bone, entry_id = sent.station, sent.record_id
+    found = entry_of(bone.timebank, entry_id)
+    view = entry_view(bone, entry_id)
+    return confirm(
+        sent.request,
+        question=gettext("Approve this entry?"),
+        sentences=[
+            gettext(
+                "Member %(number)s will be credited %(hours)s from the community account"
+                " for “%(activity)s”."
+            )
+            % {
+                "number": view["volunteer"],
+                "hours": hours_of(found.service.minutes),
+                "activity": found.service.activity,
+            }
+        ],
+        action=f"/console/hours/{entry_id}/approval",
+        fields=[],
+        target="#entry",
+        back=f"/console/hours/{entry_id}",
+        yes=gettext("Yes, approve and credit"),
+    )
+
+
+def _voiding(sent: Sent) -> Template:
+    """Voiding takes back what was credited: first how much, and why."""
+    entry_id, data = sent.record_id, sent.form
+    credited = entry_of(sent.station.timebank, entry_id).credited
+    return confirm(
+        sent.request,
+        question=gettext("Void this entry?"),
+        sentences=[
+            gettext("%(hours)s will be taken back from the volunteer's account.")
+            % {"hours": hours_of(credited)},
+            gettext("Why: %(reason)s. Asked by: %(requested_by)s.")
+            % {"reason": data.reason, "requested_by": data.requested_by},
+        ],
+        action=f"/console/hours/{entry_id}/voiding",
+        fields=[("reason", data.reason), ("requested_by", data.requested_by)],
+        target="#entry",
+        back=f"/console/hours/{entry_id}",
+        yes=gettext("Yes, void"),
+    )
+
+
+ACTIONS = [
+    ENTRY_PAGE.action("approval", Approval, N_("Approved and credited."), ask=_approving),
+    ENTRY_PAGE.action("rejection", Rejection, N_("Rejected.")),
+    ENTRY_PAGE.action("voiding", Voiding, N_("Voided."), ask=_voiding),
+    ENTRY_PAGE.action(
+        "amendment",
+        Amendment,
+        N_("Amended. The timeline below shows the change."),
+        ask=_amending,
+        command=_amendment,
+    ),
+]

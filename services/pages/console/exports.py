@@ -30,7 +30,7 @@ def history(
     entry_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
 ) -> Response[str]:
     """Every step of the entry: one line per field it changed, before and after, and why."""
-    _, steps = entry_history(bone, entry_id, after)
+    _, steps = entry_history(bone.read_side, entry_id, after)
     return history_export(entry_id, steps)
 
 
@@ -46,4 +46,4 @@ def volunteer_hours(
     line per entry."""
     today = bone.today()
     first, last = first or today.replace(day=1), last or today
-    return volunteer_export(volunteer_report(bone, volunteer_id, first, last, after))
+    return volunteer_export(volunteer_report(bone.read_side, volunteer_id, first, last, after))

@@ -10,24 +10,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Request, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Template
 from msgspec import Meta
 
-from domain.identity import Role
-from domain.provenance import Provenance
 from domain.rules import RuleViolated
-from services.bus import Caller, Receipt
-from services.composition.runtime import Backbone
 from services.exchange.commands import ConfirmHelp, WithdrawHelp
 from services.ledger.commands import CorrectTransfer
-from services.pages.console.common import Form, confirm, show
-from services.pages.console.disputes import PAGE, PART, view
-from services.pages.i18n import gettext
+from services.pages.console.common import confirm
+from services.pages.console.disputes import EXCHANGE_PAGE, view
+from services.pages.forms import Sent
+from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
-from services.web.auth import allow
 
 Key = Annotated[str, Meta(max_length=100)]
 Reason = Annotated[str, Meta(max_length=500)]
@@ -78,29 +71,11 @@ class Correction(msgspec.Struct, kw_only=True):
         )
 
 
-def _done(
-    request: Request[Any, Any, Any],
-    bone: Backbone,
-    exchange_id: UUID,
-    receipt: Receipt,
-    done: str,
-    by: Provenance,
-) -> Template:
-    shown = view(bone, exchange_id, receipt.position, by)
-    return show(request, PAGE, {**shown, "done": done}, PART)
-
-
-def _asked(
-    request: Request[Any, Any, Any],
-    exchange_id: UUID,
-    what: str,
-    fields: list[tuple[str, Any]],
-    **words: Any,
-) -> Template:
+def _asked(sent: Sent, what: str, fields: list[tuple[str, Any]], **words: Any) -> Template:
     """The confirmation for ``what`` is done to the exchange; its "yes" posts ``fields``."""
-    path = f"/console/exchanges/{exchange_id}"
+    path = f"/console/exchanges/{sent.record_id}"
     return confirm(
-        request,
+        sent.request,
         action=f"{path}/{what}",
         fields=[*fields, ("idempotency_key", uuid.uuid4().hex)],
         target="#exchange",
@@ -115,33 +90,15 @@ def _received(receiver: str, pair: dict[str, Any]) -> str:
     ) % {"receiver": receiver, "provider": pair["provider"], "hours": hours_of(pair["minutes"])}
 
 
-@post(
-    "/exchanges/{exchange_id:uuid}/confirmation",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def confirm_help(
-    request: Request[Any, Any, Any],
-    exchange_id: FromPath[UUID],
-    data: Form[Confirmation],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """Confirm, for the receiver named, help they received (the last confirmation settles)."""
-    command = data.command(exchange_id)
-    if data.confirmed:
-        receipt = bone.bus.handle_from_thread(command, caller)
-        return _done(request, bone, exchange_id, receipt, gettext("Confirmed."), caller.by)
-    bone.bus.check(command, caller)
-    shown = view(bone, exchange_id, None)
-    receiver = shown["unconfirmed"].get(str(data.receiver), "—")
+def _confirming(sent: Sent) -> Template:
+    """Confirming, for the receiver named, help they received: whose help, how long."""
+    shown = view(sent.station, sent.record_id, None)
+    receiver = shown["unconfirmed"].get(str(sent.form.receiver), "—")
     received = [pair for pair in shown["pairs"] if pair["receiver"] == receiver]
     return _asked(
-        request,
-        exchange_id,
+        sent,
         "confirmation",
-        [("receiver", data.receiver)],
+        [("receiver", sent.form.receiver)],
         question=gettext("Confirm this help for the receiver?"),
         sentences=[
             *(_received(receiver, pair) for pair in received),
@@ -151,66 +108,34 @@ def confirm_help(
     )
 
 
-@post(
-    "/exchanges/{exchange_id:uuid}/withdrawal",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def withdraw_help(
-    request: Request[Any, Any, Any],
-    exchange_id: FromPath[UUID],
-    data: Form[Withdrawal],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """Withdraw, for the helper, help recorded by mistake, before anyone confirmed it."""
-    command = data.command(exchange_id)
-    if data.confirmed:
-        receipt = bone.bus.handle_from_thread(command, caller)
-        return _done(request, bone, exchange_id, receipt, gettext("Withdrawn."), caller.by)
-    bone.bus.check(command, caller)
+def _withdrawing(sent: Sent) -> Template:
+    """Withdrawing, for the helper, help recorded by mistake, before anyone confirmed it."""
     return _asked(
-        request,
-        exchange_id,
+        sent,
         "withdrawal",
-        [("reason", data.reason)],
+        [("reason", sent.form.reason)],
         question=gettext("Withdraw this help?"),
         sentences=[
             gettext("It was recorded by mistake: no time credits move, and the record stays."),
-            gettext("Why: %(reason)s") % {"reason": data.reason},
+            gettext("Why: %(reason)s") % {"reason": sent.form.reason},
         ],
         yes=gettext("Yes, withdraw"),
     )
 
 
-@post(
-    "/exchanges/{exchange_id:uuid}/correction",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def correct_settlement(
-    request: Request[Any, Any, Any],
-    exchange_id: FromPath[UUID],
-    data: Form[Correction],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """Take back (part of) what settling moved, by a compensating transfer; the original
-    stays on record."""
-    settlement = view(bone, exchange_id, None)["exchange"]["settlement"]
+def _correction(sent: Sent) -> CorrectTransfer:
+    """The compensating transfer, against what settling the exchange moved."""
+    settlement = view(sent.station, sent.record_id, None)["exchange"]["settlement"]
     if settlement is None:
         raise RuleViolated("transfer-not-found", "This exchange has moved no time credits.")
-    command = data.command(UUID(settlement))
-    if data.confirmed:
-        receipt = bone.bus.handle_from_thread(command, caller)
-        return _done(request, bone, exchange_id, receipt, gettext("Corrected."), caller.by)
-    bone.bus.check(command, caller)
-    taken = data.taken_back
+    return sent.form.command(UUID(settlement))
+
+
+def _correcting(sent: Sent) -> Template:
+    """Taking back (part of) what settling moved; the original stays on record."""
+    data, taken = sent.form, sent.form.taken_back
     return _asked(
-        request,
-        exchange_id,
+        sent,
         "correction",
         [("minutes", data.minutes), ("reason", data.reason)],
         question=gettext("Correct what this exchange moved?"),
@@ -224,3 +149,12 @@ def correct_settlement(
         ],
         yes=gettext("Yes, correct it"),
     )
+
+
+ACTIONS = [
+    EXCHANGE_PAGE.action("confirmation", Confirmation, N_("Confirmed."), ask=_confirming),
+    EXCHANGE_PAGE.action("withdrawal", Withdrawal, N_("Withdrawn."), ask=_withdrawing),
+    EXCHANGE_PAGE.action(
+        "correction", Correction, N_("Corrected."), ask=_correcting, command=_correction
+    ),
+]

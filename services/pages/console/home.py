@@ -9,14 +9,13 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from projections import exchanges, hours, pool
-from services.composition.runtime import Backbone
 from services.pages.console.common import STAFF, show
 from services.web.auth import allow
-from services.web.context import read
+from services.web.reads import Reads
 
 
 @get("/", opt=allow(*STAFF), sync_to_thread=True)
-def overview(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+def overview(request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
     def query(db: Any) -> dict[str, Any]:
         entries = hours.status_counts(db)
         trades = exchanges.status_counts(db)
@@ -27,4 +26,4 @@ def overview(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -
             "pool": pool.summary(db),
         }
 
-    return show(request, "console/home.html", read(bone, (), None, query))
+    return show(request, "console/home.html", reads.query((), None, query))

@@ -18,8 +18,7 @@ from litestar.response import Template
 
 from domain.identity import Role
 from domain.rules import RuleViolated
-from services.bus import Caller
-from services.composition.runtime import Backbone
+from services.bus import Bus, Caller
 from services.hours.commands import MAX_IMPORT_BYTES, ImportAttendance, ImportKey
 from services.hours.handlers import IMPORT_COLUMNS, Result
 from services.pages import refusals
@@ -78,10 +77,10 @@ def _line(result: Result) -> dict[str, Any]:
 def upload(
     request: Request[Any, Any, Any],
     data: Annotated[Upload, Body(media_type=RequestEncodingType.MULTI_PART)],
-    bone: NamedDependency[Backbone],
+    bus: NamedDependency[Bus],
     caller: NamedDependency[Caller],
 ) -> Template:
-    outcomes = bone.bus.handle_from_thread(data.command(), caller)
+    outcomes = bus.handle_from_thread(data.command(), caller)
     lines = [_line(result) for result in outcomes.results]
     recorded = sum(1 for line in lines if line["done"])
     summary = ngettext(

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -18,18 +17,19 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.rules import NotFound
 from projections import kiosks
-from services.bus import Caller
+from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
-from services.pages.console.common import Form, confirm, show
+from services.pages.console.common import Form, confirm_why, show, shown_once
+from services.pages.forms import Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 ADMINS = allow(Role.ADMIN)
 DEVICE_CODE_COOKIE = "timebank_device_code"
-DEVICE_CODE_SHOWN_FOR = 120  # seconds: the redirect's page reads it at once
 DONE = {
     "registered": N_("The kiosk is registered. Set its screen up with the code below."),
     "retired": N_("The kiosk is retired: its code signs nobody in any more."),
@@ -54,31 +54,22 @@ class Retirement(msgspec.Struct, kw_only=True):
 
 @get("/kiosks", opt=ADMINS, sync_to_thread=True)
 def listed(
-    request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+    request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
 ) -> Template:
     """Every kiosk, and the form for a new one."""
-    rows = read(bone, ("kiosks",), after, kiosks.everyone)
+    rows = reads.query(("kiosks",), after, kiosks.everyone)
     return show(request, "console/kiosks/kiosks.html", {"kiosks": rows})
 
 
 @post("/kiosks", opt=ADMINS, sync_to_thread=True)
 def register(
-    data: Form[NewKiosk], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    data: Form[NewKiosk], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
     """Registered: to the kiosk's page, the device code in a cookie for that page alone,
     which it reads once and drops: in no URL, history or request log, and gone on reload."""
-    done = bone.bus.handle_from_thread(data.command(), caller)
-    path = f"/console/kiosks/{done.id}"
-    code = Cookie(
-        key=DEVICE_CODE_COOKIE,
-        value=done.token,
-        max_age=DEVICE_CODE_SHOWN_FOR,
-        path=path,
-        httponly=True,
-        samesite="strict",
-    )
-    to = f"{path}?after={done.position}&done=registered"
-    return Redirect(to, status_code=303, cookies=[code])
+    done = bus.handle_from_thread(data.command(), caller)
+    query = f"after={done.position}&done=registered"
+    return shown_once(f"/console/kiosks/{done.id}", query, DEVICE_CODE_COOKIE, done.token)
 
 
 @get("/kiosks/{kiosk_id:uuid}", opt=ADMINS, sync_to_thread=True)
@@ -91,7 +82,7 @@ def kiosk(
 ) -> Template:
     """One kiosk: where it stands, whether it is in use; once after it was registered, its
     device code and how to set the screen up with it."""
-    found = read(bone, ("kiosks",), after, lambda db: kiosks.kiosk(db, str(kiosk_id)))
+    found = bone.read_side.query(("kiosks",), after, lambda db: kiosks.kiosk(db, str(kiosk_id)))
     if found is None:
         raise NotFound("kiosk-not-found", f"There is no kiosk {kiosk_id}.")
     code = request.cookies.get(DEVICE_CODE_COOKIE, "") if found["is_active"] else ""
@@ -108,38 +99,34 @@ def kiosk(
     return page
 
 
-@post("/kiosks/{kiosk_id:uuid}/retirement", opt=ADMINS, sync_to_thread=True)
-def retire(
-    request: Request[Any, Any, Any],
-    kiosk_id: FromPath[UUID],
-    data: Form[Retirement],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template | Redirect:
-    """First which kiosk and why, to confirm (the domain is asked whether it would refuse);
-    then the retirement."""
-    command = data.command(kiosk_id)
-    back = f"/console/kiosks/{kiosk_id}"
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        name = read(bone, ("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id)))
-        where = name["name"] if name is not None else str(kiosk_id)
-        return confirm(
-            request,
-            question=gettext("Retire the kiosk %(name)s?") % {"name": where},
-            sentences=[
-                gettext(
-                    "Nobody can sign in at this screen any more, and whoever is signed in there "
-                    "now is signed out. This cannot be undone: to use the screen again, register "
-                    "it as a new kiosk."
-                ),
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=f"{back}/retirement",
-            fields=[("reason", data.reason)],
-            target="",
-            back=back,
-            yes=gettext("Yes, retire"),
-        )
-    done = bone.bus.handle_from_thread(command, caller)
-    return Redirect(f"{back}?after={done.position}&done=retired", status_code=303)
+def _retiring(sent: Sent) -> Template:
+    """Which kiosk and why, to confirm (the domain is asked first whether it would refuse)."""
+    kiosk_id = sent.record_id
+    name = sent.station.read_side.query(
+        ("kiosks",), None, lambda db: kiosks.kiosk(db, str(kiosk_id))
+    )
+    where = name["name"] if name is not None else str(kiosk_id)
+    return confirm_why(
+        sent,
+        f"/console/kiosks/{kiosk_id}",
+        "retirement",
+        [
+            gettext(
+                "Nobody can sign in at this screen any more, and whoever is signed in there "
+                "now is signed out. This cannot be undone: to use the screen again, register "
+                "it as a new kiosk."
+            )
+        ],
+        question=gettext("Retire the kiosk %(name)s?") % {"name": where},
+        yes=gettext("Yes, retire"),
+    )
+
+
+def _retired(sent: Sent, receipt: Receipt) -> Redirect:
+    back = f"/console/kiosks/{sent.record_id}"
+    return Redirect(f"{back}?after={receipt.position}&done=retired", status_code=303)
+
+
+RETIRE = action(
+    "/kiosks/{kiosk_id:uuid}/retirement", Retirement, _retired, ask=_retiring, opt=ADMINS
+)

@@ -21,10 +21,11 @@ from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.ledger.commands import ChangeLimits
 from services.pages.console.common import Form, confirm, show
+from services.pages.forms import asked_first
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
-from services.web.context import read
+from services.web.reads import Reads
 
 PAGE = "console/members/limits.html"
 PART = "console/members/_limits.html"
@@ -54,9 +55,9 @@ def _minutes(bound: str) -> int | None:
     return int(bound) if bound.strip() else None
 
 
-def _standing(bone: Backbone, member: Member, after: int | None, done: str = "") -> dict[str, Any]:
+def _standing(reads: Reads, member: Member, after: int | None, done: str = "") -> dict[str, Any]:
     account_id = account_id_for(str(member.id), AccountKind.MEMBER)
-    account = read(bone, ("balances",), after, lambda db: balances.account(db, account_id))
+    account = reads.query(("balances",), after, lambda db: balances.account(db, account_id))
     return {"member": member, "account": account, "done": done}
 
 
@@ -65,7 +66,7 @@ def limits_form(
     request: Request[Any, Any, Any], member_id: FromPath[UUID], bone: NamedDependency[Backbone]
 ) -> Template:
     member = identity.member_of(bone.timebank, member_id)
-    return show(request, PAGE, _standing(bone, member, None), PART)
+    return show(request, PAGE, _standing(bone.read_side, member, None), PART)
 
 
 def _bound(minutes: int | None, unbounded: str) -> str:
@@ -97,11 +98,13 @@ def change_limits(
 ) -> Template:
     """First the limits as they would be, to confirm; then the change."""
     member = identity.member_of(bone.timebank, member_id)
-    command = data.command(account_id_for(str(member.id), AccountKind.MEMBER))
     path = f"/console/members/{member_id}/limits"
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        return confirm(
+    return asked_first(
+        bone.bus,
+        caller,
+        data.command(account_id_for(str(member.id), AccountKind.MEMBER)),
+        confirmed=data.confirmed,
+        question=lambda: confirm(
             request,
             question=gettext("Change this account's limits?"),
             sentences=_sentences(member.member_number, data.limits, data.reason),
@@ -110,7 +113,11 @@ def change_limits(
             target="#limits",
             back=path,
             yes=gettext("Yes, change the limits"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    done = gettext("The limits are changed.")
-    return show(request, PAGE, _standing(bone, member, receipt.position, done), PART)
+        ),
+        then=lambda receipt: show(
+            request,
+            PAGE,
+            _standing(bone.read_side, member, receipt.position, gettext("The limits are changed.")),
+            PART,
+        ),
+    )

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
@@ -21,20 +20,20 @@ from domain.provenance import Provenance
 from domain.volunteer import volunteer_id_for
 from projections import balances, volunteers
 from services import windows
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import IssueSetupCode, RegisterMember
 from services.pages import purposes
-from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show
+from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show, shown_once
 from services.pages.console.membership import DONE
+from services.pages.forms import BUTTON
 from services.pages.i18n import gettext
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 SETUP_CODE_COOKIE = "timebank_setup_code"
-SETUP_CODE_SHOWN_FOR = 120  # seconds: the redirect's page reads it at once
 
 
 class NewMember(msgspec.Struct, kw_only=True):
@@ -97,8 +96,7 @@ def registry(
         found = bone.timebank.find(member_id_for(wanted), Member)
         if found is not None:
             return Redirect(f"/console/members/{found.id}", status_code=303)
-    rows = read(
-        bone,
+    rows = bone.read_side.query(
         ("balances",),
         None,
         lambda db: balances.member_accounts(db, limit=None if sought else LIST_LIMIT),
@@ -147,19 +145,19 @@ def registration(request: Request[Any, Any, Any], bone: NamedDependency[Backbone
 
 @post("/members", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def register(
-    data: Form[NewMember], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    data: Form[NewMember], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
     """Registered: to the member's page, which shows the setup code this once."""
-    done = bone.bus.handle_from_thread(data.command(), caller)
+    done = bus.handle_from_thread(data.command(), caller)
     return _with_code(done, "&registered=true")
 
 
 @post("/members/{member_id:uuid}/setup-code", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def setup_code(
-    member_id: FromPath[UUID], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    member_id: FromPath[UUID], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
     """A new setup code, for a resident who forgot their PIN: shown this once."""
-    done = bone.bus.handle_from_thread(IssueSetupCode(member_id=member_id), caller)
+    done = bus.handle_from_thread(IssueSetupCode.at(BUTTON, member_id=member_id), caller)
     return _with_code(done)
 
 
@@ -167,15 +165,7 @@ def _with_code(done: records.Registered, query: str = "") -> Redirect:
     """To the member's page, the code in a cookie for that page alone, which it reads once and
     drops: in no URL, history or request log, and gone on reload."""
     path = f"/console/members/{done.id}"
-    code = Cookie(
-        key=SETUP_CODE_COOKIE,
-        value=done.setup_code,
-        max_age=SETUP_CODE_SHOWN_FOR,
-        path=path,
-        httponly=True,
-        samesite="strict",
-    )
-    return Redirect(f"{path}?after={done.position}{query}", status_code=303, cookies=[code])
+    return shown_once(path, f"after={done.position}{query}", SETUP_CODE_COOKIE, done.setup_code)
 
 
 @get("/members/{member_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
@@ -197,7 +187,7 @@ def member(
         volunteer = volunteers.volunteer(db, str(volunteer_id_for(member_id)))
         return {"account": account, "volunteer": volunteer, "people": people(bone, db)}
 
-    context = read(bone, ("balances", "volunteers"), after, query)
+    context = bone.read_side.query(("balances", "volunteers"), after, query)
     code = request.cookies.get(SETUP_CODE_COOKIE, "") if found.setup_code_hash else ""
     shown = {
         "member": found,

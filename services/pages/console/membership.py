@@ -4,11 +4,11 @@ their personal data — the last two after a confirmation in plain words."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Request, post
+from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -20,11 +20,13 @@ from services.bus import Caller
 from services.composition.runtime import Backbone
 from services.identity.commands import DeactivateMember, ErasePersonalData, RecordConsent
 from services.identity.records import member_of
-from services.pages.console.common import Form, confirm
+from services.pages.console.common import Form, confirm_why, coordinating
+from services.pages.forms import Answer, Sent
 from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 
+MEMBER = "/members/{member_id:uuid}"
 # What the member's page says once it is back from each action (``?done=``).
 DONE = {
     "consent-given": N_("The consent is recorded."),
@@ -51,10 +53,14 @@ class Ending(msgspec.Struct, kw_only=True):
     reason: Annotated[str, Meta(max_length=500)] = ""
     confirmed: bool = False
 
-    def deactivation(self, member_id: UUID) -> DeactivateMember:
+
+class Deactivation(Ending, kw_only=True):
+    def command(self, member_id: UUID) -> DeactivateMember:
         return DeactivateMember(member_id=member_id, reason=self.reason)
 
-    def erasure(self, member_id: UUID) -> ErasePersonalData:
+
+class Erasure(Ending, kw_only=True):
+    def command(self, member_id: UUID) -> ErasePersonalData:
         return ErasePersonalData(member_id=member_id, reason=self.reason)
 
 
@@ -64,7 +70,7 @@ def _back(member_id: UUID, position: int, done: str) -> Redirect:
     return Redirect(path, status_code=303)
 
 
-@post("/members/{member_id:uuid}/consents", opt=allow(Role.COORDINATOR), sync_to_thread=True)
+@post(f"{MEMBER}/consents", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def consent(
     member_id: FromPath[UUID],
     data: Form[Consent],
@@ -95,71 +101,36 @@ def _closing(bone: Backbone, member_id: UUID) -> str:
     return words % {"hours": hours_of(abs(balance))}
 
 
-@post(
-    "/members/{member_id:uuid}/deactivation",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def deactivate(
-    request: Request[Any, Any, Any],
-    member_id: FromPath[UUID],
-    data: Form[Ending],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template | Redirect:
-    """First what deactivating does, once the domain says it would (a dry run); then the
-    deactivation, after which the page shows the member as deactivated."""
-    command = data.deactivation(member_id)
-    if data.confirmed:
-        return _back(
-            member_id, bone.bus.handle_from_thread(command, caller).position, "deactivated"
-        )
-    bone.bus.check(command, caller)
+def _deactivating(sent: Sent) -> Template:
+    """What deactivating does, once the domain says it would (a dry run)."""
+    bone, member_id = sent.station, sent.record_id
     number = member_of(bone.timebank, member_id).member_number
-    return confirm(
-        request,
-        question=gettext("Deactivate member %(number)s?") % {"number": number},
-        sentences=[
+    return confirm_why(
+        sent,
+        f"/console/members/{member_id}",
+        "deactivation",
+        [
             _closing(bone, member_id),
             gettext(
                 "They can no longer sign in at a kiosk, and a kiosk session they have open ends"
                 " at once. This cannot be undone: if they come back, they register anew."
             ),
-            gettext("Why: %(reason)s") % {"reason": data.reason},
         ],
-        action=f"/console/members/{member_id}/deactivation",
-        fields=[("reason", data.reason)],
-        target="",
-        back=f"/console/members/{member_id}",
+        question=gettext("Deactivate member %(number)s?") % {"number": number},
         yes=gettext("Yes, deactivate"),
     )
 
 
-@post(
-    "/members/{member_id:uuid}/erasure",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def erase(
-    request: Request[Any, Any, Any],
-    member_id: FromPath[UUID],
-    data: Form[Ending],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template | Redirect:
-    """First what goes and what stays, to confirm; then the erasure. No dry run: it deletes
-    the person's key outside the event store, so the command itself refuses (a member still
-    active, a blank reason) when the coordinator says yes, before it deletes anything."""
-    if data.confirmed:
-        done = bone.bus.handle_from_thread(data.erasure(member_id), caller)
-        return _back(member_id, done.position, "erased")
-    number = member_of(bone.timebank, member_id).member_number
-    return confirm(
-        request,
-        question=gettext("Erase the personal data of member %(number)s?") % {"number": number},
-        sentences=[
+def _erasing(sent: Sent) -> Template:
+    """What goes and what stays. No dry run: the erasure deletes the person's key outside the
+    event store, so the command itself refuses (a member still active, a blank reason) when
+    the coordinator says yes, before it deletes anything."""
+    number = member_of(sent.station.timebank, sent.record_id).member_number
+    return confirm_why(
+        sent,
+        f"/console/members/{sent.record_id}",
+        "erasure",
+        [
             gettext(
                 "Their name, building, household, phone, ID card number and date of birth, and"
                 " the personal details of any volunteer record, become unreadable for good."
@@ -169,11 +140,20 @@ def erase(
                 "What stays: the member number, their time account and every transfer on it, and"
                 " their volunteer hours. None of these names them."
             ),
-            gettext("Why: %(reason)s") % {"reason": data.reason},
         ],
-        action=f"/console/members/{member_id}/erasure",
-        fields=[("reason", data.reason)],
-        target="",
-        back=f"/console/members/{member_id}",
+        question=gettext("Erase the personal data of member %(number)s?") % {"number": number},
         yes=gettext("Yes, erase for good"),
     )
+
+
+def _back_saying(done: str) -> Answer:
+    """To the member's page, once it shows what was recorded, saying ``done``."""
+    return lambda sent, receipt: _back(sent.record_id, receipt.position, done)
+
+
+ACTIONS = [
+    coordinating(
+        f"{MEMBER}/deactivation", Deactivation, _back_saying("deactivated"), ask=_deactivating
+    ),
+    coordinating(f"{MEMBER}/erasure", Erasure, _back_saying("erased"), ask=_erasing),
+]

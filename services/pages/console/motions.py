@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from domain.identity import Role
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.council.commands import MotionText, SubmitMotion, Title
 from services.identity import records as identity
@@ -57,9 +57,9 @@ def paper_motion_form(
 def enter_paper_motion(
     member_id: FromPath[UUID],
     data: Form[PaperMotion],
-    bone: NamedDependency[Backbone],
+    bus: NamedDependency[Bus],
     caller: NamedDependency[Caller],
 ) -> Redirect:
-    bone.bus.handle_from_thread(data.command(member_id), caller)
+    bus.handle_from_thread(data.command(member_id), caller)
     path = f"/console/members/{member_id}/motion"
     return Redirect(path, query_params={"entered": data.title.strip()}, status_code=303)

@@ -18,7 +18,7 @@ from domain.identity import Role, member_id_for
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import pool
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages import purposes
@@ -31,11 +31,11 @@ from services.pages.console.common import (
     people,
     show,
 )
+from services.pages.forms import asked_first
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.pool.commands import GrantFromPool
 from services.web.auth import allow
-from services.web.context import read
 
 PAGE = "console/pool.html"
 PART = "console/_pool.html"
@@ -69,7 +69,7 @@ def _standing(bone: Backbone, after: int | None, by: Provenance, done: str = "")
             "member": "",
         }
 
-    shown = read(bone, ("pool",), after, query)
+    shown = bone.read_side.query(("pool",), after, query)
     who: People = shown["people"]
     counterparts = [row["counterpart"] for row in shown["movements"] if row["counterpart"]]
     members = [who.account_member(account) for account in counterparts]
@@ -98,31 +98,43 @@ def grant(
 ) -> Template:
     """First who receives how much and why, to confirm; then the grant."""
     member = identity.member_of(bone.timebank, member_id_for(data.member_number))
-    command = data.command(account_id_for(str(member.id), AccountKind.MEMBER))
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        return confirm(
-            request,
-            question=gettext("Grant from the pool?"),
-            sentences=[
-                gettext("Member %(number)s will receive %(hours)s from the community pool.")
-                % {"number": data.member_number, "hours": hours_of(data.minutes)},
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action="/console/pool/grants",
-            fields=[
-                ("member_number", data.member_number),
-                ("minutes", data.minutes),
-                ("reason", data.reason),
-                ("idempotency_key", uuid.uuid4().hex),
-            ],
-            target="#pool",
-            back="/console/pool",
-            yes=gettext("Yes, grant"),
-        )
-    receipt = bone.bus.handle_from_thread(command, caller)
+    return asked_first(
+        bone.bus,
+        caller,
+        data.command(account_id_for(str(member.id), AccountKind.MEMBER)),
+        confirmed=data.confirmed,
+        question=lambda: _question(request, data),
+        then=lambda receipt: _granted(request, bone, data, receipt, caller.by),
+    )
+
+
+def _question(request: Request[Any, Any, Any], data: Grant) -> Template:
+    return confirm(
+        request,
+        question=gettext("Grant from the pool?"),
+        sentences=[
+            gettext("Member %(number)s will receive %(hours)s from the community pool.")
+            % {"number": data.member_number, "hours": hours_of(data.minutes)},
+            gettext("Why: %(reason)s") % {"reason": data.reason},
+        ],
+        action="/console/pool/grants",
+        fields=[
+            ("member_number", data.member_number),
+            ("minutes", data.minutes),
+            ("reason", data.reason),
+            ("idempotency_key", uuid.uuid4().hex),
+        ],
+        target="#pool",
+        back="/console/pool",
+        yes=gettext("Yes, grant"),
+    )
+
+
+def _granted(
+    request: Request[Any, Any, Any], bone: Backbone, data: Grant, receipt: Receipt, by: Provenance
+) -> Template:
     done = gettext("Granted %(hours)s to member %(number)s.") % {
         "hours": hours_of(data.minutes),
         "number": data.member_number,
     }
-    return show(request, PAGE, _standing(bone, receipt.position, caller.by, done), PART)
+    return show(request, PAGE, _standing(bone, receipt.position, by, done), PART)

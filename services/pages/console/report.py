@@ -21,8 +21,8 @@ from services.pages.console.common import STAFF, category_names, show
 from services.pages.i18n import gettext, language, number
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
-from services.web.context import read
 from services.web.downloads import csv_response
+from services.web.reads import Reads
 from services.windows import check_months_asked
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -58,7 +58,7 @@ def _period(bone: Backbone, first: str | None, last: str | None) -> tuple[str, s
     return period
 
 
-def _figures(bone: Backbone, first: str, last: str) -> dict[str, Any]:
+def _figures(reads: Reads, first: str, last: str) -> dict[str, Any]:
     def query(db: Any) -> dict[str, Any]:
         return {
             "service": monitoring.service(db, first, last),
@@ -68,7 +68,7 @@ def _figures(bone: Backbone, first: str, last: str) -> dict[str, Any]:
             "categories": category_names(db),
         }
 
-    return read(bone, ("monitoring",), None, query)
+    return reads.query(("monitoring",), None, query)
 
 
 def _by_month(rows: list[dict[str, Any]], months: list[str], column: str) -> list[float]:
@@ -139,7 +139,7 @@ def report(
 ) -> Template:
     first, last = _period(bone, first, last)
     months = months_between(first, last)
-    figures = _figures(bone, first, last)
+    figures = _figures(bone.read_side, first, last)
     total = sum(row["minutes"] for row in figures["service"])
     services = sum(row["services"] for row in figures["service"])
     context = {
@@ -161,7 +161,7 @@ def export(
 ) -> Response[str]:
     """The service figures as the API exports them: one line per month, category, building."""
     first, last = _period(bone, first, last)
-    rows = _figures(bone, first, last)["service"]
+    rows = _figures(bone.read_side, first, last)["service"]
     return csv_response(
         f"monitoring-{first}-{last}",
         CSV_COLUMNS,

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 from msgspec import Meta
 
 from domain.exchange import ExchangeRules
-from services.bus import Caller
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.exchange.commands import ChangeExchangeRules, Rules
 from services.exchange.handlers import rules_in_force
-from services.pages.console.common import STAFF, Form, confirm, show
+from services.pages.console.common import STAFF, confirm, show
+from services.pages.forms import Sent, action
 from services.pages.i18n import gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
@@ -70,37 +71,41 @@ def described(rules: ExchangeRules) -> list[str]:
     ]
 
 
-# Administrators set rules too, as the API lets them.
-@post("/settings/exchange-rules", opt=allow(*STAFF), sync_to_thread=True, status_code=200)
-def change_rules(
-    request: Request[Any, Any, Any],
-    data: Form[RulesChange],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    """First the rules as they would read, to confirm; then the change."""
-    command = data.command()
-    if not data.confirmed:
-        bone.bus.check(command, caller)
-        return confirm(
-            request,
-            question=gettext("Change the exchange rules?"),
-            sentences=[
-                *described(data.rules),
-                gettext("Exchanges already recorded keep the rules they were recorded under."),
-                gettext("Why: %(reason)s") % {"reason": data.reason},
-            ],
-            action=RULES,
-            fields=[
-                ("max_minutes", data.max_minutes),
-                ("confirm_within_hours", data.confirm_within_hours),
-                ("dispute_within_hours", data.dispute_within_hours),
-                ("reason", data.reason),
-            ],
-            target="#exchange-rules",
-            back="/console/settings",
-            yes=gettext("Yes, change the rules"),
-        )
-    bone.bus.handle_from_thread(command, caller)
+def _asking(sent: Sent) -> Template:
+    """The rules as they would read, to confirm."""
+    data = sent.form
+    return confirm(
+        sent.request,
+        question=gettext("Change the exchange rules?"),
+        sentences=[
+            *described(data.rules),
+            gettext("Exchanges already recorded keep the rules they were recorded under."),
+            gettext("Why: %(reason)s") % {"reason": data.reason},
+        ],
+        action=RULES,
+        fields=[
+            ("max_minutes", data.max_minutes),
+            ("confirm_within_hours", data.confirm_within_hours),
+            ("dispute_within_hours", data.dispute_within_hours),
+            ("reason", data.reason),
+        ],
+        target="#exchange-rules",
+        back="/console/settings",
+        yes=gettext("Yes, change the rules"),
+    )
+
+
+def _changed(sent: Sent, _: Receipt) -> Template:
     done = gettext("The exchange rules are changed.")
-    return show(request, PAGE, _in_force(bone, done), PART)
+    return show(sent.request, PAGE, _in_force(sent.station, done), PART)
+
+
+# Administrators set rules too, as the API lets them.
+CHANGE_RULES = action(
+    "/settings/exchange-rules",
+    RulesChange,
+    _changed,
+    ask=_asking,
+    opt=allow(*STAFF),
+    status_code=200,
+)

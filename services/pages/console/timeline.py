@@ -22,7 +22,6 @@ from services.pages.console.common import People, category_names, people, volunt
 from services.pages.i18n import hours as hours_of
 from services.pages.i18n import moment
 from services.pages.labels import label
-from services.web.context import read
 
 NOTHING = "—"
 
@@ -97,7 +96,7 @@ def entry_view(
             "start": started.strftime("%H:%M:%S" if started.second else "%H:%M"),
         }
 
-    view = read(bone, ("hours",), after, query)
+    view = bone.read_side.query(("hours",), after, query)
     shown: Shown = view["shown"]
     if by is not None:
         named = [volunteer_member(bone.timebank, view["entry"]["volunteer_id"])]

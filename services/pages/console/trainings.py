@@ -20,7 +20,7 @@ from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.volunteer import volunteer_id_for
 from projections import volunteers
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages import purposes
@@ -34,11 +34,11 @@ from services.pages.console.common import (
     show,
     volunteer_member,
 )
+from services.pages.forms import asked_first
 from services.pages.i18n import day, gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.volunteers.commands import RecordTraining
 from services.web.auth import allow
-from services.web.context import read
 from services.windows import DoneOn, Windowed
 
 PAGE = "console/trainings/trainings.html"
@@ -87,7 +87,7 @@ def _shown(bone: Backbone, after: int | None, by: Provenance, done: str = "") ->
             "done": done,
         }
 
-    shown = read(bone, ("volunteers",), after, query)
+    shown = bone.read_side.query(("volunteers",), after, query)
     attendees = [
         volunteer_member(bone.timebank, attendee)
         for training in shown["trainings"]
@@ -110,7 +110,7 @@ def listed(
 def found(bone: Backbone, typed: str) -> list[UUID]:
     """The volunteers ``typed`` names, each by member number or by a name only one registered
     volunteer has; anyone else is refused, so the coordinator writes them more exactly."""
-    registered = read(bone, ("volunteers",), None, volunteers.members)
+    registered = bone.read_side.query(("volunteers",), None, volunteers.members)
     chosen = []
     for written in (part for part in re.split(r"[,，、;；\s]+", typed) if part):
         if MEMBER_NUMBER.match(written):
@@ -139,16 +139,21 @@ def record(
     """First the training and each volunteer found, named, to confirm; then the training."""
     attendees = data.attendees() if data.confirmed else found(bone, data.who)
     command = data.command(attendees)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
+
+    def question() -> Template:
         return _confirmation(request, bone, data, attendees, caller.by)
-    receipt = bone.bus.handle_from_thread(command, caller)
-    done = ngettext(
-        "Training recorded for %(num)s volunteer.",
-        "Training recorded for %(num)s volunteers.",
-        len(attendees),
-    ) % {"num": len(attendees)}
-    return show(request, PAGE, _shown(bone, receipt.position, caller.by, done), PART)
+
+    def then(receipt: Receipt) -> Template:
+        done = ngettext(
+            "Training recorded for %(num)s volunteer.",
+            "Training recorded for %(num)s volunteers.",
+            len(attendees),
+        ) % {"num": len(attendees)}
+        return show(request, PAGE, _shown(bone, receipt.position, caller.by, done), PART)
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+    )
 
 
 def _confirmation(
@@ -158,7 +163,7 @@ def _confirmation(
     attendees: list[UUID],
     by: Provenance,
 ) -> Template:
-    who: People = read(bone, (), None, lambda db: people(bone, db))
+    who: People = bone.read_side.query((), None, lambda db: people(bone, db))
     members = [volunteer_member(bone.timebank, attendee) for attendee in attendees]
     named = [member for member in members if member is not None]
     who.reveal(bone.vault, named, purpose=purposes.TRAINING_ATTENDEES, by=by)

@@ -17,12 +17,13 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.volunteer import Rating, VolunteerStatus
-from services.bus import Caller
+from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
-from services.pages.console.common import Form, confirm, show
+from services.pages.console.common import Form, RecordPage, confirm, show
 from services.pages.console.volunteers import PAGE, PART, split_labels, volunteer_view
-from services.pages.i18n import gettext
+from services.pages.forms import asked_first
+from services.pages.i18n import N_, gettext
 from services.pages.labels import label
 from services.volunteers.commands import (
     ChangeVolunteerStatus,
@@ -36,6 +37,9 @@ from services.windows import DoneOn, Windowed
 
 Text = Annotated[str, Meta(max_length=200)]
 Reason = Annotated[str, Meta(max_length=500)]
+
+
+VOLUNTEER = "/volunteers/{volunteer_id:uuid}"
 
 
 class StatusChange(msgspec.Struct, kw_only=True):
@@ -98,7 +102,7 @@ def _done(
 
 
 @post(
-    "/volunteers/{volunteer_id:uuid}/status",
+    f"{VOLUNTEER}/status",
     opt=allow(Role.COORDINATOR),
     sync_to_thread=True,
     status_code=200,
@@ -112,8 +116,8 @@ def change_status(
 ) -> Template:
     """First what will change and why, once the registry would accept it; then the change."""
     command = data.command(volunteer_id)
-    if not data.confirmed:
-        bone.bus.check(command, caller)
+
+    def question() -> Template:
         member_id = volunteer_of(bone.timebank, volunteer_id).member_id
         number = identity.member_of(bone.timebank, member_id).member_number
         return confirm(
@@ -130,59 +134,28 @@ def change_status(
             back=f"/console/volunteers/{volunteer_id}",
             yes=gettext("Yes, change the status"),
         )
-    receipt = bone.bus.handle_from_thread(command, caller)
-    done = gettext("The status is now: %(status)s.") % {
-        "status": label("volunteer_status", data.status)
-    }
-    return _done(request, bone, volunteer_id, receipt.position, done)
+
+    def then(receipt: Receipt) -> Template:
+        done = gettext("The status is now: %(status)s.") % {
+            "status": label("volunteer_status", data.status)
+        }
+        return _done(request, bone, volunteer_id, receipt.position, done)
+
+    return asked_first(
+        bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then
+    )
 
 
-@post(
-    "/volunteers/{volunteer_id:uuid}/profile",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
+VOLUNTEER_PAGE = RecordPage(
+    VOLUNTEER,
+    PAGE,
+    PART,
+    lambda sent, position: volunteer_view(sent.station, sent.record_id, position),
 )
-def update_profile(
-    request: Request[Any, Any, Any],
-    volunteer_id: FromPath[UUID],
-    data: Form[Profile],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
-    return _done(request, bone, volunteer_id, receipt.position, gettext("Profile saved."))
 
 
-@post(
-    "/volunteers/{volunteer_id:uuid}/awards",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def give_award(
-    request: Request[Any, Any, Any],
-    volunteer_id: FromPath[UUID],
-    data: Form[Award],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
-    return _done(request, bone, volunteer_id, receipt.position, gettext("Award recorded."))
-
-
-@post(
-    "/volunteers/{volunteer_id:uuid}/evaluations",
-    opt=allow(Role.COORDINATOR),
-    sync_to_thread=True,
-    status_code=200,
-)
-def evaluate(
-    request: Request[Any, Any, Any],
-    volunteer_id: FromPath[UUID],
-    data: Form[Evaluation],
-    bone: NamedDependency[Backbone],
-    caller: NamedDependency[Caller],
-) -> Template:
-    receipt = bone.bus.handle_from_thread(data.command(volunteer_id), caller)
-    return _done(request, bone, volunteer_id, receipt.position, gettext("Evaluation recorded."))
+ACTIONS = [
+    VOLUNTEER_PAGE.action("profile", Profile, N_("Profile saved.")),
+    VOLUNTEER_PAGE.action("awards", Award, N_("Award recorded.")),
+    VOLUNTEER_PAGE.action("evaluations", Evaluation, N_("Evaluation recorded.")),
+]

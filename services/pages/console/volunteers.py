@@ -21,7 +21,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from domain.volunteer import VolunteerStatus
 from projections import certificates, hours, volunteers
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages import purposes
@@ -31,7 +31,7 @@ from services.pages.labels import label
 from services.volunteers.commands import RegisterVolunteer, VolunteerBasics
 from services.volunteers.handlers import open_details
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
 
 Label = Annotated[str, QueryParameter(max_length=40)]
 RECENT_ENTRIES = 20
@@ -100,7 +100,7 @@ def search(
             "categories": category_names(db),
         }
 
-    context = read(bone, ("volunteers",), None, query)
+    context = bone.read_side.query(("volunteers",), None, query)
     context["people"].reveal(
         bone.vault,
         [UUID(row["member_id"]) for row in context["volunteers"]],
@@ -153,7 +153,7 @@ def volunteer_view(bone: Backbone, volunteer_id: UUID, after: int | None) -> dic
             "offered": category_names(db, include_retired=False),
         }
 
-    context = read(bone, ("volunteers", "hours", "certificates"), after, query)
+    context = bone.read_side.query(("volunteers", "hours", "certificates"), after, query)
     today = bone.today()
     return {
         **context,
@@ -198,15 +198,15 @@ def registration(
 ) -> Template:
     """The form that registers a member as a volunteer."""
     member = identity.member_of(bone.timebank, member_id)
-    names = read(bone, (), None, lambda db: category_names(db, include_retired=False))
+    names = bone.read_side.query((), None, lambda db: category_names(db, include_retired=False))
     return show(request, "console/volunteers/new.html", {"member": member, "categories": names})
 
 
 @post("/volunteers", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def register(
-    data: Form[NewVolunteer], bone: NamedDependency[Backbone], caller: NamedDependency[Caller]
+    data: Form[NewVolunteer], bus: NamedDependency[Bus], caller: NamedDependency[Caller]
 ) -> Redirect:
-    receipt = bone.bus.handle_from_thread(data.command(), caller)
+    receipt = bus.handle_from_thread(data.command(), caller)
     return Redirect(
         f"/console/volunteers/{receipt.id}?after={receipt.position}&registered=true",
         status_code=303,

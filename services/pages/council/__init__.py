@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.pages.council.meetings import MeetingPages
+from services.pages.council import meetings, motions, tracker, votes
 from services.pages.council.minutes import MinutesPages
-from services.pages.council.motions import MotionPages
 from services.pages.council.rules import RulesPages
-from services.pages.council.tracker import TrackerPages
-from services.pages.council.votes import VotePages
 
-PAGES: list[Any] = [MotionPages, MeetingPages, MinutesPages, VotePages, TrackerPages, RulesPages]
+PAGES: list[Any] = [
+    motions.MotionPages,
+    *motions.ACTIONS,
+    meetings.MeetingPages,
+    *meetings.ACTIONS,
+    MinutesPages,
+    votes.VotePages,
+    *votes.ACTIONS,
+    tracker.TrackerPages,
+    *tracker.ACTIONS,
+    RulesPages,
+]

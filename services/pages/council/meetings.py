@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Template
 from msgspec import Meta
@@ -20,7 +21,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
-from services.bus import Caller, IdempotencyKey, Receipt
+from services.bus import Bus, Caller, IdempotencyKey, Receipt
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import (
@@ -35,13 +36,13 @@ from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
     MODELS,
-    Form,
     done,
     member_numbers,
     part,
     render,
 )
-from services.web.context import After, read
+from services.pages.forms import BUTTON, Answer, CommandForm, Sent, action
+from services.web.context import After
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
 # What a datetime-local input sends: a day and a time of day, in the station's zone.
@@ -155,21 +156,31 @@ def _attendance(bone: Backbone, found: Row, by: Provenance) -> dict[str, Any]:
     }
 
 
-def _agenda_answer(
-    request: Request[Any, Any, Any], bone: Backbone, meeting_id: UUID, receipt: Receipt
-) -> Response[Any]:
+def _agenda_answer(sent: Sent, receipt: Receipt) -> Response[Any]:
     """After a change to the agenda: the agenda as it now is."""
+    bone, meeting_id = sent.station, sent.record_id
 
     def fragment() -> Template:
-        found = read(
-            bone,
-            MODELS,
-            receipt.position,
-            lambda db: _agenda(db, meeting_or_refuse(db, meeting_id)),
+        found = bone.read_side.query(
+            MODELS, receipt.position, lambda db: _agenda(db, meeting_or_refuse(db, meeting_id))
         )
         return render(bone, "_agenda.html", "meetings", **found)
 
-    return part(request, meeting_path(meeting_id), receipt, fragment)
+    return part(sent.request, meeting_path(meeting_id), receipt, fragment)
+
+
+def _attendance_answer(sent: Sent, receipt: Receipt) -> Response[Any]:
+    """After the roll call: who is recorded present, named (one access-log record)."""
+    bone, meeting_id = sent.station, sent.record_id
+
+    def fragment() -> Template:
+        found = bone.read_side.query(
+            MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
+        )
+        shown = _attendance(bone, found, sent.caller.by)
+        return render(bone, "_attendance.html", "meetings", saved=True, **shown)
+
+    return part(sent.request, meeting_path(meeting_id), receipt, fragment)
 
 
 def _meetings(bone: Backbone, db: ReadDb) -> dict[str, Any]:
@@ -184,19 +195,8 @@ class MeetingPages(Controller):
 
     @get("/", opt=COUNCIL, sync_to_thread=True)
     def meetings(self, bone: NamedDependency[Backbone], after: After = None) -> Template:
-        page = read(bone, MODELS, after, lambda db: _meetings(bone, db))
+        page = bone.read_side.query(MODELS, after, lambda db: _meetings(bone, db))
         return render(bone, "meetings.html", "meetings", key=uuid4().hex, **page)
-
-    @post("/", opt=COUNCIL, sync_to_thread=True)
-    def call(
-        self,
-        request: Request[Any, Any, Any],
-        data: Annotated[NewMeeting, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(bone), caller)
-        return done(request, meeting_path(receipt.id), receipt)
 
     @get("/{meeting_id:uuid}", opt=COUNCIL, sync_to_thread=True)
     def meeting(
@@ -210,63 +210,39 @@ class MeetingPages(Controller):
             found = meeting_or_refuse(db, meeting_id)
             return {"found": found, **_agenda(db, found)}
 
-        shown = read(bone, MODELS, after, query)
+        shown = bone.read_side.query(MODELS, after, query)
         shown.update(_attendance(bone, shown.pop("found"), by))
         return render(bone, "meeting.html", "meetings", **shown)
-
-    @post("/{meeting_id:uuid}/agenda", opt=COUNCIL, sync_to_thread=True)
-    def add_to_agenda(
-        self,
-        request: Request[Any, Any, Any],
-        meeting_id: FromPath[UUID],
-        data: Annotated[AgendaItem, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
-        return _agenda_answer(request, bone, meeting_id, receipt)
-
-    @post("/{meeting_id:uuid}/agenda/order", opt=COUNCIL, sync_to_thread=True)
-    def move(
-        self,
-        request: Request[Any, Any, Any],
-        meeting_id: FromPath[UUID],
-        data: Annotated[Move, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
-        return _agenda_answer(request, bone, meeting_id, receipt)
-
-    @post("/{meeting_id:uuid}/attendance", opt=COUNCIL, sync_to_thread=True)
-    def attendance(
-        self,
-        request: Request[Any, Any, Any],
-        meeting_id: FromPath[UUID],
-        data: Annotated[Attendance, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(meeting_id), caller)
-        by = caller.by
-
-        def fragment() -> Template:
-            found = read(
-                bone, MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
-            )
-            return render(
-                bone, "_attendance.html", "meetings", saved=True, **_attendance(bone, found, by)
-            )
-
-        return part(request, meeting_path(meeting_id), receipt, fragment)
 
     @post("/{meeting_id:uuid}/closure", opt=COUNCIL, sync_to_thread=True)
     def close(
         self,
         request: Request[Any, Any, Any],
         meeting_id: FromPath[UUID],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(CloseMeeting(meeting_id=meeting_id), caller)
-        return done(request, meeting_path(meeting_id), receipt)
+        command = CloseMeeting.at(BUTTON, meeting_id=meeting_id)
+        return done(request, meeting_path(meeting_id), bus.handle_from_thread(command, caller))
+
+
+def _on_meeting(what: str, form: type[CommandForm], answer: Answer) -> HTTPRouteHandler:
+    """``POST /council/meetings/{meeting_id}/what``: the command ``form`` gives about the
+    meeting."""
+    return action(f"/council/meetings/{{meeting_id:uuid}}/{what}", form, answer, opt=COUNCIL)
+
+
+def _called(sent: Sent, receipt: Receipt) -> Response[Any]:
+    return done(sent.request, meeting_path(receipt.id), receipt)
+
+
+def _meeting(sent: Sent) -> CallMeeting:
+    return sent.form.command(sent.station)
+
+
+ACTIONS = [
+    action("/council/meetings", NewMeeting, _called, command=_meeting, opt=COUNCIL),
+    _on_meeting("agenda", AgendaItem, _agenda_answer),
+    _on_meeting("agenda/order", Move, _agenda_answer),
+    _on_meeting("attendance", Attendance, _attendance_answer),
+]

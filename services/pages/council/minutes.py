@@ -18,7 +18,7 @@ from projections.readstore import ReadDb, Row
 from services.composition.runtime import Backbone
 from services.pages.council.common import COUNCIL, MODELS, named_ballots, render
 from services.pages.council.meetings import entitled_members, meeting_or_refuse
-from services.web.context import After, read
+from services.web.context import After
 
 
 def _item(bone: Backbone, db: ReadDb, motion_id: str) -> dict[str, Any]:
@@ -61,5 +61,5 @@ class MinutesPages(Controller):
     def minutes(
         self, meeting_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
     ) -> Template:
-        page = read(bone, MODELS, after, lambda db: _minutes(bone, db, meeting_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _minutes(bone, db, meeting_id))
         return render(bone, "minutes.html", "meetings", printed=bone.clock(), **page)

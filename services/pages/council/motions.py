@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
@@ -17,13 +18,12 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb
-from services.bus import Caller
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.council import commands, handlers
 from services.council.commands import (
     AdmitMotion,
     DeclineMotion,
-    OnMotion,
     Reasoned,
     ScheduleMotion,
 )
@@ -33,7 +33,6 @@ from services.pages.council.common import (
     MODELS,
     WITH_STAFF,
     Confirmation,
-    Form,
     confirming,
     done,
     people,
@@ -41,8 +40,9 @@ from services.pages.council.common import (
     reveal,
     staff_choices,
 )
+from services.pages.forms import Answer, Ask, CommandForm, Sent, action
 from services.pages.i18n import gettext
-from services.web.context import After, Before, next_before, read
+from services.web.context import After, Before, next_before
 
 PAGE_SIZE = 50
 
@@ -52,6 +52,13 @@ class Declining(Reasoned, forbid_unknown_fields=False):
 
     def command(self, motion_id: UUID) -> DeclineMotion:
         return DeclineMotion.at(self, motion_id=motion_id)
+
+
+class Admission(Confirmation):
+    """Admitting a motion: nothing but the officers' "yes"."""
+
+    def command(self, motion_id: UUID) -> AdmitMotion:
+        return AdmitMotion(motion_id=motion_id)
 
 
 class Scheduling(commands.Scheduling, forbid_unknown_fields=False):
@@ -72,12 +79,16 @@ def motion_or_refuse(db: ReadDb, motion_id: UUID | str) -> dict[str, Any]:
     return row
 
 
-def acted(
-    request: Request[Any, Any, Any], bone: Backbone, command: OnMotion, caller: Caller
-) -> Response[Any]:
-    """Give ``command`` about a motion; answer with its page, showing the effect."""
-    receipt = bone.bus.handle_from_thread(command, caller)
-    return done(request, motion_path(command.motion_id), receipt)
+def on_motion(sent: Sent, receipt: Receipt) -> Response[Any]:
+    """After a command about a motion: its page, showing the effect."""
+    return done(sent.request, motion_path(sent.record_id), receipt)
+
+
+def motion_action(
+    path: str, form: type[CommandForm], answer: Answer = on_motion, *, ask: Ask | None = None
+) -> HTTPRouteHandler:
+    """``POST /council/motions/{motion_id}/path``: the command ``form`` gives about the motion."""
+    return action(f"/council/motions/{{motion_id:uuid}}/{path}", form, answer, ask=ask, opt=COUNCIL)
 
 
 def today(bone: Backbone) -> str:
@@ -122,8 +133,7 @@ class MotionPages(Controller):
         before: Before = None,
         after: After = None,
     ) -> Template:
-        rows = read(
-            bone,
+        rows = bone.read_side.query(
             MODELS,
             after,
             lambda db: council.board(db, status=status, before=before, limit=PAGE_SIZE),
@@ -146,57 +156,33 @@ class MotionPages(Controller):
         after: After = None,
     ) -> Template:
         """The motion and its timeline, naming its mover and the residents who acted on it."""
-        page = read(bone, WITH_STAFF, after, lambda db: _motion_page(bone, db, motion_id))
+        page = bone.read_side.query(WITH_STAFF, after, lambda db: _motion_page(bone, db, motion_id))
         reveal(bone, page["people"], purpose=purposes.MOTION, by=by)
         return render(bone, "motion.html", "board", today=today(bone), **page)
 
-    @post("/motions/{motion_id:uuid}/admission", opt=COUNCIL, sync_to_thread=True)
-    def admit(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Confirmation, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        command = AdmitMotion(motion_id=motion_id)
-        if not data.confirmed:
-            bone.bus.check(command, caller)
-            title = handlers.motion_of(bone.timebank, motion_id).title
-            return confirming(
-                request,
-                bone,
-                "board",
-                question=gettext("Admit this motion?"),
-                sentences=[
-                    gettext("“%(title)s” will go forward to a meeting's agenda.")
-                    % {"title": title},
-                    gettext("An admission cannot be taken back."),
-                ],
-                action=f"{motion_path(motion_id)}/admission",
-                back=motion_path(motion_id),
-                yes=gettext("Yes, admit"),
-            )
-        return acted(request, bone, command, caller)
 
-    @post("/motions/{motion_id:uuid}/declining", opt=COUNCIL, sync_to_thread=True)
-    def decline(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Declining, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        return acted(request, bone, data.command(motion_id), caller)
+def _asking_to_admit(sent: Sent) -> Template:
+    """An admission cannot be taken back: first which motion goes forward."""
+    bone = sent.station
+    path = motion_path(sent.record_id)
+    return confirming(
+        sent.request,
+        bone,
+        "board",
+        question=gettext("Admit this motion?"),
+        sentences=[
+            gettext("“%(title)s” will go forward to a meeting's agenda.")
+            % {"title": handlers.motion_of(bone.timebank, sent.record_id).title},
+            gettext("An admission cannot be taken back."),
+        ],
+        action=f"{path}/admission",
+        back=path,
+        yes=gettext("Yes, admit"),
+    )
 
-    @post("/motions/{motion_id:uuid}/scheduling", opt=COUNCIL, sync_to_thread=True)
-    def schedule(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Scheduling, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        return acted(request, bone, data.command(motion_id), caller)
+
+ACTIONS = [
+    motion_action("admission", Admission, ask=_asking_to_admit),
+    motion_action("declining", Declining),
+    motion_action("scheduling", Scheduling),
+]

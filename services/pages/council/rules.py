@@ -13,7 +13,7 @@ from litestar.params import Body
 from litestar.response import Template
 
 from domain.council import Base, Threshold
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import ChangeRules
@@ -48,8 +48,8 @@ class RulesPages(Controller):
         self,
         request: Request[Any, Any, Any],
         data: Annotated[RulesChange, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(), caller)
+        receipt = bus.handle_from_thread(data.command(), caller)
         return done(request, RULES, receipt)

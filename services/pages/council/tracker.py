@@ -8,16 +8,15 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Template
 from msgspec import Meta
 
 from projections import council
 from projections.readstore import ReadDb
 from services import windows
-from services.bus import Caller
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.council import commands
 from services.council.commands import (
@@ -31,14 +30,14 @@ from services.council.commands import (
 from services.pages.council.common import (
     COUNCIL,
     WITH_STAFF,
-    Form,
     done,
     people,
     render,
     staff_choices,
 )
-from services.pages.council.motions import acted, today
-from services.web.context import After, read
+from services.pages.council.motions import motion_action, today
+from services.pages.forms import Sent
+from services.web.context import After
 
 TRACKER = "/council/tracker"
 WAITING = 100  # adopted motions shown waiting for an owner
@@ -108,72 +107,19 @@ class TrackerPages(Controller):
     @get("/tracker", opt=COUNCIL, sync_to_thread=True)
     def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> Template:
         on = today(bone)
-        page = read(bone, WITH_STAFF, after, lambda db: _tracker(bone, db, on))
+        page = bone.read_side.query(WITH_STAFF, after, lambda db: _tracker(bone, db, on))
         return render(bone, "tracker.html", "tracker", today=on, **page)
 
-    @post("/motions/{motion_id:uuid}/owner", opt=COUNCIL, sync_to_thread=True)
-    def assign(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Owner, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        receipt = bone.bus.handle_from_thread(data.command(motion_id), caller)
-        return done(request, TRACKER, receipt)
 
-    @post("/motions/{motion_id:uuid}/owner/reassignment", opt=COUNCIL, sync_to_thread=True)
-    def reassign(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Reassignment, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        return acted(request, bone, data.command(motion_id), caller)
+def _to_tracker(sent: Sent, receipt: Receipt) -> Response[Any]:
+    return done(sent.request, TRACKER, receipt)
 
-    @post("/motions/{motion_id:uuid}/progress", opt=COUNCIL, sync_to_thread=True)
-    def progress(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Progress, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        return acted(request, bone, data.command(motion_id), caller)
 
-    @post("/motions/{motion_id:uuid}/milestones", opt=COUNCIL, sync_to_thread=True)
-    def add_milestone(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[NewMilestone, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        return acted(request, bone, data.command(motion_id), caller)
-
-    @post("/motions/{motion_id:uuid}/milestones/reached", opt=COUNCIL, sync_to_thread=True)
-    def reach_milestone(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[MilestoneName, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        return acted(request, bone, data.command(motion_id), caller)
-
-    @post("/motions/{motion_id:uuid}/outcome", opt=COUNCIL, sync_to_thread=True)
-    def finish(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Outcome, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        return acted(request, bone, data.command(motion_id), caller)
+ACTIONS = [
+    motion_action("owner", Owner, _to_tracker),
+    motion_action("owner/reassignment", Reassignment),
+    motion_action("progress", Progress),
+    motion_action("milestones", NewMilestone),
+    motion_action("milestones/reached", MilestoneName),
+    motion_action("outcome", Outcome),
+]

@@ -5,11 +5,11 @@ for the officers), closing it, and the result."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
@@ -19,7 +19,7 @@ from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
-from services.bus import Caller
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import CloseVote, OpenVote
@@ -29,16 +29,16 @@ from services.pages.council.common import (
     COUNCIL,
     MODELS,
     Confirmation,
-    Form,
     confirming,
     done,
     named_ballots,
     render,
 )
-from services.pages.council.motions import motion_or_refuse
+from services.pages.council.motions import motion_action, motion_or_refuse
+from services.pages.forms import Sent
 from services.pages.i18n import gettext, number
 from services.pages.labels import label
-from services.web.context import After, read
+from services.web.context import After
 
 
 def vote_path(motion_id: UUID | str) -> str:
@@ -49,7 +49,9 @@ def tally(bone: Backbone, motion_id: UUID, after: int | None) -> Row | None:
     """The tally once voting opened (None before): counts and the result (as decided, or
     what the ballots would decide now). A secret vote still open is counted from its sealed
     ballot box."""
-    found, counted = read(bone, MODELS, after, lambda db: council.tally_of(db, str(motion_id)))
+    found, counted = bone.read_side.query(
+        MODELS, after, lambda db: council.tally_of(db, str(motion_id))
+    )
     if not found:
         raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
     if counted is None:
@@ -76,14 +78,14 @@ def _ballots_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
     return {**page, "ballots": council.ballots(db, str(motion_id)) if listed else None}
 
 
-def _asking_to_open(request: Request[Any, Any, Any], bone: Backbone, motion_id: UUID) -> Template:
-    """Opening a vote, as opening it would be recorded (the domain has said it may open):
-    those entitled at the motion's meeting, and of them who is present, counts for quorum."""
+def _asking_to_open(sent: Sent) -> Template:
+    """Opening a vote, with who is present and what cannot be taken back."""
+    bone, motion_id = sent.station, sent.record_id
     motion = handlers.motion_of(bone.timebank, motion_id)
     assert motion.meeting is not None, "a vote that may open is on a meeting's agenda"
     meeting = handlers.meeting_of(bone.timebank, motion.meeting)
     return confirming(
-        request,
+        sent.request,
         bone,
         "meetings",
         question=gettext("Open the vote on “%(title)s”?") % {"title": motion.title},
@@ -137,27 +139,11 @@ def _asking_to_close(request: Request[Any, Any, Any], bone: Backbone, motion: Mo
 class VotePages(Controller):
     path = "/council/motions/{motion_id:uuid}"
 
-    @post("/voting", opt=COUNCIL, sync_to_thread=True)
-    def open_vote(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Confirmation, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        command = OpenVote(motion_id=motion_id)
-        if not data.confirmed:
-            bone.bus.check(command, caller)
-            return _asking_to_open(request, bone, motion_id)
-        receipt = bone.bus.handle_from_thread(command, caller)
-        return done(request, vote_path(motion_id), receipt)
-
     @get("/vote", opt=COUNCIL, sync_to_thread=True)
     def vote(
         self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
     ) -> Template:
-        page = read(bone, MODELS, after, lambda db: _vote_page(db, motion_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _vote_page(db, motion_id))
         return render(
             bone,
             "vote.html",
@@ -185,7 +171,7 @@ class VotePages(Controller):
         """Who voted how, by name: a page of its own rather than part of the live tally, which
         refreshes every 2 s and may be on the meeting room's screen. Each time it is drawn is
         one record in the personal-data access log; it does not refresh itself."""
-        page = read(bone, MODELS, after, lambda db: _ballots_page(db, motion_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _ballots_page(db, motion_id))
         cast = page.pop("ballots")
         if cast is not None:
             names = identity.open_names(
@@ -198,21 +184,36 @@ class VotePages(Controller):
             cast = named_ballots(bone, cast, names)
         return render(bone, "ballots.html", "meetings", ballots=cast, drawn_at=bone.clock(), **page)
 
-    @post("/voting/close", opt=COUNCIL, sync_to_thread=True)
-    def close_vote(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Confirmation, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Response[Any]:
-        if not data.confirmed:
-            # Closing destroys a secret vote's ballot box, so it is not dry-run: the count
-            # is read from a copy of the motion, as closing now would leave it.
-            motion = handlers.counted_vote(
-                bone.timebank, motion_id=motion_id, by=caller.by, vault=bone.vault
-            )
-            return _asking_to_close(request, bone, motion)
-        receipt = bone.bus.handle_from_thread(CloseVote(motion_id=motion_id), caller)
-        return done(request, vote_path(motion_id), receipt)
+
+class Opening(Confirmation):
+    """Opening the vote on a motion: nothing but the officers' "yes"."""
+
+    def command(self, motion_id: UUID) -> OpenVote:
+        return OpenVote(motion_id=motion_id)
+
+
+class Closing(Confirmation):
+    """Closing the vote and counting: nothing but the officers' "yes"."""
+
+    def command(self, motion_id: UUID) -> CloseVote:
+        return CloseVote(motion_id=motion_id)
+
+
+def _closing(sent: Sent) -> Template:
+    """Closing destroys a secret vote's ballot box, so it is not dry-run: the count is read
+    from a copy of the motion, as closing now would leave it."""
+    bone = sent.station
+    motion = handlers.counted_vote(
+        bone.timebank, motion_id=sent.record_id, by=sent.caller.by, vault=bone.vault
+    )
+    return _asking_to_close(sent.request, bone, motion)
+
+
+def _to_vote(sent: Sent, receipt: Receipt) -> Response[Any]:
+    return done(sent.request, vote_path(sent.record_id), receipt)
+
+
+ACTIONS = [
+    motion_action("voting", Opening, _to_vote, ask=_asking_to_open),
+    motion_action("voting/close", Closing, _to_vote, ask=_closing),
+]

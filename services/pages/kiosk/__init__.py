@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.pages.kiosk.council import CouncilBoard
-from services.pages.kiosk.donations import Donating
+from services.pages.kiosk import council, donations, giving, receiving
 from services.pages.kiosk.enrolment import enrol, enrol_form
 from services.pages.kiosk.first_pin import choose_pin, first_pin_form
-from services.pages.kiosk.giving import Giving
 from services.pages.kiosk.home import KioskHome
 from services.pages.kiosk.hours import VolunteerHours
-from services.pages.kiosk.motions import NewMotion
+from services.pages.kiosk.motions import PROPOSE, NewMotion
 from services.pages.kiosk.offers import Offers
-from services.pages.kiosk.receiving import Receiving
 from services.pages.kiosk.signing import KioskSetup, sign_in, sign_in_form, sign_out, still_here
 
 PAGES: list[Any] = [
@@ -27,13 +24,18 @@ PAGES: list[Any] = [
     KioskSetup,
     enrol_form,
     KioskHome,
-    Giving,
-    Receiving,
-    Donating,
+    giving.Giving,
+    *giving.ACTIONS,
+    receiving.Receiving,
+    *receiving.ACTIONS,
+    donations.Donating,
+    *donations.ACTIONS,
     Offers,
     VolunteerHours,
-    CouncilBoard,
+    council.CouncilBoard,
+    *council.ACTIONS,
     NewMotion,
+    PROPOSE,
 ]
 # Rate-limited per client address, like the API's sign-in.
 SIGN_IN_PAGES: list[Any] = [sign_in, choose_pin, enrol]

@@ -4,11 +4,11 @@ recorded as present — after a screen that says the vote in plain words."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -17,14 +17,16 @@ from domain.council import Choice
 from domain.rules import NotFound
 from projections import council
 from projections.readstore import Row
-from services.bus import Caller
+from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
 from services.council import commands, handlers
 from services.council.commands import CastBallot, SupportMotion
+from services.pages.forms import BUTTON, Sent, action
 from services.pages.i18n import gettext
-from services.pages.kiosk.frame import RESIDENTS, Form, confirmation, member_of, screen, showing
+from services.pages.kiosk.frame import RESIDENTS, confirmation, member_of, screen, showing
 from services.pages.labels import LABELS
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 SHOWN = 30
 
@@ -87,13 +89,13 @@ def _my_ballot(bone: Backbone, row: Row, ballots: list[Row], member: UUID) -> di
     return {"mine": mine, "may_change": voters.rules.votes_may_change}
 
 
-def _motion(bone: Backbone, motion_id: UUID, after: int | None) -> tuple[Row, list[Row]]:
+def _motion(reads: Reads, motion_id: UUID, after: int | None) -> tuple[Row, list[Row]]:
     """The motion and its ballots (none named while the vote is secret)."""
 
     def query(db: Any) -> tuple[Row | None, list[Row]]:
         return council.motion(db, str(motion_id)), council.ballots(db, str(motion_id))
 
-    row, ballots = read(bone, ("council",), after, query)
+    row, ballots = reads.query(("council",), after, query)
     if row is None:
         raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
     return row, ballots
@@ -103,9 +105,8 @@ class CouncilBoard(Controller):
     path = "/kiosk/council"
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
-    def board(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-        rows = read(
-            bone,
+    def board(self, request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
+        rows = reads.query(
             ("council",),
             None,
             lambda db: council.board(db, status=None, before=None, limit=SHOWN),
@@ -121,7 +122,7 @@ class CouncilBoard(Controller):
         after: After = None,
     ) -> Template:
         member = member_of(request)
-        row, ballots = _motion(bone, motion_id, after)
+        row, ballots = _motion(bone.read_side, motion_id, after)
         return screen(
             request,
             "motion.html",
@@ -139,10 +140,10 @@ class CouncilBoard(Controller):
         self,
         request: Request[Any, Any, Any],
         motion_id: FromPath[UUID],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.bus.handle_from_thread(SupportMotion(motion_id=motion_id), caller)
+        receipt = bus.handle_from_thread(SupportMotion.at(BUTTON, motion_id=motion_id), caller)
         return showing(f"/kiosk/council/{motion_id}", receipt)
 
     @get("/{motion_id:uuid}/vote/{choice:str}", opt=RESIDENTS, sync_to_thread=True)
@@ -151,9 +152,9 @@ class CouncilBoard(Controller):
         request: Request[Any, Any, Any],
         motion_id: FromPath[UUID],
         choice: FromPath[Choice],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
     ) -> Template:
-        row, _ = _motion(bone, motion_id, None)
+        row, _ = _motion(reads, motion_id, None)
         question = gettext("You are voting “%(choice)s” on “%(title)s”. Confirm?")
         return confirmation(
             request,
@@ -163,14 +164,9 @@ class CouncilBoard(Controller):
             fields={"choice": choice.value},
         )
 
-    @post("/{motion_id:uuid}/ballot", opt=RESIDENTS, sync_to_thread=True)
-    def vote(
-        self,
-        request: Request[Any, Any, Any],
-        motion_id: FromPath[UUID],
-        data: Annotated[Ballot, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Redirect:
-        receipt = bone.bus.handle_from_thread(data.command(motion_id), caller)
-        return showing(f"/kiosk/council/{motion_id}", receipt, done="voted")
+
+def _voted(sent: Sent, receipt: Receipt) -> Response[Any]:
+    return showing(f"/kiosk/council/{sent.record_id}", receipt, done="voted")
+
+
+ACTIONS = [action("/kiosk/council/{motion_id:uuid}/ballot", Ballot, _voted, opt=RESIDENTS)]

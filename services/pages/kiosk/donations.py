@@ -3,32 +3,33 @@ words, then the donation; the new balance shows at once."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from projections import balances
-from services.bus import Caller
-from services.composition.runtime import Backbone
+from services.pages.forms import Sent
 from services.pages.i18n import gettext, hours
 from services.pages.kiosk.frame import (
     RESIDENTS,
     ActionKey,
-    Form,
     Minutes,
     Note,
     account_of,
     form_confirmed,
     new_key,
+    resident_action,
     screen,
-    showing,
+    to_done,
 )
 from services.pool.commands import DonateToPool
-from services.web.context import read
+from services.web.reads import Reads
+
+PATH = "/kiosk/donate"
 
 
 class Donation(msgspec.Struct, kw_only=True):
@@ -49,44 +50,33 @@ class DonationConfirmed(Donation, kw_only=True):
 
 
 class Donating(Controller):
-    path = "/kiosk/donate"
+    path = PATH
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
-    def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+    def form(self, request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
         account = account_of(request)
-        row = read(bone, ("balances",), None, lambda db: balances.account(db, account))
+        row = reads.query(("balances",), None, lambda db: balances.account(db, account))
         return screen(request, "donate.html", earned=max(row["balance"] if row else 0, 0))
 
-    @post("/check", opt=RESIDENTS, sync_to_thread=True)
-    def check(
-        self,
-        request: Request[Any, Any, Any],
-        data: Annotated[Donation, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Template:
-        """The donation in plain words, once the domain has said it would take it."""
-        bone.bus.check(data.command(account_of(request), new_key()), caller)
-        question = gettext(
-            "You are giving %(hours)s to the community pool. "
-            "%(hours)s will move out of your account. Confirm?"
-        )
-        return form_confirmed(
-            request,
-            question % {"hours": hours(data.minutes)},
-            data,
-            path="/kiosk/donate",
-            detail=data.note,
-        )
 
-    @post("/", opt=RESIDENTS, sync_to_thread=True)
-    def donate(
-        self,
-        request: Request[Any, Any, Any],
-        data: Annotated[DonationConfirmed, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Redirect:
-        command = data.command(account_of(request), data.key)
-        receipt = bone.bus.handle_from_thread(command, caller)
-        return showing("/kiosk/done/donated", receipt)
+def _asking(sent: Sent) -> Template:
+    """The donation in plain words, once the domain has said it would take it."""
+    question = gettext(
+        "You are giving %(hours)s to the community pool. "
+        "%(hours)s will move out of your account. Confirm?"
+    ) % {"hours": hours(sent.form.minutes)}
+    return form_confirmed(sent.request, question, sent.form, path=PATH, detail=sent.form.note)
+
+
+def _checked(sent: Sent) -> DonateToPool:
+    return sent.form.command(account_of(sent.request), new_key())
+
+
+def _donation(sent: Sent) -> DonateToPool:
+    return sent.form.command(account_of(sent.request), sent.form.key)
+
+
+ACTIONS = [
+    resident_action(f"{PATH}/check", Donation, None, ask=_asking, command=_checked),
+    resident_action(PATH, DonationConfirmed, to_done("donated"), command=_donation),
+]

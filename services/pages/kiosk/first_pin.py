@@ -7,7 +7,6 @@ from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 import msgspec
-import structlog
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
@@ -18,13 +17,11 @@ from services.composition.runtime import Backbone
 from services.identity.commands import ChoosePin, MemberNumber, Pin, SetupCode
 from services.identity.records import SignInRefused
 from services.pages.i18n import gettext, ngettext
-from services.pages.kiosk.frame import Form, screen
+from services.pages.kiosk.frame import Form, refused_again, screen
 from services.pages.kiosk.signing import SIGN_IN, sign_in_refusal
 from services.pages.refusals import explain
 from services.pages.session import DEVICE_COOKIE
 from services.web.auth import public
-
-log = structlog.get_logger(__name__)
 
 FIRST_PIN = "/kiosk/first-pin"
 
@@ -76,14 +73,9 @@ def choose_pin(
     try:
         bone.bus.handle_from_thread(command, caller)
     except SignInRefused as refused:
-        log.info("page.refused", path=request.url.path, code=refused.code)
-        page = _page(
-            request,
-            member_number=data.member_number,
-            refusal=_refusal(refused, now, bone.settings.zone),
-        )
-        page.status_code = refused.status
-        return page
+        refusal = _refusal(refused, now, bone.settings.zone)
+        page = _page(request, member_number=data.member_number, refusal=refusal)
+        return refused_again(request, refused.code, page, refused.status)
     except RuleViolated as refused:
         page = _page(request, member_number=data.member_number, refusal=explain(refused))
         page.status_code = 409

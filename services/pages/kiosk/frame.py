@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
+import structlog
 from litestar import Request
 from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from msgspec import Meta
@@ -18,10 +20,13 @@ from domain.identity import Role
 from projections import marketplace
 from projections.readstore import ReadDb
 from services.bus import Receipt
+from services.pages.forms import Answer, CommandForm, action
 from services.pages.i18n import N_, gettext, language
 from services.pages.labels import label
 from services.pages.session import current, renew_resident_session
 from services.web.auth import Principal, allow
+
+log = structlog.get_logger(__name__)
 
 RESIDENTS = allow(Role.RESIDENT, Role.VOLUNTEER)
 # A form posted by a kiosk page (URL-encoded, as a browser sends it).
@@ -150,6 +155,29 @@ def showing(path: str, receipt: Receipt, done: str | None = None) -> Redirect:
     ``done`` (a key of :data:`DONE_HERE`): what the page says the action came to."""
     said = "" if done is None else f"&done={done}"
     return Redirect(f"{path}?after={receipt.position}{said}", status_code=303)
+
+
+def to_done(said: str) -> Answer:
+    """After a resident's action: the screen that says ``said`` (a key of the done
+    screens), with the new balance."""
+    return lambda _, receipt: showing(f"/kiosk/done/{said}", receipt)
+
+
+def resident_action(
+    path: str, form: type[CommandForm], answer: Answer | None, **asking: Any
+) -> HTTPRouteHandler:
+    """A resident's action at the kiosk (``forms.action``)."""
+    return action(path, form, answer, opt=RESIDENTS, **asking)
+
+
+def refused_again(
+    request: Request[Any, Any, Any], code: str, page: Template, status: int
+) -> Template:
+    """The form again (``page``), saying why the command was refused, with ``status``; the
+    refusal logged by its ``code``."""
+    log.info("page.refused", path=request.url.path, code=code)
+    page.status_code = status
+    return page
 
 
 def new_key() -> str:

@@ -14,10 +14,10 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from projections import balances, exchanges, statements
-from services.composition.runtime import Backbone
 from services.pages.i18n import N_
 from services.pages.kiosk.frame import RESIDENTS, account_of, fragment, screen
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 STANDING_MODELS = ("balances", "statements", "exchanges")
 RECENT_ENTRIES = 5
@@ -34,7 +34,7 @@ DONE = {
 }
 
 
-def standing(bone: Backbone, account: UUID, after: int | None) -> dict[str, Any]:
+def standing(reads: Reads, account: UUID, after: int | None) -> dict[str, Any]:
     """The resident's balance, latest entries and the help waiting on either side, read once
     the read models include ``after`` (the position of the resident's last action)."""
 
@@ -50,7 +50,7 @@ def standing(bone: Backbone, account: UUID, after: int | None) -> dict[str, Any]
             ),
         }
 
-    return read(bone, STANDING_MODELS, after, query)
+    return reads.query(STANDING_MODELS, after, query)
 
 
 class KioskHome(Controller):
@@ -58,23 +58,23 @@ class KioskHome(Controller):
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
     def home(
-        self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+        self, request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
     ) -> Template:
-        return screen(request, "home.html", **standing(bone, account_of(request), after))
+        return screen(request, "home.html", **standing(reads, account_of(request), after))
 
     @get("/standing", opt=RESIDENTS, sync_to_thread=True)
     def standing_now(
-        self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]
+        self, request: Request[Any, Any, Any], reads: NamedDependency[Reads]
     ) -> Template:
         """The balance panel, polled by the page: a screen refreshing itself is no touch, so
         the session is not renewed."""
-        return fragment(request, "standing.html", **standing(bone, account_of(request), None))
+        return fragment(request, "standing.html", **standing(reads, account_of(request), None))
 
     @get("/done/{what:str}", opt=RESIDENTS, sync_to_thread=True)
     def done(
         self,
         request: Request[Any, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         what: FromPath[str],
         after: After = None,
     ) -> Template:
@@ -82,5 +82,8 @@ class KioskHome(Controller):
         if message is None:
             raise NotFoundException()
         return screen(
-            request, "done.html", message=message, **standing(bone, account_of(request), after)
+            request,
+            "done.html",
+            message=message,
+            **standing(reads, account_of(request), after),
         )

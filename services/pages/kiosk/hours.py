@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-import structlog
 from babel.dates import format_time
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -31,15 +30,15 @@ from services.pages.kiosk.frame import (
     category_names,
     member_of,
     new_key,
+    refused_again,
     screen,
     showing,
 )
 from services.pages.refusals import explain
 from services.web.auth import allow
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 from services.windows import DoneOn, TimeOfDay, Windowed
-
-log = structlog.get_logger(__name__)
 
 VOLUNTEERS = allow(Role.VOLUNTEER)
 # The usual start times, one touch each; any other is typed in the time field.
@@ -124,10 +123,8 @@ class VolunteerHours(Controller):
         try:
             receipt = bone.bus.handle_from_thread(data.command(bone.settings.zone), caller)
         except RuleViolated as refused:
-            log.info("page.refused", path=request.url.path, code=refused.code)
             page = _form(request, bone, None, entered=_entered(data), refusal=_refusal(refused))
-            page.status_code = 422
-            return page
+            return refused_again(request, refused.code, page, 422)
         return showing("/kiosk/hours", receipt, done="logged")
 
 
@@ -141,7 +138,7 @@ def _form(
 ) -> Template:
     """The form, empty but for the day and who organised it (as last time), or as it was
     filled in; the volunteer's latest hours below it."""
-    found = _latest(bone, str(volunteer_id_for(member_of(request))), after)
+    found = _latest(bone.read_side, str(volunteer_id_for(member_of(request))), after)
     today = bone.today()
     empty = {
         **dict.fromkeys(("activity", "start", "minutes", "place", "content", "building"), ""),
@@ -164,7 +161,7 @@ def _form(
     )
 
 
-def _latest(bone: Backbone, volunteer: str, after: int | None) -> dict[str, Any]:
+def _latest(reads: Reads, volunteer: str, after: int | None) -> dict[str, Any]:
     """The volunteer's latest hours, and the help categories to choose from."""
 
     def query(db: Any) -> dict[str, Any]:
@@ -182,4 +179,4 @@ def _latest(bone: Backbone, volunteer: str, after: int | None) -> dict[str, Any]
             "every_category": category_names(db, include_retired=True),
         }
 
-    return read(bone, ("hours", "marketplace"), after, query)
+    return reads.query(("hours", "marketplace"), after, query)

@@ -7,20 +7,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
-from services.bus import Caller
+from services.bus import Receipt
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import MotionText, SubmitMotion, Title
+from services.pages.forms import Sent
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.frame import (
     RESIDENTS,
     ActionKey,
     Form,
     form_confirmed,
+    resident_action,
     screen,
     showing,
 )
@@ -69,13 +71,10 @@ class NewMotion(Controller):
             request, question % {"title": data.title.strip()}, data, path=NEW, detail=data.text
         )
 
-    @post("/", opt=RESIDENTS, sync_to_thread=True)
-    def propose(
-        self,
-        request: Request[Any, Any, Any],
-        data: Annotated[MotionConfirmed, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Redirect:
-        receipt = bone.bus.handle_from_thread(data.command(), caller)
-        return showing(f"/kiosk/council/{receipt.id}", receipt, done="proposed")
+
+def _proposed(_: Sent, receipt: Receipt) -> Response[Any]:
+    """The resident's motion on the council board, as its mover sees it."""
+    return showing(f"/kiosk/council/{receipt.id}", receipt, done="proposed")
+
+
+PROPOSE = resident_action(NEW, MotionConfirmed, _proposed)

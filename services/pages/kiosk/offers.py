@@ -15,8 +15,7 @@ from litestar.response import Redirect, Template
 
 from domain.listing import ListingKind
 from projections import marketplace
-from services.bus import Caller
-from services.composition.runtime import Backbone
+from services.bus import Bus, Caller
 from services.listings.commands import CloseListing, ListingClosure, ListingDraft, PostListing
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.frame import (
@@ -29,7 +28,8 @@ from services.pages.kiosk.frame import (
     screen,
     showing,
 )
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 SHOWN = 30  # listings on one screen
 KINDS = {"offer": N_("Offers help"), "request": N_("Asks for help")}
@@ -46,7 +46,7 @@ class NewListing(ListingDraft, kw_only=True):
         return PostListing(idempotency_key=f"kiosk-listing:{key}", **draft)
 
 
-def _search(bone: Backbone, after: int | None, **filters: Any) -> dict[str, Any]:
+def _search(reads: Reads, after: int | None, **filters: Any) -> dict[str, Any]:
     def query(db: Any) -> dict[str, Any]:
         found = marketplace.search(
             db, building=None, text=None, before=None, limit=SHOWN, **filters
@@ -57,7 +57,7 @@ def _search(bone: Backbone, after: int | None, **filters: Any) -> dict[str, Any]
             "every_category": category_names(db, include_retired=True),
         }
 
-    return read(bone, ("marketplace",), after, query)
+    return reads.query(("marketplace",), after, query)
 
 
 class Offers(Controller):
@@ -67,31 +67,31 @@ class Offers(Controller):
     def browse(
         self,
         request: Request[Any, Any, Any],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
         category: Annotated[str | None, QueryParameter(max_length=32)] = None,
         kind: Annotated[ListingKind | None, QueryParameter()] = None,
     ) -> Template:
-        found = _search(bone, None, category=category, kind=kind, owner=None, open_only=True)
+        found = _search(reads, None, category=category, kind=kind, owner=None, open_only=True)
         return screen(
             request, "listings.html", chosen=category, kind=kind, kinds=KINDS, mine=False, **found
         )
 
     @get("/mine", opt=RESIDENTS, sync_to_thread=True)
     def mine(
-        self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone], after: After = None
+        self, request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
     ) -> Template:
         owner = str(account_of(request))
-        found = _search(bone, after, category=None, kind=None, owner=owner, open_only=False)
+        found = _search(reads, after, category=None, kind=None, owner=owner, open_only=False)
         return screen(
             request, "listings.html", chosen=None, kind=None, kinds=KINDS, mine=True, **found
         )
 
     @get("/new", opt=RESIDENTS, sync_to_thread=True)
-    def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+    def form(self, request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
         return screen(
             request,
             "listing_form.html",
-            categories=read(bone, ("marketplace",), None, category_names),
+            categories=reads.query(("marketplace",), None, category_names),
             kinds=[(kind, gettext(text)) for kind, text in POSTING.items()],
             key=new_key(),
         )
@@ -100,21 +100,21 @@ class Offers(Controller):
     def post_listing(
         self,
         data: Annotated[NewListing, Form],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Redirect:
-        receipt = bone.bus.handle_from_thread(data.command(), caller)
+        receipt = bus.handle_from_thread(data.command(), caller)
         return showing("/kiosk/listings/mine", receipt, done="posted")
 
     @post("/{listing_id:uuid}/closure", opt=RESIDENTS, sync_to_thread=True)
     def close(
         self,
         listing_id: FromPath[UUID],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Redirect:
         # The kiosk's form says nothing but "take it off": the reason is always this one.
         closure = ListingClosure(reason=gettext(CLOSED_BY_OWNER))
         command = CloseListing.at(closure, listing_id=listing_id)
-        receipt = bone.bus.handle_from_thread(command, caller)
+        receipt = bus.handle_from_thread(command, caller)
         return showing("/kiosk/listings/mine", receipt, done="closed")

@@ -9,17 +9,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from msgspec import Meta
 
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
 from projections.readstore import Row
-from services.bus import Caller
 from services.composition.runtime import Backbone
 from services.exchange.commands import ConfirmHelp, DisputeHelp
 from services.identity import records as identity
@@ -28,16 +27,17 @@ from services.pages.kiosk import people
 from services.pages.kiosk.frame import (
     RESIDENTS,
     ActionKey,
-    Form,
     account_of,
     confirmation,
     new_key,
+    resident_action,
     screen,
-    showing,
+    to_done,
     with_note,
 )
 from services.volunteers.handlers import masked
-from services.web.context import After, read
+from services.web.context import After
+from services.web.reads import Reads
 
 # Recorded in English, as every purpose is; the access log shows it in the reader's language.
 PURPOSE = N_("kiosk: name who gave the help a resident is asked to confirm")
@@ -74,10 +74,10 @@ class Objection(msgspec.Struct, kw_only=True):
         )
 
 
-def _mine_to_confirm(bone: Backbone, account: UUID, exchange_id: UUID) -> Row:
+def _mine_to_confirm(reads: Reads, account: UUID, exchange_id: UUID) -> Row:
     """The exchange, if it waits for this resident's confirmation (anything else is, to
     them, not there at all)."""
-    row = read(bone, ("exchanges",), None, lambda db: exchanges.exchange(db, str(exchange_id)))
+    row = reads.query(("exchanges",), None, lambda db: exchanges.exchange(db, str(exchange_id)))
     mine = [
         party
         for party in (row["parties"] if row else [])
@@ -92,15 +92,15 @@ def _mine_to_confirm(bone: Backbone, account: UUID, exchange_id: UUID) -> Row:
 def _helpers(bone: Backbone, row: Row, by: Provenance) -> str:
     """Who gave the help, by name (each opening is logged)."""
     return ", ".join(
-        people.name_of(bone, member, purpose=PURPOSE, by=by) for member in _providers(bone, row)
+        people.name_of(bone, member, purpose=PURPOSE, by=by)
+        for member in _providers(bone.read_side, row)
     )
 
 
-def _providers(bone: Backbone, row: Row) -> list[UUID]:
+def _providers(reads: Reads, row: Row) -> list[UUID]:
     """The members who gave the help of one exchange (with its parties)."""
     providers = [party["account_id"] for party in row["parties"] if party["role"] == "provider"]
-    return read(
-        bone,
+    return reads.query(
         ("balances",),
         None,
         lambda db: [people.member_of_account(db, account) for account in providers],
@@ -120,8 +120,8 @@ def _waiting_with_helpers(
             for row in rows
         ]
 
-    rows = read(bone, ("exchanges",), after, query)
-    helpers = {row["exchange_id"]: _providers(bone, row) for row in rows}
+    rows = bone.read_side.query(("exchanges",), after, query)
+    helpers = {row["exchange_id"]: _providers(bone.read_side, row) for row in rows}
     shown = [member for members in helpers.values() for member in members]
     names = identity.open_names(bone.timebank, bone.vault, member_ids=shown, purpose=PURPOSE, by=by)
     for row in rows:
@@ -130,6 +130,9 @@ def _waiting_with_helpers(
             for member in helpers[row["exchange_id"]]
         )
     return rows
+
+
+HELP = "/kiosk/received/{exchange_id:uuid}"  # help the resident received
 
 
 class Receiving(Controller):
@@ -154,7 +157,7 @@ class Receiving(Controller):
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
     ) -> Template:
-        row = _mine_to_confirm(bone, account_of(request), exchange_id)
+        row = _mine_to_confirm(bone.read_side, account_of(request), exchange_id)
         question = gettext(
             "Do you confirm that %(name)s helped you for %(hours)s? "
             "%(hours)s will move out of your account."
@@ -169,25 +172,14 @@ class Receiving(Controller):
             objection=f"/kiosk/received/{exchange_id}/objection",
         )
 
-    @post("/{exchange_id:uuid}/confirmation", opt=RESIDENTS, sync_to_thread=True)
-    def confirm(
-        self,
-        exchange_id: FromPath[UUID],
-        data: Annotated[Confirmation, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Redirect:
-        receipt = bone.bus.handle_from_thread(data.command(exchange_id), caller)
-        return showing("/kiosk/done/confirmed", receipt)
-
     @get("/{exchange_id:uuid}/objection", opt=RESIDENTS, sync_to_thread=True)
     def objection_form(
         self,
         request: Request[Any, Any, Any],
         exchange_id: FromPath[UUID],
-        bone: NamedDependency[Backbone],
+        reads: NamedDependency[Reads],
     ) -> Template:
-        row = _mine_to_confirm(bone, account_of(request), exchange_id)
+        row = _mine_to_confirm(reads, account_of(request), exchange_id)
         return screen(
             request,
             "objection.html",
@@ -196,13 +188,8 @@ class Receiving(Controller):
             key=new_key(),
         )
 
-    @post("/{exchange_id:uuid}/objection", opt=RESIDENTS, sync_to_thread=True)
-    def object_to(
-        self,
-        exchange_id: FromPath[UUID],
-        data: Annotated[Objection, Form],
-        bone: NamedDependency[Backbone],
-        caller: NamedDependency[Caller],
-    ) -> Redirect:
-        receipt = bone.bus.handle_from_thread(data.command(exchange_id), caller)
-        return showing("/kiosk/done/disputed", receipt)
+
+ACTIONS = [
+    resident_action(f"{HELP}/confirmation", Confirmation, to_done("confirmed")),
+    resident_action(f"{HELP}/objection", Objection, to_done("disputed")),
+]

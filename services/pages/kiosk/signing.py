@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 import msgspec
-import structlog
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
@@ -21,7 +20,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from domain.identity import PIN_LOCKOUT, Role, minutes_until
-from services.bus import Caller
+from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.identity.commands import (
     KioskName,
@@ -32,7 +31,7 @@ from services.identity.commands import (
 )
 from services.identity.records import SignInRefused
 from services.pages.i18n import clock, ngettext
-from services.pages.kiosk.frame import RESIDENTS, Form, screen
+from services.pages.kiosk.frame import RESIDENTS, Form, refused_again, screen
 from services.pages.refusals import explain
 from services.pages.session import (
     DEVICE_COOKIE,
@@ -42,8 +41,6 @@ from services.pages.session import (
     signed_out,
 )
 from services.web.auth import allow, principal_of, public
-
-log = structlog.get_logger(__name__)
 
 SIGN_IN = "/kiosk/sign-in"
 SETUP = "/kiosk/setup"
@@ -114,14 +111,9 @@ def sign_in(
     try:
         member, kiosk = bone.bus.handle_from_thread(command, caller)
     except SignInRefused as refused:
-        log.info("page.refused", path=request.url.path, code=refused.code)
-        page = _sign_in_page(
-            request,
-            member_number=data.member_number,
-            refusal=sign_in_refusal(refused, now, bone.settings.zone),
-        )
-        page.status_code = refused.status
-        return page
+        refusal = sign_in_refusal(refused, now, bone.settings.zone)
+        page = _sign_in_page(request, member_number=data.member_number, refusal=refusal)
+        return refused_again(request, refused.code, page, refused.status)
     principal = principal_of(bone.timebank, member, kiosk)
     return signed_in(request.app.state.page_auth, principal, "/kiosk")
 
@@ -185,10 +177,10 @@ class KioskSetup(Controller):
     def register(
         self,
         data: Annotated[NewKiosk, Form],
-        bone: NamedDependency[Backbone],
+        bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
     ) -> Redirect:
-        done = bone.bus.handle_from_thread(data.command(), caller)
+        done = bus.handle_from_thread(data.command(), caller)
         response = signed_out(f"{SIGN_IN}?ready=true")
         response.set_cookie(device_cookie(done.token))
         return response
