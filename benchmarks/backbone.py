@@ -12,7 +12,9 @@ nats-server of its own, measures:
    uvicorn in a subprocess, or with ``--serve up`` the whole ``timebank up``, relay and read
    models included), from concurrent keep-alive client threads;
 3. the relay publishing the whole stored backlog to an empty stream;
-4. a rebuild of each read model from the start of the stream into a fresh read store;
+4. a rebuild of each read model from the start of the stream into a fresh read store, and
+   every read model together replayed into a fresh read store from the stream and from the
+   event store's log (what a rebuild and a projector far behind do);
 5. p50/p99 lag from a command's commit to every read model having applied it, with the relay
    and projections running (services.composition.workers.Workers) and commands at a steady rate.
 
@@ -66,6 +68,7 @@ from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
 from services.messaging.broker import EmbeddedBroker, free_port
 from services.messaging.envelope import STREAM
+from services.messaging.eventlog import EventLog
 from services.messaging.relay import Relay
 from services.web.auth import Principal, issue_token, jwt_auth
 
@@ -75,6 +78,7 @@ GRANT = 80_000  # minutes per member account; below the member cap of 90,000
 
 TARGET_HTTP_RATIO = 0.50
 TARGET_REBUILD_EVENTS_PER_S = 15_000
+TARGET_REPLAY_ALL_EVENTS_PER_S = 20_000
 TARGET_P99_LAG_MS = 50.0
 
 
@@ -406,6 +410,30 @@ def measure_rebuilds(stores: Stores, nats_url: str, events: int) -> dict:
     return results
 
 
+def measure_replays(stores: Stores, nats_url: str, event_store: str) -> dict:
+    """Every read model as one group into a fresh read store: from the stream alone, and from
+    the event store's log (then the stream, already at its head)."""
+    events = EventLog.open(event_store)
+    try:
+        return {
+            source: _replay_all(stores, nats_url, log, events.head())
+            for source, log in (("stream", None), ("store", events))
+        }
+    finally:
+        events.close()
+
+
+def _replay_all(stores: Stores, nats_url: str, events: EventLog | None, head: int) -> dict:
+    models = list(READ_MODELS.values())
+    fresh = open_read_store(stores.new(f"replay_{'store' if events else 'stream'}"), models)
+    runner = ProjectionRunner(models, fresh, nats_url, events=events)
+    started = time.perf_counter()
+    asyncio.run(asyncio.wait_for(runner.run(asyncio.Event(), on_progress=lambda *_: None), 300))
+    elapsed = time.perf_counter() - started
+    fresh.datastore.close()
+    return {"events": head, "seconds": elapsed, "events_per_s": head / elapsed}
+
+
 # ------------------------------------------------------------------------------ 5. lag
 
 
@@ -680,6 +708,18 @@ def report(figures: dict) -> None:
                 verdict(rebuild["events_per_s"] >= TARGET_REBUILD_EVENTS_PER_S),
             )
         )
+    for source, replay in figures["replay"].items():
+        rows.append(
+            (
+                f"replay all {len(READ_MODELS)} read models from the {source}",
+                f"{replay['events_per_s']:9,.0f} events/s",
+                ratio(replay["events_per_s"], events=True),
+                f">= {TARGET_REPLAY_ALL_EVENTS_PER_S:,} events/s" if source == "store" else "",
+                verdict(replay["events_per_s"] >= TARGET_REPLAY_ALL_EVENTS_PER_S)
+                if source == "store"
+                else "",
+            )
+        )
     rows += [
         (f"lag p50 @ {lag['target_rate']:.0f} cmd/s", f"{lag['p50_ms']:9.1f} ms", "", "", ""),
         ("  of which to the stream", f"{lag['relay_p50_ms']:9.1f} ms", "", "", ""),
@@ -828,6 +868,8 @@ def main() -> None:
 
         say("4/5 rebuild: each read model from the start of the stream ...")
         figures["rebuild"] = measure_rebuilds(stores, nats_url, figures["relay"]["events"])
+        say("    and every read model together, from the stream and from the event store ...")
+        figures["replay"] = measure_replays(stores, nats_url, event_store)
 
         say(f"5/5 lag: {args.lag_rate:.0f} commands/s for {args.lag_seconds:.0f} s ...")
         figures["lag"] = measure_lag(

@@ -7,10 +7,10 @@ log of one person finds the lists that showed their name too."""
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
 
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import Envelope, PersonalDataListed, PersonalDataOpened
 
@@ -40,7 +40,7 @@ class AccessLog:
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
         self._on(envelope.payload(), db, envelope)
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events this read model does not show are skipped (but still tracked)."""
 

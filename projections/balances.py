@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import (
     AccountClosed,
@@ -37,7 +37,7 @@ class Balances:
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
         self._on(envelope.payload(), db, envelope)
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events this read model does not show are skipped (but still tracked)."""
 

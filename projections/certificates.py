@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import msgspec
 
 from projections import hours
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import CertificateIssued, Envelope
 
@@ -35,7 +35,7 @@ class Certificates:
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
         self._on(envelope.payload(), db, envelope)
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events this read model does not show are skipped (but still tracked)."""
 

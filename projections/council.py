@@ -8,12 +8,12 @@ many have voted; nothing here ever names who voted in one."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import msgspec
 
 from domain.council import Choice, Tally, VotingRules, decide
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row, overdue
 from projections.stored import stamp
 from services.messaging.envelope import (
@@ -191,9 +191,19 @@ class Council:
             {**values, "meeting_id": str(envelope.stream_id)},
         )
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events with nothing beyond a step and a status, or not the council's, add nothing."""
+
+    @_on.register
+    def _step_only(
+        self,
+        payload: MotionSeconded | MotionLapsed | MotionAdmitted | MotionDeclined | MotionWithdrawn,
+        db: ReadDb,
+        envelope: Envelope,
+    ) -> None:
+        """A step in the motion's timeline and its status, which ``apply`` records; named
+        here so that the store hands this model these events (projections.dispatch.shown)."""
 
     @_on.register
     def _submitted(self, payload: MotionSubmitted, db: ReadDb, envelope: Envelope) -> None:

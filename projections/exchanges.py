@@ -4,11 +4,11 @@ confirmed, and every step with who took it, when and through which channel."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import msgspec
 
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row, overdue
 from projections.stored import later_by, stamp
 from services.messaging.envelope import (
@@ -103,7 +103,7 @@ class Exchanges:
             },
         )
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         raise TypeError(f"no handler for {type(payload).__name__}")
 

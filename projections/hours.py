@@ -3,11 +3,11 @@ when, through which channel, what changed (before → after) and why."""
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import msgspec
 
+from projections.dispatch import by_payload
 from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from projections.stored import month_of, stamp
@@ -125,7 +125,7 @@ class Hours:
         assert row is not None, "HoursSubmitted precedes every other step"
         return row
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         raise TypeError(f"no handler for {type(payload).__name__}")
 

@@ -4,9 +4,9 @@ building. Each entry counts as it stands now: an amendment moves it, a voiding r
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from projections.stored import month_of
 from services.messaging.envelope import (
@@ -58,7 +58,7 @@ class Monitoring:
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
         self._on(envelope.payload(), db, envelope)
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events this read model does not show are skipped (but still tracked)."""
 

@@ -3,10 +3,10 @@ with its counterpart and reason, and so its balance."""
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 from domain.ledger import AccountKind, system_account_id
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import Envelope, TransferPosted
 
@@ -33,7 +33,7 @@ class Pool:
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
         self._on(envelope.payload(), db, envelope)
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events this read model does not show are skipped (but still tracked)."""
 

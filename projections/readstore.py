@@ -24,6 +24,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
 from projections import deadletter, rebuilds
+from projections.dispatch import shown
 from projections.readdb import ReadDb, Row  # noqa: F401 - read models import them from here
 from projections.stored import stamp
 from services.messaging.envelope import Envelope
@@ -176,8 +177,10 @@ class ReadStore:
                 if not fresh:
                     continue
                 db = ReadDb(cursor, sqlite=self.sqlite_style)
+                types = shown(type(model))
                 for envelope in fresh:
-                    model.apply(db, envelope)
+                    if types is None or envelope.type in types:
+                        model.apply(db, envelope)
                 db.flush()
                 reached[model.name] = fresh[-1].position
                 tracked.append(Tracking(model.name, fresh[-1].position))

@@ -1,4 +1,5 @@
-"""Runs a group of read models from one durable JetStream pull consumer.
+"""Runs a group of read models from the event store's log, then from one durable JetStream
+pull consumer.
 
 Every read model sees every event, so a group fetches and decodes each message once and
 applies a batch to all its models in one read-store transaction, each model still tracked
@@ -16,40 +17,49 @@ arrived (a connection dropped mid-delivery, a second process pulling from the sa
 the consumer would redeliver it only after ``ack_wait``, and then it would count as applied.
 Stream sequences have no holes (the relay sees to that), so a runner applies only the
 contiguous run it expects and otherwise re-points the consumer at its tracked position.
+
+The stream is bounded (services.messaging.broker.ensure_stream): it holds the latest events,
+not all of them. So on every start a runner first replays from the event store's log what is
+new to it (a rebuild, a new read model, a projector that was down: any number of events, in
+batches applied exactly as the stream's), and then joins the stream at the first message past
+the position it reached. Should the stream have dropped an event it still needs (it fell behind
+the stream's first message, at the start or while following), it goes back to the store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import msgspec
 import structlog
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import (
-    DEFAULT_PREFIX,
-    AckPolicy,
-    ConsumerConfig,
-    DeliverPolicy,
-    Header,
-    StatusCode,
-)
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import Error as JetStreamError
 from nats.js.errors import NotFoundError
 
 from projections import deadletter
 from projections.readstore import ReadModel, ReadStore
 from projections.rebuilds import RebuildInProgress, RebuildRefused, rebuilding
-from services.messaging.broker import connect, sleep_unless, stream_head, wait_either
-from services.messaging.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode, position_of
+from projections.stream import DeliveryGap, Puller, contiguous, first_sequence_after
+from services.messaging.broker import connect, sleep_unless, stream_head
+from services.messaging.envelope import STREAM, SUBJECT_PREFIX, Envelope, decode
 
 log = structlog.get_logger(__name__)
+
+
+class StoredEvents(Protocol):
+    """The event store's log as envelopes (services.messaging.eventlog.EventLog)."""
+
+    def after(self, position: int, limit: int) -> list[Envelope]: ...
+
+    def next_position(self, position: int) -> int | None: ...
+
+    def head(self) -> int: ...
 
 
 def durable_name(model_names: Sequence[str]) -> str:
@@ -65,15 +75,23 @@ class ProjectionRunner:
         nats_url: str,
         *,
         batch_size: int = 1000,
+        replay_batch_size: int = 5000,
         fetch_timeout: float = 0.5,
         rebuild: str | None = None,
+        events: StoredEvents | None = None,
     ) -> None:
-        """``rebuild``: the lease of the rebuild this runner does (see projections.rebuilds)."""
+        """``rebuild``: the lease of the rebuild this runner does (see projections.rebuilds).
+        ``events``: the event store's log to replay from; without it, the runner reads only the
+        stream, which must then hold every event it has not applied. A batch from the store is
+        ``replay_batch_size`` events (one transaction each: fewer, larger ones replay faster);
+        from the stream, what has arrived, up to ``batch_size``."""
         self.models = list(models)
+        self.events = events
         self.rebuild = rebuild
         self.store = store
         self.nats_url = nats_url
         self.batch_size = batch_size
+        self.replay_batch_size = replay_batch_size
         self.fetch_timeout = fetch_timeout
         self.positions = {model.name: 0 for model in self.models}
 
@@ -159,7 +177,9 @@ class ProjectionRunner:
     ) -> bool:
         js = nc.jetstream()
         self.positions = await asyncio.to_thread(self.store.positions, self.names)
-        expected = await self._point_consumer(js)
+        expected = await self._join_stream(js, stop, on_progress)
+        if expected is None:
+            return False
         puller = await Puller.open(nc, self.durable_name)
         log.info("projection.resumed", models=self.names, positions=self.positions)
         head = (await stream_head(js))[1] if on_progress else 0
@@ -167,7 +187,7 @@ class ProjectionRunner:
             if on_progress and self.position >= head:
                 return True
             messages = await puller.fetch(self.batch_size, self.fetch_timeout, stop)
-            run, done, gap = _contiguous(messages, expected)
+            run, done, gap = contiguous(messages, expected)
             if run:
                 await self._apply([decode(message.data) for message in run], split=not on_progress)
                 expected += len(run)
@@ -257,16 +277,71 @@ class ProjectionRunner:
                 self.store,
                 self.nats_url,
                 batch_size=self.batch_size,
+                replay_batch_size=self.replay_batch_size,
                 fetch_timeout=self.fetch_timeout,
+                events=self.events,
             )
             for model in failing
         ]
         log.error("projection.split_off", models=[model.name for model in failing])
         raise GroupSplit(runners)
 
-    async def _point_consumer(self, js: JetStreamContext) -> int:
-        """(Re)create the durable consumer; answer the stream sequence it delivers first."""
-        start = await first_sequence_after(js, self.position)
+    async def _join_stream(
+        self,
+        js: JetStreamContext,
+        stop: asyncio.Event,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> int | None:
+        """Replay from the store until the stream holds the next event; then (re)create the
+        durable consumer there and answer the stream sequence it delivers first (None:
+        stopped meanwhile)."""
+        while not stop.is_set():
+            await self._replay_from_store(stop, on_progress)
+            start, position_there = await first_sequence_after(js, self.position)
+            if position_there is None or not await self._dropped_before(position_there):
+                await self._point_consumer(js, start)
+                return start
+            log.info("projection.behind_the_stream", models=self.names, position=self.position)
+        return None
+
+    async def _replay_from_store(
+        self, stop: asyncio.Event, on_progress: Callable[[int, int], None] | None
+    ) -> None:
+        """Apply what the event store holds past the group's position, batch by batch; each
+        batch is read and decoded while the one before it is applied (the drivers let go of
+        the interpreter while they wait on the database)."""
+        if self.events is None:
+            return
+        head = await asyncio.to_thread(self.events.head)
+        reading = self._read_after(self.position)
+        try:
+            while not stop.is_set() and self.position < head:
+                envelopes = await reading
+                if not envelopes:
+                    return
+                reading = self._read_after(envelopes[-1].position)
+                await self._apply(envelopes, split=not on_progress)
+                if on_progress:
+                    on_progress(self.position, head)
+        finally:
+            reading.cancel()
+
+    def _read_after(self, position: int) -> asyncio.Future[list[Envelope]]:
+        assert self.events is not None
+        return asyncio.ensure_future(
+            asyncio.to_thread(self.events.after, position, self.replay_batch_size)
+        )
+
+    async def _dropped_before(self, position: int) -> bool:
+        """Whether the store holds an event past the group's position and before
+        ``position``, the first the stream has for it: one the stream no longer holds."""
+        if self.events is None:
+            return False  # the stream is all there is
+        following = await asyncio.to_thread(self.events.next_position, self.position)
+        return following is not None and following < position
+
+    async def _point_consumer(self, js: JetStreamContext, start: int) -> None:
+        """(Re)create the durable consumer, delivering from stream sequence ``start``."""
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(STREAM, self.durable_name)
         await js.add_consumer(
@@ -281,75 +356,6 @@ class ProjectionRunner:
                 max_ack_pending=20_000,
             ),
         )
-        return start
-
-
-class Puller:
-    """Pulls batches from a durable consumer into a callback subscription.
-
-    nats-py's ``fetch`` waits for each message of a batch with a task and a timer of its own,
-    which costs about twice what all the rest of taking a message in does; here a batch costs
-    one request and one wait. The request is the one ``fetch`` opens with (``no_wait`` with
-    ``expires``): the server sends what it has at once, or else waits up to ``expires`` for
-    the first message, and either way ends the request with a status unless the batch is full.
-    """
-
-    def __init__(self, nc: Client, durable: str) -> None:
-        self._nc = nc
-        self._subject = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{STREAM}.{durable}"
-        self._inbox = nc.new_inbox()
-        self._arrived: list[Msg] = []
-        self._wanted = 0
-        self._ended = asyncio.Event()
-        self._refused: str | None = None
-
-    @classmethod
-    async def open(cls, nc: Client, durable: str) -> Puller:
-        puller = cls(nc, durable)
-        await nc.subscribe(puller._inbox, cb=puller._receive)
-        return puller
-
-    async def fetch(self, batch: int, timeout: float, stop: asyncio.Event) -> list[Msg]:
-        """Up to ``batch`` messages: what the consumer has now, or what comes first within
-        ``timeout``. Messages of an earlier request that came after it ended come first.
-        ``stop`` cuts the wait short: a stopping projector leaves at once, and what it did not
-        acknowledge is delivered again wherever it starts next."""
-        if not self._arrived:
-            self._wanted = batch
-            self._ended.clear()
-            request = {"batch": batch, "expires": int(timeout * 1e9), "no_wait": True}
-            await self._nc.publish(self._subject, json.dumps(request).encode(), self._inbox)
-            # The server ends the request by ``expires``; waiting longer covers a lost answer.
-            await wait_either(self._ended, stop, timeout + 1.0)
-        if self._refused is not None:
-            raise NatsError(f"pull request refused: {self._refused}")
-        taken, self._arrived = self._arrived, []
-        return taken
-
-    async def _receive(self, message: Msg) -> None:
-        status = JetStreamContext.is_status_msg(message)
-        if status is None:
-            self._arrived.append(message)
-            if len(self._arrived) < self._wanted:
-                return
-        elif status not in _REQUEST_ENDED:
-            # No such consumer (re-pointed by another process, say): the runner starts over.
-            self._refused = f"{status} {(message.headers or {}).get(Header.DESCRIPTION, '')}"
-        self._ended.set()
-
-
-# Statuses that end a pull request without anything being wrong: no messages (now), the
-# request expired, or it was cut short (the consumer changed leader, or was deleted).
-_REQUEST_ENDED = {
-    code.value for code in (StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT, StatusCode.CONFLICT)
-}
-
-
-class DeliveryGap(Exception):
-    """A message arrived ahead of one that was delivered but lost on the way."""
-
-    def __init__(self, expected: int, got: int) -> None:
-        super().__init__(f"expected stream sequence {expected}, got {got}")
 
 
 class PoisonEvent(Exception):
@@ -374,38 +380,3 @@ class GroupSplit(Exception):
     def __init__(self, runners: list[ProjectionRunner]) -> None:
         super().__init__(f"split off {[runner.names for runner in runners]}")
         self.runners = runners
-
-
-def _contiguous(messages: list[Msg], expected: int) -> tuple[list[Msg], list[Msg], int | None]:
-    """Split a fetched batch into the unbroken run of sequences from ``expected`` on, the
-    redeliveries (of messages applied already, or twice in this batch), and the first sequence
-    after a gap, if there is one. Both lists are in stream order, and every redelivery comes
-    before the end of the run.
-    """
-    run: list[Msg] = []
-    done: list[Msg] = []
-    for message in sorted(messages, key=lambda message: message.metadata.sequence.stream):
-        sequence = message.metadata.sequence.stream
-        if sequence < expected + len(run):
-            done.append(message)
-        elif sequence == expected + len(run):
-            run.append(message)
-        else:
-            return run, done, sequence
-    return run, done, None
-
-
-async def first_sequence_after(js: JetStreamContext, position: int) -> int:
-    """The stream sequence of the first message whose event-store position is above
-    ``position``; positions rise with sequence, so a binary search finds it.
-    """
-    state = (await js.stream_info(STREAM)).state
-    low, high = max(state.first_seq, 1), state.last_seq + 1
-    while low < high:
-        middle = (low + high) // 2
-        message = await js.get_msg(STREAM, middle)
-        if position_of((message.headers or {})["Nats-Msg-Id"]) > position:
-            high = middle
-        else:
-            low = middle + 1
-    return low

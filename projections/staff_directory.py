@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
 
+from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import Envelope, StaffDeactivated, StaffRegistered
 
@@ -27,7 +27,7 @@ class StaffDirectory:
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
         self._on(envelope.payload(), db, envelope)
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events this read model does not show are skipped (but still tracked)."""
 

@@ -4,9 +4,9 @@ the registry holds pseudonymous ids only."""
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any, ClassVar
 
+from projections.dispatch import by_payload
 from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import (
@@ -71,7 +71,7 @@ class Volunteers:
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
         self._on(envelope.payload(), db, envelope)
 
-    @singledispatchmethod
+    @by_payload
     def _on(self, payload: Any, db: ReadDb, envelope: Envelope) -> None:
         """Events this read model does not show are skipped (but still tracked)."""
 

@@ -1,9 +1,9 @@
 """`timebank`: run everything embedded (`up`), or each part on its own.
 
 A projector (`timebank project`, and the child `timebank up` starts) loads this module, and a
-projector depends only on the published language, the broker and the read store: so the
-command side and the web are imported inside the commands that run them, never up here
-(tests/unit/test_import_arrows.py holds that).
+projector depends only on the published language, the broker, the read store and the event
+store's log (services.messaging.eventlog): so the command side and the web are imported inside
+the commands that run them, never up here (tests/unit/test_import_arrows.py holds that).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from services.composition.logs import configure_logging
 from services.composition.rebuild import broker_of
 from services.composition.rebuild import rebuild as rebuilding
 from services.messaging.broker import EmbeddedBroker
+from services.messaging.eventlog import EventLog
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -170,9 +171,11 @@ def project(names: tuple[str, ...]) -> None:
     store = open_read_store(settings.read_store_url, list(READ_MODELS.values()))
     # One group: each event is fetched, decoded and committed once for all the models.
     models = [READ_MODELS[name] for name in names or READ_MODELS]
+    events = EventLog.open(settings.event_store_url)
     try:
-        _run_until_signal(ProjectionRunner(models, store, _nats_url(settings)).run)
+        _run_until_signal(ProjectionRunner(models, store, _nats_url(settings), events=events).run)
     finally:
+        events.close()
         store.datastore.close()
 
 
@@ -254,18 +257,20 @@ def _reach(written: str | None) -> Reach | None:
 @click.argument("name", type=click.Choice(sorted(READ_MODELS)))
 @DATA_OPTION
 def rebuild(name: str, data: Path) -> None:
-    """Drop a read model and rebuild it from the start of the stream; safe beside running
-    projectors (`timebank up` or `timebank project`), which wait for this model meanwhile."""
+    """Drop a read model and rebuild it from the event store, then follow the stream to its
+    head; safe beside running projectors (`timebank up` or `timebank project`), which wait for
+    this model meanwhile."""
     configure_logging()
     settings = Settings.from_env(data_dir=data)
     model = READ_MODELS[name]
     store = open_read_store(settings.read_store_url, [model])
+    events = EventLog.open(settings.event_store_url)
     try:
         with broker_of(settings) as nats_url, _progress(name) as report:
             outcome: list[tuple[int, bool]] = []
 
             async def work(stop: asyncio.Event) -> None:
-                outcome.append(await rebuilding(model, store, nats_url, stop, report))
+                outcome.append(await rebuilding(model, store, nats_url, events, stop, report))
 
             _run_until_signal(work)
     except RebuildRefused as refused:
@@ -273,6 +278,7 @@ def rebuild(name: str, data: Path) -> None:
     except PoisonEvent as poison:
         raise click.ClickException(f"{poison}; fix it and rebuild again") from None
     finally:
+        events.close()
         store.datastore.close()
     ((position, done),) = outcome
     if not done:
@@ -285,7 +291,7 @@ def rebuild(name: str, data: Path) -> None:
 
 @contextmanager
 def _progress(name: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr; what updates it with (position reached, stream head)."""
+    """A progress bar on stderr; what updates it with (position reached, head)."""
     columns = (
         TextColumn(f"rebuilding {name}"),
         BarColumn(),

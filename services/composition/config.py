@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     key_store: str = ""  # where per-person keys live, apart from events and read models
     secret: str = ""  # signs sign-in tokens; default: a random one kept in data_dir
     stream_replicas: int = 1
+    # The stream's bound in megabytes (0: none). It is a window on the event store: whoever
+    # needs an event it dropped reads the store. 256 MB holds about 450,000 events.
+    stream_max_mb: float = 256.0
     read_wait_seconds: float = 2.0
     pages: bool = True  # off: an API-only replica (no pages, no cookie sessions, no CSRF)
     # No other process writes the event store: so only `timebank up`, which runs the whole
@@ -132,6 +135,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "key_store": env.get("TIMEBANK_KEY_STORE", ""),
             "secret": env.get("TIMEBANK_SECRET", ""),
             "stream_replicas": int(env.get("TIMEBANK_STREAM_REPLICAS", "1")),
+            "stream_max_mb": float(env.get("TIMEBANK_STREAM_MAX_MB", "256")),
             "pages": env.get("TIMEBANK_PAGES", "on").lower() not in ("off", "0", "false", "no"),
             "station_name": env.get("TIMEBANK_STATION_NAME", ""),
             "district": env.get("TIMEBANK_DISTRICT", "default"),

@@ -1,6 +1,7 @@
-"""`timebank rebuild`: drop a read model and apply the stream to it again, safely beside
-running projectors (see projections.rebuilds), on any installation: it finds the broker a
-running `timebank up` started, or starts the embedded one itself when `up` is stopped.
+"""`timebank rebuild`: drop a read model and apply the event store to it again (then the
+stream, to its head), safely beside running projectors (see projections.rebuilds), on any
+installation: it finds the broker a running `timebank up` started, or starts the embedded one
+itself when `up` is stopped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import click
 
 from projections import rebuilds
 from projections.readstore import ReadModel, ReadStore
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, StoredEvents
 from services.composition.config import Settings
 from services.messaging.broker import EmbeddedBroker, running_url
 
@@ -48,6 +49,7 @@ async def rebuild(
     model: ReadModel,
     store: ReadStore,
     nats_url: str,
+    events: StoredEvents,
     stop: asyncio.Event,
     on_progress: Callable[[int, int], None],
 ) -> tuple[int, bool]:
@@ -56,7 +58,7 @@ async def rebuild(
     model from where it got to."""
     token = uuid4().hex
     await asyncio.to_thread(rebuilds.reset, store, model, token)
-    runner = ProjectionRunner([model], store, nats_url, rebuild=token)
+    runner = ProjectionRunner([model], store, nats_url, rebuild=token, events=events)
     done = False
     try:
         await runner.run(stop, on_progress=on_progress)

@@ -27,6 +27,7 @@ from services.composition.runtime import Backbone
 from services.council import handlers as council_commands
 from services.exchange import handlers as exchange
 from services.messaging.broker import EmbeddedBroker, die_with_parent
+from services.messaging.eventlog import EventLog
 from services.messaging.relay import Relay
 
 log = structlog.get_logger(__name__)
@@ -67,7 +68,8 @@ class Projector:
     it dies. Beside the API, the commands and the relay, the read models would share one
     interpreter lock with them and wait their turn at every step; in a process of their own
     they run on another core. The child dies with this process (no orphan holds the stores).
-    It opens only the read store and the broker: a projector never loads the command side.
+    It opens only the read store, the event store's log and the broker: a projector never
+    loads the command side.
     """
 
     def __init__(self, bone: Backbone) -> None:
@@ -76,6 +78,7 @@ class Projector:
             "TIMEBANK_NATS_URL": bone.nats_url,
             "TIMEBANK_DATA": str(bone.settings.data_dir),
             "TIMEBANK_READ_STORE": bone.settings.read_store_url,
+            "TIMEBANK_EVENT_STORE": bone.settings.event_store_url,
         }
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -123,14 +126,20 @@ class Workers:
         self.relay: Relay | None = None
         if relay:
             self.relay = Relay(
-                bone.timebank, bone.nats_url, stream_replicas=bone.settings.stream_replicas
+                bone.timebank,
+                bone.nats_url,
+                stream_replicas=bone.settings.stream_replicas,
+                stream_max_mb=bone.settings.stream_max_mb,
             )
             bone.timebank.on_recorded = self.relay.wake
         # One group: each event is fetched, decoded and committed once for all the models.
         self.projections: ProjectionRunner | None = None
         if models:
             self.projections = ProjectionRunner(
-                [READ_MODELS[name] for name in models], bone.reads, bone.nats_url
+                [READ_MODELS[name] for name in models],
+                bone.reads,
+                bone.nats_url,
+                events=EventLog(bone.timebank.recorder, bone.timebank.mapper),
             )
 
     async def run(self, stop: asyncio.Event) -> None:

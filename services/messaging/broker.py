@@ -21,14 +21,14 @@ import subprocess
 import sys
 import sysconfig
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nats
 import structlog
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from services.messaging.envelope import STREAM, SUBJECT_PREFIX, position_of
@@ -238,9 +238,16 @@ async def connect(url: str, name: str) -> Client:
     )
 
 
-async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
+async def ensure_stream(js: JetStreamContext, replicas: int = 1, max_mb: float = 0) -> None:
+    """Create the stream, or bring an existing one to the bound ``max_mb`` (0: none).
+
+    The stream is a window on the event store, not a second copy of it: once it holds
+    ``max_mb`` megabytes it drops its oldest messages, and whoever needs them reads the store
+    (projections.runner). Bound by size, never by age: an age bound could empty the stream,
+    and the relay learns where it stands from the last message the stream holds."""
+    max_bytes = int(max_mb * 1024 * 1024) if max_mb > 0 else -1
     try:
-        await js.stream_info(STREAM)
+        info = await js.stream_info(STREAM)
     except NotFoundError:
         await js.add_stream(
             StreamConfig(
@@ -249,9 +256,15 @@ async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
                 storage=StorageType.FILE,
                 num_replicas=replicas,
                 duplicate_window=120.0,
+                max_bytes=max_bytes,
+                discard=DiscardPolicy.OLD,
             )
         )
-        log.info("stream.created", stream=STREAM, replicas=replicas)
+        log.info("stream.created", stream=STREAM, replicas=replicas, max_mb=max_mb)
+        return
+    if (info.config.max_bytes or -1) != max_bytes:
+        await js.update_stream(replace(info.config, max_bytes=max_bytes))
+        log.info("stream.bound_changed", stream=STREAM, max_mb=max_mb)
 
 
 async def stream_head(js: JetStreamContext) -> tuple[int, int]:

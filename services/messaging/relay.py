@@ -17,7 +17,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 
 from services.messaging.broker import connect, ensure_stream, sleep_unless, stream_head, wait_either
-from services.messaging.envelope import encode, message_id, position_of, seal
+from services.messaging.envelope import encode, message_id, position_of
+from services.messaging.eventlog import EventLog
 from services.store.eventstore import Timebank
 
 log = structlog.get_logger(__name__)
@@ -35,13 +36,16 @@ class Relay:
         poll_interval: float = 0.25,
         ack_timeout: float = 10.0,
         stream_replicas: int = 1,
+        stream_max_mb: float = 0,
     ) -> None:
-        self.app = app
+        """``stream_max_mb``: the stream's bound (0: none); see broker.ensure_stream."""
+        self.events = EventLog(app.recorder, app.mapper)
         self.nats_url = nats_url
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.ack_timeout = ack_timeout
         self.stream_replicas = stream_replicas
+        self.stream_max_mb = stream_max_mb
         self.position = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -65,7 +69,7 @@ class Relay:
                 continue
             try:
                 js = nc.jetstream()
-                await ensure_stream(js, self.stream_replicas)
+                await ensure_stream(js, self.stream_replicas, self.stream_max_mb)
                 backoff = 0.2
                 await self._pump(js, stop)
             except (NatsError, JetStreamError, OSError, TimeoutError) as error:
@@ -105,11 +109,7 @@ class Relay:
             log.debug("relay.published", count=len(batch), position=self.position)
 
     def _outgoing_after(self, position: int) -> list[_Outgoing]:
-        notifications = self.app.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
-        )
-        outgoing = []
-        for notification in notifications:
-            envelope = seal(self.app.mapper.to_domain_event(notification), notification.id)
-            outgoing.append((envelope.subject, encode(envelope), message_id(notification.id)))
-        return outgoing
+        return [
+            (envelope.subject, encode(envelope), message_id(envelope.position))
+            for envelope in self.events.after(position, self.batch_size)
+        ]

@@ -35,14 +35,12 @@ from domain.identity import Member, check_may_act, members_acting_in
 from domain.ledger import TimeAccount
 from domain.rules import RuleViolated
 from domain.volunteer import Volunteer
-from services.store.persistence import creating_tables, prepare_store
+from services.store.persistence import APPLICATION_NAME, creating_tables, prepare_store
 from services.store.staging import Staged, Staging, staging_now
-from services.store.transcoding import TypedJSONTranscoder
+from services.store.transcoding import stored_event_transcoder
 
 log = structlog.get_logger(__name__)
 A = TypeVar("A", bound=Aggregate)
-
-APPLICATION_NAME = "timebank"
 
 
 class TypedSnapshot(Snapshot):
@@ -97,9 +95,7 @@ class Timebank(Application[UUID]):
             )
 
     def construct_transcoder(self) -> Transcoder:
-        transcoder = TypedJSONTranscoder()
-        self.register_transcodings(transcoder)  # UUIDs and datetimes, as eventsourcing writes them
-        return transcoder
+        return stored_event_transcoder()
 
     def construct_snapshot_store(self) -> EventStore[UUID]:
         recorder = self.factory.aggregate_recorder(purpose="snapshots")

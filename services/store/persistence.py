@@ -12,6 +12,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 if TYPE_CHECKING:
     import psycopg
 
+# The event store's eventsourcing Application name: it names the store's tables, for the
+# command side that writes them and for the event log that reads them.
+APPLICATION_NAME = "timebank"
+
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))

@@ -22,6 +22,7 @@ from uuid import UUID
 
 import nats
 from litestar.testing import TestClient
+from nats.errors import Error as NatsError
 from nats.js.errors import NotFoundError
 from psycopg import sql
 
@@ -55,7 +56,7 @@ from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
 from services.listings import handlers as listings
 from services.listings.commands import PostListing
-from services.messaging.broker import stream_head
+from services.messaging.broker import servers, stream_head
 from services.messaging.envelope import (
     STREAM,
     SUBJECT_PREFIX,
@@ -63,8 +64,8 @@ from services.messaging.envelope import (
     decode,
     encode,
     position_of,
-    seal,
 )
+from services.messaging.eventlog import EventLog
 from services.store.eventstore import Timebank
 from services.store.persistence import is_postgres, persistence_env, postgres_connection
 from services.store.vault import Vault
@@ -125,8 +126,12 @@ class Background:
         self._thread.start()
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def stop_soon(self) -> None:
+        """Ask the workers to stop (they finish what they have in hand first)."""
         self._loop.call_soon_threadsafe(self._stop.set)
+
+    def __exit__(self, *_: object) -> None:
+        self.stop_soon()
         self._thread.join(30)
         assert not self._thread.is_alive(), "workers did not stop"
 
@@ -151,8 +156,15 @@ def wait_until(
 
 
 def caught_up(bone: Backbone) -> bool:
+    """Every read model and the stream hold every stored event. (Read models catch up from the
+    event store as well as from the stream: the stream is asked on its own.)"""
     head = bone.timebank.last_position()
-    return all(bone.reads.position(name) >= head for name in READ_MODELS)
+    if not all(bone.reads.position(name) >= head for name in READ_MODELS):
+        return False
+    try:
+        return stream_position(bone.nats_url) >= head
+    except (TimeoutError, NatsError):  # a cluster still electing the stream's leader
+        return False
 
 
 def register_resident(bone: Backbone, name: str, pin: str | None = PIN) -> Registered:
@@ -467,11 +479,8 @@ def rebuilt_dumps(read_store_url: str, nats_url: str) -> dict[str, dict]:
 
 def stored_envelopes(bone: Backbone) -> list[Envelope]:
     """Every stored event as a projection receives it from the stream."""
-    notifications = bone.timebank.recorder.select_notifications(start=1, limit=1_000_000)
-    return [
-        decode(encode(seal(bone.timebank.mapper.to_domain_event(notification), notification.id)))
-        for notification in notifications
-    ]
+    events = EventLog(bone.timebank.recorder, bone.timebank.mapper)
+    return [decode(encode(envelope)) for envelope in events.after(0, 1_000_000)]
 
 
 def live_dumps(bone: Backbone) -> dict[str, dict]:
@@ -509,7 +518,7 @@ def stream_position(nats_url: str) -> int:
     """The event-store position of the stream's last message (0 while there is none)."""
 
     async def head() -> int:
-        nc = await nats.connect(nats_url)
+        nc = await nats.connect(servers(nats_url))
         try:
             return (await stream_head(nc.jetstream()))[1]
         except NotFoundError:  # no stream yet: whoever connects first creates it

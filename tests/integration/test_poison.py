@@ -26,6 +26,7 @@ from services.council.commands import CallMeeting
 from services.exchange import handlers as exchange
 from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
 from services.messaging.envelope import Envelope
+from services.messaging.eventlog import EventLog
 from tests.integration.support import (
     BY,
     COMMUNITY,
@@ -154,7 +155,8 @@ class BuggyExchanges(Exchanges):
 
 
 def _rebuild(model, bone) -> None:
-    asyncio.run(rebuild(model, bone.reads, bone.nats_url, asyncio.Event(), lambda *_: None))
+    events = EventLog(bone.timebank.recorder, bone.timebank.mapper)
+    asyncio.run(rebuild(model, bone.reads, bone.nats_url, events, asyncio.Event(), lambda *_: None))
 
 
 def test_a_read_model_that_cannot_apply_an_event_shows_failing_until_fixed_and_rebuilt(bone):

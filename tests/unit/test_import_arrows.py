@@ -6,6 +6,9 @@
   store, never on the command side, so a projector process does not load the write side.
 - A projector process's entry (`timebank project`, which `timebank up` also starts as its
   child) loads nothing of the command side either.
+- The event store's log (services.messaging.eventlog), which projectors replay from, reads
+  the store through its recorder and the transcoder it is written with, and loads nothing of
+  the command side either: the transcoder is how stored events are read, not the write side.
 - The vault keeps its keys in a store of its own, not in the read store's machinery.
 
 The imports are read from the source (``ast``) and followed from module to module within this
@@ -32,7 +35,6 @@ COMMAND_SIDE = (
     "services.store.staging",
     "services.bus",
     "services.store.groupcommit",
-    "services.store.transcoding",
     "services.web.revocation",
     "services.messaging.relay",
     "services.composition.runtime",
@@ -177,6 +179,13 @@ def test_a_projector_process_loads_nothing_of_the_command_side():
     found = reached(module, loaded_only=True, calls=command)
     assert "projections.runner" in found  # it is the projector's entry
     assert _forbidden(found, COMMAND_SIDE) == []
+
+
+def test_the_event_log_reads_the_store_without_the_command_side():
+    found = reached("services.messaging.eventlog", loaded_only=False)
+    assert "services.store.transcoding" in found  # it decodes stored events
+    assert _forbidden(found, COMMAND_SIDE) == []
+    assert "services.messaging.eventlog" in reached(PROJECTOR_ENTRY[0], loaded_only=True)
 
 
 def test_the_vault_keeps_its_keys_outside_the_read_store():
