@@ -12,12 +12,13 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeVar
 from uuid import UUID
 
 import nats
@@ -142,6 +143,7 @@ def run_workers(
     return Background(Workers(bone, relay=relay, models=models).run)
 
 
+T = TypeVar("T")
 POLL_INTERVAL = 0.02  # between checks of a condition; tests wait for conditions, not for time
 
 
@@ -487,6 +489,13 @@ def live_dumps(bone: Backbone) -> dict[str, dict]:
     return {model.name: bone.reads.dump(model) for model in READ_MODELS.values()}
 
 
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own: a browser test's thread already runs Playwright's
+    event loop, where ``asyncio.run`` refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as apart:
+        return apart.submit(asyncio.run, coroutine).result()
+
+
 def stream_positions(nats_url: str) -> list[int]:
     """The event-store position of every message in the stream, in stream order."""
 
@@ -511,7 +520,7 @@ def stream_positions(nats_url: str) -> list[int]:
         finally:
             await nc.close()
 
-    return asyncio.run(collect())
+    return run_apart(collect())
 
 
 def stream_position(nats_url: str) -> int:
@@ -526,7 +535,7 @@ def stream_position(nats_url: str) -> int:
         finally:
             await nc.close()
 
-    return asyncio.run(head())
+    return run_apart(head())
 
 
 def raw_key_store(url: str) -> list[tuple[str, str]]:
@@ -588,7 +597,7 @@ def raw_stream(nats_url: str) -> list[bytes]:
         finally:
             await nc.close()
 
-    return asyncio.run(collect())
+    return run_apart(collect())
 
 
 def store_positions(bone) -> list[int]:

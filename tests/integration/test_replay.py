@@ -15,12 +15,13 @@ from typing import ClassVar, NamedTuple
 
 import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 from projections import deadletter
 from projections.balances import Balances
 from projections.catalog import READ_MODELS
 from projections.readstore import ReadDb, ReadStore, open_read_store
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, durable_name
 from projections.statements import Statements
 from services.composition.rebuild import rebuild
 from services.messaging.broker import ensure_stream
@@ -31,6 +32,7 @@ from tests.integration.support import (
     make_backbone,
     open_member,
     ring_transfer,
+    run_apart,
     run_workers,
     store_positions,
     stored_envelopes,
@@ -155,6 +157,23 @@ def replaying(bone, stores, name: str, backlog: int) -> Iterator[Replaying]:
             store.datastore.close()
 
 
+def _following(bone, models) -> bool:
+    """Whether the group's runner has left the store for the stream (its durable consumer is
+    made only then)."""
+
+    async def consumer_exists() -> bool:
+        nc = await nats.connect(bone.nats_url)
+        try:
+            await nc.jetstream().consumer_info(STREAM, durable_name([m.name for m in models]))
+            return True
+        except NotFoundError:
+            return False
+        finally:
+            await nc.close()
+
+    return run_apart(consumer_exists())
+
+
 def test_a_runner_replays_from_the_store_then_follows_the_stream_with_no_gap_or_duplicate(
     bone, stores
 ):
@@ -163,6 +182,7 @@ def test_a_runner_replays_from_the_store_then_follows_the_stream_with_no_gap_or_
         events = CountingLog(bone)
         with Background(_runner(models, store, bone, events, replay_batch_size=50).run):
             wait_until(lambda: store.position("recording") >= backlog, what="the replay")
+            wait_until(lambda: _following(bone, models), what="the runner on the stream")
             live = _post(bone, members, 20, "live")
             wait_until(lambda: store.position("recording") >= live, what="live events")
         assert recorded(store) == store_positions(bone), "every event, each once"
