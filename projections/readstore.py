@@ -23,7 +23,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from psycopg import sql
 
-from projections import deadletter, rebuilds
+from projections import deadletter, rebuilds, schemas
 from projections.dispatch import shown
 from projections.readdb import ReadDb, Row  # noqa: F401 - read models import them from here
 from projections.stored import stamp
@@ -301,6 +301,10 @@ def open_read_store(url: str, models: Sequence[ReadModel]) -> ReadStore:
         with store.transaction(commit=True) as db:
             db.execute(deadletter.CREATE)
             db.execute(rebuilds.CREATE)
+            db.execute(schemas.CREATE)
+            for model in schemas.reshaped(db, models):
+                store.recreate(db, model)
+                schemas.record(db, model)
         for model in models:
             store.create(model)
     return store

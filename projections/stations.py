@@ -165,3 +165,19 @@ def home_of(db: ReadDb, member_id: str) -> str | None:
 
 def reach_of(db: ReadDb, staff_id: str) -> Row | None:
     return db.one("SELECT * FROM staff_reach WHERE staff_id = %(id)s", {"id": staff_id})
+
+
+def reached_by(db: ReadDb, staff_id: str) -> tuple[str, list[str]]:
+    """How far a staff account reaches (station, street or district) and the stations that
+    makes: its own, or every station of its street or district (none while the account is
+    not known here yet)."""
+    reach = reach_of(db, staff_id)
+    if reach is None:
+        return "station", []
+    if reach["level"] == "station":
+        return "station", [reach["station_id"]]
+    where, params = "district = %(district)s", {"district": reach["district"]}
+    if reach["level"] == "street":
+        where, params = f"{where} AND street = %(street)s", {**params, "street": reach["street"]}
+    rows = db.all(f"SELECT station_id FROM stations WHERE {where}", params)
+    return reach["level"], [row["station_id"] for row in rows]

@@ -45,6 +45,7 @@ from services.web.context import (
     with_request_context,
 )
 from services.web.problems import INTERNAL_ERROR_HANDLERS, problem_details_plugin
+from services.web.reach import the_reach
 from services.web.reads import the_reads
 
 MAX_BODY_BYTES = 64 * 1024
@@ -130,6 +131,7 @@ def create_app(bone: Backbone, lifespan: Sequence[Lifespan] = ()) -> Litestar:
             "bus": Provide(the_bus, sync_to_thread=False),
             "caller": Provide(caller, sync_to_thread=False),
             "reads": Provide(the_reads, sync_to_thread=False),
+            "reach": Provide(the_reach, sync_to_thread=True),
             "timebank": Provide(the_timebank, sync_to_thread=False),
             "auth": Provide(lambda: auth, sync_to_thread=False),
         },

@@ -16,6 +16,7 @@ from uuid import UUID
 from domain.identity import Kiosk, Member, PersonalDataAccess, PersonalDataListView, Staff
 from domain.provenance import Provenance
 from domain.rules import NotFound
+from services.stations.handlers import check_sees_people
 from services.store.eventstore import Timebank
 from services.store.vault import PersonalDetails, Vault
 
@@ -155,6 +156,7 @@ def open_personal_data(
 ) -> tuple[Member, PersonalDetails | None, int]:
     """The member's details (None once erased), after recording who opened them and why."""
     member = member_of(app, member_id)
+    check_sees_people(app, by, member.station)
     access = PersonalDataAccess(member_id=member_id, purpose=purpose, by=by)
     position = app.record(access)
     return member, vault.open(member_id, member.sealed_details, PersonalDetails), position

@@ -71,6 +71,21 @@ def check_reaches(scope: Scope | None, station: Station) -> None:
         raise NotYours(f"Station {station.code} is not one your account works at.")
 
 
+def check_works_at(app: Timebank, by: Provenance, station_id: UUID) -> None:
+    """Refuse acting on a person or record of a station out of the caller's reach."""
+    check_reaches(scope_of(app, by), station_of(app, station_id))
+
+
+def check_sees_people(app: Timebank, by: Provenance, station_id: UUID) -> None:
+    """Refuse a resident's personal details to anyone but their own station's staff: street
+    and district accounts read figures across stations, not people (README, "Roles per
+    scope")."""
+    scope = scope_of(app, by)
+    if scope is not None and scope.level is not Level.STATION:
+        raise NotYours("A street or district account sees figures, not residents' details.")
+    check_reaches(scope, station_of(app, station_id))
+
+
 def reach_for(acting: Acting, asked: Scope | None) -> Scope:
     """How far a new or changed staff account reaches: never beyond the one who sets it."""
     if asked is None or asked.level is Level.STATION:

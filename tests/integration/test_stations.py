@@ -26,8 +26,11 @@ from services.identity.commands import (
     RegisterKiosk,
     RegisterMember,
 )
+from services.identity.records import open_personal_data
 from services.stations.commands import CloseStation, OpenStation, Placing, RenameStation
 from services.store.eventstore import Timebank
+from services.web.auth import Principal
+from services.web.reach import reach_of
 from tests.integration.support import (
     ADMIN_PASSWORD,
     NOTICE,
@@ -211,3 +214,57 @@ def test_the_command_line_creates_a_district_administrator_and_refuses_a_garbled
         assert app.repository.get(DEFAULT_STATION).place.district == "西湖区"
     finally:
         app.close()
+
+
+def test_each_caller_reads_the_stations_within_their_reach(bone):
+    admin, second = district_with_two_stations(bone)
+    elsewhere = given(
+        bone,
+        OpenStation(
+            code="sc-01", name="湖滨社区", placing=Placing(district="上城区", street="湖滨街道")
+        ),
+        system(),
+    )
+    street = Reach(level=Level.STREET, district="西湖区", street="北山街道")
+    street_reader = staff(bone, "street.reader", Role.COORDINATOR, street, admin)
+    at_second = Reach(level=Level.STATION, station=second)
+    coordinator = staff(bone, "coord.xh02", Role.COORDINATOR, at_second, admin)
+    member = resident(bone, coordinator)
+    with run_workers(bone):
+        wait_until(lambda: caught_up(bone))
+
+    def reach(caller: Caller) -> tuple[Level, set[UUID]]:
+        principal = Principal(subject=caller.by.actor, roles=frozenset(), channel="api")
+        found = reach_of(principal, bone.read_side)
+        return found.level, {UUID(station) for station in found.stations}
+
+    assert reach(admin) == (Level.DISTRICT, {DEFAULT_STATION, second})
+    assert reach(street_reader) == (Level.STREET, {second})
+    assert reach(coordinator) == (Level.STATION, {second})
+    assert reach(Caller(Provenance(f"member:{member}", "kiosk", "m"))) == (
+        Level.STATION,
+        {second},
+    )
+    assert reach(system()) == (Level.STATION, set())
+    assert elsewhere.id not in reach(admin)[1]
+
+
+def test_only_the_residents_own_station_opens_their_personal_details(bone):
+    admin, second = district_with_two_stations(bone)
+    at_first = staff(bone, "coord.main", Role.COORDINATOR, None, system())
+    at_second = Reach(level=Level.STATION, station=second)
+    coordinator = staff(bone, "coord.xh02", Role.COORDINATOR, at_second, admin)
+    member = resident(bone, coordinator)
+
+    def opened(caller: Caller) -> bool:
+        found, details, _ = open_personal_data(
+            bone.timebank, bone.vault, member_id=member, purpose="care", by=caller.by
+        )
+        return found.id == member and details is not None
+
+    assert opened(coordinator)
+    for refused in (at_first, admin):
+        before = bone.timebank.last_position()
+        with pytest.raises(NotYours):
+            opened(refused)
+        assert bone.timebank.last_position() == before  # no access recorded either

@@ -1,0 +1,69 @@
+"""Which stations' people and records a caller may read (issue 17, isolation by station).
+
+A coordinator reads their own station; a street's or district's staff read every station of
+it. What a caller may *do* is decided on the command side (services.stations.handlers); this is
+the read side's twin, drawn from the ``stations`` read model so a read costs one small query.
+A resident reads only their own records, which the routes check by account; their reach is
+their home station. Anyone else signed in without a station (the system) reads nothing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar import Request
+from litestar.di import NamedDependency
+
+from domain.identity import acting_member, acting_staff
+from domain.provenance import Provenance
+from domain.station import Level
+from projections import stations
+from services.bus import NotYours
+from services.web.auth import Principal
+from services.web.reads import Reads
+
+
+@dataclass(frozen=True)
+class Reach:
+    level: Level
+    stations: frozenset[str]
+
+    @property
+    def among(self) -> list[str]:
+        """The stations, for a query's ``station_id IN (...)``."""
+        return sorted(self.stations)
+
+    @property
+    def is_one_station(self) -> bool:
+        """Station staff and residents; street and district staff read figures across
+        stations, not the personal details of their people (README, "Roles per scope")."""
+        return self.level is Level.STATION
+
+    def covers(self, station: str | UUID) -> bool:
+        return str(station) in self.stations
+
+    def check(self, station: str | UUID) -> None:
+        """Refuse a record (a person, an entry, a queue) of a station out of reach."""
+        if not self.covers(station):
+            raise NotYours("That belongs to a station your account does not work at.")
+
+
+def reach_of(principal: Principal | None, reads: Reads) -> Reach:
+    by = Provenance(principal.subject if principal else "anonymous", "api", "reach")
+    if staff_id := acting_staff(by):
+        level, found = reads.query(
+            ("stations",), None, lambda db: stations.reached_by(db, str(staff_id))
+        )
+        return Reach(Level(level), frozenset(found))
+    if member_id := acting_member(by):
+        home = reads.query(("stations",), None, lambda db: stations.home_of(db, str(member_id)))
+        return Reach(Level.STATION, frozenset({home} if home else ()))
+    return Reach(Level.STATION, frozenset())
+
+
+def the_reach(request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Reach:
+    """Dependency ``reach``: the signed-in caller's."""
+    principal = request.scope.get("user")
+    return reach_of(principal if isinstance(principal, Principal) else None, reads)
