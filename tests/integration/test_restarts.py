@@ -196,6 +196,18 @@ def test_after_a_crash_every_command_works_on_busy_accounts(bone, broker, stores
             {**service(restarted, minutes=45), "reason": "left early", "requested_by": "self"},
             coordinator,
         )
+        listing = ok(
+            "/api/v1/listings",
+            {"idempotency_key": key(), "kind": "offer", "category": "errands", "title": "买菜"},
+            as_giver,
+        )
+        ok(f"/api/v1/listings/{listing['id']}/closure", {"reason": "found help"}, as_giver)
+        motion = ok(
+            "/api/v1/motions",
+            {"idempotency_key": key(), "title": "加装扶手", "text": "3号楼楼道加装扶手"},
+            as_giver,
+        )
+        ok(f"/api/v1/motions/{motion['id']}/support", {}, as_taker)
         ok(f"/api/v1/accounts/{closing}/closure", {"reason": "moved away"}, coordinator)
         last = ok(
             f"/api/v1/members/{residents[3].id}/deactivation", {"reason": "moved"}, coordinator
