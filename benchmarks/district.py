@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 import uuid
@@ -45,6 +43,7 @@ from backbone import (
     measure_raw_saves,
     open_members,
     say,
+    tear_down,
     visible_position,
 )
 from district_build import Rates, build
@@ -283,12 +282,7 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2, default=str))
     finally:
-        if bone is not None:
-            with contextlib.suppress(Exception):
-                bone.close()
-        with contextlib.suppress(Exception):
-            stores.drop()
-        shutil.rmtree(root, ignore_errors=True)
+        tear_down(bone, stores, root)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
-from backbone import percentile, request, say
+from backbone import percentile, request, say, stop
 
 from services.messaging.broker import free_port, nats_server_binary
 
@@ -38,13 +38,7 @@ class Process:
         return self.popen.pid
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+        stop(self.popen)
 
 
 def spawn(name: str, command: list[str], env: dict[str, str], log: Path) -> Process:
