@@ -81,16 +81,14 @@ def _rows(figures: dict) -> list[tuple[str, str, str]]:
             f"{saturation['transfers_per_s'] / raw['saves_per_s']:.2f} x",
         ),
     ]
-    for name, read in figures["reads"].items():
-        rows.append((f"read: {name}", _percentiles(read), ""))
+    return rows + _served_rows(figures)
+
+
+def _served_rows(figures: dict) -> list[tuple[str, str, str]]:
+    rows = [(f"read: {name}", _percentiles(read), "") for name, read in figures["reads"].items()]
     for name, memory in figures["memory_mb"].items():
-        rows.append(
-            (
-                f"memory: {name}",
-                f"{memory['rss_mb']:.0f} MB now, {memory['peak_mb']:.0f} MB peak",
-                "",
-            )
-        )
+        held = f"{memory['rss_mb']:.0f} MB now, {memory['peak_mb']:.0f} MB peak"
+        rows.append((f"memory: {name}", held, ""))
     return rows
 
 

@@ -209,7 +209,10 @@ def paced_exchanges(
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    return _paced(rate, latencies, failures, time.perf_counter() - started)
+
+
+def _paced(rate: float, latencies: list[float], failures: list, elapsed: float) -> dict:
     if failures:
         say(f"  {len(failures)} failed commands, first: {failures[0]}")
     latencies.sort()
