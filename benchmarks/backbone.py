@@ -211,13 +211,18 @@ def api_server(env: dict[str, str], log_path: Path, serve: str) -> Iterator[tupl
             time.sleep(0.1)
         yield port, process.pid
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if the process has not left within 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 # The API processes sign with this secret, so the clients can carry a coordinator's token.
@@ -884,13 +889,18 @@ def main() -> None:
         figures["loadavg_end"] = os.getloadavg()[0]
         report(figures)
     finally:
-        if bone is not None:
-            with contextlib.suppress(Exception):
-                bone.close()
         broker.stop()
+        tear_down(bone, stores, root)
+
+
+def tear_down(bone: Backbone | None, stores: Stores, root: Path) -> None:
+    """Close the run's backbone, drop its schemas and remove its files, whatever failed."""
+    if bone is not None:
         with contextlib.suppress(Exception):
-            stores.drop()
-        shutil.rmtree(root, ignore_errors=True)
+            bone.close()
+    with contextlib.suppress(Exception):
+        stores.drop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
