@@ -189,9 +189,7 @@ def confirm(command: ConfirmHelp, acting: Acting) -> Receipt:
         )
         return (settlement,)
 
-    return _settling(
-        acting.app, acting.by, command.exchange_id, command.idempotency_key, "confirm", decide
-    )
+    return _settling(acting, command.exchange_id, command.idempotency_key, "confirm", decide)
 
 
 @retried_on_conflict
@@ -215,9 +213,7 @@ def dispute(command: DisputeHelp, acting: Acting) -> Receipt:
         )
         return hold, settlement
 
-    return _settling(
-        app, acting.by, command.exchange_id, command.idempotency_key, "dispute", decide
-    )
+    return _settling(acting, command.exchange_id, command.idempotency_key, "dispute", decide)
 
 
 @retried_on_conflict
@@ -238,9 +234,7 @@ def resolve(command: ResolveDispute, acting: Acting) -> Receipt:
         )
         return (settlement,)
 
-    return _settling(
-        acting.app, acting.by, command.exchange_id, command.idempotency_key, "resolve", decide
-    )
+    return _settling(acting, command.exchange_id, command.idempotency_key, "resolve", decide)
 
 
 @retried_on_conflict
