@@ -18,6 +18,7 @@ from domain.station import DEFAULT_STATION
 from projections.dispatch import by_payload
 from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
+from projections.stations import keep_home
 from services.messaging.envelope import (
     AccountOpened,
     Envelope,
@@ -61,19 +62,10 @@ class Flows:
         """Events this read model does not show are skipped (but still tracked)."""
 
     @_on.register
-    def _member(self, payload: MemberRegistered, db: ReadDb, envelope: Envelope) -> None:
-        self._home(db, envelope, payload.station)
-
-    @_on.register
-    def _moved(self, payload: MemberMovedHome, db: ReadDb, envelope: Envelope) -> None:
-        self._home(db, envelope, payload.station)
-
-    def _home(self, db: ReadDb, envelope: Envelope, station: Any) -> None:
-        db.execute(
-            "INSERT INTO flow_homes VALUES (%(id)s, %(station)s)"
-            " ON CONFLICT (member_id) DO UPDATE SET station_id = excluded.station_id",
-            {"id": str(envelope.stream_id), "station": str(station)},
-        )
+    def _home(
+        self, payload: MemberRegistered | MemberMovedHome, db: ReadDb, envelope: Envelope
+    ) -> None:
+        keep_home(db, "flow_homes", envelope, payload.station)
 
     @_on.register
     def _opened(self, payload: AccountOpened, db: ReadDb, envelope: Envelope) -> None:
