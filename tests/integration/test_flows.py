@@ -18,6 +18,10 @@ from domain.ledger import AccountKind, account_id_for
 from domain.listing import ListingKind
 from domain.provenance import Provenance
 from domain.station import DEFAULT_STATION, Level
+from projections.exchanges import Exchanges
+from projections.flows import Flows
+from projections.marketplace import Marketplace
+from projections.readstore import open_read_store
 from services.bus import Caller, NotYours
 from services.composition.app import create_app
 from services.composition.runtime import Backbone
@@ -25,7 +29,11 @@ from services.exchange.commands import ConfirmHelp, PairIn, RecordHelp
 from services.identity.commands import Reach
 from services.ledger.commands import ChangeLimits, PostTransfer
 from services.listings.commands import CloseListing, PostListing
+from services.messaging.envelope import decode, encode
+from services.messaging.eventlog import EventLog
+from services.store.eventstore import Timebank
 from services.web.auth import Principal
+from tests.integration.busy_world import busy_world
 from tests.integration.support import (
     caught_up,
     headers_for,
@@ -33,6 +41,7 @@ from tests.integration.support import (
     run_workers,
     wait_until,
 )
+from tests.integration.test_snapshots import Before
 from tests.integration.test_stations import (
     district_with_two_stations,
     given,
@@ -224,3 +233,30 @@ def test_a_coordinator_reaches_only_their_own_stations_exchanges_listings_and_ac
             assert [(row["listing_id"], row["station_id"]) for row in board] == [
                 (str(listing), str(two.b))
             ]
+
+
+def test_a_store_written_before_stations_shows_its_help_and_listings_at_the_first_station(
+    stores,
+):
+    """Its help and listings name no station; read now, they are the first station's, and
+    the flows between its residents stay within it."""
+    url = stores.new("events")
+    before = Before(url)
+    before.record(*busy_world(busy_postings=3, with_stations=False))
+    before.close()
+    app = Timebank(url)
+    models = [Exchanges(), Marketplace(), Flows()]
+    reads = open_read_store(stores.new("reads"), models)
+    with reads.transaction(commit=True) as db:
+        for envelope in EventLog(app.recorder, app.mapper).after(0, 1_000_000):
+            for model in models:
+                model.apply(db, decode(encode(envelope)))
+    with reads.transaction(commit=False) as db:
+        parties = db.all("SELECT DISTINCT station_id FROM exchange_parties")
+        listings = db.all("SELECT DISTINCT station_id FROM listings")
+        flows = db.all("SELECT DISTINCT from_station, to_station FROM flows")
+    first = str(DEFAULT_STATION)
+    assert parties == listings == [{"station_id": first}]
+    assert flows == [{"from_station": first, "to_station": first}]
+    reads.datastore.close()
+    app.close()
