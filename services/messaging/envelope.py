@@ -242,6 +242,11 @@ class HelpRecorded(Payload):
     expires_at: datetime
     dispute_within_hours: int
     max_minutes: int
+    homes: dict[UUID, UUID] = {}  # account → home station; schema 1 had none
+
+    def home(self, account: UUID) -> UUID:
+        """Where a party lived when the help was recorded (before stations: the first)."""
+        return self.homes.get(account, DEFAULT_STATION)
 
 
 class ExchangeConfirmed(Payload):
@@ -302,6 +307,7 @@ class ListingPosted(Payload):
     building: str
     place: str
     availability: str
+    station: UUID = DEFAULT_STATION  # the poster's home; schema 1 had none: the first station
 
 
 class ListingClosed(Payload):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
@@ -255,6 +255,42 @@ def stations(world: World) -> None:
     kiosk = identity.Kiosk("digest-2", "Lakeside lobby", BY, station=lakeside.id)
     for aggregate in (lakeside, closing, coordinator, member, kiosk):
         world.keep(aggregate)
+    across_stations(world, lakeside.id)
+
+
+def across_stations(world: World, far: UUID) -> None:
+    """Help between residents of two stations (通存通兑), and a listing posted at the other."""
+    a, b, *_ = world.members
+    world.keep(
+        exchange.record_help(
+            idempotency_key="help-across",
+            pairs=(Pair(a.id, b.id, 30),),
+            listing_id=None,
+            description="Escort",
+            occurred_at=NOW,
+            now=NOW,
+            rules=RULES,
+            accounts=world.accounts(a, b),
+            by=BY,
+            homes={a.id: far, b.id: station.DEFAULT_STATION},
+        )
+    )
+    world.keep(
+        listing.post_listing(
+            idempotency_key="offer-far",
+            owner=a.id,
+            kind=ListingKind.OFFER,
+            category="errands",
+            title="Groceries",
+            description="",
+            building="5",
+            place="",
+            availability="evenings",
+            categories=world.categories,
+            by=BY,
+            station=far,
+        )
+    )
 
 
 def service(activity: str, hours_ago: int, minutes: int) -> Service:

@@ -567,6 +567,8 @@ BODIES: dict[str, Body] = {
         "recording_body": "Station",
     },
     "/api/v1/reports/monitoring": lambda w, _: _months(w),
+    "/api/v1/flows/stations/{station_id:uuid}": lambda w, _: _months(w),
+    "/api/v1/flows/matrix": lambda w, _: _months(w),
     "/api/v1/motions": lambda w, _: {
         "idempotency_key": uuid.uuid4().hex,
         "title": "Matrix motion",
@@ -809,7 +811,13 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         "entry_id": entry_id,
         "motion_id": motion_id,
         "meeting_id": meeting_id,
-        "station_id": lambda: world.station() if let_through else uuid.uuid4(),
+        "station_id": lambda: (
+            DEFAULT_STATION  # whose figures every staff caller of the matrix reaches
+            if template.startswith("/api/v1/flows")
+            else world.station()
+            if let_through
+            else uuid.uuid4()
+        ),
     }
 
     def value(match: re.Match[str]) -> str:
@@ -920,3 +928,51 @@ def test_access_matrix(world):
         if template.startswith("/api/") and not any(200 <= s < 300 for s in statuses)
     }
     assert not idle, "no caller got a 2xx from:\n" + "\n".join(sorted(idle))
+
+
+# The routes of the exchange, ledger, marketplace and pool contexts that read or act on one
+# resident's records (their account, their exchanges, their listings): the station dimension.
+STATION_BOUND = (
+    "/api/v1/accounts/{ref:str}",
+    "/api/v1/accounts/{ref:str}/statement",
+    "/api/v1/accounts/{ref:str}/limits",
+    "/api/v1/accounts/{ref:str}/closure",
+    "/api/v1/transfers",
+    "/api/v1/exchanges/{exchange_id:uuid}",
+    "/api/v1/exchanges/{exchange_id:uuid}/confirmation",
+    "/api/v1/exchanges/{exchange_id:uuid}/disputes",
+    "/api/v1/exchanges/{exchange_id:uuid}/resolution",
+    "/api/v1/exchanges/{exchange_id:uuid}/withdrawal",
+    "/api/v1/listings/{listing_id:uuid}/closure",
+    "/api/v1/pool/grants",
+)
+
+
+def test_a_coordinator_of_another_station_is_refused_the_first_stations_residents(world):
+    """Every resident of the matrix lives at the first station; a coordinator of another
+    station is refused each of their records, and lists none of their exchanges."""
+    elsewhere = Reach(level=Level.STATION, station=world.station())
+    registered = create_staff(
+        world.bone.timebank, "coord.elsewhere", Role.COORDINATOR, reach=elsewhere
+    )
+    principal = Principal(
+        subject=f"staff:{registered.id}", roles=frozenset({Role.COORDINATOR}), channel="console"
+    )
+    headers = headers_for(world.bone, principal)
+    app = create_app(world.bone)
+    routes = [route for route in _handlers(app) if route[0] in STATION_BOUND]
+    assert {path for path, _, _ in routes} == set(STATION_BOUND)
+    wrong = []
+    with TestClient(app) as client:
+        for template, method, handler in routes:
+            account = world.alice.account_id
+            path = _path(template, handler.opt, account, world, let_through=True)
+            body = BODIES.get(template, lambda *_: {})(world, account)
+            kwargs = {} if body is None else {"params" if method == "GET" else "json": body}
+            wait_until(lambda: caught_up(world.bone), what="read models")
+            answer = client.request(method, path, headers=headers, **kwargs)
+            if answer.status_code != 403:
+                wrong.append(f"{method} {path}: {answer.status_code} {answer.text}")
+        listed = client.get("/api/v1/exchanges", headers=headers).json()["exchanges"]
+    assert not wrong, "\n".join(wrong)
+    assert listed == []
