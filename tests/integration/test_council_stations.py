@@ -14,12 +14,16 @@ import pytest
 from litestar.testing import TestClient
 from msgspec import structs
 
-from domain.council import DEFAULT_RULES, Choice
+from domain.council import DEFAULT_RULES, Choice, CouncilRules, council_rules_id
 from domain.identity import CouncilTitle, Role
-from domain.motion import MotionStatus
+from domain.meeting import Meeting
+from domain.motion import Motion, MotionStatus
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
 from domain.station import DEFAULT_STATION, Level
+from projections import council as council_reads
+from projections.council import Council
+from projections.readstore import open_read_store
 from services.bus import Caller, NotYours
 from services.composition.app import create_app
 from services.composition.runtime import Backbone
@@ -38,8 +42,11 @@ from services.council.commands import (
     SupportMotion,
 )
 from services.identity.commands import CreateStaffAccount, Reach
+from services.messaging.eventlog import EventLog
 from services.pages.session import SESSION_COOKIE, session_cookie
+from services.store.eventstore import Timebank
 from services.web.auth import Principal
+from tests.integration.busy_world import busy_world
 from tests.integration.support import (
     ADMIN_PASSWORD,
     caught_up,
@@ -49,6 +56,7 @@ from tests.integration.support import (
     run_workers,
     wait_until,
 )
+from tests.integration.test_snapshots import Before
 from tests.integration.test_stations import (
     district_with_two_stations,
     given,
@@ -300,3 +308,31 @@ def test_a_council_officer_opens_only_their_own_stations_council_pages(two):
         refused(
             client.post(f"/api/v1/motions/{motion}/admission", headers=headers), 403, "forbidden"
         )
+
+
+def test_a_council_written_before_stations_is_the_first_stations(stores, tmp_path):
+    """Motions, meetings and rules stored with no station load, and project, as the first
+    station's council; their events are read as they were stored (upcast, not rewritten)."""
+    url = stores.new("events")
+    written = [
+        aggregate
+        for aggregate in busy_world(busy_postings=1, with_stations=False)
+        if isinstance(aggregate, (Motion, Meeting, CouncilRules))
+    ]
+    before = Before(url)
+    before.record(*written)
+    before.close()
+    app = Timebank(url)
+    assert {app.repository.get(aggregate.id).station for aggregate in written} == {DEFAULT_STATION}
+    model = Council()
+    reads = open_read_store(stores.new("reads"), [model])
+    with reads.transaction(commit=True) as db:
+        for envelope in EventLog(app.recorder, app.mapper).after(0, 10_000):
+            model.apply(db, envelope)
+    with reads.transaction(commit=False) as db:
+        motions = council_reads.board(db, str(DEFAULT_STATION), status=None, before=None, limit=100)
+        meetings = council_reads.meetings(db, str(DEFAULT_STATION))
+    assert len(motions) == sum(isinstance(a, Motion) for a in written) > 0
+    assert len(meetings) == sum(isinstance(a, Meeting) for a in written) > 0
+    assert council.rules_in_force(app) == app.repository.get(council_rules_id()).rules
+    app.close()
