@@ -20,20 +20,18 @@ from domain.council import (
     council_rules_id,
     decide,
 )
-from domain.identity import Member, Role, Staff, check_may_act
+from domain.identity import Member, check_may_act
 from domain.meeting import Meeting, call_meeting, meeting_id_for
 from domain.motion import (
     SETTLED,
     Motion,
     MotionStatus,
-    check_owner,
     check_same_council,
     motion_id_for,
-    owner_for,
     submit_motion,
 )
 from domain.provenance import Provenance
-from domain.rules import KeyReused, NotFound, RuleViolated
+from domain.rules import KeyReused, RuleViolated
 from domain.station import DEFAULT_STATION
 from services.bus import Acting, Caller, Handler, Receipt
 from services.council.commands import (
@@ -60,6 +58,15 @@ from services.council.commands import (
     SupportMotion,
     WithdrawMotion,
 )
+from services.council.implementation import (
+    add_milestone,
+    assign,
+    finish,
+    reach_milestone,
+    reassign,
+    report_progress,
+)
+from services.council.records import act, check_council_of, home_of, meeting_of, motion_of
 from services.stations.handlers import check_works_at, station_for, station_of
 from services.store.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.store.vault import BallotBox, Vault
@@ -100,35 +107,6 @@ def change_rules(command: ChangeRules, acting: Acting) -> Receipt:
     council = _rules(acting.app, station_for(acting, values.pop("station")))
     council.change(VotingRules(**values), reason, acting.by)
     return Receipt(council.id, acting.app.record(council))
-
-
-def motion_of(app: Timebank, motion_id: UUID) -> Motion:
-    motion = app.find(motion_id, Motion)
-    if motion is None:
-        raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
-    return motion
-
-
-def meeting_of(app: Timebank, meeting_id: UUID) -> Meeting:
-    meeting = app.find(meeting_id, Meeting)
-    if meeting is None:
-        raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
-    return meeting
-
-
-def home_of(app: Timebank, member_id: UUID) -> UUID:
-    """A resident's home station: the council they take part in."""
-    member = app.find(member_id, Member)
-    return member.station if member is not None else DEFAULT_STATION
-
-
-def check_council_of(acting: Acting, station: UUID) -> None:
-    """Residents take part in their own station's council only; staff act on the council of a
-    station they work at (a council title applies at its holder's station)."""
-    if acting.caller.member_id is not None:
-        check_same_council(home_of(acting.app, acting.caller.member_id), station)
-    else:
-        check_works_at(acting.app, acting.by, station)
 
 
 def on_paper(by: Provenance) -> Provenance:
@@ -180,15 +158,6 @@ def submit(command: SubmitMotion, acting: Acting) -> Receipt:
     return Receipt(motion.id, app.record(motion, parent))
 
 
-@retried_on_conflict
-def _act(acting: Acting, motion_id: UUID, action: Callable[[Motion], object]) -> Receipt:
-    """Apply ``action`` to one motion of a council the caller takes part in, and save it."""
-    motion = motion_of(acting.app, motion_id)
-    check_council_of(acting, motion.station)
-    action(motion)
-    return Receipt(motion.id, acting.app.record(motion))
-
-
 def _member(caller: Caller) -> UUID:
     assert caller.member_id is not None, "residents and volunteers sign in as members"
     return caller.member_id
@@ -196,26 +165,26 @@ def _member(caller: Caller) -> UUID:
 
 def support(command: SupportMotion, acting: Acting) -> Receipt:
     supporter, now, by = _member(acting.caller), acting.now, acting.by
-    return _act(acting, command.motion_id, lambda m: m.support(supporter, now, by))
+    return act(acting, command.motion_id, lambda m: m.support(supporter, now, by))
 
 
 def lapse(command: LapseMotion, acting: Acting) -> Receipt:
     now, by = acting.now, acting.by
-    return _act(acting, command.motion_id, lambda motion: motion.lapse(now, by))
+    return act(acting, command.motion_id, lambda motion: motion.lapse(now, by))
 
 
 def admit(command: AdmitMotion, acting: Acting) -> Receipt:
-    return _act(acting, command.motion_id, lambda motion: motion.admit(acting.by))
+    return act(acting, command.motion_id, lambda motion: motion.admit(acting.by))
 
 
 def decline(command: DeclineMotion, acting: Acting) -> Receipt:
     by = acting.by
-    return _act(acting, command.motion_id, lambda motion: motion.decline(command.reason, by))
+    return act(acting, command.motion_id, lambda motion: motion.decline(command.reason, by))
 
 
 def withdraw(command: WithdrawMotion, acting: Acting) -> Receipt:
     mover, by = _member(acting.caller), acting.by
-    return _act(acting, command.motion_id, lambda m: m.withdraw(mover, command.reason, by))
+    return act(acting, command.motion_id, lambda m: m.withdraw(mover, command.reason, by))
 
 
 @retried_on_conflict
@@ -326,7 +295,7 @@ def _box(vault: Vault | None, motion: Motion) -> BallotBox | None:
 def vote(command: CastBallot, acting: Acting) -> Receipt:
     """Cast a ballot; a secret vote's choice is sealed in its ballot box in the vault."""
     voter, by, vault = _member(acting.caller), acting.by, acting.vault
-    return _act(
+    return act(
         acting,
         command.motion_id,
         lambda motion: motion.cast(voter, command.choice, by, _box(vault, motion)),
@@ -400,87 +369,6 @@ def lapse_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provenan
     return change_each_due(
         app, Motion, candidates, lambda motion: motion.lapse(now, by), done="motions.lapsed"
     )
-
-
-def owner_named(app: Timebank, named: str, station: UUID) -> str:
-    """The owner ``named`` stands for, as a motion records them: the id the staff directory
-    lists, bare or as ``staff:<id>``; a name in any other form is refused before anything is
-    looked up. The owner works at the motion's ``station``."""
-    subject = named.strip().lower()
-    subject = subject if subject.startswith("staff:") else f"staff:{subject}"
-    check_owner(subject)
-    staff = app.find(UUID(subject.removeprefix("staff:")), Staff)
-    if staff is None:
-        raise RuleViolated(
-            "unknown-owner", f"The staff directory lists no one as {subject}.", field="owner"
-        )
-    place = station_of(app, station).place
-    if not staff.scope.covers(station, place):
-        raise RuleViolated(
-            "owner-elsewhere",
-            "The owner works at another station; name someone of the motion's station.",
-            field="owner",
-        )
-    return owner_for(staff)
-
-
-def _owned(acting: Acting, motion: Motion, named: str) -> str:
-    return owner_named(acting.app, named, motion.station)
-
-
-def assign(command: AssignOwner, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(
-        acting,
-        command.motion_id,
-        lambda m: m.assign(_owned(acting, m, command.owner), command.due, by),
-    )
-
-
-def reassign(command: ReassignOwner, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(
-        acting,
-        command.motion_id,
-        lambda m: m.reassign(_owned(acting, m, command.owner), command.reason, by),
-    )
-
-
-def _reporter(app: Timebank, by: Provenance) -> str | None:
-    """Who reports progress, checked against the owner; None for a council officer (as the
-    staff directory records them), who may report on any motion."""
-    kind, _, raw = by.actor.partition(":")
-    try:
-        staff = app.find(UUID(raw), Staff) if kind == "staff" else None
-    except ValueError:  # not an id: no one the directory lists
-        staff = None
-    return None if staff is not None and staff.role is Role.COUNCIL else by.actor
-
-
-def report_progress(command: ReportProgress, acting: Acting) -> Receipt:
-    """Report progress: the motion's owner, or a council officer."""
-    by = acting.by
-    reporter = _reporter(acting.app, by)
-    return _act(
-        acting,
-        command.motion_id,
-        lambda m: m.report_progress(command.percent, command.note, by, reporter=reporter),
-    )
-
-
-def add_milestone(command: AddMilestone, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(acting, command.motion_id, lambda m: m.add_milestone(command.name, command.due, by))
-
-
-def reach_milestone(command: ReachMilestone, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(acting, command.motion_id, lambda m: m.reach_milestone(command.name, by))
-
-
-def finish(command: FinishMotion, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(acting, command.motion_id, lambda m: m.finish(command.status, command.reason, by))
 
 
 HANDLERS: dict[type, Handler] = {
