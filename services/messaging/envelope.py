@@ -443,9 +443,11 @@ class VotingRulesData(msgspec.Struct, frozen=True):
 
 class CouncilRulesSet(Payload):
     rules: VotingRulesData
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station's council
 
 
-class CouncilRulesChanged(CouncilRulesSet):
+class CouncilRulesChanged(Payload):
+    rules: VotingRulesData
     reason: str
 
 
@@ -458,6 +460,7 @@ class MotionSubmitted(Payload):
     second_by: datetime
     seconding_threshold: int
     rescinds: UUID | None = None  # the adopted motion it would rescind
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station's council
 
 
 class MotionSupported(Payload):
@@ -558,6 +561,7 @@ class MeetingCalled(Payload):
     starts_at: datetime
     place: str
     entitled: list[UUID]
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station's council
 
 
 class AgendaItemAdded(Payload):

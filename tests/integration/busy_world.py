@@ -256,6 +256,7 @@ def stations(world: World) -> None:
     for aggregate in (lakeside, closing, coordinator, member, kiosk):
         world.keep(aggregate)
     across_stations(world, lakeside.id)
+    station_council(world, lakeside.id)
 
 
 def across_stations(world: World, far: UUID) -> None:
@@ -291,6 +292,42 @@ def across_stations(world: World, far: UUID) -> None:
             station=far,
         )
     )
+
+
+def station_council(world: World, at: UUID) -> None:
+    """A second station's council: its own rules, a meeting and a motion on its agenda."""
+    rules = world.keep(CouncilRules(DEFAULT_RULES, BY, station=at))
+    rules.change(VotingRules(**{**vars(DEFAULT_RULES), "seconding_threshold": 1}), "small", BY)
+    members = (uuid4(), uuid4())
+    sitting = world.keep(
+        meeting.call_meeting(
+            idempotency_key="m-lakeside",
+            title="湖畔议事会",
+            starts_at=NOW,
+            place="活动室",
+            entitled=members,
+            by=BY,
+            station=at,
+        )
+    )
+    proposed = world.keep(
+        motion.submit_motion(
+            idempotency_key="lakeside-lights",
+            mover=members[0],
+            title="路灯",
+            text="修路灯",
+            amends=None,
+            reconsiders=None,
+            rules=rules.rules,
+            now=NOW,
+            by=BY,
+            station=at,
+        )
+    )
+    proposed.support(members[1], NOW, BY)
+    proposed.admit(BY)
+    proposed.schedule(sitting.id, BY)
+    sitting.add_to_agenda(proposed.id, BY)
 
 
 def service(activity: str, hours_ago: int, minutes: int) -> Service:

@@ -78,6 +78,7 @@ from tests.integration.support import (
     transfer,
     wait_until,
 )
+from tests.integration.test_stations import resident, system
 
 SKIPPED_METHODS = frozenset({"OPTIONS", "HEAD"})  # Litestar's automatic handlers
 ADMIN_PASSWORD = "matrix admin password"
@@ -976,3 +977,64 @@ def test_a_coordinator_of_another_station_is_refused_the_first_stations_resident
         listed = client.get("/api/v1/exchanges", headers=headers).json()["exchanges"]
     assert not wrong, "\n".join(wrong)
     assert listed == []
+COUNCIL_ROUTES = ("/api/v1/motions", "/api/v1/meetings", "/api/v1/council")
+
+
+def _at_second_station(world: World) -> tuple[UUID, UUID, UUID, UUID]:
+    """A second station, a resident of it, their motion and a meeting of its council."""
+    timebank, second = world.bone.timebank, world.station()
+    mover = resident(world.bone, system(), station=second)
+    submitted = SubmitMotion(idempotency_key=uuid.uuid4().hex, title="Elsewhere", text="matrix")
+    motion = council.submit(submitted, acting(timebank, member=mover)).id
+    called = CallMeeting(
+        idempotency_key=uuid.uuid4().hex,
+        title="Elsewhere meeting",
+        starts_at=world.bone.clock(),
+        place="Hall 9",
+        entitled=[mover],
+        station=second,
+    )
+    return second, mover, motion, council.call(called, acting(timebank)).id
+
+
+def test_council_routes_keep_to_their_station(world):
+    """Another station's council, as the first station's people meet it on every council
+    route: its council officer and coordinator are refused (403), a resident or volunteer may
+    not second, vote on or withdraw its motions (422); the public reads stay public."""
+    second, mover, motion, meeting = _at_second_station(world)
+    ids = {"motion_id": str(motion), "meeting_id": str(meeting)}
+    at_second = {
+        "/api/v1/motions": {"mover": str(mover)},
+        "/api/v1/meetings": {"station": str(second), "entitled": [str(mover)]},
+        "/api/v1/council/rules": {"station": str(second)},
+    }
+    app = create_app(world.bone)
+    routes = [
+        (template, method, handler)
+        for template, method, handler in _handlers(app)
+        if template.startswith(COUNCIL_ROUTES) and not handler.opt.get("public")
+    ]
+    callers = [c for c in _callers(world) if c.principal is not None and c.name != str(Role.ADMIN)]
+    wrong: list[str] = []
+    checked = 0
+    with TestClient(app) as client:
+        for template, method, handler in routes:
+            for caller in callers:
+                if not (handler.opt.get("roles") or frozenset()) & caller.principal.roles:
+                    continue
+                if caller.is_member and template == "/api/v1/motions":
+                    continue  # a resident's own motion goes to their own station
+                path = PATH_PARAMETER.sub(lambda found: ids[found.group(1)], template)
+                body = {
+                    **BODIES.get(template, lambda *_: {})(world, caller.own),
+                    **at_second.get(template, {}),
+                }
+                answer = client.request(method, path, headers=caller.headers, json=body)
+                checked += 1
+                expected = (
+                    (422, "another-stations-council") if caller.is_member else (403, "forbidden")
+                )
+                got = (answer.status_code, answer.json().get("code"))
+                if got != expected:
+                    wrong.append(f"{method} {path} as {caller.name}: {got}, {answer.text}")
+    assert checked > 20 and not wrong, "\n".join(wrong)
