@@ -68,7 +68,7 @@ from services.composition.runtime import Backbone, build_backbone
 from services.composition.workers import Workers
 from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
-from services.messaging.broker import EmbeddedBroker, free_port
+from services.messaging.broker import EmbeddedBroker, free_port, stream_size
 from services.messaging.envelope import STREAM
 from services.messaging.eventlog import EventLog
 from services.messaging.relay import Relay
@@ -438,13 +438,8 @@ def _replay_all(stores: Stores, nats_url: str, events: EventLog | None, head: in
 
 
 async def stream_bytes(nats_url: str) -> tuple[int, int]:
-    """What the stream holds, in bytes, and its bound (-1: none)."""
-    nc = await nats.connect(nats_url)
-    try:
-        info = await nc.jetstream().stream_info(STREAM)
-        return info.state.bytes, info.config.max_bytes
-    finally:
-        await nc.close()
+    async with await nats.connect(nats_url) as nc:
+        return await stream_size(nc.jetstream())
 
 
 def broker_memory(pid: int | None, nats_url: str) -> dict:

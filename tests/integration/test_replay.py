@@ -25,7 +25,7 @@ from projections.readstore import ReadDb, ReadStore, open_read_store
 from projections.runner import ProjectionRunner, durable_name
 from projections.statements import Statements
 from services.composition.rebuild import rebuild
-from services.messaging.broker import ensure_stream
+from services.messaging.broker import ensure_stream, stream_size
 from services.messaging.envelope import STREAM, Envelope
 from services.messaging.eventlog import EventLog
 from tests.integration.support import (
@@ -287,12 +287,8 @@ def _stream_bytes(nats_url: str) -> tuple[int, int]:
     """What the stream holds, in bytes, and its bound."""
 
     async def sizes() -> tuple[int, int]:
-        nc = await nats.connect(nats_url)
-        try:
-            found = await nc.jetstream().stream_info(STREAM)
-            return found.state.bytes, found.config.max_bytes
-        finally:
-            await nc.close()
+        async with await nats.connect(nats_url) as nc:
+            return await stream_size(nc.jetstream())
 
     return run_apart(sizes())
 
