@@ -19,7 +19,7 @@ STREAM = "TIMEBANK"
 SUBJECT_PREFIX = "timebank"
 
 
-class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+class Envelope(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     position: int
     stream_id: UUID
     version: int
@@ -38,7 +38,14 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
         return f"{SUBJECT_PREFIX}.{CONTEXTS[self.type]}.{self.type}"
 
     def payload(self) -> Any:
-        return msgspec.json.decode(self.data, type=PAYLOADS[self.type])
+        """Decoded once for every read model that shows the event (a payload is frozen, and
+        read models only read it): several decode each event in a replay. Kept by hand, not
+        by ``functools.cached_property``, whose lock costs more than the decoding."""
+        kept = self.__dict__
+        payload = kept.get("_payload")
+        if payload is None:
+            payload = kept["_payload"] = msgspec.json.decode(self.data, type=PAYLOADS[self.type])
+        return payload
 
 
 class Payload(msgspec.Struct, frozen=True, kw_only=True):
