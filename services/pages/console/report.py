@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
+from uuid import UUID
+
+import msgspec
 
 from babel.dates import format_skeleton
 from litestar import Request, Response, get
@@ -14,7 +17,6 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
 
-from projections import monitoring
 from services.composition.runtime import Backbone
 from services.pages.console.charts import Series, bar_chart
 from services.pages.console.common import STAFF, category_names, show
@@ -22,12 +24,23 @@ from services.pages.i18n import gettext, language, number
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 from services.web.downloads import csv_response
+from services.web.monitoring import monitoring_report
+from services.web.reach import Reach
 from services.web.reads import Reads
 from services.windows import check_months_asked
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN, description="YYYY-MM")]
 CSV_COLUMNS = ["month", "category", "building", "minutes", "services"]
+Place = Annotated[str | None, QueryParameter(max_length=100)]
+
+
+class Asked(TypedDict):
+    """The station, street or district a report is drawn for (none: the caller's reach)."""
+
+    station: UUID | None
+    street: str | None
+    district: str | None
 
 
 def quarter_of(today: date) -> tuple[str, str]:
@@ -58,17 +71,13 @@ def _period(bone: Backbone, first: str | None, last: str | None) -> tuple[str, s
     return period
 
 
-def _figures(reads: Reads, first: str, last: str) -> dict[str, Any]:
-    def query(db: Any) -> dict[str, Any]:
-        return {
-            "service": monitoring.service(db, first, last),
-            "volunteers": monitoring.volunteers_by_month(db, first, last),
-            "trainings": monitoring.trainings_by_month(db, first, last),
-            "registry": monitoring.registry(db),
-            "categories": category_names(db),
-        }
-
-    return reads.query(("monitoring",), None, query)
+def _figures(reads: Reads, reach: Reach, first: str, last: str, asked: Asked) -> dict[str, Any]:
+    """The report's figures as the templates read them, with the categories' names."""
+    report = monitoring_report(reads, reach, first, last, None, **asked)
+    return {
+        **msgspec.to_builtins(report),
+        "categories": reads.query((), None, category_names),
+    }
 
 
 def _by_month(rows: list[dict[str, Any]], months: list[str], column: str) -> list[float]:
@@ -134,12 +143,17 @@ def _charts(figures: dict[str, Any], months: list[str]) -> dict[str, Any]:
 def report(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
     first: Month = None,
     last: Month = None,
+    station: UUID | None = None,
+    street: Place = None,
+    district: Place = None,
 ) -> Template:
     first, last = _period(bone, first, last)
     months = months_between(first, last)
-    figures = _figures(bone.read_side, first, last)
+    asked = Asked(station=station, street=street, district=district)
+    figures = _figures(bone.read_side, reach, first, last, asked)
     total = sum(row["minutes"] for row in figures["service"])
     services = sum(row["services"] for row in figures["service"])
     context = {
@@ -151,17 +165,25 @@ def report(
         "month_names": [month_name(month) for month in months],
         "total": total,
         "services": services,
+        "asked": {name: value for name, value in asked.items() if value is not None},
     }
     return show(request, "console/report.html", context)
 
 
 @get("/report/export", opt=allow(*STAFF), sync_to_thread=True)
 def export(
-    bone: NamedDependency[Backbone], first: Month = None, last: Month = None
+    bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
+    first: Month = None,
+    last: Month = None,
+    station: UUID | None = None,
+    street: Place = None,
+    district: Place = None,
 ) -> Response[str]:
     """The service figures as the API exports them: one line per month, category, building."""
     first, last = _period(bone, first, last)
-    rows = _figures(bone.read_side, first, last)["service"]
+    asked = Asked(station=station, street=street, district=district)
+    rows = _figures(bone.read_side, reach, first, last, asked)["service"]
     return csv_response(
         f"monitoring-{first}-{last}",
         CSV_COLUMNS,
