@@ -12,9 +12,7 @@ from projections.readstore import ReadDb
 
 def table(name: str) -> str:
     return (
-        f"CREATE TABLE IF NOT EXISTS {name} ("
-        " member_id TEXT PRIMARY KEY,"
-        " station_id TEXT NOT NULL)"
+        f"CREATE TABLE IF NOT EXISTS {name} ( member_id TEXT PRIMARY KEY, station_id TEXT NOT NULL)"
     )
 
 

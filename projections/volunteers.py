@@ -228,6 +228,14 @@ def volunteer(db: ReadDb, volunteer_id: str) -> Row | None:
     return row
 
 
+def home_of(db: ReadDb, volunteer_id: str) -> str | None:
+    """The volunteer's home station (None for no such volunteer)."""
+    row = db.one(
+        "SELECT station_id FROM volunteers WHERE volunteer_id = %(id)s", {"id": volunteer_id}
+    )
+    return None if row is None else row["station_id"]
+
+
 def trainings(db: ReadDb, *, limit: int, stations: list[str]) -> list[Row]:
     """The latest trainings these stations held, newest first, each with the ids of its
     attendees."""

@@ -20,7 +20,7 @@ from services.web.auth import allow, public
 from services.web.context import After
 from services.web.downloads import csv_response
 from services.web.monitoring import MonitoringReport, monitoring_report
-from services.web.reach import Reach
+from services.web.reach import Reach, check_sees_people
 from services.web.reads import Reads
 from services.web.verification import (
     PublicVerification,
@@ -67,9 +67,16 @@ class CertificateController(Controller):
         summary="A certificate with each entry it covered and every later correction in full",
     )
     def entries(
-        self, code: FromPath[str], reads: NamedDependency[Reads], after: After = None
+        self,
+        code: FromPath[str],
+        reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
+        after: After = None,
     ) -> Verification:
-        return full_verification(reads, code, after)
+        verification = full_verification(reads, code, after)
+        # No home station known (the registry not there yet) reaches no one's stations.
+        check_sees_people(reach, str(verification.station_id))
+        return verification
 
 
 StationQuery = Annotated[UUID | None, QueryParameter(description="One station")]

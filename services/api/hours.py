@@ -21,7 +21,6 @@ from domain.rules import NotFound
 from projections import hours
 from services.api import schemas
 from services.api.command_routes import command_route
-from services.api.volunteers import check_own_volunteer
 from services.bus import Bus, Caller
 from services.hours.commands import (
     MAX_IMPORT_BYTES,
@@ -45,11 +44,13 @@ from services.web.hour_history import (
     Entry,
     EntryList,
     Step,
+    check_entry_reached,
     entry_history,
     entry_of_row,
     history_export,
     step_of,
 )
+from services.web.reach import Reach, people_among
 from services.web.reads import Reads
 
 
@@ -102,8 +103,11 @@ class HoursController(Controller):
         bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
         key: Annotated[str, QueryParameter(min_length=8, max_length=80, pattern=r"^[\w.:-]+$")],
+        station: Annotated[
+            UUID | None, QueryParameter(description="Where the activity was held")
+        ] = None,
     ) -> BulkResult:
-        command = ImportAttendance.uploaded(key, await data.data.read())
+        command = ImportAttendance.uploaded(key, await data.data.read(), station)
         # Alone, the list is recorded where it is handed over: a worker thread, not the loop.
         return _bulk(await anyio.to_thread.run_sync(bus.handle_from_thread, command, caller))
 
@@ -117,12 +121,15 @@ class HoursController(Controller):
         self,
         caller: NamedDependency[Caller],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
         volunteer_id: Annotated[UUID | None, QueryParameter()] = None,
         before: Before = None,
         limit: Limit = 50,
     ) -> EntryList:
+        # A volunteer reads their own entries wherever they served; staff, their stations'.
+        stations = None if caller.is_member else people_among(reach)
         if caller.is_member:
             volunteer_id = volunteer_for(caller, volunteer_id)
         rows = reads.query(
@@ -136,6 +143,7 @@ class HoursController(Controller):
                 started_before=None,
                 before=before,
                 limit=limit,
+                stations=stations,
             ),
         )
         return EntryList(
@@ -153,12 +161,13 @@ class HoursController(Controller):
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> Entry:
         row = reads.query(("hours",), after, lambda db: hours.entry(db, str(entry_id)))
         if row is None:
             raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
-        check_own_volunteer(request.user, UUID(row["volunteer_id"]))
+        check_entry_reached(request.user, reach, row)
         return entry_of_row(row)
 
     @get(
@@ -172,9 +181,10 @@ class HoursController(Controller):
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> list[Step]:
-        return [step_of(row) for row in self._history(entry_id, request, reads, after)]
+        return [step_of(row) for row in self._history(entry_id, request, reach, reads, after)]
 
     @get(
         "/{entry_id:uuid}/history.csv",
@@ -188,19 +198,21 @@ class HoursController(Controller):
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> Response[str]:
-        return history_export(entry_id, self._history(entry_id, request, reads, after))
+        return history_export(entry_id, self._history(entry_id, request, reach, reads, after))
 
     def _history(
         self,
         entry_id: UUID,
         request: Request[Principal, Any, Any],
+        reach: Reach,
         reads: Reads,
         after: int | None,
     ) -> list[dict[str, Any]]:
         row, steps = entry_history(reads, entry_id, after)
-        check_own_volunteer(request.user, UUID(row["volunteer_id"]))
+        check_entry_reached(request.user, reach, row)
         return steps
 
 

@@ -123,9 +123,7 @@ class ImportAttendance(Several):
     station: StationChoice = None
 
     @classmethod
-    def uploaded(
-        cls, import_key: str, raw: bytes, station: UUID | None = None
-    ) -> ImportAttendance:
+    def uploaded(cls, import_key: str, raw: bytes, station: UUID | None = None) -> ImportAttendance:
         """The list as a spreadsheet saves it (UTF-8, perhaps with a byte-order mark)."""
         try:
             text = raw.decode("utf-8-sig")

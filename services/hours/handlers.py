@@ -339,9 +339,7 @@ def import_attendance(command: ImportAttendance, acting: Acting) -> Outcomes:
     return Outcomes(outcomes, acting.app.last_position())
 
 
-def _imported(
-    key: str, line: str, row: dict[str, str], station: UUID, acting: Acting
-) -> Result:
+def _imported(key: str, line: str, row: dict[str, str], station: UUID, acting: Acting) -> Result:
     """One row of an attendance list, recorded under ``key`` at ``station``, or why not."""
     try:
         service = _service_from(row, acting.local_now())

@@ -23,7 +23,7 @@ from domain.volunteer import (
 )
 from services.bus import Acting, Handler, Receipt
 from services.identity.records import member_of
-from services.stations.handlers import check_works_at, station_for
+from services.stations.handlers import check_sees_people, check_works_at, station_for
 from services.store.eventstore import Timebank, retried_on_conflict
 from services.store.vault import Vault
 from services.volunteers.commands import (
@@ -68,6 +68,7 @@ def open_details(
     """The volunteer's Art. 5 details (None once the member was erased), after recording in
     the personal-data access log who opened them and why, as for a member's details."""
     volunteer = volunteer_of(app, volunteer_id)
+    check_sees_people(app, by, member_of(app, volunteer.member_id).station)
     access = PersonalDataAccess(member_id=volunteer.member_id, purpose=purpose, by=by)
     position = app.record(access)
     details = vault.open(volunteer.member_id, volunteer.sealed_details, VolunteerDetails)

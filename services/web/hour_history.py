@@ -10,12 +10,16 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response
+from litestar.exceptions import PermissionDeniedException
 
 from domain.identity import Role
 from domain.rules import NotFound
-from projections import hours
+from domain.volunteer import volunteer_id_for
+from projections import hours, volunteers
 from projections.stored import stamp
+from services.web.auth import Principal
 from services.web.downloads import csv_response
+from services.web.reach import Reach, check_sees_people
 from services.web.reads import Reads
 from services.windows import check_days_asked, station_now
 
@@ -212,3 +216,31 @@ def volunteer_export(report: HoursReport) -> Response[str]:
             for entry in report.entries
         ],
     )
+
+
+def check_own_volunteer(principal: Principal, volunteer_id: UUID) -> None:
+    """A volunteer reaches only their own record; coordinators reach anyone's."""
+    if principal.is_member and (
+        principal.member_id is None or volunteer_id_for(principal.member_id) != volunteer_id
+    ):
+        raise PermissionDeniedException("You can only see your own volunteer record.")
+
+
+def check_volunteer_reached(
+    principal: Principal, reach: Reach, reads: Reads, volunteer_id: UUID, after: int | None
+) -> None:
+    """A volunteer reads their own record; staff, those of their own station's volunteers."""
+    check_own_volunteer(principal, volunteer_id)
+    if principal.is_member:
+        return
+    home = reads.query(("volunteers",), after, lambda db: volunteers.home_of(db, str(volunteer_id)))
+    if home is None:
+        raise NotFound("volunteer-not-found", f"There is no volunteer {volunteer_id}.")
+    check_sees_people(reach, home)
+
+
+def check_entry_reached(principal: Principal, reach: Reach, row: dict[str, Any]) -> None:
+    """A volunteer reads their own entries; staff, those given at their own station."""
+    check_own_volunteer(principal, UUID(row["volunteer_id"]))
+    if not principal.is_member:
+        check_sees_people(reach, row["station_id"])

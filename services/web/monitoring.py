@@ -14,7 +14,6 @@ from projections import monitoring, stations
 from services.web.reach import Reach, reported
 from services.web.reads import Reads
 
-
 F = TypeVar("F", bound=msgspec.Struct)
 
 
@@ -66,9 +65,7 @@ class MonitoringReport(Figures, kw_only=True):
     stations: list[StationFigures]  # the parts the figures above add up from
 
 
-def _summed(
-    figures: Iterable[F], kind: type[F], key: Callable[[F], tuple[str, ...]]
-) -> list[F]:
+def _summed(figures: Iterable[F], kind: type[F], key: Callable[[F], tuple[str, ...]]) -> list[F]:
     """Figures with the same key added together, in key order."""
     totals: dict[tuple[str, ...], dict[str, Any]] = {}
     for figure in figures:
@@ -166,4 +163,3 @@ def monitoring_report(
         )
 
     return reads.query(("monitoring", "stations"), after, query)
-

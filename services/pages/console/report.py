@@ -10,7 +10,6 @@ from typing import Annotated, Any, TypedDict
 from uuid import UUID
 
 import msgspec
-
 from babel.dates import format_skeleton
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
