@@ -63,7 +63,7 @@ class CertificateController(Controller):
     @get(
         "/{code:str}/entries",
         sync_to_thread=True,
-        opt=allow(*STAFF),
+        opt=allow(*STAFF, people=True),
         summary="A certificate with each entry it covered and every later correction in full",
     )
     def entries(

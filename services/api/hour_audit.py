@@ -34,7 +34,7 @@ class VolunteerHoursController(Controller):
     @get(
         "/",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="A volunteer's entries over a period, with approved totals by month and category",
     )
     def report(
@@ -53,7 +53,7 @@ class VolunteerHoursController(Controller):
     @get(
         "/export",
         sync_to_thread=True,
-        opt=allow(*STAFF),
+        opt=allow(*STAFF, people=True),
         summary="The same as CSV: one line per entry",
         media_type=schemas.CSV,
     )

@@ -17,7 +17,6 @@ from litestar.params import Body, FromPath, QueryParameter
 
 from domain.hours import EntryStatus
 from domain.identity import Role
-from domain.rules import NotFound
 from projections import hours
 from services.api import schemas
 from services.api.command_routes import command_route
@@ -44,10 +43,9 @@ from services.web.hour_history import (
     Entry,
     EntryList,
     Step,
-    check_entry_reached,
-    entry_history,
     entry_of_row,
     history_export,
+    reached_entry,
     step_of,
 )
 from services.web.reach import Reach, people_among
@@ -114,7 +112,7 @@ class HoursController(Controller):
     @get(
         "/",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="Entries newest first; `status=submitted` is the approval queue",
     )
     def list_entries(
@@ -153,7 +151,7 @@ class HoursController(Controller):
     @get(
         "/{entry_id:uuid}",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="One entry as it stands",
     )
     def show(
@@ -164,16 +162,13 @@ class HoursController(Controller):
         reach: NamedDependency[Reach],
         after: After = None,
     ) -> Entry:
-        row = reads.query(("hours",), after, lambda db: hours.entry(db, str(entry_id)))
-        if row is None:
-            raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
-        check_entry_reached(request.user, reach, row)
+        row, _ = reached_entry(request.user, reach, reads, entry_id, after)
         return entry_of_row(row)
 
     @get(
         "/{entry_id:uuid}/history",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="Every step of an entry: who, when, which channel, what changed and why",
     )
     def history(
@@ -189,7 +184,7 @@ class HoursController(Controller):
     @get(
         "/{entry_id:uuid}/history.csv",
         sync_to_thread=True,
-        opt=allow(*STAFF),
+        opt=allow(*STAFF, people=True),
         summary="An entry's history as CSV",
         media_type=schemas.CSV,
     )
@@ -211,8 +206,7 @@ class HoursController(Controller):
         reads: Reads,
         after: int | None,
     ) -> list[dict[str, Any]]:
-        row, steps = entry_history(reads, entry_id, after)
-        check_entry_reached(request.user, reach, row)
+        _, steps = reached_entry(request.user, reach, reads, entry_id, after)
         return steps
 
 

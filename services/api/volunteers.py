@@ -80,7 +80,7 @@ class CertificateRow(msgspec.Struct, kw_only=True):
 class VolunteerController(Controller):
     """The registry's reads (``VOLUNTEERS`` adds its commands)."""
 
-    @get("/", sync_to_thread=True, opt=allow(*STAFF), summary="Search the registry")
+    @get("/", sync_to_thread=True, opt=allow(*STAFF, people=True), summary="Search the registry")
     def search(
         self,
         reads: NamedDependency[Reads],
@@ -117,7 +117,7 @@ class VolunteerController(Controller):
     @get(
         "/{volunteer_id:uuid}",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="A volunteer's record: status, skills, trainings, awards, evaluations",
     )
     def show(
@@ -139,7 +139,7 @@ class VolunteerController(Controller):
     @get(
         "/{volunteer_id:uuid}/certificates",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="Certificates issued to a volunteer",
     )
     def certificates(

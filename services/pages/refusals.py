@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 
 from domain.rules import NotFound, RuleViolated
+from services.bus import NotYours
 from services.identity.records import SignInRefused
 from services.pages.i18n import N_, gettext
 from services.store.eventstore import ConcurrentUpdate
@@ -377,6 +378,7 @@ _BY_KIND: tuple[tuple[type[Exception], str], ...] = (
     (SignInRefused, N_("Sign-in did not work. Please check your number and PIN.")),
     (NotAuthorizedException, N_("Please sign in first.")),
     (PermissionDeniedException, N_("This is not something your account can do.")),
+    (NotYours, N_("This is not something your account can do.")),
     (ValidationException, N_("Some of what was entered is not valid. Please check and try again.")),
     (NotFoundException, _NO_SUCH_PAGE),
     (MethodNotAllowedException, _NO_SUCH_PAGE),

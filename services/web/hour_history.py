@@ -19,7 +19,7 @@ from projections import hours, volunteers
 from projections.stored import stamp
 from services.web.auth import Principal
 from services.web.downloads import csv_response
-from services.web.reach import Reach, check_sees_people
+from services.web.reach import Reach, people_among
 from services.web.reads import Reads
 from services.windows import check_days_asked, station_now
 
@@ -229,18 +229,27 @@ def check_own_volunteer(principal: Principal, volunteer_id: UUID) -> None:
 def check_volunteer_reached(
     principal: Principal, reach: Reach, reads: Reads, volunteer_id: UUID, after: int | None
 ) -> None:
-    """A volunteer reads their own record; staff, those of their own station's volunteers."""
+    """A volunteer reads their own record; staff, those of their own station's volunteers
+    (across stations, none: asked before looking, so whether one exists is not told)."""
     check_own_volunteer(principal, volunteer_id)
     if principal.is_member:
         return
+    people_among(reach)
     home = reads.query(("volunteers",), after, lambda db: volunteers.home_of(db, str(volunteer_id)))
     if home is None:
         raise NotFound("volunteer-not-found", f"There is no volunteer {volunteer_id}.")
-    check_sees_people(reach, home)
+    reach.check(home)
 
 
-def check_entry_reached(principal: Principal, reach: Reach, row: dict[str, Any]) -> None:
-    """A volunteer reads their own entries; staff, those given at their own station."""
+def reached_entry(
+    principal: Principal, reach: Reach, reads: Reads, entry_id: UUID, after: int | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An entry and its steps, as ``entry_history``: a volunteer reads their own; staff, those
+    given at their own station (across stations, none, asked before looking)."""
+    if not principal.is_member:
+        people_among(reach)
+    row, steps = entry_history(reads, entry_id, after)
     check_own_volunteer(principal, UUID(row["volunteer_id"]))
     if not principal.is_member:
-        check_sees_people(reach, row["station_id"])
+        reach.check(row["station_id"])
+    return row, steps

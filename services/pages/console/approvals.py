@@ -128,7 +128,7 @@ def _queue(
     return {"status": asked.status, "who": asked.who, "results": [], "message": "", **context}
 
 
-@get("/hours", opt=allow(*STAFF), sync_to_thread=True)
+@get("/hours", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def queue(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],

@@ -74,7 +74,7 @@ def issue(
     )
 
 
-@get("/certificates/{code:str}", opt=allow(*STAFF), sync_to_thread=True)
+@get("/certificates/{code:str}", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def certificate(
     request: Request[Any, Any, Any],
     code: FromPath[str],

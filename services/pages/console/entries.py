@@ -110,7 +110,7 @@ ENTRY_PAGE = RecordPage(
 )
 
 
-@get(ENTRY, opt=allow(*STAFF), sync_to_thread=True)
+@get(ENTRY, opt=allow(*STAFF, people=True), sync_to_thread=True)
 def entry(
     request: Request[Any, Any, Any],
     entry_id: FromPath[UUID],

@@ -17,30 +17,32 @@ from services.web.auth import Principal, allow
 from services.web.context import After
 from services.web.hour_history import (
     check_volunteer_reached,
-    entry_history,
     history_export,
+    reached_entry,
     volunteer_export,
     volunteer_report,
 )
-from services.web.reach import Reach, check_sees_people
+from services.web.reach import Reach
 
 Day = Annotated[date | None, QueryParameter(description="A day (the station's)")]
 
 
-@get("/hours/{entry_id:uuid}/history.csv", opt=allow(*STAFF), sync_to_thread=True)
+@get("/hours/{entry_id:uuid}/history.csv", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def history(
+    request: Request[Principal, Any, Any],
     entry_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
     reach: NamedDependency[Reach],
     after: After = None,
 ) -> Response[str]:
     """Every step of the entry: one line per field it changed, before and after, and why."""
-    row, steps = entry_history(bone.read_side, entry_id, after)
-    check_sees_people(reach, row["station_id"])
+    _, steps = reached_entry(request.user, reach, bone.read_side, entry_id, after)
     return history_export(entry_id, steps)
 
 
-@get("/volunteers/{volunteer_id:uuid}/hours.csv", opt=allow(*STAFF), sync_to_thread=True)
+@get(
+    "/volunteers/{volunteer_id:uuid}/hours.csv", opt=allow(*STAFF, people=True), sync_to_thread=True
+)
 def volunteer_hours(
     request: Request[Principal, Any, Any],
     volunteer_id: FromPath[UUID],

@@ -103,7 +103,7 @@ def _shown(
     return shown
 
 
-@get("/trainings", opt=allow(*STAFF), sync_to_thread=True)
+@get("/trainings", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def listed(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],

@@ -69,7 +69,7 @@ class NewVolunteer(VolunteerBasics, kw_only=True):
         )
 
 
-@get("/volunteers", opt=allow(*STAFF), sync_to_thread=True)
+@get("/volunteers", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def search(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
@@ -180,7 +180,7 @@ def record_title(record: dict[str, Any]) -> str:
     return str(record["title"])
 
 
-@get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+@get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def volunteer(
     request: Request[Any, Any, Any],
     volunteer_id: FromPath[UUID],
