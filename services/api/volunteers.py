@@ -58,6 +58,7 @@ class VolunteerRow(msgspec.Struct, kw_only=True):
     consent_version: str
     registered_at: str
     position: int
+    station_id: str  # the volunteer's home station
 
 
 class VolunteerDetail(VolunteerRow, kw_only=True):

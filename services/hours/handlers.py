@@ -30,7 +30,7 @@ from domain.ledger import AccountKind, TimeAccount, Transfer, system_account_id
 from domain.rules import KeyReused, NotFound, RuleViolated, plain_text
 from domain.volunteer import Volunteer, volunteer_id_for
 from services import windows
-from services.bus import Acting, Caller, Handler, Receipt
+from services.bus import Acting, Caller, Handler, NotYours, Receipt
 from services.hours.commands import (
     AmendEntry,
     ApproveEntries,
@@ -221,7 +221,9 @@ class Result:
     field: str | None = None  # the field (an imported list's column) at fault
 
     @classmethod
-    def refused(cls, item: str, refusal: RuleViolated | NotFound) -> Result:
+    def refused(cls, item: str, refusal: RuleViolated | NotFound | NotYours) -> Result:
+        if isinstance(refusal, NotYours):  # another station's entry, as the API answers it
+            return cls(item, code="forbidden", message=str(refusal))
         field = refusal.field if isinstance(refusal, RuleViolated) else None
         return cls(item, code=refusal.code, message=refusal.message, field=field)
 
@@ -246,7 +248,7 @@ def _each(acting: Acting, entry_ids: list[UUID], command: Callable[[UUID], Recei
     for entry_id in entry_ids:
         try:
             receipt = command(entry_id)
-        except (RuleViolated, NotFound) as refused:
+        except (RuleViolated, NotFound, NotYours) as refused:
             outcomes.append(Result.refused(str(entry_id), refused))
         else:
             outcomes.append(Result(str(entry_id), position=receipt.position))

@@ -49,6 +49,7 @@ class Entry(msgspec.Struct, kw_only=True):
     decided_by: str | None
     decided_at: str | None
     position: int
+    station_id: str  # where the service was given
 
 
 class EntryList(msgspec.Struct, kw_only=True):
