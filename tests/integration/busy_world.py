@@ -255,6 +255,30 @@ def stations(world: World) -> None:
     kiosk = identity.Kiosk("digest-2", "Lakeside lobby", BY, station=lakeside.id)
     for aggregate in (lakeside, closing, coordinator, member, kiosk):
         world.keep(aggregate)
+    # The volunteer also serves and trains at the lakeside station.
+    helper = next(kept for kept in world.aggregates if isinstance(kept, volunteer.Volunteer))
+    at_lakeside = {"by": BY, "station": lakeside.id}
+    training = volunteer.hold_training(
+        idempotency_key="training-xh-02",
+        name="Gardening",
+        content="Pruning",
+        minutes=60,
+        organiser="Lakeside",
+        held_on=TODAY,
+        today=TODAY,
+        attendees=(helper,),
+        **at_lakeside,
+    )
+    entry = hours.submit_hours(
+        idempotency_key="h-xh-02",
+        volunteer=helper,
+        service=service("Gardening", 30, 45),
+        categories=world.categories,
+        now=NOW,
+        **at_lakeside,
+    )
+    for aggregate in (training, entry):
+        world.keep(aggregate)
 
 
 def service(activity: str, hours_ago: int, minutes: int) -> Service:
