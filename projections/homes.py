@@ -29,3 +29,12 @@ def home(db: ReadDb, name: str, member_id: Any) -> str:
     them, which a rebuild from the start never meets)."""
     row = db.one(f"SELECT station_id FROM {name} WHERE member_id = %(id)s", {"id": str(member_id)})
     return str(DEFAULT_STATION) if row is None else row["station_id"]
+
+
+def move(db: ReadDb, name: str, table: str, member_id: Any, station: Any) -> None:
+    """The member moved home: so do their rows of ``table`` (by ``member_id``)."""
+    keep(db, name, member_id, station)
+    db.execute(
+        f"UPDATE {table} SET station_id = %(station)s WHERE member_id = %(member)s",
+        {"station": str(station), "member": str(member_id)},
+    )

@@ -81,10 +81,8 @@ class Monitoring:
 
     @_on.register
     def _moved(self, payload: MemberMovedHome, db: ReadDb, envelope: Envelope) -> None:
-        homes.keep(db, "monitoring_homes", envelope.stream_id, payload.station)
-        db.execute(
-            "UPDATE monitoring_volunteers SET station_id = %(station)s WHERE member_id = %(id)s",
-            {"station": str(payload.station), "id": str(envelope.stream_id)},
+        homes.move(
+            db, "monitoring_homes", "monitoring_volunteers", envelope.stream_id, payload.station
         )
 
     @_on.register

@@ -113,11 +113,7 @@ class Volunteers:
 
     @_on.register
     def _moved(self, payload: MemberMovedHome, db: ReadDb, envelope: Envelope) -> None:
-        homes.keep(db, "volunteer_homes", envelope.stream_id, payload.station)
-        db.execute(
-            "UPDATE volunteers SET station_id = %(station)s WHERE member_id = %(member)s",
-            {"station": str(payload.station), "member": str(envelope.stream_id)},
-        )
+        homes.move(db, "volunteer_homes", "volunteers", envelope.stream_id, payload.station)
 
     @_on.register
     def _registered(self, payload: VolunteerRegistered, db: ReadDb, envelope: Envelope) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, Router, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
@@ -19,7 +18,7 @@ from services.composition.runtime import Backbone
 from services.web.auth import allow, public
 from services.web.context import After
 from services.web.downloads import csv_response
-from services.web.monitoring import MonitoringReport, monitoring_report
+from services.web.monitoring import Drawn, MonitoringReport, drawn_for, monitoring_report
 from services.web.reach import Reach, check_sees_people
 from services.web.reads import Reads
 from services.web.verification import (
@@ -79,64 +78,49 @@ class CertificateController(Controller):
         return verification
 
 
-StationQuery = Annotated[UUID | None, QueryParameter(description="One station")]
-PlaceQuery = Annotated[
-    str | None,
-    QueryParameter(max_length=100, description="A street or district (by its name)"),
-]
+def the_report(
+    reads: NamedDependency[Reads],
+    reach: NamedDependency[Reach],
+    drawn: NamedDependency[Drawn],
+    first: Month,
+    last: Month,
+    after: After = None,
+) -> MonitoringReport:
+    """Dependency ``report``: the monitoring report the query asks for."""
+    check_months_asked(first, last, station_now())
+    return monitoring_report(reads, reach, first, last, after, drawn)
 
 
 class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "drawn": Provide(drawn_for, sync_to_thread=False),
+        "report": Provide(the_report, sync_to_thread=True),
+    }
 
     @get(
         "/monitoring",
-        sync_to_thread=True,
+        sync_to_thread=False,
         opt=allow(*STAFF),
         summary="Volunteers, trainings and service by month, category and building, for a "
         "station, a street or a district (by default all the caller works across), with each "
         "station's part",
     )
-    def report(
-        self,
-        reads: NamedDependency[Reads],
-        reach: NamedDependency[Reach],
-        first: Month,
-        last: Month,
-        after: After = None,
-        station: StationQuery = None,
-        street: PlaceQuery = None,
-        district: PlaceQuery = None,
-    ) -> MonitoringReport:
-        check_months_asked(first, last, station_now())
-        asked = {"station": station, "street": street, "district": district}
-        return monitoring_report(reads, reach, first, last, after, **asked)
+    def monitoring(self, report: NamedDependency[MonitoringReport]) -> MonitoringReport:
+        return report
 
     @get(
         "/monitoring/export",
-        sync_to_thread=True,
+        sync_to_thread=False,
         opt=allow(*STAFF),
         summary="The service figures of the station, street or district as CSV, for the "
         "quarterly review",
         media_type=schemas.CSV,
     )
-    def export(
-        self,
-        reads: NamedDependency[Reads],
-        reach: NamedDependency[Reach],
-        first: Month,
-        last: Month,
-        after: After = None,
-        station: StationQuery = None,
-        street: PlaceQuery = None,
-        district: PlaceQuery = None,
-    ) -> Response[str]:
-        check_months_asked(first, last, station_now())
-        asked = {"station": station, "street": street, "district": district}
-        report = monitoring_report(reads, reach, first, last, after, **asked)
+    def export(self, report: NamedDependency[MonitoringReport]) -> Response[str]:
         return csv_response(
-            f"monitoring-{first}-{last}",
+            f"monitoring-{report.first}-{report.last}",
             EXPORT_COLUMNS,
             [[getattr(figure, column) for column in EXPORT_COLUMNS] for figure in report.service],
         )

@@ -5,16 +5,45 @@ stations' parts. The API and the console both show it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
+from litestar.params import QueryParameter
 
 from projections import monitoring, stations
 from services.web.reach import Reach, reported
 from services.web.reads import Reads
 
 F = TypeVar("F", bound=msgspec.Struct)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """The station, street or district a report is drawn for (none: the caller's reach)."""
+
+    station: UUID | None = None
+    street: str | None = None
+    district: str | None = None
+
+    def query(self) -> dict[str, str]:
+        """As a link's query asks for it again."""
+        asked = {"station": self.station, "street": self.street, "district": self.district}
+        return {name: str(value) for name, value in asked.items() if value is not None}
+
+
+def drawn_for(
+    station: Annotated[UUID | None, QueryParameter(description="One station")] = None,
+    street: Annotated[
+        str | None, QueryParameter(max_length=100, description="A street, by its name")
+    ] = None,
+    district: Annotated[
+        str | None, QueryParameter(max_length=100, description="A district, by its name")
+    ] = None,
+) -> Drawn:
+    """Dependency ``drawn``: what a report route's query asks it to be drawn for."""
+    return Drawn(station, street, district)
 
 
 class ServiceFigure(msgspec.Struct, kw_only=True):
@@ -116,17 +145,18 @@ def monitoring_report(
     first: str,
     last: str,
     after: int | None,
-    *,
-    station: UUID | None = None,
-    street: str | None = None,
-    district: str | None = None,
+    drawn: Drawn,
 ) -> MonitoringReport:
     """The report for the station, street or district asked (by default the caller's whole
     reach), months ``first`` to ``last``."""
 
     def query(db: Any) -> MonitoringReport:
         chosen = reported(
-            reach, stations.every_station(db), station=station, street=street, district=district
+            reach,
+            stations.every_station(db),
+            station=drawn.station,
+            street=drawn.street,
+            district=drawn.district,
         )
         among = [row["station_id"] for row in chosen]
         service = monitoring.service(db, among, first, last)

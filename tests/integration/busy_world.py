@@ -5,7 +5,7 @@ tuples, dicts keyed by ids), so a test can check each comes back from the store 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from eventsourcing.domain import Aggregate
@@ -257,28 +257,10 @@ def stations(world: World) -> None:
         world.keep(aggregate)
     # The volunteer also serves and trains at the lakeside station.
     helper = next(kept for kept in world.aggregates if isinstance(kept, volunteer.Volunteer))
-    at_lakeside = {"by": BY, "station": lakeside.id}
-    training = volunteer.hold_training(
-        idempotency_key="training-xh-02",
-        name="Gardening",
-        content="Pruning",
-        minutes=60,
-        organiser="Lakeside",
-        held_on=TODAY,
-        today=TODAY,
-        attendees=(helper,),
-        **at_lakeside,
+    world.keep(trained("training-xh-02", helper, station=lakeside.id))
+    world.keep(
+        submitted(world, "h-xh-02", helper, service("Gardening", 30, 45), station=lakeside.id)
     )
-    entry = hours.submit_hours(
-        idempotency_key="h-xh-02",
-        volunteer=helper,
-        service=service("Gardening", 30, 45),
-        categories=world.categories,
-        now=NOW,
-        **at_lakeside,
-    )
-    for aggregate in (training, entry):
-        world.keep(aggregate)
 
 
 def service(activity: str, hours_ago: int, minutes: int) -> Service:
@@ -293,6 +275,35 @@ def service(activity: str, hours_ago: int, minutes: int) -> Service:
         category="companionship",
         building="3",
         beneficiary=uuid4(),
+    )
+
+
+def submitted(
+    world: World, key: str, helper: volunteer.Volunteer, done: Service, **where: Any
+) -> hours.HourEntry:
+    return hours.submit_hours(
+        idempotency_key=key,
+        volunteer=helper,
+        service=done,
+        categories=world.categories,
+        now=NOW,
+        by=BY,
+        **where,
+    )
+
+
+def trained(key: str, helper: volunteer.Volunteer, **where: Any) -> volunteer.Training:
+    return volunteer.hold_training(
+        idempotency_key=key,
+        name="First aid",
+        content="CPR",
+        minutes=90,
+        organiser="Red Cross",
+        held_on=TODAY,
+        today=TODAY,
+        attendees=(helper,),
+        by=BY,
+        **where,
     )
 
 
@@ -316,29 +327,8 @@ def volunteering(world: World) -> None:
     helper.change_status(VolunteerStatus.PAUSED, "holiday", BY)
     helper.change_status(VolunteerStatus.ACTIVE, "back", BY)
     helper.evaluate(Rating.GOOD, 4, TODAY, "kind", BY)
-    world.keep(
-        volunteer.hold_training(
-            idempotency_key="training",
-            name="First aid",
-            content="CPR",
-            minutes=90,
-            organiser="Red Cross",
-            held_on=TODAY,
-            today=TODAY,
-            attendees=(helper,),
-            by=BY,
-        )
-    )
-    entry = world.keep(
-        hours.submit_hours(
-            idempotency_key="h-1",
-            volunteer=helper,
-            service=service("Reading", 5, 120),
-            categories=world.categories,
-            now=NOW,
-            by=BY,
-        )
-    )
+    world.keep(trained("training", helper))
+    entry = world.keep(submitted(world, "h-1", helper, service("Reading", 5, 120)))
     credit = world.keep(
         hours.approve_hours(entry, account=account, community=world.community, by=BY)
     )
@@ -357,16 +347,7 @@ def volunteering(world: World) -> None:
     for correction in corrections:
         world.keep(correction)
     world.keep(credit)
-    overlapping = world.keep(
-        hours.submit_hours(
-            idempotency_key="h-2",
-            volunteer=helper,
-            service=service("Cooking", 4, 60),
-            categories=world.categories,
-            now=NOW,
-            by=BY,
-        )
-    )
+    overlapping = world.keep(submitted(world, "h-2", helper, service("Cooking", 4, 60)))
     hours.reject_hours(overlapping, helper, reason="duplicate", by=BY)
     world.keep(
         certificate.issue_certificate(

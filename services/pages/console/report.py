@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Annotated, Any, TypedDict
-from uuid import UUID
+from typing import Annotated, Any
 
 import msgspec
 from babel.dates import format_skeleton
 from litestar import Request, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from litestar.response import Template
 
@@ -23,7 +22,7 @@ from services.pages.i18n import gettext, language, number
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 from services.web.downloads import csv_response
-from services.web.monitoring import monitoring_report
+from services.web.monitoring import Drawn, drawn_for, monitoring_report
 from services.web.reach import Reach
 from services.web.reads import Reads
 from services.windows import check_months_asked
@@ -31,15 +30,6 @@ from services.windows import check_months_asked
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 Month = Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN, description="YYYY-MM")]
 CSV_COLUMNS = ["month", "category", "building", "minutes", "services"]
-Place = Annotated[str | None, QueryParameter(max_length=100)]
-
-
-class Asked(TypedDict):
-    """The station, street or district a report is drawn for (none: the caller's reach)."""
-
-    station: UUID | None
-    street: str | None
-    district: str | None
 
 
 def quarter_of(today: date) -> tuple[str, str]:
@@ -70,9 +60,9 @@ def _period(bone: Backbone, first: str | None, last: str | None) -> tuple[str, s
     return period
 
 
-def _figures(reads: Reads, reach: Reach, first: str, last: str, asked: Asked) -> dict[str, Any]:
+def _figures(reads: Reads, reach: Reach, first: str, last: str, drawn: Drawn) -> dict[str, Any]:
     """The report's figures as the templates read them, with the categories' names."""
-    report = monitoring_report(reads, reach, first, last, None, **asked)
+    report = monitoring_report(reads, reach, first, last, None, drawn)
     return {
         **msgspec.to_builtins(report),
         "categories": reads.query((), None, category_names),
@@ -138,21 +128,22 @@ def _charts(figures: dict[str, Any], months: list[str]) -> dict[str, Any]:
     }
 
 
-@get("/report", opt=allow(*STAFF), sync_to_thread=True)
+# The station, street or district the report is drawn for, asked as the API asks it.
+DRAWN = {"drawn": Provide(drawn_for, sync_to_thread=False)}
+
+
+@get("/report", opt=allow(*STAFF), sync_to_thread=True, dependencies=DRAWN)
 def report(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     reach: NamedDependency[Reach],
+    drawn: NamedDependency[Drawn],
     first: Month = None,
     last: Month = None,
-    station: UUID | None = None,
-    street: Place = None,
-    district: Place = None,
 ) -> Template:
     first, last = _period(bone, first, last)
     months = months_between(first, last)
-    asked = Asked(station=station, street=street, district=district)
-    figures = _figures(bone.read_side, reach, first, last, asked)
+    figures = _figures(bone.read_side, reach, first, last, drawn)
     total = sum(row["minutes"] for row in figures["service"])
     services = sum(row["services"] for row in figures["service"])
     context = {
@@ -164,25 +155,22 @@ def report(
         "month_names": [month_name(month) for month in months],
         "total": total,
         "services": services,
-        "asked": {name: value for name, value in asked.items() if value is not None},
+        "asked": drawn.query(),
     }
     return show(request, "console/report.html", context)
 
 
-@get("/report/export", opt=allow(*STAFF), sync_to_thread=True)
+@get("/report/export", opt=allow(*STAFF), sync_to_thread=True, dependencies=DRAWN)
 def export(
     bone: NamedDependency[Backbone],
     reach: NamedDependency[Reach],
+    drawn: NamedDependency[Drawn],
     first: Month = None,
     last: Month = None,
-    station: UUID | None = None,
-    street: Place = None,
-    district: Place = None,
 ) -> Response[str]:
     """The service figures as the API exports them: one line per month, category, building."""
     first, last = _period(bone, first, last)
-    asked = Asked(station=station, street=street, district=district)
-    rows = _figures(bone.read_side, reach, first, last, asked)["service"]
+    rows = _figures(bone.read_side, reach, first, last, drawn)["service"]
     return csv_response(
         f"monitoring-{first}-{last}",
         CSV_COLUMNS,
