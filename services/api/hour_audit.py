@@ -47,8 +47,9 @@ class VolunteerHoursController(Controller):
         last: Annotated[date, QueryParameter(description="Last day, included")],
         after: After = None,
     ) -> HoursReport:
+        report = volunteer_report(reads, volunteer_id, first, last, after)  # the period first
         check_volunteer_reached(request.user, reach, reads, volunteer_id, after)
-        return volunteer_report(reads, volunteer_id, first, last, after)
+        return report
 
     @get(
         "/export",
@@ -67,5 +68,6 @@ class VolunteerHoursController(Controller):
         last: Annotated[date, QueryParameter()],
         after: After = None,
     ) -> Response[str]:
+        report = volunteer_report(reads, volunteer_id, first, last, after)  # the period first
         check_volunteer_reached(request.user, reach, reads, volunteer_id, after)
-        return volunteer_export(volunteer_report(reads, volunteer_id, first, last, after))
+        return volunteer_export(report)
