@@ -37,6 +37,7 @@ from domain.ledger import (
 from domain.listing import Categories, check_no_contact_details
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, require_reason
+from domain.station import DEFAULT_STATION, NamesItsStation
 from domain.volunteer import Flag, Volunteer
 
 _ENTRY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:hour-entry")
@@ -113,7 +114,19 @@ class HourEntry(Aggregate):
     def create_id(idempotency_key: str) -> UUID:
         return entry_id_for(idempotency_key)
 
-    @event("HoursSubmitted")
+    class HoursSubmitted(NamesItsStation, Aggregate.Created):
+        """Names the station where the service was given."""
+
+        idempotency_key: str
+        volunteer_id: UUID
+        account_id: UUID
+        service: Service
+        flags: tuple[str, ...]
+        recorded_on: date
+        by: Provenance
+        station: UUID
+
+    @event(HoursSubmitted)
     def __init__(
         self,
         idempotency_key: str,
@@ -123,8 +136,10 @@ class HourEntry(Aggregate):
         flags: tuple[str, ...],
         recorded_on: date,
         by: Provenance,
+        station: UUID = DEFAULT_STATION,
     ) -> None:
         self.volunteer_id = volunteer_id
+        self.station = station
         self.recorded_on = recorded_on  # late or not is about this day, whatever is amended
         self.account_id = account_id
         self.service = service
@@ -206,9 +221,11 @@ def submit_hours(
     categories: Categories,
     now: datetime,
     by: Provenance,
+    station: UUID = DEFAULT_STATION,
 ) -> HourEntry:
-    """Record service as submitted (flagged where odd); the volunteer keeps its span. Its
-    category is one of the station's, in use, as a listing's is: the reports count by it."""
+    """Record service as submitted (flagged where odd) at ``station``, where it was given; the
+    volunteer keeps its span. Its category is one of the station's, in use, as a listing's is:
+    the reports count by it."""
     volunteer.check_may_serve()
     check_service(service, now)
     categories.check_open(service.category)
@@ -222,6 +239,7 @@ def submit_hours(
         flags=flags,
         recorded_on=now.date(),
         by=by,
+        station=station,
     )
     volunteer.keep_span(entry.id, service.started_at, service.minutes, by)
     return entry

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, require_reason
+from domain.station import DEFAULT_STATION, NamesItsStation
 
 _VOLUNTEER_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:volunteer")
 _TRAINING_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:training")
@@ -218,7 +219,20 @@ class Training(Aggregate):
     def create_id(idempotency_key: str) -> UUID:
         return training_id_for(idempotency_key)
 
-    @event("TrainingHeld")
+    class TrainingHeld(NamesItsStation, Aggregate.Created):
+        """Names the station that held the training."""
+
+        idempotency_key: str
+        name: str
+        content: str
+        minutes: int
+        organiser: str
+        held_on: date
+        attendees: tuple[UUID, ...]
+        by: Provenance
+        station: UUID
+
+    @event(TrainingHeld)
     def __init__(
         self,
         idempotency_key: str,
@@ -229,7 +243,9 @@ class Training(Aggregate):
         held_on: date,
         attendees: tuple[UUID, ...],
         by: Provenance,
+        station: UUID = DEFAULT_STATION,
     ) -> None:
+        self.station = station
         self.name = name
         self.minutes = minutes
         self.held_on = held_on
@@ -247,6 +263,7 @@ def hold_training(
     today: date,
     attendees: tuple[Volunteer, ...],
     by: Provenance,
+    station: UUID = DEFAULT_STATION,
 ) -> Training:
     if not name.strip() or not organiser.strip():
         raise RuleViolated("training-incomplete", "A training names itself and its organiser.")
@@ -267,4 +284,5 @@ def hold_training(
         held_on=held_on,
         attendees=tuple(volunteer.id for volunteer in attendees),
         by=by,
+        station=station,
     )

@@ -58,7 +58,8 @@ class Hours:
             " recorded_at TEXT NOT NULL,"
             " decided_by TEXT,"
             " decided_at TEXT,"
-            " position BIGINT NOT NULL)"  # where it was submitted: pages stay stable
+            " position BIGINT NOT NULL,"  # where it was submitted: pages stay stable
+            " station_id TEXT NOT NULL)"  # where the service was given
         ),
         "hour_steps": (
             "CREATE TABLE IF NOT EXISTS hour_steps ("
@@ -136,7 +137,7 @@ class Hours:
             "INSERT INTO hour_entries VALUES (%(id)s, %(volunteer)s, %(account)s, 'submitted',"
             " %(activity)s, %(started_at)s, %(month)s, %(minutes)s, %(place)s, %(content)s,"
             " %(organiser)s, %(responsible)s, %(category)s, %(building)s, %(beneficiary)s,"
-            " %(flags)s, %(channel)s, %(actor)s, %(at)s, NULL, NULL, %(position)s)",
+            " %(flags)s, %(channel)s, %(actor)s, %(at)s, NULL, NULL, %(position)s, %(station)s)",
             {
                 **service,
                 "id": str(envelope.stream_id),
@@ -147,6 +148,7 @@ class Hours:
                 "actor": envelope.actor,
                 "at": stamp(envelope.recorded_at),
                 "position": envelope.position,
+                "station": str(payload.station),
             },
         )
         changes = {field: [None, service[field]] for field in SERVICE_FIELDS}
@@ -202,13 +204,16 @@ def listed(
     before: int | None,
     limit: int,
     among: list[str] | None = None,
+    stations: list[str] | None = None,
 ) -> list[Row]:
     """Newest first; ``before``: the previous page's last ``position``; ``among``: only these
-    volunteers' entries."""
+    volunteers' entries; ``stations``: only entries given at these stations."""
     clauses = ["position < %(before)s"]
     params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
     if among is not None:
         clauses.append(one_of("volunteer_id", among, params))
+    if stations is not None:
+        clauses.append(one_of("station_id", stations, params))
     for clause, name, value in (
         ("volunteer_id = %(volunteer)s", "volunteer", volunteer),
         ("status = %(status)s", "status", status),
@@ -249,7 +254,13 @@ def steps_after(db: ReadDb, entry_ids: list[str], position: int) -> list[Row]:
     )
 
 
-def status_counts(db: ReadDb) -> dict[str, int]:
-    """How many entries stand in each status (the console's "needs attention" figures)."""
-    rows = db.all("SELECT status, COUNT(*) AS entries FROM hour_entries GROUP BY status")
+def status_counts(db: ReadDb, stations: list[str]) -> dict[str, int]:
+    """How many entries of these stations stand in each status (the console's "needs
+    attention" figures)."""
+    params: dict[str, Any] = {}
+    rows = db.all(
+        "SELECT status, COUNT(*) AS entries FROM hour_entries"
+        f" WHERE {one_of('station_id', stations, params)} GROUP BY status",
+        params,
+    )
     return {row["status"]: row["entries"] for row in rows}

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from projections import homes
 from projections.dispatch import by_payload
 from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import (
     AwardGiven,
     Envelope,
+    MemberMovedHome,
+    MemberRegistered,
     TrainingHeld,
     VolunteerEvaluated,
     VolunteerProfileUpdated,
@@ -39,7 +42,8 @@ class Volunteers:
             " status TEXT NOT NULL,"
             " consent_version TEXT NOT NULL,"
             " registered_at TEXT NOT NULL,"
-            " position BIGINT NOT NULL)"
+            " position BIGINT NOT NULL,"
+            " station_id TEXT NOT NULL)"  # the volunteer's home station, as it is now
         ),
         "volunteer_records": (
             "CREATE TABLE IF NOT EXISTS volunteer_records ("
@@ -64,8 +68,10 @@ class Volunteers:
             " held_on TEXT NOT NULL,"
             " attendees BIGINT NOT NULL,"
             " actor TEXT NOT NULL,"
-            " position BIGINT NOT NULL)"
+            " position BIGINT NOT NULL,"
+            " station_id TEXT NOT NULL)"
         ),
+        "volunteer_homes": homes.table("volunteer_homes"),
     }
 
     def apply(self, db: ReadDb, envelope: Envelope) -> None:
@@ -102,10 +108,19 @@ class Volunteers:
         )
 
     @_on.register
+    def _member(self, payload: MemberRegistered, db: ReadDb, envelope: Envelope) -> None:
+        homes.keep(db, "volunteer_homes", envelope.stream_id, payload.station)
+
+    @_on.register
+    def _moved(self, payload: MemberMovedHome, db: ReadDb, envelope: Envelope) -> None:
+        homes.move(db, "volunteer_homes", "volunteers", envelope.stream_id, payload.station)
+
+    @_on.register
     def _registered(self, payload: VolunteerRegistered, db: ReadDb, envelope: Envelope) -> None:
         db.execute(
             "INSERT INTO volunteers VALUES (%(id)s, %(member)s, %(account)s, %(skills)s,"
-            " %(categories)s, %(building)s, 'active', %(consent)s, %(at)s, %(position)s)",
+            " %(categories)s, %(building)s, 'active', %(consent)s, %(at)s, %(position)s,"
+            " %(station)s)",
             {
                 "id": str(envelope.stream_id),
                 "member": str(payload.member_id),
@@ -116,6 +131,7 @@ class Volunteers:
                 "consent": payload.consent_version,
                 "at": envelope.recorded_at.isoformat(),
                 "position": envelope.position,
+                "station": homes.home(db, "volunteer_homes", payload.member_id),
             },
         )
 
@@ -171,7 +187,7 @@ class Volunteers:
     def _training(self, payload: TrainingHeld, db: ReadDb, envelope: Envelope) -> None:
         db.execute(
             "INSERT INTO trainings VALUES (%(id)s, %(name)s, %(content)s, %(organiser)s,"
-            " %(minutes)s, %(held_on)s, %(attendees)s, %(actor)s, %(position)s)",
+            " %(minutes)s, %(held_on)s, %(attendees)s, %(actor)s, %(position)s, %(station)s)",
             {
                 "id": str(envelope.stream_id),
                 "name": payload.name,
@@ -182,6 +198,7 @@ class Volunteers:
                 "attendees": len(payload.attendees),
                 "actor": envelope.actor,
                 "position": envelope.position,
+                "station": str(payload.station),
             },
         )
         for attendee in payload.attendees:
@@ -207,12 +224,24 @@ def volunteer(db: ReadDb, volunteer_id: str) -> Row | None:
     return row
 
 
-def trainings(db: ReadDb, *, limit: int) -> list[Row]:
-    """The latest trainings recorded, newest first, each with the ids of its attendees."""
-    rows = db.all(
-        "SELECT * FROM trainings ORDER BY position DESC LIMIT %(limit)s", {"limit": limit}
+def home_of(db: ReadDb, volunteer_id: str) -> str | None:
+    """The volunteer's home station (None for no such volunteer)."""
+    row = db.one(
+        "SELECT station_id FROM volunteers WHERE volunteer_id = %(id)s", {"id": volunteer_id}
     )
-    params: dict[str, Any] = {}
+    return None if row is None else row["station_id"]
+
+
+def trainings(db: ReadDb, *, limit: int, stations: list[str]) -> list[Row]:
+    """The latest trainings these stations held, newest first, each with the ids of its
+    attendees."""
+    params: dict[str, Any] = {"limit": limit}
+    rows = db.all(
+        f"SELECT * FROM trainings WHERE {one_of('station_id', stations, params)}"
+        " ORDER BY position DESC LIMIT %(limit)s",
+        params,
+    )
+    params = {}
     held = one_of("position", [row["position"] for row in rows], params)
     attended = db.all(
         f"SELECT volunteer_id, position FROM volunteer_records WHERE kind = 'training' AND {held}",
@@ -236,12 +265,14 @@ def search(
     status: str | None,
     before: int | None,
     limit: int,
+    stations: list[str],
     among: list[str] | None = None,
 ) -> list[Row]:
-    """Newest first; ``before``: the previous page's last ``position``; ``among``: only these
-    volunteers."""
+    """Newest first, of volunteers whose home is one of ``stations``; ``before``: the previous
+    page's last ``position``; ``among``: only these volunteers."""
     clauses = ["position < %(before)s"]
     params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
+    clauses.append(one_of("station_id", stations, params))
     if among is not None:
         clauses.append(one_of("volunteer_id", among, params))
     if skill is not None:
@@ -261,9 +292,15 @@ def search(
     )
 
 
-def members(db: ReadDb) -> dict[str, str]:
-    """Every volunteer's id, by member id (a search by name goes through them)."""
-    rows = db.all("SELECT volunteer_id, member_id FROM volunteers", {})
+def members(db: ReadDb, stations: list[str]) -> dict[str, str]:
+    """The id of every volunteer of these stations, by member id (a search by name goes
+    through them)."""
+    params: dict[str, Any] = {}
+    rows = db.all(
+        "SELECT volunteer_id, member_id FROM volunteers"
+        f" WHERE {one_of('station_id', stations, params)}",
+        params,
+    )
     return {str(row["member_id"]): str(row["volunteer_id"]) for row in rows}
 
 

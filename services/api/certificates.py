@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Response, Router, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
-from projections import monitoring
 from services.api import schemas
 from services.api.command_routes import command_route
 from services.certificates.commands import IssueCertificate
@@ -19,6 +18,8 @@ from services.composition.runtime import Backbone
 from services.web.auth import allow, public
 from services.web.context import After
 from services.web.downloads import csv_response
+from services.web.monitoring import Drawn, MonitoringReport, drawn_for, monitoring_report
+from services.web.reach import Reach, check_sees_people
 from services.web.reads import Reads
 from services.web.verification import (
     PublicVerification,
@@ -30,6 +31,7 @@ from services.windows import check_months_asked, station_now
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+EXPORT_COLUMNS = ["month", "category", "building", "minutes", "services"]
 
 
 class Issued(msgspec.Struct, kw_only=True):
@@ -40,42 +42,6 @@ class Issued(msgspec.Struct, kw_only=True):
 
 def _issued(certified: Certified) -> Issued:
     return Issued(id=str(certified.id), code=certified.code, position=certified.position)
-
-
-class ServiceFigure(msgspec.Struct, kw_only=True):
-    month: str
-    category: str
-    building: str
-    minutes: int
-    services: int
-
-
-class VolunteerFigure(msgspec.Struct, kw_only=True):
-    month: str
-    active: int
-    new: int
-
-
-class TrainingFigure(msgspec.Struct, kw_only=True):
-    month: str
-    trainings: int
-    minutes: int
-    minutes_trained: int
-
-
-class Registry(msgspec.Struct, kw_only=True):
-    active: int
-    paused: int
-    left: int
-
-
-class MonitoringReport(msgspec.Struct, kw_only=True):
-    first: str
-    last: str
-    service: list[ServiceFigure]
-    volunteers: list[VolunteerFigure]
-    trainings: list[TrainingFigure]
-    registry: Registry
 
 
 class CertificateController(Controller):
@@ -96,77 +62,67 @@ class CertificateController(Controller):
     @get(
         "/{code:str}/entries",
         sync_to_thread=True,
-        opt=allow(*STAFF),
+        opt=allow(*STAFF, people=True),
         summary="A certificate with each entry it covered and every later correction in full",
     )
     def entries(
-        self, code: FromPath[str], reads: NamedDependency[Reads], after: After = None
+        self,
+        code: FromPath[str],
+        reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
+        after: After = None,
     ) -> Verification:
-        return full_verification(reads, code, after)
+        verification = full_verification(reads, code, after)
+        # No home station known (the registry not there yet) reaches no one's stations.
+        check_sees_people(reach, str(verification.station_id))
+        return verification
+
+
+def the_report(
+    reads: NamedDependency[Reads],
+    reach: NamedDependency[Reach],
+    drawn: NamedDependency[Drawn],
+    first: Month,
+    last: Month,
+    after: After = None,
+) -> MonitoringReport:
+    """Dependency ``report``: the monitoring report the query asks for."""
+    check_months_asked(first, last, station_now())
+    return monitoring_report(reads, reach, first, last, after, drawn)
 
 
 class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]  # noqa: RUF012
-
-    def _monitoring(
-        self, reads: Reads, first: str, last: str, after: int | None
-    ) -> MonitoringReport:
-        check_months_asked(first, last, station_now())
-
-        def query(db: Any) -> MonitoringReport:
-            registry = monitoring.registry(db)
-            return MonitoringReport(
-                first=first,
-                last=last,
-                service=[
-                    msgspec.convert(row, ServiceFigure, strict=False)
-                    for row in monitoring.service(db, first, last)
-                ],
-                volunteers=[
-                    msgspec.convert(row, VolunteerFigure, strict=False)
-                    for row in monitoring.volunteers_by_month(db, first, last)
-                ],
-                trainings=[
-                    msgspec.convert(row, TrainingFigure, strict=False)
-                    for row in monitoring.trainings_by_month(db, first, last)
-                ],
-                registry=Registry(
-                    active=registry["active"], paused=registry["paused"], left=registry["left_"]
-                ),
-            )
-
-        return reads.query(("monitoring",), after, query)
+    dependencies = {  # noqa: RUF012
+        "drawn": Provide(drawn_for, sync_to_thread=False),
+        "report": Provide(the_report, sync_to_thread=True),
+    }
 
     @get(
         "/monitoring",
-        sync_to_thread=True,
+        sync_to_thread=False,
         opt=allow(*STAFF),
-        summary="Volunteers, trainings and service by month, category and building",
+        summary="Volunteers, trainings and service by month, category and building, for a "
+        "station, a street or a district (by default all the caller works across), with each "
+        "station's part",
     )
-    def report(
-        self, reads: NamedDependency[Reads], first: Month, last: Month, after: After = None
-    ) -> MonitoringReport:
-        return self._monitoring(reads, first, last, after)
+    def monitoring(self, report: NamedDependency[MonitoringReport]) -> MonitoringReport:
+        return report
 
     @get(
         "/monitoring/export",
-        sync_to_thread=True,
+        sync_to_thread=False,
         opt=allow(*STAFF),
-        summary="Service figures as CSV, for the quarterly review",
+        summary="The service figures of the station, street or district as CSV, for the "
+        "quarterly review",
         media_type=schemas.CSV,
     )
-    def export(
-        self, reads: NamedDependency[Reads], first: Month, last: Month, after: After = None
-    ) -> Response[str]:
-        report = self._monitoring(reads, first, last, after)
+    def export(self, report: NamedDependency[MonitoringReport]) -> Response[str]:
         return csv_response(
-            f"monitoring-{first}-{last}",
-            ["month", "category", "building", "minutes", "services"],
-            [
-                [figure.month, figure.category, figure.building, figure.minutes, figure.services]
-                for figure in report.service
-            ],
+            f"monitoring-{report.first}-{report.last}",
+            EXPORT_COLUMNS,
+            [[getattr(figure, column) for column in EXPORT_COLUMNS] for figure in report.service],
         )
 
 

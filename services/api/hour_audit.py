@@ -13,10 +13,15 @@ from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
 from services.api import schemas
-from services.api.volunteers import check_own_volunteer
 from services.web.auth import Principal, allow
 from services.web.context import After
-from services.web.hour_history import HoursReport, volunteer_export, volunteer_report
+from services.web.hour_history import (
+    HoursReport,
+    check_volunteer_reached,
+    volunteer_export,
+    volunteer_report,
+)
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
@@ -29,7 +34,7 @@ class VolunteerHoursController(Controller):
     @get(
         "/",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="A volunteer's entries over a period, with approved totals by month and category",
     )
     def report(
@@ -37,26 +42,32 @@ class VolunteerHoursController(Controller):
         volunteer_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         first: Annotated[date, QueryParameter(description="First day (the station's)")],
         last: Annotated[date, QueryParameter(description="Last day, included")],
         after: After = None,
     ) -> HoursReport:
-        check_own_volunteer(request.user, volunteer_id)
-        return volunteer_report(reads, volunteer_id, first, last, after)
+        report = volunteer_report(reads, volunteer_id, first, last, after)  # the period first
+        check_volunteer_reached(request.user, reach, reads, volunteer_id, after)
+        return report
 
     @get(
         "/export",
         sync_to_thread=True,
-        opt=allow(*STAFF),
+        opt=allow(*STAFF, people=True),
         summary="The same as CSV: one line per entry",
         media_type=schemas.CSV,
     )
     def export(
         self,
         volunteer_id: FromPath[UUID],
+        request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         first: Annotated[date, QueryParameter()],
         last: Annotated[date, QueryParameter()],
         after: After = None,
     ) -> Response[str]:
-        return volunteer_export(volunteer_report(reads, volunteer_id, first, last, after))
+        report = volunteer_report(reads, volunteer_id, first, last, after)  # the period first
+        check_volunteer_reached(request.user, reach, reads, volunteer_id, after)
+        return volunteer_export(report)

@@ -17,11 +17,9 @@ from litestar.params import Body, FromPath, QueryParameter
 
 from domain.hours import EntryStatus
 from domain.identity import Role
-from domain.rules import NotFound
 from projections import hours
 from services.api import schemas
 from services.api.command_routes import command_route
-from services.api.volunteers import check_own_volunteer
 from services.bus import Bus, Caller
 from services.hours.commands import (
     MAX_IMPORT_BYTES,
@@ -45,11 +43,12 @@ from services.web.hour_history import (
     Entry,
     EntryList,
     Step,
-    entry_history,
     entry_of_row,
     history_export,
+    reached_entry,
     step_of,
 )
+from services.web.reach import Reach, people_among
 from services.web.reads import Reads
 
 
@@ -102,27 +101,33 @@ class HoursController(Controller):
         bus: NamedDependency[Bus],
         caller: NamedDependency[Caller],
         key: Annotated[str, QueryParameter(min_length=8, max_length=80, pattern=r"^[\w.:-]+$")],
+        station: Annotated[
+            UUID | None, QueryParameter(description="Where the activity was held")
+        ] = None,
     ) -> BulkResult:
-        command = ImportAttendance.uploaded(key, await data.data.read())
+        command = ImportAttendance.uploaded(key, await data.data.read(), station)
         # Alone, the list is recorded where it is handed over: a worker thread, not the loop.
         return _bulk(await anyio.to_thread.run_sync(bus.handle_from_thread, command, caller))
 
     @get(
         "/",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="Entries newest first; `status=submitted` is the approval queue",
     )
     def list_entries(
         self,
         caller: NamedDependency[Caller],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
         status: Annotated[EntryStatus | None, QueryParameter()] = None,
         volunteer_id: Annotated[UUID | None, QueryParameter()] = None,
         before: Before = None,
         limit: Limit = 50,
     ) -> EntryList:
+        # A volunteer reads their own entries wherever they served; staff, their stations'.
+        stations = None if caller.is_member else people_among(reach)
         if caller.is_member:
             volunteer_id = volunteer_for(caller, volunteer_id)
         rows = reads.query(
@@ -136,6 +141,7 @@ class HoursController(Controller):
                 started_before=None,
                 before=before,
                 limit=limit,
+                stations=stations,
             ),
         )
         return EntryList(
@@ -145,7 +151,7 @@ class HoursController(Controller):
     @get(
         "/{entry_id:uuid}",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="One entry as it stands",
     )
     def show(
@@ -153,18 +159,16 @@ class HoursController(Controller):
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> Entry:
-        row = reads.query(("hours",), after, lambda db: hours.entry(db, str(entry_id)))
-        if row is None:
-            raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
-        check_own_volunteer(request.user, UUID(row["volunteer_id"]))
+        row, _ = reached_entry(request.user, reach, reads, entry_id, after)
         return entry_of_row(row)
 
     @get(
         "/{entry_id:uuid}/history",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="Every step of an entry: who, when, which channel, what changed and why",
     )
     def history(
@@ -172,14 +176,15 @@ class HoursController(Controller):
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> list[Step]:
-        return [step_of(row) for row in self._history(entry_id, request, reads, after)]
+        return [step_of(row) for row in self._history(entry_id, request, reach, reads, after)]
 
     @get(
         "/{entry_id:uuid}/history.csv",
         sync_to_thread=True,
-        opt=allow(*STAFF),
+        opt=allow(*STAFF, people=True),
         summary="An entry's history as CSV",
         media_type=schemas.CSV,
     )
@@ -188,19 +193,20 @@ class HoursController(Controller):
         entry_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> Response[str]:
-        return history_export(entry_id, self._history(entry_id, request, reads, after))
+        return history_export(entry_id, self._history(entry_id, request, reach, reads, after))
 
     def _history(
         self,
         entry_id: UUID,
         request: Request[Principal, Any, Any],
+        reach: Reach,
         reads: Reads,
         after: int | None,
     ) -> list[dict[str, Any]]:
-        row, steps = entry_history(reads, entry_id, after)
-        check_own_volunteer(request.user, UUID(row["volunteer_id"]))
+        _, steps = reached_entry(request.user, reach, reads, entry_id, after)
         return steps
 
 

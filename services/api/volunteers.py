@@ -9,12 +9,11 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, Router, get, post, put
 from litestar.di import NamedDependency
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, QueryParameter
 
 from domain.identity import Role
 from domain.rules import NotFound
-from domain.volunteer import VolunteerStatus, volunteer_id_for
+from domain.volunteer import VolunteerStatus
 from projections import certificates, volunteers
 from services.api.command_routes import command_route
 from services.volunteers.commands import (
@@ -31,6 +30,8 @@ from services.volunteers.commands import (
 )
 from services.web.auth import Principal, allow
 from services.web.context import After, Before, Limit, next_before
+from services.web.hour_history import check_volunteer_reached
+from services.web.reach import Reach, people_among
 from services.web.reads import Reads
 
 STAFF = (Role.COORDINATOR, Role.ADMIN)
@@ -57,6 +58,7 @@ class VolunteerRow(msgspec.Struct, kw_only=True):
     consent_version: str
     registered_at: str
     position: int
+    station_id: str  # the volunteer's home station
 
 
 class VolunteerDetail(VolunteerRow, kw_only=True):
@@ -76,21 +78,14 @@ class CertificateRow(msgspec.Struct, kw_only=True):
     issued_at: str
 
 
-def check_own_volunteer(principal: Principal, volunteer_id: UUID) -> None:
-    """A volunteer reaches only their own record; coordinators reach anyone's."""
-    if principal.is_member and (
-        principal.member_id is None or volunteer_id_for(principal.member_id) != volunteer_id
-    ):
-        raise PermissionDeniedException("You can only see your own volunteer record.")
-
-
 class VolunteerController(Controller):
     """The registry's reads (``VOLUNTEERS`` adds its commands)."""
 
-    @get("/", sync_to_thread=True, opt=allow(*STAFF), summary="Search the registry")
+    @get("/", sync_to_thread=True, opt=allow(*STAFF, people=True), summary="Search the registry")
     def search(
         self,
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
         skill: Annotated[str | None, QueryParameter(max_length=40)] = None,
         category: Annotated[str | None, QueryParameter(max_length=40)] = None,
@@ -110,6 +105,7 @@ class VolunteerController(Controller):
                 status=status,
                 before=before,
                 limit=limit,
+                stations=people_among(reach),
             ),
         )
         return VolunteerList(
@@ -122,7 +118,7 @@ class VolunteerController(Controller):
     @get(
         "/{volunteer_id:uuid}",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="A volunteer's record: status, skills, trainings, awards, evaluations",
     )
     def show(
@@ -130,9 +126,10 @@ class VolunteerController(Controller):
         volunteer_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> VolunteerDetail:
-        check_own_volunteer(request.user, volunteer_id)
+        check_volunteer_reached(request.user, reach, reads, volunteer_id, after)
         row = reads.query(
             ("volunteers",), after, lambda db: volunteers.volunteer(db, str(volunteer_id))
         )
@@ -143,7 +140,7 @@ class VolunteerController(Controller):
     @get(
         "/{volunteer_id:uuid}/certificates",
         sync_to_thread=True,
-        opt=allow(Role.VOLUNTEER, *STAFF),
+        opt=allow(Role.VOLUNTEER, *STAFF, people=True),
         summary="Certificates issued to a volunteer",
     )
     def certificates(
@@ -151,9 +148,10 @@ class VolunteerController(Controller):
         volunteer_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> list[CertificateRow]:
-        check_own_volunteer(request.user, volunteer_id)
+        check_volunteer_reached(request.user, reach, reads, volunteer_id, after)
         rows = reads.query(
             ("certificates",),
             after,

@@ -11,7 +11,7 @@ from domain.hours import EntryStatus, HourEntry
 from services.bus import Acting, Handler, Receipt
 from services.certificates.commands import IssueCertificate
 from services.store.eventstore import Timebank
-from services.volunteers.handlers import volunteer_of
+from services.volunteers.handlers import volunteer_at_hand
 
 
 def _approved_in(app: Timebank, entry_ids: list[UUID], start: date, end: date) -> list[HourEntry]:
@@ -37,7 +37,7 @@ def issue(command: IssueCertificate, acting: Acting) -> Certified:
     now, and record that position, so a later amendment can be shown beside what was
     certified."""
     app = acting.app
-    volunteer = volunteer_of(app, command.volunteer_id)
+    volunteer = volunteer_at_hand(acting, command.volunteer_id)
     as_of = app.last_position()
     entries = _approved_in(app, list(volunteer.spans), command.period_from, command.period_to)
     certificate: Certificate = issue_certificate(

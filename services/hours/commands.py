@@ -54,9 +54,16 @@ class ServiceDone(Command):
         )
 
 
+StationChoice = Annotated[
+    UUID | None,
+    Meta(description="Where the service was given; by default the station of whoever records it"),
+]
+
+
 class SubmitEntry(ServiceDone, kw_only=True):
     idempotency_key: IdempotencyKey
     volunteer_id: UUID | None = None  # coordinators name the volunteer; volunteers are themselves
+    station: StationChoice = None  # a volunteer's own service counts at their home station
 
 
 class ApproveEntry(Command):
@@ -113,12 +120,13 @@ class ImportAttendance(Several):
 
     import_key: ImportKey
     text: str
+    station: StationChoice = None
 
     @classmethod
-    def uploaded(cls, import_key: str, raw: bytes) -> ImportAttendance:
+    def uploaded(cls, import_key: str, raw: bytes, station: UUID | None = None) -> ImportAttendance:
         """The list as a spreadsheet saves it (UTF-8, perhaps with a byte-order mark)."""
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise RuleViolated("not-utf8", "Save the list as CSV in UTF-8 and try again.") from None
-        return cls(import_key=import_key, text=text)
+        return cls(import_key=import_key, text=text, station=station)

@@ -30,7 +30,7 @@ from domain.ledger import AccountKind, TimeAccount, Transfer, system_account_id
 from domain.rules import KeyReused, NotFound, RuleViolated, plain_text
 from domain.volunteer import Volunteer, volunteer_id_for
 from services import windows
-from services.bus import Acting, Caller, Handler, Receipt
+from services.bus import Acting, Caller, Handler, NotYours, Receipt
 from services.hours.commands import (
     AmendEntry,
     ApproveEntries,
@@ -44,6 +44,7 @@ from services.hours.commands import (
 from services.identity.records import member_of
 from services.ledger.handlers import account_of
 from services.listings.handlers import categories_of
+from services.stations.handlers import check_works_at, station_for
 from services.store.eventstore import Timebank, retried_on_conflict
 from services.volunteers.handlers import volunteer_of
 
@@ -52,6 +53,13 @@ def entry_of(app: Timebank, entry_id: UUID) -> HourEntry:
     entry = app.find(entry_id, HourEntry)
     if entry is None:
         raise NotFound("entry-not-found", f"There is no service-hour entry {entry_id}.")
+    return entry
+
+
+def entry_at_hand(acting: Acting, entry_id: UUID) -> HourEntry:
+    """An entry to decide on or change: only the staff of its station (or over it) may."""
+    entry = entry_of(acting.app, entry_id)
+    check_works_at(acting.app, acting.by, entry.station)
     return entry
 
 
@@ -68,14 +76,21 @@ def volunteer_for(caller: Caller, named: UUID | None) -> UUID:
 
 
 def submit(command: SubmitEntry, acting: Acting) -> Receipt:
-    """Record service as submitted, awaiting approval."""
+    """Record service as submitted, awaiting approval: a volunteer's own at their home
+    station, a coordinator's at the station they name or work at."""
     volunteer_id = volunteer_for(acting.caller, command.volunteer_id)
     service = command.service(acting.zone)
-    return _submitted(acting, command.idempotency_key, volunteer_id, service)
+    if acting.caller.member_id is not None:
+        station = member_of(acting.app, acting.caller.member_id).station
+    else:
+        station = station_for(acting, command.station)
+    return _submitted(acting, command.idempotency_key, volunteer_id, service, station)
 
 
 @retried_on_conflict
-def _submitted(acting: Acting, key: str, volunteer_id: UUID, service: Service) -> Receipt:
+def _submitted(
+    acting: Acting, key: str, volunteer_id: UUID, service: Service, station: UUID
+) -> Receipt:
     app = acting.app
     existing = app.find(entry_id_for(key), HourEntry)
     if existing is not None:
@@ -94,6 +109,7 @@ def _submitted(acting: Acting, key: str, volunteer_id: UUID, service: Service) -
         categories=categories_of(app),
         now=acting.local_now(),
         by=acting.by,
+        station=station,
     )
     return Receipt(entry.id, app.record(entry, volunteer))
 
@@ -102,7 +118,7 @@ def _submitted(acting: Acting, key: str, volunteer_id: UUID, service: Service) -
 def approve(command: ApproveEntry, acting: Acting) -> Receipt:
     """Credit the volunteer from the community account."""
     app = acting.app
-    entry = entry_of(app, command.entry_id)
+    entry = entry_at_hand(acting, command.entry_id)
     account = account_of(app, entry.account_id)
     community = account_of(app, system_account_id(AccountKind.COMMUNITY))
     credit = approve_hours(entry, account=account, community=community, by=acting.by)
@@ -112,7 +128,7 @@ def approve(command: ApproveEntry, acting: Acting) -> Receipt:
 @retried_on_conflict
 def reject(command: RejectEntry, acting: Acting) -> Receipt:
     app = acting.app
-    entry = entry_of(app, command.entry_id)
+    entry = entry_at_hand(acting, command.entry_id)
     volunteer = volunteer_of(app, entry.volunteer_id)
     reject_hours(entry, volunteer, reason=command.reason, by=acting.by)
     return Receipt(entry.id, app.record(entry, volunteer))
@@ -128,10 +144,11 @@ Correction = Callable[
 ]
 
 
-def _changing(app: Timebank, entry_id: UUID, change: Correction) -> Receipt:
+def _changing(acting: Acting, entry_id: UUID, change: Correction) -> Receipt:
     """Load an entry with its volunteer, credits and both accounts, let ``change`` act, and
     save all of it at once (what ``change`` left alone has no new events to save)."""
-    entry = entry_of(app, entry_id)
+    app = acting.app
+    entry = entry_at_hand(acting, entry_id)
     volunteer = volunteer_of(app, entry.volunteer_id)
     account = account_of(app, entry.account_id)
     community = account_of(app, system_account_id(AccountKind.COMMUNITY))
@@ -167,7 +184,7 @@ def amend(command: AmendEntry, acting: Acting) -> Receipt:
             by=acting.by,
         )
 
-    return _changing(app, command.entry_id, change)
+    return _changing(acting, command.entry_id, change)
 
 
 @retried_on_conflict
@@ -190,7 +207,7 @@ def void(command: VoidEntry, acting: Acting) -> Receipt:
             by=acting.by,
         )
 
-    return _changing(acting.app, command.entry_id, change)
+    return _changing(acting, command.entry_id, change)
 
 
 @dataclass(frozen=True)
@@ -204,7 +221,9 @@ class Result:
     field: str | None = None  # the field (an imported list's column) at fault
 
     @classmethod
-    def refused(cls, item: str, refusal: RuleViolated | NotFound) -> Result:
+    def refused(cls, item: str, refusal: RuleViolated | NotFound | NotYours) -> Result:
+        if isinstance(refusal, NotYours):  # another station's entry, as the API answers it
+            return cls(item, code="forbidden", message=str(refusal))
         field = refusal.field if isinstance(refusal, RuleViolated) else None
         return cls(item, code=refusal.code, message=refusal.message, field=field)
 
@@ -229,7 +248,7 @@ def _each(acting: Acting, entry_ids: list[UUID], command: Callable[[UUID], Recei
     for entry_id in entry_ids:
         try:
             receipt = command(entry_id)
-        except (RuleViolated, NotFound) as refused:
+        except (RuleViolated, NotFound, NotYours) as refused:
             outcomes.append(Result.refused(str(entry_id), refused))
         else:
             outcomes.append(Result(str(entry_id), position=receipt.position))
@@ -312,20 +331,22 @@ def import_attendance(command: ImportAttendance, acting: Acting) -> Outcomes:
             "import-columns-missing",
             f"The first line must name the columns: {', '.join(IMPORT_COLUMNS)}.",
         )
+    station = station_for(acting, command.station)
     outcomes = []
     ended = reader.line_num  # a quoted cell may span lines: a row starts after the last one
     for row in reader:
         first, ended = ended + 1, reader.line_num
-        outcomes.append(_imported(f"{command.import_key}.{first}", f"line {first}", row, acting))
+        key = f"{command.import_key}.{first}"
+        outcomes.append(_imported(key, f"line {first}", row, station, acting))
     return Outcomes(outcomes, acting.app.last_position())
 
 
-def _imported(key: str, line: str, row: dict[str, str], acting: Acting) -> Result:
-    """One row of an attendance list, recorded under ``key``, or why not."""
+def _imported(key: str, line: str, row: dict[str, str], station: UUID, acting: Acting) -> Result:
+    """One row of an attendance list, recorded under ``key`` at ``station``, or why not."""
     try:
         service = _service_from(row, acting.local_now())
         volunteer_id = volunteer_id_for(member_id_for(row["member_number"].strip()))
-        receipt = _submitted(acting, key, volunteer_id, service)
+        receipt = _submitted(acting, key, volunteer_id, service, station)
     except MalformedRow as malformed:
         return Result(line, code="malformed-row", message=str(malformed))
     except (RuleViolated, NotFound) as refused:

@@ -374,6 +374,7 @@ class TrainingHeld(Payload):
     organiser: str
     held_on: date
     attendees: list[UUID]
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station
 
 
 class ServiceData(msgspec.Struct, frozen=True):
@@ -395,6 +396,7 @@ class HoursSubmitted(Payload):
     service: ServiceData
     flags: list[str]
     recorded_on: date
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station
 
 
 class HoursApproved(Payload):

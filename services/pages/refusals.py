@@ -364,6 +364,8 @@ BY_CODE: dict[str, str] = {
         "Please give the station's name, and the street and district it belongs to."
     ),
     "station-required": N_("You work across several stations: please choose the station."),
+    # A bulk command's item of another station's (NotYours, as the API answers it).
+    "forbidden": N_("That belongs to a station your account does not work at."),
 }
 
 _NO_SUCH_PAGE = N_("There is no such page. Please start again from the start page.")

@@ -157,7 +157,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     NotAuthorizedException: _not_signed_in,
     TokenRevoked: _not_signed_in,  # else the app's problem+json for it would answer a page
     PermissionDeniedException: _refused(403),
-    NotYours: _refused(403),  # a record of a station the account does not work at
+    NotYours: _refused(403),  # a record of another station's, or people across stations
     RuleViolated: _refused(422),
     DateOutOfRange: _refused(422),  # the API answers it with a problem naming the field
     NotFound: _refused(404),

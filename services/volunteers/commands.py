@@ -93,3 +93,7 @@ class RecordTraining(Command, kw_only=True):
     organiser: Text
     held_on: DoneOn
     attendees: Annotated[list[UUID], Meta(min_length=1, max_length=500)]
+    station: Annotated[
+        UUID | None,
+        Meta(description="The station that held it; by default the one of whoever records it"),
+    ] = None

@@ -23,6 +23,7 @@ from domain.volunteer import (
 )
 from services.bus import Acting, Handler, Receipt
 from services.identity.records import member_of
+from services.stations.handlers import check_sees_people, check_works_at, station_for
 from services.store.eventstore import Timebank, retried_on_conflict
 from services.store.vault import Vault
 from services.volunteers.commands import (
@@ -54,12 +55,20 @@ def volunteer_of(app: Timebank, volunteer_id: UUID) -> Volunteer:
     return volunteer
 
 
+def volunteer_at_hand(acting: Acting, volunteer_id: UUID) -> Volunteer:
+    """A volunteer to act on: only the staff of their home station (or over it) may."""
+    volunteer = volunteer_of(acting.app, volunteer_id)
+    check_works_at(acting.app, acting.by, member_of(acting.app, volunteer.member_id).station)
+    return volunteer
+
+
 def open_details(
     app: Timebank, vault: Vault, *, volunteer_id: UUID, purpose: str, by: Provenance
 ) -> tuple[Volunteer, VolunteerDetails | None, int]:
     """The volunteer's Art. 5 details (None once the member was erased), after recording in
     the personal-data access log who opened them and why, as for a member's details."""
     volunteer = volunteer_of(app, volunteer_id)
+    check_sees_people(app, by, member_of(app, volunteer.member_id).station)
     access = PersonalDataAccess(member_id=volunteer.member_id, purpose=purpose, by=by)
     position = app.record(access)
     details = vault.open(volunteer.member_id, volunteer.sealed_details, VolunteerDetails)
@@ -105,6 +114,7 @@ def register(command: RegisterVolunteer, acting: Acting) -> Receipt:
     """Register an active member as a volunteer, their Art. 5 details sealed in the vault."""
     app, member_id = acting.app, command.member_id
     member = member_of(app, member_id)
+    check_works_at(app, acting.by, member.station)
     if not member.is_active or member.is_erased:
         raise RuleViolated("member-inactive", "Only an active member can become a volunteer.")
     if volunteer_id_for(member_id) in app.repository:
@@ -129,14 +139,14 @@ def register(command: RegisterVolunteer, acting: Acting) -> Receipt:
 
 @retried_on_conflict
 def change_status(command: ChangeVolunteerStatus, acting: Acting) -> Receipt:
-    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    volunteer = volunteer_at_hand(acting, command.volunteer_id)
     volunteer.change_status(command.status, command.reason, acting.by)
     return Receipt(volunteer.id, acting.app.record(volunteer))
 
 
 @retried_on_conflict
 def update_profile(command: UpdateVolunteerProfile, acting: Acting) -> Receipt:
-    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    volunteer = volunteer_at_hand(acting, command.volunteer_id)
     skills, categories = tuple(command.skills), tuple(command.categories)
     volunteer.update_profile(skills, categories, command.building, acting.by)
     return Receipt(volunteer.id, acting.app.record(volunteer))
@@ -144,21 +154,22 @@ def update_profile(command: UpdateVolunteerProfile, acting: Acting) -> Receipt:
 
 @retried_on_conflict
 def give_award(command: RecordAward, acting: Acting) -> Receipt:
-    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    volunteer = volunteer_at_hand(acting, command.volunteer_id)
     volunteer.give_award(command.name, command.awarded_on, command.awarded_by, acting.by)
     return Receipt(volunteer.id, acting.app.record(volunteer))
 
 
 @retried_on_conflict
 def evaluate(command: RecordEvaluation, acting: Acting) -> Receipt:
-    volunteer = volunteer_of(acting.app, command.volunteer_id)
+    volunteer = volunteer_at_hand(acting, command.volunteer_id)
     volunteer.evaluate(command.rating, command.stars, command.evaluated_on, command.note, acting.by)
     return Receipt(volunteer.id, acting.app.record(volunteer))
 
 
 @retried_on_conflict
 def record_training(command: RecordTraining, acting: Acting) -> Receipt:
-    """Record a training session and who attended; a retry answers as the first one did."""
+    """Record a training session and who attended, at the station named or the caller's own;
+    a retry answers as the first one did."""
     app, attendees = acting.app, tuple(command.attendees)
     existing = app.find(training_id_for(command.idempotency_key), Training)
     if existing is not None:
@@ -176,6 +187,7 @@ def record_training(command: RecordTraining, acting: Acting) -> Receipt:
         today=acting.local_now().date(),
         attendees=tuple(volunteer_of(app, attendee) for attendee in attendees),
         by=acting.by,
+        station=station_for(acting, command.station),
     )
     return Receipt(training.id, app.record(training))
 

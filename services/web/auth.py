@@ -47,10 +47,12 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
         return self.account_id == account_id
 
 
-def allow(*roles: Role, own_account_only: bool = False) -> dict[str, Any]:
+def allow(*roles: Role, own_account_only: bool = False, people: bool = False) -> dict[str, Any]:
     """Route ``opt`` declaring who may call it. ``own_account_only``: a resident or volunteer
-    may use it only on their own account (the handler checks which account it names)."""
-    return {"roles": frozenset(roles), "own_account_only": own_account_only}
+    may use it only on their own account (the handler checks which account it names).
+    ``people``: it shows residents' records, which staff read only at their own station, not
+    across a street or district (the handler checks the station)."""
+    return {"roles": frozenset(roles), "own_account_only": own_account_only, "people": people}
 
 
 def public() -> dict[str, Any]:

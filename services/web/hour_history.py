@@ -10,12 +10,16 @@ from uuid import UUID
 
 import msgspec
 from litestar import Response
+from litestar.exceptions import PermissionDeniedException
 
 from domain.identity import Role
 from domain.rules import NotFound
-from projections import hours
+from domain.volunteer import volunteer_id_for
+from projections import hours, volunteers
 from projections.stored import stamp
+from services.web.auth import Principal
 from services.web.downloads import csv_response
+from services.web.reach import Reach, people_among
 from services.web.reads import Reads
 from services.windows import check_days_asked, station_now
 
@@ -45,6 +49,7 @@ class Entry(msgspec.Struct, kw_only=True):
     decided_by: str | None
     decided_at: str | None
     position: int
+    station_id: str  # where the service was given
 
 
 class EntryList(msgspec.Struct, kw_only=True):
@@ -212,3 +217,40 @@ def volunteer_export(report: HoursReport) -> Response[str]:
             for entry in report.entries
         ],
     )
+
+
+def check_own_volunteer(principal: Principal, volunteer_id: UUID) -> None:
+    """A volunteer reaches only their own record; coordinators reach anyone's."""
+    if principal.is_member and (
+        principal.member_id is None or volunteer_id_for(principal.member_id) != volunteer_id
+    ):
+        raise PermissionDeniedException("You can only see your own volunteer record.")
+
+
+def check_volunteer_reached(
+    principal: Principal, reach: Reach, reads: Reads, volunteer_id: UUID, after: int | None
+) -> None:
+    """A volunteer reads their own record; staff, those of their own station's volunteers
+    (across stations, none: asked before looking, so whether one exists is not told)."""
+    check_own_volunteer(principal, volunteer_id)
+    if principal.is_member:
+        return
+    people_among(reach)
+    home = reads.query(("volunteers",), after, lambda db: volunteers.home_of(db, str(volunteer_id)))
+    if home is None:
+        raise NotFound("volunteer-not-found", f"There is no volunteer {volunteer_id}.")
+    reach.check(home)
+
+
+def reached_entry(
+    principal: Principal, reach: Reach, reads: Reads, entry_id: UUID, after: int | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An entry and its steps, as ``entry_history``: a volunteer reads their own; staff, those
+    given at their own station (across stations, none, asked before looking)."""
+    if not principal.is_member:
+        people_among(reach)
+    row, steps = entry_history(reads, entry_id, after)
+    check_own_volunteer(principal, UUID(row["volunteer_id"]))
+    if not principal.is_member:
+        reach.check(row["station_id"])
+    return row, steps

@@ -67,3 +67,43 @@ def the_reach(request: Request[Any, Any, Any], reads: NamedDependency[Reads]) ->
     """Dependency ``reach``: the signed-in caller's."""
     principal = request.scope.get("user")
     return reach_of(principal if isinstance(principal, Principal) else None, reads)
+
+
+def check_sees_people(reach: Reach, station: str | UUID) -> None:
+    """Refuse a person's records (an hour entry, a volunteer's profile) to a street or
+    district account, which reads figures, and to staff of another station."""
+    if not reach.is_one_station:
+        raise NotYours("A street or district account sees figures, not residents' records.")
+    reach.check(station)
+
+
+def people_among(reach: Reach) -> list[str]:
+    """The stations whose people's records a list shows (refused across stations)."""
+    if not reach.is_one_station:
+        raise NotYours("A street or district account sees figures, not residents' records.")
+    return reach.among
+
+
+def reported(
+    reach: Reach,
+    stations_known: list[dict[str, Any]],
+    *,
+    station: UUID | None,
+    street: str | None,
+    district: str | None,
+) -> list[dict[str, Any]]:
+    """The stations (rows of the ``stations`` read model) a report is drawn for: the one
+    asked, a street's or a district's, within the caller's reach; by default all of it."""
+    if station is not None:
+        reach.check(station)
+    chosen = [
+        row
+        for row in stations_known
+        if reach.covers(row["station_id"])
+        and (station is None or row["station_id"] == str(station))
+        and (district is None or row["district"] == district)
+        and (street is None or row["street"] == street)
+    ]
+    if not chosen and (street is not None or district is not None):
+        raise NotYours("No station of that street or district is one your account works at.")
+    return chosen

@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 
 from domain.rules import NotFound
-from projections import certificates, hours
+from projections import certificates, hours, volunteers
 from projections.readstore import ReadDb, Row
 from services.composition.runtime import Backbone
 from services.volunteers.handlers import masked_name
@@ -35,6 +35,7 @@ class Verification(msgspec.Struct, kw_only=True):
     entries: list[CoveredEntry]
     corrections: list[Step]
     still_accurate: bool
+    station_id: str | None  # the volunteer's home station: whose staff may read this
 
 
 class CategoryTotal(msgspec.Struct, kw_only=True):
@@ -93,9 +94,10 @@ def full_verification(reads: Reads, code: str, after: int | None) -> Verificatio
             entries=entries,
             corrections=[step_of(row) for row in later],
             still_accurate=all(entry.minutes_now == entry.minutes for entry in entries),
+            station_id=volunteers.home_of(db, found["volunteer_id"]),
         )
 
-    return reads.query(("certificates", "hours"), after, query)
+    return reads.query(("certificates", "hours", "volunteers"), after, query)
 
 
 def public_verification(bone: Backbone, code: str, after: int | None) -> PublicVerification:

@@ -5,7 +5,7 @@ tuples, dicts keyed by ids), so a test can check each comes back from the store 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -257,6 +257,12 @@ def stations(world: World) -> None:
         world.keep(aggregate)
     across_stations(world, lakeside.id)
     station_council(world, lakeside.id)
+    # The volunteer also serves and trains at the lakeside station.
+    helper = next(kept for kept in world.aggregates if isinstance(kept, volunteer.Volunteer))
+    world.keep(trained("training-xh-02", helper, station=lakeside.id))
+    world.keep(
+        submitted(world, "h-xh-02", helper, service("Gardening", 30, 45), station=lakeside.id)
+    )
 
 
 def across_stations(world: World, far: UUID) -> None:
@@ -345,6 +351,35 @@ def service(activity: str, hours_ago: int, minutes: int) -> Service:
     )
 
 
+def submitted(
+    world: World, key: str, helper: volunteer.Volunteer, done: Service, **where: Any
+) -> hours.HourEntry:
+    return hours.submit_hours(
+        idempotency_key=key,
+        volunteer=helper,
+        service=done,
+        categories=world.categories,
+        now=NOW,
+        by=BY,
+        **where,
+    )
+
+
+def trained(key: str, helper: volunteer.Volunteer, **where: Any) -> volunteer.Training:
+    return volunteer.hold_training(
+        idempotency_key=key,
+        name="First aid",
+        content="CPR",
+        minutes=90,
+        organiser="Red Cross",
+        held_on=TODAY,
+        today=TODAY,
+        attendees=(helper,),
+        by=BY,
+        **where,
+    )
+
+
 def volunteering(world: World) -> None:
     """A volunteer paused and back, evaluated, trained; their entries approved, amended down,
     flagged and rejected; a certificate of what stands."""
@@ -365,29 +400,8 @@ def volunteering(world: World) -> None:
     helper.change_status(VolunteerStatus.PAUSED, "holiday", BY)
     helper.change_status(VolunteerStatus.ACTIVE, "back", BY)
     helper.evaluate(Rating.GOOD, 4, TODAY, "kind", BY)
-    world.keep(
-        volunteer.hold_training(
-            idempotency_key="training",
-            name="First aid",
-            content="CPR",
-            minutes=90,
-            organiser="Red Cross",
-            held_on=TODAY,
-            today=TODAY,
-            attendees=(helper,),
-            by=BY,
-        )
-    )
-    entry = world.keep(
-        hours.submit_hours(
-            idempotency_key="h-1",
-            volunteer=helper,
-            service=service("Reading", 5, 120),
-            categories=world.categories,
-            now=NOW,
-            by=BY,
-        )
-    )
+    world.keep(trained("training", helper))
+    entry = world.keep(submitted(world, "h-1", helper, service("Reading", 5, 120)))
     credit = world.keep(
         hours.approve_hours(entry, account=account, community=world.community, by=BY)
     )
@@ -406,16 +420,7 @@ def volunteering(world: World) -> None:
     for correction in corrections:
         world.keep(correction)
     world.keep(credit)
-    overlapping = world.keep(
-        hours.submit_hours(
-            idempotency_key="h-2",
-            volunteer=helper,
-            service=service("Cooking", 4, 60),
-            categories=world.categories,
-            now=NOW,
-            by=BY,
-        )
-    )
+    overlapping = world.keep(submitted(world, "h-2", helper, service("Cooking", 4, 60)))
     hours.reject_hours(overlapping, helper, reason="duplicate", by=BY)
     world.keep(
         certificate.issue_certificate(

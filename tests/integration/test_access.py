@@ -169,6 +169,7 @@ class Caller:
     headers: dict[str, str]
     own: UUID | None = None  # the account a resident or volunteer holds
     foreign: UUID | None = None  # someone else's
+    across_stations: bool = False  # staff of a street or district: figures, not people
 
     @property
     def is_member(self) -> bool:
@@ -343,7 +344,8 @@ def _staff_caller(bone: Backbone, role: Role) -> Caller:
     principal = Principal(
         subject=f"staff:{registered.id}", roles=frozenset({role}), channel="console"
     )
-    return Caller(str(role), principal, headers_for(bone, principal))
+    across = reach is not None
+    return Caller(str(role), principal, headers_for(bone, principal), across_stations=across)
 
 
 def _callers(world: World) -> list[Caller]:
@@ -678,6 +680,8 @@ def _expected(opt: dict[str, Any], caller: Caller, scenario: str) -> int | None:
     if not (opt.get("roles") or frozenset()) & caller.principal.roles:
         return 403
     if opt.get("own_account_only") and caller.is_member and scenario == "someone else's":
+        return 403
+    if opt.get("people") and caller.across_stations:
         return 403
     return None
 

@@ -7,6 +7,7 @@ account.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import json
@@ -21,11 +22,15 @@ from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoder
 
 import domain
-from domain.ledger import AccountKind, Limits, TimeAccount
+from domain import station
+from domain.ledger import AccountKind, Limits, TimeAccount, Transfer
+from projections.catalog import READ_MODELS
+from projections.readstore import open_read_store
 from services.exchange import handlers as exchange
 from services.exchange.commands import PairIn, RecordHelp
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits
+from services.messaging.eventlog import EventLog
 from services.pool import handlers as pool
 from services.pool.commands import DonateToPool, GrantFromPool
 from services.store.eventstore import APPLICATION_NAME, Timebank, TypedSnapshot
@@ -265,3 +270,37 @@ def test_a_store_written_before_typed_values_loads_as_it_did(stores):
     )
     before.close()
     app.close()
+
+
+def _projected(events_url: str, reads_url: str) -> dict[str, dict]:
+    """Every read model projected from the store at ``events_url``, read straight from it."""
+    app = Timebank(events_url)
+    envelopes = list(EventLog(app.recorder, app.mapper).after(0, 1_000_000))
+    models = list(READ_MODELS.values())
+    reads = open_read_store(reads_url, models)
+    reads.apply(models, envelopes)
+    dumps = {model.name: reads.dump(model) for model in models}
+    reads.datastore.close()
+    app.close()
+    return dumps
+
+
+def test_a_store_written_before_stations_projects_as_the_first_stations(stores):
+    """Hour entries, trainings, volunteers and people written before stations belong to the
+    first station: every read model built from that store equals the one built from the same
+    world written now, where each record names the first station."""
+    # Transfers first, as every command saves them before their accounts' entries.
+    live = sorted(
+        busy_world(busy_postings=3, with_stations=False),
+        key=lambda aggregate: not isinstance(aggregate, Transfer),
+    )
+    now = copy.deepcopy(live)
+    before_url, now_url = stores.new("before"), stores.new("now")
+    Before(before_url).record(*live)
+    Timebank(now_url).record(*now)
+    before = _projected(before_url, stores.new("reads-before"))
+    assert before == _projected(now_url, stores.new("reads-now"))
+    stations = {str(station.DEFAULT_STATION)}
+    assert {row[-1] for row in before["hours"]["hour_entries"]} == stations
+    assert {row[-1] for row in before["volunteers"]["trainings"]} == stations
+    assert {row[-1] for row in before["monitoring"]["monitoring_entries"]} == stations

@@ -40,6 +40,7 @@ from services.pages.i18n import gettext, moment, ngettext, number
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 from services.web.context import Before, next_before
+from services.web.reach import Reach, people_among
 
 QUEUE = "console/hours/queue.html"
 QUEUE_PART = "console/hours/_queue.html"
@@ -67,6 +68,7 @@ class Asked(msgspec.Struct, kw_only=True, frozen=True):
     """Which entries a page of the queue shows, and who is looking (names are logged)."""
 
     by: Provenance
+    stations: tuple[str, ...]  # the looker's: a coordinator sees their own station's queue
     status: EntryStatus = EntryStatus.SUBMITTED
     who: str = ""  # a member number or part of a name: only that volunteer's entries
     before: int | None = None
@@ -76,14 +78,14 @@ class Asked(msgspec.Struct, kw_only=True, frozen=True):
         return purposes.HOURS_FOUND if self.who else purposes.HOURS_LIST
 
 
-def _among(bone: Backbone, db: Any, who: str) -> list[str] | None:
-    """The volunteers whose entries a search asks for (None: everyone's)."""
+def _among(bone: Backbone, db: Any, who: str, stations: tuple[str, ...]) -> list[str] | None:
+    """The volunteers of ``stations`` whose entries a search asks for (None: everyone's)."""
     if not who:
         return None
     if who.isdigit():
-        registry = volunteers.members(db)
+        registry = volunteers.members(db, list(stations))
         return [registry[key] for key in (str(member_id_for(who)),) if key in registry]
-    return named(bone, db, who)
+    return named(bone, db, who, list(stations))
 
 
 def _queue(
@@ -104,12 +106,14 @@ def _queue(
             started_before=None,
             before=asked.before,
             limit=LIST_LIMIT,
-            among=_among(bone, db, asked.who.strip()),
+            among=_among(bone, db, asked.who.strip(), asked.stations),
+            stations=list(asked.stations),
         )
-        chosen = [hours.entry(db, str(entry_id)) for entry_id in selected or []]
+        found = [hours.entry(db, str(entry_id)) for entry_id in selected or []]
+        chosen = [row for row in found if row is not None and row["station_id"] in asked.stations]
         return {
             "entries": rows,
-            "chosen": [row for row in chosen if row is not None],
+            "chosen": chosen,
             "next_before": next_before(rows, LIST_LIMIT),
             "people": people(bone, db),
             "categories": category_names(db),
@@ -124,25 +128,27 @@ def _queue(
     return {"status": asked.status, "who": asked.who, "results": [], "message": "", **context}
 
 
-@get("/hours", opt=allow(*STAFF), sync_to_thread=True)
+@get("/hours", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def queue(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     status: Annotated[EntryStatus, QueryParameter()] = EntryStatus.SUBMITTED,
     who: Annotated[str, QueryParameter(max_length=40)] = "",
     before: Before = None,
 ) -> Template:
-    asked = Asked(by=by, status=status, who=who, before=before)
+    stations = tuple(people_among(reach))
+    asked = Asked(by=by, stations=stations, status=status, who=who, before=before)
     return show(request, QUEUE, _queue(bone, asked), QUEUE_PART)
 
 
 def _results(
-    request: Request[Any, Any, Any], bone: Backbone, by: Provenance, outcomes: Outcomes
+    request: Request[Any, Any, Any], bone: Backbone, looking: Asked, outcomes: Outcomes
 ) -> Template:
     """The queue as it now stands, with what became of each entry asked about."""
     asked = [UUID(outcome.item) for outcome in outcomes.results]
-    context = _queue(bone, Asked(by=by), outcomes.position, asked)
+    context = _queue(bone, looking, outcomes.position, asked)
     rows = {row["entry_id"]: row for row in context["chosen"]}
     context["results"] = [
         {
@@ -157,8 +163,8 @@ def _results(
     return show(request, QUEUE, context, QUEUE_PART)
 
 
-def _nothing_chosen(request: Request[Any, Any, Any], bone: Backbone, by: Provenance) -> Template:
-    context = _queue(bone, Asked(by=by))
+def _nothing_chosen(request: Request[Any, Any, Any], bone: Backbone, looking: Asked) -> Template:
+    context = _queue(bone, looking)
     context["message"] = gettext("Tick at least one entry first.")
     return show(request, QUEUE, context, QUEUE_PART)
 
@@ -170,15 +176,19 @@ def _approvable(bone: Backbone, caller: Caller, command: ApproveEntries) -> set[
 
 
 def _confirm_approval(
-    request: Request[Any, Any, Any], bone: Backbone, caller: Caller, command: ApproveEntries
+    request: Request[Any, Any, Any],
+    bone: Backbone,
+    caller: Caller,
+    looking: Asked,
+    command: ApproveEntries,
 ) -> Template:
     """Approval credits the volunteers: first say, in plain words, how much to whom (of the
     entries the domain would approve now)."""
     approvable = _approvable(bone, caller, command)
-    context = _queue(bone, Asked(by=caller.by), selected=command.entry_ids)
+    context = _queue(bone, looking, selected=command.entry_ids)
     chosen = [row for row in context["chosen"] if row["entry_id"] in approvable]
     if not chosen:
-        return _nothing_chosen(request, bone, caller.by)
+        return _nothing_chosen(request, bone, looking)
     who = context["people"]
     total = sum(row["minutes"] for row in chosen)
     sentence = ngettext(
@@ -212,12 +222,12 @@ def _confirm_approval(
 
 
 def _decide(
-    request: Request[Any, Any, Any], bone: Backbone, caller: Caller, command: Chosen
+    request: Request[Any, Any, Any], bone: Backbone, caller: Caller, looking: Asked, command: Chosen
 ) -> Template:
     """``command`` for each entry asked about, on its own; the queue then shows each result."""
     if not command.entry_ids:
-        return _nothing_chosen(request, bone, caller.by)
-    return _results(request, bone, caller.by, bone.bus.handle_from_thread(command, caller))
+        return _nothing_chosen(request, bone, looking)
+    return _results(request, bone, looking, bone.bus.handle_from_thread(command, caller))
 
 
 @post("/hours/approvals", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
@@ -226,11 +236,13 @@ def approve(
     data: Form[Selection],
     bone: NamedDependency[Backbone],
     caller: NamedDependency[Caller],
+    reach: NamedDependency[Reach],
 ) -> Template:
     """First what approving would credit, to confirm; once confirmed, each entry on its own."""
+    looking = Asked(by=caller.by, stations=tuple(people_among(reach)))
     if data.ids and not data.confirmed:
-        return _confirm_approval(request, bone, caller, data.approval())
-    return _decide(request, bone, caller, data.approval())
+        return _confirm_approval(request, bone, caller, looking, data.approval())
+    return _decide(request, bone, caller, looking, data.approval())
 
 
 @post("/hours/rejections", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
@@ -239,6 +251,8 @@ def reject(
     data: Form[Selection],
     bone: NamedDependency[Backbone],
     caller: NamedDependency[Caller],
+    reach: NamedDependency[Reach],
 ) -> Template:
     """Reject the ticked entries with one reason (nothing is credited, so no confirmation)."""
-    return _decide(request, bone, caller, data.rejection())
+    looking = Asked(by=caller.by, stations=tuple(people_among(reach)))
+    return _decide(request, bone, caller, looking, data.rejection())

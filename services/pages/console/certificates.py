@@ -16,7 +16,7 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.provenance import Provenance
-from projections import certificates, hours
+from projections import certificates, hours, volunteers
 from services.bus import Bus, Caller
 from services.certificates.commands import IssueCertificate
 from services.composition.runtime import Backbone
@@ -26,6 +26,7 @@ from services.pages.console.timeline import Shown
 from services.volunteers.handlers import open_details
 from services.web.auth import allow, public
 from services.web.context import After
+from services.web.reach import Reach, check_sees_people
 from services.web.verification import found_certificate, public_verification
 from services.windows import DoneOn, PeriodEnd, Windowed
 
@@ -57,9 +58,10 @@ def verification(bone: Backbone, code: str, after: int | None) -> dict[str, Any]
             "later": hours.steps_after(db, ids, found["as_of"]),
             "shown": Shown(people(bone, db), {}, bone.settings.zone),
             "accurate": all(entry["now"] == entry["certified"] for entry in entries),
+            "station_id": str(volunteers.home_of(db, found["volunteer_id"])),
         }
 
-    return bone.read_side.query(("certificates", "hours"), after, query)
+    return bone.read_side.query(("certificates", "hours", "volunteers"), after, query)
 
 
 @post("/certificates", opt=allow(Role.COORDINATOR), sync_to_thread=True)
@@ -72,14 +74,17 @@ def issue(
     )
 
 
-@get("/certificates/{code:str}", opt=allow(*STAFF), sync_to_thread=True)
+@get("/certificates/{code:str}", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def certificate(
     request: Request[Any, Any, Any],
     code: FromPath[str],
     bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
     after: After = None,
 ) -> Template:
-    return show(request, "console/certificates/certificate.html", verification(bone, code, after))
+    context = verification(bone, code, after)
+    check_sees_people(reach, context["station_id"])
+    return show(request, "console/certificates/certificate.html", context)
 
 
 @post(

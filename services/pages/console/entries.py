@@ -35,6 +35,7 @@ from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach
 from services.windows import DoneOn, TimeOfDay, Windowed
 
 ENTRY = "/hours/{entry_id:uuid}"
@@ -109,15 +110,17 @@ ENTRY_PAGE = RecordPage(
 )
 
 
-@get(ENTRY, opt=allow(*STAFF), sync_to_thread=True)
+@get(ENTRY, opt=allow(*STAFF, people=True), sync_to_thread=True)
 def entry(
     request: Request[Any, Any, Any],
     entry_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     after: After = None,
 ) -> Template:
-    return show(request, PAGE, {**entry_view(bone, entry_id, after, by), "done": ""}, PART)
+    view = entry_view(bone, entry_id, after, (by, reach))
+    return show(request, PAGE, {**view, "done": ""}, PART)
 
 
 def _credit_change(status: EntryStatus, credited: int, minutes: int) -> list[str]:

@@ -20,7 +20,7 @@ def overview(
     request: Request[Any, Any, Any], reads: NamedDependency[Reads], reach: NamedDependency[Reach]
 ) -> Template:
     def query(db: Any) -> dict[str, Any]:
-        entries = hours.status_counts(db)
+        entries = hours.status_counts(db, reach.among)
         trades = exchanges.status_counts(db, reach.among)
         return {
             "submitted": entries.get("submitted", 0),

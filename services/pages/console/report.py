@@ -8,13 +8,13 @@ from collections import defaultdict
 from datetime import date
 from typing import Annotated, Any
 
+import msgspec
 from babel.dates import format_skeleton
 from litestar import Request, Response, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 from litestar.response import Template
 
-from projections import monitoring
 from services.composition.runtime import Backbone
 from services.pages.console.charts import Series, bar_chart
 from services.pages.console.common import STAFF, category_names, show
@@ -22,6 +22,8 @@ from services.pages.i18n import gettext, language, number
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 from services.web.downloads import csv_response
+from services.web.monitoring import Drawn, drawn_for, monitoring_report
+from services.web.reach import Reach
 from services.web.reads import Reads
 from services.windows import check_months_asked
 
@@ -58,17 +60,13 @@ def _period(bone: Backbone, first: str | None, last: str | None) -> tuple[str, s
     return period
 
 
-def _figures(reads: Reads, first: str, last: str) -> dict[str, Any]:
-    def query(db: Any) -> dict[str, Any]:
-        return {
-            "service": monitoring.service(db, first, last),
-            "volunteers": monitoring.volunteers_by_month(db, first, last),
-            "trainings": monitoring.trainings_by_month(db, first, last),
-            "registry": monitoring.registry(db),
-            "categories": category_names(db),
-        }
-
-    return reads.query(("monitoring",), None, query)
+def _figures(reads: Reads, reach: Reach, first: str, last: str, drawn: Drawn) -> dict[str, Any]:
+    """The report's figures as the templates read them, with the categories' names."""
+    report = monitoring_report(reads, reach, first, last, None, drawn)
+    return {
+        **msgspec.to_builtins(report),
+        "categories": reads.query((), None, category_names),
+    }
 
 
 def _by_month(rows: list[dict[str, Any]], months: list[str], column: str) -> list[float]:
@@ -130,16 +128,22 @@ def _charts(figures: dict[str, Any], months: list[str]) -> dict[str, Any]:
     }
 
 
-@get("/report", opt=allow(*STAFF), sync_to_thread=True)
+# The station, street or district the report is drawn for, asked as the API asks it.
+DRAWN = {"drawn": Provide(drawn_for, sync_to_thread=False)}
+
+
+@get("/report", opt=allow(*STAFF), sync_to_thread=True, dependencies=DRAWN)
 def report(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
+    drawn: NamedDependency[Drawn],
     first: Month = None,
     last: Month = None,
 ) -> Template:
     first, last = _period(bone, first, last)
     months = months_between(first, last)
-    figures = _figures(bone.read_side, first, last)
+    figures = _figures(bone.read_side, reach, first, last, drawn)
     total = sum(row["minutes"] for row in figures["service"])
     services = sum(row["services"] for row in figures["service"])
     context = {
@@ -151,17 +155,22 @@ def report(
         "month_names": [month_name(month) for month in months],
         "total": total,
         "services": services,
+        "asked": drawn.query(),
     }
     return show(request, "console/report.html", context)
 
 
-@get("/report/export", opt=allow(*STAFF), sync_to_thread=True)
+@get("/report/export", opt=allow(*STAFF), sync_to_thread=True, dependencies=DRAWN)
 def export(
-    bone: NamedDependency[Backbone], first: Month = None, last: Month = None
+    bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
+    drawn: NamedDependency[Drawn],
+    first: Month = None,
+    last: Month = None,
 ) -> Response[str]:
     """The service figures as the API exports them: one line per month, category, building."""
     first, last = _period(bone, first, last)
-    rows = _figures(bone.read_side, first, last)["service"]
+    rows = _figures(bone.read_side, reach, first, last, drawn)["service"]
     return csv_response(
         f"monitoring-{first}-{last}",
         CSV_COLUMNS,

@@ -22,6 +22,7 @@ from services.pages.console.common import People, category_names, people, volunt
 from services.pages.i18n import hours as hours_of
 from services.pages.i18n import moment
 from services.pages.labels import label
+from services.web.reach import Reach, check_sees_people
 
 NOTHING = "—"
 
@@ -71,10 +72,14 @@ class Shown:
 
 
 def entry_view(
-    bone: Backbone, entry_id: UUID, after: int | None = None, by: Provenance | None = None
+    bone: Backbone,
+    entry_id: UUID,
+    after: int | None = None,
+    opened: tuple[Provenance, Reach] | None = None,
 ) -> dict[str, Any]:
     """Everything the entry page shows, once the hours read model has reached ``after``;
-    with ``by`` (the page as opened), the volunteer and beneficiary named, one list view."""
+    ``opened`` (the page as opened: by whom, reaching which stations), the volunteer and
+    beneficiary named, one list view, for the entry's own station's staff only."""
     zone = bone.settings.zone
 
     def query(db: ReadDb) -> dict[str, Any]:
@@ -98,7 +103,9 @@ def entry_view(
 
     view = bone.read_side.query(("hours",), after, query)
     shown: Shown = view["shown"]
-    if by is not None:
+    if opened is not None:
+        by, reach = opened
+        check_sees_people(reach, view["entry"]["station_id"])
         named = [volunteer_member(bone.timebank, view["entry"]["volunteer_id"])]
         named += [UUID(view["entry"]["beneficiary"])] if view["entry"]["beneficiary"] else []
         members = [member for member in named if member is not None]

@@ -39,6 +39,7 @@ from services.pages.i18n import day, gettext, ngettext
 from services.pages.i18n import hours as hours_of
 from services.volunteers.commands import RecordTraining
 from services.web.auth import allow
+from services.web.reach import Reach, people_among
 from services.windows import DoneOn, Windowed
 
 PAGE = "console/trainings/trainings.html"
@@ -76,12 +77,16 @@ class NewTraining(Windowed, kw_only=True):
         )
 
 
-def _shown(bone: Backbone, after: int | None, by: Provenance, done: str = "") -> dict[str, Any]:
-    """The latest trainings, each attendee named (the whole list one access-log record)."""
+def _shown(
+    bone: Backbone, reach: Reach, after: int | None, by: Provenance, done: str = ""
+) -> dict[str, Any]:
+    """The latest trainings of the caller's station, each attendee named (the whole list one
+    access-log record)."""
+    stations = people_among(reach)
 
     def query(db: Any) -> dict[str, Any]:
         return {
-            "trainings": volunteers.trainings(db, limit=LIST_LIMIT),
+            "trainings": volunteers.trainings(db, limit=LIST_LIMIT, stations=stations),
             "people": people(bone, db),
             "today": bone.today().isoformat(),
             "done": done,
@@ -98,19 +103,24 @@ def _shown(bone: Backbone, after: int | None, by: Provenance, done: str = "") ->
     return shown
 
 
-@get("/trainings", opt=allow(*STAFF), sync_to_thread=True)
+@get("/trainings", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def listed(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
 ) -> Template:
-    return show(request, PAGE, _shown(bone, None, by), PART)
+    return show(request, PAGE, _shown(bone, reach, None, by), PART)
 
 
-def found(bone: Backbone, typed: str) -> list[UUID]:
-    """The volunteers ``typed`` names, each by member number or by a name only one registered
-    volunteer has; anyone else is refused, so the coordinator writes them more exactly."""
-    registered = bone.read_side.query(("volunteers",), None, volunteers.members)
+def found(bone: Backbone, reach: Reach, typed: str) -> list[UUID]:
+    """The volunteers of the caller's station ``typed`` names, each by member number or by a
+    name only one registered volunteer has; anyone else is refused, so the coordinator writes
+    them more exactly."""
+    stations = people_among(reach)
+    registered = bone.read_side.query(
+        ("volunteers",), None, lambda db: volunteers.members(db, stations)
+    )
     chosen = []
     for written in (part for part in re.split(r"[,，、;；\s]+", typed) if part):
         if MEMBER_NUMBER.match(written):
@@ -135,9 +145,10 @@ def record(
     data: Form[NewTraining],
     bone: NamedDependency[Backbone],
     caller: NamedDependency[Caller],
+    reach: NamedDependency[Reach],
 ) -> Template:
     """First the training and each volunteer found, named, to confirm; then the training."""
-    attendees = data.attendees() if data.confirmed else found(bone, data.who)
+    attendees = data.attendees() if data.confirmed else found(bone, reach, data.who)
     command = data.command(attendees)
 
     def question() -> Template:
@@ -149,7 +160,7 @@ def record(
             "Training recorded for %(num)s volunteers.",
             len(attendees),
         ) % {"num": len(attendees)}
-        return show(request, PAGE, _shown(bone, receipt.position, caller.by, done), PART)
+        return show(request, PAGE, _shown(bone, reach, receipt.position, caller.by, done), PART)
 
     return asked_first(
         bone.bus, caller, command, confirmed=data.confirmed, question=question, then=then

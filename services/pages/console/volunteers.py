@@ -32,6 +32,7 @@ from services.volunteers.commands import RegisterVolunteer, VolunteerBasics
 from services.volunteers.handlers import open_details
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach, check_sees_people, people_among
 
 Label = Annotated[str, QueryParameter(max_length=40)]
 RECENT_ENTRIES = 20
@@ -68,11 +69,12 @@ class NewVolunteer(VolunteerBasics, kw_only=True):
         )
 
 
-@get("/volunteers", opt=allow(*STAFF), sync_to_thread=True)
+@get("/volunteers", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def search(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     skill: Label = "",
     category: Label = "",
     building: Label = "",
@@ -82,6 +84,7 @@ def search(
     """Volunteers by label and status, or by name; named, the list one access-log record."""
     asked = {"skill": skill.strip(), "category": category.strip(), "building": building.strip()}
     sought = name.strip()
+    stations = people_among(reach)
 
     def query(db: Any) -> dict[str, Any]:
         rows = volunteers.search(
@@ -92,7 +95,8 @@ def search(
             status=_status(status),
             before=None,
             limit=LIST_LIMIT,
-            among=named(bone, db, sought),
+            stations=stations,
+            among=named(bone, db, sought, stations),
         )
         return {
             "volunteers": [volunteers.labels(row) for row in rows],
@@ -120,11 +124,11 @@ def _status(asked: str) -> VolunteerStatus | None:
     return VolunteerStatus(asked) if asked else None
 
 
-def named(bone: Backbone, db: Any, sought: str) -> list[str] | None:
-    """The volunteers whose name holds ``sought`` (None: no name asked for)."""
+def named(bone: Backbone, db: Any, sought: str, stations: list[str]) -> list[str] | None:
+    """The volunteers of ``stations`` whose name holds ``sought`` (None: no name asked for)."""
     if not sought:
         return None
-    registry = volunteers.members(db)
+    registry = volunteers.members(db, stations)
     found = identity.members_named(bone.timebank, bone.vault, [UUID(m) for m in registry], sought)
     return [registry[str(member_id)] for member_id in found]
 
@@ -176,17 +180,19 @@ def record_title(record: dict[str, Any]) -> str:
     return str(record["title"])
 
 
-@get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF), sync_to_thread=True)
+@get("/volunteers/{volunteer_id:uuid}", opt=allow(*STAFF, people=True), sync_to_thread=True)
 def volunteer(
     request: Request[Any, Any, Any],
     volunteer_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     after: After = None,
     registered: Annotated[bool, QueryParameter()] = False,
 ) -> Template:
     """The volunteer's record, headed by their name: one access-log record per view."""
     context = {**volunteer_view(bone, volunteer_id, after), "registered": registered}
+    check_sees_people(reach, context["volunteer"]["station_id"])
     member = UUID(context["volunteer"]["member_id"])
     context["people"].reveal(bone.vault, [member], purpose=purposes.VOLUNTEER_PAGE, by=by)
     return show(request, PAGE, context, PART)
@@ -194,10 +200,14 @@ def volunteer(
 
 @get("/members/{member_id:uuid}/volunteer", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def registration(
-    request: Request[Any, Any, Any], member_id: FromPath[UUID], bone: NamedDependency[Backbone]
+    request: Request[Any, Any, Any],
+    member_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
 ) -> Template:
     """The form that registers a member as a volunteer."""
     member = identity.member_of(bone.timebank, member_id)
+    check_sees_people(reach, member.station)
     names = bone.read_side.query((), None, lambda db: category_names(db, include_retired=False))
     return show(request, "console/volunteers/new.html", {"member": member, "categories": names})
 
