@@ -19,7 +19,8 @@ from litestar.di import NamedDependency
 from domain.identity import acting_member, acting_staff
 from domain.provenance import Provenance
 from domain.station import Level
-from projections import stations
+from projections import staff_directory, stations
+from projections.readstore import Row
 from services.bus import NotYours
 from services.web.auth import Principal
 from services.web.reads import Reads
@@ -67,3 +68,15 @@ def the_reach(request: Request[Any, Any, Any], reads: NamedDependency[Reads]) ->
     """Dependency ``reach``: the signed-in caller's."""
     principal = request.scope.get("user")
     return reach_of(principal if isinstance(principal, Principal) else None, reads)
+
+
+def staff_overseen(reads: Reads, by: Provenance, after: int | None) -> list[Row]:
+    """The staff accounts an administrator manages: those whose reach lies within theirs."""
+    staff_id = acting_staff(by)
+    if staff_id is None:
+        return []
+    return reads.query(
+        ("staff_directory", "stations"),
+        after,
+        lambda db: staff_directory.overseen_by(db, str(staff_id)),
+    )
