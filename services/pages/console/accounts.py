@@ -28,10 +28,10 @@ from services.identity.commands import (
 )
 from services.identity.records import Registered, staff_of
 from services.pages.console.common import Form, confirm_why, show
-from services.pages.console.stations import reach_asked, reach_choices
 from services.pages.forms import Answer, Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
+from services.pages.station_choices import reach_asked, reach_choices
 from services.web.auth import allow
 from services.web.context import After
 from services.web.reach import Reach, staff_overseen

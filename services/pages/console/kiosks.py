@@ -19,12 +19,13 @@ from domain.rules import NotFound
 from projections import kiosks
 from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
-from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
+from services.identity.commands import RetireKiosk
 from services.pages.console.common import Form, confirm_why, show, shown_once
-from services.pages.console.stations import Chosen, chosen, station_choices
 from services.pages.forms import Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
+from services.pages.kiosk.signing import NewKiosk
+from services.pages.station_choices import station_choices
 from services.web.auth import allow
 from services.web.context import After
 from services.web.reach import Reach
@@ -37,14 +38,6 @@ DONE = {
     "retired": N_("The kiosk is retired: its code signs nobody in any more."),
 }
 Done = Annotated[str, QueryParameter(max_length=20)]
-
-
-class NewKiosk(msgspec.Struct, kw_only=True):
-    name: KioskName
-    station: Chosen = ""
-
-    def command(self) -> RegisterKiosk:
-        return RegisterKiosk(name=self.name, station=chosen(self.station))
 
 
 class Retirement(msgspec.Struct, kw_only=True):

@@ -35,9 +35,9 @@ from services.pages.console.common import (
     shown_once,
 )
 from services.pages.console.membership import DONE
-from services.pages.console.stations import Chosen, chosen, station_choices
 from services.pages.forms import BUTTON
 from services.pages.i18n import gettext
+from services.pages.station_choices import Chosen, chosen, station_choices
 from services.web.auth import allow
 from services.web.context import After
 from services.web.reach import Reach

@@ -1,7 +1,6 @@
 """The stations, the street's or district's administrators' work: every station within their
 reach grouped by street, opening one, renaming or moving it (saying why) and closing it (after
-a confirmation the domain is asked about). And what other forms offer to choose from: the
-stations a record may go to, and how far a staff account may reach."""
+a confirmation the domain is asked about)."""
 
 from __future__ import annotations
 
@@ -17,15 +16,13 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from domain.identity import Role
-from domain.rules import NotFound, RuleViolated
-from domain.station import Level
+from domain.rules import NotFound
 from projections import stations
-from projections.readstore import Row
 from services.bus import Bus, Caller, Receipt
-from services.identity.commands import Reach as Reaching
 from services.pages.console.common import Form, confirm_why, show
 from services.pages.forms import Sent, action
 from services.pages.i18n import N_, gettext
+from services.pages.station_choices import within
 from services.stations.commands import CloseStation, OpenStation, Placing, RenameStation
 from services.web.auth import allow
 from services.web.context import After
@@ -35,8 +32,6 @@ from services.web.reads import Reads
 ADMINS = allow(Role.ADMIN)
 STATION = "/stations/{station_id:uuid}"
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
-# A station chosen on a form: its id, or nothing for the one of whoever registers.
-Chosen = Annotated[str, Meta(pattern=r"^([0-9a-fA-F-]{36})?$")]
 Reason = Annotated[str, Meta(max_length=500)]  # whether one is given: the command says
 DONE = {
     "opened": N_("The station is open: residents, staff and kiosks can be registered there."),
@@ -76,55 +71,6 @@ class Closure(msgspec.Struct, kw_only=True):
 
     def command(self, station_id: UUID) -> CloseStation:
         return CloseStation(station_id=station_id, reason=self.reason)
-
-
-def within(reads: Reads, reach: Reach, after: int | None = None) -> list[Row]:
-    """The stations the caller works at, open ones first."""
-    rows = reads.query(("stations",), after, stations.every_station)
-    return [row for row in rows if reach.covers(row["station_id"])]
-
-
-def station_choices(reads: Reads, reach: Reach) -> list[tuple[str, str]]:
-    """The open stations a new resident or kiosk may go to; none to choose from for the staff
-    of one station (it goes to theirs)."""
-    if reach.is_one_station:
-        return []
-    return [(row["station_id"], _called(row)) for row in within(reads, reach) if row["is_open"]]
-
-
-def reach_choices(reads: Reads, reach: Reach) -> list[tuple[str, str]]:
-    """How far a new or changed account may reach, in the form ``Reach.written`` reads: each
-    station within the caller's reach, each street of them, and a district administrator's
-    district."""
-    rows = [row for row in within(reads, reach) if row["is_open"]]
-    choices = [(f"station:{row['station_id']}", _called(row)) for row in rows]
-    if reach.is_one_station:
-        return choices
-    streets = sorted({(row["district"], row["street"]) for row in rows})
-    every = gettext("Every station of %(place)s")
-    choices += [(f"street:{d}/{s}", every % {"place": f"{d} {s}"}) for d, s in streets]
-    if reach.level is Level.DISTRICT:
-        districts = sorted({district for district, _ in streets})
-        choices += [(f"district:{d}", every % {"place": d}) for d in districts]
-    return choices
-
-
-def reach_asked(written: str) -> Reaching | None:
-    """The reach a form's choice names (None: the one creating the account's own station)."""
-    if not written:
-        return None
-    try:
-        return Reaching.written(written)
-    except msgspec.ValidationError:
-        raise RuleViolated("scope-incomplete", f"{written!r} names no reach.") from None
-
-
-def chosen(station: str) -> UUID | None:
-    return UUID(station) if station else None
-
-
-def _called(row: Row) -> str:
-    return f"{row['name']} ({row['code']}) · {row['street']}"
 
 
 @get("/stations", opt=ADMINS, sync_to_thread=True)
