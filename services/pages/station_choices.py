@@ -28,6 +28,11 @@ def within(reads: Reads, reach: Reach, after: int | None = None) -> list[Row]:
     return [row for row in rows if reach.covers(row["station_id"])]
 
 
+def station_names(reads: Reads, reach: Reach) -> dict[str, str]:
+    """Each station the caller works at by id: its name, code and street."""
+    return {row["station_id"]: _called(row) for row in within(reads, reach)}
+
+
 def station_choices(reads: Reads, reach: Reach) -> list[tuple[str, str]]:
     """The open stations a new resident or kiosk may go to; none to choose from for the staff
     of one station (it goes to theirs)."""

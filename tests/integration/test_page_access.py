@@ -330,6 +330,7 @@ def test_a_coordinator_reaches_only_their_own_stations_people_and_kiosks(distric
         assert client.get(f"/console/members/{member_b}").status_code == 200
         registry = client.get("/console/members").text
         assert number_b in registry and "李明" not in registry
+        assert "北山社区 (xh-02)" in registry  # which station each member belongs to
         assert client.get("/console/members?name=李").status_code == 403
         kiosks = client.get("/console/kiosks").text
         assert "B lobby" in kiosks and 'name="station"' in kiosks

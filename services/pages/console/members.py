@@ -37,7 +37,7 @@ from services.pages.console.common import (
 from services.pages.console.membership import DONE
 from services.pages.forms import BUTTON
 from services.pages.i18n import gettext
-from services.pages.station_choices import Chosen, chosen, station_choices
+from services.pages.station_choices import Chosen, chosen, station_choices, station_names
 from services.web.auth import allow
 from services.web.context import After
 from services.web.reach import Reach
@@ -138,6 +138,8 @@ def registry(
         "message": gettext("No member has the number %(number)s.") % {"number": wanted}
         if wanted
         else "",
+        # Staff of several stations see where each member belongs.
+        "stations": {} if reach.is_one_station else station_names(bone.read_side, reach),
     }
     return show(request, "console/members/registry.html", context)
 
