@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from litestar import Litestar
@@ -341,3 +342,56 @@ def test_a_coordinator_reaches_only_their_own_stations_people_and_kiosks(distric
         assert client.get(f"/console/kiosks/{kiosk_b}").status_code == 403
         assert "B lobby" not in client.get("/console/kiosks").text
         assert "北山社区" not in client.get("/console/stations").text
+
+
+def test_a_district_admin_gives_accounts_their_reach_and_moves_a_resident_home(district):
+    """From the console: an account made for station B, then given the whole street; a
+    resident of B moved to A, whose coordinator then reaches them and B's no longer does."""
+    bone = district
+    admin, second = district_with_two_stations(bone)
+    coordinator_a = staff(
+        bone,
+        "coord.a",
+        Role.COORDINATOR,
+        Reach(level=Level.STATION, station=DEFAULT_STATION),
+        admin,
+    )
+    coordinator_b = staff(
+        bone, "coord.b", Role.COORDINATOR, Reach(level=Level.STATION, station=second), admin
+    )
+    member_b = resident(bone, coordinator_b)
+    wait_until(lambda: caught_up(bone), what="read models")
+    app = create_app(bone)
+    with TestClient(app) as client:
+        csrf = client.get("/").cookies[CSRF_COOKIE]
+        posting = {"headers": {CSRF_HEADER: csrf, **FORM}, "follow_redirects": False}
+        _as(client, app, csrf, admin, Role.ADMIN)
+        form = f"username=li.b&role=coordinator&password=first+password+1&reach=station:{second}"
+        created = client.post("/console/staff", content=form, **posting)
+        assert created.status_code == 303, created.text
+        account = created.headers["location"].split("?")[0]
+        wait_until(lambda: caught_up(bone), what="read models")
+        page = client.get(account).text
+        assert 'name="reach"' in page and "北山社区 (xh-02)" in page
+        form = urlencode({"reach": "street:西湖区/北山街道", "reason": "covers the street"})
+        assert client.post(f"{account}/reach", content=form, **posting).status_code == 303
+        elsewhere = client.post(f"{account}/reach", content="reach=nowhere&reason=x", **posting)
+        assert elsewhere.status_code == 422
+        moved = client.post(
+            f"/console/members/{member_b}/home",
+            content=f"station={DEFAULT_STATION}&reason=moved+house",
+            **posting,
+        )
+        assert moved.status_code == 303, moved.text
+        wait_until(lambda: caught_up(bone), what="read models")
+
+        _as(client, app, csrf, coordinator_a, Role.COORDINATOR)
+        assert client.get(f"/console/members/{member_b}").status_code == 200
+        _as(client, app, csrf, coordinator_b, Role.COORDINATOR)
+        assert client.get(f"/console/members/{member_b}").status_code == 403
+    with bone.reads.transaction(commit=False) as db:
+        reach = db.one(
+            "SELECT level, street FROM staff_reach WHERE staff_id = %(id)s",
+            {"id": account.rsplit("/", 1)[1]},
+        )
+    assert reach == {"level": "street", "street": "北山街道"}
