@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 
 from domain.rules import NotFound, RuleViolated
+from services.bus import NotYours
 from services.identity.records import SignInRefused
 from services.pages.i18n import N_, gettext
 from services.store.eventstore import ConcurrentUpdate
@@ -376,7 +377,7 @@ _BY_KIND: tuple[tuple[type[Exception], str], ...] = (
     (PersistenceError, N_("The system is busy right now. Please try again in a moment.")),
     (SignInRefused, N_("Sign-in did not work. Please check your number and PIN.")),
     (NotAuthorizedException, N_("Please sign in first.")),
-    (PermissionDeniedException, N_("This is not something your account can do.")),
+    (PermissionDeniedException | NotYours, N_("This is not something your account can do.")),
     (ValidationException, N_("Some of what was entered is not valid. Please check and try again.")),
     (NotFoundException, _NO_SUCH_PAGE),
     (MethodNotAllowedException, _NO_SUCH_PAGE),

@@ -34,6 +34,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from domain.rules import NotFound, RuleViolated
+from services.bus import NotYours
 from services.composition.runtime import Backbone
 from services.identity.records import SignInRefused
 from services.pages import i18n, refusals
@@ -156,6 +157,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     NotAuthorizedException: _not_signed_in,
     TokenRevoked: _not_signed_in,  # else the app's problem+json for it would answer a page
     PermissionDeniedException: _refused(403),
+    NotYours: _refused(403),  # else the app's problem+json for it would answer a page
     RuleViolated: _refused(422),
     DateOutOfRange: _refused(422),  # the API answers it with a problem naming the field
     NotFound: _refused(404),

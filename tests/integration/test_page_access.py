@@ -312,7 +312,8 @@ def test_a_coordinator_reaches_only_their_own_stations_people_and_kiosks(distric
         posting = {"headers": {CSRF_HEADER: csrf, **FORM}, "follow_redirects": False}
 
         _as(client, app, csrf, coordinator_a, Role.COORDINATOR)
-        assert client.get(f"/console/members/{member_b}").status_code == 403
+        theirs = client.get(f"/console/members/{member_b}")
+        assert theirs.status_code == 403 and NOT_YOURS in theirs.text  # a page, in Chinese
         assert number_b not in client.get("/console/members").text
         found = client.get(f"/console/members?number={number_b}", follow_redirects=False)
         assert found.status_code == 200 and "李明" not in found.text
