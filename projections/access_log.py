@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from projections.dispatch import by_payload
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import Envelope, PersonalDataListed, PersonalDataOpened
 
@@ -79,14 +80,26 @@ _SHOWN = (
 )
 
 
-def entries(db: ReadDb, member_id: UUID | None, *, limit: int) -> list[Row]:
+def entries(
+    db: ReadDb, member_id: UUID | None, *, limit: int, among: list[str] | None = None
+) -> list[Row]:
     """Newest first, for one person (their openings and the lists that named them) or for
-    everyone; ``shown``: how many people a list named (0 for one person's opening)."""
-    if member_id is None:
-        return db.all(f"{_SHOWN} ORDER BY log.position DESC LIMIT %(limit)s", {"limit": limit})
-    return db.all(
-        f"{_SHOWN} WHERE log.member_id = %(member)s OR log.position IN"
-        " (SELECT position FROM access_log_members WHERE member_id = %(member)s)"
-        " ORDER BY log.position DESC LIMIT %(limit)s",
-        {"member": str(member_id), "limit": limit},
-    )
+    everyone; ``shown``: how many people a list named (0 for one person's opening).
+    ``among``: only openings of the people of these stations (their home, in the ``stations``
+    read model), a list if it named one of them; None: everyone's."""
+    params: dict[str, Any] = {"limit": limit}
+    clauses = []
+    if member_id is not None:
+        params["member"] = str(member_id)
+        clauses.append(
+            "(log.member_id = %(member)s OR log.position IN"
+            " (SELECT position FROM access_log_members WHERE member_id = %(member)s))"
+        )
+    if among is not None:
+        homes = f"SELECT member_id FROM member_homes WHERE {one_of('station_id', among, params)}"
+        clauses.append(
+            f"(log.member_id IN ({homes}) OR log.position IN (SELECT position FROM"
+            f" access_log_members WHERE member_id IN ({homes})))"
+        )
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return db.all(f"{_SHOWN}{where} ORDER BY log.position DESC LIMIT %(limit)s", params)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.station import DEFAULT_STATION
 from projections.dispatch import by_payload
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import (
     AccountClosed,
@@ -95,13 +96,20 @@ def account(db: ReadDb, account_id: UUID) -> Row | None:
     return db.one("SELECT * FROM balances WHERE account_id = %(id)s", {"id": str(account_id)})
 
 
-def member_accounts(db: ReadDb, *, limit: int | None) -> list[Row]:
-    """Members' accounts, the most recently opened first (the console's member registry);
-    ``limit`` None: all of them (a search by name looks through every member)."""
-    query = "SELECT * FROM balances WHERE kind = 'member' ORDER BY opened_at DESC, account_id"
+def member_accounts(db: ReadDb, *, among: list[str], limit: int | None) -> list[Row]:
+    """Accounts of the members whose home is one of the stations ``among``, the most recently
+    opened first (the console's member registry); ``limit`` None: all of them (a search by
+    name looks through every member). ``home``: the member's station."""
+    params: dict[str, Any] = {"limit": limit}
+    query = (
+        "SELECT balances.*, homes.home FROM balances JOIN (SELECT member_id,"
+        " station_id AS home FROM member_homes"
+        f" WHERE {one_of('station_id', among, params)}) homes ON homes.member_id = balances.owner"
+        " WHERE balances.kind = 'member' ORDER BY balances.opened_at DESC, balances.account_id"
+    )
     if limit is None:
-        return db.all(query, {})
-    return db.all(f"{query} LIMIT %(limit)s", {"limit": limit})
+        return db.all(query, params)
+    return db.all(f"{query} LIMIT %(limit)s", params)
 
 
 def home_station(db: ReadDb, account_id: UUID) -> str | None:

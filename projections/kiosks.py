@@ -1,11 +1,12 @@
-"""The kiosks an admin manages: every shared screen registered, where it stands, and whether
-it still signs residents in (a retired one never does again)."""
+"""The kiosks an admin manages: every shared screen registered, where it stands (its name, and
+its station), and whether it still signs residents in (a retired one never does again)."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from projections.dispatch import by_payload
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import Envelope, KioskRegistered, KioskRetired
 
@@ -20,7 +21,8 @@ class Kiosks:
             " is_active SMALLINT NOT NULL,"
             " registered_at TEXT NOT NULL,"
             " retired_at TEXT,"
-            " reason TEXT)"
+            " reason TEXT,"
+            " station_id TEXT NOT NULL)"
         ),
     }
 
@@ -34,11 +36,12 @@ class Kiosks:
     @_on.register
     def _registered(self, payload: KioskRegistered, db: ReadDb, envelope: Envelope) -> None:
         db.execute(
-            "INSERT INTO kiosks VALUES (%(id)s, %(name)s, 1, %(at)s, NULL, NULL)",
+            "INSERT INTO kiosks VALUES (%(id)s, %(name)s, 1, %(at)s, NULL, NULL, %(station)s)",
             {
                 "id": str(envelope.stream_id),
                 "name": payload.name,
                 "at": envelope.recorded_at.isoformat(),
+                "station": str(payload.station),
             },
         )
 
@@ -55,9 +58,15 @@ class Kiosks:
         )
 
 
-def everyone(db: ReadDb) -> list[Row]:
-    """Kiosks in use first, then retired ones; each group by name."""
-    return db.all("SELECT * FROM kiosks ORDER BY is_active DESC, name, registered_at")
+def everyone(db: ReadDb, among: list[str]) -> list[Row]:
+    """The kiosks of the stations ``among``: those in use first, then retired ones; each
+    group by name."""
+    params: dict[str, Any] = {}
+    return db.all(
+        f"SELECT * FROM kiosks WHERE {one_of('station_id', among, params)}"
+        " ORDER BY is_active DESC, name, registered_at",
+        params,
+    )
 
 
 def kiosk(db: ReadDb, kiosk_id: str) -> Row | None:

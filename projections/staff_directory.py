@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from uuid import UUID
 
+from projections import stations
 from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import Envelope, StaffDeactivated, StaffRegistered
@@ -59,3 +60,9 @@ def everyone(db: ReadDb) -> list[Row]:
 
 def account(db: ReadDb, staff_id: UUID) -> Row | None:
     return db.one("SELECT * FROM staff_directory WHERE staff_id = %(id)s", {"id": str(staff_id)})
+
+
+def overseen_by(db: ReadDb, staff_id: str) -> list[Row]:
+    """The accounts whose reach lies within this account's (``stations.staff_within``)."""
+    within = stations.staff_within(db, staff_id)
+    return [row for row in everyone(db) if row["staff_id"] in within]

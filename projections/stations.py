@@ -187,3 +187,25 @@ def reached_by(db: ReadDb, staff_id: str) -> tuple[str, list[str]]:
         where, params = f"{where} AND street = %(street)s", {**params, "street": reach["street"]}
     rows = db.all(f"SELECT station_id FROM stations WHERE {where}", params)
     return reach["level"], [row["station_id"] for row in rows]
+
+
+def staff_within(db: ReadDb, staff_id: str) -> set[str]:
+    """The staff accounts whose reach lies wholly within this account's: those of its
+    stations, and for a street or district account the street's or district's own."""
+    reach = reach_of(db, staff_id)
+    if reach is None:
+        return set()
+    _, among = reached_by(db, staff_id)
+    stations_in = set(among)
+
+    def within(row: Row) -> bool:
+        if row["level"] == "station":
+            return row["station_id"] in stations_in
+        if reach["level"] == "district":
+            return row["district"] == reach["district"]
+        return reach["level"] == row["level"] == "street" and (row["district"], row["street"]) == (
+            reach["district"],
+            reach["street"],
+        )
+
+    return {row["staff_id"] for row in db.all("SELECT * FROM staff_reach") if within(row)}

@@ -13,7 +13,7 @@ from litestar.security.jwt import JWTAuth, Token
 from msgspec import Meta
 
 from domain.identity import Role
-from projections import staff_directory
+from domain.provenance import Provenance
 from services.api.command_routes import command_route
 from services.api.schemas import Strict
 from services.bus import Bus, Caller
@@ -44,6 +44,7 @@ from services.web.auth import (
     token_lifetime,
 )
 from services.web.context import After
+from services.web.reach import staff_overseen
 from services.web.reads import Reads
 
 KioskTokenHeader = Annotated[str, HeaderParameter(name=KIOSK_TOKEN_HEADER, max_length=200)]
@@ -175,8 +176,11 @@ class AuthController(Controller):
 
 
 @get("/", sync_to_thread=True, opt=allow(Role.ADMIN), summary="Every staff account")
-def directory(reads: NamedDependency[Reads], after: After = None) -> list[StaffMember]:
-    rows = reads.query(("staff_directory",), after, staff_directory.everyone)
+def directory(
+    reads: NamedDependency[Reads], by: NamedDependency[Provenance], after: After = None
+) -> list[StaffMember]:
+    """The accounts whose reach lies within the caller's."""
+    rows = staff_overseen(reads, by, after)
     return [msgspec.convert(row, StaffMember, strict=False) for row in rows]
 
 

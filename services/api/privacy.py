@@ -27,6 +27,7 @@ from services.identity.commands import (
 from services.store.vault import PersonalDetails
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 # Litestar checks a query parameter against its QueryParameter, not a msgspec Meta inside it.
@@ -103,12 +104,16 @@ class PrivacyController(Controller):
     def access_log(
         self,
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         member_id: Annotated[UUID | None, QueryParameter()] = None,
         after: After = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[Access]:
+        """The openings of the people of the caller's stations."""
         rows = reads.query(
-            ("access_log",), after, lambda db: access_log.entries(db, member_id, limit=limit)
+            ("access_log", "stations"),
+            after,
+            lambda db: access_log.entries(db, member_id, limit=limit, among=reach.among),
         )
         return [msgspec.convert(row, Access) for row in rows]
 

@@ -240,15 +240,8 @@ def _reach(written: str | None) -> Reach | None:
 
     if written is None:
         return None
-    level, _, where = written.partition(":")
-    district, _, street = where.partition("/")
-    fields = {
-        "station": {"station": where},
-        "street": {"district": district, "street": street},
-        "district": {"district": where},
-    }
     try:
-        return msgspec.convert({"level": level, **fields.get(level, {})}, Reach)
+        return Reach.written(written)
     except msgspec.ValidationError as error:
         raise click.BadParameter(f"{written!r}: {error}", param_hint="--reach") from None
 

@@ -50,6 +50,19 @@ class Reach(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def scope(self) -> Scope:
         return Scope(Level(self.level), self.station, self.district, self.street)
 
+    @classmethod
+    def written(cls, text: str) -> Reach:
+        """``station:<station id>``, ``street:<district>/<street>`` or ``district:<district>``
+        (msgspec.ValidationError if it is none of them)."""
+        level, _, where = text.partition(":")
+        district, _, street = where.partition("/")
+        fields = {
+            "station": {"station": where},
+            "street": {"district": district, "street": street},
+            "district": {"district": where},
+        }
+        return msgspec.convert({"level": level, **fields.get(level, {})}, cls)
+
 
 class CreateStaffAccount(WithSecret):
     username: Username

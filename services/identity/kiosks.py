@@ -9,7 +9,7 @@ from domain.rules import NotFound
 from services.bus import Acting
 from services.identity.commands import RegisterKiosk, RetireKiosk
 from services.identity.records import Registered, token_digest
-from services.stations.handlers import station_for
+from services.stations.handlers import check_works_at, station_for
 from services.store.eventstore import retried_on_conflict
 
 
@@ -30,5 +30,6 @@ def retire_kiosk(command: RetireKiosk, acting: Acting) -> Registered:
     kiosk = acting.app.find(command.kiosk_id, Kiosk)
     if kiosk is None:
         raise NotFound("kiosk-not-found", f"There is no kiosk {command.kiosk_id}.")
+    check_works_at(acting.app, acting.by, kiosk.station)
     kiosk.retire(command.reason, acting.by)
     return Registered(kiosk.id, acting.app.record(kiosk))

@@ -26,9 +26,9 @@ from services.identity.commands import (
     ResetPin,
 )
 from services.identity.hashing import hashed, new_setup_code
-from services.identity.records import Registered, member_of
+from services.identity.records import Registered, member_in_reach
 from services.ledger.handlers import account_of
-from services.stations.handlers import check_reaches, scope_of, station_for, station_of
+from services.stations.handlers import station_for
 from services.store.eventstore import retried_on_conflict
 from services.store.vault import PersonalDetails
 
@@ -95,7 +95,7 @@ def register_member(command: RegisterMember, acting: Acting) -> Registered:
 @retried_on_conflict
 def issue_setup_code(command: IssueSetupCode, acting: Acting) -> Registered:
     """A new one-time code for a resident who forgot their PIN or never chose one."""
-    member = member_of(acting.app, command.member_id)
+    member = member_in_reach(acting.app, acting.by, command.member_id)
     code = new_setup_code()
     expires = acting.now + SETUP_CODE_LIFETIME
     member.issue_setup_code(hashed(code), expires, acting.by)
@@ -105,7 +105,7 @@ def issue_setup_code(command: IssueSetupCode, acting: Acting) -> Registered:
 
 @retried_on_conflict
 def reset_pin(command: ResetPin, acting: Acting) -> Registered:
-    member = member_of(acting.app, command.member_id)
+    member = member_in_reach(acting.app, acting.by, command.member_id)
     member.reset_pin(hashed(command.pin), acting.by)
     return Registered(member.id, acting.app.record(member))
 
@@ -114,7 +114,7 @@ def reset_pin(command: ResetPin, acting: Acting) -> Registered:
 def deactivate_member(command: DeactivateMember, acting: Acting) -> Registered:
     """Deactivate, and close the member's account into the pool, in one save."""
     app, by, reason = acting.app, acting.by, command.reason
-    member = member_of(app, command.member_id)
+    member = member_in_reach(app, acting.by, command.member_id)
     member.deactivate(reason, by)
     account = account_of(app, account_id_for(str(member.id), AccountKind.MEMBER))
     pool = account_of(app, system_account_id(AccountKind.POOL))
@@ -132,7 +132,6 @@ def deactivate_member(command: DeactivateMember, acting: Acting) -> Registered:
 def move_member_home(command: MoveMemberHome, acting: Acting) -> Registered:
     """The resident's new home station, which must be one the caller works at, as must the old
     one (a coordinator hands a resident over; the receiving station sees them arrive)."""
-    member = member_of(acting.app, command.member_id)
-    check_reaches(scope_of(acting.app, acting.by), station_of(acting.app, member.station))
+    member = member_in_reach(acting.app, acting.by, command.member_id)
     member.move_home(station_for(acting, command.station), command.reason, acting.by)
     return Registered(member.id, acting.app.record(member))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.volunteer import Volunteer, VolunteerStatus, volunteer_id_for
 from services.bus import Acting
 from services.identity.commands import ErasePersonalData, RecordConsent
-from services.identity.records import Registered, member_of
+from services.identity.records import Registered, member_in_reach
 from services.store.eventstore import retried_on_conflict
 
 ERASED = "The person's personal data was erased."  # why their volunteer record reads left
@@ -13,7 +13,7 @@ ERASED = "The person's personal data was erased."  # why their volunteer record 
 
 @retried_on_conflict
 def record_consent(command: RecordConsent, acting: Acting) -> Registered:
-    member = member_of(acting.app, command.member_id)
+    member = member_in_reach(acting.app, acting.by, command.member_id)
     if command.withdrawn:
         member.withdraw_consent(command.notice_version, acting.by)
     else:
@@ -27,7 +27,7 @@ def erase_member(command: ErasePersonalData, acting: Acting) -> Registered:
     data erased and the request retryable, never an erasure on record with the key still there.
     """
     app, by = acting.app, acting.by
-    member = member_of(app, command.member_id)
+    member = member_in_reach(app, by, command.member_id)
     member.erase(command.reason, by)
     volunteer = app.find(volunteer_id_for(member.id), Volunteer)
     if volunteer is not None and volunteer.status is not VolunteerStatus.LEFT:

@@ -16,7 +16,7 @@ from uuid import UUID
 from domain.identity import Kiosk, Member, PersonalDataAccess, PersonalDataListView, Staff
 from domain.provenance import Provenance
 from domain.rules import NotFound
-from services.stations.handlers import check_sees_people
+from services.stations.handlers import check_sees_people, check_works_at, sees_people_at
 from services.store.eventstore import Timebank
 from services.store.vault import PersonalDetails, Vault
 
@@ -61,6 +61,13 @@ def member_of(app: Timebank, member_id: UUID) -> Member:
     member = app.find(member_id, Member)
     if member is None:
         raise NotFound("member-not-found", f"There is no member {member_id}.")
+    return member
+
+
+def member_in_reach(app: Timebank, by: Provenance, member_id: UUID) -> Member:
+    """The member, refused to staff who do not work at their home station."""
+    member = member_of(app, member_id)
+    check_works_at(app, by, member.station)
     return member
 
 
@@ -121,9 +128,15 @@ def open_names(
     app: Timebank, vault: Vault, *, member_ids: list[UUID], purpose: str, by: Provenance
 ) -> dict[UUID, str]:
     """The display names of the members a list shows, after recording one list view (its
-    purpose and every member in it) in the access log. Erased members have no name."""
+    purpose and every member in it) in the access log. Erased members have no name, nor do
+    those of a station whose people the member of staff may not see (they stay numbers)."""
     members = {member_id: app.find(member_id, Member) for member_id in dict.fromkeys(member_ids)}
-    known = {member_id: member for member_id, member in members.items() if member is not None}
+    seen = sees_people_at(app, by)
+    known = {
+        member_id: member
+        for member_id, member in members.items()
+        if member is not None and seen(member.station)
+    }
     if not known:
         return {}
     app.record(PersonalDataListView(member_ids=tuple(known), purpose=purpose, by=by))

@@ -15,7 +15,7 @@ from services.identity.commands import (
 )
 from services.identity.hashing import check_password, hashed, verified
 from services.identity.records import Registered, SignInRefused, staff_of
-from services.stations.handlers import reach_for
+from services.stations.handlers import check_oversees, reach_for
 from services.store.eventstore import Timebank, retried_on_conflict
 
 
@@ -41,6 +41,7 @@ def register_staff(command: CreateStaffAccount, acting: Acting) -> Registered:
 def change_staff_password(command: SetStaffPassword, acting: Acting) -> Registered:
     check_password(command.password)
     staff = staff_of(acting.app, command.staff_id)
+    check_oversees(acting.app, acting.by, staff.scope)
     staff.change_password(hashed(command.password), acting.by)
     return Registered(staff.id, acting.app.record(staff))
 
@@ -48,6 +49,7 @@ def change_staff_password(command: SetStaffPassword, acting: Acting) -> Register
 @retried_on_conflict
 def deactivate_staff(command: DeactivateStaff, acting: Acting) -> Registered:
     staff = staff_of(acting.app, command.staff_id)
+    check_oversees(acting.app, acting.by, staff.scope)
     staff.deactivate(command.reason, acting.by)
     return Registered(staff.id, acting.app.record(staff))
 
@@ -55,6 +57,7 @@ def deactivate_staff(command: DeactivateStaff, acting: Acting) -> Registered:
 @retried_on_conflict
 def change_staff_reach(command: ChangeStaffReach, acting: Acting) -> Registered:
     staff = staff_of(acting.app, command.staff_id)
+    check_oversees(acting.app, acting.by, staff.scope)
     staff.change_scope(reach_for(acting, command.reach.scope), command.reason, acting.by)
     return Registered(staff.id, acting.app.record(staff))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
@@ -115,6 +115,28 @@ def check_sees_people(app: Timebank, by: Provenance, station_id: UUID) -> None:
     if scope is not None and scope.level is not Level.STATION:
         raise NotYours("A street or district account sees figures, not residents' details.")
     check_reaches(scope, station_of(app, station_id))
+
+
+def sees_people_at(app: Timebank, by: Provenance) -> Callable[[UUID], bool]:
+    """Of which stations a member of staff may see residents' names: their own station's
+    alone, none for a street or district account (``check_sees_people``). Residents and the
+    system are not staff: what they see is checked where they read it."""
+    if acting_staff(by) is None:
+        return lambda _: True
+    scope = scope_of(app, by)
+    if scope is None or scope.level is not Level.STATION:
+        return lambda _: False
+    return lambda station: station == scope.station
+
+
+def check_oversees(app: Timebank, by: Provenance, account: Scope) -> None:
+    """Refuse acting on a staff account whose reach is not wholly within the caller's."""
+    if account.level is Level.STATION and account.station is not None:
+        check_reaches(scope_of(app, by), station_of(app, account.station))
+        return
+    scope = scope_of(app, by)
+    if scope is not None and not scope.includes(account):
+        raise NotYours("That staff account works beyond your reach.")
 
 
 def reach_for(acting: Acting, asked: Scope | None) -> Scope:

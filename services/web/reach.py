@@ -19,9 +19,11 @@ from litestar.di import NamedDependency
 from domain.identity import acting_member, acting_staff
 from domain.provenance import Provenance
 from domain.station import Level
-from projections import stations
+from projections import staff_directory, stations
+from projections.readstore import Row
 from services.bus import NotYours
 from services.web.auth import Principal
+from services.web.context import After
 from services.web.reads import Reads
 
 
@@ -50,23 +52,26 @@ class Reach:
             raise NotYours("That belongs to a station your account does not work at.")
 
 
-def reach_of(principal: Principal | None, reads: Reads) -> Reach:
+def reach_of(principal: Principal | None, reads: Reads, after: int | None = None) -> Reach:
     by = Provenance(principal.subject if principal else "anonymous", "api", "reach")
     if staff_id := acting_staff(by):
         level, found = reads.query(
-            ("stations",), None, lambda db: stations.reached_by(db, str(staff_id))
+            ("stations",), after, lambda db: stations.reached_by(db, str(staff_id))
         )
         return Reach(Level(level), frozenset(found))
     if member_id := acting_member(by):
-        home = reads.query(("stations",), None, lambda db: stations.home_of(db, str(member_id)))
+        home = reads.query(("stations",), after, lambda db: stations.home_of(db, str(member_id)))
         return Reach(Level.STATION, frozenset({home} if home else ()))
     return Reach(Level.STATION, frozenset())
 
 
-def the_reach(request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Reach:
-    """Dependency ``reach``: the signed-in caller's."""
+def the_reach(
+    request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
+) -> Reach:
+    """Dependency ``reach``: the signed-in caller's, once the stations read model has applied
+    ``after`` (a station just opened is within the reach of the page that shows it)."""
     principal = request.scope.get("user")
-    return reach_of(principal if isinstance(principal, Principal) else None, reads)
+    return reach_of(principal if isinstance(principal, Principal) else None, reads, after)
 
 
 def check_sees_people(reach: Reach, station: str | UUID) -> None:
@@ -107,3 +112,15 @@ def reported(
     if not chosen and (street is not None or district is not None):
         raise NotYours("No station of that street or district is one your account works at.")
     return chosen
+
+
+def staff_overseen(reads: Reads, by: Provenance, after: int | None) -> list[Row]:
+    """The staff accounts an administrator manages: those whose reach lies within theirs."""
+    staff_id = acting_staff(by)
+    if staff_id is None:
+        return []
+    return reads.query(
+        ("staff_directory", "stations"),
+        after,
+        lambda db: staff_directory.overseen_by(db, str(staff_id)),
+    )

@@ -45,7 +45,8 @@ from services.council.commands import (
 )
 from services.exchange import handlers as exchange
 from services.exchange.commands import DisputeHelp, PairIn, RecordHelp
-from services.identity.commands import Reach
+from services.identity.commands import Reach, RegisterKiosk
+from services.identity.records import open_personal_data
 from services.listings import handlers as listings
 from services.listings.commands import AddCategory
 from services.pages.site import is_page_path
@@ -69,6 +70,7 @@ from tests.integration.support import (
     member_principal,
     open_member,
     post_offer,
+    refused,
     register_kiosk,
     register_resident,
     register_volunteer,
@@ -981,6 +983,8 @@ def test_a_coordinator_of_another_station_is_refused_the_first_stations_resident
         listed = client.get("/api/v1/exchanges", headers=headers).json()["exchanges"]
     assert not wrong, "\n".join(wrong)
     assert listed == []
+
+
 COUNCIL_ROUTES = ("/api/v1/motions", "/api/v1/meetings", "/api/v1/council")
 
 
@@ -1042,3 +1046,75 @@ def test_council_routes_keep_to_their_station(world):
                 if got != expected:
                     wrong.append(f"{method} {path} as {caller.name}: {got}, {answer.text}")
     assert checked > 20 and not wrong, "\n".join(wrong)
+
+
+@pytest.fixture
+def district(broker, sqlite_stores, tmp_path):
+    """A world whose first station stands in the district the station tests open B in."""
+    with running_world(broker, sqlite_stores, tmp_path, district="西湖区") as built:
+        yield built.bone
+
+
+def test_over_the_api_staff_reach_only_their_own_stations_people_kiosks_and_staff(district):
+    """A's coordinator and A's administrator are refused every action on B's resident, kiosk
+    and staff, and read nothing of them in the access log or the staff directory; B's staff
+    and the district's administrator do."""
+    from tests.integration.test_stations import (  # noqa: PLC0415 - its helpers, not its tests
+        district_with_two_stations,
+        given,
+        resident,
+        staff,
+    )
+
+    bone = district
+    admin, second = district_with_two_stations(bone)
+    in_a = Reach(level=Level.STATION, station=DEFAULT_STATION)
+    in_b = Reach(level=Level.STATION, station=second)
+    coordinator_a = staff(bone, "coord.a", Role.COORDINATOR, in_a, admin)
+    admin_a = staff(bone, "admin.a", Role.ADMIN, in_a, admin)
+    coordinator_b = staff(bone, "coord.b", Role.COORDINATOR, in_b, admin)
+    member_b = resident(bone, coordinator_b)
+    kiosk_b = given(bone, RegisterKiosk(name="B lobby"), coordinator_b).id
+    open_personal_data(
+        bone.timebank, bone.vault, member_id=member_b, purpose="visit", by=coordinator_b.by
+    )
+    wait_until(lambda: caught_up(bone), what="read models")
+
+    def headers(caller: Any, role: Role) -> dict[str, str]:
+        principal = Principal(subject=caller.by.actor, roles=frozenset({role}), channel="api")
+        return headers_for(bone, principal)
+
+    def staff_listed(caller: Any) -> set[str]:
+        answer = client.get("/api/v1/staff", headers=headers(caller, Role.ADMIN))
+        return {row["username"] for row in answer.json()}
+
+    def opened(caller: Any) -> list[str]:
+        answer = client.get("/api/v1/access-log", headers=headers(caller, Role.COORDINATOR))
+        return [row["member_id"] for row in answer.json()]
+
+    coordinator_b_id = coordinator_b.by.actor.removeprefix("staff:")
+    with TestClient(create_app(bone)) as client:
+        a = headers(coordinator_a, Role.COORDINATOR)
+        for path, body in (
+            (f"/api/v1/members/{member_b}/setup-code", {}),
+            (f"/api/v1/members/{member_b}/pin", {"pin": "2468"}),
+            (f"/api/v1/members/{member_b}/deactivation", {"reason": "moved away"}),
+            ("/api/v1/consents", {"member_id": str(member_b), "notice_version": NOTICE}),
+            ("/api/v1/erasures", {"member_id": str(member_b), "reason": "asked"}),
+        ):
+            refused(client.post(path, json=body, headers=a), 403, "forbidden")
+        refused(
+            client.get(f"/api/v1/members/{member_b}?purpose=curious", headers=a), 403, "forbidden"
+        )
+        assert str(member_b) not in opened(coordinator_a)
+        assert str(member_b) in opened(coordinator_b)
+
+        a = headers(admin_a, Role.ADMIN)
+        for path, body in (
+            (f"/api/v1/kiosks/{kiosk_b}/retirement", {"reason": "moved"}),
+            (f"/api/v1/staff/{coordinator_b_id}/password", {"password": "another long one"}),
+            (f"/api/v1/staff/{coordinator_b_id}/deactivation", {"reason": "left"}),
+        ):
+            refused(client.post(path, json=body, headers=a), 403, "forbidden")
+        assert "coord.b" not in staff_listed(admin_a) and "coord.a" in staff_listed(admin_a)
+        assert {"coord.a", "coord.b", "admin.a"} <= staff_listed(admin)

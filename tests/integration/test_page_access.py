@@ -15,14 +15,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from domain.council import Choice
-from domain.identity import Role
+from domain.identity import Member, Role
+from domain.station import DEFAULT_STATION, Level
 from services.composition.app import create_app
+from services.identity.commands import Reach, RegisterKiosk
+from services.identity.records import open_personal_data
 from services.pages.i18n import LANGUAGE_COOKIE
 from services.pages.kiosk.home import DONE
 from services.pages.session import DEVICE_COOKIE, SESSION_COOKIE, session_cookie
@@ -48,6 +52,12 @@ from tests.integration.test_access import (
     _offline_app,
     _staff_caller,
     running_world,
+)
+from tests.integration.test_stations import (
+    district_with_two_stations,
+    given,
+    resident,
+    staff,
 )
 
 CSRF_COOKIE, CSRF_HEADER = "csrftoken", "x-csrftoken"  # Litestar's CSRFConfig defaults
@@ -126,6 +136,7 @@ FILLERS: dict[str, Callable[[World, str], object]] = {
     ),
     "what": lambda w, _: next(iter(DONE)),  # what the kiosk thanks a resident for
     "choice": lambda w, _: Choice.YES.value,
+    "station_id": lambda w, _: w.station(),
 }
 
 
@@ -310,3 +321,131 @@ def test_council_pages_keep_to_their_station(world):
             if answer.status_code != 403 or NOT_YOURS not in answer.text:
                 wrong.append(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
     assert len(routes) > 10 and not wrong, "\n".join(wrong)
+
+
+def _as(client: TestClient, app: Litestar, csrf: str, caller: Any, role: Role) -> None:
+    """The client's cookies become those of ``caller``'s console session."""
+    principal = Principal(subject=caller.by.actor, roles=frozenset({role}), channel="console")
+    client.cookies.clear()
+    client.cookies.update(Visitor(role.value, principal, signed_in=True).cookies(app, csrf))
+
+
+@pytest.fixture
+def district(broker, sqlite_stores, tmp_path):
+    """A world whose first station stands in the district the station tests open B in."""
+    with running_world(broker, sqlite_stores, tmp_path, pages=True, district="西湖区") as built:
+        yield built.bone
+
+
+def test_a_coordinator_reaches_only_their_own_stations_people_and_kiosks(district):
+    """Station B's resident and kiosk are B's: A's coordinator is refused their pages and
+    actions and finds them in no list; B's coordinator sees them by name; the district's
+    administrator sees them as numbers, never by name."""
+    bone = district
+    admin, second = district_with_two_stations(bone)
+    own = Reach(level=Level.STATION, station=DEFAULT_STATION)
+    coordinator_a = staff(bone, "coord.a", Role.COORDINATOR, own, admin)
+    coordinator_b = staff(
+        bone,
+        "coord.b",
+        Role.COORDINATOR,
+        None,
+        staff(bone, "admin.b", Role.ADMIN, Reach(level=Level.STATION, station=second), admin),
+    )
+    member_b = resident(bone, coordinator_b)
+    number_b = bone.timebank.find(member_b, Member).member_number
+    kiosk_b = given(bone, RegisterKiosk(name="B lobby"), coordinator_b).id
+    open_personal_data(
+        bone.timebank, bone.vault, member_id=member_b, purpose="visit", by=coordinator_b.by
+    )
+    wait_until(lambda: caught_up(bone), what="read models")
+    app = create_app(bone)
+    with TestClient(app) as client:
+        csrf = client.get("/").cookies[CSRF_COOKIE]
+        posting = {"headers": {CSRF_HEADER: csrf, **FORM}, "follow_redirects": False}
+
+        _as(client, app, csrf, coordinator_a, Role.COORDINATOR)
+        theirs = client.get(f"/console/members/{member_b}")
+        assert theirs.status_code == 403 and NOT_YOURS in theirs.text  # a page, in Chinese
+        assert number_b not in client.get("/console/members").text
+        found = client.get(f"/console/members?number={number_b}", follow_redirects=False)
+        assert found.status_code == 200 and "李明" not in found.text
+        assert number_b not in client.get("/console/access-log").text
+        for action, form in (("deactivation", "reason=moved&confirmed=true"), ("consents", "")):
+            answer = client.post(f"/console/members/{member_b}/{action}", content=form, **posting)
+            assert answer.status_code == 403, action
+
+        _as(client, app, csrf, coordinator_b, Role.COORDINATOR)
+        assert client.get(f"/console/members/{member_b}").status_code == 200
+        registry = client.get("/console/members").text
+        assert number_b in registry and "李明" in registry
+        assert number_b in client.get("/console/access-log").text
+
+        _as(client, app, csrf, admin, Role.ADMIN)
+        assert client.get(f"/console/members/{member_b}").status_code == 200
+        registry = client.get("/console/members").text
+        assert number_b in registry and "李明" not in registry
+        assert "北山社区 (xh-02)" in registry  # which station each member belongs to
+        assert client.get("/console/members?name=李").status_code == 403
+        kiosks = client.get("/console/kiosks").text
+        assert "B lobby" in kiosks and 'name="station"' in kiosks
+        assert "北山社区" in client.get("/console/stations").text
+
+        _as(client, app, csrf, staff(bone, "admin.a", Role.ADMIN, own, admin), Role.ADMIN)
+        wait_until(lambda: caught_up(bone), what="read models")
+        assert client.get(f"/console/kiosks/{kiosk_b}").status_code == 403
+        assert "B lobby" not in client.get("/console/kiosks").text
+        assert "北山社区" not in client.get("/console/stations").text
+
+
+def test_a_district_admin_gives_accounts_their_reach_and_moves_a_resident_home(district):
+    """From the console: an account made for station B, then given the whole street; a
+    resident of B moved to A, whose coordinator then reaches them and B's no longer does."""
+    bone = district
+    admin, second = district_with_two_stations(bone)
+    coordinator_a = staff(
+        bone,
+        "coord.a",
+        Role.COORDINATOR,
+        Reach(level=Level.STATION, station=DEFAULT_STATION),
+        admin,
+    )
+    coordinator_b = staff(
+        bone, "coord.b", Role.COORDINATOR, Reach(level=Level.STATION, station=second), admin
+    )
+    member_b = resident(bone, coordinator_b)
+    wait_until(lambda: caught_up(bone), what="read models")
+    app = create_app(bone)
+    with TestClient(app) as client:
+        csrf = client.get("/").cookies[CSRF_COOKIE]
+        posting = {"headers": {CSRF_HEADER: csrf, **FORM}, "follow_redirects": False}
+        _as(client, app, csrf, admin, Role.ADMIN)
+        form = f"username=li.b&role=coordinator&password=first+password+1&reach=station:{second}"
+        created = client.post("/console/staff", content=form, **posting)
+        assert created.status_code == 303, created.text
+        account = created.headers["location"].split("?")[0]
+        wait_until(lambda: caught_up(bone), what="read models")
+        page = client.get(account).text
+        assert 'name="reach"' in page and "北山社区 (xh-02)" in page
+        form = urlencode({"reach": "street:西湖区/北山街道", "reason": "covers the street"})
+        assert client.post(f"{account}/reach", content=form, **posting).status_code == 303
+        elsewhere = client.post(f"{account}/reach", content="reach=nowhere&reason=x", **posting)
+        assert elsewhere.status_code == 422
+        moved = client.post(
+            f"/console/members/{member_b}/home",
+            content=f"station={DEFAULT_STATION}&reason=moved+house",
+            **posting,
+        )
+        assert moved.status_code == 303, moved.text
+        wait_until(lambda: caught_up(bone), what="read models")
+
+        _as(client, app, csrf, coordinator_a, Role.COORDINATOR)
+        assert client.get(f"/console/members/{member_b}").status_code == 200
+        _as(client, app, csrf, coordinator_b, Role.COORDINATOR)
+        assert client.get(f"/console/members/{member_b}").status_code == 403
+    with bone.reads.transaction(commit=False) as db:
+        reach = db.one(
+            "SELECT level, street FROM staff_reach WHERE staff_id = %(id)s",
+            {"id": account.rsplit("/", 1)[1]},
+        )
+    assert reach == {"level": "street", "street": "北山街道"}

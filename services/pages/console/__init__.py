@@ -29,6 +29,7 @@ from services.pages.console import (
     pool,
     report,
     settings,
+    stations,
     trainings,
     volunteer_actions,
     volunteers,
@@ -95,6 +96,11 @@ PAGES: list[Any] = [
             kiosks.register,
             kiosks.kiosk,
             kiosks.RETIRE,
+            stations.listed,
+            stations.open_one,
+            stations.station,
+            *stations.ACTIONS,
+            membership.MOVE_HOME,
         ],
     )
 ]

@@ -1,5 +1,5 @@
 """The personal-data access log: who opened whose personal details, when, through which
-channel and why — newest first, for everyone or for one member."""
+channel and why — newest first, for the people of the reader's stations or for one of them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from services.composition.runtime import Backbone
 from services.pages.console.common import people, show
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach
 
 SHOWN = 200  # openings on one page
 
@@ -24,6 +25,7 @@ SHOWN = 200  # openings on one page
 def openings(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
     number: Annotated[str, QueryParameter(max_length=20)] = "",
     after: After = None,
 ) -> Template:
@@ -32,10 +34,10 @@ def openings(
 
     def query(db: Any) -> dict[str, Any]:
         return {
-            "openings": access_log.entries(db, whose, limit=SHOWN),
+            "openings": access_log.entries(db, whose, limit=SHOWN, among=reach.among),
             "people": people(bone, db),
         }
 
-    context = bone.read_side.query(("access_log",), after, query)
+    context = bone.read_side.query(("access_log", "stations"), after, query)
     shown = {**context, "number": wanted}
     return show(request, "console/access_log.html", shown)

@@ -15,10 +15,12 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from domain.identity import CouncilTitle, Role
-from domain.rules import NotFound
-from projections import staff_directory
-from services.bus import Bus, Caller
+from domain.provenance import Provenance
+from domain.rules import NotFound, RuleViolated
+from projections import staff_directory, stations
+from services.bus import Bus, Caller, NotYours
 from services.identity.commands import (
+    ChangeStaffReach,
     CreateStaffAccount,
     DeactivateStaff,
     SetStaffPassword,
@@ -29,8 +31,10 @@ from services.pages.console.common import Form, confirm_why, show
 from services.pages.forms import Answer, Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.labels import label
+from services.pages.station_choices import reach_asked, reach_choices
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach, staff_overseen
 from services.web.reads import Reads
 
 ACCOUNT = "/staff/{staff_id:uuid}"
@@ -43,8 +47,10 @@ DONE = {
     "created": N_("The account is ready. Tell its holder the username and password in person."),
     "password": N_("The password is changed. Tell its holder the new one in person."),
     "deactivated": N_("The account is deactivated: it can no longer sign in."),
+    "reach": N_("The account's new reach is recorded."),
 }
 Done = Annotated[str, QueryParameter(max_length=20)]
+Where = Annotated[str, Meta(max_length=250)]  # a reach as ``Reach.written`` reads it
 
 
 class NewAccount(msgspec.Struct, kw_only=True):
@@ -52,12 +58,28 @@ class NewAccount(msgspec.Struct, kw_only=True):
     role: Role
     password: Password
     title: Literal["", "chair", "secretary"] = ""
+    reach: Where = ""  # by default the creator's own station
 
     def command(self) -> CreateStaffAccount:
         title = CouncilTitle(self.title) if self.title else None
         return CreateStaffAccount(
-            username=self.username, role=self.role, password=self.password, title=title
+            username=self.username,
+            role=self.role,
+            password=self.password,
+            title=title,
+            reach=reach_asked(self.reach),
         )
+
+
+class NewReach(msgspec.Struct, kw_only=True):
+    reach: Where
+    reason: Reason = ""
+
+    def command(self, staff_id: UUID) -> ChangeStaffReach:
+        reach = reach_asked(self.reach)
+        if reach is None:
+            raise RuleViolated("scope-incomplete", "Choose how far the account reaches.")
+        return ChangeStaffReach(staff_id=staff_id, reach=reach, reason=self.reason)
 
 
 class NewPassword(msgspec.Struct, kw_only=True):
@@ -77,11 +99,19 @@ class Deactivation(msgspec.Struct, kw_only=True):
 
 @get("/staff", opt=ADMINS, sync_to_thread=True)
 def accounts(
-    request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
+    request: Request[Any, Any, Any],
+    reads: NamedDependency[Reads],
+    by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
+    after: After = None,
 ) -> Template:
-    """Every staff account, and the form for a new one."""
-    rows = reads.query(("staff_directory",), after, staff_directory.everyone)
-    context = {"accounts": rows, "roles": [(role, label("role", role)) for role in STAFF_ROLES]}
+    """The staff accounts whose reach lies within the caller's, and the form for a new one."""
+    rows = staff_overseen(reads, by, after)
+    context = {
+        "accounts": rows,
+        "roles": [(role, label("role", role)) for role in STAFF_ROLES],
+        "reaches": reach_choices(reads, reach),
+    }
     return show(request, "console/staff/accounts.html", context)
 
 
@@ -97,17 +127,29 @@ def account(
     request: Request[Any, Any, Any],
     staff_id: FromPath[UUID],
     reads: NamedDependency[Reads],
+    by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     after: After = None,
     done: Done = "",
 ) -> Template:
-    """One account: what it is, a new password, and deactivating it."""
-    found = reads.query(
-        ("staff_directory",), after, lambda db: staff_directory.account(db, staff_id)
-    )
+    """One account within the caller's reach: what it is and how far it reaches, a new
+    password, a new reach, and deactivating it."""
+
+    def query(db: Any) -> tuple[Any, Any]:
+        return staff_directory.account(db, staff_id), stations.reach_of(db, str(staff_id))
+
+    found, reaching = reads.query(("staff_directory", "stations"), after, query)
     if found is None:
         raise NotFound("staff-not-found", f"There is no staff account {staff_id}.")
-    said = gettext(DONE[done]) if done in DONE else ""
-    return show(request, "console/staff/account.html", {"account": found, "done": said})
+    if all(row["staff_id"] != str(staff_id) for row in staff_overseen(reads, by, None)):
+        raise NotYours("That staff account works beyond your reach.")
+    context = {
+        "account": found,
+        "reaching": reaching,
+        "reaches": reach_choices(reads, reach),
+        "done": gettext(DONE[done]) if done in DONE else "",
+    }
+    return show(request, "console/staff/account.html", context)
 
 
 def _deactivating(sent: Sent) -> Template:
@@ -135,6 +177,7 @@ def _saying(said: str) -> Answer:
 
 ACTIONS = [
     action(f"{ACCOUNT}/password", NewPassword, _saying("password"), opt=ADMINS),
+    action(f"{ACCOUNT}/reach", NewReach, _saying("reach"), opt=ADMINS),
     action(
         f"{ACCOUNT}/deactivation",
         Deactivation,

@@ -19,13 +19,16 @@ from domain.rules import NotFound
 from projections import kiosks
 from services.bus import Bus, Caller, Receipt
 from services.composition.runtime import Backbone
-from services.identity.commands import KioskName, RegisterKiosk, RetireKiosk
+from services.identity.commands import RetireKiosk
 from services.pages.console.common import Form, confirm_why, show, shown_once
 from services.pages.forms import Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.kiosk.enrolment import ENROL
+from services.pages.kiosk.signing import NewKiosk
+from services.pages.station_choices import station_choices
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 ADMINS = allow(Role.ADMIN)
@@ -35,13 +38,6 @@ DONE = {
     "retired": N_("The kiosk is retired: its code signs nobody in any more."),
 }
 Done = Annotated[str, QueryParameter(max_length=20)]
-
-
-class NewKiosk(msgspec.Struct, kw_only=True):
-    name: KioskName
-
-    def command(self) -> RegisterKiosk:
-        return RegisterKiosk(name=self.name)
 
 
 class Retirement(msgspec.Struct, kw_only=True):
@@ -54,11 +50,15 @@ class Retirement(msgspec.Struct, kw_only=True):
 
 @get("/kiosks", opt=ADMINS, sync_to_thread=True)
 def listed(
-    request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
+    request: Request[Any, Any, Any],
+    reads: NamedDependency[Reads],
+    reach: NamedDependency[Reach],
+    after: After = None,
 ) -> Template:
-    """Every kiosk, and the form for a new one."""
-    rows = reads.query(("kiosks",), after, kiosks.everyone)
-    return show(request, "console/kiosks/kiosks.html", {"kiosks": rows})
+    """The kiosks of the caller's stations, and the form for a new one."""
+    rows = reads.query(("kiosks",), after, lambda db: kiosks.everyone(db, reach.among))
+    context = {"kiosks": rows, "stations": station_choices(reads, reach)}
+    return show(request, "console/kiosks/kiosks.html", context)
 
 
 @post("/kiosks", opt=ADMINS, sync_to_thread=True)
@@ -77,6 +77,7 @@ def kiosk(
     request: Request[Any, Any, Any],
     kiosk_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
     after: After = None,
     done: Done = "",
 ) -> Template:
@@ -85,6 +86,7 @@ def kiosk(
     found = bone.read_side.query(("kiosks",), after, lambda db: kiosks.kiosk(db, str(kiosk_id)))
     if found is None:
         raise NotFound("kiosk-not-found", f"There is no kiosk {kiosk_id}.")
+    reach.check(found["station_id"])
     code = request.cookies.get(DEVICE_CODE_COOKIE, "") if found["is_active"] else ""
     context = {
         "kiosk": found,

@@ -20,17 +20,27 @@ from domain.provenance import Provenance
 from domain.volunteer import volunteer_id_for
 from projections import balances, volunteers
 from services import windows
-from services.bus import Bus, Caller
+from services.bus import Bus, Caller, NotYours
 from services.composition.runtime import Backbone
 from services.identity import records
 from services.identity.commands import IssueSetupCode, RegisterMember
 from services.pages import purposes
-from services.pages.console.common import LIST_LIMIT, STAFF, Form, people, show, shown_once
+from services.pages.console.common import (
+    LIST_LIMIT,
+    STAFF,
+    Form,
+    administers,
+    people,
+    show,
+    shown_once,
+)
 from services.pages.console.membership import DONE
 from services.pages.forms import BUTTON
 from services.pages.i18n import gettext
+from services.pages.station_choices import Chosen, chosen, station_choices, station_names
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 SETUP_CODE_COOKIE = "timebank_setup_code"
@@ -46,6 +56,7 @@ class NewMember(msgspec.Struct, kw_only=True):
     id_number: Annotated[str, Meta(pattern=r"^([0-9]{17}[0-9Xx])?$")] = ""
     birth_date: Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = ""
     notice_version: Annotated[str, Meta(pattern=r"^([A-Za-z0-9._-]{1,32})?$")] = ""
+    station: Chosen = ""
 
     def command(self) -> RegisterMember:
         """Registered with a setup code, with which the resident chooses their own PIN."""
@@ -57,6 +68,7 @@ class NewMember(msgspec.Struct, kw_only=True):
             id_number=self.id_number or None,
             birth_date=self.born(),
             notice_version=self.notice_version or None,
+            station=chosen(self.station),
         )
 
     def born(self) -> date | None:
@@ -86,20 +98,26 @@ def registry(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     number: Annotated[str, QueryParameter(max_length=20)] = "",
     name: Annotated[str, QueryParameter(max_length=40)] = "",
 ) -> Template | Redirect:
-    """Recently registered members, the one with the number asked for, or those whose name
-    holds what was typed; named, the list recorded once in the access log."""
+    """Recently registered members of the caller's stations, the one with the number asked
+    for, or those whose name holds what was typed; named, the list recorded once in the access
+    log. Street and district staff see member numbers only, and find no one by name."""
     wanted, sought = number.strip(), name.strip()
+    if sought and not reach.is_one_station:
+        raise NotYours("A street or district account sees figures, not residents' details.")
     if wanted:
         found = bone.timebank.find(member_id_for(wanted), Member)
-        if found is not None:
+        if found is not None and reach.covers(found.station):
             return Redirect(f"/console/members/{found.id}", status_code=303)
     rows = bone.read_side.query(
-        ("balances",),
+        ("balances", "stations"),
         None,
-        lambda db: balances.member_accounts(db, limit=None if sought else LIST_LIMIT),
+        lambda db: balances.member_accounts(
+            db, among=reach.among, limit=None if sought else LIST_LIMIT
+        ),
     )
     members = _members(bone, rows)
     if sought:
@@ -120,6 +138,8 @@ def registry(
         "message": gettext("No member has the number %(number)s.") % {"number": wanted}
         if wanted
         else "",
+        # Staff of several stations see where each member belongs.
+        "stations": {} if reach.is_one_station else station_names(bone.read_side, reach),
     }
     return show(request, "console/members/registry.html", context)
 
@@ -136,11 +156,17 @@ def _members(bone: Backbone, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     return members
 
 
-@get("/members/new", opt=allow(Role.COORDINATOR), sync_to_thread=False)
-def registration(request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-    """The form, with the station's current privacy notice as the one agreed to."""
-    notice = bone.settings.privacy_notice_version
-    return show(request, "console/members/new.html", {"notice_version": notice})
+@get("/members/new", opt=allow(Role.COORDINATOR), sync_to_thread=True)
+def registration(
+    request: Request[Any, Any, Any], bone: NamedDependency[Backbone], reach: NamedDependency[Reach]
+) -> Template:
+    """The form, with the station's current privacy notice as the one agreed to, and the
+    stations to choose from for staff who work at several."""
+    context = {
+        "notice_version": bone.settings.privacy_notice_version,
+        "stations": station_choices(bone.read_side, reach),
+    }
+    return show(request, "console/members/new.html", context)
 
 
 @post("/members", opt=allow(Role.COORDINATOR), sync_to_thread=True)
@@ -173,6 +199,7 @@ def member(
     request: Request[Any, Any, Any],
     member_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
     after: After = None,
     registered: Annotated[bool, QueryParameter()] = False,
     done: Annotated[str, QueryParameter(max_length=40)] = "",
@@ -181,6 +208,7 @@ def member(
     a lockout keeps them from signing in, consents, account and volunteer record; once after
     it was issued, the setup code; once back from an action, what it did."""
     found = records.member_of(bone.timebank, member_id)
+    reach.check(found.station)
 
     def query(db: Any) -> dict[str, Any]:
         account = balances.account(db, account_id_for(str(member_id), AccountKind.MEMBER))
@@ -197,6 +225,7 @@ def member(
         "locked_until": found.pin_locked_until(bone.clock()),
         "consents": records.consents_of(bone.timebank, member_id),
         "notice_version": bone.settings.privacy_notice_version,
+        "homes": station_choices(bone.read_side, reach) if administers(request) else [],
     }
     page = show(request, "console/members/member.html", {**context, **shown})
     page.delete_cookie(SETUP_CODE_COOKIE, path=f"/console/members/{member_id}")

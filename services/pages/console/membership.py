@@ -18,10 +18,15 @@ from domain.identity import Role
 from domain.ledger import AccountKind, TimeAccount, account_id_for
 from services.bus import Caller
 from services.composition.runtime import Backbone
-from services.identity.commands import DeactivateMember, ErasePersonalData, RecordConsent
+from services.identity.commands import (
+    DeactivateMember,
+    ErasePersonalData,
+    MoveMemberHome,
+    RecordConsent,
+)
 from services.identity.records import member_of
 from services.pages.console.common import Form, confirm_why, coordinating
-from services.pages.forms import Answer, Sent
+from services.pages.forms import Answer, Sent, action
 from services.pages.i18n import N_, gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
@@ -33,6 +38,7 @@ DONE = {
     "consent-withdrawn": N_("The withdrawal of consent is recorded."),
     "deactivated": N_("Deactivated. They can no longer sign in, and their account is closed."),
     "erased": N_("Their personal data is erased."),
+    "moved": N_("Their new home station is recorded."),
 }
 
 
@@ -45,6 +51,16 @@ class Consent(msgspec.Struct, kw_only=True):
     def command(self, member_id: UUID, current_notice: str) -> RecordConsent:
         notice = self.notice_version or current_notice
         return RecordConsent(member_id=member_id, notice_version=notice, withdrawn=self.withdrawn)
+
+
+class NewHome(msgspec.Struct, kw_only=True):
+    """The station the resident moved to, and why."""
+
+    station: Annotated[UUID, Meta(description="the new home station")]
+    reason: Annotated[str, Meta(max_length=500)] = ""
+
+    def command(self, member_id: UUID) -> MoveMemberHome:
+        return MoveMemberHome(member_id=member_id, station=self.station, reason=self.reason)
 
 
 class Ending(msgspec.Struct, kw_only=True):
@@ -157,3 +173,6 @@ ACTIONS = [
     ),
     coordinating(f"{MEMBER}/erasure", Erasure, _back_saying("erased"), ask=_erasing),
 ]
+
+# Street and district administrators move a resident between the stations of their reach.
+MOVE_HOME = action(f"{MEMBER}/home", NewHome, _back_saying("moved"), opt=allow(Role.ADMIN))

@@ -40,7 +40,10 @@ from services.pages.session import (
     signed_in,
     signed_out,
 )
+from services.pages.station_choices import Chosen, chosen, station_choices
 from services.web.auth import allow, principal_of, public
+from services.web.reach import Reach
+from services.web.reads import Reads
 
 SIGN_IN = "/kiosk/sign-in"
 SETUP = "/kiosk/setup"
@@ -58,10 +61,14 @@ class SignIn(msgspec.Struct, kw_only=True):
 
 
 class NewKiosk(msgspec.Struct, kw_only=True):
+    """A kiosk registered here or in the console: its name, and its station if the
+    administrator works at several."""
+
     name: KioskName
+    station: Chosen = ""
 
     def command(self) -> RegisterKiosk:
-        return RegisterKiosk(name=self.name)
+        return RegisterKiosk(name=self.name, station=chosen(self.station))
 
 
 class SignOut(msgspec.Struct, kw_only=True):
@@ -169,9 +176,15 @@ class KioskSetup(Controller):
     path = SETUP
     exception_handlers = {NotAuthorizedException: _staff_sign_in_first}  # noqa: RUF012
 
-    @get("/", opt=allow(Role.ADMIN), sync_to_thread=False)
-    def form(self, request: Request[Any, Any, Any]) -> Template:
-        return screen(request, "setup.html")
+    @get("/", opt=allow(Role.ADMIN), sync_to_thread=True)
+    def form(
+        self,
+        request: Request[Any, Any, Any],
+        reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
+    ) -> Template:
+        """The kiosk's name, and its station for administrators who work at several."""
+        return screen(request, "setup.html", stations=station_choices(reads, reach))
 
     @post("/", opt=allow(Role.ADMIN), sync_to_thread=True)
     def register(
