@@ -127,3 +127,11 @@ def test_every_refusal_code_has_a_sentence_for_people():
 def test_hours_read_in_the_readers_language(lang, expected):
     with i18n.speaking(lang):
         assert i18n.hours(90) == expected
+
+
+def test_no_catalog_says_a_message_twice():
+    """Branches merged side by side can each add the same message; gettext would keep one."""
+    for path in i18n.catalog_files("zh_CN"):
+        ids = re.findall(r'^msgid ((?:".*"\n)+)', path.read_text(encoding="utf-8"), flags=re.M)
+        repeated = {msgid for msgid in ids if ids.count(msgid) > 1}
+        assert not repeated, f"{path.name} says these twice: {repeated}"
