@@ -68,6 +68,7 @@ LABELS: dict[str, dict[str, str]] = {
         "grant": N_("Grant"),
         "correction": N_("Correction"),
         "closure": N_("Account closed"),
+        "family-gift": N_("Gift to family"),
     },
     "volunteer_status": {"active": N_("Active"), "paused": N_("Paused"), "left": N_("Left")},
     "record": {

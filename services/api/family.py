@@ -1,0 +1,125 @@
+"""Family ties and gifts to family (亲属转赠) over HTTP: residents act for themselves at a
+kiosk; coordinators record a member's consent from the signed paper form."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from domain.family import Relation
+from domain.identity import Role
+from domain.ledger import AccountKind, account_id_for
+from projections import family
+from services.api.command_routes import command_route
+from services.family.commands import (
+    ConfirmFamilyTie,
+    EndFamilyTie,
+    GiveToFamily,
+    ProposeFamilyTie,
+)
+from services.web.auth import allow
+from services.web.context import After, check_owner
+from services.web.reads import Reads
+
+MEMBERS = (Role.RESIDENT, Role.VOLUNTEER)
+
+
+class Tie(msgspec.Struct, kw_only=True):
+    """A tie as one of its two members sees it."""
+
+    tie_id: str
+    relative: str
+    relation: Relation  # what the relative is to the member asked about
+    status: str  # proposed, confirmed or ended
+    awaiting_my_consent: bool
+    proposed_at: str
+    confirmed_at: str | None
+    ended_at: str | None
+
+
+class Ties(msgspec.Struct, kw_only=True):
+    member: str
+    ties: list[Tie]
+
+
+def _seen_by(member: UUID, row: dict[str, Any]) -> Tie:
+    proposed_by_member = row["proposer"] == str(member)
+    relation = Relation(row["relation"])
+    return Tie(
+        tie_id=row["tie_id"],
+        relative=row["relative"] if proposed_by_member else row["proposer"],
+        relation=relation if proposed_by_member else relation.seen_from_relative,
+        status=row["status"],
+        awaiting_my_consent=row["status"] == "proposed" and not proposed_by_member,
+        proposed_at=row["proposed_at"],
+        confirmed_at=row["confirmed_at"],
+        ended_at=row["ended_at"],
+    )
+
+
+@get(
+    "/ties",
+    sync_to_thread=True,
+    opt=allow(*MEMBERS, Role.COORDINATOR, Role.ADMIN, own_account_only=True),
+    summary="A member's family ties, proposed, confirmed and ended (residents: their own)",
+)
+def ties(
+    member: Annotated[UUID, QueryParameter(description="The member whose ties to list")],
+    request: Request[Any, Any, Any],
+    reads: NamedDependency[Reads],
+    after: After = None,
+) -> Ties:
+    check_owner(request, account_id_for(str(member), AccountKind.MEMBER))
+    rows = reads.query(("family",), after, lambda db: family.ties_of(db, member))
+    return Ties(member=str(member), ties=[_seen_by(member, row) for row in rows])
+
+
+FAMILY = Router(
+    "/api/v1/family",
+    tags=["family"],
+    route_handlers=[
+        ties,
+        command_route(
+            "propose_tie",
+            post(
+                "/ties",
+                opt=allow(*MEMBERS, Role.COORDINATOR, own_account_only=True),
+                summary="Register a family member; staff give the signed paper form's reference",
+            ),
+            ProposeFamilyTie,
+        ),
+        command_route(
+            "confirm_tie",
+            post(
+                "/ties/confirmation",
+                opt=allow(*MEMBERS, Role.COORDINATOR, own_account_only=True),
+                summary="Consent to a tie a family member proposed",
+            ),
+            ConfirmFamilyTie,
+        ),
+        command_route(
+            "end_tie",
+            post(
+                "/ties/ending",
+                opt=allow(*MEMBERS, Role.COORDINATOR, own_account_only=True),
+                summary="End a family tie, saying why; gifts made stay",
+            ),
+            EndFamilyTie,
+        ),
+        command_route(
+            "give",
+            post(
+                "/gifts",
+                sync_to_thread=True,
+                opt=allow(*MEMBERS, Role.COORDINATOR, own_account_only=True),
+                summary="Give minutes earned by service to a family member",
+            ),
+            GiveToFamily,
+        ),
+    ],
+)
