@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from uuid import UUID
 
+from domain.family import Relation
 from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import (
@@ -90,9 +91,26 @@ class Family:
 
 
 def ties_of(db: ReadDb, member: UUID) -> list[Row]:
-    """Every tie ``member`` has or had, newest change first."""
-    return db.all(
+    """Every tie ``member`` has or had, newest change first, as ``member`` sees it: the other
+    member as ``relative``, and what they are to ``member``."""
+    rows = db.all(
         "SELECT * FROM family_ties WHERE proposer = %(member)s OR relative = %(member)s"
         " ORDER BY position DESC",
         {"member": str(member)},
     )
+    return [_seen_by(str(member), row) for row in rows]
+
+
+def _seen_by(member: str, row: Row) -> Row:
+    proposed_by_member = row["proposer"] == member
+    relation = Relation(row["relation"])
+    return {
+        "tie_id": row["tie_id"],
+        "relative": row["relative"] if proposed_by_member else row["proposer"],
+        "relation": relation if proposed_by_member else relation.seen_from_relative,
+        "status": row["status"],
+        "awaiting_my_consent": row["status"] == "proposed" and not proposed_by_member,
+        "proposed_at": row["proposed_at"],
+        "confirmed_at": row["confirmed_at"],
+        "ended_at": row["ended_at"],
+    }

@@ -47,21 +47,6 @@ class Ties(msgspec.Struct, kw_only=True):
     ties: list[Tie]
 
 
-def _seen_by(member: UUID, row: dict[str, Any]) -> Tie:
-    proposed_by_member = row["proposer"] == str(member)
-    relation = Relation(row["relation"])
-    return Tie(
-        tie_id=row["tie_id"],
-        relative=row["relative"] if proposed_by_member else row["proposer"],
-        relation=relation if proposed_by_member else relation.seen_from_relative,
-        status=row["status"],
-        awaiting_my_consent=row["status"] == "proposed" and not proposed_by_member,
-        proposed_at=row["proposed_at"],
-        confirmed_at=row["confirmed_at"],
-        ended_at=row["ended_at"],
-    )
-
-
 @get(
     "/ties",
     sync_to_thread=True,
@@ -76,7 +61,7 @@ def ties(
 ) -> Ties:
     check_owner(request, account_id_for(str(member), AccountKind.MEMBER))
     rows = reads.query(("family",), after, lambda db: family.ties_of(db, member))
-    return Ties(member=str(member), ties=[_seen_by(member, row) for row in rows])
+    return Ties(member=str(member), ties=[msgspec.convert(row, Tie) for row in rows])
 
 
 FAMILY = Router(
