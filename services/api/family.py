@@ -22,8 +22,10 @@ from services.family.commands import (
     GiveToFamily,
     ProposeFamilyTie,
 )
+from services.family.handlers import allowance_of
+from services.ledger.handlers import account_of
 from services.web.auth import allow
-from services.web.context import After, check_owner
+from services.web.context import After, backbone, check_owner
 from services.web.reads import Reads
 
 MEMBERS = (Role.RESIDENT, Role.VOLUNTEER)
@@ -40,6 +42,18 @@ class Tie(msgspec.Struct, kw_only=True):
     proposed_at: str
     confirmed_at: str | None
     ended_at: str | None
+
+
+class Allowance(msgspec.Struct, kw_only=True):
+    """What a member may still give their family now, in minutes, and why."""
+
+    account_id: str
+    available: int
+    earned_by_service: int
+    given: int
+    given_this_year: int
+    yearly_limit: int
+    balance: int
 
 
 class Ties(msgspec.Struct, kw_only=True):
@@ -64,11 +78,39 @@ def ties(
     return Ties(member=str(member), ties=[msgspec.convert(row, Tie) for row in rows])
 
 
+@get(
+    "/allowance",
+    sync_to_thread=True,
+    opt=allow(*MEMBERS, Role.COORDINATOR, Role.ADMIN, own_account_only=True),
+    summary="What a member may still give their family now (residents: themselves)",
+)
+def allowance(
+    account: Annotated[UUID, QueryParameter(description="The giver's account")],
+    request: Request[Any, Any, Any],
+) -> Allowance:
+    """Read from the record itself, as a gift is decided: no read model keeps what service
+    earned."""
+    check_owner(request, account)
+    bone = backbone(request.app.state)
+    found = account_of(bone.timebank, account)
+    now = allowance_of(bone.timebank, found, bone.settings, bone.clock())
+    return Allowance(
+        account_id=str(account),
+        available=now.available,
+        earned_by_service=now.earned_by_service,
+        given=now.given,
+        given_this_year=now.given_this_year,
+        yearly_limit=now.yearly_limit,
+        balance=now.balance,
+    )
+
+
 FAMILY = Router(
     "/api/v1/family",
     tags=["family"],
     route_handlers=[
         ties,
+        allowance,
         command_route(
             "propose_tie",
             post(

@@ -7,6 +7,8 @@ paper form, whose reference the consent keeps beside the coordinator's provenanc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -29,6 +31,9 @@ from services.identity.records import member_of
 from services.ledger.handlers import account_of
 from services.pool.handlers import retried_request
 from services.store.eventstore import Timebank, retried_on_conflict
+
+if TYPE_CHECKING:
+    from services.composition.config import Settings
 
 
 def _consent(member: UUID, paper_form: str | None, acting: Acting) -> Consent:
@@ -115,14 +120,16 @@ def movements(app: Timebank, account: TimeAccount, zone: ZoneInfo) -> Iterator[M
         yield Movement.of(transfer, account.id, zone)
 
 
-def allowance_of(acting: Acting, account: TimeAccount) -> Allowance:
-    """What the owner of ``account`` may still give their family now."""
-    zone = acting.zone
+def allowance_of(
+    app: Timebank, account: TimeAccount, settings: Settings, now: datetime
+) -> Allowance:
+    """What the owner of ``account`` may still give their family at ``now``."""
+    zone = settings.zone
     return Allowance.of(
-        movements(acting.app, account, zone),
+        movements(app, account, zone),
         balance=account.balance,
-        year=acting.now.astimezone(zone).year,
-        yearly_limit=acting.settings.family_gift_yearly_minutes,
+        year=now.astimezone(zone).year,
+        yearly_limit=settings.family_gift_yearly_minutes,
     )
 
 
@@ -143,7 +150,7 @@ def give(command: GiveToFamily, acting: Acting) -> Receipt:
         giver=giver,
         recipient=recipient,
         minutes=command.minutes,
-        allowance=allowance_of(acting, giver),
+        allowance=allowance_of(app, giver, acting.settings, acting.now),
         memo=memo,
         occurred_at=acting.now,
         by=acting.by,

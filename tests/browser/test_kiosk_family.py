@@ -75,6 +75,7 @@ def test_a_grandmother_registers_her_grandson_and_gives_him_an_hour_once_he_agre
     expect(a.get_by_role("list", name="已与您登记的亲属")).to_contain_text(
         "孙子女/外孙子女 · 已确认"
     )
+    expect(a.locator("#may-give")).to_have_text("您最多可以转赠 1 小时。")
     a.locator("#relative").fill(grandson.number)
     a.get_by_role("button", name="1 小时").click()
     a.get_by_role("button", name="下一步").first.click()

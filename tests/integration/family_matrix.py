@@ -72,4 +72,5 @@ FAMILY_BODIES = {
         "reason": "access matrix",
     },
     "/api/v1/family/gifts": _gift,
+    "/api/v1/family/allowance": lambda w, account: {"account": str(account)},
 }

@@ -29,6 +29,7 @@ from tests.integration.test_exchanges import Town
 
 TIES = "/api/v1/family/ties"
 GIFTS = "/api/v1/family/gifts"
+ALLOWANCE = "/api/v1/family/allowance"
 
 
 class Kin(Resident):
@@ -119,6 +120,9 @@ def test_a_grandmother_gives_her_grandson_minutes_she_earned_once_he_consents(fa
     assert (replay.status_code, replay.json()["id"]) == (200, given["id"])
 
     after = given["position"]
+    may_give = family.get(grandma, ALLOWANCE, account=grandma.account)
+    assert (may_give["available"], may_give["earned_by_service"], may_give["given"]) == (30, 90, 60)
+    assert may_give["balance"] == 90 + 300 - 60
     assert family.balances(after, grandma, grandson) == (90 + 300 - 60, 60)
     received, sent = family.newest_entry(grandson, after), family.newest_entry(grandma, after)
     assert (received["kind"], received["minutes"], received["counterpart"]) == (

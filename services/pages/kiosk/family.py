@@ -15,7 +15,9 @@ from litestar.response import Template
 from domain.family import Relation
 from projections import family
 from services.family.commands import ConfirmFamilyTie, GiveToFamily, ProposeFamilyTie
+from services.family.handlers import allowance_of
 from services.identity.commands import MemberNumber
+from services.ledger import handlers as ledger
 from services.pages.forms import Sent
 from services.pages.i18n import N_, gettext, hours
 from services.pages.kiosk import people
@@ -34,7 +36,7 @@ from services.pages.kiosk.frame import (
     to_done,
 )
 from services.pages.labels import label
-from services.web.context import After
+from services.web.context import After, backbone
 from services.web.reads import Reads
 
 PATH = "/kiosk/family"
@@ -86,12 +88,17 @@ class Family(Controller):
         self, request: Request[Any, Any, Any], reads: NamedDependency[Reads], after: After = None
     ) -> Template:
         """My ties as I see them (the relation only: the list names nobody), the ones waiting
-        for my consent first, and the forms to give time and to register a relative."""
+        for my consent first, what I may give, and the forms to give time and to register a
+        relative."""
         me = member_of(request)
         rows = reads.query(("family",), after, lambda db: family.ties_of(db, me))
+        bone = backbone(request.app.state)
+        account = ledger.account_of(bone.timebank, account_of(request))
+        may_give = allowance_of(bone.timebank, account, bone.settings, bone.clock())
         return screen(
             request,
             "family.html",
+            available=may_give.available,
             waiting=[tie for tie in rows if tie["awaiting_my_consent"]],
             ties=[tie for tie in rows if not tie["awaiting_my_consent"]],
             relations=[(relation.value, label("relation", relation)) for relation in Relation],
