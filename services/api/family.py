@@ -9,11 +9,12 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from domain.family import Relation
 from domain.identity import Role
 from domain.ledger import AccountKind, account_id_for
+from domain.rules import NotFound
 from projections import family
 from services.api.command_routes import command_route
 from services.family.commands import (
@@ -23,7 +24,7 @@ from services.family.commands import (
     ProposeFamilyTie,
 )
 from services.family.handlers import allowance_of
-from services.ledger.handlers import account_of
+from services.ledger.handlers import account_named, account_of
 from services.web.auth import allow
 from services.web.context import After, backbone, check_owner
 from services.web.reads import Reads
@@ -79,20 +80,20 @@ def ties(
 
 
 @get(
-    "/allowance",
+    "/allowance/{ref:str}",
     sync_to_thread=True,
     opt=allow(*MEMBERS, Role.COORDINATOR, Role.ADMIN, own_account_only=True),
     summary="What a member may still give their family now (residents: themselves)",
 )
-def allowance(
-    account: Annotated[UUID, QueryParameter(description="The giver's account")],
-    request: Request[Any, Any, Any],
-) -> Allowance:
+def allowance(ref: FromPath[str], request: Request[Any, Any, Any]) -> Allowance:
     """Read from the record itself, as a gift is decided: no read model keeps what service
     earned."""
+    account = account_named(ref)
     check_owner(request, account)
     bone = backbone(request.app.state)
     found = account_of(bone.timebank, account)
+    if found.kind is not AccountKind.MEMBER:
+        raise NotFound("account-not-found", f"There is no member account {ref!r}.")
     now = allowance_of(bone.timebank, found, bone.settings, bone.clock())
     return Allowance(
         account_id=str(account),

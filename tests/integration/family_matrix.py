@@ -72,5 +72,4 @@ FAMILY_BODIES = {
         "reason": "access matrix",
     },
     "/api/v1/family/gifts": _gift,
-    "/api/v1/family/allowance": lambda w, account: {"account": str(account)},
 }

@@ -120,9 +120,11 @@ def test_a_grandmother_gives_her_grandson_minutes_she_earned_once_he_consents(fa
     assert (replay.status_code, replay.json()["id"]) == (200, given["id"])
 
     after = given["position"]
-    may_give = family.get(grandma, ALLOWANCE, account=grandma.account)
+    may_give = family.get(grandma, f"{ALLOWANCE}/{grandma.account}")
     assert (may_give["available"], may_give["earned_by_service"], may_give["given"]) == (30, 90, 60)
     assert may_give["balance"] == 90 + 300 - 60
+    family.refuses(grandson, "GET", f"{ALLOWANCE}/{grandma.account}", None, 403, "forbidden")
+    family.refuses(family.coordinator, "GET", f"{ALLOWANCE}/pool", None, 404, "account-not-found")
     assert family.balances(after, grandma, grandson) == (90 + 300 - 60, 60)
     received, sent = family.newest_entry(grandson, after), family.newest_entry(grandma, after)
     assert (received["kind"], received["minutes"], received["counterpart"]) == (
