@@ -24,7 +24,7 @@ from services.family.commands import (
     ProposeFamilyTie,
 )
 from services.family.handlers import allowance_of
-from services.ledger.handlers import account_named, account_of
+from services.ledger.handlers import account_of
 from services.web.auth import allow
 from services.web.context import After, backbone, check_owner
 from services.web.reads import Reads
@@ -80,20 +80,20 @@ def ties(
 
 
 @get(
-    "/allowance/{ref:str}",
+    "/allowance/{ref:uuid}",
     sync_to_thread=True,
     opt=allow(*MEMBERS, Role.COORDINATOR, Role.ADMIN, own_account_only=True),
     summary="What a member may still give their family now (residents: themselves)",
 )
-def allowance(ref: FromPath[str], request: Request[Any, Any, Any]) -> Allowance:
+def allowance(ref: FromPath[UUID], request: Request[Any, Any, Any]) -> Allowance:
     """Read from the record itself, as a gift is decided: no read model keeps what service
     earned."""
-    account = account_named(ref)
+    account = ref
     check_owner(request, account)
     bone = backbone(request.app.state)
     found = account_of(bone.timebank, account)
     if found.kind is not AccountKind.MEMBER:
-        raise NotFound("account-not-found", f"There is no member account {ref!r}.")
+        raise NotFound("account-not-found", f"There is no member account {ref}.")
     now = allowance_of(bone.timebank, found, bone.settings, bone.clock())
     return Allowance(
         account_id=str(account),

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from domain.identity import Member, Role
+from domain.ledger import AccountKind, system_account_id
 from domain.station import DEFAULT_STATION, Level
 from services.identity.commands import Reach
 from tests.integration.support import (
@@ -124,7 +125,8 @@ def test_a_grandmother_gives_her_grandson_minutes_she_earned_once_he_consents(fa
     assert (may_give["available"], may_give["earned_by_service"], may_give["given"]) == (30, 90, 60)
     assert may_give["balance"] == 90 + 300 - 60
     family.refuses(grandson, "GET", f"{ALLOWANCE}/{grandma.account}", None, 403, "forbidden")
-    family.refuses(family.coordinator, "GET", f"{ALLOWANCE}/pool", None, 404, "account-not-found")
+    pool = system_account_id(AccountKind.POOL)
+    family.refuses(family.coordinator, "GET", f"{ALLOWANCE}/{pool}", None, 404, "account-not-found")
     assert family.balances(after, grandma, grandson) == (90 + 300 - 60, 60)
     received, sent = family.newest_entry(grandson, after), family.newest_entry(grandma, after)
     assert (received["kind"], received["minutes"], received["counterpart"]) == (
