@@ -38,6 +38,7 @@ class TransferKind(StrEnum):
     HOURS = "hours"  # credits approved volunteer service, from the community account
     DONATION = "donation"  # a member gave minutes to the pool
     GRANT = "grant"  # a coordinator gave pool minutes to a resident in need
+    FAMILY_GIFT = "family-gift"  # a member gave minutes earned by service to family (亲属转赠)
     CORRECTION = "correction"
     CLOSURE = "closure"
 

@@ -5,6 +5,7 @@ from projections.balances import Balances
 from projections.certificates import Certificates
 from projections.council import Council
 from projections.exchanges import Exchanges
+from projections.family import Family
 from projections.flows import Flows
 from projections.hours import Hours
 from projections.kiosks import Kiosks
@@ -34,5 +35,6 @@ READ_MODELS = {
         Council(),
         Stations(),
         Flows(),
+        Family(),
     )
 }

@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 from services.api.certificates import CERTIFICATES, ReportController
 from services.api.council import MOTIONS
 from services.api.exchanges import EXCHANGES
+from services.api.family import FAMILY
 from services.api.flows import FLOWS
 from services.api.health import health
 from services.api.hour_audit import VolunteerHoursController
@@ -73,6 +74,7 @@ def _api(bone: Backbone) -> list[ControllerRouterHandler]:
         LISTINGS,
         EXCHANGES,
         POOL,
+        FAMILY,
         VOLUNTEERS,
         TRAININGS,
         HOURS,

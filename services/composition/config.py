@@ -23,6 +23,7 @@ _STATION_DEFAULTS = (
     "timezone",
     "kiosk_idle_seconds",
     "stuck_seconds",
+    "family_gift_yearly_minutes",
 )
 
 
@@ -80,6 +81,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # certificates send readers there to verify them, whatever host the printing page was
     # opened on (an internal address would be no use on paper).
     public_url: str = ""
+    # What one member may give their family in a calendar year (the station's), in minutes:
+    # 100 hours, as much as a weekly two-hour volunteer earns.
+    family_gift_yearly_minutes: int = 6_000
     # /health calls the relay or a read model stuck when events have waited this long for it
     # while its position stood still.
     stuck_seconds: float = 30.0

@@ -17,6 +17,7 @@ from services.certificates import handlers as certificates
 from services.composition.config import Settings
 from services.council import handlers as council
 from services.exchange import handlers as exchange
+from services.family import handlers as family
 from services.hours import handlers as hours
 from services.identity import handlers as identity
 from services.ledger import handlers as ledger
@@ -43,6 +44,7 @@ HANDLERS: dict[type, Handler] = {
     **council.HANDLERS,
     **hours.HANDLERS,
     **stations.HANDLERS,
+    **family.HANDLERS,
 }
 
 

@@ -97,6 +97,32 @@ class TransferCorrected(Payload):
     legs: list[LegData]
 
 
+class ConsentData(msgspec.Struct, frozen=True):
+    member: UUID
+    at: datetime
+    paper_form: str | None
+
+
+class FamilyTieProposed(Payload):
+    proposer: UUID
+    relative: UUID
+    relation: str
+    consent: ConsentData
+
+
+class FamilyTieProposedAgain(FamilyTieProposed):
+    pass
+
+
+class FamilyTieConfirmed(Payload):
+    consent: ConsentData
+
+
+class FamilyTieEnded(Payload):
+    member: UUID
+    reason: str
+
+
 class ScopeData(msgspec.Struct, frozen=True, kw_only=True):
     level: str
     station: UUID | None = None
@@ -622,6 +648,12 @@ _CONTEXT_PAYLOADS: dict[str, tuple[type[Payload], ...]] = {
         AccountClosed,
         TransferPosted,
         TransferCorrected,
+    ),
+    "family": (
+        FamilyTieProposed,
+        FamilyTieProposedAgain,
+        FamilyTieConfirmed,
+        FamilyTieEnded,
     ),
     "exchange": (
         ExchangeRulesSet,

@@ -68,6 +68,21 @@ LABELS: dict[str, dict[str, str]] = {
         "grant": N_("Grant"),
         "correction": N_("Correction"),
         "closure": N_("Account closed"),
+        "family-gift": N_("Gift to family"),
+    },
+    # What a relative is to the member who sees the tie.
+    "relation": {
+        "spouse": N_("Spouse"),
+        "parent": N_("Parent"),
+        "child": N_("Child"),
+        "sibling": N_("Brother or sister"),
+        "grandparent": N_("Grandparent"),
+        "grandchild": N_("Grandchild"),
+    },
+    "tie_status": {
+        "proposed": N_("Waiting for consent"),
+        "confirmed": N_("Confirmed"),
+        "ended": N_("Ended"),
     },
     "volunteer_status": {"active": N_("Active"), "paused": N_("Paused"), "left": N_("Left")},
     "record": {

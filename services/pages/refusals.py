@@ -366,6 +366,25 @@ BY_CODE: dict[str, str] = {
     "station-required": N_("You work across several stations: please choose the station."),
     # A bulk command's item of another station's (NotYours, as the API answers it).
     "forbidden": N_("That belongs to a station your account does not work at."),
+    # Family: ties and gifts to family (亲属转赠).
+    "no-family-tie": N_("You can give hours only to a family member registered with you."),
+    "family-tie-exists": N_("You are already registered as family."),
+    "family-tie-confirmed": N_("This family tie is already confirmed."),
+    "family-tie-ended": N_("This family tie has ended. Register it again if you wish."),
+    "family-tie-unconfirmed": N_(
+        "Your family member has not confirmed the tie yet. Gifts wait for their consent."
+    ),
+    "family-tie-with-self": N_("You cannot register yourself as your own family member."),
+    "not-the-relative": N_("Only the family member the tie was proposed to can confirm it."),
+    "not-the-proposer": N_("The consent recorded with a proposal must be the proposer's own."),
+    "not-in-family-tie": N_("Only one of the two family members can end their tie."),
+    "paper-consent-required": N_("Please give the number of the consent form the resident signed."),
+    "family-gift-yearly-limit": N_(
+        "This is more than may be given to family this year. Please give fewer hours."
+    ),
+    "family-gift-over-earned": N_(
+        "You can give only hours you earned by helping others, not hours you were granted or given."
+    ),
 }
 
 _NO_SUCH_PAGE = N_("There is no such page. Please start again from the start page.")

@@ -20,9 +20,10 @@ from services.stations.handlers import check_serves
 from services.store.eventstore import Timebank, retried_on_conflict
 
 
-def _retried(
+def retried_request(
     app: Timebank, idempotency_key: str, kind: TransferKind, legs: tuple[Leg, ...], memo: str
 ) -> Receipt | None:
+    """The receipt of the transfer a retried request posted already, if it is one."""
     existing = app.find(transfer_id_for(idempotency_key), Transfer)
     if existing is None:
         return None
@@ -39,7 +40,7 @@ def donation(command: DonateToPool, acting: Acting) -> Receipt:
     pool_id = system_account_id(AccountKind.POOL)
     legs = two_party_legs(donor, pool_id, command.minutes)
     key, memo = command.idempotency_key, command.memo
-    if retried := _retried(app, key, TransferKind.DONATION, legs, memo):
+    if retried := retried_request(app, key, TransferKind.DONATION, legs, memo):
         return retried
     account = account_of(app, donor)
     pool = account_of(app, pool_id)
@@ -62,7 +63,7 @@ def grant_from_pool(command: GrantFromPool, acting: Acting) -> Receipt:
     pool_id = system_account_id(AccountKind.POOL)
     legs = two_party_legs(pool_id, recipient, command.minutes)
     key, reason = command.idempotency_key, command.reason
-    if retried := _retried(app, key, TransferKind.GRANT, legs, reason):
+    if retried := retried_request(app, key, TransferKind.GRANT, legs, reason):
         return retried
     account = account_of(app, recipient)
     check_serves(acting, account)

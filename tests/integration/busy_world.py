@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from domain import (
     certificate,
     exchange,
+    family,
     hours,
     identity,
     ledger,
@@ -336,6 +337,52 @@ def station_council(world: World, at: UUID) -> None:
     sitting.add_to_agenda(proposed.id, BY)
 
 
+def families(world: World) -> None:
+    """A grandmother and her grandson, confirmed on paper, and a tie ended and proposed anew;
+    a gift along the first, from minutes earned by service."""
+    grandma, grandson, sister = (uuid4() for _ in range(3))
+    tie = family.FamilyTie(
+        grandma, grandson, family.Relation.GRANDCHILD, family.Consent(grandma, NOW, None), BY
+    )
+    tie.confirm(family.Consent(grandson, NOW, "F-2026-001"), BY)
+    again = family.FamilyTie(
+        grandma, sister, family.Relation.SIBLING, family.Consent(grandma, NOW, None), BY
+    )
+    again.end(sister, "moved away", BY)
+    again.propose_again(
+        sister, grandma, family.Relation.SIBLING, family.Consent(sister, NOW, "F-2026-002"), BY
+    )
+    giver, recipient = (
+        TimeAccount(str(member), AccountKind.MEMBER, MEMBER_LIMITS, BY)
+        for member in (grandma, grandson)
+    )
+    earned = ledger.post_transfer(
+        idempotency_key=uuid4().hex,
+        kind=ledger.TransferKind.HOURS,
+        legs=ledger.two_party_legs(world.community.id, giver.id, 60),
+        memo="reading",
+        occurred_at=NOW,
+        corrects=None,
+        accounts=world.accounts(world.community, giver),
+        by=BY,
+    )
+    gift = family.give_to_family(
+        idempotency_key=uuid4().hex,
+        tie=tie,
+        giver=giver,
+        recipient=recipient,
+        minutes=45,
+        allowance=family.Allowance.of(
+            [family.Movement.of(earned, giver.id, UTC)], balance=60, year=NOW.year, yearly_limit=600
+        ),
+        memo="for school",
+        occurred_at=NOW,
+        by=BY,
+    )
+    for aggregate in (tie, again, giver, recipient, earned, gift):
+        world.keep(aggregate)
+
+
 def service(activity: str, hours_ago: int, minutes: int) -> Service:
     return Service(
         activity=activity,
@@ -505,4 +552,5 @@ def busy_world(busy_postings: int, *, with_stations: bool = True) -> list[Aggreg
         part(world)
     if with_stations:
         stations(world)
+        families(world)
     return world.aggregates

@@ -55,6 +55,7 @@ from services.pool.commands import DonateToPool
 from services.stations import handlers as stations
 from services.stations.commands import OpenStation, Placing
 from services.web.auth import KIOSK_TOKEN_HEADER, Principal, allow, jwt_auth
+from tests.integration.family_matrix import FAMILY_BODIES
 from tests.integration.support import (
     COMMUNITY,
     NOTICE,
@@ -614,6 +615,7 @@ BODIES: dict[str, Body] = {
         "reason": "access matrix",
     },
     "/api/v1/reports/monitoring/export": lambda w, _: _months(w),
+    **FAMILY_BODIES,
 }
 # Requests that are not JSON: their keyword arguments to ``client.request`` in full.
 REQUESTS: dict[str, Body] = {

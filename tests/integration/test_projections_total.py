@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.council import DEFAULT_RULES
+from domain.family import Relation
 from domain.hours import Service
 from domain.listing import STARTING_CATEGORIES, ListingKind
 from domain.rules import NotFound, RuleViolated
@@ -24,6 +25,8 @@ from services.council import handlers as council
 from services.council.commands import CallMeeting, ChangeRules, SubmitMotion
 from services.exchange import handlers as exchange
 from services.exchange.commands import ChangeExchangeRules, ConfirmHelp, PairIn, RecordHelp
+from services.family import handlers as family
+from services.family.commands import ConfirmFamilyTie, EndFamilyTie, ProposeFamilyTie
 from services.ledger import handlers as ledger
 from services.ledger.commands import ChangeLimits, PostTransfer
 from services.listings.commands import PostListing
@@ -258,6 +261,21 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
     )
 
 
+def _family(station: Station, key: str, d: st.DataObject) -> None:
+    app = station.bone.timebank
+    one, other = (register_resident(station.bone, f"{key}-{side}").id for side in ("a", "b"))
+    relation = d.draw(st.sampled_from(Relation))
+    proposal = ProposeFamilyTie(
+        member=one, relative=other, relation=relation, paper_form=d.draw(texts)
+    )
+    station.attempt(lambda: family.propose_tie(proposal, acting(app, d.draw(moments))))
+    consent = ConfirmFamilyTie(member=other, proposer=one, paper_form=d.draw(texts))
+    station.attempt(lambda: family.confirm_tie(consent, acting(app, d.draw(moments))))
+    ending = EndFamilyTie(member=other, relative=one, reason=d.draw(texts))
+    station.attempt(lambda: family.end_tie(ending, acting(app)))
+    station.attempt(lambda: family.propose_tie(proposal, acting(app)))
+
+
 @settings(
     max_examples=60,
     derandomize=True,  # the same examples on every run
@@ -271,6 +289,6 @@ def _service(station: Station, key: str, d: st.DataObject) -> None:
 @given(d=st.data())
 def test_every_read_model_applies_whatever_the_commands_accept(station, d):
     key = uuid4().hex
-    for record in (_money, _board, _service):
+    for record in (_money, _board, _service, _family):
         record(station, key, d)
     station.apply_new()

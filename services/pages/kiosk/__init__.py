@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.pages.kiosk import council, donations, giving, receiving
+from services.pages.kiosk import council, donations, family, giving, receiving
 from services.pages.kiosk.enrolment import enrol, enrol_form
 from services.pages.kiosk.first_pin import choose_pin, first_pin_form
 from services.pages.kiosk.home import KioskHome
@@ -30,6 +30,8 @@ PAGES: list[Any] = [
     *receiving.ACTIONS,
     donations.Donating,
     *donations.ACTIONS,
+    family.Family,
+    *family.ACTIONS,
     Offers,
     VolunteerHours,
     council.CouncilBoard,

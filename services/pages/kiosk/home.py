@@ -31,6 +31,9 @@ DONE = {
         "Your objection is recorded. Nothing moves until a social worker has looked into it."
     ),
     "donated": N_("Donated. Thank you for giving to the community pool."),
+    "gifted": N_("Given. The time is in your family member's account now."),
+    "kin-proposed": N_("Registered. Your family member confirms it at the kiosk or the station."),
+    "kin-confirmed": N_("Confirmed. You are registered as family."),
 }
 
 
