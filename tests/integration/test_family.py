@@ -236,13 +236,34 @@ def test_a_gift_reaches_a_relative_who_lives_at_another_station(family):
     family.earn(grandma, 45)
     family.tie(grandma, grandson)
     given = family.post(grandma, GIFTS, **family.gift(grandma, grandson, 45))
-    assert family.balances(given["position"], grandma, grandson) == (0, 45)
+    # Each reads their own balance (each station's coordinator reaches only their own people).
+    assert [
+        family.get(kin, f"/api/v1/accounts/{kin.account}", after=given["position"])["balance"]
+        for kin in (grandma, grandson)
+    ] == [0, 45]
     homes = [
         str(family.bone.timebank.find(UUID(kin.member_id), Member).station)
         for kin in (grandma, grandson)
     ]
     assert homes == [str(DEFAULT_STATION), opened["id"]]
     assert moved["position"] < given["position"]
+
+    # Both stations' reports and the district's matrix show the gift (通存通兑 of 亲属转赠).
+    year = family.bone.today().year
+    months = {"first": f"{year}-01", "last": f"{year}-12", "after": given["position"]}
+    gifts = {}
+    for station in (str(DEFAULT_STATION), opened["id"]):
+        report = family.get(admin, f"/api/v1/flows/stations/{station}", **months)
+        gifts[station] = next(kind for kind in report["kinds"] if kind["kind"] == "family-gift")
+    assert (gifts[str(DEFAULT_STATION)]["minutes_out"], gifts[opened["id"]]["minutes_in"]) == (
+        45,
+        45,
+    )
+    matrix = family.get(admin, "/api/v1/flows/matrix", **months)
+    cells = {
+        (cell["from_station"], cell["to_station"]): cell["minutes"] for cell in matrix["cells"]
+    }
+    assert cells[(str(DEFAULT_STATION), opened["id"])] >= 45
 
 
 def family_envelopes(family: Family, *types: str) -> list:
