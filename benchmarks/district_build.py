@@ -148,7 +148,8 @@ class District:
         self, people: StationPeople, number: int, index: int, residents: int, sealed: str
     ) -> None:
         member = Member(
-            member_number=f"{number:03d}{index:05d}",
+            # 8 digits (TIMEBANK_MEMBER_NUMBER_DIGITS=8), never starting with 0: signable in.
+            member_number=f"{10_000_000 + number * 100_000 + index}",
             sealed_details=sealed,
             pin_hash="",
             by=BY,
