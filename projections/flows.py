@@ -150,12 +150,14 @@ def station_report(
     params: dict[str, Any] = {"station": station}
     _window(clauses, params, since, until)
     return db.all(
+        # PostgreSQL sums BIGINTs as NUMERIC: cast back, as the figures are whole minutes.
         "SELECT kind,"
-        " SUM(CASE WHEN from_station = %(station)s AND to_station <> %(station)s"
-        "  THEN minutes ELSE 0 END) AS minutes_out,"
-        " SUM(CASE WHEN to_station = %(station)s AND from_station <> %(station)s"
-        "  THEN minutes ELSE 0 END) AS minutes_in,"
-        " SUM(CASE WHEN from_station = to_station THEN minutes ELSE 0 END) AS within"
+        " CAST(SUM(CASE WHEN from_station = %(station)s AND to_station <> %(station)s"
+        "  THEN minutes ELSE 0 END) AS BIGINT) AS minutes_out,"
+        " CAST(SUM(CASE WHEN to_station = %(station)s AND from_station <> %(station)s"
+        "  THEN minutes ELSE 0 END) AS BIGINT) AS minutes_in,"
+        " CAST(SUM(CASE WHEN from_station = to_station THEN minutes ELSE 0 END) AS BIGINT)"
+        " AS within"
         f" FROM flows WHERE {' AND '.join(clauses)} GROUP BY kind ORDER BY kind",
         params,
     )
@@ -170,7 +172,8 @@ def matrix(
     clauses = [one_of("from_station", stations, params), one_of("to_station", stations, params)]
     _window(clauses, params, since, until)
     return db.all(
-        "SELECT from_station, to_station, SUM(minutes) AS minutes, SUM(transfers) AS transfers"
+        "SELECT from_station, to_station, CAST(SUM(minutes) AS BIGINT) AS minutes,"
+        " CAST(SUM(transfers) AS BIGINT) AS transfers"
         f" FROM flows WHERE {' AND '.join(clauses)}"
         " GROUP BY from_station, to_station ORDER BY from_station, to_station",
         params,

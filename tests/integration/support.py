@@ -28,7 +28,7 @@ from nats.js.errors import NotFoundError
 from psycopg import sql
 
 from domain.hours import Service
-from domain.identity import CouncilTitle, Role
+from domain.identity import CouncilTitle, Role, staff_id_for
 from domain.ledger import AccountKind, system_account_id
 from domain.listing import ListingKind
 from domain.provenance import Provenance
@@ -358,9 +358,15 @@ def headers_for(
 
 
 def staff_headers(bone: Backbone, role: Role = Role.COORDINATOR) -> dict[str, str]:
-    return headers_for(
-        bone, Principal(subject=f"staff:test-{role}", roles=frozenset({role}), channel="console")
-    )
+    """Headers of a real staff account of ``role`` at the first station, made once per store:
+    reads follow the reach the read models know of the account."""
+    username = f"test.{role}"
+    staff_id = staff_id_for(username)
+    if staff_id not in bone.timebank.repository:
+        title = CouncilTitle.SECRETARY if role is Role.COUNCIL else None
+        create_staff(bone.timebank, username, role, title=title)
+    principal = Principal(subject=f"staff:{staff_id}", roles=frozenset({role}), channel="console")
+    return headers_for(bone, principal)
 
 
 def working_staff_headers(

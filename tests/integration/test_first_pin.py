@@ -106,8 +106,9 @@ def test_a_coordinator_issues_a_new_code_and_the_old_one_stops(station):
 def test_without_a_station_notice_the_version_must_be_given(stores, tmp_path):
     bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), "nats://-:1")
     with TestClient(create_app(bone)) as client:
+        coordinator = staff_headers(bone)
         before = bone.timebank.last_position()
         body = member_body(pin=None, notice_version=None)
-        answer = client.post("/api/v1/members", json=body, headers=staff_headers(bone))
+        answer = client.post("/api/v1/members", json=body, headers=coordinator)
         refused(answer, 422, "notice-version-required")
         assert bone.timebank.last_position() == before

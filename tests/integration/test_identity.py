@@ -364,14 +364,14 @@ def test_bad_input_is_refused_and_records_nothing(quiet, route, body):
 def test_rules_the_commands_keep_themselves(quiet):
     """What the request schema cannot express answers 422 with the rule's code."""
     bone, client, _, kiosk = quiet
+    admin, coordinator = staff_headers(bone, Role.ADMIN), staff_headers(bone)
     before = bone.timebank.last_position()
     resident = {"username": "coord.two", "role": "resident", "password": "a long enough password"}
-    answer = client.post("/api/v1/staff", json=resident, headers=staff_headers(bone, Role.ADMIN))
+    answer = client.post("/api/v1/staff", json=resident, headers=admin)
     refused(answer, 422, "not-a-staff-role")
     with pytest.raises(RuleViolated) as weak:
         create_staff(bone.timebank, "coord.two", Role.COORDINATOR, "short")
     assert weak.value.code == "weak-password"
-    coordinator = staff_headers(bone)
     unknown = uuid.uuid4()
     for action, body in (("pin", {"pin": PIN}), ("deactivation", {"reason": "moved"})):
         answer = client.post(f"/api/v1/members/{unknown}/{action}", json=body, headers=coordinator)
