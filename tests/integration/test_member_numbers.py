@@ -24,9 +24,7 @@ from tests.integration.support import (
     register_kiosk,
     staff_headers,
 )
-
-CSRF_COOKIE, CSRF_HEADER = "csrftoken", "x-csrftoken"  # Litestar's CSRFConfig defaults
-FORM = {"content-type": "application/x-www-form-urlencoded"}
+from tests.integration.test_page_access import CSRF_COOKIE, CSRF_HEADER, FORM
 
 
 @pytest.fixture
