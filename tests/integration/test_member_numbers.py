@@ -83,6 +83,7 @@ def test_a_six_digit_resident_signs_in_at_a_kiosk_on_a_deployment_set_to_8(distr
     # The field takes numbers of every length in use, not only 6 digits.
     field = re.search(r'<input id="member_number"[^>]*>', form.text)
     assert field and 'maxlength="10"' in field[0] and 'pattern="[1-9][0-9]{5,9}"' in field[0]
+    assert 'data-pad-advance="8"' in field[0]  # the pad moves on after a new number's length
     assert "会员号（见会员卡）" in form.text and "会员号（6 位数字）" not in form.text
     page = client.post(
         "/kiosk/sign-in",
