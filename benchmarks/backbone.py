@@ -15,7 +15,9 @@ nats-server of its own, measures:
 4. a rebuild of each read model from the start of the stream into a fresh read store, and
    every read model together replayed into a fresh read store from the stream and from the
    event store's log (what a rebuild and a projector far behind do);
-5. p50/p99 lag from a command's commit to every read model having applied it, with the relay
+5. nats-server's memory (peak and current resident size) and the stream's size against its
+   bound (the settings' ``stream_max_mb``, as in `timebank up`), once the replays are done;
+6. p50/p99 lag from a command's commit to every read model having applied it, with the relay
    and projections running (services.composition.workers.Workers) and commands at a steady rate.
 
 Everything talks over loopback only, and the run stops by itself (a few minutes at most).
@@ -66,7 +68,7 @@ from services.composition.runtime import Backbone, build_backbone
 from services.composition.workers import Workers
 from services.ledger import handlers as ledger
 from services.ledger.commands import OpenAccount, PostTransfer
-from services.messaging.broker import EmbeddedBroker, free_port
+from services.messaging.broker import EmbeddedBroker, free_port, stream_size
 from services.messaging.envelope import STREAM
 from services.messaging.eventlog import EventLog
 from services.messaging.relay import Relay
@@ -80,6 +82,7 @@ TARGET_HTTP_RATIO = 0.50
 TARGET_REBUILD_EVENTS_PER_S = 15_000
 TARGET_REPLAY_ALL_EVENTS_PER_S = 20_000
 TARGET_P99_LAG_MS = 50.0
+TARGET_BROKER_PEAK_MB = 200
 
 
 def say(message: str) -> None:
@@ -364,7 +367,7 @@ async def stream_messages(nats_url: str) -> int:
 
 async def measure_relay(bone: Backbone, nats_url: str) -> dict:
     head = bone.timebank.last_position()
-    relay = Relay(bone.timebank, nats_url)
+    relay = Relay(bone.timebank, nats_url, stream_max_mb=bone.settings.stream_max_mb)
     stop = asyncio.Event()
     started = time.perf_counter()
     task = asyncio.create_task(relay.run(stop))
@@ -437,6 +440,30 @@ def _replay_all(stores: Stores, nats_url: str, events: EventLog | None, head: in
     elapsed = time.perf_counter() - started
     fresh.datastore.close()
     return {"events": head, "seconds": elapsed, "events_per_s": head / elapsed}
+
+
+async def stream_bytes(nats_url: str) -> tuple[int, int]:
+    async with await nats.connect(nats_url) as nc:
+        return await stream_size(nc.jetstream())
+
+
+def broker_memory(pid: int | None, nats_url: str) -> dict:
+    """nats-server's resident memory now and at its peak (Linux's /proc), and the stream's
+    size against its bound: taken after the replays, the broker's busiest time."""
+    status = Path(f"/proc/{pid}/status")
+    kilobytes = {}
+    if pid is not None and status.exists():
+        for line in status.read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                kilobytes[name] = int(value.split()[0])
+    held, bound = asyncio.run(stream_bytes(nats_url))
+    return {
+        "rss_mb": kilobytes["VmRSS"] / 1024 if "VmRSS" in kilobytes else None,
+        "peak_rss_mb": kilobytes["VmHWM"] / 1024 if "VmHWM" in kilobytes else None,
+        "stream_mb": held / 2**20,
+        "stream_max_mb": bound / 2**20 if bound > 0 else None,
+    }
 
 
 # ------------------------------------------------------------------------------ 5. lag
@@ -671,9 +698,6 @@ def report(figures: dict) -> None:
     def ratio(rate: float, events: bool = False) -> str:
         return f"{rate / (raw['events_per_s'] if events else limit):6.2f} x"
 
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "MISSED"
-
     rows = [
         ("raw save (the limit)", f"{limit:9,.0f} saves/s", "  1.00 x", "", ""),
         ("  same, in events", f"{raw['events_per_s']:9,.0f} events/s", "", "", ""),
@@ -725,6 +749,7 @@ def report(figures: dict) -> None:
                 else "",
             )
         )
+    rows += _broker_rows(figures["broker"])
     rows += [
         (f"lag p50 @ {lag['target_rate']:.0f} cmd/s", f"{lag['p50_ms']:9.1f} ms", "", "", ""),
         ("  of which to the stream", f"{lag['relay_p50_ms']:9.1f} ms", "", "", ""),
@@ -780,6 +805,31 @@ def report(figures: dict) -> None:
     if max(figures["loadavg_start"], figures["loadavg_end"]) > (figures["cpus"] or 1):
         print("  NOTE: the machine was busier than its CPU count; wall-clock figures are noisy.")
     print(json.dumps({"benchmark": "timebank-backbone", **figures}, default=str))
+
+
+def _broker_rows(broker: dict) -> list[tuple[str, str, str, str, str]]:
+    peak = broker["peak_rss_mb"]
+    bound = broker["stream_max_mb"]
+    return [
+        (
+            "nats-server peak memory (RSS)",
+            "n/a" if peak is None else f"{peak:9,.0f} MB",
+            "",
+            f"< {TARGET_BROKER_PEAK_MB} MB",
+            "" if peak is None else verdict(peak < TARGET_BROKER_PEAK_MB),
+        ),
+        (
+            "  stream held / its bound",
+            f"{broker['stream_mb']:9,.1f} MB",
+            "",
+            "no bound" if bound is None else f"<= {bound:,.0f} MB",
+            verdict(bound is not None and broker["stream_mb"] <= bound),
+        ),
+    ]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 # ------------------------------------------------------------------------------- main
@@ -875,6 +925,7 @@ def main() -> None:
         figures["rebuild"] = measure_rebuilds(stores, nats_url, figures["relay"]["events"])
         say("    and every read model together, from the stream and from the event store ...")
         figures["replay"] = measure_replays(stores, nats_url, event_store)
+        figures["broker"] = broker_memory(broker.pid, nats_url)
 
         say(f"5/5 lag: {args.lag_rate:.0f} commands/s for {args.lag_seconds:.0f} s ...")
         figures["lag"] = measure_lag(

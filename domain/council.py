@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, require_reason
+from domain.station import DEFAULT_STATION, NamesItsStation
 
 _COUNCIL_RULES_ID = uuid5(NAMESPACE_URL, "urn:timebank:council-rules")
 
@@ -167,20 +168,32 @@ class BallotBox(Protocol):
         ...
 
 
-def council_rules_id() -> UUID:
-    return _COUNCIL_RULES_ID
+def council_rules_id(station: UUID = DEFAULT_STATION) -> UUID:
+    """The first station's council keeps the rules set before stations existed."""
+    if station == DEFAULT_STATION:
+        return _COUNCIL_RULES_ID
+    return uuid5(_COUNCIL_RULES_ID, str(station))
 
 
 class CouncilRules(Aggregate):
-    """The voting rules in force; each change an event with who changed them and why."""
+    """A station council's voting rules in force; each change an event with who changed them
+    and why. Every station's council starts from ``DEFAULT_RULES``."""
 
     @staticmethod
-    def create_id() -> UUID:
-        return _COUNCIL_RULES_ID
+    def create_id(station: UUID = DEFAULT_STATION) -> UUID:
+        return council_rules_id(station)
 
-    @event("CouncilRulesSet")
-    def __init__(self, rules: VotingRules, by: Provenance) -> None:
+    class CouncilRulesSet(NamesItsStation, Aggregate.Created):
+        """Names the station whose council the rules are."""
+
+        rules: VotingRules
+        by: Provenance
+        station: UUID
+
+    @event(CouncilRulesSet)
+    def __init__(self, rules: VotingRules, by: Provenance, station: UUID = DEFAULT_STATION) -> None:
         self.rules = rules
+        self.station = station
 
     def change(self, rules: VotingRules, reason: str, by: Provenance) -> None:
         require_reason(reason, "Changing the council's rules needs a reason.")

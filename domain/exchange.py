@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -34,6 +35,7 @@ from domain.ledger import (
 from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
 from domain.rules import KeyReused, RuleViolated, require_reason
+from domain.station import DEFAULT_STATION
 
 _EXCHANGE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:exchange")
 _RULEBOOK_ID = uuid5(NAMESPACE_URL, "urn:timebank:exchange-rules")
@@ -166,7 +168,32 @@ class Exchange(Aggregate):
     def create_id(idempotency_key: str) -> UUID:
         return exchange_id_for(idempotency_key)
 
-    @event("HelpRecorded")
+    class HelpRecorded(Aggregate.Created):
+        """Version 2 names each party's home station when the help was recorded (``homes``,
+        account → station), so help between stations (通存通兑) shows both; help recorded
+        before stations existed was all within the first station."""
+
+        idempotency_key: str
+        pairs: tuple[Pair, ...]
+        listing_id: UUID | None
+        description: str
+        occurred_at: datetime
+        expires_at: datetime
+        dispute_within_hours: int
+        max_minutes: int
+        by: Provenance
+        homes: dict[UUID, UUID]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["homes"] = {
+                party: DEFAULT_STATION
+                for pair in state["pairs"]
+                for party in (pair.provider, pair.receiver)
+            }
+
+    @event(HelpRecorded)
     def __init__(
         self,
         idempotency_key: str,
@@ -178,8 +205,10 @@ class Exchange(Aggregate):
         dispute_within_hours: int,
         max_minutes: int,
         by: Provenance,
+        homes: dict[UUID, UUID],
     ) -> None:
         self.pairs = tuple(pairs)
+        self.homes = dict(homes)
         self.recorded_pairs = self.pairs  # what the provider recorded, whatever was resolved
         self.listing_id = listing_id
         self.description = description
@@ -215,6 +244,11 @@ class Exchange(Aggregate):
     @property
     def parties(self) -> frozenset[UUID]:
         return self.providers | self.receivers
+
+    @property
+    def stations(self) -> frozenset[UUID]:
+        """The home stations of its parties: two when help crossed between stations."""
+        return frozenset(self.homes.values())
 
     @property
     def minutes(self) -> int:
@@ -365,8 +399,10 @@ def record_help(
     rules: ExchangeRules,
     accounts: Mapping[UUID, TimeAccount],
     by: Provenance,
+    homes: Mapping[UUID, UUID] | None = None,
 ) -> Exchange:
-    """``accounts``: the time account of everyone in ``pairs``."""
+    """``accounts``: the time account of everyone in ``pairs``; ``homes``: the home station
+    of each of them (None: a single-station install's, all at the first)."""
     check_pairs(pairs, rules.max_minutes)
     for account in (accounts[leg.account_id] for leg in legs_of(pairs)):
         if account.kind is not AccountKind.MEMBER or account.is_closed:
@@ -384,6 +420,11 @@ def record_help(
         dispute_within_hours=rules.dispute_within_hours,
         max_minutes=rules.max_minutes,
         by=by,
+        homes={
+            party: DEFAULT_STATION if homes is None else homes[party]
+            for pair in pairs
+            for party in (pair.provider, pair.receiver)
+        },
     )
 
 

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, require_reason
+from domain.station import DEFAULT_STATION, NamesItsStation
 
 _LISTING_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:listing")
 _CATEGORIES_ID = uuid5(NAMESPACE_URL, "urn:timebank:categories")
@@ -133,7 +134,22 @@ class Listing(Aggregate):
     def create_id(idempotency_key: str) -> UUID:
         return listing_id_for(idempotency_key)
 
-    @event("ListingPosted")
+    class ListingPosted(NamesItsStation, Aggregate.Created):
+        """Names the home station of the resident who posts it (issue 17)."""
+
+        idempotency_key: str
+        owner: UUID
+        kind: ListingKind
+        category: str
+        title: str
+        description: str
+        building: str
+        place: str
+        availability: str
+        by: Provenance
+        station: UUID
+
+    @event(ListingPosted)
     def __init__(
         self,
         idempotency_key: str,
@@ -146,8 +162,10 @@ class Listing(Aggregate):
         place: str,
         availability: str,
         by: Provenance,
+        station: UUID,
     ) -> None:
         self.owner = owner  # the owner's time account
+        self.station = station
         self.kind = ListingKind(kind)
         self.category = category
         self.title = title
@@ -176,6 +194,7 @@ def post_listing(
     availability: str,
     categories: Categories,
     by: Provenance,
+    station: UUID = DEFAULT_STATION,
 ) -> Listing:
     categories.check_open(category)
     if not title.strip():
@@ -192,4 +211,5 @@ def post_listing(
         place=place,
         availability=availability,
         by=by,
+        station=station,
     )

@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.listing import check_no_contact_details
 from domain.provenance import Provenance
 from domain.rules import RuleViolated
+from domain.station import DEFAULT_STATION, NamesItsStation
 
 _MEETING_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:meeting")
 
@@ -23,7 +24,18 @@ class Meeting(Aggregate):
     def create_id(idempotency_key: str) -> UUID:
         return meeting_id_for(idempotency_key)
 
-    @event("MeetingCalled")
+    class MeetingCalled(NamesItsStation, Aggregate.Created):
+        """Names the station whose council meets."""
+
+        idempotency_key: str
+        title: str
+        starts_at: datetime
+        place: str
+        entitled: tuple[UUID, ...]
+        by: Provenance
+        station: UUID
+
+    @event(MeetingCalled)
     def __init__(
         self,
         idempotency_key: str,
@@ -32,7 +44,9 @@ class Meeting(Aggregate):
         place: str,
         entitled: tuple[UUID, ...],
         by: Provenance,
+        station: UUID = DEFAULT_STATION,
     ) -> None:
+        self.station = station
         self.title = title
         self.starts_at = starts_at
         self.entitled = frozenset(entitled)  # the council members who may vote here
@@ -131,6 +145,7 @@ def call_meeting(
     place: str,
     entitled: tuple[UUID, ...],
     by: Provenance,
+    station: UUID = DEFAULT_STATION,
 ) -> Meeting:
     if not title.strip() or not place.strip():
         raise RuleViolated("meeting-incomplete", "A meeting needs a title and a place.")
@@ -146,4 +161,5 @@ def call_meeting(
         place=place.strip(),
         entitled=entitled,
         by=by,
+        station=station,
     )

@@ -42,6 +42,7 @@ from domain.listing import check_no_contact_details
 from domain.meeting import Meeting
 from domain.provenance import Provenance
 from domain.rules import RuleViolated, is_blank, require_reason
+from domain.station import DEFAULT_STATION, NamesItsStation
 
 _MOTION_NAMESPACE = uuid5(NAMESPACE_URL, "urn:timebank:motion")
 
@@ -83,6 +84,17 @@ SETTLED = frozenset(
 RESCINDABLE = frozenset({S.ADOPTED, S.IMPLEMENTING, S.STALLED})
 
 
+def check_same_council(station: UUID, other: UUID) -> None:
+    """Refuse joining two stations' council business: each station's council takes its own
+    residents' motions, at its own meetings."""
+    if station != other:
+        raise RuleViolated(
+            "another-stations-council",
+            "That belongs to another station's council; each station's council takes only its"
+            " own residents' motions.",
+        )
+
+
 def motion_id_for(idempotency_key: str) -> UUID:
     return uuid5(_MOTION_NAMESPACE, idempotency_key)
 
@@ -103,7 +115,22 @@ class Motion(Aggregate):
     def create_id(idempotency_key: str) -> UUID:
         return motion_id_for(idempotency_key)
 
-    @event("MotionSubmitted")
+    class MotionSubmitted(NamesItsStation, Aggregate.Created):
+        """Names the station whose council takes the motion: its mover's home station."""
+
+        idempotency_key: str
+        mover: UUID
+        title: str
+        text: str
+        amends: UUID | None
+        reconsiders: UUID | None
+        second_by: datetime
+        seconding_threshold: int
+        by: Provenance
+        rescinds: UUID | None
+        station: UUID
+
+    @event(MotionSubmitted)
     def __init__(
         self,
         idempotency_key: str,
@@ -116,7 +143,9 @@ class Motion(Aggregate):
         seconding_threshold: int,
         by: Provenance,
         rescinds: UUID | None = None,
+        station: UUID = DEFAULT_STATION,
     ) -> None:
+        self.station = station
         self.mover = mover
         self.title = title
         self.amends = amends
@@ -518,9 +547,15 @@ def submit_motion(
     now: datetime,
     by: Provenance,
     rescinds: Motion | None = None,
+    station: UUID = DEFAULT_STATION,
 ) -> Motion:
+    """``station``: the mover's home station, whose council takes the motion; one it amends,
+    reconsiders or rescinds is that council's too."""
     if not title.strip() or not text.strip():
         raise RuleViolated("motion-incomplete", "A motion needs a title and what it proposes.")
+    for earlier in (amends, reconsiders, rescinds):
+        if earlier is not None:
+            check_same_council(earlier.station, station)
     check_no_contact_details(title, text)  # the board is public, on a shared screen
     if amends is not None and amends.status in SETTLED:
         raise RuleViolated(
@@ -550,6 +585,7 @@ def submit_motion(
         seconding_threshold=rules.seconding_threshold,
         by=by,
         rescinds=rescinds.id if rescinds else None,
+        station=station,
     )
     motion.second_if_enough(by)
     if amends is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from domain.station import DEFAULT_STATION
 from projections.dispatch import by_payload
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import (
@@ -101,3 +102,16 @@ def member_accounts(db: ReadDb, *, limit: int | None) -> list[Row]:
     if limit is None:
         return db.all(query, {})
     return db.all(f"{query} LIMIT %(limit)s", {"limit": limit})
+
+
+def home_station(db: ReadDb, account_id: UUID) -> str | None:
+    """The home station (the ``stations`` model's) of a resident's account's holder; the first
+    station for an account opened for an owner who is no registered resident; None for the
+    community and pool accounts, which are the whole deployment's, or an unknown account."""
+    row = db.one(
+        "SELECT COALESCE(h.station_id, %(first)s) AS station_id FROM balances b"
+        " LEFT JOIN member_homes h ON h.member_id = b.owner"
+        " WHERE b.account_id = %(id)s AND b.kind = 'member'",
+        {"id": str(account_id), "first": str(DEFAULT_STATION)},
+    )
+    return None if row is None else row["station_id"]

@@ -5,6 +5,7 @@ from projections.balances import Balances
 from projections.certificates import Certificates
 from projections.council import Council
 from projections.exchanges import Exchanges
+from projections.flows import Flows
 from projections.hours import Hours
 from projections.kiosks import Kiosks
 from projections.marketplace import Marketplace
@@ -32,5 +33,6 @@ READ_MODELS = {
         Monitoring(),
         Council(),
         Stations(),
+        Flows(),
     )
 }

@@ -103,7 +103,8 @@ class Council:
             " progress BIGINT NOT NULL,"
             " progress_note TEXT,"
             " submitted_at TEXT NOT NULL,"
-            " position BIGINT NOT NULL)"
+            " position BIGINT NOT NULL,"
+            " station_id TEXT NOT NULL)"
         ),
         "motion_steps": (
             "CREATE TABLE IF NOT EXISTS motion_steps ("
@@ -149,7 +150,8 @@ class Council:
             " present TEXT NOT NULL,"
             " agenda TEXT NOT NULL,"
             " is_closed SMALLINT NOT NULL,"
-            " position BIGINT NOT NULL)"
+            " position BIGINT NOT NULL,"
+            " station_id TEXT NOT NULL)"
         ),
     }
 
@@ -210,9 +212,9 @@ class Council:
         db.execute(
             "INSERT INTO motions (motion_id, title, text, mover, status, amends, reconsiders,"
             " rescinds, supporters, seconding_threshold, second_by, secret, progress,"
-            " submitted_at, position) VALUES (%(id)s, %(title)s, %(text)s, %(mover)s,"
-            " 'submitted', %(amends)s, %(reconsiders)s, %(rescinds)s, 0, %(threshold)s,"
-            " %(second_by)s, 0, 0, %(at)s, %(position)s)",
+            " submitted_at, position, station_id) VALUES (%(id)s, %(title)s, %(text)s,"
+            " %(mover)s, 'submitted', %(amends)s, %(reconsiders)s, %(rescinds)s, 0,"
+            " %(threshold)s, %(second_by)s, 0, 0, %(at)s, %(position)s, %(station)s)",
             {
                 "id": str(envelope.stream_id),
                 "title": payload.title,
@@ -225,6 +227,7 @@ class Council:
                 "second_by": stamp(payload.second_by),
                 "at": stamp(envelope.recorded_at),
                 "position": envelope.position,
+                "station": str(payload.station),
             },
         )
 
@@ -355,7 +358,7 @@ class Council:
     def _called(self, payload: MeetingCalled, db: ReadDb, envelope: Envelope) -> None:
         db.execute(
             "INSERT INTO meetings VALUES (%(id)s, %(title)s, %(starts_at)s, %(place)s,"
-            " %(entitled)s, '[]', '[]', 0, %(position)s)",
+            " %(entitled)s, '[]', '[]', 0, %(position)s, %(station)s)",
             {
                 "id": str(envelope.stream_id),
                 "title": payload.title,
@@ -363,6 +366,7 @@ class Council:
                 "place": payload.place,
                 "entitled": len(payload.entitled),
                 "position": envelope.position,
+                "station": str(payload.station),
             },
         )
 
@@ -389,13 +393,20 @@ class Council:
         self._meeting(db, envelope, is_closed=1)
 
 
-def board(db: ReadDb, *, status: str | None, before: int | None, limit: int) -> list[Row]:
-    """Motions newest first, optionally of one status."""
+def board(
+    db: ReadDb, station: str, *, status: str | None, before: int | None, limit: int
+) -> list[Row]:
+    """One station council's motions newest first, optionally of one status."""
     of_status = " AND status = %(status)s" if status is not None else ""
     return db.all(
-        f"SELECT * FROM motions WHERE position < %(before)s{of_status}"
-        " ORDER BY position DESC LIMIT %(limit)s",
-        {"before": before if before is not None else 2**62, "status": status, "limit": limit},
+        "SELECT * FROM motions WHERE station_id = %(station)s AND position < %(before)s"
+        f"{of_status} ORDER BY position DESC LIMIT %(limit)s",
+        {
+            "station": station,
+            "before": before if before is not None else 2**62,
+            "status": status,
+            "limit": limit,
+        },
     )
 
 
@@ -464,17 +475,18 @@ def ballots(db: ReadDb, motion_id: str) -> list[Row]:
     )
 
 
-def tracker(db: ReadDb, today: str) -> list[Row]:
-    """Adopted motions being carried out, with overdue ones (past due, or a milestone past
-    due and not reached) marked."""
+def tracker(db: ReadDb, station: str, today: str) -> list[Row]:
+    """One station council's adopted motions being carried out, with overdue ones (past due,
+    or a milestone past due and not reached) marked."""
     return db.all(
         "SELECT m.*, CASE WHEN m.status IN ('implementing', 'stalled') AND ("
         " (m.due IS NOT NULL AND m.due < %(today)s)"
         " OR EXISTS (SELECT 1 FROM milestones s WHERE s.motion_id = m.motion_id"
         "  AND s.reached_at IS NULL AND s.due < %(today)s)) THEN 1 ELSE 0 END AS overdue"
-        " FROM motions m WHERE m.status IN ('implementing', 'stalled', 'done', 'cancelled')"
+        " FROM motions m WHERE m.station_id = %(station)s"
+        " AND m.status IN ('implementing', 'stalled', 'done', 'cancelled')"
         " ORDER BY m.position DESC",
-        {"today": today},
+        {"today": today, "station": station},
     )
 
 
@@ -482,5 +494,9 @@ def meeting(db: ReadDb, meeting_id: str) -> Row | None:
     return db.one("SELECT * FROM meetings WHERE meeting_id = %(id)s", {"id": meeting_id})
 
 
-def meetings(db: ReadDb) -> list[Row]:
-    return db.all("SELECT * FROM meetings ORDER BY starts_at DESC")
+def meetings(db: ReadDb, station: str) -> list[Row]:
+    """One station council's meetings, latest first."""
+    return db.all(
+        "SELECT * FROM meetings WHERE station_id = %(station)s ORDER BY starts_at DESC",
+        {"station": station},
+    )

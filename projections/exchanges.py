@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
+from uuid import UUID
 
 import msgspec
 
 from projections.dispatch import by_payload
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row, overdue
 from projections.stored import later_by, stamp
 from services.messaging.envelope import (
@@ -67,6 +69,7 @@ class Exchanges:
             " minutes BIGINT NOT NULL,"
             " confirmed SMALLINT NOT NULL,"
             " position BIGINT NOT NULL,"
+            " station_id TEXT NOT NULL,"  # the party's home station when help was recorded
             " PRIMARY KEY (exchange_id, account_id))"
         ),
         "exchange_steps": (
@@ -132,13 +135,14 @@ class Exchanges:
         for account, role, minutes in _shares(payload.pairs):
             db.execute(
                 "INSERT INTO exchange_parties VALUES (%(id)s, %(account)s, %(role)s,"
-                " %(minutes)s, 0, %(position)s)",
+                " %(minutes)s, 0, %(position)s, %(station)s)",
                 {
                     "id": exchange_id,
                     "account": account,
                     "role": role,
                     "minutes": minutes,
                     "position": envelope.position,
+                    "station": str(payload.home(UUID(account))),
                 },
             )
 
@@ -240,7 +244,7 @@ def exchange(db: ReadDb, exchange_id: str) -> Row | None:
         return None
     params = {"id": exchange_id}
     row["parties"] = db.all(
-        "SELECT account_id, role, minutes, confirmed FROM exchange_parties"
+        "SELECT account_id, role, minutes, confirmed, station_id FROM exchange_parties"
         " WHERE exchange_id = %(id)s ORDER BY role, account_id",
         params,
     )
@@ -253,12 +257,23 @@ def exchange(db: ReadDb, exchange_id: str) -> Row | None:
 
 
 def listed(
-    db: ReadDb, *, account: str | None, status: str | None, before: int | None, limit: int
+    db: ReadDb,
+    *,
+    account: str | None,
+    status: str | None,
+    before: int | None,
+    limit: int,
+    stations: list[str] | None = None,
 ) -> list[Row]:
-    """Newest first, optionally one party's and one status; ``before``: previous page's last
-    ``position``."""
+    """Newest first, optionally one party's, one status, and those with a party of one of
+    ``stations``; ``before``: previous page's last ``position``."""
     clauses = ["e.position < %(before)s"]
     params: dict[str, Any] = {"before": before if before is not None else 2**62, "limit": limit}
+    if stations is not None:
+        clauses.append(
+            "e.exchange_id IN (SELECT exchange_id FROM exchange_parties"
+            f" WHERE {one_of('station_id', stations, params)})"
+        )
     if status is not None:
         clauses.append("e.status = %(status)s")
         params["status"] = status
@@ -287,9 +302,19 @@ def due_for_expiry(db: ReadDb, now: datetime, limit: int = 500) -> list[str]:
     )
 
 
-def status_counts(db: ReadDb) -> dict[str, int]:
-    """How many exchanges stand in each status (the console's "needs attention" figures)."""
-    rows = db.all("SELECT status, COUNT(*) AS exchanges FROM exchanges GROUP BY status")
+def status_counts(db: ReadDb, stations: list[str] | None = None) -> dict[str, int]:
+    """How many exchanges stand in each status (the console's "needs attention" figures),
+    optionally only those with a party of one of ``stations``."""
+    params: dict[str, Any] = {}
+    where = ""
+    if stations is not None:
+        where = (
+            " WHERE exchange_id IN (SELECT exchange_id FROM exchange_parties"
+            f" WHERE {one_of('station_id', stations, params)})"
+        )
+    rows = db.all(
+        f"SELECT status, COUNT(*) AS exchanges FROM exchanges{where} GROUP BY status", params
+    )
     return {row["status"]: row["exchanges"] for row in rows}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from projections.dispatch import by_payload
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import (
     CategoryAdded,
@@ -40,7 +41,8 @@ class Marketplace:
             " is_open SMALLINT NOT NULL,"
             " posted_at TEXT NOT NULL,"
             " closed_at TEXT,"
-            " position BIGINT NOT NULL)"  # where it was posted: pages stay stable
+            " position BIGINT NOT NULL,"  # where it was posted: pages stay stable
+            " station_id TEXT NOT NULL)"  # the poster's home station
         ),
     }
 
@@ -74,7 +76,7 @@ class Marketplace:
         db.execute(
             "INSERT INTO listings VALUES (%(id)s, %(owner)s, %(kind)s, %(category)s, %(title)s,"
             " %(description)s, %(building)s, %(place)s, %(availability)s, 1, %(at)s, NULL,"
-            " %(position)s)",
+            " %(position)s, %(station)s)",
             {
                 "id": str(envelope.stream_id),
                 "owner": str(payload.owner),
@@ -87,6 +89,7 @@ class Marketplace:
                 "availability": payload.availability,
                 "at": envelope.recorded_at.isoformat(),
                 "position": envelope.position,
+                "station": str(payload.station),
             },
         )
 
@@ -117,6 +120,7 @@ def search(
     kind: str | None,
     text: str | None,
     owner: str | None,
+    stations: list[str] | None = None,
     open_only: bool,
     before: int | None,
     limit: int,
@@ -133,6 +137,8 @@ def search(
         if value is not None:
             clauses.append(f"{column} = %({column})s")
             params[column] = value
+    if stations is not None:
+        clauses.append(one_of("station_id", stations, params))
     if open_only:
         clauses.append("is_open = 1")
     if text:

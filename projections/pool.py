@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from domain.ledger import AccountKind, system_account_id
+from domain.station import DEFAULT_STATION
 from projections.dispatch import by_payload
+from projections.readdb import one_of
 from projections.readstore import ReadDb, Row
 from services.messaging.envelope import Envelope, TransferPosted
 
@@ -75,11 +77,36 @@ def summary(db: ReadDb) -> Row:
     return row
 
 
-def movements(db: ReadDb, *, kind: str | None, before: int | None, limit: int) -> list[Row]:
-    """Newest first; ``before``: the previous page's last ``position``."""
-    of_kind = " AND kind = %(kind)s" if kind is not None else ""
+def movements(
+    db: ReadDb,
+    *,
+    kind: str | None,
+    before: int | None,
+    limit: int,
+    stations: list[str] | None = None,
+) -> list[Row]:
+    """Newest first; ``before``: the previous page's last ``position``. ``stations``: only
+    movements with residents who live at one of them now (the ``balances`` and ``stations``
+    models say where), and those with no single resident."""
+    params: dict[str, Any] = {
+        "before": before if before is not None else 2**62,
+        "kind": kind,
+        "limit": limit,
+        "first": str(DEFAULT_STATION),
+    }
+    where = "position < %(before)s"
+    if kind is not None:
+        where += " AND kind = %(kind)s"
+    if stations is not None:
+        where += (
+            " AND (holder IS NULL OR holder <> 'member'"
+            f" OR {one_of('station_id', stations, params)})"
+        )
     return db.all(
-        f"SELECT * FROM pool_movements WHERE position < %(before)s{of_kind}"
-        " ORDER BY position DESC LIMIT %(limit)s",
-        {"before": before if before is not None else 2**62, "kind": kind, "limit": limit},
+        "SELECT * FROM (SELECT m.*, b.kind AS holder,"
+        " COALESCE(h.station_id, %(first)s) AS station_id FROM pool_movements m"
+        " LEFT JOIN balances b ON b.account_id = m.counterpart"
+        " LEFT JOIN member_homes h ON h.member_id = b.owner) AS moved"
+        f" WHERE {where} ORDER BY position DESC LIMIT %(limit)s",
+        params,
     )

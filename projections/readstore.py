@@ -8,6 +8,7 @@ ahead of or behind its recorded position.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -169,21 +170,18 @@ class ReadStore:
             locked = ReadDb(cursor, sqlite=self.sqlite_style)
             reached = self._positions(locked, names, lock=True)
             rebuilds.check(locked, names, rebuild)
+            batch = _Batch(envelopes)
             tracked = []
             for model in models:
-                fresh = [
-                    envelope for envelope in envelopes if envelope.position > reached[model.name]
-                ]
-                if not fresh:
+                if not envelopes or envelopes[-1].position <= reached[model.name]:
                     continue
                 db = ReadDb(cursor, sqlite=self.sqlite_style)
-                types = shown(type(model))
-                for envelope in fresh:
-                    if types is None or envelope.type in types:
-                        model.apply(db, envelope)
+                apply = model.apply
+                for envelope in batch.shown_to(model, after=reached[model.name]):
+                    apply(db, envelope)
                 db.flush()
-                reached[model.name] = fresh[-1].position
-                tracked.append(Tracking(model.name, fresh[-1].position))
+                reached[model.name] = envelopes[-1].position
+                tracked.append(Tracking(model.name, envelopes[-1].position))
             self._track(cursor, tracked)
             return reached
 
@@ -206,6 +204,35 @@ class ReadStore:
                 )
                 for table in sorted(model.tables)
             }
+
+
+class _Batch:
+    """A batch of envelopes in position order, indexed by event type once, so that each read
+    model is handed the events it shows without looking at every other."""
+
+    def __init__(self, envelopes: Sequence[Envelope]) -> None:
+        self.envelopes = envelopes
+        self.by_type: dict[str, list[int]] = {}
+        for index, envelope in enumerate(envelopes):
+            self.by_type.setdefault(envelope.type, []).append(index)
+
+    def shown_to(self, model: ReadModel, *, after: int) -> list[Envelope]:
+        """The events past position ``after`` that ``model`` shows, in order."""
+        start = bisect_right(self.envelopes, after, key=_position)
+        types = shown(type(model))
+        if types is None:
+            return list(self.envelopes[start:])
+        chosen = sorted(
+            index
+            for kind in types.intersection(self.by_type)
+            for index in self.by_type[kind]
+            if index >= start
+        )
+        return [self.envelopes[index] for index in chosen]
+
+
+def _position(envelope: Envelope) -> int:
+    return envelope.position
 
 
 class SQLiteReadStore(ReadStore, SQLiteTrackingRecorder):

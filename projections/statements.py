@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -69,16 +69,17 @@ class Statements:
             row,
         )
         # Its entries follow in the same commit, so usually in the same batch: keep the row.
-        db.memo.setdefault(_TRANSFERS_MEMO, {})[row["transfer_id"]] = row
+        db.memo.setdefault(_TRANSFERS_MEMO, {})[row["transfer_id"]] = _Transfer(
+            row, _counterparts(payload.legs)
+        )
 
     @_on.register
     def _entry(self, payload: EntryPosted, db: ReadDb, envelope: Envelope) -> None:
         transfer_id = str(payload.transfer_id)
-        transfer = db.memo.get(_TRANSFERS_MEMO, {}).get(transfer_id) or db.one(
-            "SELECT * FROM statement_transfers WHERE transfer_id = %(id)s", {"id": transfer_id}
+        transfer = db.memo.get(_TRANSFERS_MEMO, {}).get(transfer_id) or _stored_transfer(
+            db, transfer_id
         )
-        assert transfer is not None, "TransferPosted precedes its entries in the same commit"
-        legs = msgspec.json.decode(transfer["legs"], type=list[LegData])
+        row = transfer.row
         db.execute(
             "INSERT INTO statement_entries VALUES (%(account)s, %(version)s, %(position)s,"
             " %(transfer)s, %(kind)s, %(counterpart)s, %(minutes)s, %(balance)s, %(memo)s,"
@@ -88,13 +89,13 @@ class Statements:
                 "version": envelope.version,
                 "position": envelope.position,
                 "transfer": transfer_id,
-                "kind": transfer["kind"],
-                "counterpart": _counterpart(legs, payload.minutes),
+                "kind": row["kind"],
+                "counterpart": transfer.counterparts[payload.minutes > 0],
                 "minutes": payload.minutes,
                 "balance": payload.balance,
-                "memo": transfer["memo"],
-                "corrects": transfer["corrects"],
-                "occurred_at": transfer["occurred_at"],
+                "memo": row["memo"],
+                "corrects": row["corrects"],
+                "occurred_at": row["occurred_at"],
                 "recorded_at": envelope.recorded_at.isoformat(),
                 "actor": envelope.actor,
                 "channel": envelope.channel,
@@ -102,9 +103,30 @@ class Statements:
         )
 
 
-def _counterpart(legs: list[LegData], minutes: int) -> str | None:
-    """The account on the other side, when there is exactly one (group transfers have many)."""
-    others = [leg.account_id for leg in legs if (leg.minutes > 0) != (minutes > 0)]
+class _Transfer(NamedTuple):
+    """A transfer's row, and the counterpart of its entries that are not credits and of
+    those that are: worked out once for all its entries."""
+
+    row: Row
+    counterparts: tuple[str | None, str | None]
+
+
+def _stored_transfer(db: ReadDb, transfer_id: str) -> _Transfer:
+    row = db.one(
+        "SELECT * FROM statement_transfers WHERE transfer_id = %(id)s", {"id": transfer_id}
+    )
+    assert row is not None, "TransferPosted precedes its entries in the same commit"
+    return _Transfer(row, _counterparts(msgspec.json.decode(row["legs"], type=list[LegData])))
+
+
+def _counterparts(legs: list[LegData]) -> tuple[str | None, str | None]:
+    """For an entry that is not a credit, then one that is: the account on the other side,
+    when there is exactly one (group transfers have many)."""
+    return _counterpart(legs, credit=False), _counterpart(legs, credit=True)
+
+
+def _counterpart(legs: list[LegData], *, credit: bool) -> str | None:
+    others = [leg.account_id for leg in legs if (leg.minutes > 0) != credit]
     return str(others[0]) if len(others) == 1 else None
 
 

@@ -112,11 +112,7 @@ class Stations:
         self._home(db, envelope, payload.station)
 
     def _home(self, db: ReadDb, envelope: Envelope, station: Any) -> None:
-        db.execute(
-            "INSERT INTO member_homes VALUES (%(id)s, %(station)s)"
-            " ON CONFLICT (member_id) DO UPDATE SET station_id = excluded.station_id",
-            {"id": str(envelope.stream_id), "station": str(station)},
-        )
+        keep_home(db, "member_homes", envelope, station)
 
     @_on.register
     def _staff(self, payload: StaffRegistered, db: ReadDb, envelope: Envelope) -> None:
@@ -147,6 +143,16 @@ class Stations:
             "INSERT INTO kiosk_stations VALUES (%(id)s, %(station)s)",
             {"id": str(envelope.stream_id), "station": str(payload.station)},
         )
+
+
+def keep_home(db: ReadDb, table: str, envelope: Envelope, station: Any) -> None:
+    """A member's home station from a ``MemberRegistered`` or ``MemberMovedHome``, into a
+    ``table`` (member_id, station_id) of the model that follows homes."""
+    db.execute(
+        f"INSERT INTO {table} VALUES (%(id)s, %(station)s)"
+        " ON CONFLICT (member_id) DO UPDATE SET station_id = excluded.station_id",
+        {"id": str(envelope.stream_id), "station": str(station)},
+    )
 
 
 def every_station(db: ReadDb) -> list[Row]:

@@ -7,11 +7,31 @@ pages, for signed-in officers, show members by member number."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
+from litestar.params import QueryParameter
+
+from domain.rules import NotFound
+from projections import stations
+from projections.readstore import ReadDb
 
 RESIDENT = "resident"
+# Each station has its own council; the board shows one, by default the first station's, so
+# the board's addresses from before stations keep showing what they showed.
+CouncilStation = Annotated[
+    UUID, QueryParameter(description="The station whose council; by default the first station")
+]
+
+
+def council_station(db: ReadDb, station: UUID) -> str:
+    """``station`` as the council read model keeps it, once known to be a station."""
+    if stations.station(db, str(station)) is None:
+        raise NotFound("station-not-found", f"There is no station {station}.")
+    return str(station)
+
+
 _MEMBER_KEYS = frozenset({"mover", "supporter", "voter", "entitled", "present"})
 # Read-model columns that hold JSON text rather than JSON: who came, the votes' rules as opened.
 _JSON_TEXT_KEYS = frozenset({"present", "rules"})

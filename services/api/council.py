@@ -15,9 +15,10 @@ from msgspec import Meta
 from domain.identity import Role
 from domain.motion import MotionStatus
 from domain.rules import NotFound, RuleViolated
+from domain.station import DEFAULT_STATION
 from projections import council, staff_directory
 from projections.readstore import ReadDb
-from services.api.board import without_member_ids
+from services.api.board import CouncilStation, council_station, without_member_ids
 from services.api.command_routes import command_route
 from services.composition.runtime import Backbone
 from services.council import handlers
@@ -99,6 +100,7 @@ class MotionRow(msgspec.Struct, kw_only=True):
     progress_note: str | None
     submitted_at: str
     position: int
+    station_id: str
 
 
 class Board(msgspec.Struct, kw_only=True):
@@ -116,10 +118,10 @@ class TrackedMotion(MotionRow, kw_only=True):
     ] = None
 
 
-def _tracked(db: ReadDb, today: str) -> list[dict[str, Any]]:
+def _tracked(db: ReadDb, station: UUID, today: str) -> list[dict[str, Any]]:
     """The tracker, each owner named as the staff directory names them (not by their id)."""
     staff = {f"staff:{row['staff_id']}": row for row in staff_directory.everyone(db)}
-    rows = without_member_ids(council.tracker(db, today))
+    rows = without_member_ids(council.tracker(db, council_station(db, station), today))
     for row in rows:
         named = staff.get(row["owner"] or "")
         row["owner_name"] = named["username"] if named else None
@@ -168,11 +170,14 @@ class MotionController(Controller):
         status: Annotated[MotionStatus | None, QueryParameter()] = None,
         before: Before = None,
         limit: Limit = 50,
+        station: CouncilStation = DEFAULT_STATION,
     ) -> Board:
         rows = reads.query(
-            ("council",),
+            ("council", "stations"),
             after,
-            lambda db: council.board(db, status=status, before=before, limit=limit),
+            lambda db: council.board(
+                db, council_station(db, station), status=status, before=before, limit=limit
+            ),
         )
         return Board(
             motions=msgspec.convert(without_member_ids(rows), list[MotionRow]),
@@ -180,9 +185,18 @@ class MotionController(Controller):
         )
 
     @get("/tracker", sync_to_thread=True, opt=public(), summary="Adopted motions being done")
-    def tracker(self, reads: NamedDependency[Reads], after: After = None) -> list[TrackedMotion]:
+    def tracker(
+        self,
+        reads: NamedDependency[Reads],
+        after: After = None,
+        station: CouncilStation = DEFAULT_STATION,
+    ) -> list[TrackedMotion]:
         today = station_now().date().isoformat()
-        rows = reads.query(("council", "staff_directory"), after, lambda db: _tracked(db, today))
+        rows = reads.query(
+            ("council", "staff_directory", "stations"),
+            after,
+            lambda db: _tracked(db, station, today),
+        )
         return msgspec.convert(rows, list[TrackedMotion])
 
     @get(

@@ -16,6 +16,7 @@ from domain.identity import Role
 from domain.rules import NotFound
 from projections import exchanges
 from services.api.command_routes import command_route
+from services.bus import NotYours
 from services.exchange.commands import (
     ChangeExchangeRules,
     Confirmation,
@@ -33,6 +34,7 @@ from services.exchange.handlers import rules_in_force
 from services.store.eventstore import Timebank
 from services.web.auth import Principal, allow
 from services.web.context import After, Before, Limit, next_before
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 PARTIES = (Role.RESIDENT, Role.VOLUNTEER)
@@ -43,6 +45,7 @@ class Party(msgspec.Struct, kw_only=True):
     role: str
     minutes: int
     confirmed: bool
+    station_id: str  # the party's home station when the help was recorded
 
 
 class Step(msgspec.Struct, kw_only=True):
@@ -102,6 +105,7 @@ class ExchangeController(Controller):
         self,
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
         status: Annotated[ExchangeStatus | None, QueryParameter()] = None,
         account: Annotated[UUID | None, QueryParameter(description="Staff: one account's")] = None,
@@ -121,6 +125,8 @@ class ExchangeController(Controller):
                 status=status,
                 before=before,
                 limit=limit,
+                # Staff: help in which a resident of their stations took part.
+                stations=None if me else reach.among,
             ),
         )
         return ExchangeList(
@@ -148,6 +154,7 @@ class ExchangeController(Controller):
         exchange_id: FromPath[UUID],
         request: Request[Principal, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> ExchangeDetail:
         row = reads.query(
@@ -160,6 +167,8 @@ class ExchangeController(Controller):
             # Residents learn nothing about exchanges they are not part of, not even that
             # they exist.
             raise NotFound("exchange-not-found", f"There is no exchange {exchange_id}.")
+        if me is None and not any(reach.covers(party["station_id"]) for party in row["parties"]):
+            raise NotYours("That help was between residents of stations you do not work at.")
         for step in row["steps"]:
             step["detail"] = msgspec.json.decode(step["detail"])
         return msgspec.convert(row, ExchangeDetail, strict=False)

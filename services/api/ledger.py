@@ -4,6 +4,7 @@ bus."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Router, get, post, put
@@ -28,10 +29,22 @@ from services.ledger.commands import (
 from services.ledger.handlers import account_named
 from services.web.auth import allow
 from services.web.context import After, Before, Limit, check_owner
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 HOLDERS = (Role.RESIDENT, Role.VOLUNTEER)  # people who hold an account of their own
 STAFF = (Role.COORDINATOR, Role.ADMIN)
+
+
+def _check_reach(reads: Reads, reach: Reach, account: UUID, after: int | None) -> None:
+    """A resident's account (minutes and memos, no personal details) is read by the staff of
+    their station, street or district; the community and pool accounts by any staff."""
+    station = reads.query(
+        ("balances", "stations"), after, lambda db: balances.home_station(db, account)
+    )
+    if station is None:
+        return
+    reach.check(station)
 
 
 class AccountController(Controller):
@@ -48,10 +61,13 @@ class AccountController(Controller):
         ref: FromPath[str],
         request: Request[Any, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> schemas.Account:
         account = account_named(ref)
         check_owner(request, account)
+        if not request.user.is_member:  # residents: check_owner
+            _check_reach(reads, reach, account, after)
         row = reads.query(("balances",), after, lambda db: balances.account(db, account))
         if row is None:
             raise NotFound("account-not-found", f"There is no time account {ref!r}.")
@@ -70,12 +86,15 @@ class AccountController(Controller):
         ref: FromPath[str],
         request: Request[Any, Any, Any],
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
         before: Before = None,
         limit: Limit = 50,
     ) -> schemas.Statement:
         account = account_named(ref)
         check_owner(request, account)
+        if not request.user.is_member:  # residents: check_owner
+            _check_reach(reads, reach, account, after)
         rows = reads.query(
             ("statements",),
             after,

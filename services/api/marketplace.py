@@ -52,6 +52,7 @@ class Listing(msgspec.Struct, kw_only=True):
     posted_at: str
     closed_at: str | None
     position: int
+    station_id: str  # the poster's home station: the board shows every station's (通存通兑)
 
 
 class Listings(msgspec.Struct, kw_only=True):
@@ -94,6 +95,9 @@ class ListingController(Controller):
         building: Annotated[str | None, QueryParameter(max_length=40)] = None,
         kind: Annotated[ListingKind | None, QueryParameter()] = None,
         q: Annotated[str | None, QueryParameter(max_length=80, description="Words to find")] = None,
+        station: Annotated[
+            UUID | None, QueryParameter(description="Only listings posted at this station")
+        ] = None,
         mine: Annotated[
             bool, QueryParameter(description="Only my own listings, closed too")
         ] = False,
@@ -113,6 +117,7 @@ class ListingController(Controller):
                 kind=kind,
                 text=q,
                 owner=str(owner) if owner else None,
+                stations=[str(station)] if station else None,
                 open_only=not mine,
                 before=before,
                 limit=limit,

@@ -14,8 +14,9 @@ from msgspec import Meta
 
 from domain.identity import Role
 from domain.rules import NotFound
+from domain.station import DEFAULT_STATION
 from projections import council
-from services.api.board import without_member_ids
+from services.api.board import CouncilStation, council_station, without_member_ids
 from services.api.command_routes import command_route
 from services.api.council import MotionView, decoded
 from services.council import handlers
@@ -45,6 +46,7 @@ class MeetingRow(msgspec.Struct, kw_only=True):
     agenda: Annotated[str, Meta(description="Its motions in order (a JSON list of ids)")]
     is_closed: int
     position: int
+    station_id: str
 
 
 class Minutes(msgspec.Struct, kw_only=True):
@@ -57,14 +59,24 @@ class Minutes(msgspec.Struct, kw_only=True):
     agenda: list[MotionView]  # each with the steps the minutes record: notice, vote, result
     is_closed: int
     position: int
+    station_id: str
 
 
 class MeetingController(Controller):
     """The meetings' reads (``MEETINGS`` adds their commands)."""
 
     @get("/", sync_to_thread=True, opt=public(), summary="Meetings, latest first")
-    def list_meetings(self, reads: NamedDependency[Reads], after: After = None) -> list[MeetingRow]:
-        rows = reads.query(("council",), after, council.meetings)
+    def list_meetings(
+        self,
+        reads: NamedDependency[Reads],
+        after: After = None,
+        station: CouncilStation = DEFAULT_STATION,
+    ) -> list[MeetingRow]:
+        rows = reads.query(
+            ("council", "stations"),
+            after,
+            lambda db: council.meetings(db, council_station(db, station)),
+        )
         return msgspec.convert(without_member_ids(rows), list[MeetingRow])
 
     @get(
@@ -98,9 +110,11 @@ class MeetingController(Controller):
 class CouncilRulesController(Controller):
     """The voting rules in force (``COUNCIL_RULES`` adds changing them)."""
 
-    @get("/", sync_to_thread=True, opt=public(), summary="The voting rules in force")
-    def rules(self, timebank: NamedDependency[Timebank]) -> Rules:
-        return msgspec.convert(vars(handlers.rules_in_force(timebank)), Rules)
+    @get("/", sync_to_thread=True, opt=public(), summary="A station council's rules in force")
+    def rules(
+        self, timebank: NamedDependency[Timebank], station: CouncilStation = DEFAULT_STATION
+    ) -> Rules:
+        return msgspec.convert(vars(handlers.rules_in_force(timebank, station)), Rules)
 
 
 MEETINGS = Router(

@@ -67,7 +67,7 @@ ERRORS: dict[int, str] = {
     401: "Not signed in: no token, an expired or revoked one, or a resident's token used away "
     "from the kiosk it was issued at (or, signing in, wrong credentials).",
     403: "Signed in, but this role may not do this, or a resident named another's account.",
-    404: "There is no such record (named in the path or the body).",
+    404: "There is no such record (named in the path, the body or the query's station).",
     409: "Others changed the same records at the same moment; nothing was recorded. Retry.",
     413: "The body is larger than the API accepts.",
     415: "The body is not of the media type this operation takes.",
@@ -137,8 +137,11 @@ def error_statuses(route: HTTPRoute, method: Method) -> set[int]:
         statuses |= {404}
     if kwargs.expected_query_params or kwargs.expected_header_params:
         statuses |= {400, 422}  # malformed, or well-formed but refused (e.g. a period)
-    if "after" in {param.field_name for param in kwargs.expected_query_params}:
+    queried = {param.field_name for param in kwargs.expected_query_params}
+    if "after" in queried:
         statuses |= {503}  # read-your-writes gave up waiting
+    if "station" in queried:
+        statuses |= {404}  # a station there is not
     if "data" in kwargs.expected_reserved_kwargs or kwargs.expected_form_data:
         statuses |= {400, 413, 415, 422}
     if _writes(handler.http_methods):

@@ -15,6 +15,7 @@ from services.api.command_routes import command_route
 from services.pool.commands import DonateToPool, GrantFromPool
 from services.web.auth import allow
 from services.web.context import After, Before, Limit, next_before
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 
@@ -59,15 +60,18 @@ class PoolController(Controller):
     def movements(
         self,
         reads: NamedDependency[Reads],
+        reach: NamedDependency[Reach],
         after: After = None,
         kind: Annotated[str | None, QueryParameter(max_length=20)] = None,
         before: Before = None,
         limit: Limit = 50,
     ) -> Movements:
         rows = reads.query(
-            ("pool",),
+            ("pool", "balances", "stations"),
             after,
-            lambda db: pool.movements(db, kind=kind, before=before, limit=limit),
+            lambda db: pool.movements(
+                db, kind=kind, before=before, limit=limit, stations=reach.among
+            ),
         )
         return Movements(
             movements=[msgspec.convert(row, Movement, strict=False) for row in rows],

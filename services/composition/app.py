@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 from services.api.certificates import CERTIFICATES, ReportController
 from services.api.council import MOTIONS
 from services.api.exchanges import EXCHANGES
+from services.api.flows import FLOWS
 from services.api.health import health
 from services.api.hour_audit import VolunteerHoursController
 from services.api.hours import HOURS
@@ -84,6 +85,7 @@ def _api(bone: Backbone) -> list[ControllerRouterHandler]:
         KIOSKS,
         PRIVACY,
         STATIONS,
+        FLOWS,
         health,
     ]
 

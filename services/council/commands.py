@@ -15,6 +15,10 @@ from services.windows import PlannedAt, PlannedOn
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
 MotionText = Annotated[str, Meta(min_length=1, max_length=4000)]
+StationChoice = Annotated[
+    UUID | None,
+    Meta(description="The station whose council this is; by default the caller's own"),
+]
 StaffOwner = Annotated[
     str,
     Meta(
@@ -163,6 +167,7 @@ class CallMeeting(Command, kw_only=True):
     entitled: Annotated[
         list[UUID], Meta(min_length=1, max_length=500, description="Member ids who may vote")
     ]
+    station: StationChoice = None
 
 
 class Agenda(Command, kw_only=True):
@@ -207,3 +212,4 @@ class Rules(msgspec.Struct, kw_only=True):
 
 class ChangeRules(Rules, Command, kw_only=True):
     reason: Reason
+    station: StationChoice = None

@@ -20,19 +20,19 @@ from domain.council import (
     council_rules_id,
     decide,
 )
-from domain.identity import Member, Role, Staff, check_may_act
+from domain.identity import Member, check_may_act
 from domain.meeting import Meeting, call_meeting, meeting_id_for
 from domain.motion import (
     SETTLED,
     Motion,
     MotionStatus,
-    check_owner,
+    check_same_council,
     motion_id_for,
-    owner_for,
     submit_motion,
 )
 from domain.provenance import Provenance
-from domain.rules import KeyReused, NotFound, RuleViolated
+from domain.rules import KeyReused, RuleViolated
+from domain.station import DEFAULT_STATION
 from services.bus import Acting, Caller, Handler, Receipt
 from services.council.commands import (
     AddMilestone,
@@ -58,20 +58,37 @@ from services.council.commands import (
     SupportMotion,
     WithdrawMotion,
 )
+from services.council.implementation import (
+    add_milestone,
+    assign,
+    finish,
+    reach_milestone,
+    reassign,
+    report_progress,
+)
+from services.council.records import act, check_council_of, home_of, meeting_of, motion_of
+from services.stations.handlers import check_works_at, station_for, station_of
 from services.store.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.store.vault import BallotBox, Vault
 
 PAPER = "paper"  # the channel of what a resident handed in on paper and staff entered
+# Who set a station council's starting rules: the system, when the council first changes them.
+_STARTED = Provenance(actor="system", channel="council", correlation_id="council-started")
 
 
-def _rules(app: Timebank) -> CouncilRules:
-    found = app.find(council_rules_id(), CouncilRules)
-    assert found is not None, "start_council runs when the backbone is built"
-    return found
+def _rules(app: Timebank, station: UUID) -> CouncilRules:
+    """A station council's rules: the first station's are set when the backbone is built;
+    another station's council starts from the defaults until it first changes them."""
+    found = app.find(council_rules_id(station), CouncilRules)
+    if found is None and station == DEFAULT_STATION:
+        raise AssertionError("start_council runs when the backbone is built")
+    if found is not None:
+        return found
+    return CouncilRules(rules=DEFAULT_RULES, by=_STARTED, station=station_of(app, station).id)
 
 
-def rules_in_force(app: Timebank) -> VotingRules:
-    return _rules(app).rules
+def rules_in_force(app: Timebank, station: UUID = DEFAULT_STATION) -> VotingRules:
+    return _rules(app, station).rules
 
 
 @retried_on_conflict
@@ -87,23 +104,9 @@ def change_rules(command: ChangeRules, acting: Acting) -> Receipt:
     """Change the voting rules, saying why (votes already opened keep theirs)."""
     values = msgspec.structs.asdict(command)
     reason = values.pop("reason")
-    council = _rules(acting.app)
+    council = _rules(acting.app, station_for(acting, values.pop("station")))
     council.change(VotingRules(**values), reason, acting.by)
     return Receipt(council.id, acting.app.record(council))
-
-
-def motion_of(app: Timebank, motion_id: UUID) -> Motion:
-    motion = app.find(motion_id, Motion)
-    if motion is None:
-        raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
-    return motion
-
-
-def meeting_of(app: Timebank, meeting_id: UUID) -> Meeting:
-    meeting = app.find(meeting_id, Meeting)
-    if meeting is None:
-        raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
-    return meeting
 
 
 def on_paper(by: Provenance) -> Provenance:
@@ -133,8 +136,10 @@ def submit(command: SubmitMotion, acting: Acting) -> Receipt:
             raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
     by = acting.by if acting.caller.is_member else on_paper(acting.by)
+    station = home_of(app, mover)
     if by.channel == PAPER:  # a resident submitting is checked as whoever acts (record)
         check_may_act(app.find(mover, Member))
+        check_works_at(app, acting.by, station)
     parent = motion_of(app, command.amends) if command.amends else None
     earlier = motion_of(app, command.reconsiders) if command.reconsiders else None
     motion = submit_motion(
@@ -144,20 +149,13 @@ def submit(command: SubmitMotion, acting: Acting) -> Receipt:
         text=command.text,
         amends=parent,
         reconsiders=earlier,
-        rules=rules_in_force(app),
+        rules=rules_in_force(app, station),
         now=acting.now,
         by=by,
         rescinds=motion_of(app, command.rescinds) if command.rescinds else None,
+        station=station,
     )
     return Receipt(motion.id, app.record(motion, parent))
-
-
-@retried_on_conflict
-def _act(app: Timebank, motion_id: UUID, action: Callable[[Motion], object]) -> Receipt:
-    """Apply ``action`` to one motion and save it."""
-    motion = motion_of(app, motion_id)
-    action(motion)
-    return Receipt(motion.id, app.record(motion))
 
 
 def _member(caller: Caller) -> UUID:
@@ -167,32 +165,33 @@ def _member(caller: Caller) -> UUID:
 
 def support(command: SupportMotion, acting: Acting) -> Receipt:
     supporter, now, by = _member(acting.caller), acting.now, acting.by
-    return _act(acting.app, command.motion_id, lambda m: m.support(supporter, now, by))
+    return act(acting, command.motion_id, lambda m: m.support(supporter, now, by))
 
 
 def lapse(command: LapseMotion, acting: Acting) -> Receipt:
     now, by = acting.now, acting.by
-    return _act(acting.app, command.motion_id, lambda motion: motion.lapse(now, by))
+    return act(acting, command.motion_id, lambda motion: motion.lapse(now, by))
 
 
 def admit(command: AdmitMotion, acting: Acting) -> Receipt:
-    return _act(acting.app, command.motion_id, lambda motion: motion.admit(acting.by))
+    return act(acting, command.motion_id, lambda motion: motion.admit(acting.by))
 
 
 def decline(command: DeclineMotion, acting: Acting) -> Receipt:
     by = acting.by
-    return _act(acting.app, command.motion_id, lambda motion: motion.decline(command.reason, by))
+    return act(acting, command.motion_id, lambda motion: motion.decline(command.reason, by))
 
 
 def withdraw(command: WithdrawMotion, acting: Acting) -> Receipt:
     mover, by = _member(acting.caller), acting.by
-    return _act(acting.app, command.motion_id, lambda m: m.withdraw(mover, command.reason, by))
+    return act(acting, command.motion_id, lambda m: m.withdraw(mover, command.reason, by))
 
 
 @retried_on_conflict
 def call(command: CallMeeting, acting: Acting) -> Receipt:
     """Call a meeting: when, where, and which members may vote at it."""
     app, entitled = acting.app, tuple(command.entitled)
+    station = station_for(acting, command.station)
     existing = app.find(meeting_id_for(command.idempotency_key), Meeting)
     if existing is not None:
         if (existing.title, existing.starts_at, existing.entitled) != (
@@ -202,6 +201,7 @@ def call(command: CallMeeting, acting: Acting) -> Receipt:
         ):
             raise KeyReused
         return Receipt(existing.id, app.last_position(), replayed=True)
+    check_entitled_live_at(app, entitled, station)
     meeting = call_meeting(
         idempotency_key=command.idempotency_key,
         title=command.title,
@@ -209,8 +209,21 @@ def call(command: CallMeeting, acting: Acting) -> Receipt:
         place=command.place,
         entitled=entitled,
         by=acting.by,
+        station=station,
     )
     return Receipt(meeting.id, app.record(meeting))
+
+
+def check_entitled_live_at(app: Timebank, entitled: tuple[UUID, ...], station: UUID) -> None:
+    """Only residents of the meeting's station are entitled to vote at it."""
+    elsewhere = [member for member in entitled if home_of(app, member) != station]
+    if elsewhere:
+        raise RuleViolated(
+            "entitled-elsewhere",
+            f"{len(elsewhere)} of those named are residents of another station; only the"
+            " station's own residents vote at its council.",
+            field="entitled",
+        )
 
 
 @retried_on_conflict
@@ -220,6 +233,8 @@ def schedule(command: ScheduleMotion, acting: Acting) -> Receipt:
     app, by = acting.app, acting.by
     motion = motion_of(app, command.motion_id)
     meeting = meeting_of(app, command.meeting_id)
+    check_council_of(acting, motion.station)
+    check_same_council(meeting.station, motion.station)
     if meeting.is_closed:
         raise RuleViolated("meeting-closed", "This meeting is closed.")
     motion.schedule(meeting.id, by, noticed=meeting.gives_notice(acting.now))
@@ -228,29 +243,30 @@ def schedule(command: ScheduleMotion, acting: Acting) -> Receipt:
 
 
 @retried_on_conflict
-def _meeting_act(app: Timebank, meeting_id: UUID, action: Callable[[Meeting], object]) -> Receipt:
-    meeting = meeting_of(app, meeting_id)
+def _meeting_act(acting: Acting, meeting_id: UUID, action: Callable[[Meeting], object]) -> Receipt:
+    meeting = meeting_of(acting.app, meeting_id)
+    check_council_of(acting, meeting.station)
     action(meeting)
-    return Receipt(meeting.id, app.record(meeting))
+    return Receipt(meeting.id, acting.app.record(meeting))
 
 
 def order_agenda(command: OrderAgenda, acting: Acting) -> Receipt:
     order, by = tuple(command.motions), acting.by
-    return _meeting_act(acting.app, command.meeting_id, lambda m: m.reorder(order, by))
+    return _meeting_act(acting, command.meeting_id, lambda m: m.reorder(order, by))
 
 
 def move_on_agenda(command: MoveOnAgenda, acting: Acting) -> Receipt:
     motion, step, by = command.motion_id, command.step, acting.by
-    return _meeting_act(acting.app, command.meeting_id, lambda m: m.move(motion, step, by))
+    return _meeting_act(acting, command.meeting_id, lambda m: m.move(motion, step, by))
 
 
 def record_attendance(command: RecordAttendance, acting: Acting) -> Receipt:
     present, by = tuple(command.present), acting.by
-    return _meeting_act(acting.app, command.meeting_id, lambda m: m.record_attendance(present, by))
+    return _meeting_act(acting, command.meeting_id, lambda m: m.record_attendance(present, by))
 
 
 def close_meeting(command: CloseMeeting, acting: Acting) -> Receipt:
-    return _meeting_act(acting.app, command.meeting_id, lambda m: m.close(acting.by))
+    return _meeting_act(acting, command.meeting_id, lambda m: m.close(acting.by))
 
 
 @retried_on_conflict
@@ -258,6 +274,7 @@ def open_vote(command: OpenVote, acting: Acting) -> Receipt:
     """Open voting: the rules in force, who is entitled and who is present go on record."""
     app = acting.app
     motion = motion_of(app, command.motion_id)
+    check_council_of(acting, motion.station)
     if motion.meeting is None:
         raise RuleViolated("not-scheduled", "Schedule the motion at a meeting first.")
     meeting = meeting_of(app, motion.meeting)
@@ -266,7 +283,7 @@ def open_vote(command: OpenVote, acting: Acting) -> Receipt:
         for child in map(lambda id_: motion_of(app, id_), motion.amendments)
         if child.status not in SETTLED
     )
-    motion.open_vote(rules_in_force(app), meeting, pending, acting.now, acting.by)
+    motion.open_vote(rules_in_force(app, motion.station), meeting, pending, acting.now, acting.by)
     return Receipt(motion.id, app.record(motion))
 
 
@@ -278,21 +295,20 @@ def _box(vault: Vault | None, motion: Motion) -> BallotBox | None:
 def vote(command: CastBallot, acting: Acting) -> Receipt:
     """Cast a ballot; a secret vote's choice is sealed in its ballot box in the vault."""
     voter, by, vault = _member(acting.caller), acting.by, acting.vault
-    return _act(
-        acting.app,
+    return act(
+        acting,
         command.motion_id,
         lambda motion: motion.cast(voter, command.choice, by, _box(vault, motion)),
     )
 
 
 @retried_on_conflict
-def _close_vote(
-    app: Timebank, motion_id: UUID, by: Provenance, vault: Vault | None
-) -> tuple[Receipt, BallotBox | None]:
-    motion = motion_of(app, motion_id)
-    box = _box(vault, motion)
-    motion.close_vote(by, box)
-    return Receipt(motion.id, app.record(motion)), box
+def _close_vote(acting: Acting, motion_id: UUID) -> tuple[Receipt, BallotBox | None]:
+    motion = motion_of(acting.app, motion_id)
+    check_council_of(acting, motion.station)
+    box = _box(acting.vault, motion)
+    motion.close_vote(acting.by, box)
+    return Receipt(motion.id, acting.app.record(motion)), box
 
 
 def counted_vote(app: Timebank, *, motion_id: UUID, by: Provenance, vault: Vault) -> Motion:
@@ -300,6 +316,7 @@ def counted_vote(app: Timebank, *, motion_id: UUID, by: Provenance, vault: Vault
     box kept: a load is a copy): what a confirmation shows before the vote is closed for
     good, read rather than dry-run, since closing destroys the ballot box."""
     motion = motion_of(app, motion_id)
+    check_works_at(app, by, motion.station)
     motion.close_vote(by, _box(vault, motion))
     return motion
 
@@ -307,7 +324,7 @@ def counted_vote(app: Timebank, *, motion_id: UUID, by: Provenance, vault: Vault
 def close_vote(command: CloseVote, acting: Acting) -> Receipt:
     """Count the ballots and record the counts and the result; then a secret vote's ballot box
     is destroyed, so its sealed ballots can never be opened again."""
-    receipt, box = _close_vote(acting.app, command.motion_id, acting.by, acting.vault)
+    receipt, box = _close_vote(acting, command.motion_id)
     if box is not None:
         box.destroy()
     return receipt
@@ -351,72 +368,6 @@ def lapse_due(app: Timebank, candidates: list[UUID], now: datetime, by: Provenan
     withdrawn or lapsed since the read model listed them); how many were."""
     return change_each_due(
         app, Motion, candidates, lambda motion: motion.lapse(now, by), done="motions.lapsed"
-    )
-
-
-def owner_named(app: Timebank, named: str) -> str:
-    """The owner ``named`` stands for, as a motion records them: the id the staff directory
-    lists, bare or as ``staff:<id>``; a name in any other form is refused before anything is
-    looked up."""
-    subject = named.strip().lower()
-    subject = subject if subject.startswith("staff:") else f"staff:{subject}"
-    check_owner(subject)
-    staff = app.find(UUID(subject.removeprefix("staff:")), Staff)
-    if staff is None:
-        raise RuleViolated(
-            "unknown-owner", f"The staff directory lists no one as {subject}.", field="owner"
-        )
-    return owner_for(staff)
-
-
-def assign(command: AssignOwner, acting: Acting) -> Receipt:
-    subject, by = owner_named(acting.app, command.owner), acting.by
-    return _act(acting.app, command.motion_id, lambda m: m.assign(subject, command.due, by))
-
-
-def reassign(command: ReassignOwner, acting: Acting) -> Receipt:
-    subject, by = owner_named(acting.app, command.owner), acting.by
-    return _act(acting.app, command.motion_id, lambda m: m.reassign(subject, command.reason, by))
-
-
-def _reporter(app: Timebank, by: Provenance) -> str | None:
-    """Who reports progress, checked against the owner; None for a council officer (as the
-    staff directory records them), who may report on any motion."""
-    kind, _, raw = by.actor.partition(":")
-    try:
-        staff = app.find(UUID(raw), Staff) if kind == "staff" else None
-    except ValueError:  # not an id: no one the directory lists
-        staff = None
-    return None if staff is not None and staff.role is Role.COUNCIL else by.actor
-
-
-def report_progress(command: ReportProgress, acting: Acting) -> Receipt:
-    """Report progress: the motion's owner, or a council officer."""
-    by = acting.by
-    reporter = _reporter(acting.app, by)
-    return _act(
-        acting.app,
-        command.motion_id,
-        lambda m: m.report_progress(command.percent, command.note, by, reporter=reporter),
-    )
-
-
-def add_milestone(command: AddMilestone, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(
-        acting.app, command.motion_id, lambda m: m.add_milestone(command.name, command.due, by)
-    )
-
-
-def reach_milestone(command: ReachMilestone, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(acting.app, command.motion_id, lambda m: m.reach_milestone(command.name, by))
-
-
-def finish(command: FinishMotion, acting: Acting) -> Receipt:
-    by = acting.by
-    return _act(
-        acting.app, command.motion_id, lambda m: m.finish(command.status, command.reason, by)
     )
 
 

@@ -25,6 +25,7 @@ from domain.exchange import (
     resolve_dispute,
     rulebook_id,
 )
+from domain.identity import acting_staff
 from domain.ledger import TimeAccount, Transfer
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
@@ -39,6 +40,7 @@ from services.exchange.commands import (
 )
 from services.ledger.handlers import account_of
 from services.listings.handlers import listing_of
+from services.stations.handlers import check_works_at_any, home_of
 from services.store.eventstore import Timebank, change_each_due, retried_on_conflict
 from services.windows import check_not_future
 
@@ -115,6 +117,9 @@ def record(command: RecordHelp, acting: Acting) -> Receipt:
         for pair in pairs
         for account_id in (pair.provider, pair.receiver)
     }
+    homes = {account_id: home_of(app, account) for account_id, account in accounts.items()}
+    if not acting.caller.is_member:
+        check_works_at_any(app, acting.by, homes.values())
     exchange = record_help(
         idempotency_key=command.idempotency_key,
         pairs=pairs,
@@ -124,13 +129,20 @@ def record(command: RecordHelp, acting: Acting) -> Receipt:
         now=acting.now,
         rules=rules_in_force(app),
         accounts=accounts,
+        homes=homes,
         by=acting.by,
     )
     return Receipt(exchange.id, app.record(exchange))
 
 
+def _check_reaches(app: Timebank, by: Provenance, exchange: Exchange) -> None:
+    """Staff act on help only where one of its parties lives (residents: as its parties)."""
+    if acting_staff(by) is not None:
+        check_works_at_any(app, by, exchange.stations)
+
+
 def _settling(
-    app: Timebank,
+    acting: Acting,
     exchange_id: UUID,
     idempotency_key: str,
     command: str,
@@ -138,7 +150,9 @@ def _settling(
 ) -> Receipt:
     """Load the exchange and its parties' accounts, let ``decide`` act on them, and save all
     it changed (the exchange, transfers it posted or corrected, the accounts) at once."""
+    app = acting.app
     exchange = exchange_of(app, exchange_id)
+    _check_reaches(app, acting.by, exchange)
     if exchange.is_retry(idempotency_key, command):
         return _replayed(app, exchange)
     accounts = _accounts(app, exchange)
@@ -175,7 +189,7 @@ def confirm(command: ConfirmHelp, acting: Acting) -> Receipt:
         )
         return (settlement,)
 
-    return _settling(acting.app, command.exchange_id, command.idempotency_key, "confirm", decide)
+    return _settling(acting, command.exchange_id, command.idempotency_key, "confirm", decide)
 
 
 @retried_on_conflict
@@ -199,7 +213,7 @@ def dispute(command: DisputeHelp, acting: Acting) -> Receipt:
         )
         return hold, settlement
 
-    return _settling(app, command.exchange_id, command.idempotency_key, "dispute", decide)
+    return _settling(acting, command.exchange_id, command.idempotency_key, "dispute", decide)
 
 
 @retried_on_conflict
@@ -220,13 +234,14 @@ def resolve(command: ResolveDispute, acting: Acting) -> Receipt:
         )
         return (settlement,)
 
-    return _settling(acting.app, command.exchange_id, command.idempotency_key, "resolve", decide)
+    return _settling(acting, command.exchange_id, command.idempotency_key, "resolve", decide)
 
 
 @retried_on_conflict
 def withdraw(command: WithdrawHelp, acting: Acting) -> Receipt:
     """Withdraw help recorded by mistake (staff: for the provider)."""
     exchange = exchange_of(acting.app, command.exchange_id)
+    _check_reaches(acting.app, acting.by, exchange)
     if exchange.is_retry(command.idempotency_key, "withdraw"):
         return _replayed(acting.app, exchange)
     provider = _own_account(acting)

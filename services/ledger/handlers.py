@@ -36,6 +36,7 @@ from services.ledger.commands import (
     OpenAccount,
     PostTransfer,
 )
+from services.stations.handlers import check_serves
 from services.store.eventstore import Timebank, retried_on_conflict
 from services.windows import check_not_future
 
@@ -94,6 +95,7 @@ def transfer(command: PostTransfer, acting: Acting) -> Receipt:
     try:
         check_not_future(occurred_at, acting.now)
         accounts = {leg.account_id: account_of(app, leg.account_id) for leg in legs}
+        check_serves(acting, accounts[source])  # the receiver may live anywhere (通存通兑)
         posted = post_transfer(
             idempotency_key=command.idempotency_key,
             kind=TransferKind.TRANSFER,
@@ -146,6 +148,7 @@ def close_account(command: CloseAccount, acting: Acting) -> Receipt:
     """Move the balance to the pool (or write a debt off) and close, in one save."""
     app, by = acting.app, acting.by
     account = account_of(app, account_named(command.account))
+    check_serves(acting, account)
     pool = account_of(app, system_account_id(AccountKind.POOL))
     community = account_of(app, system_account_id(AccountKind.COMMUNITY))
     settlement = settle_for_closure(
@@ -172,6 +175,7 @@ def _replay(app: Timebank, existing: Transfer, *, same: bool) -> Receipt:
 def change_limits(command: ChangeLimits, acting: Acting) -> Receipt:
     """Set an account's floor and cap; the event keeps who changed them and why."""
     account = account_of(acting.app, account_named(command.account))
+    check_serves(acting, account)
     account.change_limits(Limits(command.floor, command.cap), command.reason, acting.by)
     return Receipt(account.id, acting.app.record(account))
 

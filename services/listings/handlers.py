@@ -14,7 +14,9 @@ from domain.listing import (
 from domain.provenance import Provenance
 from domain.rules import KeyReused, NotFound, RuleViolated
 from services.bus import Acting, Caller, Handler, NotYours, Receipt
+from services.ledger.handlers import account_of
 from services.listings.commands import AddCategory, CloseListing, PostListing, RetireCategory
+from services.stations.handlers import check_works_at, home_of
 from services.store.eventstore import Timebank, retried_on_conflict
 
 
@@ -79,6 +81,7 @@ def post(command: PostListing, acting: Acting) -> Receipt:
         place=command.place,
         availability=command.availability,
         categories=categories_of(app),
+        station=home_of(app, account_of(app, owner)),
         by=acting.by,
     )
     return Receipt(listing.id, app.record(listing))
@@ -98,6 +101,8 @@ def close(command: CloseListing, acting: Acting) -> Receipt:
     caller = acting.caller
     if caller.is_member and caller.account_id != listing.owner:
         raise RuleViolated("not-your-listing", "Only whoever posted a listing can close it.")
+    if not caller.is_member:
+        check_works_at(acting.app, acting.by, listing.station)
     listing.close(command.reason, acting.by)
     return Receipt(listing.id, acting.app.record(listing))
 

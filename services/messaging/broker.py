@@ -277,6 +277,12 @@ async def stream_head(js: JetStreamContext) -> tuple[int, int]:
     return last_seq, position_of((message.headers or {})["Nats-Msg-Id"])
 
 
+async def stream_size(js: JetStreamContext) -> tuple[int, int]:
+    """The bytes the stream holds, and its bound (-1: none)."""
+    info = await js.stream_info(STREAM)
+    return info.state.bytes, info.config.max_bytes
+
+
 async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)

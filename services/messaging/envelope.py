@@ -19,7 +19,7 @@ STREAM = "TIMEBANK"
 SUBJECT_PREFIX = "timebank"
 
 
-class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+class Envelope(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     position: int
     stream_id: UUID
     version: int
@@ -38,7 +38,14 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
         return f"{SUBJECT_PREFIX}.{CONTEXTS[self.type]}.{self.type}"
 
     def payload(self) -> Any:
-        return msgspec.json.decode(self.data, type=PAYLOADS[self.type])
+        """Decoded once for every read model that shows the event (a payload is frozen, and
+        read models only read it): several decode each event in a replay. Kept by hand, not
+        by ``functools.cached_property``, whose lock costs more than the decoding."""
+        kept = self.__dict__
+        payload = kept.get("_payload")
+        if payload is None:
+            payload = kept["_payload"] = msgspec.json.decode(self.data, type=PAYLOADS[self.type])
+        return payload
 
 
 class Payload(msgspec.Struct, frozen=True, kw_only=True):
@@ -242,6 +249,11 @@ class HelpRecorded(Payload):
     expires_at: datetime
     dispute_within_hours: int
     max_minutes: int
+    homes: dict[UUID, UUID] = {}  # account → home station; schema 1 had none
+
+    def home(self, account: UUID) -> UUID:
+        """Where a party lived when the help was recorded (before stations: the first)."""
+        return self.homes.get(account, DEFAULT_STATION)
 
 
 class ExchangeConfirmed(Payload):
@@ -302,6 +314,7 @@ class ListingPosted(Payload):
     building: str
     place: str
     availability: str
+    station: UUID = DEFAULT_STATION  # the poster's home; schema 1 had none: the first station
 
 
 class ListingClosed(Payload):
@@ -437,9 +450,11 @@ class VotingRulesData(msgspec.Struct, frozen=True):
 
 class CouncilRulesSet(Payload):
     rules: VotingRulesData
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station's council
 
 
-class CouncilRulesChanged(CouncilRulesSet):
+class CouncilRulesChanged(Payload):
+    rules: VotingRulesData
     reason: str
 
 
@@ -452,6 +467,7 @@ class MotionSubmitted(Payload):
     second_by: datetime
     seconding_threshold: int
     rescinds: UUID | None = None  # the adopted motion it would rescind
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station's council
 
 
 class MotionSupported(Payload):
@@ -552,6 +568,7 @@ class MeetingCalled(Payload):
     starts_at: datetime
     place: str
     entitled: list[UUID]
+    station: UUID = DEFAULT_STATION  # schema 1 had none: the first station's council
 
 
 class AgendaItemAdded(Payload):

@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 
 from domain.rules import NotFound, RuleViolated
+from services.bus import NotYours
 from services.identity.records import SignInRefused
 from services.pages.i18n import N_, gettext
 from services.store.eventstore import ConcurrentUpdate
@@ -286,6 +287,18 @@ BY_CODE: dict[str, str] = {
     "same-vote": N_("That is already your vote."),
     "vote-already-cast": N_("You have already voted, and this vote does not allow changes."),
     "voting-not-open": N_("Voting on this motion is not open."),
+    # Each station has its own council (issue 17).
+    "another-stations-council": N_(
+        "This belongs to another station's council. Each station's council takes only its own "
+        "residents' motions."
+    ),
+    "entitled-elsewhere": N_(
+        "Some of those named live at another station. Only the station's own residents vote at "
+        "its council."
+    ),
+    "owner-elsewhere": N_(
+        "This person works at another station. Please name someone of the motion's station."
+    ),
     # Implementation: who carries an adopted motion out, progress and milestones.
     "invalid-outcome": N_("Carrying out a motion ends as done, stalled or cancelled."),
     "invalid-progress": N_("Progress is a whole percentage from 0 to 100."),
@@ -377,6 +390,7 @@ _BY_KIND: tuple[tuple[type[Exception], str], ...] = (
     (SignInRefused, N_("Sign-in did not work. Please check your number and PIN.")),
     (NotAuthorizedException, N_("Please sign in first.")),
     (PermissionDeniedException, N_("This is not something your account can do.")),
+    (NotYours, N_("This is not something your account can do.")),
     (ValidationException, N_("Some of what was entered is not valid. Please check and try again.")),
     (NotFoundException, _NO_SUCH_PAGE),
     (MethodNotAllowedException, _NO_SUCH_PAGE),

@@ -35,6 +35,7 @@ from litestar.template.config import TemplateConfig
 
 from domain.identity import MEMBER_NUMBER_LONGEST
 from domain.rules import NotFound, RuleViolated
+from services.bus import NotYours
 from services.composition.runtime import Backbone
 from services.identity.commands import MEMBER_NUMBER_PATTERN
 from services.identity.records import SignInRefused
@@ -163,6 +164,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     NotAuthorizedException: _not_signed_in,
     TokenRevoked: _not_signed_in,  # else the app's problem+json for it would answer a page
     PermissionDeniedException: _refused(403),
+    NotYours: _refused(403),  # a record of a station the account does not work at
     RuleViolated: _refused(422),
     DateOutOfRange: _refused(422),  # the API answers it with a problem naming the field
     NotFound: _refused(404),

@@ -16,6 +16,7 @@ from domain.rules import KeyReused
 from services.bus import Acting, Handler, Receipt
 from services.ledger.handlers import account_of
 from services.pool.commands import DonateToPool, GrantFromPool
+from services.stations.handlers import check_serves
 from services.store.eventstore import Timebank, retried_on_conflict
 
 
@@ -64,6 +65,7 @@ def grant_from_pool(command: GrantFromPool, acting: Acting) -> Receipt:
     if retried := _retried(app, key, TransferKind.GRANT, legs, reason):
         return retried
     account = account_of(app, recipient)
+    check_serves(acting, account)
     pool = account_of(app, pool_id)
     posted = grant(
         idempotency_key=key,

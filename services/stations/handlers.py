@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from eventsourcing.persistence import RecordConflictError
 
 from domain.identity import Member, Staff, acting_member, acting_staff
+from domain.ledger import AccountKind, TimeAccount
 from domain.provenance import Provenance
 from domain.rules import NotFound, RuleViolated
 from domain.station import DEFAULT_STATION, DEFAULT_STATION_CODE, Level, Place, Scope, Station
@@ -45,6 +47,35 @@ def scope_of(app: Timebank, by: Provenance) -> Scope | None:
             raise NotYours("This member is not known here.")
         return Scope.of_station(member.station)
     return None
+
+
+def home_of(app: Timebank, account: TimeAccount) -> UUID:
+    """The home station of an account's owner now. An account opened through the ledger for
+    an owner who is no registered resident stands, like the system's, at the first station."""
+    try:
+        member = app.find(UUID(account.owner), Member)
+    except ValueError:
+        member = None
+    return DEFAULT_STATION if member is None else member.station
+
+
+def check_serves(acting: Acting, account: TimeAccount) -> None:
+    """Staff act on a resident's account only if they work at the resident's station; the
+    community and pool accounts are the whole deployment's."""
+    if acting.caller.is_member or account.kind is not AccountKind.MEMBER:
+        return
+    check_works_at_any(acting.app, acting.by, [home_of(acting.app, account)])
+
+
+def check_works_at_any(app: Timebank, by: Provenance, stations: Iterable[UUID]) -> None:
+    """Refuse acting on a record shared by stations (help between residents of two) unless
+    the caller works at one of them."""
+    scope = scope_of(app, by)
+    if scope is None:
+        return
+    found = [station_of(app, station_id) for station_id in stations]
+    if not any(scope.covers(station.id, station.place) for station in found):
+        raise NotYours("That belongs to stations your account does not work at.")
 
 
 def station_for(acting: Acting, asked: UUID | None) -> UUID:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
@@ -255,6 +255,79 @@ def stations(world: World) -> None:
     kiosk = identity.Kiosk("digest-2", "Lakeside lobby", BY, station=lakeside.id)
     for aggregate in (lakeside, closing, coordinator, member, kiosk):
         world.keep(aggregate)
+    across_stations(world, lakeside.id)
+    station_council(world, lakeside.id)
+
+
+def across_stations(world: World, far: UUID) -> None:
+    """Help between residents of two stations (通存通兑), and a listing posted at the other."""
+    a, b, *_ = world.members
+    world.keep(
+        exchange.record_help(
+            idempotency_key="help-across",
+            pairs=(Pair(a.id, b.id, 30),),
+            listing_id=None,
+            description="Escort",
+            occurred_at=NOW,
+            now=NOW,
+            rules=RULES,
+            accounts=world.accounts(a, b),
+            by=BY,
+            homes={a.id: far, b.id: station.DEFAULT_STATION},
+        )
+    )
+    world.keep(
+        listing.post_listing(
+            idempotency_key="offer-far",
+            owner=a.id,
+            kind=ListingKind.OFFER,
+            category="errands",
+            title="Groceries",
+            description="",
+            building="5",
+            place="",
+            availability="evenings",
+            categories=world.categories,
+            by=BY,
+            station=far,
+        )
+    )
+
+
+def station_council(world: World, at: UUID) -> None:
+    """A second station's council: its own rules, a meeting and a motion on its agenda."""
+    rules = world.keep(CouncilRules(DEFAULT_RULES, BY, station=at))
+    rules.change(VotingRules(**{**vars(DEFAULT_RULES), "seconding_threshold": 1}), "small", BY)
+    members = (uuid4(), uuid4())
+    sitting = world.keep(
+        meeting.call_meeting(
+            idempotency_key="m-lakeside",
+            title="湖畔议事会",
+            starts_at=NOW,
+            place="活动室",
+            entitled=members,
+            by=BY,
+            station=at,
+        )
+    )
+    proposed = world.keep(
+        motion.submit_motion(
+            idempotency_key="lakeside-lights",
+            mover=members[0],
+            title="路灯",
+            text="修路灯",
+            amends=None,
+            reconsiders=None,
+            rules=rules.rules,
+            now=NOW,
+            by=BY,
+            station=at,
+        )
+    )
+    proposed.support(members[1], NOW, BY)
+    proposed.admit(BY)
+    proposed.schedule(sitting.id, BY)
+    sitting.add_to_agenda(proposed.id, BY)
 
 
 def service(activity: str, hours_ago: int, minutes: int) -> Service:

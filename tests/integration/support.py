@@ -363,6 +363,20 @@ def staff_headers(bone: Backbone, role: Role = Role.COORDINATOR) -> dict[str, st
     )
 
 
+def working_staff_headers(
+    bone: Backbone, username: str, role: Role = Role.COORDINATOR
+) -> dict[str, str]:
+    """Headers of a real staff account at the first station, once the read models know it:
+    what reads a station's people and records needs (``staff_headers``' made-up account works
+    at no station)."""
+    registered = create_staff(bone.timebank, username, role)
+    principal = Principal(
+        subject=f"staff:{registered.id}", roles=frozenset({role}), channel="console"
+    )
+    wait_until(lambda: caught_up(bone), what="read models")
+    return headers_for(bone, principal)
+
+
 def member_principal(
     member_id: UUID, account_id: UUID, kiosk: KioskDevice, role: Role = Role.RESIDENT
 ) -> Principal:

@@ -78,6 +78,7 @@ from tests.integration.support import (
     transfer,
     wait_until,
 )
+from tests.integration.test_stations import resident, system
 
 SKIPPED_METHODS = frozenset({"OPTIONS", "HEAD"})  # Litestar's automatic handlers
 ADMIN_PASSWORD = "matrix admin password"
@@ -567,6 +568,8 @@ BODIES: dict[str, Body] = {
         "recording_body": "Station",
     },
     "/api/v1/reports/monitoring": lambda w, _: _months(w),
+    "/api/v1/flows/stations/{station_id:uuid}": lambda w, _: _months(w),
+    "/api/v1/flows/matrix": lambda w, _: _months(w),
     "/api/v1/motions": lambda w, _: {
         "idempotency_key": uuid.uuid4().hex,
         "title": "Matrix motion",
@@ -809,7 +812,13 @@ def _path(template: str, opt: dict[str, Any], account: UUID, world: World, let_t
         "entry_id": entry_id,
         "motion_id": motion_id,
         "meeting_id": meeting_id,
-        "station_id": lambda: world.station() if let_through else uuid.uuid4(),
+        "station_id": lambda: (
+            DEFAULT_STATION  # whose figures every staff caller of the matrix reaches
+            if template.startswith("/api/v1/flows")
+            else world.station()
+            if let_through
+            else uuid.uuid4()
+        ),
     }
 
     def value(match: re.Match[str]) -> str:
@@ -920,3 +929,112 @@ def test_access_matrix(world):
         if template.startswith("/api/") and not any(200 <= s < 300 for s in statuses)
     }
     assert not idle, "no caller got a 2xx from:\n" + "\n".join(sorted(idle))
+
+
+# The routes of the exchange, ledger, marketplace and pool contexts that read or act on one
+# resident's records (their account, their exchanges, their listings): the station dimension.
+STATION_BOUND = (
+    "/api/v1/accounts/{ref:str}",
+    "/api/v1/accounts/{ref:str}/statement",
+    "/api/v1/accounts/{ref:str}/limits",
+    "/api/v1/accounts/{ref:str}/closure",
+    "/api/v1/transfers",
+    "/api/v1/exchanges/{exchange_id:uuid}",
+    "/api/v1/exchanges/{exchange_id:uuid}/confirmation",
+    "/api/v1/exchanges/{exchange_id:uuid}/disputes",
+    "/api/v1/exchanges/{exchange_id:uuid}/resolution",
+    "/api/v1/exchanges/{exchange_id:uuid}/withdrawal",
+    "/api/v1/listings/{listing_id:uuid}/closure",
+    "/api/v1/pool/grants",
+)
+
+
+def test_a_coordinator_of_another_station_is_refused_the_first_stations_residents(world):
+    """Every resident of the matrix lives at the first station; a coordinator of another
+    station is refused each of their records, and lists none of their exchanges."""
+    elsewhere = Reach(level=Level.STATION, station=world.station())
+    registered = create_staff(
+        world.bone.timebank, "coord.elsewhere", Role.COORDINATOR, reach=elsewhere
+    )
+    principal = Principal(
+        subject=f"staff:{registered.id}", roles=frozenset({Role.COORDINATOR}), channel="console"
+    )
+    headers = headers_for(world.bone, principal)
+    app = create_app(world.bone)
+    routes = [route for route in _handlers(app) if route[0] in STATION_BOUND]
+    assert {path for path, _, _ in routes} == set(STATION_BOUND)
+    wrong = []
+    with TestClient(app) as client:
+        for template, method, handler in routes:
+            account = world.alice.account_id
+            path = _path(template, handler.opt, account, world, let_through=True)
+            body = BODIES.get(template, lambda *_: {})(world, account)
+            kwargs = {} if body is None else {"params" if method == "GET" else "json": body}
+            wait_until(lambda: caught_up(world.bone), what="read models")
+            answer = client.request(method, path, headers=headers, **kwargs)
+            if answer.status_code != 403:
+                wrong.append(f"{method} {path}: {answer.status_code} {answer.text}")
+        listed = client.get("/api/v1/exchanges", headers=headers).json()["exchanges"]
+    assert not wrong, "\n".join(wrong)
+    assert listed == []
+COUNCIL_ROUTES = ("/api/v1/motions", "/api/v1/meetings", "/api/v1/council")
+
+
+def _at_second_station(world: World) -> tuple[UUID, UUID, UUID, UUID]:
+    """A second station, a resident of it, their motion and a meeting of its council."""
+    timebank, second = world.bone.timebank, world.station()
+    mover = resident(world.bone, system(), station=second)
+    submitted = SubmitMotion(idempotency_key=uuid.uuid4().hex, title="Elsewhere", text="matrix")
+    motion = council.submit(submitted, acting(timebank, member=mover)).id
+    called = CallMeeting(
+        idempotency_key=uuid.uuid4().hex,
+        title="Elsewhere meeting",
+        starts_at=world.bone.clock(),
+        place="Hall 9",
+        entitled=[mover],
+        station=second,
+    )
+    return second, mover, motion, council.call(called, acting(timebank)).id
+
+
+def test_council_routes_keep_to_their_station(world):
+    """Another station's council, as the first station's people meet it on every council
+    route: its council officer and coordinator are refused (403), a resident or volunteer may
+    not second, vote on or withdraw its motions (422); the public reads stay public."""
+    second, mover, motion, meeting = _at_second_station(world)
+    ids = {"motion_id": str(motion), "meeting_id": str(meeting)}
+    at_second = {
+        "/api/v1/motions": {"mover": str(mover)},
+        "/api/v1/meetings": {"station": str(second), "entitled": [str(mover)]},
+        "/api/v1/council/rules": {"station": str(second)},
+    }
+    app = create_app(world.bone)
+    routes = [
+        (template, method, handler)
+        for template, method, handler in _handlers(app)
+        if template.startswith(COUNCIL_ROUTES) and not handler.opt.get("public")
+    ]
+    callers = [c for c in _callers(world) if c.principal is not None and c.name != str(Role.ADMIN)]
+    wrong: list[str] = []
+    checked = 0
+    with TestClient(app) as client:
+        for template, method, handler in routes:
+            for caller in callers:
+                if not (handler.opt.get("roles") or frozenset()) & caller.principal.roles:
+                    continue
+                if caller.is_member and template == "/api/v1/motions":
+                    continue  # a resident's own motion goes to their own station
+                path = PATH_PARAMETER.sub(lambda found: ids[found.group(1)], template)
+                body = {
+                    **BODIES.get(template, lambda *_: {})(world, caller.own),
+                    **at_second.get(template, {}),
+                }
+                answer = client.request(method, path, headers=caller.headers, json=body)
+                checked += 1
+                expected = (
+                    (422, "another-stations-council") if caller.is_member else (403, "forbidden")
+                )
+                got = (answer.status_code, answer.json().get("code"))
+                if got != expected:
+                    wrong.append(f"{method} {path} as {caller.name}: {got}, {answer.text}")
+    assert checked > 20 and not wrong, "\n".join(wrong)

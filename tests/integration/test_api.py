@@ -13,8 +13,8 @@ from tests.integration.support import (
     caught_up,
     make_backbone,
     run_workers,
-    staff_headers,
     wait_until,
+    working_staff_headers,
 )
 
 PROBLEM = "application/problem+json"
@@ -24,7 +24,7 @@ PROBLEM = "application/problem+json"
 def running(broker, stores, tmp_path):
     bone = make_backbone(tmp_path, stores.new("events"), stores.new("reads"), broker.url)
     with run_workers(bone), TestClient(create_app(bone)) as client:
-        client.headers.update(staff_headers(bone))
+        client.headers.update(working_staff_headers(bone, "api.coordinator"))
         yield bone, client
 
 

@@ -84,6 +84,8 @@ def _expected_errors(method: str, path: str, operation: dict) -> set[int]:
         expected |= {400, 422}
     if "after" in parameters(operation, "query"):
         expected |= {503}
+    if "station" in parameters(operation, "query"):
+        expected |= {404}  # a station there is not
     if "requestBody" in operation:
         expected |= {400, 413, 415, 422}
     if method != "get":

@@ -40,8 +40,10 @@ from tests.integration.support import (
 )
 from tests.integration.test_access import (
     MOTION_STAGES,
+    OWNER,
     PATH_PARAMETER,
     World,
+    _at_second_station,
     _handlers,
     _offline_app,
     _staff_caller,
@@ -257,3 +259,48 @@ def test_an_api_only_replica_serves_no_pages(tmp_path):
             answer = client.get(path)
             assert answer.status_code == 404, path
             assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_council_pages_keep_to_their_station(world):
+    """Another station's motions and meetings, on every council page about one, as the first
+    station's council officer: a 403 page, whether it reads (who came, who voted how) or acts."""
+    _, mover, motion, meeting = _at_second_station(world)
+    wait_until(lambda: caught_up(world.bone), what="read models")
+    # Every field any council form asks for (each form ignores the others): what is refused
+    # is the station, not the form.
+    form = {
+        "reason": "matrix",
+        "meeting_id": str(meeting),
+        "motion_id": str(motion),
+        "owner": OWNER,
+        "percent": "50",
+        "note": "half",
+        "name": "matrix",
+        "due": world.today(),
+        "status": "done",
+        "direction": "up",
+        "present": str(mover),
+        "confirmed": "true",
+    }
+    app = create_app(world.bone)
+    ids = {"motion_id": str(motion), "meeting_id": str(meeting), "choice": Choice.YES.value}
+    routes = [route for route in _handlers(app) if route[0].startswith("/council/")]
+    routes = [route for route in routes if PATH_PARAMETER.search(route[0])]
+    (officer,) = (visitor for visitor in _visitors(world) if visitor.name == str(Role.COUNCIL))
+    wrong: list[str] = []
+    with TestClient(app) as client:
+        csrf = client.get("/").cookies[CSRF_COOKIE]
+        client.cookies.update(officer.cookies(app, csrf))
+        for template, method, _ in routes:
+            path = PATH_PARAMETER.sub(lambda found: ids[found.group(1)], template)
+            posting = method == "POST"
+            answer = client.request(
+                method,
+                path,
+                headers={CSRF_HEADER: csrf, **(FORM if posting else {})},
+                data=form if posting else None,
+                follow_redirects=False,
+            )
+            if answer.status_code != 403 or NOT_YOURS not in answer.text:
+                wrong.append(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
+    assert len(routes) > 10 and not wrong, "\n".join(wrong)

@@ -11,6 +11,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import ClassVar, NamedTuple
 
 import nats
@@ -24,7 +25,7 @@ from projections.readstore import ReadDb, ReadStore, open_read_store
 from projections.runner import ProjectionRunner, durable_name
 from projections.statements import Statements
 from services.composition.rebuild import rebuild
-from services.messaging.broker import ensure_stream
+from services.messaging.broker import ensure_stream, stream_size
 from services.messaging.envelope import STREAM, Envelope
 from services.messaging.eventlog import EventLog
 from tests.integration.support import (
@@ -280,6 +281,44 @@ def test_with_a_tiny_stream_bound_every_reader_gets_every_event_once(bone, store
     )
     assert done and position == second
     assert bone.reads.dump(statements) == before
+
+
+def _stream_bytes(nats_url: str) -> tuple[int, int]:
+    """What the stream holds, in bytes, and its bound."""
+
+    async def sizes() -> tuple[int, int]:
+        async with await nats.connect(nats_url) as nc:
+            return await stream_size(nc.jetstream())
+
+    return run_apart(sizes())
+
+
+def _applied_everywhere(bone, position: int) -> bool:
+    return all(bone.reads.position(name) >= position for name in READ_MODELS)
+
+
+def test_the_stream_stays_within_its_bound_while_the_projectors_keep_up(bone, stores):
+    """Many times its bound goes through the stream while every read model follows it live:
+    at every step the stream holds no more than its bound, and the read models miss nothing
+    it dropped (what they had not taken, they read from the store)."""
+    bound = int(TINY_STREAM_MB * 1024 * 1024)
+    members = _members(bone, "within")
+    sizes = []
+    with run_workers(bone):
+        wait_until(lambda: _relayed(bone), what="the stream")
+        for i in range(60):
+            last = _post(bone, members, 1, f"within-{i}")
+            sizes.append(_stream_bytes(bone.nats_url))
+            if i % 10 == 9:
+                wait_until(partial(_applied_everywhere, bone, last), what="the live models")
+        wait_until(lambda: _relayed(bone), what="the relay")
+        sizes.append(_stream_bytes(bone.nats_url))
+    assert {limit for _, limit in sizes} == {bound}
+    assert all(held <= bound for held, _ in sizes), max(held for held, _ in sizes)
+    assert max(held for held, _ in sizes) > bound / 2, "the stream was filled to its bound"
+    held = stream_positions(bone.nats_url)
+    assert len(held) < len(store_positions(bone)) / 4, "most events were dropped"
+    _assert_equal_to_a_rebuild(bone, stores, bone.reads, list(READ_MODELS.values()))
 
 
 def test_the_relay_bounds_a_stream_made_without_a_bound(broker):

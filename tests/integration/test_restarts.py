@@ -35,6 +35,7 @@ from tests.integration.support import (
     run_workers,
     staff_headers,
     wait_until,
+    working_staff_headers,
 )
 
 BUSY = Timebank.snapshotting_intervals[TimeAccount] + 20  # events: past the first snapshot
@@ -126,7 +127,7 @@ def test_after_a_crash_every_command_works_on_busy_accounts(bone, broker, stores
             app.repository.cache.get(account)  # nothing cached: each is loaded from the store
 
     with run_workers(restarted), TestClient(create_app(restarted)) as client:
-        coordinator = staff_headers(restarted)
+        coordinator = working_staff_headers(restarted, "restart.coordinator")
 
         def ok(path: str, body: dict, headers: dict[str, str], method: str = "POST") -> dict:
             answer = client.request(method, path, json=body, headers=headers)

@@ -200,7 +200,7 @@ NAMED_BEFORE += ("date_iso",)
 
 
 # What stations added to the events written before them, at their schema 1.
-ADDED_WITH_STATIONS = {"station", "scope"}
+ADDED_WITH_STATIONS = {"station", "scope", "homes"}
 
 
 class _WrittenBeforeStations(Mapper[UUID]):

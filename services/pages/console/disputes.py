@@ -19,6 +19,7 @@ from domain.exchange import ExchangeStatus, Outcome
 from domain.provenance import Provenance
 from domain.rules import NotFound
 from projections import exchanges
+from services.bus import NotYours
 from services.composition.runtime import Backbone
 from services.exchange.commands import ResolveDispute
 from services.pages import purposes
@@ -36,6 +37,7 @@ from services.pages.i18n import N_, gettext, moment
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
 from services.web.context import After
+from services.web.reach import Reach
 
 EXCHANGE = "/exchanges/{exchange_id:uuid}"
 PAGE = "console/exchanges/exchange.html"
@@ -110,12 +112,16 @@ def listed(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     status: Annotated[ExchangeStatus, QueryParameter()] = ExchangeStatus.DISPUTED,
 ) -> Template:
-    """The exchanges of one status, naming who helped whom."""
+    """The exchanges of one status with a resident of the caller's stations among their
+    parties, naming who helped whom."""
 
     def query(db: Any) -> tuple[list[dict[str, Any]], People]:
-        rows = exchanges.listed(db, account=None, status=status, before=None, limit=LIST_LIMIT)
+        rows = exchanges.listed(
+            db, account=None, status=status, before=None, limit=LIST_LIMIT, stations=reach.among
+        )
         return rows, people(bone, db)
 
     rows, who = bone.read_side.query(("exchanges",), None, query)
@@ -136,7 +142,11 @@ def _unconfirmed(row: dict[str, Any], who: People) -> dict[str, str]:
 
 
 def view(
-    bone: Backbone, exchange_id: UUID, after: int | None, named_for: Provenance | None = None
+    bone: Backbone,
+    exchange_id: UUID,
+    after: int | None,
+    named_for: Provenance | None = None,
+    reach: Reach | None = None,
 ) -> dict[str, Any]:
     """The exchange, its pairs and its steps; the pairs named when ``named_for`` someone (the
     page's one access-log record), by member number otherwise."""
@@ -148,6 +158,8 @@ def view(
         return row, people(bone, db)
 
     row, who = bone.read_side.query(("exchanges",), after, query)
+    if reach is not None and not any(reach.covers(p["station_id"]) for p in row["parties"]):
+        raise NotYours("That help was between residents of stations you do not work at.")
     if named_for is not None:
         _reveal(bone, who, [row], purpose=purposes.EXCHANGE, by=named_for)
     return {
@@ -165,9 +177,10 @@ def detail(
     exchange_id: FromPath[UUID],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     after: After = None,
 ) -> Template:
-    return show(request, PAGE, view(bone, exchange_id, after, by), PART)
+    return show(request, PAGE, view(bone, exchange_id, after, by, reach), PART)
 
 
 def _what_moves(data: Resolution, pairs: list[dict[str, Any]]) -> list[str]:

@@ -11,14 +11,17 @@ from litestar.response import Template
 from projections import exchanges, hours, pool
 from services.pages.console.common import STAFF, show
 from services.web.auth import allow
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 
 @get("/", opt=allow(*STAFF), sync_to_thread=True)
-def overview(request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
+def overview(
+    request: Request[Any, Any, Any], reads: NamedDependency[Reads], reach: NamedDependency[Reach]
+) -> Template:
     def query(db: Any) -> dict[str, Any]:
         entries = hours.status_counts(db)
-        trades = exchanges.status_counts(db)
+        trades = exchanges.status_counts(db, reach.among)
         return {
             "submitted": entries.get("submitted", 0),
             "disputed": trades.get("disputed", 0),

@@ -25,6 +25,7 @@ from services.pages.forms import asked_first
 from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.web.auth import allow
+from services.web.reach import Reach
 from services.web.reads import Reads
 
 PAGE = "console/members/limits.html"
@@ -63,9 +64,13 @@ def _standing(reads: Reads, member: Member, after: int | None, done: str = "") -
 
 @get("/members/{member_id:uuid}/limits", opt=allow(Role.COORDINATOR), sync_to_thread=True)
 def limits_form(
-    request: Request[Any, Any, Any], member_id: FromPath[UUID], bone: NamedDependency[Backbone]
+    request: Request[Any, Any, Any],
+    member_id: FromPath[UUID],
+    bone: NamedDependency[Backbone],
+    reach: NamedDependency[Reach],
 ) -> Template:
     member = identity.member_of(bone.timebank, member_id)
+    reach.check(member.station)
     return show(request, PAGE, _standing(bone.read_side, member, None), PART)
 
 

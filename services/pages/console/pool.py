@@ -37,6 +37,7 @@ from services.pages.i18n import gettext
 from services.pages.i18n import hours as hours_of
 from services.pool.commands import GrantFromPool
 from services.web.auth import allow
+from services.web.reach import Reach
 
 PAGE = "console/pool.html"
 PART = "console/_pool.html"
@@ -58,19 +59,24 @@ class Grant(msgspec.Struct, kw_only=True):
         )
 
 
-def _standing(bone: Backbone, after: int | None, by: Provenance, done: str = "") -> dict[str, Any]:
-    """The pool's figures and latest movements, each resident in them named (one list view)."""
+def _standing(
+    bone: Backbone, after: int | None, by: Provenance, reach: Reach, done: str = ""
+) -> dict[str, Any]:
+    """The pool's figures and latest movements with residents of the caller's stations (or
+    none), each resident in them named (one list view)."""
 
     def query(db: Any) -> dict[str, Any]:
         return {
             "summary": pool.summary(db),
-            "movements": pool.movements(db, kind=None, before=None, limit=LIST_LIMIT),
+            "movements": pool.movements(
+                db, kind=None, before=None, limit=LIST_LIMIT, stations=reach.among
+            ),
             "people": people(bone, db),
             "done": done,
             "member": "",
         }
 
-    shown = bone.read_side.query(("pool",), after, query)
+    shown = bone.read_side.query(("pool", "balances", "stations"), after, query)
     who: People = shown["people"]
     counterparts = [row["counterpart"] for row in shown["movements"] if row["counterpart"]]
     members = [who.account_member(account) for account in counterparts]
@@ -84,10 +90,11 @@ def standing(
     request: Request[Any, Any, Any],
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
+    reach: NamedDependency[Reach],
     member: Annotated[str, QueryParameter(max_length=MEMBER_NUMBER_LONGEST)] = "",
 ) -> Template:
     """``member``: the member number a grant is for, when coming from their page."""
-    return show(request, PAGE, {**_standing(bone, None, by), "member": member}, PART)
+    return show(request, PAGE, {**_standing(bone, None, by, reach), "member": member}, PART)
 
 
 @post("/pool/grants", opt=allow(Role.COORDINATOR), sync_to_thread=True, status_code=200)
@@ -96,6 +103,7 @@ def grant(
     data: Form[Grant],
     bone: NamedDependency[Backbone],
     caller: NamedDependency[Caller],
+    reach: NamedDependency[Reach],
 ) -> Template:
     """First who receives how much and why, to confirm; then the grant."""
     member = identity.member_of(bone.timebank, member_id_for(data.member_number))
@@ -105,7 +113,7 @@ def grant(
         data.command(account_id_for(str(member.id), AccountKind.MEMBER)),
         confirmed=data.confirmed,
         question=lambda: _question(request, data),
-        then=lambda receipt: _granted(request, bone, data, receipt, caller.by),
+        then=lambda receipt: _granted(request, bone, data, receipt, caller.by, reach),
     )
 
 
@@ -132,10 +140,15 @@ def _question(request: Request[Any, Any, Any], data: Grant) -> Template:
 
 
 def _granted(
-    request: Request[Any, Any, Any], bone: Backbone, data: Grant, receipt: Receipt, by: Provenance
+    request: Request[Any, Any, Any],
+    bone: Backbone,
+    data: Grant,
+    receipt: Receipt,
+    by: Provenance,
+    reach: Reach,
 ) -> Template:
     done = gettext("Granted %(hours)s to member %(number)s.") % {
         "hours": hours_of(data.minutes),
         "number": data.member_number,
     }
-    return show(request, PAGE, _standing(bone, receipt.position, by, done), PART)
+    return show(request, PAGE, _standing(bone, receipt.position, by, reach, done), PART)

@@ -18,16 +18,33 @@ from domain.identity import Role
 from domain.provenance import SYSTEM_ACTOR, Provenance
 from projections import staff_directory
 from projections.readstore import ReadDb, Row
-from services.bus import Receipt
+from services.bus import NotYours, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
 from services.pages.council.labels import LABELS
 from services.web.auth import allow
+from services.web.reach import Reach
 
 COUNCIL = allow(Role.COUNCIL)
 MODELS = ("council",)
 WITH_STAFF = ("council", "staff_directory")  # pages naming staff in the record
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)  # what a page's form sends
+
+
+def council_of(reach: Reach) -> str:
+    """The station whose council an officer's pages show: their own. The pages name residents
+    (who came, who voted how), which street and district accounts do not read."""
+    if not reach.is_one_station or not reach.stations:
+        raise NotYours("The council's pages are for the staff of one station.")
+    (station,) = reach.stations
+    return station
+
+
+def check_council(reach: Reach, row: Row) -> Row:
+    """``row`` (a motion or meeting), if it is of the caller's own station's council."""
+    reach.check(council_of(reach))
+    reach.check(row["station_id"])
+    return row
 
 
 def render(bone: Backbone, template: str, section: str, **context: Any) -> Template:

@@ -36,6 +36,8 @@ from services.pages import purposes
 from services.pages.council.common import (
     COUNCIL,
     MODELS,
+    check_council,
+    council_of,
     done,
     member_numbers,
     part,
@@ -43,6 +45,7 @@ from services.pages.council.common import (
 )
 from services.pages.forms import BUTTON, Answer, CommandForm, Sent, action
 from services.web.context import After
+from services.web.reach import Reach
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
 # What a datetime-local input sends: a day and a time of day, in the station's zone.
@@ -100,11 +103,13 @@ def meeting_path(meeting_id: UUID | str) -> str:
     return f"/council/meetings/{meeting_id}"
 
 
-def meeting_or_refuse(db: ReadDb, meeting_id: UUID | str) -> Row:
+def meeting_or_refuse(db: ReadDb, meeting_id: UUID | str, reach: Reach | None) -> Row:
+    """The meeting, if it is one of the caller's own station's council (``reach`` None: the
+    command just taken at it has checked that)."""
     found = council.meeting(db, str(meeting_id))
     if found is None:
         raise NotFound("meeting-not-found", f"There is no meeting {meeting_id}.")
-    return found
+    return found if reach is None else check_council(reach, found)
 
 
 def entitled_members(bone: Backbone, meeting_id: UUID | str) -> list[tuple[str, str]]:
@@ -126,7 +131,9 @@ def _agenda(db: ReadDb, found: Row) -> dict[str, Any]:
     return {
         "meeting": found,
         "agenda": [council.motion(db, item) for item in msgspec.json.decode(found["agenda"])],
-        "admitted": council.board(db, status="admitted", before=None, limit=AGENDA_CHOICES),
+        "admitted": council.board(
+            db, found["station_id"], status="admitted", before=None, limit=AGENDA_CHOICES
+        ),
     }
 
 
@@ -162,7 +169,9 @@ def _agenda_answer(sent: Sent, receipt: Receipt) -> Response[Any]:
 
     def fragment() -> Template:
         found = bone.read_side.query(
-            MODELS, receipt.position, lambda db: _agenda(db, meeting_or_refuse(db, meeting_id))
+            MODELS,
+            receipt.position,
+            lambda db: _agenda(db, meeting_or_refuse(db, meeting_id, None)),
         )
         return render(bone, "_agenda.html", "meetings", **found)
 
@@ -175,7 +184,7 @@ def _attendance_answer(sent: Sent, receipt: Receipt) -> Response[Any]:
 
     def fragment() -> Template:
         found = bone.read_side.query(
-            MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id)
+            MODELS, receipt.position, lambda db: meeting_or_refuse(db, meeting_id, None)
         )
         shown = _attendance(bone, found, sent.caller.by)
         return render(bone, "_attendance.html", "meetings", saved=True, **shown)
@@ -183,9 +192,9 @@ def _attendance_answer(sent: Sent, receipt: Receipt) -> Response[Any]:
     return part(sent.request, meeting_path(meeting_id), receipt, fragment)
 
 
-def _meetings(bone: Backbone, db: ReadDb) -> dict[str, Any]:
+def _meetings(bone: Backbone, db: ReadDb, station: str) -> dict[str, Any]:
     """The meetings, and the members of the latest (the next one usually has the same)."""
-    found = council.meetings(db)
+    found = council.meetings(db, station)
     latest = entitled_members(bone, found[0]["meeting_id"]) if found else []
     return {"meetings": found, "members": " ".join(number for _, number in latest)}
 
@@ -194,8 +203,11 @@ class MeetingPages(Controller):
     path = "/council/meetings"
 
     @get("/", opt=COUNCIL, sync_to_thread=True)
-    def meetings(self, bone: NamedDependency[Backbone], after: After = None) -> Template:
-        page = bone.read_side.query(MODELS, after, lambda db: _meetings(bone, db))
+    def meetings(
+        self, bone: NamedDependency[Backbone], reach: NamedDependency[Reach], after: After = None
+    ) -> Template:
+        station = council_of(reach)
+        page = bone.read_side.query(MODELS, after, lambda db: _meetings(bone, db, station))
         return render(bone, "meetings.html", "meetings", key=uuid4().hex, **page)
 
     @get("/{meeting_id:uuid}", opt=COUNCIL, sync_to_thread=True)
@@ -204,10 +216,11 @@ class MeetingPages(Controller):
         meeting_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> Template:
         def query(db: ReadDb) -> dict[str, Any]:
-            found = meeting_or_refuse(db, meeting_id)
+            found = meeting_or_refuse(db, meeting_id, reach)
             return {"found": found, **_agenda(db, found)}
 
         shown = bone.read_side.query(MODELS, after, query)

@@ -19,6 +19,7 @@ from services.composition.runtime import Backbone
 from services.pages.council.common import COUNCIL, MODELS, named_ballots, render
 from services.pages.council.meetings import entitled_members, meeting_or_refuse
 from services.web.context import After
+from services.web.reach import Reach
 
 
 def _item(bone: Backbone, db: ReadDb, motion_id: str) -> dict[str, Any]:
@@ -42,8 +43,8 @@ def _item(bone: Backbone, db: ReadDb, motion_id: str) -> dict[str, Any]:
     }
 
 
-def _minutes(bone: Backbone, db: ReadDb, meeting_id: UUID) -> dict[str, Any]:
-    found: Row = meeting_or_refuse(db, meeting_id)
+def _minutes(bone: Backbone, db: ReadDb, meeting_id: UUID, reach: Reach) -> dict[str, Any]:
+    found: Row = meeting_or_refuse(db, meeting_id, reach)
     present = set(msgspec.json.decode(found["present"]))
     members = entitled_members(bone, meeting_id)
     return {
@@ -59,7 +60,11 @@ class MinutesPages(Controller):
 
     @get("/{meeting_id:uuid}/minutes", opt=COUNCIL, sync_to_thread=True)
     def minutes(
-        self, meeting_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+        self,
+        meeting_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        reach: NamedDependency[Reach],
+        after: After = None,
     ) -> Template:
-        page = bone.read_side.query(MODELS, after, lambda db: _minutes(bone, db, meeting_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _minutes(bone, db, meeting_id, reach))
         return render(bone, "minutes.html", "meetings", printed=bone.clock(), **page)

@@ -33,7 +33,9 @@ from services.pages.council.common import (
     MODELS,
     WITH_STAFF,
     Confirmation,
+    check_council,
     confirming,
+    council_of,
     done,
     people,
     render,
@@ -43,6 +45,7 @@ from services.pages.council.common import (
 from services.pages.forms import Answer, Ask, CommandForm, Sent, action
 from services.pages.i18n import gettext
 from services.web.context import After, Before, next_before
+from services.web.reach import Reach
 
 PAGE_SIZE = 50
 
@@ -72,11 +75,12 @@ def motion_path(motion_id: UUID | str) -> str:
     return f"/council/motions/{motion_id}"
 
 
-def motion_or_refuse(db: ReadDb, motion_id: UUID | str) -> dict[str, Any]:
+def motion_or_refuse(db: ReadDb, motion_id: UUID | str, reach: Reach) -> dict[str, Any]:
+    """The motion, if it is one of the caller's own station's council."""
     row = council.motion(db, str(motion_id))
     if row is None:
         raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
-    return row
+    return check_council(reach, row)
 
 
 def on_motion(sent: Sent, receipt: Receipt) -> Response[Any]:
@@ -96,8 +100,8 @@ def today(bone: Backbone) -> str:
     return bone.today().isoformat()
 
 
-def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:
-    row = motion_or_refuse(db, motion_id)
+def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID, reach: Reach) -> dict[str, Any]:
+    row = motion_or_refuse(db, motion_id, reach)
     steps = [{**step, "detail": msgspec.json.decode(step["detail"])} for step in row["steps"]]
     owners = {
         step["detail"][key]
@@ -114,7 +118,9 @@ def _motion_page(bone: Backbone, db: ReadDb, motion_id: UUID) -> dict[str, Any]:
         "motion": row,
         "steps": steps,
         "related": related,
-        "meetings": {found["meeting_id"]: found for found in council.meetings(db)},
+        "meetings": {
+            found["meeting_id"]: found for found in council.meetings(db, row["station_id"])
+        },
         "people": people(
             bone, db, {step["actor"] for step in steps} | owners | {f"member:{row['mover']}"}
         ),
@@ -129,14 +135,16 @@ class MotionPages(Controller):
     def board(
         self,
         bone: NamedDependency[Backbone],
+        reach: NamedDependency[Reach],
         status: Annotated[MotionStatus | None, QueryParameter()] = None,
         before: Before = None,
         after: After = None,
     ) -> Template:
+        station = council_of(reach)
         rows = bone.read_side.query(
             MODELS,
             after,
-            lambda db: council.board(db, status=status, before=before, limit=PAGE_SIZE),
+            lambda db: council.board(db, station, status=status, before=before, limit=PAGE_SIZE),
         )
         return render(
             bone,
@@ -153,10 +161,13 @@ class MotionPages(Controller):
         motion_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> Template:
         """The motion and its timeline, naming its mover and the residents who acted on it."""
-        page = bone.read_side.query(WITH_STAFF, after, lambda db: _motion_page(bone, db, motion_id))
+        page = bone.read_side.query(
+            WITH_STAFF, after, lambda db: _motion_page(bone, db, motion_id, reach)
+        )
         reveal(bone, page["people"], purpose=purposes.MOTION, by=by)
         return render(bone, "motion.html", "board", today=today(bone), **page)
 

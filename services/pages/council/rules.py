@@ -4,6 +4,7 @@ opened keeps the rules it opened under)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -17,7 +18,8 @@ from services.bus import Bus, Caller
 from services.composition.runtime import Backbone
 from services.council import handlers
 from services.council.commands import ChangeRules
-from services.pages.council.common import COUNCIL, done, render
+from services.pages.council.common import COUNCIL, council_of, done, render
+from services.web.reach import Reach
 
 RULES = "/council/rules"
 
@@ -33,12 +35,13 @@ class RulesPages(Controller):
     path = RULES
 
     @get("/", opt=COUNCIL, sync_to_thread=True)
-    def rules(self, bone: NamedDependency[Backbone]) -> Template:
+    def rules(self, bone: NamedDependency[Backbone], reach: NamedDependency[Reach]) -> Template:
+        station = UUID(council_of(reach))
         return render(
             bone,
             "rules.html",
             "rules",
-            rules=handlers.rules_in_force(bone.timebank),
+            rules=handlers.rules_in_force(bone.timebank, station),
             thresholds=list(Threshold),
             bases=list(Base),
         )

@@ -30,6 +30,7 @@ from services.council.commands import (
 from services.pages.council.common import (
     COUNCIL,
     WITH_STAFF,
+    council_of,
     done,
     people,
     render,
@@ -38,6 +39,7 @@ from services.pages.council.common import (
 from services.pages.council.motions import motion_action, today
 from services.pages.forms import Sent
 from services.web.context import After
+from services.web.reach import Reach
 
 TRACKER = "/council/tracker"
 WAITING = 100  # adopted motions shown waiting for an owner
@@ -88,13 +90,13 @@ class Outcome(commands.Outcome, forbid_unknown_fields=False):
         return FinishMotion.at(self, motion_id=motion_id)
 
 
-def _tracker(bone: Backbone, db: ReadDb, on: str) -> dict[str, Any]:
-    rows = council.tracker(db, on)
+def _tracker(bone: Backbone, db: ReadDb, station: str, on: str) -> dict[str, Any]:
+    rows = council.tracker(db, station, on)
     for row in rows:
         found = council.motion(db, row["motion_id"])
         row["milestones"] = found["milestones"] if found else []
     return {
-        "waiting": council.board(db, status="adopted", before=None, limit=WAITING),
+        "waiting": council.board(db, station, status="adopted", before=None, limit=WAITING),
         "motions": rows,
         "people": people(bone, db, (row["owner"] for row in rows if row["owner"])),
         "staff": staff_choices(db),
@@ -105,9 +107,11 @@ class TrackerPages(Controller):
     path = "/council"
 
     @get("/tracker", opt=COUNCIL, sync_to_thread=True)
-    def tracker(self, bone: NamedDependency[Backbone], after: After = None) -> Template:
-        on = today(bone)
-        page = bone.read_side.query(WITH_STAFF, after, lambda db: _tracker(bone, db, on))
+    def tracker(
+        self, bone: NamedDependency[Backbone], reach: NamedDependency[Reach], after: After = None
+    ) -> Template:
+        on, station = today(bone), council_of(reach)
+        page = bone.read_side.query(WITH_STAFF, after, lambda db: _tracker(bone, db, station, on))
         return render(bone, "tracker.html", "tracker", today=on, **page)
 
 

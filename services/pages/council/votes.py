@@ -16,7 +16,6 @@ from litestar.response import Template
 
 from domain.motion import Motion
 from domain.provenance import Provenance
-from domain.rules import NotFound
 from projections import council
 from projections.readstore import ReadDb, Row
 from services.bus import Receipt
@@ -39,28 +38,30 @@ from services.pages.forms import Sent
 from services.pages.i18n import gettext, number
 from services.pages.labels import label
 from services.web.context import After
+from services.web.reach import Reach
 
 
 def vote_path(motion_id: UUID | str) -> str:
     return f"/council/motions/{motion_id}/vote"
 
 
-def tally(bone: Backbone, motion_id: UUID, after: int | None) -> Row | None:
+def tally(bone: Backbone, motion_id: UUID, after: int | None, reach: Reach) -> Row | None:
     """The tally once voting opened (None before): counts and the result (as decided, or
     what the ballots would decide now). A secret vote still open is counted from its sealed
     ballot box."""
-    found, counted = bone.read_side.query(
-        MODELS, after, lambda db: council.tally_of(db, str(motion_id))
-    )
-    if not found:
-        raise NotFound("motion-not-found", f"There is no motion {motion_id}.")
+
+    def query(db: ReadDb) -> Row | None:
+        motion_or_refuse(db, motion_id, reach)
+        return council.tally_of(db, str(motion_id))[1]
+
+    counted = bone.read_side.query(MODELS, after, query)
     if counted is None:
         return None
     return handlers.with_live_counts(bone.timebank, bone.vault, motion_id, counted)
 
 
-def _vote_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
-    motion = motion_or_refuse(db, motion_id)
+def _vote_page(db: ReadDb, motion_id: UUID, reach: Reach) -> dict[str, Any]:
+    motion = motion_or_refuse(db, motion_id, reach)
     opened = msgspec.json.decode(motion["rules"]) if motion["rules"] else None
     return {
         "motion": motion,
@@ -69,10 +70,10 @@ def _vote_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
     }
 
 
-def _ballots_page(db: ReadDb, motion_id: UUID) -> dict[str, Any]:
+def _ballots_page(db: ReadDb, motion_id: UUID, reach: Reach) -> dict[str, Any]:
     """The vote page's facts and, once an open ballot is under way, its ballots (None for a
     secret one or before voting opened)."""
-    page = _vote_page(db, motion_id)
+    page = _vote_page(db, motion_id, reach)
     motion = page["motion"]
     listed = motion["rules"] is not None and not motion["secret"]
     return {**page, "ballots": council.ballots(db, str(motion_id)) if listed else None}
@@ -141,24 +142,32 @@ class VotePages(Controller):
 
     @get("/vote", opt=COUNCIL, sync_to_thread=True)
     def vote(
-        self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone], after: After = None
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        reach: NamedDependency[Reach],
+        after: After = None,
     ) -> Template:
-        page = bone.read_side.query(MODELS, after, lambda db: _vote_page(db, motion_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _vote_page(db, motion_id, reach))
         return render(
             bone,
             "vote.html",
             "meetings",
             motion_id=motion_id,
-            tally=tally(bone, motion_id, after),
+            tally=tally(bone, motion_id, after, reach),
             **page,
         )
 
     @get("/tally", opt=COUNCIL, sync_to_thread=True)
-    def live_tally(self, motion_id: FromPath[UUID], bone: NamedDependency[Backbone]) -> Template:
+    def live_tally(
+        self,
+        motion_id: FromPath[UUID],
+        bone: NamedDependency[Backbone],
+        reach: NamedDependency[Reach],
+    ) -> Template:
         """The tally alone, which the vote page fetches every few seconds while it is open."""
-        return render(
-            bone, "_tally.html", "meetings", motion_id=motion_id, tally=tally(bone, motion_id, None)
-        )
+        counted = tally(bone, motion_id, None, reach)
+        return render(bone, "_tally.html", "meetings", motion_id=motion_id, tally=counted)
 
     @get("/ballots", opt=COUNCIL, sync_to_thread=True)
     def ballots(
@@ -166,12 +175,13 @@ class VotePages(Controller):
         motion_id: FromPath[UUID],
         bone: NamedDependency[Backbone],
         by: NamedDependency[Provenance],
+        reach: NamedDependency[Reach],
         after: After = None,
     ) -> Template:
         """Who voted how, by name: a page of its own rather than part of the live tally, which
         refreshes every 2 s and may be on the meeting room's screen. Each time it is drawn is
         one record in the personal-data access log; it does not refresh itself."""
-        page = bone.read_side.query(MODELS, after, lambda db: _ballots_page(db, motion_id))
+        page = bone.read_side.query(MODELS, after, lambda db: _ballots_page(db, motion_id, reach))
         cast = page.pop("ballots")
         if cast is not None:
             names = identity.open_names(

@@ -105,11 +105,13 @@ class CouncilBoard(Controller):
     path = "/kiosk/council"
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
-    def board(self, request: Request[Any, Any, Any], reads: NamedDependency[Reads]) -> Template:
-        rows = reads.query(
+    def board(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
+        """The council of the resident's own station."""
+        home = str(handlers.home_of(bone.timebank, member_of(request)))
+        rows = bone.read_side.query(
             ("council",),
             None,
-            lambda db: council.board(db, status=None, before=None, limit=SHOWN),
+            lambda db: council.board(db, home, status=None, before=None, limit=SHOWN),
         )
         return screen(request, "council.html", rows=rows, statuses=LABELS["motion_status"])
 

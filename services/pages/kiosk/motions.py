@@ -22,6 +22,7 @@ from services.pages.kiosk.frame import (
     ActionKey,
     Form,
     form_confirmed,
+    member_of,
     resident_action,
     screen,
     showing,
@@ -59,7 +60,8 @@ class NewMotion(Controller):
 
     @get("/", opt=RESIDENTS, sync_to_thread=True)
     def form(self, request: Request[Any, Any, Any], bone: NamedDependency[Backbone]) -> Template:
-        rules = handlers.rules_in_force(bone.timebank)
+        home = handlers.home_of(bone.timebank, member_of(request))
+        rules = handlers.rules_in_force(bone.timebank, home)
         return screen(request, "motion_form.html", topics=COMMON_TOPICS, rules=rules)
 
     @post("/check", opt=RESIDENTS, sync_to_thread=False)
