@@ -70,6 +70,13 @@ def staff_id_for(username: str) -> UUID:
     return uuid5(_STAFF_NAMESPACE, username.casefold())
 
 
+# How many digits a member number may have. A deployment chooses the length of the numbers it
+# hands out (a district needs more than a station); numbers of every length in here stay
+# valid, so residents keep the number on their card when their deployment grows.
+MEMBER_NUMBER_SHORTEST = 6
+MEMBER_NUMBER_LONGEST = 10
+
+
 def member_id_for(member_number: str) -> UUID:
     return uuid5(_MEMBER_NAMESPACE, member_number)
 

@@ -30,7 +30,7 @@ from projections.catalog import READ_MODELS
 from projections.readstore import open_read_store
 from projections.rebuilds import RebuildRefused
 from projections.runner import PoisonEvent, ProjectionRunner
-from services.composition.config import Settings
+from services.composition.config import Settings, SettingsRefused
 from services.composition.logs import configure_logging
 from services.composition.rebuild import broker_of
 from services.composition.rebuild import rebuild as rebuilding
@@ -110,7 +110,18 @@ DATA_OPTION = click.option(
 )
 
 
-@click.group()
+class _Timebank(click.Group):
+    """Every command reads the settings first: one the environment gets wrong stops it with
+    what is wrong, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingsRefused as refused:
+            raise click.ClickException(str(refused)) from None
+
+
+@click.group(cls=_Timebank)
 def main() -> None:
     """Timebank: time bank, volunteer hours and resident council for a social-work station."""
 

@@ -11,6 +11,7 @@ import msgspec
 from argon2 import profiles
 
 from domain.exchange import ExchangeRules
+from domain.identity import MEMBER_NUMBER_LONGEST, MEMBER_NUMBER_SHORTEST
 from domain.ledger import Limits
 
 _STATION_DEFAULTS = (
@@ -34,6 +35,10 @@ _STATION_DEFAULTS = (
 PASSWORD_HASHING = getattr(
     profiles, os.environ.get("TIMEBANK_PASSWORD_HASHING", ""), profiles.RFC_9106_LOW_MEMORY
 )
+
+
+class SettingsRefused(ValueError):
+    """A setting from the environment Timebank cannot start with; says which and why."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +92,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # /health calls the relay or a read model stuck when events have waited this long for it
     # while its position stood still.
     stuck_seconds: float = 30.0
+    # How many digits the member numbers handed out from now on have; existing ones keep
+    # theirs. Random numbers fill up long before every one is taken: README, Configuration.
+    member_number_digits: int = MEMBER_NUMBER_SHORTEST
+
+    def __post_init__(self) -> None:
+        if not MEMBER_NUMBER_SHORTEST <= self.member_number_digits <= MEMBER_NUMBER_LONGEST:
+            raise ValueError(
+                f"TIMEBANK_MEMBER_NUMBER_DIGITS must be {MEMBER_NUMBER_SHORTEST} to "
+                f"{MEMBER_NUMBER_LONGEST}, not {self.member_number_digits}"
+            )
 
     @property
     def event_store_url(self) -> str:
@@ -147,6 +162,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "privacy_notice_version": env.get("TIMEBANK_PRIVACY_NOTICE_VERSION", ""),
             "privacy_notice_file": env.get("TIMEBANK_PRIVACY_NOTICE_FILE", ""),
             "public_url": env.get("TIMEBANK_PUBLIC_URL", ""),
+            "member_number_digits": env.get("TIMEBANK_MEMBER_NUMBER_DIGITS", "6"),
         }
         values.update(
             {
@@ -156,4 +172,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             }
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return msgspec.convert(values, cls, strict=False)
+        try:
+            return msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as refused:
+            raise SettingsRefused(str(refused)) from None

@@ -8,12 +8,20 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from domain.identity import CouncilTitle, Role
+from domain.identity import MEMBER_NUMBER_LONGEST, MEMBER_NUMBER_SHORTEST, CouncilTitle, Role
 from domain.station import Level, Scope
 from services.bus import Command, Reason
 from services.windows import BornOn
 
-MemberNumber = Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$", description="6 digits")]
+# Also the pattern of every form field a member number is typed in (an HTML pattern is whole).
+MEMBER_NUMBER_PATTERN = f"[1-9][0-9]{{{MEMBER_NUMBER_SHORTEST - 1},{MEMBER_NUMBER_LONGEST - 1}}}"
+MemberNumber = Annotated[
+    str,
+    Meta(
+        pattern=f"^{MEMBER_NUMBER_PATTERN}$",
+        description=f"{MEMBER_NUMBER_SHORTEST} to {MEMBER_NUMBER_LONGEST} digits",
+    ),
+]
 Pin = Annotated[str, Meta(pattern=r"^[0-9]{4,6}$", description="4 to 6 digits")]
 SetupCode = Annotated[
     str, Meta(pattern=r"^[0-9]{8}$", description="the 8-digit one-time code the station gave")

@@ -33,9 +33,11 @@ from litestar.security.jwt import JWTCookieAuth, Token
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from domain.identity import MEMBER_NUMBER_LONGEST
 from domain.rules import NotFound, RuleViolated
 from services.bus import NotYours
 from services.composition.runtime import Backbone
+from services.identity.commands import MEMBER_NUMBER_PATTERN
 from services.identity.records import SignInRefused
 from services.pages import i18n, refusals
 from services.pages.session import SESSION_COOKIE, current, local_path, signed_out
@@ -77,7 +79,12 @@ def environment() -> Environment:
         clock=i18n.clock,
         purpose=i18n.purpose,
     )
-    env.globals.update(language=i18n.language, LANGUAGES=i18n.LANGUAGES)
+    env.globals.update(
+        language=i18n.language,
+        LANGUAGES=i18n.LANGUAGES,
+        MEMBER_NUMBER_PATTERN=MEMBER_NUMBER_PATTERN,
+        MEMBER_NUMBER_LONGEST=MEMBER_NUMBER_LONGEST,
+    )
     return env
 
 

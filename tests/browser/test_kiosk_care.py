@@ -208,7 +208,7 @@ def test_plain_words_one_name_for_the_number_what_is_owed_minutes_and_who_helped
     change_settings(site, kiosk_idle_seconds=600)
     page = screens.person(kiosk=kiosk)
     page.goto("/kiosk/sign-in")
-    expect(page.get_by_label("会员号（6 位数字）")).to_be_visible()
+    expect(page.get_by_label("会员号（见会员卡）")).to_be_visible()
     sign_in_on_pad(page, wang)
     expect(page.locator("#balance")).to_be_visible()
     expect(page.locator("#owing")).to_have_count(0)

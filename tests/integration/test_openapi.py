@@ -5,6 +5,7 @@ against it; this test checks what it must say, operation by operation.)"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -183,3 +184,18 @@ def _schema(response: dict) -> dict | None:
 def operations_by_key(document: dict) -> Iterator[tuple[tuple[str, str], dict]]:
     for method, path, operation in operations(document):
         yield (method, path), operation
+
+
+def _body_schema(document: dict, method: str, path: str) -> dict:
+    schema = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+    reference = schema["schema"]["$ref"]
+    return document["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/kiosk", "/api/v1/auth/kiosk/pin"])
+def test_a_member_number_is_documented_as_6_to_10_digits(document, path):
+    number = _body_schema(document, "post", path)["properties"]["member_number"]
+    assert number["pattern"] == "^[1-9][0-9]{5,9}$"
+    written = ("123456", "1234567890", "12345678901", "012345")
+    accepted = [n for n in written if re.match(number["pattern"], n)]
+    assert accepted == ["123456", "1234567890"]

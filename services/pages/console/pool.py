@@ -14,13 +14,14 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 from msgspec import Meta
 
-from domain.identity import Role, member_id_for
+from domain.identity import MEMBER_NUMBER_LONGEST, Role, member_id_for
 from domain.ledger import AccountKind, account_id_for
 from domain.provenance import Provenance
 from projections import pool
 from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
+from services.identity.commands import MemberNumber
 from services.pages import purposes
 from services.pages.console.common import (
     LIST_LIMIT,
@@ -43,7 +44,7 @@ PART = "console/_pool.html"
 
 
 class Grant(msgspec.Struct, kw_only=True):
-    member_number: Annotated[str, Meta(pattern=r"^[1-9][0-9]{5}$")]
+    member_number: MemberNumber
     minutes: Annotated[int, Meta(gt=0, le=90_000)]
     reason: Annotated[str, Meta(max_length=500)] = ""
     idempotency_key: Annotated[str, Meta(max_length=100)] = ""
@@ -90,7 +91,7 @@ def standing(
     bone: NamedDependency[Backbone],
     by: NamedDependency[Provenance],
     reach: NamedDependency[Reach],
-    member: Annotated[str, QueryParameter(max_length=6)] = "",
+    member: Annotated[str, QueryParameter(max_length=MEMBER_NUMBER_LONGEST)] = "",
 ) -> Template:
     """``member``: the member number a grant is for, when coming from their page."""
     return show(request, PAGE, {**_standing(bone, None, by, reach), "member": member}, PART)

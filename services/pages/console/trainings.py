@@ -23,6 +23,7 @@ from projections import volunteers
 from services.bus import Caller, Receipt
 from services.composition.runtime import Backbone
 from services.identity import records as identity
+from services.identity.commands import MEMBER_NUMBER_PATTERN
 from services.pages import purposes
 from services.pages.console.common import (
     LIST_LIMIT,
@@ -44,7 +45,6 @@ from services.windows import DoneOn, Windowed
 
 PAGE = "console/trainings/trainings.html"
 PART = "console/trainings/_trainings.html"
-MEMBER_NUMBER = re.compile(r"^[1-9][0-9]{5}$")
 Text = Annotated[str, Meta(max_length=200)]
 
 
@@ -123,7 +123,7 @@ def found(bone: Backbone, reach: Reach, typed: str) -> list[UUID]:
     )
     chosen = []
     for written in (part for part in re.split(r"[,，、;；\s]+", typed) if part):
-        if MEMBER_NUMBER.match(written):
+        if re.fullmatch(MEMBER_NUMBER_PATTERN, written):
             member_ids = [member_id_for(written)]
             member_ids = [member_id for member_id in member_ids if str(member_id) in registered]
         else:

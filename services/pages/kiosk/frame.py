@@ -95,6 +95,7 @@ def fragment(request: Request[Any, Any, Any], template: str, **context: Any) -> 
         context={
             "me": current(request),
             "idle_seconds": settings.kiosk_idle_seconds,
+            "member_number_digits": settings.member_number_digits,
             "poll_seconds": POLL_SECONDS,
             "zone": settings.zone,
             "minute_choices": MINUTE_CHOICES,

@@ -33,7 +33,10 @@
     else if (key.dataset.key === "back") field.value = value.slice(0, -1);
     else if (value.length < limit) field.value = value + key.dataset.key;
     field.dispatchEvent(new Event("input", { bubbles: true }));
-    choose(field.value.length >= limit ? nextField(field) : field);
+    // A member number may be shorter than its field: the pad moves on at the length new
+    // numbers have, and a resident with a shorter one taps the next field.
+    const full = Number(field.dataset.padAdvance) || limit;
+    choose(field.value.length >= full ? nextField(field) : field);
   }
 
   // --- One-touch lengths of time fill the minutes field. ------------------------------
