@@ -3,6 +3,9 @@ value stops every command at start with what is wrong."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -38,3 +41,14 @@ def test_a_command_started_with_a_refused_length_says_why_and_stops(monkeypatch,
     assert result.exit_code == 1
     assert f"{VARIABLE} must be 6 to 10, not 12" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_form_takes_member_numbers_by_the_one_pattern():
+    """A page written with six digits in mind would refuse a district's longer numbers."""
+    pages = Path(__file__).resolve().parents[2] / "services" / "pages"
+    spelled_out = [
+        path.relative_to(pages)
+        for path in (*pages.rglob("*.html"), *pages.rglob("*.py"))
+        if re.search(r"\[1-9\]\[0-9\]\{5\}|[\"']6[\"'],\s*\"\[1-9\]", path.read_text("utf-8"))
+    ]
+    assert not spelled_out, f"use MEMBER_NUMBER_PATTERN in {spelled_out}"
