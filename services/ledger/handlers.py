@@ -36,7 +36,7 @@ from services.ledger.commands import (
     OpenAccount,
     PostTransfer,
 )
-from services.stations.handlers import check_serves
+from services.stations.handlers import check_serves, check_works_at_any, home_of
 from services.store.eventstore import Timebank, retried_on_conflict
 from services.windows import check_not_future
 
@@ -131,6 +131,9 @@ def correct(command: CorrectTransfer, acting: Acting) -> Receipt:
         return _replay(app, existing, same=same and existing.memo == command.reason)
     legs = original.reversal_legs(command.minutes)
     accounts = {leg.account_id: account_of(app, leg.account_id) for leg in legs}
+    residents = [account for account in accounts.values() if account.kind is AccountKind.MEMBER]
+    if residents and not acting.caller.is_member:
+        check_works_at_any(app, acting.by, [home_of(app, account) for account in residents])
     correction = post_correction(
         original,
         idempotency_key=command.idempotency_key,

@@ -27,7 +27,7 @@ from services.composition.app import create_app
 from services.composition.runtime import Backbone
 from services.exchange.commands import ConfirmHelp, PairIn, RecordHelp
 from services.identity.commands import Reach
-from services.ledger.commands import ChangeLimits, PostTransfer
+from services.ledger.commands import ChangeLimits, CorrectTransfer, PostTransfer
 from services.listings.commands import CloseListing, PostListing
 from services.messaging.envelope import decode, encode
 from services.messaging.eventlog import EventLog
@@ -208,6 +208,17 @@ def test_a_coordinator_reaches_only_their_own_stations_exchanges_listings_and_ac
     limits = ChangeLimits(account=str(two.dan.account_id), floor=-60, cap=600, reason="x")
     with pytest.raises(NotYours):
         given(bone, limits, two.at_a)
+    moved = PostTransfer(
+        idempotency_key="b-to-b",
+        from_account=str(two.dan.account_id),
+        to_account=str(two.bob.account_id),
+        minutes=5,
+    )
+    moved_id = given(bone, moved, two.dan.caller()).id
+    correction = CorrectTransfer(idempotency_key="undo", transfer_id=moved_id, reason="wrong")
+    with pytest.raises(NotYours):
+        given(bone, correction, two.at_a)
+    given(bone, correction, two.at_b)
     given(bone, confirm, two.at_b)  # B's own coordinator may
     with run_workers(bone):
         wait_until(lambda: caught_up(bone))
