@@ -173,13 +173,13 @@ def reach_of(db: ReadDb, staff_id: str) -> Row | None:
     return db.one("SELECT * FROM staff_reach WHERE staff_id = %(id)s", {"id": staff_id})
 
 
-def reached_by(db: ReadDb, staff_id: str) -> tuple[str, list[str]]:
+def reached_by(db: ReadDb, staff_id: str) -> tuple[str, list[str]] | None:
     """How far a staff account reaches (station, street or district) and the stations that
-    makes: its own, or every station of its street or district (none while the account is
+    makes: its own, or every station of its street or district (None while the account is
     not known here yet)."""
     reach = reach_of(db, staff_id)
     if reach is None:
-        return "station", []
+        return None
     if reach["level"] == "station":
         return "station", [reach["station_id"]]
     where, params = "district = %(district)s", {"district": reach["district"]}
@@ -195,7 +195,7 @@ def staff_within(db: ReadDb, staff_id: str) -> set[str]:
     reach = reach_of(db, staff_id)
     if reach is None:
         return set()
-    _, among = reached_by(db, staff_id)
+    _, among = reached_by(db, staff_id) or ("station", [])
     stations_in = set(among)
 
     def within(row: Row) -> bool:

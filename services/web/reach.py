@@ -9,8 +9,9 @@ their home station. Anyone else signed in without a station (the system) reads n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from litestar import Request
@@ -20,11 +21,13 @@ from domain.identity import acting_member, acting_staff
 from domain.provenance import Provenance
 from domain.station import Level
 from projections import staff_directory, stations
-from projections.readstore import Row
+from projections.readstore import ReadDb, Row
 from services.bus import NotYours
 from services.web.auth import Principal
 from services.web.context import After
 from services.web.reads import Reads
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,14 +58,22 @@ class Reach:
 def reach_of(principal: Principal | None, reads: Reads, after: int | None = None) -> Reach:
     by = Provenance(principal.subject if principal else "anonymous", "api", "reach")
     if staff_id := acting_staff(by):
-        level, found = reads.query(
-            ("stations",), after, lambda db: stations.reached_by(db, str(staff_id))
-        )
+        reach = _known(reads, after, lambda db: stations.reached_by(db, str(staff_id)))
+        level, found = reach or ("station", [])
         return Reach(Level(level), frozenset(found))
     if member_id := acting_member(by):
-        home = reads.query(("stations",), after, lambda db: stations.home_of(db, str(member_id)))
+        home = _known(reads, after, lambda db: stations.home_of(db, str(member_id)))
         return Reach(Level.STATION, frozenset({home} if home else ()))
     return Reach(Level.STATION, frozenset())
+
+
+def _known(reads: Reads, after: int | None, query: Callable[[ReadDb], T | None]) -> T | None:
+    """``query`` over the stations read model; if it does not know the caller yet (an account
+    made a moment ago), again once the model has applied everything stored so far."""
+    found = reads.query(("stations",), after, query)
+    if found is None:
+        found = reads.query(("stations",), reads.head(), query)
+    return found
 
 
 def the_reach(

@@ -27,6 +27,7 @@ from domain.council import Choice
 from domain.hours import Service
 from domain.identity import CouncilTitle, Role, staff_id_for
 from domain.station import DEFAULT_STATION, Level
+from projections.catalog import READ_MODELS
 from services.composition.app import create_app
 from services.composition.runtime import Backbone
 from services.council import handlers as council
@@ -77,6 +78,7 @@ from tests.integration.support import (
     register_volunteer,
     run_workers,
     staff_headers,
+    stored_envelopes,
     submit_entry,
     transfer,
     wait_until,
@@ -147,12 +149,14 @@ def test_an_account_named_like_the_schema_still_needs_sign_in(tmp_path):
     """Only the OpenAPI pages are public: a path merely containing "/schema" is not."""
     app = _offline_app(tmp_path)
     bone = app.state.backbone
+    coordinator = staff_headers(bone)
+    bone.reads.apply(list(READ_MODELS.values()), stored_envelopes(bone))  # no projector here
     with TestClient(app) as client:
         for path in ("/api/v1/accounts/schema", "/api/v1/accounts/schema/statement"):
             anonymous = client.get(path)
             assert anonymous.status_code == 401, anonymous.text
             assert anonymous.json()["code"] == "unauthenticated"
-            staff = client.get(path, headers=staff_headers(bone))
+            staff = client.get(path, headers=coordinator)
             assert staff.status_code == 404, staff.text
             assert staff.json()["code"] == "account-not-found"
         assert client.get("/schema/openapi.json").status_code == 200
