@@ -237,13 +237,18 @@ COORDINATOR_TOKEN = issue_token(
 
 
 def request(
-    port: int, method: str, path: str, body: dict | None = None, conn=None
+    port: int,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    conn=None,
+    token: str = COORDINATOR_TOKEN,
 ) -> tuple[int, bytes]:
     own = conn is None
     conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         payload = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {COORDINATOR_TOKEN}"}
+        headers = {"Authorization": f"Bearer {token}"}
         if payload is not None:
             headers["Content-Type"] = "application/json"
         conn.request(method, path, body=payload, headers=headers)

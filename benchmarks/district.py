@@ -60,9 +60,16 @@ from district_run import (
     timebank,
 )
 
+from domain.identity import Role
+from domain.provenance import SYSTEM_ACTOR, Provenance
+from domain.station import Level
+from services.bus import Acting, Caller
 from services.composition.config import Settings
 from services.composition.runtime import Backbone, build_backbone
+from services.identity.commands import CreateStaffAccount, Reach
+from services.identity.staff import register_staff
 from services.messaging.envelope import STREAM
+from services.web.auth import Principal, issue_token, jwt_auth
 
 TARGET = 10**8
 WORKING_SECONDS = 8 * 3600  # a station's day: 08:30 to 17:30 less lunch
@@ -77,8 +84,9 @@ def peak_rate(stations: int, rates: Rates, factor: float) -> float:
 
 def build_district(
     bone: Backbone, args: argparse.Namespace, rates: Rates
-) -> tuple[dict, list[str]]:
-    """The district built; its figures, and some active residents' accounts to read."""
+) -> tuple[dict, tuple[list[str], str]]:
+    """The district built; its figures, some active residents' accounts of its first station
+    to read, and the sign-in token of that station's coordinator who reads them."""
     say(
         f"2/5 building {args.stations} stations x {args.residents} residents and "
         f"{args.months} months of activity through the domain ..."
@@ -94,7 +102,9 @@ def build_district(
     )
     elapsed = time.perf_counter() - started
     events = app.last_position() - head
-    samples = [str(a.id) for people in district.people[:50] for a in people.active[:4]]
+    # Reads are a station coordinator's, of their own station's residents (reads follow reach).
+    first = district.people[0]
+    samples = [str(account.id) for account in first.active[:200]]
     return {
         "stations": args.stations,
         "residents": args.stations * args.residents,
@@ -107,7 +117,22 @@ def build_district(
         "seconds": elapsed,
         "events_per_s": events / elapsed,
         "head": app.last_position(),
-    }, samples
+    }, (samples, coordinator_token(bone, first.station.id))
+
+
+def coordinator_token(bone: Backbone, station: uuid.UUID) -> str:
+    """A coordinator of ``station``, registered as staff are, and their sign-in token."""
+    reach = Reach(level=Level.STATION, station=station)
+    command = CreateStaffAccount(
+        username="bench.coordinator", role=Role.COORDINATOR, password=uuid.uuid4().hex, reach=reach
+    )
+    by = Provenance(actor=SYSTEM_ACTOR, channel="cli", correlation_id="district")
+    acting = Acting(bone.timebank, Caller(by), datetime.now(UTC), bone.settings, bone.vault)
+    staff = register_staff(command, acting)
+    principal = Principal(
+        subject=f"staff:{staff.id}", roles=frozenset({Role.COORDINATOR}), channel="console"
+    )
+    return issue_token(jwt_auth(TOKEN_SECRET), principal)
 
 
 def catch_up(bone: Backbone, urls: str, parts: list[Process]) -> dict:
@@ -151,10 +176,15 @@ def finish_times(
 
 
 def serve(
-    env: dict[str, str], root: Path, samples: list[str], accounts: list, args: argparse.Namespace
+    env: dict[str, str],
+    root: Path,
+    reader: tuple[list[str], str],
+    accounts: list,
+    args: argparse.Namespace,
 ) -> tuple[dict, dict[str, float]]:
     """`timebank api` on the district: its reads, commands at the peak rate, then as fast as
     eight clients go; answers the figures and the API process's memory."""
+    samples, token = reader
     now = datetime.now(UTC)
     first = f"{now.year - 1}-{now.month + 1:02d}" if now.month < 12 else f"{now.year}-01"
     paths = {
@@ -168,7 +198,9 @@ def serve(
     with api_server(env, root / "api.log", "api") as (port, pid):
         say(f"4/5 reads, {args.reads} of each, one client ...")
         figures = {
-            "reads": {name: time_reads(port, path, args.reads) for name, path in paths.items()}
+            "reads": {
+                name: time_reads(port, path, args.reads, token) for name, path in paths.items()
+            }
         }
         say(f"    exchanges at the peak rate, {args.peak_rate:.1f} commands/s ...")
         figures["peak"] = paced_exchanges(
@@ -227,7 +259,7 @@ def measure(bone: Backbone, args: argparse.Namespace, stores: Stores, root: Path
     say("1/5 the limit: raw saves of a transfer's shape ...")
     accounts = open_members(bone, f"bench-{args.run_id}", 2 * max(4, args.clients))
     figures: dict = {"raw": measure_raw_saves(bone, accounts, args.raw_saves, args.run_id)}
-    figures["build"], samples = build_district(bone, args, args.rates)
+    figures["build"], reader = build_district(bone, args, args.rates)
     env = {
         "TIMEBANK_EVENT_STORE": bone.settings.event_store_url,
         "TIMEBANK_READ_STORE": bone.settings.read_store_url,
@@ -241,7 +273,7 @@ def measure(bone: Backbone, args: argparse.Namespace, stores: Stores, root: Path
     parts = [timebank("relay", ["relay"], env, root), timebank("projector", ["project"], env, root)]
     try:
         figures["catch_up"] = catch_up(bone, urls, parts)
-        served, api_memory = serve(env, root, samples, accounts, args)
+        served, api_memory = serve(env, root, reader, accounts, args)
         figures |= served
         figures["memory_mb"] = {part.name: memory_mb(part.pid) for part in [*parts, *nodes]}
         figures["memory_mb"]["api"] = api_memory

@@ -203,21 +203,24 @@ class District:
             for _ in range(self._count(self.rates.hour_entries)):
                 self.hours(people, morning + timedelta(minutes=self.rng.randrange(600)))
 
-    def _receiver(self, people: StationPeople, provider: TimeAccount) -> TimeAccount:
+    def _receiver(
+        self, people: StationPeople, provider: TimeAccount
+    ) -> tuple[TimeAccount, StationPeople]:
         home = people
         if len(self.people) > 1 and self.rng.random() < self.rates.cross_station:
             home = self.rng.choice([other for other in self.people if other is not people])
         receiver = self.rng.choice(home.active)
         while receiver is provider:
             receiver = self.rng.choice(home.active)
-        return receiver
+        return receiver, home
 
     def exchange(self, people: StationPeople, at: datetime) -> None:
         """Help recorded by the station and confirmed for the receiver an hour later."""
         provider = self.rng.choice(people.active)
-        receiver = self._receiver(people, provider)
+        receiver, home = self._receiver(people, provider)
         minutes = self.rng.choice((30, 60, 60, 90, 120))
         accounts = {provider.id: provider, receiver.id: receiver}
+        homes = {provider.id: people.station.id, receiver.id: home.station.id}
         exchange = record_help(
             idempotency_key=self._key("help"),
             pairs=(Pair(provider.id, receiver.id, minutes),),
@@ -228,6 +231,7 @@ class District:
             rules=self.exchange_rules,
             accounts=accounts,
             by=BY,
+            homes=homes,
         )
         settlement = None
         try:
@@ -265,6 +269,7 @@ class District:
             categories=self.categories,
             now=at + timedelta(hours=4),
             by=BY,
+            station=people.station.id,
         )
         credit = None
         if self.rng.random() >= self.rates.unapproved:
@@ -284,6 +289,7 @@ class District:
             rules=self.voting_rules,
             now=at,
             by=BY,
+            station=people.station.id,
         )
         for supporter in others[: motion.seconding_threshold]:
             motion.support(UUID(supporter.owner), at, BY)

@@ -153,14 +153,15 @@ def schema_sizes(postgres: str, schema: str) -> dict[str, float]:
 # -------------------------------------------------------------------------------- reads
 
 
-def time_reads(port: int, paths: Callable[[int], str], count: int) -> dict:
-    """``count`` GETs of ``paths(i)`` one after another on one keep-alive connection."""
+def time_reads(port: int, paths: Callable[[int], str], count: int, token: str) -> dict:
+    """``count`` GETs of ``paths(i)`` one after another on one keep-alive connection, with
+    ``token``'s sign-in."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies, failures = [], 0
     try:
         for index in range(count):
             started = time.perf_counter()
-            status, _ = request(port, "GET", paths(index), conn=conn)
+            status, _ = request(port, "GET", paths(index), conn=conn, token=token)
             latencies.append(time.perf_counter() - started)
             failures += status != 200
     finally:
